@@ -1,0 +1,73 @@
+# The hotline's two commands: `make run` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+# Rasa 3.6 runs on Python 3.10 only: the first python3.10 that really is 3.10 (pyenv included).
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10; do \
+	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
+
+CATALOG := $(wildcard data/catalog/*.yml)
+GENERATED := data/jieba/userdict.txt data/nlu/service_lookup.yml
+TRAINING := config.yml domain.yml $(GENERATED) $(wildcard data/nlu/*.yml data/rules/*.yml data/stories/*.yml)
+MODEL := models/current.tar.gz
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+
+.PHONY: help venv model run chat seed lint test test-unit test-data test-stories test-e2e eval bench browsers
+
+help:
+	@echo "make run   - build what is missing (venv, model, database) and start the hotline"
+	@echo "make test  - lint, unit and action tests, data validation, conversation and end-to-end tests"
+	@echo "make chat  - talk to the running hotline in this terminal"
+	@echo "make eval  - NLU evaluation on the held-out test set (data/nlu_test)"
+	@echo "make bench - turn latency against Rasa's stock starter assistant"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (Rasa 3.6 needs it): install it or set PYTHON310=/path/to/python3.10"; exit 1; }
+	test -d $(VENV) || $(PYTHON310) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.lock
+	touch $@
+
+$(GENERATED) &: $(CATALOG) bot/nlu_generate.py | venv
+	$(PY) -m bot nlu generate
+
+model: $(MODEL)
+$(MODEL): $(TRAINING) | venv
+	$(RASA) train --fixed-model-name current --out models --quiet
+
+seed: | venv
+	$(PY) -m bot seed
+
+run: venv model seed
+	$(PY) -m bot run
+
+chat: | venv
+	$(PY) -m bot chat
+
+lint: | venv
+	$(VENV)/bin/ruff check bot channels tests bench
+	$(VENV)/bin/mypy bot channels
+
+test-unit: | venv
+	$(PY) -m pytest -q tests
+
+test-data: $(GENERATED) | venv
+	$(PY) -m bot nlu generate --check
+	$(RASA) data validate --fail-on-warnings --quiet
+
+test-stories: $(MODEL)
+	$(PY) -m tests.run_stories
+
+eval: $(MODEL)
+	$(RASA) test nlu --nlu data/nlu_test --model $(MODEL) --out results/nlu --quiet
+	$(PY) bench/nlu_eval.py results/nlu
+
+bench: $(MODEL)
+	$(PY) bench/turn_latency.py
+
+test: venv lint test-data model test-unit test-stories

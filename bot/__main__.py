@@ -1,0 +1,214 @@
+"""Command line of the hotline: ``python -m bot catalog|cases|db|seed|nlu|chat|run``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from bot.catalog_formats import CatalogFormatError, read_catalog
+from bot.catalog_store import CatalogRefused, import_records, load_services
+from bot.cases import CasesRefused, import_cases, local_now, store_cases
+from bot.db import Database
+from bot.demo import DEMO_PHONE, demo_cases
+from bot.nlu_generate import generated_files
+from bot.runtime import Hotline
+from bot.settings import PROJECT_ROOT, get_settings
+
+
+def _database() -> Database:
+    return Database(get_settings().database_url)
+
+
+async def catalog_import(path: Path) -> int:
+    """Import a catalogue file or folder; nothing is stored if it has errors."""
+    try:
+        parsed = read_catalog(path)
+    except CatalogFormatError as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+    database = _database()
+    try:
+        await database.create_schema()
+        report = await import_records(database, parsed)
+    except CatalogRefused as refused:
+        for line in refused.errors:
+            print(f"错误：{line}", file=sys.stderr)
+        print(f"导入失败：{len(refused.errors)}处错误，未导入任何事项。", file=sys.stderr)
+        return 1
+    finally:
+        await database.close()
+    for line in report.warnings:
+        print(f"提示：{line}")
+    print(
+        f"导入完成：新增{report.added}项，更新{report.updated}项，未变{report.unchanged}项"
+        f"（共{len(parsed.records)}项）。"
+    )
+    return 0
+
+
+async def catalog_search(query: str, as_json: bool, limit: int) -> int:
+    """Print the ranked matches for a query."""
+    hotline = Hotline(get_settings(), _database())
+    try:
+        index = await hotline.catalog_index()
+        matches = index.search(query, limit=limit)
+        services = {s.id: s for s in await load_services(hotline.database)} if matches else {}
+    finally:
+        await hotline.database.close()
+    rows = []
+    for match in matches:
+        service = services[match.entry.id]
+        rows.append(
+            {
+                "id": service.id,
+                "name": service.name,
+                "department": service.department,
+                "score": match.score,
+                "situations": [
+                    {"name": s.name, "materials": [m["name"] for m in s.materials]}
+                    for s in service.situations
+                ],
+            }
+        )
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        print("没有找到匹配的事项。")
+    else:
+        for n, row in enumerate(rows, start=1):
+            print(f"{n}. {row['name']}（{row['department']}）  相似度{row['score']:.2f}  [{row['id']}]")
+    return 0
+
+
+async def cases_import(path: Path) -> int:
+    """Import cases from a CSV or JSON file; nothing is stored if it has errors."""
+    settings = get_settings()
+    database = _database()
+    try:
+        await database.create_schema()
+        count = await import_cases(database, path, str(settings.pii_hash_key), local_now())
+    except CasesRefused as refused:
+        for line in refused.errors:
+            print(f"错误：{line}", file=sys.stderr)
+        print(f"导入失败：{len(refused.errors)}处错误，未导入任何办件。", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"错误：无法读取{path}：{error.strerror}", file=sys.stderr)
+        return 2
+    finally:
+        await database.close()
+    print(f"导入完成：{count}件办件。")
+    return 0
+
+
+async def seed() -> int:
+    """Create the schema, load the default catalogue and the demo cases."""
+    settings = get_settings()
+    status = await catalog_import(settings.catalog_path)
+    if status:
+        return status
+    database = _database()
+    try:
+        cases = demo_cases(local_now())
+        await store_cases(database, cases, str(settings.pii_hash_key), local_now())
+    finally:
+        await database.close()
+    print("演示办件（登记手机号后四位均为" + DEMO_PHONE[-4:] + "）：")
+    labels = ("办理中", "已超期", "已办结")
+    for label, case in zip(labels, cases):
+        print(f"  {case.number}  {case.service_name}  {label}")
+    return 0
+
+
+def nlu_generate(check: bool) -> int:
+    """Write (or check) the jieba dictionary and service lookup generated from the catalogue."""
+    parsed = read_catalog(PROJECT_ROOT / "data" / "catalog")
+    if parsed.errors:
+        for line in parsed.errors:
+            print(f"错误：{line}", file=sys.stderr)
+        return 1
+    stale = []
+    for path, text in generated_files(parsed, PROJECT_ROOT).items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if check:
+            stale.append(str(path.relative_to(PROJECT_ROOT)))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"已生成 {path.relative_to(PROJECT_ROOT)}")
+    if stale:
+        print("与目录不一致，请运行 python -m bot nlu generate：" + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="12345 热线助手")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    catalog = commands.add_parser("catalog", help="办事指南").add_subparsers(dest="action", required=True)
+    catalog_import_parser = catalog.add_parser("import", help="导入目录（项目YAML或JSONL）")
+    catalog_import_parser.add_argument("path", type=Path)
+    search = catalog.add_parser("search", help="检索事项")
+    search.add_argument("query")
+    search.add_argument("--json", action="store_true", help="以JSON输出")
+    search.add_argument("--limit", type=int, default=5)
+
+    cases = commands.add_parser("cases", help="办件").add_subparsers(dest="action", required=True)
+    cases_import_parser = cases.add_parser("import", help="导入办件（CSV或JSON）")
+    cases_import_parser.add_argument("path", type=Path)
+
+    commands.add_parser("db", help="数据库").add_subparsers(dest="action", required=True).add_parser(
+        "init", help="创建数据表"
+    )
+    commands.add_parser("seed", help="建表并载入默认目录和演示办件")
+    nlu = commands.add_parser("nlu", help="训练数据").add_subparsers(dest="action", required=True)
+    generate = nlu.add_parser("generate", help="由目录生成结巴词典和事项查找表")
+    generate.add_argument("--check", action="store_true", help="只检查是否最新")
+    chat = commands.add_parser("chat", help="在终端与运行中的助手对话")
+    chat.add_argument("--url", default=None)
+    commands.add_parser("run", help="启动动作服务器和Rasa服务器")
+
+    args = parser.parse_args(argv)
+    if args.command == "catalog" and args.action == "import":
+        return asyncio.run(catalog_import(args.path))
+    if args.command == "catalog" and args.action == "search":
+        return asyncio.run(catalog_search(args.query, args.json, args.limit))
+    if args.command == "cases":
+        return asyncio.run(cases_import(args.path))
+    if args.command == "db":
+        return asyncio.run(_create_schema())
+    if args.command == "seed":
+        return asyncio.run(seed())
+    if args.command == "nlu":
+        return nlu_generate(args.check)
+    if args.command == "chat":
+        from bot.terminal_chat import chat as run_chat
+
+        return run_chat(args.url)
+    if args.command == "run":
+        from bot.serve import run_servers
+
+        return run_servers()
+    parser.error("unknown command")
+    return 2
+
+
+async def _create_schema() -> int:
+    database = _database()
+    try:
+        await database.create_schema()
+    finally:
+        await database.close()
+    print("数据表已创建。")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

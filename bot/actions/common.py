@@ -1,0 +1,81 @@
+"""What the actions share: the hotline, the latest message, choices as buttons, failures."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import runtime
+
+logger = logging.getLogger(__name__)
+
+# Intents that always interrupt whatever a form asked for.
+INTERRUPTIONS = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thank",
+        "deny",
+        "bot_challenge",
+        "request_human",
+        "emergency",
+        "complain",
+        "report_violation",
+        "seek_help",
+        "suggest",
+        "out_of_scope",
+    }
+)
+# Intents with which a citizen answers the question a form asked.
+ANSWERS = frozenset({"inform", "ask_materials", "ask_policy", "affirm", "nlu_fallback"})
+
+BACKEND_DOWN = "抱歉，系统暂时查询不到相关信息，请稍后再试。需要的话可以说“转人工”。"
+# Failures of the project database that the citizen is told about instead of a crash.
+BACKEND_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
+
+
+def hotline() -> runtime.Hotline:
+    """The process's hotline (settings, database, catalogue index)."""
+    return runtime.current()
+
+
+def latest_intent(tracker: Tracker) -> str:
+    """The intent of the citizen's latest message."""
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The text of the citizen's latest message."""
+    return str(tracker.latest_message.get("text") or "").strip()
+
+
+def has_entity(tracker: Tracker, entity: str) -> bool:
+    """Whether the latest message holds an entity of this type."""
+    return any(e.get("entity") == entity for e in tracker.latest_message.get("entities") or [])
+
+
+def is_activation(tracker: Tracker, form: str) -> bool:
+    """Whether the form is being activated by this turn (not yet the active loop)."""
+    return (tracker.active_loop or {}).get("name") != form
+
+
+def choice_buttons(options: list[str]) -> list[dict[str, Any]]:
+    """Buttons whose payload is the option's own words (never an intent)."""
+    return [{"title": f"{n}. {option}", "payload": option} for n, option in enumerate(options, 1)]
+
+
+def verified_phone(tracker: Tracker) -> str | None:
+    """The phone number a channel verified for this citizen (caller id, shared contact)."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    value = metadata.get("verified_phone")
+    return value if isinstance(value, str) and value else None
+
+
+def report_backend_failure(dispatcher: CollectingDispatcher, error: Exception) -> None:
+    """Tell the citizen the backend failed, and log it without personal data."""
+    logger.error("backend failure: %s", type(error).__name__, exc_info=error)
+    dispatcher.utter_message(text=BACKEND_DOWN)

@@ -1,0 +1,155 @@
+"""Keeping the conversation going: fallback, yes/no to an offer, reports, asking for a person."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import (
+    BACKEND_ERRORS,
+    choice_buttons,
+    hotline,
+    latest_intent,
+    report_backend_failure,
+)
+from bot.cases import file_supervision_order, find_case, local_now
+
+HUMAN_OPTIONS = ["转人工", "不用了"]
+HUMAN_SERVICE = (
+    "好的。人工座席服务时间为每天8:00至22:00，请拨打12345热线按0，由人工座席为您服务。"
+)
+REPORT_KINDS = {
+    "complain": "投诉",
+    "report_violation": "举报",
+    "seek_help": "求助",
+    "suggest": "建议",
+}
+
+
+def fallbacks_in_a_row(tracker: Tracker) -> int:
+    """How many of the citizen's latest messages in a row were not understood."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionHandleFallback(Action):
+    """Asks to rephrase once; after a second miss in a row, offers a human."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_handle_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Rephrase, then a human."""
+        if fallbacks_in_a_row(tracker) < 2:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        dispatcher.utter_message(
+            text="抱歉，我还是没有听明白。需要为您转人工服务吗？", buttons=choice_buttons(HUMAN_OPTIONS)
+        )
+        return [SlotSet("pending_offer", "human")]
+
+
+class ActionAcceptOffer(Action):
+    """Carries out what the last question offered, when the citizen says yes."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_accept_offer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """File the 督办 order or point to a human; otherwise just ask what is needed."""
+        offer = tracker.get_slot("pending_offer") or ""
+        done: list[EventType] = [SlotSet("pending_offer", None)]
+        if offer == "human":
+            dispatcher.utter_message(text=HUMAN_SERVICE)
+            return done
+        if offer.startswith("supervise:"):
+            number = offer.split(":", 1)[1]
+            if number not in (tracker.get_slot("verified_cases") or []):
+                dispatcher.utter_message(response="utter_anything_else")
+                return done
+            try:
+                case = await find_case(hotline().database, number, local_now().date())
+                order = (
+                    await file_supervision_order(
+                        hotline().database, case, tracker.sender_id, local_now()
+                    )
+                    if case is not None
+                    else None
+                )
+            except BACKEND_ERRORS as error:
+                report_backend_failure(dispatcher, error)
+                return done
+            if order is not None:
+                dispatcher.utter_message(
+                    text=f"已为您提交督办工单，工单编号{order}。我们会催促承办部门尽快办理，"
+                    "处理结果会通知您。",
+                    json_message={"kind": "work_order", "number": order, "type": "督办"},
+                )
+                return done
+        dispatcher.utter_message(text="好的。请问有什么可以帮您？")
+        return done
+
+
+class ActionDeclineOffer(Action):
+    """Acknowledges a no, dropping whatever was offered."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_decline_offer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Say fine and ask what else."""
+        dispatcher.utter_message(text="好的。还有什么可以帮您？")
+        return [SlotSet("pending_offer", None)]
+
+
+class ActionIntakeReport(Action):
+    """Complaints, reports, requests for help and suggestions: say how they get recorded."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_intake_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Acknowledge the kind of report and offer the agent who records it as a work order."""
+        kind = REPORT_KINDS.get(latest_intent(tracker), "反映")
+        dispatcher.utter_message(
+            text=f"收到，您要{kind}的情况需要登记为工单，转交承办部门处理。"
+            "工单由人工座席为您登记，需要为您转人工吗？",
+            buttons=choice_buttons(HUMAN_OPTIONS),
+            json_message={"kind": "report", "type": kind},
+        )
+        return [SlotSet("pending_offer", "human")]
+
+
+class ActionRequestHuman(Action):
+    """The citizen asks for a person."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Tell the citizen how to reach an agent."""
+        dispatcher.utter_message(text=HUMAN_SERVICE)
+        return [SlotSet("pending_offer", None)]

@@ -1,0 +1,283 @@
+"""Which materials a service needs and where to go: the service form and its answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import (
+    ANSWERS,
+    BACKEND_ERRORS,
+    INTERRUPTIONS,
+    choice_buttons,
+    has_entity,
+    hotline,
+    is_activation,
+    latest_intent,
+    latest_text,
+    report_backend_failure,
+)
+from bot.catalog_render import conditions_answer, materials_answer, office_answer
+from bot.catalog_search import find_situation
+from bot.catalog_store import get_service
+from bot.choices import pick_choice
+from bot.models import Service, Situation
+
+FORM = "service_form"
+NEXT_STEPS = {
+    "materials": ["在哪里办理", "查询办件进度", "没有了，谢谢"],
+    "office": ["需要带什么材料", "查询办件进度", "没有了，谢谢"],
+}
+
+
+def situation_of(service: Service, name: str | None) -> Situation | None:
+    """The situation of ``service`` with this name (the only one when there is one)."""
+    if len(service.situations) == 1:
+        return service.situations[0]
+    return next((s for s in service.situations if s.name == name), None)
+
+
+def _situation_slots(service: Service, text: str) -> dict[str, Any]:
+    if len(service.situations) == 1:
+        return {"situation": service.situations[0].name}
+    index = find_situation(text, [(s.name, list(s.aliases)) for s in service.situations])
+    return {"situation": service.situations[index].name if index is not None else None}
+
+
+class ValidateServiceForm(FormValidationAction):
+    """Finds the service (and its situation) in what the citizen said."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "validate_service_form"
+
+    async def extract_service(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the citizen's words as the service when they name one or were asked for it."""
+        intent, text = latest_intent(tracker), latest_text(tracker)
+        if not text or intent in INTERRUPTIONS or tracker.latest_action_name != "action_listen":
+            return {}
+        requested = tracker.get_slot("requested_slot")
+        if is_activation(tracker, FORM) or has_entity(tracker, "service"):
+            return {"service": text}
+        if requested == "service" and intent in ANSWERS | {"ask_office"}:
+            return {"service": text}
+        return {}
+
+    async def validate_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Resolve the words to one catalogue service, or offer the closest few."""
+        text = str(value or "")
+        current_id = tracker.get_slot("service_id")
+        offered = tracker.get_slot("offered_services") or []
+        try:
+            index = await hotline().catalog_index()
+            if offered:
+                entries = [e for e in (index.get(service_id) for service_id in offered) if e]
+                picked = pick_choice(text, [entry.name for entry in entries])
+                if picked is not None:
+                    return await self._chosen(entries[picked].id, text, current_id)
+            resolution = index.resolve(text)
+            if resolution.sure:
+                return await self._chosen(resolution.matches[0].entry.id, text, current_id)
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return {"service": None, "requested_slot": None}
+        if resolution.found:
+            options = [m.entry.name for m in resolution.matches]
+            dispatcher.utter_message(
+                text="您要办理的是下面哪一项？请说序号或名称。",
+                buttons=choice_buttons(options),
+            )
+            return {"service": None, "offered_services": [m.entry.id for m in resolution.matches]}
+        if current_id and tracker.get_slot("requested_slot") != "service":
+            # "那要带什么材料": no new service named, so the one already discussed is meant.
+            return {"service": tracker.get_slot("service"), "offered_services": None}
+        dispatcher.utter_message(text="抱歉，没有找到您说的事项。请换个说法，比如“港澳通行证续签”。")
+        return {"service": None, "service_id": None, "offered_services": None}
+
+    async def _chosen(self, service_id: str, text: str, current_id: str | None) -> dict[str, Any]:
+        service = await get_service(hotline().database, service_id)
+        if service is None:
+            return {"service": None, "service_id": None}
+        slots = {"service": service.name, "service_id": service.id, "offered_services": None}
+        situation = _situation_slots(service, text)
+        if service.id != current_id or situation["situation"] is not None:
+            slots.update(situation)
+        return slots
+
+    async def extract_situation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the citizen's words as the situation when they were asked for it."""
+        intent, text = latest_intent(tracker), latest_text(tracker)
+        if (
+            not text
+            or tracker.get_slot("requested_slot") != "situation"
+            or tracker.latest_action_name != "action_listen"
+            or intent in {"request_human", "emergency", "goodbye", "deny"}
+        ):
+            return {}
+        if intent in ANSWERS or intent in {"ask_office", "out_of_scope"}:
+            return {"situation": text}
+        return {}
+
+    async def validate_situation(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Match the words to one of the service's situations, by number or description."""
+        service_id = tracker.get_slot("service_id")
+        if not service_id:
+            return {"situation": None}
+        try:
+            service = await get_service(hotline().database, service_id)
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return {"situation": None, "requested_slot": None}
+        if service is None:
+            return {"situation": None}
+        names = [s.name for s in service.situations]
+        if value in names:
+            return {"situation": value}
+        text = str(value or "")
+        picked = pick_choice(text, names)
+        if picked is None:
+            picked = find_situation(text, [(s.name, list(s.aliases)) for s in service.situations])
+        if picked is None:
+            dispatcher.utter_message(text="抱歉，没听明白是哪种情况。")
+            return {"situation": None}
+        return {"situation": names[picked]}
+
+
+class ActionAskSituation(Action):
+    """Asks which situation applies, offering each as a choice."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_ask_situation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Ask with one button per situation."""
+        try:
+            service = await get_service(hotline().database, tracker.get_slot("service_id") or "")
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return []
+        if service is None:
+            dispatcher.utter_message(response="utter_ask_service")
+            return []
+        names = [s.name for s in service.situations]
+        dispatcher.utter_message(
+            text=f"办理{service.name}，您属于哪种情况？", buttons=choice_buttons(names)
+        )
+        return []
+
+
+async def _current_situation(tracker: Tracker) -> tuple[Service, Situation] | None:
+    service_id = tracker.get_slot("service_id")
+    if not service_id:
+        return None
+    service = await get_service(hotline().database, service_id)
+    if service is None:
+        return None
+    situation = situation_of(service, tracker.get_slot("situation")) or service.situations[0]
+    return service, situation
+
+
+class ActionAnswerService(Action):
+    """Answers with the material list or the offices of the chosen service and situation."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_answer_service"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Send the answer and offer the next step."""
+        try:
+            found = await _current_situation(tracker)
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return []
+        if found is None:
+            dispatcher.utter_message(response="utter_ask_service")
+            return []
+        question = tracker.get_slot("service_question") or "materials"
+        answer = materials_answer(*found) if question == "materials" else office_answer(*found)
+        dispatcher.utter_message(
+            text=answer.text, json_message={**answer.data, "short": answer.short}
+        )
+        dispatcher.utter_message(
+            text="还需要了解什么？", buttons=choice_buttons(NEXT_STEPS[question])
+        )
+        return [SlotSet("offered_services", None)]
+
+
+class ActionAnswerOffice(Action):
+    """Answers a where/when question in the middle of the service form."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_answer_office"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Give the offices of the service being discussed, or say what is needed first."""
+        try:
+            found = await _current_situation(tracker)
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return []
+        if found is None:
+            dispatcher.utter_message(
+                text="不同事项的办理地点和时间不一样，先告诉我您要办什么，我再告诉您去哪里办。"
+            )
+            return []
+        answer = office_answer(*found)
+        dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
+        return []
+
+
+class ActionAnswerPolicy(Action):
+    """Answers a policy question with the conditions of the matching service, if any."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_answer_policy"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Give the 受理条件 of a clearly matching service, otherwise offer a human."""
+        try:
+            resolution = (await hotline().catalog_index()).resolve(latest_text(tracker))
+            service = (
+                await get_service(hotline().database, resolution.matches[0].entry.id)
+                if resolution.sure
+                else None
+            )
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return []
+        if service is None:
+            dispatcher.utter_message(
+                text="这个政策问题需要工作人员为您解答。需要为您转人工服务吗？",
+                buttons=choice_buttons(["转人工", "不用了"]),
+            )
+            return [SlotSet("pending_offer", "human")]
+        answer = conditions_answer(service, service.situations[0])
+        dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
+        dispatcher.utter_message(
+            text="具体标准以承办部门的解释为准。需要了解办理材料的话，可以问我“要带什么材料”。"
+        )
+        return [SlotSet("service", service.name), SlotSet("service_id", service.id)]

@@ -1,0 +1,77 @@
+"""Rasa's tracker and lock stores, configured from bot.settings rather than endpoints.yml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy.engine import make_url
+
+from bot.settings import get_settings
+
+
+class SettingsTrackerStore(SQLTrackerStore):
+    """The SQL tracker store on ``TRACKER_STORE_URL`` (by default ``DATABASE_URL``)."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: EventBroker | None = None,
+        **kwargs: Any,
+    ) -> None:
+        url = make_url(get_settings().tracker_store_url)
+        dialect = url.get_backend_name()
+        if dialect == "sqlite" and url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(
+            domain=domain,
+            dialect=dialect,
+            host=url.host,
+            port=url.port,
+            db=url.database or "rasa.db",
+            username=url.username,
+            password=url.password,
+            event_broker=event_broker,
+            query=dict(url.query) or None,
+        )
+
+
+class SettingsLockStore(LockStore):
+    """Rasa's Redis lock store when ``REDIS_URL`` is set, its in-memory one otherwise."""
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None) -> None:
+        settings = get_settings()
+        self.store: LockStore
+        if settings.redis_url:
+            url = make_url(settings.redis_url)
+            self.store = RedisLockStore(
+                host=url.host or "localhost",
+                port=url.port or 6379,
+                db=int(url.database or 1),
+                username=url.username,
+                password=url.password,
+                use_ssl=url.drivername == "rediss",
+                key_prefix="hotline",
+            )
+        else:
+            self.store = InMemoryLockStore()
+        super().__init__()
+
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        """Fetch the lock of a conversation."""
+        return self.store.get_lock(conversation_id)
+
+    def delete_lock(self, conversation_id: str) -> None:
+        """Delete the lock of a conversation."""
+        self.store.delete_lock(conversation_id)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        """Save a conversation's lock."""
+        self.store.save_lock(lock)

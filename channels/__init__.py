@@ -1,0 +1,1 @@
+"""Channel connectors: each turns a platform's requests into user messages and back."""

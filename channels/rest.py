@@ -1,0 +1,76 @@
+"""The REST channel: POST /webhooks/rest/webhook, answered with the bot's responses."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text
+
+logger = logging.getLogger(__name__)
+_SENDER = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
+
+
+def _bad_request(reason: str) -> HTTPResponse:
+    return response.json({"error": reason}, status=400)
+
+
+class RestChannel(InputChannel):
+    """JSON in, JSON out; the client's own metadata is never trusted."""
+
+    @classmethod
+    def name(cls) -> str:
+        """The channel's name and URL prefix."""
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The channel's routes."""
+        webhook = Blueprint("hotline_rest", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # sanic raises its own BadRequest for broken JSON
+                return _bad_request("请求体不是有效的JSON")
+            if not isinstance(body, dict):
+                return _bad_request("请求体应是包含sender和message的JSON对象")
+            sender = body.get("sender")
+            message = body.get("message")
+            if not isinstance(sender, str) or not _SENDER.fullmatch(sender):
+                return _bad_request("sender应为1-128位字母、数字或_.:-")
+            if not isinstance(message, str):
+                return _bad_request("message应为字符串")
+            text = clean_text(message)
+            if not text:
+                return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
+            if len(text) > MAX_MESSAGE_CHARS:
+                return response.json([{"recipient_id": sender, "text": TOO_LONG_REPLY}])
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        collector,
+                        sender,
+                        input_channel=self.name(),
+                        metadata={"channel": self.name()},
+                    )
+                )
+            except Exception:
+                logger.exception("rest: the turn of sender %s failed", sender)
+                return response.json([{"recipient_id": sender, "text": BUSY_REPLY}])
+            return response.json(collector.messages)
+
+        return webhook

@@ -1,0 +1,25 @@
+"""What every connector does to a citizen's text before the assistant sees it."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Longer than any real request; a longer message is answered without parsing it.
+MAX_MESSAGE_CHARS = 2000
+TOO_LONG_REPLY = "您的消息太长了（超过2000字），请分几次、简要地说明您要办的事或反映的问题。"
+EMPTY_REPLY = "您好，请问有什么可以帮您？可以直接说要办的事，比如“办护照要带什么”。"
+BUSY_REPLY = "系统繁忙，暂时无法回答。请稍后再试，或拨打12345转人工服务。"
+
+
+def clean_text(text: str) -> str:
+    """Strip control characters and surrounding space; never let a leading "/" inject an intent.
+
+    Rasa reads ``/intent{...}`` as an intent and entities; citizens' text must never be read
+    that way, so a leading ASCII slash becomes a full-width one (the NLU reads it as text).
+    """
+    text = "".join(
+        char for char in text if char in "\n\t" or unicodedata.category(char)[0] != "C"
+    ).strip()
+    if text.startswith("/"):
+        text = "／" + text[1:]
+    return text

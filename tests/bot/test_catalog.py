@@ -1,0 +1,165 @@
+"""Catalogue import (project YAML and the real Guangdong export) and search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.catalog_formats import read_catalog, split_free_text_materials
+from bot.catalog_search import CatalogIndex, SearchEntry, find_situation
+from bot.catalog_store import CatalogRefused, import_records, load_services
+from bot.db import Database
+from bot.models import Service, Situation
+from bot.settings import PROJECT_ROOT
+from tests.conftest import GD_CATALOG, needs_shared_data
+
+PROJECT_CATALOG = PROJECT_ROOT / "data" / "catalog"
+
+
+def test_project_catalogue_is_complete_and_valid() -> None:
+    parsed = read_catalog(PROJECT_CATALOG)
+    assert parsed.errors == []
+    assert len(parsed.records) >= 60
+    assert len({r.department for r in parsed.records}) >= 10
+    passport = next(r for r in parsed.records if r.id == "passport")
+    assert [s.name for s in passport.situations] == ["首次申领", "换发", "补发"]
+    for record in parsed.records:
+        for situation in record.situations:
+            assert situation.materials and situation.offices and situation.fee
+            assert situation.time_limit_days is not None and situation.visits is not None
+
+
+async def test_project_catalogue_imports_idempotently(database: Database) -> None:
+    parsed = read_catalog(PROJECT_CATALOG)
+    first = await import_records(database, parsed)
+    second = await import_records(database, read_catalog(PROJECT_CATALOG))
+    assert (first.added, first.updated) == (len(parsed.records), 0)
+    assert (second.added, second.updated, second.unchanged) == (0, 0, len(parsed.records))
+    async with database.session() as session:
+        situations = await session.scalar(select(func.count()).select_from(Situation))
+    assert situations == sum(len(r.situations) for r in parsed.records)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BROKEN_YAML_SERVICE = """
+department: 测试局
+offices:
+  hall: {name: 测试大厅, address: 测试路1号}
+services:
+  - id: good-one
+    name: 好事项
+    defaults: {offices: [hall], fee: 免费, time_limit_days: 1, fully_online: false, visits: 1}
+    situations:
+      - name: 一般情形
+        materials: [{name: 身份证, form: 原件, copies: 1}]
+  - id: Bad_ID
+    name: 坏事项
+    defaults: {offices: [nowhere], fee: 免费, time_limit_days: -1, fully_online: maybe, visits: 9}
+    situations:
+      - name: 一般情形
+        materials: [{name: 身份证, form: 影印件, copies: 0}]
+"""
+
+
+async def test_a_file_with_errors_is_refused_whole(database: Database, tmp_path: Path) -> None:
+    parsed = read_catalog(_write(tmp_path / "broken.yml", BROKEN_YAML_SERVICE))
+    assert any("unknown office 'nowhere'" in e for e in parsed.errors)
+    assert any("id must be" in e for e in parsed.errors)
+    assert any("form must be one of" in e for e in parsed.errors)
+    with pytest.raises(CatalogRefused):
+        await import_records(database, parsed)
+    assert await load_services(database) == []  # the good service of the file was not loaded either
+
+
+def test_jsonl_with_a_broken_line_reports_it(tmp_path: Path) -> None:
+    good = {"TASK_NAME": "甲事项", "DEPT_NAME": "甲局", "material_intro": ["申请表"]}
+    lines = [json.dumps(good, ensure_ascii=False), "{not json", json.dumps({"TASK_NAME": ""}), "[1]"]
+    parsed = read_catalog(_write(tmp_path / "export.jsonl", "\n".join(lines)))
+    assert len(parsed.records) == 1
+    assert [e.split(":")[0] for e in parsed.errors] == ["line 2", "line 3", "line 4"]
+
+
+def test_free_text_materials_are_split_at_item_numbers() -> None:
+    text = "1.申请表原件1份；2、身份证复印件2份（3）营业执照原件和复印件"
+    assert split_free_text_materials(text) == ["申请表原件1份；", "身份证复印件2份", "营业执照原件和复印件"]
+
+
+@needs_shared_data()
+async def test_all_2262_real_records_import_and_reimport(database: Database) -> None:
+    parsed = read_catalog(GD_CATALOG)
+    assert parsed.errors == []
+    assert len(parsed.records) == 2262
+    first = await import_records(database, parsed)
+    again = await import_records(database, read_catalog(GD_CATALOG))
+    assert first.added == 2262
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 2262)
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Service)) == 2262
+    with_list = [r for r in parsed.records if r.situations[0].materials]
+    assert len(with_list) >= 800  # 816 records publish a list of materials
+
+
+@pytest.fixture(scope="module")
+def full_index() -> CatalogIndex:
+    """The project catalogue plus, where present, the 2,262 real services."""
+    records = read_catalog(PROJECT_CATALOG).records
+    if GD_CATALOG.exists():
+        records += read_catalog(GD_CATALOG).records
+    return CatalogIndex.from_entries(
+        SearchEntry(id=r.id, name=r.name, department=r.department, aliases=tuple(r.aliases), source=r.source)
+        for r in records
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "service_id"),
+    [
+        ("办护照", "passport"),
+        ("我想问下办护照要带什么材料", "passport"),
+        ("社保卡掉了", "social-security-card"),
+        ("港澳通行证续签", "hk-macau-endorsement"),
+        ("提公积金要啥手续", "hpf-withdrawal"),
+        ("小孩上户口", "birth-registration"),
+        ("驾照到期了怎么换", "driving-license"),
+        ("身分证过期了", "id-card"),
+        ("良民证", "no-crime-record"),
+    ],
+)
+def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str, service_id: str) -> None:
+    resolution = full_index.resolve(query)
+    assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
+    assert resolution.matches[0].entry.id == service_id
+
+
+@needs_shared_data()
+def test_unsure_search_offers_choices(full_index: CatalogIndex) -> None:
+    # Our catalogue has the Taiwan permit (签发); the real one has its endorsements (签注).
+    resolution = full_index.resolve("往来台湾通行证签注")
+    assert not resolution.sure
+    assert len(resolution.matches) == 3
+    assert all("台湾通行证" in m.entry.name for m in resolution.matches)
+
+
+@pytest.mark.parametrize("query", ["今天天气怎么样", "", "🙂🙂", "asdfgh"])
+def test_nothing_found_for_unrelated_text(full_index: CatalogIndex, query: str) -> None:
+    assert not full_index.resolve(query).found
+
+
+@needs_shared_data()
+def test_real_catalogue_names_are_found_by_partial_name(full_index: CatalogIndex) -> None:
+    names = [m.entry.name for m in full_index.search("台湾通行证探亲签注")]
+    assert names[0] == "办理往来台湾通行证探亲签注"
+
+
+def test_situation_from_colloquial_words() -> None:
+    situations = [("首次申领", ["第一次"]), ("换发", ["过期了", "到期"]), ("补发", ["丢了", "掉了"])]
+    assert find_situation("护照丢了怎么办", situations) == 2
+    assert find_situation("我是第一次办", situations) == 0
+    assert find_situation("随便问问", situations) is None

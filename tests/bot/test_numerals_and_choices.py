@@ -1,0 +1,35 @@
+"""Spoken digits and picking among offered choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.choices import pick_choice
+from bot.numerals import digit_runs, to_digits
+
+
+def test_spoken_digits_become_arabic() -> None:
+    assert to_digits("二零二六幺幺两零") == "20261120"
+
+
+def test_digit_runs_ignore_words_that_contain_numerals() -> None:
+    assert digit_runs("我想查一下第一个办件 编号二零二六一一二零零零零一五八", min_length=10) == [
+        "20261120000158"
+    ]
+    assert digit_runs("2026 1120-000158", min_length=14) == ["20261120000158"]
+
+
+OPTIONS = ["首次申领", "换发", "补发"]
+
+
+@pytest.mark.parametrize(
+    ("said", "index"),
+    [("1", 0), ("二", 1), ("第三个", 2), ("选第2个", 1), ("补发吧", 2), ("最后一个", 2), ("首次申领", 0)],
+)
+def test_choice_by_number_ordinal_or_words(said: str, index: int) -> None:
+    assert pick_choice(said, OPTIONS) == index
+
+
+@pytest.mark.parametrize("said", ["5", "随便", "", "发"])
+def test_no_choice_when_unclear(said: str) -> None:
+    assert pick_choice(said, OPTIONS) is None
