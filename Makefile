@@ -15,6 +15,7 @@ TRAINING := config.yml domain.yml $(GENERATED) $(wildcard data/nlu/*.yml data/ru
 MODEL := models/current.tar.gz
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
+export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: help venv model run chat seed lint test test-unit test-data test-stories test-e2e eval bench browsers
 
@@ -61,7 +62,8 @@ test-data: $(GENERATED) | venv
 	$(RASA) data validate --fail-on-warnings --quiet
 
 test-stories: $(MODEL)
-	$(PY) -m tests.run_stories
+	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out results/stories \
+		--fail-on-prediction-errors --no-plot --quiet || { cat results/stories/failed_test_stories.yml; exit 1; }
 
 eval: $(MODEL)
 	$(RASA) test nlu --nlu data/nlu_test --model $(MODEL) --out results/nlu --quiet

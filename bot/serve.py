@@ -22,6 +22,7 @@ def server_environment(settings: Settings) -> dict[str, str]:
     env["ACTION_SERVER_URL"] = settings.action_server_url
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 
@@ -33,7 +34,7 @@ def server_commands(settings: Settings, model: Path) -> dict[str, list[str]]:
     return {
         "actions": [
             sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
-            "--port", str(settings.action_server_port), "--logging-config-file", logging_config,
+            "--port", str(settings.action_server_port), "--logging-config_file", logging_config,
         ],
         "rasa": [
             str(venv_bin / "rasa"), "run", "--model", str(model),

@@ -60,7 +60,7 @@ class ValidateServiceForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Take the citizen's words as the service when they name one or were asked for it."""
         intent, text = latest_intent(tracker), latest_text(tracker)
-        if not text or intent in INTERRUPTIONS or tracker.latest_action_name != "action_listen":
+        if not text or intent in INTERRUPTIONS:
             return {}
         requested = tracker.get_slot("requested_slot")
         if is_activation(tracker, FORM) or has_entity(tracker, "service"):
@@ -96,9 +96,10 @@ class ValidateServiceForm(FormValidationAction):
                 buttons=choice_buttons(options),
             )
             return {"service": None, "offered_services": [m.entry.id for m in resolution.matches]}
-        if current_id and tracker.get_slot("requested_slot") != "service":
+        current = index.get(current_id) if current_id else None
+        if current is not None and tracker.get_slot("requested_slot") != "service":
             # "那要带什么材料": no new service named, so the one already discussed is meant.
-            return {"service": tracker.get_slot("service"), "offered_services": None}
+            return {"service": current.name, "offered_services": None}
         dispatcher.utter_message(text="抱歉，没有找到您说的事项。请换个说法，比如“港澳通行证续签”。")
         return {"service": None, "service_id": None, "offered_services": None}
 
@@ -120,7 +121,6 @@ class ValidateServiceForm(FormValidationAction):
         if (
             not text
             or tracker.get_slot("requested_slot") != "situation"
-            or tracker.latest_action_name != "action_listen"
             or intent in {"request_human", "emergency", "goodbye", "deny"}
         ):
             return {}

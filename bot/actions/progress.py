@@ -84,7 +84,7 @@ class ValidateProgressForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Take a number from the citizen's words when they say one or were asked for it."""
         intent, text = latest_intent(tracker), latest_text(tracker)
-        if not text or intent in INTERRUPTIONS or tracker.latest_action_name != "action_listen":
+        if not text or intent in INTERRUPTIONS:
             return {}
         if tracker.get_slot("requested_slot") == "verify_code":
             return {}
@@ -139,7 +139,6 @@ class ValidateProgressForm(FormValidationAction):
         if (
             not text
             or tracker.get_slot("requested_slot") != "verify_code"
-            or tracker.latest_action_name != "action_listen"
             or intent in {"request_human", "emergency", "goodbye", "deny"}
         ):
             return {}

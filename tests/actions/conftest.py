@@ -1,0 +1,67 @@
+"""Action tests: a real SQLite database with the project catalogue and fixture cases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+
+from bot import runtime
+from bot.catalog_formats import read_catalog
+from bot.catalog_store import import_records
+from bot.cases import import_cases
+from bot.db import Database
+from bot.settings import PROJECT_ROOT, get_settings
+
+FIXTURE_CASES = PROJECT_ROOT / "tests" / "fixtures" / "cases.json"
+IN_PROGRESS, OVERDUE, FINISHED = "20261120000158", "20261001000777", "20260901000999"
+APPLICANT_PHONE = "13912345678"
+
+
+@pytest.fixture
+async def hotline(tmp_path: Path) -> AsyncIterator[runtime.Hotline]:
+    """The hotline the actions use, on a fresh database with catalogue and cases."""
+    database = Database(f"sqlite:///{tmp_path / 'actions.db'}")
+    await database.create_schema()
+    await import_records(database, read_catalog(PROJECT_ROOT / "data" / "catalog"))
+    settings = get_settings()
+    await import_cases(database, FIXTURE_CASES, str(settings.pii_hash_key), datetime(2026, 11, 28, 9))
+    app = runtime.Hotline(settings, database)
+    runtime.use(app)
+    yield app
+    runtime.use(None)
+    await database.close()
+
+
+def tracker(
+    text: str = "",
+    intent: str = "inform",
+    *,
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    active_loop: str | None = None,
+    latest_action: str = "service_form",
+    metadata: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+) -> Tracker:
+    """A tracker whose latest message is ``text`` with ``intent``."""
+    message = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "metadata": metadata or {},
+    }
+    return Tracker(
+        sender_id="citizen-1",
+        slots=dict(slots or {}),
+        latest_message=message,
+        events=events or [],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name=latest_action,
+    )

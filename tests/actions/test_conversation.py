@@ -1,0 +1,82 @@
+"""Fallback, yes/no to offers, reports and asking for a person."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from bot import runtime
+from bot.actions.conversation import (
+    ActionAcceptOffer,
+    ActionDeclineOffer,
+    ActionHandleFallback,
+    ActionIntakeReport,
+    ActionRequestHuman,
+)
+from bot.models import WorkOrder
+from tests.actions.conftest import IN_PROGRESS, OVERDUE, tracker
+
+
+def user_event(intent: str) -> dict[str, object]:
+    return {"event": "user", "text": "x", "parse_data": {"intent": {"name": intent}}}
+
+
+async def test_first_miss_asks_to_rephrase_second_offers_a_human() -> None:
+    dispatcher = CollectingDispatcher()
+    once = tracker("叽里咕噜", "nlu_fallback", events=[user_event("greet"), user_event("nlu_fallback")])
+    assert await ActionHandleFallback().run(dispatcher, once, {}) == []
+    assert dispatcher.messages[0]["response"] == "utter_ask_rephrase"
+    dispatcher = CollectingDispatcher()
+    twice = tracker("叽里咕噜", "nlu_fallback", events=[user_event("nlu_fallback"), user_event("nlu_fallback")])
+    assert await ActionHandleFallback().run(dispatcher, twice, {}) == [SlotSet("pending_offer", "human")]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["转人工", "不用了"]
+
+
+async def test_yes_to_supervision_files_a_work_order(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]}
+    events = await ActionAcceptOffer().run(dispatcher, tracker("好的", "affirm", slots=slots), {})
+    assert events == [SlotSet("pending_offer", None)]
+    number = dispatcher.messages[0]["custom"]["number"]
+    assert dispatcher.messages[0]["text"].startswith(f"已为您提交督办工单，工单编号{number}")
+    async with hotline.database.session() as session:
+        order = (await session.execute(select(WorkOrder))).scalar_one()
+    assert (order.number, order.case_number, order.kind) == (number, OVERDUE, "督办")
+
+
+async def test_supervision_needs_a_verified_case(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {"pending_offer": f"supervise:{IN_PROGRESS}", "verified_cases": []}
+    await ActionAcceptOffer().run(dispatcher, tracker("好", "affirm", slots=slots), {})
+    assert dispatcher.messages[0]["response"] == "utter_anything_else"
+    async with hotline.database.session() as session:
+        assert (await session.execute(select(WorkOrder))).first() is None
+
+
+async def test_yes_with_nothing_offered() -> None:
+    dispatcher = CollectingDispatcher()
+    assert await ActionAcceptOffer().run(dispatcher, tracker("好的", "affirm"), {}) == [SlotSet("pending_offer", None)]
+    assert dispatcher.messages[0]["text"] == "好的。请问有什么可以帮您？"
+
+
+async def test_no_drops_the_offer() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionDeclineOffer().run(dispatcher, tracker("不用了", "deny", slots={"pending_offer": "human"}), {})
+    assert events == [SlotSet("pending_offer", None)]
+
+
+async def test_report_intents_are_acknowledged_by_kind() -> None:
+    for intent, kind in (("complain", "投诉"), ("report_violation", "举报"), ("seek_help", "求助"), ("suggest", "建议")):
+        dispatcher = CollectingDispatcher()
+        events = await ActionIntakeReport().run(dispatcher, tracker("...", intent), {})
+        assert events == [SlotSet("pending_offer", "human")]
+        assert dispatcher.messages[0]["text"].startswith(f"收到，您要{kind}的情况需要登记为工单")
+
+
+async def test_request_human_says_how_to_reach_an_agent() -> None:
+    dispatcher = CollectingDispatcher()
+    assert await ActionRequestHuman().run(dispatcher, tracker("转人工", "request_human"), {}) == [
+        SlotSet("pending_offer", None)
+    ]
+    assert "12345" in dispatcher.messages[0]["text"]

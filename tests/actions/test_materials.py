@@ -1,0 +1,152 @@
+"""The service form and its answers: exact events and responses."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import runtime
+from bot.actions.materials import (
+    ActionAnswerOffice,
+    ActionAnswerPolicy,
+    ActionAnswerService,
+    ActionAskSituation,
+    ValidateServiceForm,
+)
+from tests.actions.conftest import tracker
+
+DOMAIN = {"forms": {"service_form": {"required_slots": ["service", "situation"]}}}
+
+
+async def run_form(t) -> tuple[list, CollectingDispatcher]:  # type: ignore[no-untyped-def]
+    dispatcher = CollectingDispatcher()
+    events = await ValidateServiceForm().run(dispatcher, t, DOMAIN)
+    return events, dispatcher
+
+
+async def test_colloquial_request_fills_service_and_situation(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await run_form(tracker("社保卡掉了怎么补办", "ask_materials"))
+    assert SlotSet("service", "社会保障卡申领") in events
+    assert SlotSet("service_id", "social-security-card") in events
+    assert SlotSet("situation", "补换卡") in events
+    assert dispatcher.messages == []
+
+
+async def test_service_without_situation_words_leaves_situation_to_ask(hotline: runtime.Hotline) -> None:
+    events, _ = await run_form(tracker("办护照要带什么", "ask_materials"))
+    assert SlotSet("service_id", "passport") in events
+    assert SlotSet("situation", None) in events
+
+
+async def test_single_situation_service_needs_no_situation_question(hotline: runtime.Hotline) -> None:
+    events, _ = await run_form(tracker("无犯罪记录证明怎么开", "ask_materials"))
+    assert SlotSet("service_id", "no-crime-record") in events
+    assert SlotSet("situation", "一般情形") in events
+
+
+async def test_unknown_service_is_said_and_asked_again(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await run_form(tracker("我想办个星际旅行许可", "ask_materials"))
+    assert SlotSet("service", None) in events
+    assert dispatcher.messages[0]["text"].startswith("抱歉，没有找到您说的事项")
+
+
+async def test_unsure_search_offers_numbered_choices_and_a_number_picks(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await run_form(tracker("证明", "ask_materials"))
+    offered = next(e["value"] for e in events if e["name"] == "offered_services")
+    assert len(offered) >= 2
+    buttons = dispatcher.messages[0]["buttons"]
+    assert buttons[0]["title"].startswith("1. ") and "/" not in buttons[0]["payload"]
+    events, _ = await run_form(
+        tracker("第二个", "inform", slots={"offered_services": offered, "requested_slot": "service"},
+                active_loop="service_form")
+    )
+    assert SlotSet("service_id", offered[1]) in events
+
+
+async def test_situation_by_number_and_by_words(hotline: runtime.Hotline) -> None:
+    slots = {"service": "普通护照签发", "service_id": "passport", "requested_slot": "situation"}
+    events, _ = await run_form(tracker("3", "inform", slots=slots, active_loop="service_form"))
+    assert SlotSet("situation", "补发") in events
+    events, _ = await run_form(tracker("护照过期了", "inform", slots=slots, active_loop="service_form"))
+    assert SlotSet("situation", "换发") in events
+
+
+async def test_unclear_situation_is_asked_again(hotline: runtime.Hotline) -> None:
+    slots = {"service": "普通护照签发", "service_id": "passport", "requested_slot": "situation"}
+    events, dispatcher = await run_form(tracker("嗯嗯那个", "inform", slots=slots, active_loop="service_form"))
+    assert SlotSet("situation", None) in events
+    assert dispatcher.messages[0]["text"] == "抱歉，没听明白是哪种情况。"
+
+
+async def test_a_digression_fills_nothing(hotline: runtime.Hotline) -> None:
+    slots = {"service": "普通护照签发", "service_id": "passport", "requested_slot": "situation"}
+    events, dispatcher = await run_form(tracker("你是机器人吗", "bot_challenge", slots=slots, active_loop="service_form"))
+    assert events == [] and dispatcher.messages == []
+
+
+async def test_earlier_service_is_kept_when_none_is_named(hotline: runtime.Hotline) -> None:
+    slots = {"service": "普通护照签发", "service_id": "passport", "situation": "换发"}
+    events, _ = await run_form(tracker("那要带什么材料", "ask_materials", slots=slots))
+    assert SlotSet("service", "普通护照签发") in events
+    assert not any(e["name"] == "service_id" and e["value"] != "passport" for e in events)
+
+
+async def test_ask_situation_offers_each_situation(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskSituation().run(dispatcher, tracker(slots={"service_id": "passport"}), {})
+    message = dispatcher.messages[0]
+    assert message["text"] == "办理普通护照签发，您属于哪种情况？"
+    assert [b["payload"] for b in message["buttons"]] == ["首次申领", "换发", "补发"]
+
+
+async def test_materials_answer_is_complete_and_has_a_spoken_form(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {"service_id": "passport", "situation": "首次申领", "service_question": "materials"}
+    events = await ActionAnswerService().run(dispatcher, tracker(slots=slots), {})
+    assert events == [SlotSet("offered_services", None)]
+    answer, follow_up = dispatcher.messages
+    assert answer["text"].startswith("【普通护照签发（首次申领）】\n需要准备以下")
+    assert "居民身份证 原件1份" in answer["text"]
+    assert "办理地点：" in answer["text"] and "承诺时限" in answer["text"]
+    custom = answer["custom"]
+    assert custom["kind"] == "materials" and custom["situation"] == "首次申领"
+    assert len(custom["short"]) < len(answer["text"]) and custom["short"].startswith("办理普通护照签发（首次申领），需要")
+    assert [b["payload"] for b in follow_up["buttons"]] == ["在哪里办理", "查询办件进度", "没有了，谢谢"]
+
+
+async def test_office_answer(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    slots = {"service_id": "passport", "situation": "首次申领", "service_question": "office"}
+    await ActionAnswerService().run(dispatcher, tracker(slots=slots), {})
+    assert dispatcher.messages[0]["text"].startswith("【普通护照签发（首次申领）】办理地点：\n1. ")
+    assert dispatcher.messages[0]["custom"]["kind"] == "office"
+
+
+async def test_office_digression_without_a_service(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    assert await ActionAnswerOffice().run(dispatcher, tracker("几点下班", "ask_office"), {}) == []
+    assert "先告诉我您要办什么" in dispatcher.messages[0]["text"]
+
+
+async def test_policy_question_gets_conditions_or_a_human(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerPolicy().run(dispatcher, tracker("失业金领取有什么条件", "ask_policy"), {})
+    assert SlotSet("service_id", "unemployment-benefit") in events
+    assert dispatcher.messages[0]["text"].startswith("【失业保险金申领】办理条件：")
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerPolicy().run(dispatcher, tracker("外星人落户政策", "ask_policy"), {})
+    assert events == [SlotSet("pending_offer", "human")]
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["转人工", "不用了"]
+
+
+async def test_database_down_gives_a_clear_message(hotline: runtime.Hotline) -> None:
+    await hotline.database.close()
+    broken = runtime.Hotline(hotline.settings, type(hotline.database)("sqlite:////nonexistent/dir/x.db"))
+    runtime.use(broken)
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerService().run(dispatcher, tracker(slots={"service_id": "passport"}), {})
+    assert events == []
+    assert dispatcher.messages[0]["text"].startswith("抱歉，系统暂时查询不到相关信息")
+    events, dispatcher = await run_form(tracker("办护照", "ask_materials"))
+    assert SlotSet("requested_slot", None) in events
+    assert dispatcher.messages[0]["text"].startswith("抱歉，系统暂时查询不到相关信息")

@@ -1,0 +1,91 @@
+"""End to end: both servers started for real, a conversation held over HTTP."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import MODEL, Servers, running_servers
+
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make model` first")
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The action server and the Rasa server on a fresh seeded database."""
+    with running_servers(Path(tmp_path_factory.mktemp("e2e"))) as running:
+        yield running
+
+
+def post(servers: Servers, body: object, raw: bytes | None = None) -> tuple[int, object]:
+    """POST to the REST channel; returns status and decoded JSON."""
+    data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
+    request = urllib.request.Request(
+        f"{servers.rasa_url}/webhooks/rest/webhook", data=data, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def say(servers: Servers, sender: str, text: str) -> list[dict[str, object]]:
+    """One citizen turn; the bot's responses."""
+    status, messages = post(servers, {"sender": sender, "message": text})
+    assert status == 200
+    assert isinstance(messages, list)
+    return messages
+
+
+def texts(messages: list[dict[str, object]]) -> str:
+    return "\n".join(str(m.get("text", "")) for m in messages)
+
+
+def test_materials_conversation(servers: Servers) -> None:
+    assert "12345" in texts(say(servers, "e2e-materials", "你好"))
+    asked = say(servers, "e2e-materials", "我想办护照要带什么材料")
+    assert "哪种情况" in texts(asked)
+    assert [b["payload"] for b in asked[0]["buttons"]] == ["首次申领", "换发", "补发"]  # type: ignore[index]
+    answer = say(servers, "e2e-materials", "1")
+    assert "【普通护照签发（首次申领）】" in texts(answer)
+    assert "居民身份证" in texts(answer)
+    assert any((m.get("custom") or {}).get("kind") == "materials" for m in answer)  # type: ignore[union-attr]
+    office = say(servers, "e2e-materials", "在哪里办理")
+    assert "办理地点" in texts(office)
+
+
+def test_progress_conversation_with_spoken_number(servers: Servers) -> None:
+    assert "办件编号" in texts(say(servers, "e2e-progress", "我想查一下办件进度"))
+    assert "后四位" in texts(say(servers, "e2e-progress", "二零二六一一二零零零零一五八"))
+    answer = say(servers, "e2e-progress", "五六七八")
+    assert "当前进度：审查" in texts(answer)
+
+
+def test_slash_command_does_not_inject_an_intent(servers: Servers) -> None:
+    messages = say(servers, "e2e-inject", '/request_human{"service": "x"}')
+    assert "人工座席服务时间" not in texts(messages)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"message": "你好"}, 400), ({"sender": "a b", "message": "hi"}, 400), ({"sender": "x", "message": 5}, 400), ([], 400)],
+)
+def test_malformed_requests_get_400(servers: Servers, body: object, status: int) -> None:
+    assert post(servers, body)[0] == status
+
+
+def test_broken_json_gets_400(servers: Servers) -> None:
+    assert post(servers, None, raw=b"{not json")[0] == 400
+
+
+def test_empty_huge_and_emoji_messages_get_a_sensible_answer(servers: Servers) -> None:
+    assert "有什么可以帮您" in texts(say(servers, "e2e-odd", "   "))
+    assert "太长" in texts(say(servers, "e2e-odd", "投诉" * 2000))
+    assert texts(say(servers, "e2e-odd", "🙂🙂🙂"))
+    assert texts(say(servers, "e2e-odd", "hello 我想办 passport"))

@@ -1,0 +1,115 @@
+"""Starting the real action server (and Rasa server) on a fresh database, for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bot.catalog_formats import read_catalog
+from bot.catalog_store import import_records
+from bot.cases import import_cases
+from bot.db import Database
+from bot.serve import server_commands, server_environment, wait_until_up
+from bot.settings import PROJECT_ROOT, get_settings
+
+MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+FIXTURE_CASES = PROJECT_ROOT / "tests" / "fixtures" / "cases.json"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def seed_database(url: str) -> None:
+    """Schema, the project catalogue and the fixture cases."""
+    database = Database(url)
+    try:
+        await database.create_schema()
+        await import_records(database, read_catalog(PROJECT_ROOT / "data" / "catalog"))
+        key = str(get_settings().pii_hash_key)
+        await import_cases(database, FIXTURE_CASES, key, datetime(2026, 11, 28, 9))
+    finally:
+        await database.close()
+
+
+@dataclass(frozen=True)
+class Servers:
+    """Addresses of the running servers."""
+
+    action_url: str
+    rasa_url: str
+    env: dict[str, str]
+
+
+@contextmanager
+def running_servers(workdir: Path, with_rasa: bool = True) -> Iterator[Servers]:
+    """Run the servers on free ports against a fresh seeded SQLite database."""
+    url = f"sqlite:///{workdir / 'hotline.db'}"
+    asyncio.run(seed_database(url))
+    action_port, rasa_port = free_port(), free_port()
+    overrides = {
+        "DATABASE_URL": url,
+        "ACTION_SERVER_PORT": str(action_port),
+        "RASA_PORT": str(rasa_port),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
+    saved = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    get_settings.cache_clear()
+    settings = get_settings()
+    env = server_environment(settings)
+    commands = server_commands(settings, MODEL)
+    processes: list[subprocess.Popen[bytes]] = []
+    logs = []
+    try:
+        names = ["actions", "rasa"] if with_rasa else ["actions"]
+        for name in names:
+            log = (workdir / f"{name}.log").open("wb")
+            logs.append(log)
+            processes.append(
+                subprocess.Popen(commands[name], env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+            )
+        health = {"actions": f"http://127.0.0.1:{action_port}/health",
+                  "rasa": f"http://127.0.0.1:{rasa_port}/webhooks/rest/"}
+        for name, process in zip(names, processes):
+            if not wait_until_up(health[name], process, timeout_s=240):
+                tail = (workdir / f"{name}.log").read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"the {name} server did not start:\n{tail}")
+        yield Servers(
+            action_url=f"http://127.0.0.1:{action_port}/webhook",
+            rasa_url=f"http://127.0.0.1:{rasa_port}",
+            env=env,
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+def python() -> str:
+    """The interpreter of the project's virtual environment."""
+    return sys.executable
