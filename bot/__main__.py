@@ -8,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
+from bot.cases import CasesRefused, import_cases, local_now, store_cases
 from bot.catalog_formats import CatalogFormatError, read_catalog
 from bot.catalog_store import CatalogRefused, import_records, load_services
-from bot.cases import CasesRefused, import_cases, local_now, store_cases
 from bot.db import Database
 from bot.demo import DEMO_PHONE, demo_cases
 from bot.nlu_generate import generated_files
@@ -68,8 +68,7 @@ async def catalog_search(query: str, as_json: bool, limit: int) -> int:
                 "department": service.department,
                 "score": match.score,
                 "situations": [
-                    {"name": s.name, "materials": [m["name"] for m in s.materials]}
-                    for s in service.situations
+                    {"name": s.name, "materials": [m["name"] for m in s.materials]} for s in service.situations
                 ],
             }
         )
@@ -118,7 +117,7 @@ async def seed() -> int:
         await database.close()
     print("演示办件（登记手机号后四位均为" + DEMO_PHONE[-4:] + "）：")
     labels = ("办理中", "已超期", "已办结")
-    for label, case in zip(labels, cases):
+    for label, case in zip(labels, cases, strict=False):
         print(f"  {case.number}  {case.service_name}  {label}")
     return 0
 

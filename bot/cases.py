@@ -77,7 +77,7 @@ class CaseRecord:
 def _parse_timeline(raw: Any, where: str, errors: list[str]) -> list[tuple[str, datetime, str]]:
     if isinstance(raw, str):
         items: list[Any] = [
-            dict(zip(("status", "at", "note"), part.split("@", 2)))
+            dict(zip(("status", "at", "note"), part.split("@", 2), strict=False))
             for part in raw.split(";")
             if part.strip()
         ]
@@ -329,9 +329,7 @@ async def is_applicant_phone(database: Database, number: str, phone: str, key: s
         return case is not None and digest(phone, key) == case.phone_digest
 
 
-async def file_supervision_order(
-    database: Database, case: CaseView, sender_id: str, now: datetime
-) -> str:
+async def file_supervision_order(database: Database, case: CaseView, sender_id: str, now: datetime) -> str:
     """File a 督办 work order about an overdue case; returns its number."""
     prefix = "WO" + now.strftime("%Y%m%d")
     async with database.session() as session:

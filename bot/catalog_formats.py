@@ -116,9 +116,7 @@ def read_project_files(files: list[Path]) -> ParseResult:
             continue
         for record in _project_document(document, path.name, result.errors):
             if record.id in seen:
-                result.errors.append(
-                    f"{path.name}: service id {record.id!r} already used in {seen[record.id]}"
-                )
+                result.errors.append(f"{path.name}: service id {record.id!r} already used in {seen[record.id]}")
                 continue
             seen[record.id] = path.name
             result.records.append(record)
@@ -290,9 +288,7 @@ def _project_materials(raw: Any, where: str, errors: list[str]) -> list[Material
         if not isinstance(copies, int) or isinstance(copies, bool) or copies < 1:
             errors.append(f"{spot}: copies must be a whole number of at least 1")
             continue
-        materials.append(
-            Material(name=_text(item["name"]), form=form, copies=copies, notes=_text(item.get("notes")))
-        )
+        materials.append(Material(name=_text(item["name"]), form=form, copies=copies, notes=_text(item.get("notes"))))
     return materials
 
 
@@ -353,17 +349,13 @@ def read_gd_jsonl(path: Path) -> ParseResult:
             if record is None:
                 continue
             if record.id in seen:
-                result.warnings.append(
-                    f"line {number}: {record.name!r} repeats line {seen[record.id]}; kept the first"
-                )
+                result.warnings.append(f"line {number}: {record.name!r} repeats line {seen[record.id]}; kept the first")
                 continue
             seen[record.id] = number
             result.records.append(record)
     without = sum(1 for record in result.records if not record.situations[0].materials)
     if without:
-        result.warnings.append(
-            f"{without} records publish no materials (无); answers give their phone instead"
-        )
+        result.warnings.append(f"{without} records publish no materials (无); answers give their phone instead")
     return result
 
 
@@ -383,9 +375,7 @@ def _gd_record(raw: Any, number: int, result: ParseResult) -> ServiceRecord | No
     elif isinstance(intro, str):
         items = [] if intro.strip() in _NOTHING else split_free_text_materials(intro)
         if len(items) == 1 and len(items[0]) > 80:
-            result.warnings.append(
-                f"line {number}: materials of {name!r} are one unnumbered text; kept as one item"
-            )
+            result.warnings.append(f"line {number}: materials of {name!r} are one unnumbered text; kept as one item")
     elif intro is None:
         items = []
     else:

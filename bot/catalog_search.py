@@ -11,12 +11,69 @@ from dataclasses import dataclass, field
 
 # Words that carry the request, not the service ("我想问下办护照要带什么材料" → "护照").
 _FILLERS = sorted(
-    """
-    请问一下 请问 你好 您好 我想问 我想 我要 想要 想问 问一下 问下 咨询一下 咨询 一下 帮我 麻烦
-    怎么样 怎么 怎样 如何 点样 点办 需要 要带 带什么 什么 啥子 哪些 资料 材料 手续 流程 东西
-    要求 条件 可以 能不能 能否 去哪 在哪 哪里 边度 那个 就是 然后 还有 嗯 呃 啊 呀 吗 呢 吧 的 了
-    办理 去办 申办 弄 搞 办
-    """.split(),
+    [
+        "请问一下",
+        "请问",
+        "你好",
+        "您好",
+        "我想问",
+        "我想",
+        "我要",
+        "想要",
+        "想问",
+        "问一下",
+        "问下",
+        "咨询一下",
+        "咨询",
+        "一下",
+        "帮我",
+        "麻烦",
+        "怎么样",
+        "怎么",
+        "怎样",
+        "如何",
+        "点样",
+        "点办",
+        "需要",
+        "要带",
+        "带什么",
+        "什么",
+        "啥子",
+        "哪些",
+        "资料",
+        "材料",
+        "手续",
+        "流程",
+        "东西",
+        "要求",
+        "条件",
+        "可以",
+        "能不能",
+        "能否",
+        "去哪",
+        "在哪",
+        "哪里",
+        "边度",
+        "那个",
+        "就是",
+        "然后",
+        "还有",
+        "嗯",
+        "呃",
+        "啊",
+        "呀",
+        "吗",
+        "呢",
+        "吧",
+        "的",
+        "了",
+        "办理",
+        "去办",
+        "申办",
+        "弄",
+        "搞",
+        "办",
+    ],
     key=len,
     reverse=True,
 )
@@ -132,13 +189,8 @@ class CatalogIndex:
                     postings[gram].append(field_index)
         total = len(self._fields) or 1
         self._postings = dict(postings)
-        self._idf = {
-            gram: math.log(1 + total / len(fields)) for gram, fields in postings.items()
-        }
-        self._norms = [
-            math.sqrt(sum(self._idf[g] ** 2 for g in grams)) or 1.0
-            for _, _, grams in self._fields
-        ]
+        self._idf = {gram: math.log(1 + total / len(fields)) for gram, fields in postings.items()}
+        self._norms = [math.sqrt(sum(self._idf[g] ** 2 for g in grams)) or 1.0 for _, _, grams in self._fields]
 
     @classmethod
     def from_entries(cls, entries: Iterable[SearchEntry], min_score: float = 0.35) -> CatalogIndex:
@@ -201,9 +253,9 @@ class CatalogIndex:
         # (台湾通行证"签注" against 台湾通行证"签发"): the choice is the citizen's.
         left_out = _grams(strip_fillers(query)) - top.covered
         explained_elsewhere = any(left_out & other.covered for other in matches[1:choices])
-        if top.score >= self.sure_score and top.score - runner_up >= self.sure_margin:
-            if not explained_elsewhere:
-                return Resolution(matches=matches[:1], sure=True)
+        clear_lead = top.score >= self.sure_score and top.score - runner_up >= self.sure_margin
+        if clear_lead and not explained_elsewhere:
+            return Resolution(matches=matches[:1], sure=True)
         return Resolution(matches=matches[:choices], sure=False)
 
 

@@ -68,11 +68,7 @@ async def import_records(database: Database, parsed: ParseResult) -> ImportRepor
     async with database.session() as session:
         existing = dict(
             (
-                await session.execute(
-                    select(Service.id, Service.content_hash).where(
-                        Service.id.in_(list(incoming))
-                    )
-                )
+                await session.execute(select(Service.id, Service.content_hash).where(Service.id.in_(list(incoming))))
             ).all()
         )
         changed = [

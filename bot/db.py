@@ -55,9 +55,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(async_url(url), **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _enable_sqlite_pragmas)
-        self._sessions = sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False, future=True
-        )
+        self._sessions = sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False, future=True)
 
     async def create_schema(self) -> None:
         """Create the tables that do not exist yet."""

@@ -16,7 +16,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import Mapped, declarative_base, relationship
 
 Base: Any = declarative_base()
 
@@ -26,17 +26,17 @@ class Service(Base):
 
     __tablename__ = "services"
 
-    id: str = Column(String(64), primary_key=True)
-    name: str = Column(String(400), nullable=False, index=True)
-    department: str = Column(String(200), nullable=False)
-    source: str = Column(String(32), nullable=False)  # "project" or "gd"
-    area: str = Column(String(100), nullable=False, default="")
-    aliases: list[str] = Column(JSON, nullable=False, default=list)
-    summary: str = Column(Text, nullable=False, default="")
-    online_channel: str | None = Column(String(200))
-    url: str | None = Column(String(500))
-    content_hash: str = Column(String(64), nullable=False)
-    situations: list[Situation] = relationship(
+    id: Mapped[str] = Column(String(64), primary_key=True)
+    name: Mapped[str] = Column(String(400), nullable=False, index=True)
+    department: Mapped[str] = Column(String(200), nullable=False)
+    source: Mapped[str] = Column(String(32), nullable=False)  # "project" or "gd"
+    area: Mapped[str] = Column(String(100), nullable=False, default="")
+    aliases: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
+    summary: Mapped[str] = Column(Text, nullable=False, default="")
+    online_channel: Mapped[str | None] = Column(String(200))
+    url: Mapped[str | None] = Column(String(500))
+    content_hash: Mapped[str] = Column(String(64), nullable=False)
+    situations: Mapped[list[Situation]] = relationship(
         "Situation",
         back_populates="service",
         order_by="Situation.position",
@@ -50,21 +50,21 @@ class Situation(Base):
 
     __tablename__ = "situations"
 
-    id: int = Column(Integer, primary_key=True, autoincrement=True)
-    service_id: str = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    service_id: Mapped[str] = Column(
         String(64), ForeignKey("services.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    position: int = Column(Integer, nullable=False)
-    name: str = Column(String(200), nullable=False)
-    aliases: list[str] = Column(JSON, nullable=False, default=list)
-    conditions: list[str] = Column(JSON, nullable=False, default=list)
-    materials: list[dict[str, Any]] = Column(JSON, nullable=False, default=list)
-    offices: list[dict[str, str]] = Column(JSON, nullable=False, default=list)
-    fee: str = Column(String(200), nullable=False, default="")
-    time_limit_days: int | None = Column(Integer)
-    fully_online: bool = Column(Boolean, nullable=False, default=False)
-    visits: int | None = Column(Integer)
-    service: Service = relationship("Service", back_populates="situations")
+    position: Mapped[int] = Column(Integer, nullable=False)
+    name: Mapped[str] = Column(String(200), nullable=False)
+    aliases: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
+    conditions: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
+    materials: Mapped[list[dict[str, Any]]] = Column(JSON, nullable=False, default=list)
+    offices: Mapped[list[dict[str, str]]] = Column(JSON, nullable=False, default=list)
+    fee: Mapped[str] = Column(String(200), nullable=False, default="")
+    time_limit_days: Mapped[int | None] = Column(Integer)
+    fully_online: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    visits: Mapped[int | None] = Column(Integer)
+    service: Mapped[Service] = relationship("Service", back_populates="situations")
 
 
 class Case(Base):
@@ -72,18 +72,18 @@ class Case(Base):
 
     __tablename__ = "cases"
 
-    number: str = Column(String(32), primary_key=True)
-    service_name: str = Column(String(400), nullable=False)
-    department: str = Column(String(200), nullable=False)
-    status: str = Column(String(32), nullable=False)
-    promised_date: date = Column(Date, nullable=False)
+    number: Mapped[str] = Column(String(32), primary_key=True)
+    service_name: Mapped[str] = Column(String(400), nullable=False)
+    department: Mapped[str] = Column(String(200), nullable=False)
+    status: Mapped[str] = Column(String(32), nullable=False)
+    promised_date: Mapped[date] = Column(Date, nullable=False)
     # Applicant data is kept only as keyed digests, for verification.
-    phone_digest: str = Column(String(64), nullable=False)
-    phone_tail_digest: str = Column(String(64), nullable=False)
-    id_digest: str | None = Column(String(64))
-    created_at: datetime = Column(DateTime, nullable=False)
-    updated_at: datetime = Column(DateTime, nullable=False)
-    events: list[CaseEvent] = relationship(
+    phone_digest: Mapped[str] = Column(String(64), nullable=False)
+    phone_tail_digest: Mapped[str] = Column(String(64), nullable=False)
+    id_digest: Mapped[str | None] = Column(String(64))
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    updated_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    events: Mapped[list[CaseEvent]] = relationship(
         "CaseEvent",
         back_populates="case",
         order_by="CaseEvent.at",
@@ -97,14 +97,14 @@ class CaseEvent(Base):
 
     __tablename__ = "case_events"
 
-    id: int = Column(Integer, primary_key=True, autoincrement=True)
-    case_number: str = Column(
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = Column(
         String(32), ForeignKey("cases.number", ondelete="CASCADE"), nullable=False, index=True
     )
-    status: str = Column(String(32), nullable=False)
-    at: datetime = Column(DateTime, nullable=False)
-    note: str = Column(Text, nullable=False, default="")
-    case: Case = relationship("Case", back_populates="events")
+    status: Mapped[str] = Column(String(32), nullable=False)
+    at: Mapped[datetime] = Column(DateTime, nullable=False)
+    note: Mapped[str] = Column(Text, nullable=False, default="")
+    case: Mapped[Case] = relationship("Case", back_populates="events")
 
 
 class VerificationLock(Base):
@@ -112,9 +112,9 @@ class VerificationLock(Base):
 
     __tablename__ = "verification_locks"
 
-    case_number: str = Column(String(32), primary_key=True)
-    failures: int = Column(Integer, nullable=False, default=0)
-    locked_until: datetime | None = Column(DateTime)
+    case_number: Mapped[str] = Column(String(32), primary_key=True)
+    failures: Mapped[int] = Column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = Column(DateTime)
 
 
 class WorkOrder(Base):
@@ -122,11 +122,11 @@ class WorkOrder(Base):
 
     __tablename__ = "work_orders"
 
-    number: str = Column(String(32), primary_key=True)
-    kind: str = Column(String(16), nullable=False)
-    department: str = Column(String(200), nullable=False)
-    summary: str = Column(Text, nullable=False)
-    case_number: str | None = Column(String(32), ForeignKey("cases.number"))
-    sender_id: str = Column(String(200), nullable=False)
-    status: str = Column(String(16), nullable=False)
-    created_at: datetime = Column(DateTime, nullable=False)
+    number: Mapped[str] = Column(String(32), primary_key=True)
+    kind: Mapped[str] = Column(String(16), nullable=False)
+    department: Mapped[str] = Column(String(200), nullable=False)
+    summary: Mapped[str] = Column(Text, nullable=False)
+    case_number: Mapped[str | None] = Column(String(32), ForeignKey("cases.number"))
+    sender_id: Mapped[str] = Column(String(200), nullable=False)
+    status: Mapped[str] = Column(String(16), nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)

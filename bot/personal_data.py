@@ -16,8 +16,43 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 # Province-level codes of GB/T 2260 (the first two digits of every 身份证号).
 _PROVINCE_CODES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82 83".split()
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    ]
 )
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 
@@ -45,7 +80,7 @@ class IdNumber:
 
 def id_check_character(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=False))
     return _ID_CHECK[total % 11]
 
 
@@ -94,9 +129,7 @@ def digest(value: str, key: str) -> str:
 
 _DIGIT_CLASS = "0-9" + CHINESE_DIGITS
 _ID_IN_TEXT = re.compile(rf"(?<![{_DIGIT_CLASS}])[{_DIGIT_CLASS}]{{17}}[{_DIGIT_CLASS}Xx](?![{_DIGIT_CLASS}])")
-_PHONE_IN_TEXT = re.compile(
-    rf"(?<![{_DIGIT_CLASS}])(?:1|一|幺)[{_DIGIT_CLASS}]{{10}}(?![{_DIGIT_CLASS}])"
-)
+_PHONE_IN_TEXT = re.compile(rf"(?<![{_DIGIT_CLASS}])(?:1|一|幺)[{_DIGIT_CLASS}]{{10}}(?![{_DIGIT_CLASS}])")
 
 
 def mask_text(text: str) -> str:

@@ -33,15 +33,29 @@ def server_commands(settings: Settings, model: Path) -> dict[str, list[str]]:
     logging_config = str(PROJECT_ROOT / "logging.yml")
     return {
         "actions": [
-            sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
-            "--port", str(settings.action_server_port), "--logging-config_file", logging_config,
+            sys.executable,
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "bot.actions",
+            "--port",
+            str(settings.action_server_port),
+            "--logging-config_file",
+            logging_config,
         ],
         "rasa": [
-            str(venv_bin / "rasa"), "run", "--model", str(model),
-            "--port", str(settings.rasa_port),
-            "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-            "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
-            "--logging-config-file", logging_config,
+            str(venv_bin / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--port",
+            str(settings.rasa_port),
+            "--credentials",
+            str(PROJECT_ROOT / "credentials.yml"),
+            "--endpoints",
+            str(PROJECT_ROOT / "endpoints.yml"),
+            "--logging-config-file",
+            logging_config,
         ],
     }
 
@@ -86,7 +100,7 @@ def run_servers() -> int:
             "\n12345 热线助手已启动。\n"
             f"  对话：另开一个终端运行 make chat\n"
             f"  REST：curl -s localhost:{settings.rasa_port}/webhooks/rest/webhook "
-            "-H 'Content-Type: application/json' -d '{\"sender\":\"demo\",\"message\":\"办护照要带什么\"}'\n"
+            '-H \'Content-Type: application/json\' -d \'{"sender":"demo","message":"办护照要带什么"}\'\n'
             "  查进度：说“查办件进度”，再说 make run 开头列出的演示办件编号，手机后四位 8000\n"
             "  按 Ctrl-C 停止。\n",
             flush=True,

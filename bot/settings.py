@@ -93,9 +93,7 @@ def get_settings() -> Settings:
         database_url=database_url,
         tracker_store_url=_str("TRACKER_STORE_URL", database_url),
         redis_url=_str("REDIS_URL", ""),
-        action_server_url=_str(
-            "ACTION_SERVER_URL", f"http://localhost:{action_port}/webhook"
-        ),
+        action_server_url=_str("ACTION_SERVER_URL", f"http://localhost:{action_port}/webhook"),
         action_server_port=action_port,
         rasa_port=_int("RASA_PORT", 5005, minimum=1),
         pii_hash_key=Secret(_str("PII_HASH_KEY", "dev-only-pii-key-change-me")),

@@ -6,11 +6,12 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from typing import Any
 
 from bot.settings import get_settings
 
 
-def send(url: str, sender: str, text: str, timeout_s: float = 30.0) -> list[dict[str, object]]:
+def send(url: str, sender: str, text: str, timeout_s: float = 30.0) -> list[dict[str, Any]]:
     """Send one message to the REST channel and return the bot's responses."""
     body = json.dumps({"sender": sender, "message": text}).encode()
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
@@ -18,10 +19,10 @@ def send(url: str, sender: str, text: str, timeout_s: float = 30.0) -> list[dict
         return list(json.loads(response.read()))
 
 
-def render(message: dict[str, object]) -> str:
+def render(message: dict[str, Any]) -> str:
     """A bot response as terminal text, buttons as numbered choices."""
     lines = [str(message.get("text") or "")]
-    for button in message.get("buttons") or []:  # type: ignore[union-attr]
+    for button in message.get("buttons") or []:
         lines.append(f"    [{button.get('title')}]")
     return "\n".join(line for line in lines if line)
 

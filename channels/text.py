@@ -17,9 +17,7 @@ def clean_text(text: str) -> str:
     Rasa reads ``/intent{...}`` as an intent and entities; citizens' text must never be read
     that way, so a leading ASCII slash becomes a full-width one (the NLU reads it as text).
     """
-    text = "".join(
-        char for char in text if char in "\n\t" or unicodedata.category(char)[0] != "C"
-    ).strip()
+    text = "".join(char for char in text if char in "\n\t" or unicodedata.category(char)[0] != "C").strip()
     if text.startswith("/"):
         text = "／" + text[1:]
     return text

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.cases import import_cases
 from bot.catalog_formats import read_catalog
 from bot.catalog_store import import_records
-from bot.cases import import_cases
 from bot.db import Database
 from bot.serve import server_commands, server_environment, wait_until_up
 from bot.settings import PROJECT_ROOT, get_settings
@@ -81,9 +81,11 @@ def running_servers(workdir: Path, with_rasa: bool = True) -> Iterator[Servers]:
             processes.append(
                 subprocess.Popen(commands[name], env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
             )
-        health = {"actions": f"http://127.0.0.1:{action_port}/health",
-                  "rasa": f"http://127.0.0.1:{rasa_port}/webhooks/rest/"}
-        for name, process in zip(names, processes):
+        health = {
+            "actions": f"http://127.0.0.1:{action_port}/health",
+            "rasa": f"http://127.0.0.1:{rasa_port}/webhooks/rest/",
+        }
+        for name, process in zip(names, processes, strict=False):
             if not wait_until_up(health[name], process, timeout_s=240):
                 tail = (workdir / f"{name}.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"the {name} server did not start:\n{tail}")

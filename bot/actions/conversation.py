@@ -17,9 +17,7 @@ from bot.actions.common import (
 from bot.cases import file_supervision_order, find_case, local_now
 
 HUMAN_OPTIONS = ["转人工", "不用了"]
-HUMAN_SERVICE = (
-    "好的。人工座席服务时间为每天8:00至22:00，请拨打12345热线按0，由人工座席为您服务。"
-)
+HUMAN_SERVICE = "好的。人工座席服务时间为每天8:00至22:00，请拨打12345热线按0，由人工座席为您服务。"
 REPORT_KINDS = {
     "complain": "投诉",
     "report_violation": "举报",
@@ -47,9 +45,7 @@ class ActionHandleFallback(Action):
         """The action's name."""
         return "action_handle_fallback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Rephrase, then a human."""
         if fallbacks_in_a_row(tracker) < 2:
             dispatcher.utter_message(response="utter_ask_rephrase")
@@ -67,9 +63,7 @@ class ActionAcceptOffer(Action):
         """The action's name."""
         return "action_accept_offer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """File the 督办 order or point to a human; otherwise just ask what is needed."""
         offer = tracker.get_slot("pending_offer") or ""
         done: list[EventType] = [SlotSet("pending_offer", None)]
@@ -84,9 +78,7 @@ class ActionAcceptOffer(Action):
             try:
                 case = await find_case(hotline().database, number, local_now().date())
                 order = (
-                    await file_supervision_order(
-                        hotline().database, case, tracker.sender_id, local_now()
-                    )
+                    await file_supervision_order(hotline().database, case, tracker.sender_id, local_now())
                     if case is not None
                     else None
                 )
@@ -95,8 +87,7 @@ class ActionAcceptOffer(Action):
                 return done
             if order is not None:
                 dispatcher.utter_message(
-                    text=f"已为您提交督办工单，工单编号{order}。我们会催促承办部门尽快办理，"
-                    "处理结果会通知您。",
+                    text=f"已为您提交督办工单，工单编号{order}。我们会催促承办部门尽快办理，处理结果会通知您。",
                     json_message={"kind": "work_order", "number": order, "type": "督办"},
                 )
                 return done
@@ -111,9 +102,7 @@ class ActionDeclineOffer(Action):
         """The action's name."""
         return "action_decline_offer"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say fine and ask what else."""
         dispatcher.utter_message(text="好的。还有什么可以帮您？")
         return [SlotSet("pending_offer", None)]
@@ -126,14 +115,11 @@ class ActionIntakeReport(Action):
         """The action's name."""
         return "action_intake_report"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Acknowledge the kind of report and offer the agent who records it as a work order."""
         kind = REPORT_KINDS.get(latest_intent(tracker), "反映")
         dispatcher.utter_message(
-            text=f"收到，您要{kind}的情况需要登记为工单，转交承办部门处理。"
-            "工单由人工座席为您登记，需要为您转人工吗？",
+            text=f"收到，您要{kind}的情况需要登记为工单，转交承办部门处理。工单由人工座席为您登记，需要为您转人工吗？",
             buttons=choice_buttons(HUMAN_OPTIONS),
             json_message={"kind": "report", "type": kind},
         )
@@ -147,9 +133,7 @@ class ActionRequestHuman(Action):
         """The action's name."""
         return "action_request_human"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Tell the citizen how to reach an agent."""
         dispatcher.utter_message(text=HUMAN_SERVICE)
         return [SlotSet("pending_offer", None)]

@@ -162,9 +162,7 @@ class ActionAskSituation(Action):
         """The action's name."""
         return "action_ask_situation"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Ask with one button per situation."""
         try:
             service = await get_service(hotline().database, tracker.get_slot("service_id") or "")
@@ -175,9 +173,7 @@ class ActionAskSituation(Action):
             dispatcher.utter_message(response="utter_ask_service")
             return []
         names = [s.name for s in service.situations]
-        dispatcher.utter_message(
-            text=f"办理{service.name}，您属于哪种情况？", buttons=choice_buttons(names)
-        )
+        dispatcher.utter_message(text=f"办理{service.name}，您属于哪种情况？", buttons=choice_buttons(names))
         return []
 
 
@@ -199,9 +195,7 @@ class ActionAnswerService(Action):
         """The action's name."""
         return "action_answer_service"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Send the answer and offer the next step."""
         try:
             found = await _current_situation(tracker)
@@ -213,12 +207,8 @@ class ActionAnswerService(Action):
             return []
         question = tracker.get_slot("service_question") or "materials"
         answer = materials_answer(*found) if question == "materials" else office_answer(*found)
-        dispatcher.utter_message(
-            text=answer.text, json_message={**answer.data, "short": answer.short}
-        )
-        dispatcher.utter_message(
-            text="还需要了解什么？", buttons=choice_buttons(NEXT_STEPS[question])
-        )
+        dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
+        dispatcher.utter_message(text="还需要了解什么？", buttons=choice_buttons(NEXT_STEPS[question]))
         return [SlotSet("offered_services", None)]
 
 
@@ -229,9 +219,7 @@ class ActionAnswerOffice(Action):
         """The action's name."""
         return "action_answer_office"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Give the offices of the service being discussed, or say what is needed first."""
         try:
             found = await _current_situation(tracker)
@@ -239,9 +227,7 @@ class ActionAnswerOffice(Action):
             report_backend_failure(dispatcher, error)
             return []
         if found is None:
-            dispatcher.utter_message(
-                text="不同事项的办理地点和时间不一样，先告诉我您要办什么，我再告诉您去哪里办。"
-            )
+            dispatcher.utter_message(text="不同事项的办理地点和时间不一样，先告诉我您要办什么，我再告诉您去哪里办。")
             return []
         answer = office_answer(*found)
         dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
@@ -255,17 +241,11 @@ class ActionAnswerPolicy(Action):
         """The action's name."""
         return "action_answer_policy"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Give the 受理条件 of a clearly matching service, otherwise offer a human."""
         try:
             resolution = (await hotline().catalog_index()).resolve(latest_text(tracker))
-            service = (
-                await get_service(hotline().database, resolution.matches[0].entry.id)
-                if resolution.sure
-                else None
-            )
+            service = await get_service(hotline().database, resolution.matches[0].entry.id) if resolution.sure else None
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return []
@@ -277,7 +257,5 @@ class ActionAnswerPolicy(Action):
             return [SlotSet("pending_offer", "human")]
         answer = conditions_answer(service, service.situations[0])
         dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
-        dispatcher.utter_message(
-            text="具体标准以承办部门的解释为准。需要了解办理材料的话，可以问我“要带什么材料”。"
-        )
+        dispatcher.utter_message(text="具体标准以承办部门的解释为准。需要了解办理材料的话，可以问我“要带什么材料”。")
         return [SlotSet("service", service.name), SlotSet("service_id", service.id)]

@@ -174,9 +174,7 @@ class ValidateProgressForm(FormValidationAction):
             verified = list(tracker.get_slot("verified_cases") or [])
             return {"verify_code": "已验证", "verified_cases": [*verified, number]}
         if outcome.verdict is Verdict.WRONG:
-            dispatcher.utter_message(
-                text=f"后四位与登记的手机号不一致，还可以再试{outcome.attempts_left}次。"
-            )
+            dispatcher.utter_message(text=f"后四位与登记的手机号不一致，还可以再试{outcome.attempts_left}次。")
             return {"verify_code": None}
         until = f"{outcome.locked_until:%H:%M}" if outcome.locked_until else "稍后"
         dispatcher.utter_message(
@@ -193,9 +191,7 @@ class ActionShowProgress(Action):
         """The action's name."""
         return "action_show_progress"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Show the progress of a verified case and reset the form's slots."""
         number = tracker.get_slot("case_number")
         reset: list[EventType] = [SlotSet("case_number", None), SlotSet("verify_code", None)]

@@ -11,9 +11,9 @@ import pytest
 from rasa_sdk import Tracker
 
 from bot import runtime
+from bot.cases import import_cases
 from bot.catalog_formats import read_catalog
 from bot.catalog_store import import_records
-from bot.cases import import_cases
 from bot.db import Database
 from bot.settings import PROJECT_ROOT, get_settings
 

@@ -67,7 +67,12 @@ async def test_no_drops_the_offer() -> None:
 
 
 async def test_report_intents_are_acknowledged_by_kind() -> None:
-    for intent, kind in (("complain", "投诉"), ("report_violation", "举报"), ("seek_help", "求助"), ("suggest", "建议")):
+    for intent, kind in (
+        ("complain", "投诉"),
+        ("report_violation", "举报"),
+        ("seek_help", "求助"),
+        ("suggest", "建议"),
+    ):
         dispatcher = CollectingDispatcher()
         events = await ActionIntakeReport().run(dispatcher, tracker("...", intent), {})
         assert events == [SlotSet("pending_offer", "human")]

@@ -57,8 +57,12 @@ async def test_unsure_search_offers_numbered_choices_and_a_number_picks(hotline:
     buttons = dispatcher.messages[0]["buttons"]
     assert buttons[0]["title"].startswith("1. ") and "/" not in buttons[0]["payload"]
     events, _ = await run_form(
-        tracker("第二个", "inform", slots={"offered_services": offered, "requested_slot": "service"},
-                active_loop="service_form")
+        tracker(
+            "第二个",
+            "inform",
+            slots={"offered_services": offered, "requested_slot": "service"},
+            active_loop="service_form",
+        )
     )
     assert SlotSet("service_id", offered[1]) in events
 
@@ -80,7 +84,9 @@ async def test_unclear_situation_is_asked_again(hotline: runtime.Hotline) -> Non
 
 async def test_a_digression_fills_nothing(hotline: runtime.Hotline) -> None:
     slots = {"service": "普通护照签发", "service_id": "passport", "requested_slot": "situation"}
-    events, dispatcher = await run_form(tracker("你是机器人吗", "bot_challenge", slots=slots, active_loop="service_form"))
+    events, dispatcher = await run_form(
+        tracker("你是机器人吗", "bot_challenge", slots=slots, active_loop="service_form")
+    )
     assert events == [] and dispatcher.messages == []
 
 
@@ -110,7 +116,9 @@ async def test_materials_answer_is_complete_and_has_a_spoken_form(hotline: runti
     assert "办理地点：" in answer["text"] and "承诺时限" in answer["text"]
     custom = answer["custom"]
     assert custom["kind"] == "materials" and custom["situation"] == "首次申领"
-    assert len(custom["short"]) < len(answer["text"]) and custom["short"].startswith("办理普通护照签发（首次申领），需要")
+    assert len(custom["short"]) < len(answer["text"]) and custom["short"].startswith(
+        "办理普通护照签发（首次申领），需要"
+    )
     assert [b["payload"] for b in follow_up["buttons"]] == ["在哪里办理", "查询办件进度", "没有了，谢谢"]
 
 

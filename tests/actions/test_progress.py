@@ -34,9 +34,7 @@ async def test_malformed_case_number_is_explained(hotline: runtime.Hotline) -> N
 
 async def test_unknown_case_number_is_said(hotline: runtime.Hotline) -> None:
     slots = {"requested_slot": "case_number"}
-    events, dispatcher = await run_form(
-        tracker("20261120999999", "inform", slots=slots, active_loop="progress_form")
-    )
+    events, dispatcher = await run_form(tracker("20261120999999", "inform", slots=slots, active_loop="progress_form"))
     assert SlotSet("case_number", None) in events
     assert dispatcher.messages[0]["text"].startswith("没有查到编号为20261120999999的办件")
 
@@ -88,7 +86,9 @@ async def test_progress_of_a_verified_case(hotline: runtime.Hotline) -> None:
     events = await ActionShowProgress().run(dispatcher, tracker(slots=slots), {})
     assert events == [SlotSet("case_number", None), SlotSet("verify_code", None)]
     text = dispatcher.messages[0]["text"]
-    assert text.startswith(f"办件编号{IN_PROGRESS}（普通护照签发（首次申领），广州市公安局出入境管理支队）\n当前进度：审查")
+    assert text.startswith(
+        f"办件编号{IN_PROGRESS}（普通护照签发（首次申领），广州市公安局出入境管理支队）\n当前进度：审查"
+    )
     assert "11-20 09:30 受理（越秀办证大厅受理） → 11-21 14:00 审查" in text
     assert dispatcher.messages[0]["custom"]["spoken_number"] == " ".join(IN_PROGRESS)
 

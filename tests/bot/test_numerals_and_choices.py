@@ -13,9 +13,7 @@ def test_spoken_digits_become_arabic() -> None:
 
 
 def test_digit_runs_ignore_words_that_contain_numerals() -> None:
-    assert digit_runs("我想查一下第一个办件 编号二零二六一一二零零零零一五八", min_length=10) == [
-        "20261120000158"
-    ]
+    assert digit_runs("我想查一下第一个办件 编号二零二六一一二零零零零一五八", min_length=10) == ["20261120000158"]
     assert digit_runs("2026 1120-000158", min_length=14) == ["20261120000158"]
 
 

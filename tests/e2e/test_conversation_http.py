@@ -74,7 +74,12 @@ def test_slash_command_does_not_inject_an_intent(servers: Servers) -> None:
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [({"message": "你好"}, 400), ({"sender": "a b", "message": "hi"}, 400), ({"sender": "x", "message": 5}, 400), ([], 400)],
+    [
+        ({"message": "你好"}, 400),
+        ({"sender": "a b", "message": "hi"}, 400),
+        ({"sender": "x", "message": 5}, 400),
+        ([], 400),
+    ],
 )
 def test_malformed_requests_get_400(servers: Servers, body: object, status: int) -> None:
     assert post(servers, body)[0] == status
