@@ -66,7 +66,7 @@ test-stories: $(MODEL)
 		--fail-on-prediction-errors --no-plot --quiet || { cat results/stories/failed_test_stories.yml; exit 1; }
 
 eval: $(MODEL)
-	$(RASA) test nlu --nlu data/nlu_test --model $(MODEL) --out results/nlu --quiet
+	$(RASA) test nlu --nlu data/nlu_test --model $(MODEL) --out results/nlu --successes --no-plot --quiet
 	$(PY) bench/nlu_eval.py results/nlu
 
 bench: $(MODEL)

@@ -1,0 +1,148 @@
+"""Turn latency of the hotline against Rasa's stock starter assistant, measured in the same run.
+
+Starts our action server and Rasa server (SQLite, seeded catalogue and cases) and the assistant
+that `rasa init` creates (trained once into var/bench/stock), then runs many concurrent
+conversations through each one's REST channel and prints p50/p95/p99 per turn and turns per second.
+
+Usage: python bench/turn_latency.py [--conversations 60] [--concurrency 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.serve import wait_until_up  # noqa: E402
+from bot.settings import PROJECT_ROOT  # noqa: E402
+from tests.servers import free_port, running_servers  # noqa: E402
+
+STOCK_DIR = PROJECT_ROOT / "var" / "bench" / "stock"
+OURS = [
+    "你好",
+    "我想办护照需要带什么材料",
+    "1",
+    "在哪里办理",
+    "社保卡掉了怎么补办",
+    "查一下我的办件进度",
+    "二零二六一一二零零零零一五八",
+    "后四位是五六七八",
+    "谢谢你啊",
+    "再见",
+]
+STOCK = ["hello", "I am sad", "yes", "great", "are you a bot?", "goodbye", "hi", "very good", "no", "bye"]
+
+
+def stock_assistant() -> Path:
+    """The `rasa init` assistant with its trained model, made once and kept under var/bench."""
+    models = STOCK_DIR / "models"
+    if not any(models.glob("*.tar.gz")):
+        STOCK_DIR.mkdir(parents=True, exist_ok=True)
+        rasa = Path(sys.executable).parent / "rasa"
+        subprocess.run([str(rasa), "init", "--no-prompt", "--init-dir", str(STOCK_DIR)], check=True)
+    return max(models.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+
+
+async def conversation(
+    session: aiohttp.ClientSession, url: str, sender: str, turns: list[str], latencies: list[float]
+) -> None:
+    """One citizen's turns, one after the other; each turn's latency is recorded."""
+    for text in turns:
+        started = time.perf_counter()
+        async with session.post(url, json={"sender": sender, "message": text}) as response:
+            body = await response.json()
+            if response.status != 200 or not body:
+                raise RuntimeError(f"{url}: {response.status} {body!r} for {text!r}")
+        latencies.append(time.perf_counter() - started)
+
+
+async def load(url: str, turns: list[str], conversations: int, concurrency: int, tag: str) -> dict[str, float]:
+    """Run the conversations with at most ``concurrency`` at once; summarise latencies."""
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(concurrency)
+    timeout = aiohttp.ClientTimeout(total=120)
+
+    async def one(index: int) -> None:
+        async with gate:
+            await conversation(session, url, f"{tag}-{index}", turns, latencies)
+
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        await asyncio.gather(*(one(i) for i in range(3)))  # warm-up, not counted
+        latencies.clear()
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(3, 3 + conversations)))
+        elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    return {
+        "turns": len(ordered),
+        "p50": statistics.median(ordered) * 1000,
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "tps": len(ordered) / elapsed,
+    }
+
+
+def start_stock(model: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Rasa's stock assistant on a free port, as `rasa init` configured it."""
+    port = free_port()
+    rasa = Path(sys.executable).parent / "rasa"
+    log = (workdir / "stock.log").open("wb")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(
+        [str(rasa), "run", "--model", str(model), "--port", str(port), "--credentials",
+         str(STOCK_DIR / "credentials.yml")],
+        cwd=STOCK_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    if not wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", process, 240):
+        raise RuntimeError("the stock assistant did not start: " + (workdir / "stock.log").read_text()[-2000:])
+    return process, f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+
+
+def main() -> int:
+    """Measure both assistants one after the other on the same machine and print a table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--conversations", type=int, default=60)
+    parser.add_argument("--concurrency", type=int, default=12)
+    args = parser.parse_args()
+    model = stock_assistant()
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        process, stock_url = start_stock(model, workdir)
+        try:
+            results["stock (rasa init)"] = asyncio.run(
+                load(stock_url, STOCK, args.conversations, args.concurrency, "stock")
+            )
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        with running_servers(workdir / "ours") as servers:
+            url = f"{servers.rasa_url}/webhooks/rest/webhook"
+            results["hotline 12345"] = asyncio.run(load(url, OURS, args.conversations, args.concurrency, "ours"))
+    print(f"\n{args.conversations} conversations × 10 turns, {args.concurrency} at once, one Rasa process each")
+    print(f"{'assistant':20s} {'turns':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'turns/s':>8s}")
+    for name, row in results.items():
+        print(
+            f"{name:20s} {row['turns']:6.0f} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} {row['tps']:8.1f}"
+        )
+    ratio = results["hotline 12345"]["p50"] / results["stock (rasa init)"]["p50"]
+    print(f"\np50 ratio hotline/stock: {ratio:.2f}  (goal ≤ 1.5); hotline turns/s goal ≥ 40")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
