@@ -23,9 +23,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.serve import wait_until_up  # noqa: E402
-from bot.settings import PROJECT_ROOT  # noqa: E402
-from tests.servers import free_port, running_servers  # noqa: E402
+from bot.serve import wait_until_up
+from bot.settings import PROJECT_ROOT
+from tests.servers import free_port, running_servers
 
 STOCK_DIR = PROJECT_ROOT / "var" / "bench" / "stock"
 OURS = [
