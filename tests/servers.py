@@ -50,11 +50,12 @@ class Servers:
     action_url: str
     rasa_url: str
     env: dict[str, str]
+    workdir: Path
 
 
 @contextmanager
-def running_servers(workdir: Path, with_rasa: bool = True) -> Iterator[Servers]:
-    """Run the servers on free ports against a fresh seeded SQLite database."""
+def running_servers(workdir: Path, with_rasa: bool = True, log_level: str = "INFO") -> Iterator[Servers]:
+    """Run the servers on free ports against a fresh seeded SQLite database; logs go to ``workdir``."""
     url = f"sqlite:///{workdir / 'hotline.db'}"
     asyncio.run(seed_database(url))
     action_port, rasa_port = free_port(), free_port()
@@ -64,6 +65,7 @@ def running_servers(workdir: Path, with_rasa: bool = True) -> Iterator[Servers]:
         "RASA_PORT": str(rasa_port),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
         "RASA_TELEMETRY_ENABLED": "false",
+        "LOG_LEVEL": log_level,
     }
     saved = {name: os.environ.get(name) for name in overrides}
     os.environ.update(overrides)
@@ -93,6 +95,7 @@ def running_servers(workdir: Path, with_rasa: bool = True) -> Iterator[Servers]:
             action_url=f"http://127.0.0.1:{action_port}/webhook",
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             env=env,
+            workdir=workdir,
         )
     finally:
         for process in processes:

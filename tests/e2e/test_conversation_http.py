@@ -18,7 +18,8 @@ pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: ru
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """The action server and the Rasa server on a fresh seeded database."""
-    with running_servers(Path(tmp_path_factory.mktemp("e2e"))) as running:
+    # DEBUG makes both servers log every message and tracker: the masking filter must hold.
+    with running_servers(Path(tmp_path_factory.mktemp("e2e")), log_level="DEBUG") as running:
         yield running
 
 
@@ -94,3 +95,15 @@ def test_empty_huge_and_emoji_messages_get_a_sensible_answer(servers: Servers) -
     assert "太长" in texts(say(servers, "e2e-odd", "投诉" * 2000))
     assert texts(say(servers, "e2e-odd", "🙂🙂🙂"))
     assert texts(say(servers, "e2e-odd", "hello 我想办 passport"))
+
+
+def test_personal_data_is_masked_in_both_servers_logs(servers: Servers) -> None:
+    say(servers, "e2e-pii", "我的手机号是13912345678 身份证号11010519491231002X 帮我查下进度")
+    say(servers, "e2e-pii", "查一下我的办件进度")
+    say(servers, "e2e-pii", "20261120000158")
+    say(servers, "e2e-pii", "后四位是5678")
+    logs = {name: (servers.workdir / f"{name}.log").read_text(errors="replace") for name in ("rasa", "actions")}
+    assert "139****5678" in logs["rasa"]  # the message was logged, masked
+    for text in logs.values():
+        assert "13912345678" not in text
+        assert "11010519491231002X" not in text

@@ -1,0 +1,59 @@
+"""Rasa's tracker and lock stores as configured from the settings: SQLite, PostgreSQL, Redis."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.rasa_stores import SettingsLockStore, SettingsTrackerStore
+from tests.conftest import create_postgres_database, drop_postgres_database
+
+DOMAIN = Domain.from_yaml("version: '3.1'\nintents: [greet]\nslots:\n  service:\n    type: text\n    mappings:\n    - type: custom\n")
+REDIS_URL = "redis://127.0.0.1:6379/5"
+
+
+async def _round_trip(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    store = SettingsTrackerStore(domain=DOMAIN)
+    sender = f"citizen-{uuid.uuid4().hex[:6]}"
+    tracker = DialogueStateTracker.from_events(sender, [UserUttered("你好"), SlotSet("service", "护照")])
+    await store.save(tracker)
+    loaded = await store.retrieve(sender)
+    assert loaded is not None
+    assert loaded.get_slot("service") == "护照"
+    assert loaded.latest_message is not None and loaded.latest_message.text == "你好"
+    store.engine.dispose()
+
+
+async def test_tracker_store_on_sqlite(monkeypatch: pytest.MonkeyPatch, clean_settings: None, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    await _round_trip(monkeypatch, f"sqlite:///{tmp_path / 'sub' / 'trackers.db'}")
+
+
+async def test_tracker_store_on_postgresql(monkeypatch: pytest.MonkeyPatch, clean_settings: None) -> None:
+    url = await create_postgres_database()
+    try:
+        await _round_trip(monkeypatch, url)
+    finally:
+        await drop_postgres_database(url)
+
+
+def test_lock_store_is_in_process_without_redis(monkeypatch: pytest.MonkeyPatch, clean_settings: None) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert isinstance(SettingsLockStore().store, InMemoryLockStore)
+
+
+async def test_lock_store_uses_real_redis(monkeypatch: pytest.MonkeyPatch, clean_settings: None) -> None:
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    store = SettingsLockStore()
+    assert isinstance(store.store, RedisLockStore)
+    conversation = f"citizen-{uuid.uuid4().hex[:6]}"
+    async with store.lock(conversation):
+        keys = redis.Redis.from_url(REDIS_URL, socket_timeout=2).keys("hotline*")
+        assert any(conversation.encode() in key for key in keys)
+    assert store.get_lock(conversation) is None
