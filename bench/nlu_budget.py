@@ -52,16 +52,45 @@ def run(config: dict[str, Any], workdir: Path, name: str) -> tuple[float, float,
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     started = time.perf_counter()
     subprocess.run(
-        [rasa, "train", "nlu", "--config", str(config_path), "--nlu", "data/nlu",
-         "--out", str(workdir / name), "--fixed-model-name", name, "--quiet"],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+        [
+            rasa,
+            "train",
+            "nlu",
+            "--config",
+            str(config_path),
+            "--nlu",
+            "data/nlu",
+            "--out",
+            str(workdir / name),
+            "--fixed-model-name",
+            name,
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - started
     out = workdir / f"{name}-results"
     subprocess.run(
-        [rasa, "test", "nlu", "--nlu", "data/nlu_test", "--model", str(workdir / name / f"{name}.tar.gz"),
-         "--out", str(out), "--quiet", "--no-plot"],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+        [
+            rasa,
+            "test",
+            "nlu",
+            "--nlu",
+            "data/nlu_test",
+            "--model",
+            str(workdir / name / f"{name}.tar.gz"),
+            "--out",
+            str(out),
+            "--quiet",
+            "--no-plot",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     return seconds, report["accuracy"], report["macro avg"]["f1-score"]

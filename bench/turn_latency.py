@@ -103,9 +103,20 @@ def start_stock(model: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], st
     log = (workdir / "stock.log").open("wb")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     process = subprocess.Popen(
-        [str(rasa), "run", "--model", str(model), "--port", str(port), "--credentials",
-         str(STOCK_DIR / "credentials.yml")],
-        cwd=STOCK_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(rasa),
+            "run",
+            "--model",
+            str(model),
+            "--port",
+            str(port),
+            "--credentials",
+            str(STOCK_DIR / "credentials.yml"),
+        ],
+        cwd=STOCK_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     if not wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", process, 240):
         raise RuntimeError("the stock assistant did not start: " + (workdir / "stock.log").read_text()[-2000:])
@@ -136,9 +147,7 @@ def main() -> int:
     print(f"\n{args.conversations} conversations × 10 turns, {args.concurrency} at once, one Rasa process each")
     print(f"{'assistant':20s} {'turns':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'turns/s':>8s}")
     for name, row in results.items():
-        print(
-            f"{name:20s} {row['turns']:6.0f} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} {row['tps']:8.1f}"
-        )
+        print(f"{name:20s} {row['turns']:6.0f} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} {row['tps']:8.1f}")
     ratio = results["hotline 12345"]["p50"] / results["stock (rasa init)"]["p50"]
     print(f"\np50 ratio hotline/stock: {ratio:.2f}  (goal ≤ 1.5); hotline turns/s goal ≥ 40")
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.cases import CasesRefused, import_cases, local_now, store_cases
 from bot.catalog_formats import CatalogFormatError, read_catalog
 from bot.catalog_store import CatalogRefused, import_records, load_services
-from bot.db import Database
+from bot.db import Database, DatabaseUnavailable
 from bot.demo import DEMO_PHONE, demo_cases
 from bot.nlu_generate import generated_files
 from bot.runtime import Hotline
@@ -147,7 +147,15 @@ def nlu_generate(check: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run one command."""
+    """Parse the command line and run one command; a database that is down exits with 3."""
+    try:
+        return _run(argv)
+    except DatabaseUnavailable as error:
+        print(f"错误：数据库不可用（{error}），请检查 DATABASE_URL 和数据库服务。", file=sys.stderr)
+        return 3
+
+
+def _run(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="12345 热线助手")
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
@@ -17,7 +18,18 @@ from bot.models import Base
 
 
 class DatabaseUnavailable(RuntimeError):
-    """The project database could not be reached or used."""
+    """The project database could not be reached or answered too slowly."""
+
+
+# What a database that is down, unreachable or too slow raises through SQLAlchemy and the drivers.
+_UNAVAILABLE = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.DisconnectionError,
+    exc.TimeoutError,
+    OSError,
+    asyncio.TimeoutError,
+)
 
 
 def async_url(url: str) -> str:
@@ -46,12 +58,19 @@ class Database:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.sqlite_path = Path(parsed.database) if self.is_sqlite and parsed.database else None
-        options: dict[str, Any] = {"future": True, "connect_args": {"timeout": 5}}
+        options: dict[str, Any] = {"future": True}
         if self.is_sqlite:
-            # SQLite files are opened per unit of work; PostgreSQL keeps a pool.
-            options["poolclass"] = NullPool
+            # SQLite files are opened per unit of work; a locked file is waited for 5 s.
+            options.update(poolclass=NullPool, connect_args={"timeout": 5})
         else:
-            options.update(pool_size=5, max_overflow=10, pool_pre_ping=True)
+            # PostgreSQL keeps a pool; connecting and every statement are bounded in time.
+            options.update(
+                pool_size=5,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=5,
+                connect_args={"timeout": 5, "command_timeout": 10},
+            )
         self.engine: AsyncEngine = create_async_engine(async_url(url), **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _enable_sqlite_pragmas)
@@ -61,8 +80,11 @@ class Database:
         """Create the tables that do not exist yet."""
         if self.sqlite_path is not None:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-        async with self.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        try:
+            async with self.engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+        except _UNAVAILABLE as error:
+            raise DatabaseUnavailable(f"cannot create the schema: {type(error).__name__}") from error
 
     async def drop_schema(self) -> None:
         """Drop every table of the project (tests and resets only)."""
@@ -71,14 +93,21 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """One session per unit of work, committed on success, rolled back on error."""
-        async with self._sessions() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        """One session per unit of work, committed on success, rolled back on error.
+
+        Raises:
+            DatabaseUnavailable: the database is down, unreachable or too slow.
+        """
+        try:
+            async with self._sessions() as session:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+        except _UNAVAILABLE as error:
+            raise DatabaseUnavailable(f"the project database is unavailable: {type(error).__name__}") from error
 
     async def close(self) -> None:
         """Release the engine's connections."""

@@ -7,9 +7,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import runtime
+from bot.db import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ INTERRUPTIONS = frozenset(
 ANSWERS = frozenset({"inform", "ask_materials", "ask_policy", "affirm", "nlu_fallback"})
 
 BACKEND_DOWN = "抱歉，系统暂时查询不到相关信息，请稍后再试。需要的话可以说“转人工”。"
-# Failures of the project database that the citizen is told about instead of a crash.
-BACKEND_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
+# Failures of the backends that the citizen is told about instead of a crash.
+BACKEND_ERRORS = (DatabaseUnavailable,)
 
 
 def hotline() -> runtime.Hotline:

@@ -14,7 +14,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.rasa_stores import SettingsLockStore, SettingsTrackerStore
 from tests.conftest import create_postgres_database, drop_postgres_database
 
-DOMAIN = Domain.from_yaml("version: '3.1'\nintents: [greet]\nslots:\n  service:\n    type: text\n    mappings:\n    - type: custom\n")
+DOMAIN = Domain.from_dict(
+    {"intents": ["greet"], "slots": {"service": {"type": "text", "mappings": [{"type": "custom"}]}}}
+)
 REDIS_URL = "redis://127.0.0.1:6379/5"
 
 
