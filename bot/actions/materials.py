@@ -100,7 +100,9 @@ class ValidateServiceForm(FormValidationAction):
         if current is not None and tracker.get_slot("requested_slot") != "service":
             # "那要带什么材料": no new service named, so the one already discussed is meant.
             return {"service": current.name, "offered_services": None}
-        dispatcher.utter_message(text="抱歉，没有找到您说的事项。请换个说法，比如“港澳通行证续签”。")
+        if tracker.get_slot("requested_slot") == "service" or has_entity(tracker, "service"):
+            # A service was named (or asked for) but none matches: say so before asking again.
+            dispatcher.utter_message(text="抱歉，没有找到您说的事项。请换个说法，比如“港澳通行证续签”。")
         return {"service": None, "service_id": None, "offered_services": None}
 
     async def _chosen(self, service_id: str, text: str, current_id: str | None) -> dict[str, Any]:

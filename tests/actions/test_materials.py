@@ -45,9 +45,17 @@ async def test_single_situation_service_needs_no_situation_question(hotline: run
 
 
 async def test_unknown_service_is_said_and_asked_again(hotline: runtime.Hotline) -> None:
-    events, dispatcher = await run_form(tracker("我想办个星际旅行许可", "ask_materials"))
+    slots = {"requested_slot": "service"}
+    t = tracker("我想办个星际旅行许可", "inform", slots=slots, active_loop="service_form")
+    events, dispatcher = await run_form(t)
     assert SlotSet("service", None) in events
     assert dispatcher.messages[0]["text"].startswith("抱歉，没有找到您说的事项")
+
+
+async def test_a_question_without_a_service_just_leads_to_asking_for_it(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await run_form(tracker("你们那边办事要带什么", "ask_materials"))
+    assert SlotSet("service", None) in events
+    assert dispatcher.messages == []
 
 
 async def test_unsure_search_offers_numbered_choices_and_a_number_picks(hotline: runtime.Hotline) -> None:
