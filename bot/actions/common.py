@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import runtime
+from bot.catalog_render import Answer
 from bot.db import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ INTERRUPTIONS = frozenset(
         "out_of_scope",
     }
 )
+# Intents that end a form whatever it asked.
+ENDINGS = frozenset({"request_human", "emergency", "goodbye", "deny"})
 # Intents with which a citizen answers the question a form asked.
 ANSWERS = frozenset({"inform", "ask_materials", "ask_policy", "affirm", "nlu_fallback"})
 
@@ -61,6 +64,19 @@ def has_entity(tracker: Tracker, entity: str) -> bool:
 def is_activation(tracker: Tracker, form: str) -> bool:
     """Whether the form is being activated by this turn (not yet the active loop)."""
     return (tracker.active_loop or {}).get("name") != form
+
+
+def reply_to(tracker: Tracker, slot: str) -> str | None:
+    """The citizen's words when the form asked for ``slot`` and they did not end the form."""
+    text = latest_text(tracker)
+    if not text or tracker.get_slot("requested_slot") != slot or latest_intent(tracker) in ENDINGS:
+        return None
+    return text
+
+
+def send_answer(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+    """Send a full answer with its spoken form and data for rich channels."""
+    dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
 
 
 def choice_buttons(options: list[str]) -> list[dict[str, Any]]:

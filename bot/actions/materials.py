@@ -19,7 +19,9 @@ from bot.actions.common import (
     is_activation,
     latest_intent,
     latest_text,
+    reply_to,
     report_backend_failure,
+    send_answer,
 )
 from bot.catalog_render import conditions_answer, materials_answer, office_answer
 from bot.catalog_search import find_situation
@@ -119,14 +121,8 @@ class ValidateServiceForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Take the citizen's words as the situation when they were asked for it."""
-        intent, text = latest_intent(tracker), latest_text(tracker)
-        if (
-            not text
-            or tracker.get_slot("requested_slot") != "situation"
-            or intent in {"request_human", "emergency", "goodbye", "deny"}
-        ):
-            return {}
-        if intent in ANSWERS or intent in {"ask_office", "out_of_scope"}:
+        text = reply_to(tracker, "situation")
+        if text is not None and latest_intent(tracker) in ANSWERS | {"ask_office", "out_of_scope"}:
             return {"situation": text}
         return {}
 
@@ -209,7 +205,7 @@ class ActionAnswerService(Action):
             return []
         question = tracker.get_slot("service_question") or "materials"
         answer = materials_answer(*found) if question == "materials" else office_answer(*found)
-        dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
+        send_answer(dispatcher, answer)
         dispatcher.utter_message(text="还需要了解什么？", buttons=choice_buttons(NEXT_STEPS[question]))
         return [SlotSet("offered_services", None)]
 
@@ -232,7 +228,7 @@ class ActionAnswerOffice(Action):
             dispatcher.utter_message(text="不同事项的办理地点和时间不一样，先告诉我您要办什么，我再告诉您去哪里办。")
             return []
         answer = office_answer(*found)
-        dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
+        send_answer(dispatcher, answer)
         return []
 
 
@@ -258,6 +254,6 @@ class ActionAnswerPolicy(Action):
             )
             return [SlotSet("pending_offer", "human")]
         answer = conditions_answer(service, service.situations[0])
-        dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
+        send_answer(dispatcher, answer)
         dispatcher.utter_message(text="具体标准以承办部门的解释为准。需要了解办理材料的话，可以问我“要带什么材料”。")
         return [SlotSet("service", service.name), SlotSet("service_id", service.id)]

@@ -19,6 +19,7 @@ from bot.actions.common import (
     is_activation,
     latest_intent,
     latest_text,
+    reply_to,
     report_backend_failure,
     verified_phone,
 )
@@ -135,14 +136,8 @@ class ValidateProgressForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Take the answer to the ownership question."""
-        intent, text = latest_intent(tracker), latest_text(tracker)
-        if (
-            not text
-            or tracker.get_slot("requested_slot") != "verify_code"
-            or intent in {"request_human", "emergency", "goodbye", "deny"}
-        ):
-            return {}
-        if digit_runs(text, min_length=4) or intent in ANSWERS:
+        text = reply_to(tracker, "verify_code")
+        if text is not None and (digit_runs(text, min_length=4) or latest_intent(tracker) in ANSWERS):
             return {"verify_code": text}
         return {}
 
