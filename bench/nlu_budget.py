@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -26,17 +27,23 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "100 epochs, no transformer": {"epochs": 100},
     "50 epochs, 2 transformer layers (DIET default)": {"number_of_transformer_layers": 2},
 }
-NO_CHAR_NGRAMS = "50 epochs, no transformer, without character n-grams"
+# Pipeline components left out, by variant: character n-grams, catalogue/regex features.
+WITHOUT = {
+    "50 epochs, no transformer, without character n-grams": lambda c: c.get("analyzer") == "char",
+    "50 epochs, no transformer, without RegexFeaturizer": lambda c: c["name"] == "RegexFeaturizer",
+}
 
 
-def variant_config(base: dict[str, Any], diet: dict[str, Any], char_ngrams: bool = True) -> dict[str, Any]:
-    """config.yml with DIET's settings overridden (and optionally no character n-grams)."""
+def variant_config(
+    base: dict[str, Any], diet: dict[str, Any], leave_out: Callable[[dict[str, Any]], bool] | None = None
+) -> dict[str, Any]:
+    """config.yml with DIET's settings overridden, and components left out."""
     config = json.loads(json.dumps(base))
     pipeline = []
     for component in config["pipeline"]:
         if component["name"] == "DIETClassifier":
             component = {**component, **diet}
-        if not char_ngrams and component.get("analyzer") == "char":
+        if leave_out is not None and leave_out(component):
             continue
         pipeline.append(component)
     config["pipeline"] = pipeline
@@ -104,7 +111,8 @@ def main() -> int:
         workdir = Path(tmp)
         for index, (label, diet) in enumerate(VARIANTS.items()):
             rows.append((label, *run(variant_config(base, diet), workdir, f"v{index}")))
-        rows.append((NO_CHAR_NGRAMS, *run(variant_config(base, {}, char_ngrams=False), workdir, "nochar")))
+        for index, (label, leave_out) in enumerate(WITHOUT.items()):
+            rows.append((label, *run(variant_config(base, {}, leave_out), workdir, f"w{index}")))
     print(f"\n{'variant':52s} {'train s':>8s} {'accuracy':>9s} {'macro-F1':>9s}")
     for label, seconds, accuracy, macro_f1 in rows:
         print(f"{label:52s} {seconds:8.0f} {accuracy:9.4f} {macro_f1:9.4f}")
