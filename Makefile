@@ -67,9 +67,15 @@ test-stories: $(MODEL)
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) --out results/stories \
 		--fail-on-prediction-errors --no-plot --quiet || { cat results/stories/failed_test_stories.yml; exit 1; }
 
+# Set A guided data and config choices (a development set); set B was never used for any choice.
 eval: $(MODEL)
-	$(RASA) test nlu --nlu data/nlu_test --model $(MODEL) --out results/nlu --successes --no-plot --quiet
-	$(PY) bench/nlu_eval.py results/nlu
+	@for set in set_a set_b; do \
+		$(RASA) test nlu --nlu data/nlu_test/$$set.yml --model $(MODEL) --out results/nlu_$$set \
+			--successes --no-plot --quiet >/dev/null 2>&1 || exit 1; \
+		echo "=== $$set ==="; $(PY) bench/nlu_eval.py results/nlu_$$set; echo; \
+	done
+	$(RASA) test nlu --nlu data/nlu_test --model $(MODEL) --out results/nlu --successes --no-plot --quiet >/dev/null 2>&1
+	@echo "=== both sets ==="; $(PY) bench/nlu_eval.py results/nlu
 
 bench: $(MODEL)
 	$(PY) bench/turn_latency.py

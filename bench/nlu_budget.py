@@ -1,13 +1,15 @@
 """What the training budget costs in accuracy: NLU variants trained and tested in one run.
 
 Trains the NLU pipeline of config.yml with a few DIET settings (epochs, transformer layers,
-character n-grams) and prints training seconds, intent accuracy and macro-F1 on data/nlu_test.
+character n-grams, regex features) and prints training seconds, intent accuracy and macro-F1 on
+the development set data/nlu_test/set_a.yml. Set B (set_b.yml) is not used for choices.
 
-Usage: python bench/nlu_budget.py   (about 15 minutes on 2 cores)
+Usage: python bench/nlu_budget.py [--test data/nlu_test/set_a.yml]   (about 25 minutes on 2 cores)
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -51,7 +53,7 @@ def variant_config(
     return config
 
 
-def run(config: dict[str, Any], workdir: Path, name: str) -> tuple[float, float, float]:
+def run(config: dict[str, Any], workdir: Path, name: str, test: str) -> tuple[float, float, float]:
     """Train NLU with ``config``; return (seconds, accuracy, macro-F1) on the test set."""
     rasa = str(Path(sys.executable).parent / "rasa")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -105,14 +107,17 @@ def run(config: dict[str, Any], workdir: Path, name: str) -> tuple[float, float,
 
 def main() -> int:
     """Train and test each variant; print one line each."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--test", default="data/nlu_test/set_a.yml")
+    test = parser.parse_args().test
     base = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for index, (label, diet) in enumerate(VARIANTS.items()):
-            rows.append((label, *run(variant_config(base, diet), workdir, f"v{index}")))
+            rows.append((label, *run(variant_config(base, diet), workdir, f"v{index}", test)))
         for index, (label, leave_out) in enumerate(WITHOUT.items()):
-            rows.append((label, *run(variant_config(base, {}, leave_out), workdir, f"w{index}")))
+            rows.append((label, *run(variant_config(base, {}, leave_out), workdir, f"w{index}", test)))
     print(f"\n{'variant':52s} {'train s':>8s} {'accuracy':>9s} {'macro-F1':>9s}")
     for label, seconds, accuracy, macro_f1 in rows:
         print(f"{label:52s} {seconds:8.0f} {accuracy:9.4f} {macro_f1:9.4f}")

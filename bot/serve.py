@@ -105,8 +105,8 @@ def run_servers() -> int:
             "  按 Ctrl-C 停止。\n",
             flush=True,
         )
-        while all(p.poll() is None for p in processes.values()):
-            time.sleep(1)  # supervising two children; nothing is synchronised on this
+        os.wait()  # returns when either server exits: then stop the other one too
+        print("一个服务器已退出，正在停止另一个。", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
