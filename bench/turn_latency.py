@@ -61,7 +61,7 @@ async def conversation(
         started = time.perf_counter()
         async with session.post(url, json={"sender": sender, "message": text}) as response:
             body = await response.json()
-            if response.status != 200 or not body:
+            if response.status != 200 or not isinstance(body, list):
                 raise RuntimeError(f"{url}: {response.status} {body!r} for {text!r}")
         latencies.append(time.perf_counter() - started)
 

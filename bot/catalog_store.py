@@ -95,9 +95,3 @@ async def load_services(database: Database) -> list[Service]:
     async with database.session() as session:
         result = await session.execute(select(Service).order_by(Service.source.desc(), Service.id))
         return list(result.scalars().all())
-
-
-async def get_service(database: Database, service_id: str) -> Service | None:
-    """One service with its situations, or None."""
-    async with database.session() as session:
-        return await session.get(Service, service_id)

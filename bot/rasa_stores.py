@@ -13,6 +13,7 @@ from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
+from bot import rasa_patches
 from bot.settings import get_settings
 
 
@@ -26,6 +27,8 @@ class SettingsTrackerStore(SQLTrackerStore):
         event_broker: EventBroker | None = None,
         **kwargs: Any,
     ) -> None:
+        # Rasa creates its tracker store once at start-up: the moment to fix its hot path.
+        rasa_patches.install()
         url = make_url(get_settings().tracker_store_url)
         dialect = url.get_backend_name()
         if dialect == "sqlite" and url.database:

@@ -25,7 +25,6 @@ from bot.actions.common import (
 )
 from bot.catalog_render import conditions_answer, materials_answer, office_answer
 from bot.catalog_search import find_situation
-from bot.catalog_store import get_service
 from bot.choices import pick_choice
 from bot.models import Service, Situation
 
@@ -108,7 +107,7 @@ class ValidateServiceForm(FormValidationAction):
         return {"service": None, "service_id": None, "offered_services": None}
 
     async def _chosen(self, service_id: str, text: str, current_id: str | None) -> dict[str, Any]:
-        service = await get_service(hotline().database, service_id)
+        service = await hotline().service(service_id)
         if service is None:
             return {"service": None, "service_id": None}
         slots = {"service": service.name, "service_id": service.id, "offered_services": None}
@@ -134,7 +133,7 @@ class ValidateServiceForm(FormValidationAction):
         if not service_id:
             return {"situation": None}
         try:
-            service = await get_service(hotline().database, service_id)
+            service = await hotline().service(service_id)
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return {"situation": None, "requested_slot": None}
@@ -163,7 +162,7 @@ class ActionAskSituation(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Ask with one button per situation."""
         try:
-            service = await get_service(hotline().database, tracker.get_slot("service_id") or "")
+            service = await hotline().service(tracker.get_slot("service_id") or "")
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return []
@@ -179,7 +178,7 @@ async def _current_situation(tracker: Tracker) -> tuple[Service, Situation] | No
     service_id = tracker.get_slot("service_id")
     if not service_id:
         return None
-    service = await get_service(hotline().database, service_id)
+    service = await hotline().service(service_id)
     if service is None:
         return None
     situation = situation_of(service, tracker.get_slot("situation")) or service.situations[0]
@@ -243,7 +242,7 @@ class ActionAnswerPolicy(Action):
         """Give the 受理条件 of a clearly matching service, otherwise offer a human."""
         try:
             resolution = (await hotline().catalog_index()).resolve(latest_text(tracker))
-            service = await get_service(hotline().database, resolution.matches[0].entry.id) if resolution.sure else None
+            service = await hotline().service(resolution.matches[0].entry.id) if resolution.sure else None
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return []
