@@ -39,7 +39,7 @@ def install() -> None:
             raise error
         return True
 
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = _validate_action_result
 
 
 __all__ = ["ValidationError", "install"]
