@@ -42,9 +42,11 @@ def async_url(url: str) -> str:
     return str(parsed.set(drivername=drivers[backend]))
 
 
-def _enable_sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+def enable_sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    """On every new SQLite connection: WAL (readers never block the writer), fewer fsyncs, waits on locks."""
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
@@ -73,7 +75,7 @@ class Database:
             )
         self.engine: AsyncEngine = create_async_engine(async_url(url), **options)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _enable_sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", enable_sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False, future=True)
 
     async def create_schema(self) -> None:

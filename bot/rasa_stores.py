@@ -11,9 +11,11 @@ from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from bot import rasa_patches
+from bot.db import enable_sqlite_pragmas
 from bot.settings import get_settings
 
 
@@ -44,6 +46,8 @@ class SettingsTrackerStore(SQLTrackerStore):
             event_broker=event_broker,
             query=dict(url.query) or None,
         )
+        if dialect == "sqlite":
+            event.listen(self.engine, "connect", enable_sqlite_pragmas)
 
 
 class SettingsLockStore(LockStore):
