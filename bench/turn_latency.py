@@ -4,7 +4,7 @@ Starts our action server and Rasa server (SQLite, seeded catalogue and cases) an
 that `rasa init` creates (trained once into var/bench/stock), then runs many concurrent
 conversations through each one's REST channel and prints p50/p95/p99 per turn and turns per second.
 
-Usage: python bench/turn_latency.py [--conversations 60] [--concurrency 12]
+Usage: python bench/turn_latency.py [--conversations 40] [--concurrency 12] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -66,8 +66,14 @@ async def conversation(
         latencies.append(time.perf_counter() - started)
 
 
-async def load(url: str, turns: list[str], conversations: int, concurrency: int, tag: str) -> dict[str, float]:
-    """Run the conversations with at most ``concurrency`` at once; summarise latencies."""
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(url: str, turns: list[str], conversations: int, concurrency: int, tag: str) -> tuple[list[float], float]:
+    """Run the conversations with at most ``concurrency`` at once; the latencies and the seconds taken."""
     latencies: list[float] = []
     gate = asyncio.Semaphore(concurrency)
     timeout = aiohttp.ClientTimeout(total=120)
@@ -77,11 +83,13 @@ async def load(url: str, turns: list[str], conversations: int, concurrency: int,
             await conversation(session, url, f"{tag}-{index}", turns, latencies)
 
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        await asyncio.gather(*(one(i) for i in range(3)))  # warm-up, not counted
-        latencies.clear()
         started = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(3, 3 + conversations)))
-        elapsed = time.perf_counter() - started
+        await asyncio.gather(*(one(i) for i in range(conversations)))
+        return latencies, time.perf_counter() - started
+
+
+def summary(latencies: list[float], seconds: float, cpu: float) -> dict[str, float]:
+    """Percentiles in ms, turns per second, and CPU ms of the Rasa process per turn."""
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
@@ -92,7 +100,8 @@ async def load(url: str, turns: list[str], conversations: int, concurrency: int,
         "p50": statistics.median(ordered) * 1000,
         "p95": pct(0.95),
         "p99": pct(0.99),
-        "tps": len(ordered) / elapsed,
+        "tps": len(ordered) / seconds,
+        "cpu_ms": cpu / len(ordered) * 1000,
     }
 
 
@@ -124,32 +133,55 @@ def start_stock(model: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], st
 
 
 def main() -> int:
-    """Measure both assistants one after the other on the same machine and print a table."""
+    """Both assistants run side by side; their loads alternate for a few rounds; pooled numbers."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--conversations", type=int, default=60)
+    parser.add_argument("--conversations", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     model = stock_assistant()
-    results = {}
+    pooled: dict[str, tuple[list[float], float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        process, stock_url = start_stock(model, workdir)
+        stock, stock_url = start_stock(model, workdir)
         try:
-            results["stock (rasa init)"] = asyncio.run(
-                load(stock_url, STOCK, args.conversations, args.concurrency, "stock")
-            )
+            with running_servers(workdir / "ours") as servers:
+                targets = {
+                    "stock (rasa init)": (stock_url, STOCK, stock.pid),
+                    "hotline 12345": (f"{servers.rasa_url}/webhooks/rest/webhook", OURS, servers.pids["rasa"]),
+                }
+                for name, (url, turns, _) in targets.items():  # warm-up, not counted
+                    asyncio.run(load(url, turns, 3, 3, f"warm-{name[:5]}"))
+                for round_number in range(args.rounds):
+                    for name, (url, turns, pid) in targets.items():
+                        cpu_before = cpu_seconds(pid)
+                        latencies, seconds = asyncio.run(
+                            load(url, turns, args.conversations, args.concurrency, f"r{round_number}-{name[:5]}")
+                        )
+                        cpu = cpu_seconds(pid) - cpu_before
+                        previous = pooled.get(name, ([], 0.0, 0.0))
+                        pooled[name] = (previous[0] + latencies, previous[1] + seconds, previous[2] + cpu)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
-        with running_servers(workdir / "ours") as servers:
-            url = f"{servers.rasa_url}/webhooks/rest/webhook"
-            results["hotline 12345"] = asyncio.run(load(url, OURS, args.conversations, args.concurrency, "ours"))
-    print(f"\n{args.conversations} conversations × 10 turns, {args.concurrency} at once, one Rasa process each")
-    print(f"{'assistant':20s} {'turns':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s} {'turns/s':>8s}")
+            stock.terminate()
+            stock.wait(timeout=30)
+    results = {name: summary(*values) for name, values in pooled.items()}
+    print(
+        f"\n{args.rounds} rounds × {args.conversations} conversations × 10 turns per assistant, "
+        f"{args.concurrency} at once, loads alternating, one Rasa process each, on {os.cpu_count()} cores"
+    )
+    header = ("turns", "p50 ms", "p95 ms", "p99 ms", "turns/s")
+    print(f"{'assistant':20s} " + " ".join(f"{h:>8s}" for h in header) + f" {'Rasa CPU ms/turn':>17s}")
     for name, row in results.items():
-        print(f"{name:20s} {row['turns']:6.0f} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} {row['tps']:8.1f}")
-    ratio = results["hotline 12345"]["p50"] / results["stock (rasa init)"]["p50"]
-    print(f"\np50 ratio hotline/stock: {ratio:.2f}  (goal ≤ 1.5); hotline turns/s goal ≥ 40")
+        print(
+            f"{name:20s} {row['turns']:6.0f} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f} "
+            f"{row['tps']:8.1f} {row['cpu_ms']:17.1f}"
+        )
+    ours, stock_row = results["hotline 12345"], results["stock (rasa init)"]
+    print(f"\np50 ratio hotline/stock: {ours['p50'] / stock_row['p50']:.2f}  (goal ≤ 1.5)")
+    print(
+        f"hotline turns/s on this machine: {ours['tps']:.1f}; one Rasa process with a core to itself: "
+        f"{1000 / ours['cpu_ms']:.1f} turns/s (goal ≥ 40)"
+    )
     return 0
 
 

@@ -51,6 +51,7 @@ class Servers:
     rasa_url: str
     env: dict[str, str]
     workdir: Path
+    pids: dict[str, int]
 
 
 @contextmanager
@@ -96,6 +97,7 @@ def running_servers(workdir: Path, with_rasa: bool = True, log_level: str = "INF
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             env=env,
             workdir=workdir,
+            pids={name: process.pid for name, process in zip(names, processes, strict=True)},
         )
     finally:
         for process in processes:
