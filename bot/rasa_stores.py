@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -61,6 +63,20 @@ class SettingsTrackerStore(SQLTrackerStore):
             self.engine.dispose()  # type: ignore[has-type]  # Rasa sets it untyped
             self.engine = pooled
             self.sessionmaker = sa.orm.sessionmaker(bind=pooled)
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        """Rasa's own query of a conversation's events, reading only their JSON.
+
+        Rasa builds an ORM object per stored event only to read its ``data`` column (a tenth of
+        a turn's CPU); the same query with just that column gives the same tracker.
+        """
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+            rows = query.with_entities(self.SQLEvent.data).all()
+        events = [json.loads(data) for (data,) in rows]
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
 
 class SettingsLockStore(LockStore):

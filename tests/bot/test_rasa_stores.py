@@ -8,7 +8,7 @@ import pytest
 import redis
 from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa_stores import SettingsLockStore, SettingsTrackerStore
@@ -59,3 +59,23 @@ async def test_lock_store_uses_real_redis(monkeypatch: pytest.MonkeyPatch, clean
         keys = redis.Redis.from_url(REDIS_URL, socket_timeout=2).keys("hotline*")
         assert any(conversation.encode() in key for key in keys)
     assert store.get_lock(conversation) is None
+
+
+async def test_only_the_latest_session_is_read_back(
+    monkeypatch: pytest.MonkeyPatch, clean_settings: None, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'trackers.db'}")
+    store = SettingsTrackerStore(domain=DOMAIN)
+    events = [
+        SessionStarted(timestamp=1.0),
+        UserUttered("旧的消息", timestamp=2.0),
+        SessionStarted(timestamp=3.0),
+        UserUttered("新的消息", timestamp=4.0),
+    ]
+    await store.save(DialogueStateTracker.from_events("citizen-sessions", events))
+    latest = await store.retrieve("citizen-sessions")
+    full = await store.retrieve_full_tracker("citizen-sessions")
+    assert latest is not None and full is not None
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["新的消息"]
+    assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["旧的消息", "新的消息"]
+    store.engine.dispose()
