@@ -30,6 +30,12 @@ async def _round_trip(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     assert loaded is not None
     assert loaded.get_slot("service") == "护照"
     assert loaded.latest_message is not None and loaded.latest_message.text == "你好"
+    # A later turn stores only its new events.
+    loaded.update(UserUttered("办护照"))
+    await store.save(loaded)
+    again = await store.retrieve(sender)
+    assert again is not None
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["你好", "办护照"]
     store.engine.dispose()
 
 
