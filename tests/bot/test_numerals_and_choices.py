@@ -31,3 +31,13 @@ def test_choice_by_number_ordinal_or_words(said: str, index: int) -> None:
 @pytest.mark.parametrize("said", ["5", "随便", "", "发"])
 def test_no_choice_when_unclear(said: str) -> None:
     assert pick_choice(said, OPTIONS) is None
+
+
+def test_terminal_chat_sends_the_payload_of_a_typed_button_number() -> None:
+    from bot.terminal_chat import chosen_payload, render
+
+    buttons = [{"title": "1. 首次申领", "payload": "首次申领"}, {"title": "2. 换发", "payload": "换发"}]
+    assert chosen_payload("2", buttons) == "换发"
+    assert chosen_payload("3", buttons) == "3"
+    assert chosen_payload("护照", buttons) == "护照"
+    assert render({"custom": {"kind": "materials"}}) == ""
