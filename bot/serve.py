@@ -85,6 +85,8 @@ def run_servers() -> int:
         return 1
     env = server_environment(settings)
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    # Stopped by a supervisor (SIGTERM) as by Ctrl-C: leave through `finally`, stopping both.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(0))
     try:
         for name, command in server_commands(settings, model).items():
             processes[name] = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
