@@ -6,7 +6,6 @@ import asyncio
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,8 +114,3 @@ def running_servers(workdir: Path, with_rasa: bool = True, log_level: str = "INF
             else:
                 os.environ[name] = value
         get_settings.cache_clear()
-
-
-def python() -> str:
-    """The interpreter of the project's virtual environment."""
-    return sys.executable

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot import runtime
 from bot.cases import import_cases
@@ -65,3 +66,13 @@ def tracker(
         active_loop={"name": active_loop} if active_loop else {},
         latest_action_name=latest_action,
     )
+
+
+async def run_validation(
+    action: FormValidationAction, form: str, required: list[str], t: Tracker
+) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    """Run a form's validation action as Rasa would; the events and what it said."""
+    dispatcher = CollectingDispatcher()
+    domain = {"forms": {form: {"required_slots": required}}}
+    events = await action.run(dispatcher, t, domain)
+    return events, dispatcher

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -13,15 +16,11 @@ from bot.actions.materials import (
     ActionAskSituation,
     ValidateServiceForm,
 )
-from tests.actions.conftest import tracker
-
-DOMAIN = {"forms": {"service_form": {"required_slots": ["service", "situation"]}}}
+from tests.actions.conftest import run_validation, tracker
 
 
-async def run_form(t) -> tuple[list, CollectingDispatcher]:  # type: ignore[no-untyped-def]
-    dispatcher = CollectingDispatcher()
-    events = await ValidateServiceForm().run(dispatcher, t, DOMAIN)
-    return events, dispatcher
+async def run_form(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    return await run_validation(ValidateServiceForm(), "service_form", ["service", "situation"], t)
 
 
 async def test_colloquial_request_fills_service_and_situation(hotline: runtime.Hotline) -> None:

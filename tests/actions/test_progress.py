@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import runtime
 from bot.actions.progress import ActionShowProgress, ValidateProgressForm
-from tests.actions.conftest import APPLICANT_PHONE, FINISHED, IN_PROGRESS, OVERDUE, tracker
-
-DOMAIN = {"forms": {"progress_form": {"required_slots": ["case_number", "verify_code"]}}}
+from tests.actions.conftest import APPLICANT_PHONE, FINISHED, IN_PROGRESS, OVERDUE, run_validation, tracker
 
 
-async def run_form(t) -> tuple[list, CollectingDispatcher]:  # type: ignore[no-untyped-def]
-    dispatcher = CollectingDispatcher()
-    events = await ValidateProgressForm().run(dispatcher, t, DOMAIN)
-    return events, dispatcher
+async def run_form(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    return await run_validation(ValidateProgressForm(), "progress_form", ["case_number", "verify_code"], t)
 
 
 async def test_spoken_case_number_is_accepted(hotline: runtime.Hotline) -> None:
