@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
 from bot.db import Database
-from bot.models import Case, CaseEvent, VerificationLock, WorkOrder
+from bot.models import Case, CaseEvent, VerificationLock
 from bot.numerals import digit_runs
 from bot.personal_data import InvalidIdNumber, InvalidPhone, digest, parse_id_number, parse_phone
+from bot.work_orders import SUPERVISION, NewOrder, file_order
 
 # The stages of an application, in order; 制证 and 送达 are both optional.
 STAGES = ("受理", "审查", "决定", "制证", "送达", "办结")
@@ -327,23 +326,11 @@ async def is_applicant_phone(database: Database, number: str, phone: str, key: s
 
 async def file_supervision_order(database: Database, case: CaseView, sender_id: str, now: datetime) -> str:
     """File a 督办 work order about an overdue case; returns its number."""
-    prefix = "WO" + now.strftime("%Y%m%d")
-    async with database.session() as session:
-        count = await session.scalar(
-            select(func.count()).select_from(WorkOrder).where(WorkOrder.number.like(prefix + "%"))
-        )
-        number = f"{prefix}{(count or 0) + 1:05d}"
-        session.add(
-            WorkOrder(
-                number=number,
-                kind="督办",
-                department=case.department,
-                summary=f"办件{case.number}（{case.service_name}）已超过承诺时限"
-                f"{case.promised_date.isoformat()}，市民申请督办。",
-                case_number=case.number,
-                sender_id=sender_id,
-                status="已受理",
-                created_at=now,
-            )
-        )
-    return number
+    order = NewOrder(
+        kind=SUPERVISION,
+        department=case.department,
+        summary=f"办件{case.number}（{case.service_name}）已超过承诺时限{case.promised_date.isoformat()}，市民申请督办。",
+        sender_id=sender_id,
+        case_number=case.number,
+    )
+    return await file_order(database, order, now)

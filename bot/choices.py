@@ -11,8 +11,13 @@ _ORDINAL = re.compile(r"^(?:第)?([1-9])(?:个|种|项|条|号)?$")
 _LAST = ("最后一个", "最后那个", "最后一种")
 
 
-def pick_choice(text: str, options: list[str]) -> int | None:
-    """The index of the option ``text`` selects: "2", "二", "第二个", or the option's words."""
+def pick_choice(text: str, options: list[str], loose: bool = True) -> int | None:
+    """The index of the option ``text`` selects: "2", "二", "第二个", or the option's words.
+
+    ``loose`` also accepts words that contain, or are contained in, exactly one option; a channel
+    that resolves choices before the NLU sees the text uses ``loose=False`` so that a new request
+    is never mistaken for a choice.
+    """
     said = normalize(text)
     for filler in ("选", "我要", "要", "就", "吧", "啊", "的", "那个", "是"):
         said = said.replace(filler, "") or said
@@ -28,6 +33,8 @@ def pick_choice(text: str, options: list[str]) -> int | None:
     exact = [i for i, option in enumerate(normalized) if option == said]
     if exact:
         return exact[0]
+    if not loose:
+        return None
     contained = [i for i, option in enumerate(normalized) if option and (option in said or said in option)]
     if len(contained) == 1:
         return contained[0]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, declarative_base, relationship
 
@@ -130,3 +131,32 @@ class WorkOrder(Base):
     sender_id: Mapped[str] = Column(String(200), nullable=False)
     status: Mapped[str] = Column(String(16), nullable=False)
     created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    # Who filed it and where, so that it can be followed up from any channel.
+    citizen_id: Mapped[int | None] = Column(Integer, ForeignKey("citizens.id"), index=True)
+    channel: Mapped[str] = Column(String(32), nullable=False, default="")
+
+
+class Citizen(Base):
+    """One citizen across channels, keyed by a phone number a channel verified."""
+
+    __tablename__ = "citizens"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    # The keyed digest finds the citizen; the number itself is kept to call or text them back.
+    phone_digest: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    phone: Mapped[str] = Column(String(20), nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = Column(DateTime, nullable=False)
+
+
+class CitizenLink(Base):
+    """A channel identity (Telegram user, SMS sender, web chat session) verified as a citizen."""
+
+    __tablename__ = "citizen_links"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    external_id: Mapped[str] = Column(String(200), nullable=False)
+    citizen_id: Mapped[int] = Column(Integer, ForeignKey("citizens.id", ondelete="CASCADE"), nullable=False)
+    verified_at: Mapped[datetime] = Column(DateTime, nullable=False)

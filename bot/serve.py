@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from bot.settings import PROJECT_ROOT, Settings, get_settings
+from channels.registry import describe_channels, write_credentials
 
 STARTUP_TIMEOUT_S = 180.0
 
@@ -27,8 +28,8 @@ def server_environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def server_commands(settings: Settings, model: Path) -> dict[str, list[str]]:
-    """The command lines of the action server and the Rasa server."""
+def server_commands(settings: Settings, model: Path, credentials: Path) -> dict[str, list[str]]:
+    """The command lines of the action server and the Rasa server (with the channels in ``credentials``)."""
     venv_bin = Path(sys.executable).parent
     logging_config = str(PROJECT_ROOT / "logging.yml")
     return {
@@ -51,7 +52,7 @@ def server_commands(settings: Settings, model: Path) -> dict[str, list[str]]:
             "--port",
             str(settings.rasa_port),
             "--credentials",
-            str(PROJECT_ROOT / "credentials.yml"),
+            str(credentials),
             "--endpoints",
             str(PROJECT_ROOT / "endpoints.yml"),
             "--logging-config-file",
@@ -84,11 +85,13 @@ def run_servers() -> int:
         print("还没有模型：请先运行 make model（make run 会自动训练）。", file=sys.stderr)
         return 1
     env = server_environment(settings)
+    credentials = PROJECT_ROOT / "var" / "credentials.yml"
+    write_credentials(settings, credentials)
     processes: dict[str, subprocess.Popen[bytes]] = {}
     # Stopped by a supervisor (SIGTERM) as by Ctrl-C: leave through `finally`, stopping both.
     signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(0))
     try:
-        for name, command in server_commands(settings, model).items():
+        for name, command in server_commands(settings, model, credentials).items():
             processes[name] = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
         checks = {
             "actions": f"http://localhost:{settings.action_server_port}/health",
@@ -98,9 +101,13 @@ def run_servers() -> int:
             if not wait_until_up(url, processes[name], STARTUP_TIMEOUT_S):
                 print(f"{name} 服务器没有启动成功，请查看上面的日志。", file=sys.stderr)
                 return 1
+        local = f"http://localhost:{settings.rasa_port}"
         print(
             "\n12345 热线助手已启动。\n"
-            f"  对话：另开一个终端运行 make chat\n"
+            f"  先试试网页聊天：在浏览器打开 {local}/chat\n"
+            "渠道：\n"
+            f"{describe_channels(settings, settings.public_base_url or local)}\n"
+            f"  终端对话：另开一个终端运行 make chat\n"
             f"  REST：curl -s localhost:{settings.rasa_port}/webhooks/rest/webhook "
             '-H \'Content-Type: application/json\' -d \'{"sender":"demo","message":"办护照要带什么"}\'\n'
             "  查进度：说“查办件进度”，再说 make run 开头列出的演示办件编号，手机后四位 8000\n"

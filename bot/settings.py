@@ -47,6 +47,26 @@ def _str(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
+def _float(name: str, default: float, minimum: float = 0.0) -> float:
+    raw = _str(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from error
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _str(name, "true" if default else "false").lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the hotline reads from its environment."""
@@ -64,6 +84,23 @@ class Settings:
     search_min_score: float
     outside_call_timeout_s: float
     log_level: str
+    # Channels: a channel whose settings are missing is not started.
+    public_base_url: str
+    trust_forwarded_headers: bool
+    twilio_account_sid: str
+    twilio_auth_token: Secret
+    twilio_number: str
+    twilio_api_base_url: str
+    twilio_voice: str
+    agent_phone_number: str
+    agent_hours: str
+    voice_reply_wait_s: float
+    sms_max_attempts: int
+    telegram_bot_token: Secret
+    telegram_secret_token: Secret
+    telegram_api_base_url: str
+    telegram_register_webhook: bool
+    dedup_window_s: int
 
     @property
     def uses_redis(self) -> bool:
@@ -81,14 +118,6 @@ def get_settings() -> Settings:
     """Read the settings from the environment once per process."""
     database_url = _str("DATABASE_URL", default_database_url())
     action_port = _int("ACTION_SERVER_PORT", 5055, minimum=1)
-    try:
-        search_min_score = float(_str("SEARCH_MIN_SCORE", "0.35"))
-    except ValueError as error:
-        raise SettingsError("SEARCH_MIN_SCORE must be a number") from error
-    try:
-        timeout = float(_str("OUTSIDE_CALL_TIMEOUT_S", "5"))
-    except ValueError as error:
-        raise SettingsError("OUTSIDE_CALL_TIMEOUT_S must be a number") from error
     return Settings(
         database_url=database_url,
         tracker_store_url=_str("TRACKER_STORE_URL", database_url),
@@ -100,7 +129,23 @@ def get_settings() -> Settings:
         verify_max_failures=_int("VERIFY_MAX_FAILURES", 3, minimum=1),
         verify_lock_minutes=_int("VERIFY_LOCK_MINUTES", 30, minimum=1),
         catalog_path=Path(_str("CATALOG_PATH", str(PROJECT_ROOT / "data" / "catalog"))),
-        search_min_score=search_min_score,
-        outside_call_timeout_s=timeout,
+        search_min_score=_float("SEARCH_MIN_SCORE", 0.35),
+        outside_call_timeout_s=_float("OUTSIDE_CALL_TIMEOUT_S", 5.0, minimum=0.1),
         log_level=_str("LOG_LEVEL", "INFO").upper(),
+        public_base_url=_str("PUBLIC_BASE_URL", "").rstrip("/"),
+        trust_forwarded_headers=_bool("TRUST_FORWARDED_HEADERS", True),
+        twilio_account_sid=_str("TWILIO_ACCOUNT_SID", ""),
+        twilio_auth_token=Secret(_str("TWILIO_AUTH_TOKEN", "")),
+        twilio_number=_str("TWILIO_NUMBER", ""),
+        twilio_api_base_url=_str("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/"),
+        twilio_voice=_str("TWILIO_VOICE", "Polly.Zhiyu"),
+        agent_phone_number=_str("AGENT_PHONE_NUMBER", ""),
+        agent_hours=_str("AGENT_HOURS", "08:00-20:00"),
+        voice_reply_wait_s=_float("VOICE_REPLY_WAIT_S", 8.0, minimum=0.1),
+        sms_max_attempts=_int("SMS_MAX_ATTEMPTS", 3, minimum=1),
+        telegram_bot_token=Secret(_str("TELEGRAM_BOT_TOKEN", "")),
+        telegram_secret_token=Secret(_str("TELEGRAM_SECRET_TOKEN", "")),
+        telegram_api_base_url=_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
+        telegram_register_webhook=_bool("TELEGRAM_REGISTER_WEBHOOK", False),
+        dedup_window_s=_int("DEDUP_WINDOW_S", 86400, minimum=1),
     )

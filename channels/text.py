@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Longer than any real request; a longer message is answered without parsing it.
@@ -21,3 +22,28 @@ def clean_text(text: str) -> str:
     if text.startswith("/"):
         text = "／" + text[1:]
     return text
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split a long text into parts of at most ``limit`` characters, at line or sentence ends."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        pieces = [line]
+        if len(line) > limit:
+            pieces = [p for p in re.split(r"(?<=[。；！？;!?])", line) if p]
+        for piece in pieces:
+            while len(piece) > limit:  # a sentence longer than a part: cut it hard
+                if current:
+                    parts.append(current)
+                    current = ""
+                parts.append(piece[:limit])
+                piece = piece[limit:]
+            joiner = "\n" if current and piece is pieces[0] else ""
+            if len(current) + len(joiner) + len(piece) > limit:
+                parts.append(current)
+                current, joiner = "", ""
+            current += joiner + piece
+    if current:
+        parts.append(current)
+    return [part for part in parts if part.strip()]

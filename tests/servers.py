@@ -18,6 +18,7 @@ from bot.catalog_store import import_records
 from bot.db import Database
 from bot.serve import server_commands, server_environment, wait_until_up
 from bot.settings import PROJECT_ROOT, get_settings
+from channels.registry import write_credentials
 
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 FIXTURE_CASES = PROJECT_ROOT / "tests" / "fixtures" / "cases.json"
@@ -54,8 +55,13 @@ class Servers:
 
 
 @contextmanager
-def running_servers(workdir: Path, with_rasa: bool = True, log_level: str = "INFO") -> Iterator[Servers]:
-    """Run the servers on free ports against a fresh seeded SQLite database; logs go to ``workdir``."""
+def running_servers(
+    workdir: Path, with_rasa: bool = True, log_level: str = "INFO", extra_env: dict[str, str] | None = None
+) -> Iterator[Servers]:
+    """Run the servers on free ports against a fresh seeded SQLite database; logs go to ``workdir``.
+
+    ``extra_env`` adds settings (channel credentials, stand-in API addresses) for both servers.
+    """
     url = f"sqlite:///{workdir / 'hotline.db'}"
     asyncio.run(seed_database(url))
     action_port, rasa_port = free_port(), free_port()
@@ -66,13 +72,16 @@ def running_servers(workdir: Path, with_rasa: bool = True, log_level: str = "INF
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
         "RASA_TELEMETRY_ENABLED": "false",
         "LOG_LEVEL": log_level,
+        **(extra_env or {}),
     }
     saved = {name: os.environ.get(name) for name in overrides}
     os.environ.update(overrides)
     get_settings.cache_clear()
     settings = get_settings()
     env = server_environment(settings)
-    commands = server_commands(settings, MODEL)
+    credentials = workdir / "credentials.yml"
+    write_credentials(settings, credentials)
+    commands = server_commands(settings, MODEL, credentials)
     processes: list[subprocess.Popen[bytes]] = []
     logs = []
     try:

@@ -1,0 +1,185 @@
+"""What every connector shares: its process's services, one bot turn, the choices it offered.
+
+A connector verifies a request, drops duplicates, then hands the citizen's text to the bot with
+``run_turn``; the bot's responses come back as Rasa's collected message dicts, which the
+connector renders for its medium. Choices (buttons) offered in a turn are remembered, so that a
+reply of "1", "一", "第一个" or the option's exact words selects that option on any medium.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.choices import pick_choice
+from bot.citizens import CitizenView
+from bot.db import Database
+from bot.settings import Settings, get_settings
+from bot.shared_state import SharedState, open_shared_state
+from channels.text import BUSY_REPLY
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# How long offered choices stay selectable by number.
+CHOICES_TTL_S = 3600
+
+
+@dataclass
+class ChannelRuntime:
+    """The process-wide services of the connectors: settings, project database, shared state."""
+
+    settings: Settings
+    database: Database
+    state: SharedState
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        """Run ``work`` after the request is answered; keep a reference and log its failure."""
+        task = asyncio.get_running_loop().create_task(work, name=what)
+        self.tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background work %s failed", task.get_name(), exc_info=task.exception())
+
+
+_runtime: ChannelRuntime | None = None
+
+
+def channel_runtime() -> ChannelRuntime:
+    """The connectors' runtime of this process, created on first use (no I/O until then)."""
+    global _runtime
+    if _runtime is None:
+        settings = get_settings()
+        _runtime = ChannelRuntime(settings, Database(settings.database_url), open_shared_state(settings))
+    return _runtime
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A citizen's message as a connector hands it on."""
+
+    sender_id: str
+    text: str
+    channel: str
+    citizen: CitizenView | None = None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """What the actions learn about where the message came from (no personal data)."""
+        return {"channel": self.channel, "citizen_id": self.citizen.id if self.citizen else None}
+
+
+async def run_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[str, Any]]:
+    """One bot turn; the bot's responses as dicts (``text``, ``buttons``, ``custom``), never an exception."""
+    collector = CollectingOutputChannel()
+    message = UserMessage(
+        incoming.text,
+        collector,
+        incoming.sender_id,
+        input_channel=incoming.channel,
+        metadata=incoming.metadata,
+    )
+    try:
+        await on_new_message(message)
+    except Exception:
+        logger.exception("%s: the turn of %s failed", incoming.channel, incoming.sender_id)
+        return [{"recipient_id": incoming.sender_id, "text": BUSY_REPLY}]
+    return list(collector.messages)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option offered to the citizen: what it is called and what choosing it sends."""
+
+    title: str
+    payload: str
+
+
+def offered_choices(messages: list[dict[str, Any]]) -> list[Choice]:
+    """The buttons of the last message of a turn that had any, titles without their numbers."""
+    for message in reversed(messages):
+        buttons = message.get("buttons") or []
+        if buttons:
+            return [
+                Choice(title=_bare_title(str(b.get("title") or b.get("payload"))), payload=str(b.get("payload")))
+                for b in buttons
+            ]
+    return []
+
+
+def _bare_title(title: str) -> str:
+    head, dot, rest = title.partition(". ")
+    return rest if dot and head.isdigit() else title
+
+
+async def remember_choices(state: SharedState, sender_id: str, choices: list[Choice]) -> None:
+    """Keep the choices of this turn selectable by number (or forget the old ones)."""
+    key = f"choices:{sender_id}"
+    if not choices:
+        await state.delete(key)
+        return
+    value = json.dumps([[c.title, c.payload] for c in choices], ensure_ascii=False)
+    await state.put(key, value, CHOICES_TTL_S)
+
+
+async def recall_choices(state: SharedState, sender_id: str) -> list[Choice]:
+    """The choices last offered to this sender."""
+    raw = await state.get(f"choices:{sender_id}")
+    if not raw:
+        return []
+    return [Choice(title=title, payload=payload) for title, payload in json.loads(raw)]
+
+
+def select_choice(text: str, choices: list[Choice]) -> Choice | None:
+    """The offered choice the citizen's reply selects, by number, ordinal or exact words."""
+    index = pick_choice(text, [c.title for c in choices], loose=False)
+    return None if index is None else choices[index]
+
+
+async def resolve_reply(state: SharedState, sender_id: str, text: str) -> str:
+    """The text to hand to the bot: a selected choice's payload, or the citizen's own words."""
+    choice = select_choice(text, await recall_choices(state, sender_id))
+    return choice.payload if choice else text
+
+
+def numbered_choices(choices: list[Choice], verb: str = "回复") -> str:
+    """Choices as text lines for media without buttons: "回复1：在哪里办理"."""
+    return "\n".join(f"{verb}{n}：{choice.title}" for n, choice in enumerate(choices, 1))
+
+
+def plain_texts(messages: list[dict[str, Any]]) -> list[str]:
+    """The texts of a turn's responses, in order."""
+    return [str(m["text"]) for m in messages if m.get("text")]
+
+
+def spoken_texts(messages: list[dict[str, Any]]) -> list[str]:
+    """The texts to read aloud: an answer's short spoken form replaces its full text."""
+    texts: list[str] = []
+    for message in messages:
+        short = (message.get("custom") or {}).get("short")
+        if short and texts:
+            texts[-1] = str(short)
+        elif message.get("text"):
+            texts.append(str(message["text"]))
+    return texts
+
+
+def full_answer(messages: list[dict[str, Any]]) -> str | None:
+    """The full text of an answer that has a short spoken form (a materials list), if any."""
+    previous = None
+    for message in messages:
+        if (message.get("custom") or {}).get("short") and previous:
+            return previous
+        previous = message.get("text") or previous
+    return None

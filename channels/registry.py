@@ -1,0 +1,72 @@
+"""Which channels the hotline runs: every connector, the settings it needs, and the file Rasa reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.settings import PROJECT_ROOT, Settings
+
+CREDENTIALS = PROJECT_ROOT / "credentials.yml"
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """A connector as ``credentials.yml`` names it, and the settings without which it is not started."""
+
+    path: str
+    label: str
+    address: str
+    required: tuple[str, ...] = ()
+
+    def missing(self, settings: Settings) -> list[str]:
+        """The required settings that are empty."""
+        return [name for name in self.required if not str(getattr(settings, name.lower()))]
+
+
+_TWILIO = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER")
+CHANNELS = (
+    ChannelSpec("channels.webchat.WebChatInput", "网页聊天", "/chat"),
+    ChannelSpec("channels.rest.RestChannel", "REST接口", "/webhooks/rest/webhook"),
+    ChannelSpec("channels.twilio_voice.TwilioVoiceInput", "电话（Twilio语音）", "/webhooks/voice/webhook", _TWILIO),
+    ChannelSpec("channels.twilio_sms.TwilioSmsInput", "短信（Twilio）", "/webhooks/sms/webhook", _TWILIO),
+    ChannelSpec(
+        "channels.telegram.TelegramInput",
+        "Telegram",
+        "/webhooks/telegram/webhook",
+        ("TELEGRAM_BOT_TOKEN", "TELEGRAM_SECRET_TOKEN"),
+    ),
+)
+
+
+def write_credentials(settings: Settings, target: Path, source: Path = CREDENTIALS) -> list[ChannelSpec]:
+    """Write the credentials file Rasa runs with: ``source`` without the channels whose settings are missing."""
+    configured = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    specs = {spec.path: spec for spec in CHANNELS}
+    started = {
+        path: value for path, value in configured.items() if path not in specs or not specs[path].missing(settings)
+    }
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        "# Written by bot/serve.py from credentials.yml: the channels whose settings are present.\n"
+        + yaml.safe_dump(started, allow_unicode=True),
+        encoding="utf-8",
+    )
+    return [specs[path] for path in started if path in specs]
+
+
+def describe_channels(settings: Settings, base_url: str) -> str:
+    """One line per channel: on with its address, or off with the settings it lacks."""
+    configured = yaml.safe_load(CREDENTIALS.read_text(encoding="utf-8")) or {}
+    lines = []
+    for spec in CHANNELS:
+        if spec.path not in configured:
+            continue
+        missing = spec.missing(settings)
+        if missing:
+            lines.append(f"  {spec.label}：未开启（缺少 {', '.join(missing)}）")
+        else:
+            lines.append(f"  {spec.label}：已开启 {base_url}{spec.address}")
+    return "\n".join(lines)
