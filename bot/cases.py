@@ -324,13 +324,29 @@ async def is_applicant_phone(database: Database, number: str, phone: str, key: s
         return case is not None and digest(phone, key) == case.phone_digest
 
 
-async def file_supervision_order(database: Database, case: CaseView, sender_id: str, now: datetime) -> str:
+async def is_applicant_digest(database: Database, number: str, phone_digest: str) -> bool:
+    """Whether a verified citizen's phone digest is the applicant's (no attempt counted)."""
+    async with database.session() as session:
+        case = await session.get(Case, number)
+        return case is not None and phone_digest == case.phone_digest
+
+
+async def file_supervision_order(
+    database: Database,
+    case: CaseView,
+    sender_id: str,
+    now: datetime,
+    channel: str = "",
+    citizen_id: int | None = None,
+) -> str:
     """File a 督办 work order about an overdue case; returns its number."""
     order = NewOrder(
         kind=SUPERVISION,
         department=case.department,
         summary=f"办件{case.number}（{case.service_name}）已超过承诺时限{case.promised_date.isoformat()}，市民申请督办。",
         sender_id=sender_id,
+        channel=channel,
+        citizen_id=citizen_id,
         case_number=case.number,
     )
     return await file_order(database, order, now)
