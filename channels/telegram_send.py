@@ -61,10 +61,17 @@ def telegram_bot(settings: Settings) -> Bot:
         request = HTTPXRequest(
             connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, pool_timeout=timeout
         )
+        # The URL of every Bot API call holds the bot's token: httpx logs URLs at INFO, PTB at DEBUG.
+        _quieten("httpx", logging.WARNING)
+        _quieten("telegram", logging.INFO)
         _bot = Bot(str(settings.telegram_bot_token), base_url=settings.telegram_api_base_url, request=request)
-        # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
     return _bot
+
+
+def _quieten(name: str, level: int) -> None:
+    """Let a library's logger pass nothing below ``level`` (it may be stricter already)."""
+    logger = logging.getLogger(name)
+    logger.setLevel(max(logger.getEffectiveLevel(), level))
 
 
 async def ready_bot(settings: Settings) -> Bot:

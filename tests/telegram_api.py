@@ -40,14 +40,15 @@ class BotApi:
     token: str
     sent: list[dict[str, Any]] = field(default_factory=list)
     calls: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
-    _failures: dict[str, list[int]] = field(default_factory=dict)
+    _accepted: list[Recorded] = field(default_factory=list)
+    _failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_message_id: int = 1000
 
-    def too_many_requests(self, method: str, retry_after: int = 1) -> None:
-        """Answer the next call of ``method`` with 429 Too Many Requests (retry after ``retry_after`` s)."""
+    def too_many_requests(self, method: str, retry_after: int = 1, chat_id: int | None = None) -> None:
+        """Answer the next call of ``method`` (for ``chat_id``, if given) with 429, retry after ``retry_after`` s."""
         with self._lock:
-            self._failures.setdefault(method, []).append(retry_after)
+            self._failures.setdefault(method, []).append((retry_after, chat_id))
 
     def __call__(self, request: Recorded) -> tuple[int, Any]:
         """Answer one Bot API request."""
@@ -57,16 +58,26 @@ class BotApi:
             self.calls.append((time.monotonic(), method, params))
             if not request.path.startswith(f"/bot{self.token}/"):
                 return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
-            pending = self._failures.get(method)
-            if pending:
-                retry_after = pending.pop(0)
+            pending = self._failures.get(method, [])
+            failure = next((f for f in pending if f[1] is None or str(f[1]) == str(params.get("chat_id"))), None)
+            if failure is not None:
+                pending.remove(failure)
+                retry_after = failure[0]
                 return 429, {
                     "ok": False,
                     "error_code": 429,
                     "description": f"Too Many Requests: retry after {retry_after}",
                     "parameters": {"retry_after": retry_after},
                 }
-            return self._answer(method, params)
+            status, body = self._answer(method, params)
+            if status == 200:
+                self._accepted.append(request)
+            return status, body
+
+    def accepted(self, request: Recorded) -> bool:
+        """Whether the stand-in answered this request with success (not 429, 401 or 400)."""
+        with self._lock:
+            return any(request is done for done in self._accepted)
 
     def _answer(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
         if method == "getMe":
