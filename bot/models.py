@@ -160,3 +160,18 @@ class CitizenLink(Base):
     external_id: Mapped[str] = Column(String(200), nullable=False)
     citizen_id: Mapped[int] = Column(Integer, ForeignKey("citizens.id", ondelete="CASCADE"), nullable=False)
     verified_at: Mapped[datetime] = Column(DateTime, nullable=False)
+
+
+class ChatMessage(Base):
+    """One entry of a web chat session's log: what the citizen, the bot or an agent said, or a notice."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (UniqueConstraint("session_id", "seq"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    # 128 random bits in hex, made by the server; seq counts the session's entries from 0.
+    session_id: Mapped[str] = Column(String(32), nullable=False, index=True)
+    seq: Mapped[int] = Column(Integer, nullable=False)
+    role: Mapped[str] = Column(String(16), nullable=False)  # citizen, bot, agent or system
+    payload: Mapped[dict[str, Any]] = Column(JSON, nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
