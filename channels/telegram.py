@@ -253,8 +253,8 @@ async def handle_update(update: Update, chat_id: int, on_new_message: OnNewMessa
                 await chat.on_callback(update.callback_query)
             elif update.message is not None:
                 await chat.on_message(update.message)
-            elif update.edited_message is not None:
-                await chat.reply(EDITED_REPLY)
+            elif update.edited_message is not None and update.edited_message.location is None:
+                await chat.reply(EDITED_REPLY)  # (a live location moving edits its message: not answered)
         except (DatabaseUnavailable, SharedStateUnavailable) as error:
             logger.error("telegram: chat %s: %s", chat_id, error)
             await send_message(bot, chat_id, Outgoing(BUSY_REPLY))
@@ -266,7 +266,7 @@ async def register_webhook(runtime: ChannelRuntime) -> None:
     if not settings.public_base_url:
         logger.error("telegram: TELEGRAM_REGISTER_WEBHOOK is on but PUBLIC_BASE_URL is empty: webhook not registered")
         return
-    url = settings.public_base_url + WEBHOOK_PATH
+    url = settings.public_base_url.rstrip("/") + WEBHOOK_PATH
     try:
         bot = await ready_bot(settings)
         await bot.set_webhook(

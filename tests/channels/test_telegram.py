@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.request import HTTPXRequest
 
-from channels.connector import offered_choices
-from channels.telegram import command_of, private_chat_of, secret_matches
+from bot.db import Database
+from bot.settings import Secret, get_settings
+from bot.shared_state import MemoryState
+from channels.connector import ChannelRuntime, offered_choices
+from channels.telegram import command_of, private_chat_of, register_webhook, secret_matches
 from channels.telegram_send import (
     CHOOSE_PROMPT,
     SHARE_PHONE_BUTTON,
@@ -18,6 +24,7 @@ from channels.telegram_send import (
     Outgoing,
     asks_for_phone_tail,
     callback_choice,
+    close_bot,
     describe_error,
     render_turn,
     send_all,
@@ -214,3 +221,66 @@ def test_standin_parses_form_calls() -> None:
     )
     assert method_of(request) == "sendMessage"
     assert params_of(request) == {"chat_id": "5", "text": "你好", "reply_markup": {"a": 1}}
+
+
+# Registering the webhook at start-up.
+
+
+def _runtime(tmp_path: Path, base_url: str, public_base_url: str) -> ChannelRuntime:
+    settings = replace(
+        get_settings(),
+        telegram_bot_token=Secret(TOKEN),
+        telegram_secret_token=Secret("s3cret"),
+        telegram_api_base_url=base_url,
+        public_base_url=public_base_url,
+    )
+    return ChannelRuntime(settings, Database(f"sqlite:///{tmp_path / 'hotline.db'}"), MemoryState())
+
+
+@pytest.fixture
+async def fresh_bot() -> AsyncIterator[None]:
+    """No Bot API client of an earlier test: the channel's client is created once per process."""
+    await close_bot()
+    yield
+    await close_bot()
+
+
+async def test_the_webhook_is_registered_with_the_secret_token(
+    api: tuple[BotApi, StandIn], tmp_path: Path, fresh_bot: None
+) -> None:
+    bot_api, standin = api
+    await register_webhook(_runtime(tmp_path, f"{standin.url}/bot", "https://hotline.example.gov.cn/"))
+    [(_, params)] = bot_api.calls_of("setWebhook")
+    assert params["url"] == "https://hotline.example.gov.cn/webhooks/telegram/webhook"
+    assert params["secret_token"] == "s3cret"
+    assert params["allowed_updates"] == ["message", "edited_message", "callback_query"]
+    assert [method for _, method, _ in bot_api.calls] == ["getMe", "setWebhook"]
+
+
+async def test_a_refused_registration_is_logged_not_raised(
+    api: tuple[BotApi, StandIn], tmp_path: Path, fresh_bot: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot_api, standin = api
+    await register_webhook(_runtime(tmp_path, f"{standin.url}/wrong-prefix", "https://hotline.example.gov.cn"))
+    assert bot_api.calls_of("setWebhook") == []
+    assert "registering the webhook https://hotline.example.gov.cn/webhooks/telegram/webhook failed" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+async def test_an_unreachable_bot_api_is_logged_not_raised(
+    tmp_path: Path, fresh_bot: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await register_webhook(_runtime(tmp_path, f"http://127.0.0.1:{port}/bot", "https://hotline.example.gov.cn"))
+    assert "registering the webhook" in caplog.text and "NetworkError" in caplog.text
+
+
+async def test_no_registration_without_a_public_address(
+    api: tuple[BotApi, StandIn], tmp_path: Path, fresh_bot: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot_api, standin = api
+    await register_webhook(_runtime(tmp_path, f"{standin.url}/bot", ""))
+    assert bot_api.calls == []
+    assert "PUBLIC_BASE_URL is empty" in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -317,6 +318,27 @@ def test_an_edited_message_gets_a_polite_answer(telegram: Telegram) -> None:
     update = message_update(telegram, chat, text="办护照")
     edited = {"update_id": update["update_id"], "edited_message": {**update["message"], "edit_date": 1795000100}}
     assert reply_to(telegram, chat, edited)["text"] == EDITED_REPLY
+
+
+def test_a_moving_live_location_is_not_answered(telegram: Telegram) -> None:
+    chat = 2021
+    update = message_update(telegram, chat, location={"latitude": 23.1, "longitude": 113.2, "live_period": 900})
+    moved = {
+        "update_id": next(telegram.update_ids),
+        "edited_message": {**update["message"], "location": {"latitude": 23.2, "longitude": 113.3}, "edit_date": 1},
+    }
+    assert post(telegram, moved) == 200
+    settle(telegram, chat)
+    assert [params_of(r)["text"] for r in messages_to(telegram, chat)] == [HELP_REPLY]
+
+
+def test_the_update_is_acknowledged_before_the_bot_answers(telegram: Telegram) -> None:
+    chat = 2022
+    assert post(telegram, message_update(telegram, chat, text="社保卡掉了怎么补")) == 200
+    acknowledged_at = time.monotonic()
+    telegram.standin.wait_for(sent_to(telegram, chat), timeout_s=60)
+    [(sent_at, _), *_] = [(at, p) for at, p in telegram.api.calls_of("sendMessage") if p.get("chat_id") == str(chat)]
+    assert acknowledged_at < sent_at
 
 
 def test_empty_and_too_long_texts(telegram: Telegram) -> None:
