@@ -118,7 +118,8 @@ def mask_id_number(value: str) -> str:
 
 
 def mask_phone(value: str) -> str:
-    """``13812345678`` → ``138****5678``."""
+    """``13812345678`` (or ``+8613812345678``) → ``138****5678``."""
+    value = value.removeprefix("+86") if len(value) == 14 else value
     return value[:3] + "****" + value[-4:]
 
 

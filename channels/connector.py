@@ -21,7 +21,7 @@ from bot.choices import pick_choice
 from bot.citizens import CitizenView
 from bot.db import Database
 from bot.settings import Settings, get_settings
-from bot.shared_state import SharedState, open_shared_state
+from bot.shared_state import SharedState, SharedStateUnavailable, open_shared_state
 from channels.text import BUSY_REPLY
 
 logger = logging.getLogger(__name__)
@@ -124,18 +124,25 @@ def _bare_title(title: str) -> str:
 
 
 async def remember_choices(state: SharedState, sender_id: str, choices: list[Choice]) -> None:
-    """Keep the choices of this turn selectable by number (or forget the old ones)."""
+    """Keep the choices of this turn selectable by number (or forget the old ones); best effort."""
     key = f"choices:{sender_id}"
-    if not choices:
-        await state.delete(key)
-        return
-    value = json.dumps([[c.title, c.payload] for c in choices], ensure_ascii=False)
-    await state.put(key, value, CHOICES_TTL_S)
+    try:
+        if not choices:
+            await state.delete(key)
+            return
+        value = json.dumps([[c.title, c.payload] for c in choices], ensure_ascii=False)
+        await state.put(key, value, CHOICES_TTL_S)
+    except SharedStateUnavailable:
+        logger.warning("choices of %s not kept: shared state unavailable", sender_id)
 
 
 async def recall_choices(state: SharedState, sender_id: str) -> list[Choice]:
-    """The choices last offered to this sender."""
-    raw = await state.get(f"choices:{sender_id}")
+    """The choices last offered to this sender (none when the shared state is unavailable)."""
+    try:
+        raw = await state.get(f"choices:{sender_id}")
+    except SharedStateUnavailable:
+        logger.warning("choices of %s not available: shared state unavailable", sender_id)
+        return []
     if not raw:
         return []
     return [Choice(title=title, payload=payload) for title, payload in json.loads(raw)]
@@ -175,11 +182,12 @@ def spoken_texts(messages: list[dict[str, Any]]) -> list[str]:
     return texts
 
 
-def full_answer(messages: list[dict[str, Any]]) -> str | None:
-    """The full text of an answer that has a short spoken form (a materials list), if any."""
+def full_answer(messages: list[dict[str, Any]], kind: str = "materials") -> str | None:
+    """The full text of an answer of this kind (a materials list) that has a short spoken form, if any."""
     previous = None
     for message in messages:
-        if (message.get("custom") or {}).get("short") and previous:
+        custom = message.get("custom") or {}
+        if custom.get("short") and custom.get("kind") == kind and previous:
             return previous
         previous = message.get("text") or previous
     return None

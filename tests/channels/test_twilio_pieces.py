@@ -1,0 +1,111 @@
+"""What the Twilio connectors do without a server: URLs, speech, SMS rendering, choices, hours."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bot.service_hours import InvalidHours, agents_on_duty, describe_hours
+from channels.connector import Choice, full_answer, offered_choices, select_choice, spoken_texts
+from channels.speech import digit_by_digit, speakable, spoken_choices
+from channels.text import split_text
+from channels.twilio_requests import rebuild_url
+from channels.twilio_sms import SMS_PART_CHARS, render_sms
+from channels.twilio_voice import asks_for_digits
+
+ANSWER_TURN = [
+    {"text": "【护照 首次申领】所需材料：\n1. 居民身份证原件\n2. 近期证件照", "buttons": []},
+    {"custom": {"kind": "materials", "short": "办护照要带身份证和照片。"}},
+    {
+        "text": "还需要什么帮助？",
+        "buttons": [{"title": "1. 在哪里办理", "payload": "在哪里办理"}, {"title": "2. 转人工", "payload": "转人工"}],
+    },
+]
+
+
+def test_public_base_url_wins_over_the_request() -> None:
+    url = rebuild_url("/webhooks/sms/webhook", {"host": "10.0.0.5:5005"}, "http", "https://hotline.example.cn", True)
+    assert url == "https://hotline.example.cn/webhooks/sms/webhook"
+
+
+def test_forwarded_scheme_and_host_are_used_behind_a_proxy() -> None:
+    headers = {"host": "10.0.0.5:5005", "x-forwarded-proto": "https, http", "x-forwarded-host": "12345.gov.cn"}
+    assert rebuild_url("/webhooks/voice/webhook?turn=2", headers, "http", "", True) == (
+        "https://12345.gov.cn/webhooks/voice/webhook?turn=2"
+    )
+
+
+def test_forwarded_headers_are_ignored_when_not_trusted() -> None:
+    headers = {"host": "10.0.0.5:5005", "x-forwarded-proto": "https", "x-forwarded-host": "evil.example"}
+    assert rebuild_url("/x", headers, "http", "", False) == "http://10.0.0.5:5005/x"
+
+
+def test_long_numbers_are_read_digit_by_digit() -> None:
+    assert digit_by_digit("20261120") == "二零二六 幺幺二零"
+    spoken = speakable("您的办件20261120000158正在审查，11月28日前办结。")
+    assert "二零二六 幺幺二零 零零零幺 五八" in spoken
+    assert "11月28日" in spoken  # dates stay dates
+
+
+def test_speech_never_reads_a_full_phone_or_id_number() -> None:
+    spoken = speakable("已验证手机13812345678，身份证110105199001011234。")
+    assert "13812345678" not in spoken and "110105199001011234" not in spoken
+    assert "尾号五六七八" in spoken and "身份证尾号幺二三四" in spoken
+
+
+def test_speech_drops_list_marks_and_brackets() -> None:
+    assert speakable("【材料】\n1. 身份证\n2. 照片") == "材料。身份证。照片。"
+
+
+def test_choices_are_spoken_with_their_keys() -> None:
+    assert spoken_choices(["在哪里办理", "转人工"]) == "您可以说“在哪里办理”，或按1；说“转人工”，或按2。"
+
+
+def test_the_short_form_replaces_the_full_list_when_spoken() -> None:
+    assert spoken_texts(ANSWER_TURN) == ["办护照要带身份证和照片。", "还需要什么帮助？"]
+    assert full_answer(ANSWER_TURN) == ANSWER_TURN[0]["text"]
+
+
+def test_sms_numbers_the_choices() -> None:
+    [body] = render_sms(ANSWER_TURN)
+    assert body.endswith("回复1：在哪里办理\n回复2：转人工")
+    assert "居民身份证原件" in body
+
+
+def test_long_sms_answers_are_split_into_parts_of_sms_size() -> None:
+    long_turn = [{"text": "\n".join(f"{n}. 材料说明" + "很长的说明。" * 10 for n in range(40))}]
+    parts = render_sms(long_turn)
+    assert len(parts) > 1 and all(len(part) <= SMS_PART_CHARS for part in parts)
+    assert "".join(parts).replace("\n", "") == long_turn[0]["text"].replace("\n", "")
+
+
+def test_split_cuts_a_sentence_longer_than_a_part() -> None:
+    parts = split_text("字" * 25, 10)
+    assert parts == ["字" * 10, "字" * 10, "字" * 5]
+
+
+@pytest.mark.parametrize("reply", ["2", "二", "第二个", "转人工"])
+def test_replies_select_offered_choices(reply: str) -> None:
+    choices = offered_choices(ANSWER_TURN)
+    assert select_choice(reply, choices) == Choice("转人工", "转人工")
+
+
+def test_a_new_request_is_not_mistaken_for_a_choice() -> None:
+    assert select_choice("我想问一下社保卡在哪里办理", offered_choices(ANSWER_TURN)) is None
+    assert select_choice("5", offered_choices(ANSWER_TURN)) is None
+
+
+def test_keypad_entry_is_expected_when_the_bot_asks_for_a_number() -> None:
+    assert asks_for_digits(["请说一下办件编号。"])
+    assert not asks_for_digits(["请问有什么可以帮您？"])
+
+
+def test_agent_hours() -> None:
+    assert agents_on_duty("08:00-20:00", datetime(2026, 11, 28, 8, 0))
+    assert not agents_on_duty("08:00-20:00", datetime(2026, 11, 28, 20, 1))
+    assert agents_on_duty("22:00-06:00", datetime(2026, 11, 28, 23, 30))
+    assert agents_on_duty("00:00-24:00", datetime(2026, 11, 28, 23, 59, 59))
+    assert describe_hours("08:30-20:00") == "每天8:30到20:00"
+    with pytest.raises(InvalidHours):
+        agents_on_duty("8点到20点", datetime(2026, 11, 28, 9))
