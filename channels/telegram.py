@@ -43,6 +43,7 @@ from channels.connector import (
 )
 from channels.telegram_send import (
     Outgoing,
+    ReplyMarkup,
     asks_for_phone_tail,
     callback_choice,
     close_bot,
@@ -140,13 +141,27 @@ class TelegramChat:
     def _keyboard_key(self) -> str:
         return f"telegram:keyboard:{self.sender_id}"
 
-    async def reply(self, text: str, markup: Any = None) -> None:
+    async def reply(self, text: str, markup: ReplyMarkup | None = None) -> None:
         """Send one text of ours."""
         await send_all(self.bot, self.chat_id, [Outgoing(text, markup)])
 
     async def citizen(self) -> CitizenView | None:
-        """The citizen this Telegram user was verified as, if any."""
-        return await linked_citizen(self.runtime.database, CHANNEL, str(self.user_id))
+        """The citizen this Telegram user was verified as, if any (None, logged, when the database is down)."""
+        try:
+            return await linked_citizen(self.runtime.database, CHANNEL, str(self.user_id))
+        except DatabaseUnavailable as error:
+            logger.warning("telegram: chat %s: identity not looked up: %s", self.chat_id, error)
+            return None
+
+    async def _remember_keyboard(self, message: Message | None, choices_offered: bool) -> None:
+        """Remember which message carries the offered choices' buttons (best effort)."""
+        try:
+            if message is not None:
+                await self.runtime.state.put(self._keyboard_key, str(message.message_id), CHOICES_TTL_S)
+            elif not choices_offered:
+                await self.runtime.state.delete(self._keyboard_key)
+        except SharedStateUnavailable as error:
+            logger.warning("telegram: chat %s: buttons not remembered: %s", self.chat_id, error)
 
     async def turn(self, text: str, greeting: bool = False, location: dict[str, float] | None = None) -> None:
         """Hand a text to the bot, remember the choices it offers, and send its responses."""
@@ -157,10 +172,7 @@ class TelegramChat:
         await remember_choices(self.runtime.state, self.sender_id, choices)
         offer_contact = citizen is None and (greeting or asks_for_phone_tail(messages))
         keyboard_message = await send_all(self.bot, self.chat_id, render_turn(messages, offer_contact))
-        if keyboard_message is not None:
-            await self.runtime.state.put(self._keyboard_key, str(keyboard_message.message_id), CHOICES_TTL_S)
-        elif not choices:
-            await self.runtime.state.delete(self._keyboard_key)
+        await self._remember_keyboard(keyboard_message, bool(choices))
 
     async def on_text(self, raw: str) -> None:
         """A text message: a command, a reply to offered choices, or the citizen's words."""
@@ -184,7 +196,9 @@ class TelegramChat:
         try:
             await self.bot.answer_callback_query(query.id)
         except TelegramError as error:  # the choice still counts; the spinner stops by itself
-            logger.warning("telegram: chat %s: answerCallbackQuery failed: %s", self.chat_id, describe_error(error, ""))
+            logger.warning(
+                "telegram: chat %s: answerCallbackQuery failed: %s", self.chat_id, describe_error(error, self.bot.token)
+            )
         index = callback_choice(query.data)
         choices = await recall_choices(self.runtime.state, self.sender_id)
         shown_on = await self.runtime.state.get(self._keyboard_key)
@@ -238,7 +252,8 @@ async def handle_update(update: Update, chat_id: int, on_new_message: OnNewMessa
     lock = _chat_locks.setdefault(chat_id, asyncio.Lock())
     async with lock:
         user = update.effective_user
-        assert user is not None  # private_chat_of checked it
+        if user is None:  # private_chat_of let only updates of a person through
+            return
         try:
             bot = await ready_bot(runtime.settings)
         except TelegramError as error:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rasa.core.channels.channel import UserMessage
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.request import HTTPXRequest
 
@@ -15,7 +16,7 @@ from bot.db import Database
 from bot.settings import Secret, get_settings
 from bot.shared_state import MemoryState
 from channels.connector import ChannelRuntime, offered_choices
-from channels.telegram import command_of, private_chat_of, register_webhook, secret_matches
+from channels.telegram import command_of, handle_update, private_chat_of, register_webhook, secret_matches
 from channels.telegram_send import (
     CHOOSE_PROMPT,
     SHARE_PHONE_BUTTON,
@@ -30,6 +31,7 @@ from channels.telegram_send import (
     send_all,
     send_message,
 )
+from channels.text import BUSY_REPLY
 from tests.standins import StandIn, running_standin
 from tests.telegram_api import BotApi, method_of, params_of
 
@@ -284,3 +286,35 @@ async def test_no_registration_without_a_public_address(
     await register_webhook(_runtime(tmp_path, f"{standin.url}/bot", ""))
     assert bot_api.calls == []
     assert "PUBLIC_BASE_URL is empty" in caplog.text
+
+
+# One update handled with the project database down (Rasa's turn is stood in by an echo).
+
+
+def _private_update(**content: object) -> Update:
+    sender = {"id": 42, "is_bot": False, "first_name": "甲"}
+    message = {"message_id": 7, "date": 0, "chat": {"id": 42, "type": "private"}, "from": sender, **content}
+    return Update.de_json({"update_id": 1, "message": message}, None)
+
+
+async def test_a_database_that_is_down_does_not_stop_the_conversation(
+    api: tuple[BotApi, StandIn], tmp_path: Path, fresh_bot: None
+) -> None:
+    bot_api, standin = api
+    runtime = _runtime(tmp_path, f"{standin.url}/bot", "")
+    runtime.database = Database(f"sqlite:///{tmp_path / 'missing' / 'hotline.db'}")  # a folder that does not exist
+    received: list[UserMessage] = []
+
+    async def echo(message: UserMessage) -> None:
+        received.append(message)
+        await message.output_channel.send_text_message(message.sender_id, f"收到：{message.text}")
+
+    await handle_update(_private_update(text="办护照要带什么"), 42, echo, runtime)
+    assert [m["text"] for m in bot_api.sent_to(42)] == ["收到：办护照要带什么"]
+    assert received[0].metadata == {"channel": "telegram", "citizen_id": None, "location": None}
+    assert received[0].sender_id == "tg-42"
+
+    contact = {"phone_number": "13912345678", "first_name": "甲", "user_id": 42}
+    await handle_update(_private_update(contact=contact), 42, echo, runtime)
+    assert bot_api.sent_to(42)[-1]["text"] == BUSY_REPLY
+    await runtime.database.close()
