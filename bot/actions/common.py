@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import runtime
 from bot.catalog_render import Answer
+from bot.citizens import CitizenView, get_citizen
 from bot.db import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
@@ -84,11 +85,22 @@ def choice_buttons(options: list[str]) -> list[dict[str, Any]]:
     return [{"title": f"{n}. {option}", "payload": option} for n, option in enumerate(options, 1)]
 
 
-def verified_phone(tracker: Tracker) -> str | None:
-    """The phone number a channel verified for this citizen (caller id, shared contact)."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    value = metadata.get("verified_phone")
-    return value if isinstance(value, str) and value else None
+def verified_citizen_id(tracker: Tracker) -> int | None:
+    """The citizen whose phone number the channel verified for this message (caller id, SMS, shared contact)."""
+    value = (tracker.latest_message.get("metadata") or {}).get("citizen_id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def message_channel(tracker: Tracker) -> str:
+    """The channel the latest message came through (sms, voice, telegram, webchat, rest), or ''."""
+    value = (tracker.latest_message.get("metadata") or {}).get("channel")
+    return value if isinstance(value, str) else ""
+
+
+async def verified_citizen(tracker: Tracker) -> CitizenView | None:
+    """The verified citizen of the latest message, read from the database, if any."""
+    citizen_id = verified_citizen_id(tracker)
+    return None if citizen_id is None else await get_citizen(hotline().database, citizen_id)
 
 
 def report_backend_failure(dispatcher: CollectingDispatcher, error: Exception) -> None:

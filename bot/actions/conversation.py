@@ -1,4 +1,4 @@
-"""Keeping the conversation going: fallback, yes/no to an offer, reports, asking for a person."""
+"""Keeping the conversation going: fallback, yes/no to an offer, asking for a person."""
 
 from __future__ import annotations
 
@@ -11,19 +11,22 @@ from bot.actions.common import (
     BACKEND_ERRORS,
     choice_buttons,
     hotline,
-    latest_intent,
+    message_channel,
     report_backend_failure,
+    verified_citizen_id,
 )
 from bot.cases import file_supervision_order, find_case, local_now
 
 HUMAN_OPTIONS = ["转人工", "不用了"]
 HUMAN_SERVICE = "好的。人工座席服务时间为每天8:00至22:00，请拨打12345热线按0，由人工座席为您服务。"
-REPORT_KINDS = {
-    "complain": "投诉",
-    "report_violation": "举报",
-    "seek_help": "求助",
-    "suggest": "建议",
-}
+# Tells a channel that can transfer to an agent (the phone) to do so.
+HANDOFF_REQUESTED = {"handoff": "requested"}
+
+
+def send_human_service(dispatcher: CollectingDispatcher) -> None:
+    """Say how to reach an agent, and ask a channel that can transfer to do so."""
+    dispatcher.utter_message(text=HUMAN_SERVICE)
+    dispatcher.utter_message(json_message=HANDOFF_REQUESTED)
 
 
 def fallbacks_in_a_row(tracker: Tracker) -> int:
@@ -68,7 +71,7 @@ class ActionAcceptOffer(Action):
         offer = tracker.get_slot("pending_offer") or ""
         done: list[EventType] = [SlotSet("pending_offer", None)]
         if offer == "human":
-            dispatcher.utter_message(text=HUMAN_SERVICE)
+            send_human_service(dispatcher)
             return done
         if offer.startswith("supervise:"):
             number = offer.split(":", 1)[1]
@@ -78,7 +81,14 @@ class ActionAcceptOffer(Action):
             try:
                 case = await find_case(hotline().database, number, local_now().date())
                 order = (
-                    await file_supervision_order(hotline().database, case, tracker.sender_id, local_now())
+                    await file_supervision_order(
+                        hotline().database,
+                        case,
+                        tracker.sender_id,
+                        local_now(),
+                        channel=message_channel(tracker),
+                        citizen_id=verified_citizen_id(tracker),
+                    )
                     if case is not None
                     else None
                 )
@@ -108,24 +118,6 @@ class ActionDeclineOffer(Action):
         return [SlotSet("pending_offer", None)]
 
 
-class ActionIntakeReport(Action):
-    """Complaints, reports, requests for help and suggestions: say how they get recorded."""
-
-    def name(self) -> str:
-        """The action's name."""
-        return "action_intake_report"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Acknowledge the kind of report and offer the agent who records it as a work order."""
-        kind = REPORT_KINDS.get(latest_intent(tracker), "反映")
-        dispatcher.utter_message(
-            text=f"收到，您要{kind}的情况需要登记为工单，转交承办部门处理。工单由人工座席为您登记，需要为您转人工吗？",
-            buttons=choice_buttons(HUMAN_OPTIONS),
-            json_message={"kind": "report", "type": kind},
-        )
-        return [SlotSet("pending_offer", "human")]
-
-
 class ActionRequestHuman(Action):
     """The citizen asks for a person."""
 
@@ -134,6 +126,6 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Tell the citizen how to reach an agent."""
-        dispatcher.utter_message(text=HUMAN_SERVICE)
+        """Tell the citizen how to reach an agent; a channel that can transfer does so."""
+        send_human_service(dispatcher)
         return [SlotSet("pending_offer", None)]

@@ -1,4 +1,4 @@
-"""Where an application stands: the progress form, ownership check and the answer."""
+"""Where an application or a work order stands: the progress form, ownership checks and the answer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.common import (
     ANSWERS,
     BACKEND_ERRORS,
+    ENDINGS,
     INTERRUPTIONS,
     choice_buttons,
     has_entity,
@@ -21,23 +22,45 @@ from bot.actions.common import (
     latest_text,
     reply_to,
     report_backend_failure,
-    verified_phone,
+    verified_citizen,
+    verified_citizen_id,
 )
 from bot.cases import (
+    CASE_NUMBER_LENGTH,
     CaseView,
     InvalidCaseNumber,
     Standing,
     Verdict,
     find_case,
-    is_applicant_phone,
+    is_applicant_digest,
     local_now,
     parse_case_number,
     verify_owner,
 )
 from bot.numerals import digit_runs
+from bot.work_orders import (
+    InvalidOrderNumber,
+    OrderVerdict,
+    OrderView,
+    find_order,
+    find_order_number,
+    orders_of_citizen,
+    parse_order_number,
+    verify_order_owner,
+)
 
 FORM = "progress_form"
 VERIFIED_BY_PHONE = "本机号码"
+# Fills the ownership slot of a work order that will not be shown, so that the form ends there.
+NOT_VERIFIED = "未核实"
+ORDER_SLOTS = ["order_number", "order_verify_code"]
+# Words with which a citizen asks about something they reported (a work order), not an application.
+ORDER_WORDS = ("工单", "反映", "投诉", "举报", "求助", "建议", "报修")
+SUMMARY_PREVIEW = 20
+NO_CLAIM_WITHOUT_CITIZEN = (
+    "这张工单登记时没有验证手机号，无法核实您是反映人，为保护反映人的信息，这里不能告诉您它的内容。"
+    "请拨打12345热线，由人工座席核实后为您查询。"
+)
 
 
 def spoken_digits(number: str) -> str:
@@ -60,6 +83,51 @@ def progress_text(case: CaseView) -> str:
     return "\n".join(lines)
 
 
+def order_text(order: OrderView) -> str:
+    """The number, kind, status, department, date and content of a work order."""
+    return (
+        f"工单号{order.number}（{order.kind}）\n"
+        f"当前状态：{order.status}。承办部门：{order.department}。登记日期：{order.created_at:%Y年%m月%d日}。\n"
+        f"内容：{order.summary}"
+    )
+
+
+def orders_text(orders: list[OrderView]) -> str:
+    """A citizen's open work orders, one line each."""
+    lines = [f"您有{len(orders)}张在办的工单（最近的在前）："]
+    for n, order in enumerate(orders, 1):
+        preview = order.summary[:SUMMARY_PREVIEW] + ("…" if len(order.summary) > SUMMARY_PREVIEW else "")
+        lines.append(
+            f"{n}. {order.number} {order.kind} · {order.status} · {order.department} · "
+            f"{order.created_at:%Y年%m月%d日} · {preview}"
+        )
+    lines.append("想看哪一张的详情，说出它的工单号就可以。")
+    return "\n".join(lines)
+
+
+def about_orders(tracker: Tracker) -> bool:
+    """Whether the citizen follows up a work order (工单) rather than an application (办件)."""
+    text = latest_text(tracker)
+    if find_order_number(text) is not None or has_entity(tracker, "order_number"):
+        return True
+    if has_entity(tracker, "case_number") or digit_runs(text, min_length=CASE_NUMBER_LENGTH):
+        return False
+    if tracker.get_slot("order_number") or tracker.get_slot("requested_slot") in ORDER_SLOTS:
+        return True
+    return latest_intent(tracker) == "ask_progress" and any(word in text for word in ORDER_WORDS)
+
+
+def lists_own_orders(tracker: Tracker) -> bool:
+    """Whether a verified citizen asks about their work orders without naming one."""
+    return (
+        about_orders(tracker)
+        and verified_citizen_id(tracker) is not None
+        and not tracker.get_slot("order_number")
+        and tracker.get_slot("requested_slot") not in ORDER_SLOTS
+        and find_order_number(latest_text(tracker)) is None
+    )
+
+
 class ValidateProgressForm(FormValidationAction):
     """Takes a case number and proof of ownership."""
 
@@ -74,7 +142,14 @@ class ValidateProgressForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        """No ownership question for a case already verified in this conversation."""
+        """The slots of a case or of a work order; no ownership question for one already verified."""
+        if lists_own_orders(tracker):
+            return []
+        if about_orders(tracker):
+            order_number = tracker.get_slot("order_number")
+            if order_number and order_number in (tracker.get_slot("verified_orders") or []):
+                return ["order_number"]
+            return ORDER_SLOTS
         number = tracker.get_slot("case_number")
         if number and number in (tracker.get_slot("verified_cases") or []):
             return ["case_number"]
@@ -117,10 +192,8 @@ class ValidateProgressForm(FormValidationAction):
                     "它在受理回执或短信通知里；新受理的办件可能要第二天才能查到。"
                 )
                 return {"case_number": None}
-            phone = verified_phone(tracker)
-            if phone is not None and await is_applicant_phone(
-                app.database, number, phone, str(app.settings.pii_hash_key)
-            ):
+            citizen = await verified_citizen(tracker)
+            if citizen is not None and await is_applicant_digest(app.database, number, citizen.phone_digest):
                 verified = list(tracker.get_slot("verified_cases") or [])
                 return {
                     "case_number": number,
@@ -178,16 +251,121 @@ class ValidateProgressForm(FormValidationAction):
         )
         return {"verify_code": None, "case_number": None, "requested_slot": None}
 
+    async def extract_order_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take a work-order number from the citizen's words when they say one or were asked for it."""
+        intent, text = latest_intent(tracker), latest_text(tracker)
+        if not text or intent in ENDINGS or tracker.get_slot("requested_slot") == "order_verify_code":
+            return {}
+        if find_order_number(text) is not None:
+            return {"order_number": text}
+        if intent in INTERRUPTIONS:
+            return {}
+        if tracker.get_slot("requested_slot") == "order_number" and intent in ANSWERS | {"ask_progress"}:
+            return {"order_number": text}
+        if is_activation(tracker, FORM):
+            return {"order_number": None}
+        return {}
+
+    async def validate_order_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Check the number and the order; the verified citizen who filed it needs no further proof."""
+        if not value:
+            return {"order_number": None}
+        try:
+            number = parse_order_number(str(value))
+        except InvalidOrderNumber as error:
+            dispatcher.utter_message(text=f"抱歉，没有听到完整的工单号。{error}。")
+            return {"order_number": None}
+        try:
+            order = await find_order(hotline().database, number)
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return {"order_number": number, "order_verify_code": NOT_VERIFIED}
+        if order is None:
+            dispatcher.utter_message(
+                text=f"没有查到工单号为{number}的工单。请核对工单号，它在登记工单时的回复或短信通知里。"
+            )
+            return {"order_number": None}
+        verified = list(tracker.get_slot("verified_orders") or [])
+        if number in verified:
+            return {"order_number": number}
+        if order.citizen_id is not None and order.citizen_id == verified_citizen_id(tracker):
+            return {
+                "order_number": number,
+                "order_verify_code": VERIFIED_BY_PHONE,
+                "verified_orders": [*verified, number],
+            }
+        if order.citizen_id is None:
+            dispatcher.utter_message(text=NO_CLAIM_WITHOUT_CITIZEN)
+            return {"order_number": number, "order_verify_code": NOT_VERIFIED}
+        return {"order_number": number, "order_verify_code": None}
+
+    async def extract_order_verify_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the answer to the ownership question about a work order."""
+        text = reply_to(tracker, "order_verify_code")
+        if text is not None and (digit_runs(text, min_length=4) or latest_intent(tracker) in ANSWERS):
+            return {"order_verify_code": text}
+        return {}
+
+    async def validate_order_verify_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Check the last four digits of the filer's phone; too many wrong answers lock the order."""
+        number = tracker.get_slot("order_number")
+        if value in (VERIFIED_BY_PHONE, NOT_VERIFIED) or not number:
+            return {"order_verify_code": value if number else None}
+        if not digit_runs(str(value), min_length=4):
+            dispatcher.utter_message(text="请说出手机号码的后四位数字，比如“后四位是1234”。")
+            return {"order_verify_code": None}
+        app = hotline()
+        try:
+            outcome = await verify_order_owner(
+                app.database,
+                number,
+                str(value),
+                key=str(app.settings.pii_hash_key),
+                now=local_now(),
+                max_failures=app.settings.verify_max_failures,
+                lock_minutes=app.settings.verify_lock_minutes,
+            )
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return {"order_verify_code": NOT_VERIFIED}
+        if outcome.verdict is OrderVerdict.VERIFIED:
+            verified = list(tracker.get_slot("verified_orders") or [])
+            return {"order_verify_code": "已验证", "verified_orders": [*verified, number]}
+        if outcome.verdict is OrderVerdict.WRONG:
+            dispatcher.utter_message(text=f"后四位与登记的手机号不一致，还可以再试{outcome.attempts_left}次。")
+            return {"order_verify_code": None}
+        if outcome.verdict is OrderVerdict.NOT_FOUND:
+            dispatcher.utter_message(text=NO_CLAIM_WITHOUT_CITIZEN)
+            return {"order_verify_code": NOT_VERIFIED}
+        until = f"{outcome.locked_until:%H:%M}" if outcome.locked_until else "稍后"
+        dispatcher.utter_message(
+            text=f"验证失败次数过多，为保护您的信息，该工单的查询已暂时锁定，请在{until}以后再试。"
+            "如需帮助可以说“转人工”。"
+        )
+        return {"order_verify_code": NOT_VERIFIED}
+
 
 class ActionShowProgress(Action):
-    """Tells the verified owner where the case stands, and offers 督办 when it is overdue."""
+    """Tells the verified owner where a case or work order stands; offers 督办 for an overdue case."""
 
     def name(self) -> str:
         """The action's name."""
         return "action_show_progress"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Show the progress of a verified case and reset the form's slots."""
+        """Show a verified work order, a verified citizen's open orders or a verified case; reset the form."""
+        if tracker.get_slot("order_number"):
+            return await self._show_order(dispatcher, tracker)
+        if lists_own_orders(tracker):
+            return await self._list_orders(dispatcher, tracker)
         number = tracker.get_slot("case_number")
         reset: list[EventType] = [SlotSet("case_number", None), SlotSet("verify_code", None)]
         if not number or number not in (tracker.get_slot("verified_cases") or []):
@@ -220,3 +398,51 @@ class ActionShowProgress(Action):
             return [*reset, SlotSet("pending_offer", f"supervise:{case.number}")]
         dispatcher.utter_message(response="utter_anything_else")
         return reset
+
+    async def _show_order(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        number = tracker.get_slot("order_number")
+        reset: list[EventType] = [SlotSet("order_number", None), SlotSet("order_verify_code", None)]
+        if number not in (tracker.get_slot("verified_orders") or []):
+            return reset
+        try:
+            order = await find_order(hotline().database, number)
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return reset
+        if order is None:
+            return reset
+        dispatcher.utter_message(
+            text=order_text(order),
+            json_message={
+                "kind": "order_progress",
+                "number": order.number,
+                "type": order.kind,
+                "status": order.status,
+                "department": order.department,
+                "created_at": order.created_at.date().isoformat(),
+                "short": f"您的{order.kind}工单目前的状态是{order.status}。",
+                "spoken_number": spoken_digits(order.number),
+            },
+        )
+        dispatcher.utter_message(response="utter_anything_else")
+        return reset
+
+    async def _list_orders(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        citizen_id = verified_citizen_id(tracker)
+        try:
+            orders = await orders_of_citizen(hotline().database, citizen_id) if citizen_id is not None else []
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return []
+        if not orders:
+            dispatcher.utter_message(text="没有查到您名下在办的工单。如果您记得工单号，可以直接告诉我。")
+            return []
+        dispatcher.utter_message(
+            text=orders_text(orders),
+            json_message={
+                "kind": "order_list",
+                "numbers": [order.number for order in orders],
+                "short": f"您有{len(orders)}张在办的工单，最近一张的状态是{orders[0].status}。",
+            },
+        )
+        return []

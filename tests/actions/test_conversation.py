@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot import runtime
 from bot.actions.conversation import (
+    HUMAN_SERVICE,
     ActionAcceptOffer,
     ActionDeclineOffer,
     ActionHandleFallback,
-    ActionIntakeReport,
     ActionRequestHuman,
 )
+from bot.citizens import identify
 from bot.models import WorkOrder
-from tests.actions.conftest import IN_PROGRESS, OVERDUE, tracker
+from tests.actions.conftest import APPLICANT_PHONE, IN_PROGRESS, OVERDUE, tracker
 
 
 def user_event(intent: str) -> dict[str, object]:
@@ -43,6 +46,17 @@ async def test_yes_to_supervision_files_a_work_order(hotline: runtime.Hotline) -
     async with hotline.database.session() as session:
         order = (await session.execute(select(WorkOrder))).scalar_one()
     assert (order.number, order.case_number, order.kind) == (number, OVERDUE, "督办")
+    assert (order.channel, order.citizen_id) == ("", None)
+
+
+async def test_a_supervision_order_remembers_the_verified_citizen(hotline: runtime.Hotline) -> None:
+    citizen = await identify(hotline.database, APPLICANT_PHONE, str(hotline.settings.pii_hash_key), datetime.now())
+    slots = {"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]}
+    metadata = {"channel": "voice", "citizen_id": citizen.id}
+    await ActionAcceptOffer().run(CollectingDispatcher(), tracker("好的", "affirm", slots=slots, metadata=metadata), {})
+    async with hotline.database.session() as session:
+        order = (await session.execute(select(WorkOrder))).scalar_one()
+    assert (order.channel, order.citizen_id, order.case_number) == ("voice", citizen.id, OVERDUE)
 
 
 async def test_supervision_needs_a_verified_case(hotline: runtime.Hotline) -> None:
@@ -66,22 +80,20 @@ async def test_no_drops_the_offer() -> None:
     assert events == [SlotSet("pending_offer", None)]
 
 
-async def test_report_intents_are_acknowledged_by_kind() -> None:
-    for intent, kind in (
-        ("complain", "投诉"),
-        ("report_violation", "举报"),
-        ("seek_help", "求助"),
-        ("suggest", "建议"),
-    ):
-        dispatcher = CollectingDispatcher()
-        events = await ActionIntakeReport().run(dispatcher, tracker("...", intent), {})
-        assert events == [SlotSet("pending_offer", "human")]
-        assert dispatcher.messages[0]["text"].startswith(f"收到，您要{kind}的情况需要登记为工单")
-
-
-async def test_request_human_says_how_to_reach_an_agent() -> None:
+async def test_request_human_says_how_to_reach_an_agent_and_asks_the_channel_to_transfer() -> None:
     dispatcher = CollectingDispatcher()
     assert await ActionRequestHuman().run(dispatcher, tracker("转人工", "request_human"), {}) == [
         SlotSet("pending_offer", None)
     ]
+    assert dispatcher.messages[0]["text"] == HUMAN_SERVICE
     assert "12345" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[1]["custom"] == {"handoff": "requested"}
+    assert len(dispatcher.messages) == 2
+
+
+async def test_yes_to_a_person_also_asks_the_channel_to_transfer() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAcceptOffer().run(dispatcher, tracker("好的", "affirm", slots={"pending_offer": "human"}), {})
+    assert events == [SlotSet("pending_offer", None)]
+    assert dispatcher.messages[0]["text"] == HUMAN_SERVICE
+    assert dispatcher.messages[1]["custom"] == {"handoff": "requested"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -10,7 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import runtime
 from bot.actions.progress import ActionShowProgress, ValidateProgressForm
+from bot.citizens import identify
+from bot.work_orders import NewOrder, file_order
 from tests.actions.conftest import APPLICANT_PHONE, FINISHED, IN_PROGRESS, OVERDUE, run_validation, tracker
+
+NOW = datetime(2026, 11, 28, 9)
 
 
 async def run_form(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
@@ -59,16 +64,28 @@ async def test_wrong_tails_count_down_then_lock_and_stop_the_form(hotline: runti
     assert dispatcher.messages[0]["text"].startswith("验证失败次数过多")
 
 
-async def test_caller_verified_number_skips_the_question(hotline: runtime.Hotline) -> None:
-    t = tracker(IN_PROGRESS, "inform", metadata={"verified_phone": APPLICANT_PHONE})
-    events, _ = await run_form(t)
+async def citizen_id(hotline: runtime.Hotline, phone: str) -> int:
+    citizen = await identify(hotline.database, phone, str(hotline.settings.pii_hash_key), NOW)
+    return citizen.id
+
+
+async def test_the_verified_applicant_skips_the_question(hotline: runtime.Hotline) -> None:
+    metadata = {"channel": "voice", "citizen_id": await citizen_id(hotline, APPLICANT_PHONE)}
+    events, dispatcher = await run_form(tracker(IN_PROGRESS, "inform", metadata=metadata))
     assert SlotSet("verify_code", "本机号码") in events
     assert SlotSet("verified_cases", [IN_PROGRESS]) in events
+    assert dispatcher.messages == []
 
 
-async def test_a_client_that_is_not_the_applicant_must_still_answer(hotline: runtime.Hotline) -> None:
-    t = tracker(IN_PROGRESS, "inform", metadata={"verified_phone": "13800000000"})
-    events, _ = await run_form(t)
+async def test_a_verified_citizen_who_is_not_the_applicant_must_still_answer(hotline: runtime.Hotline) -> None:
+    metadata = {"channel": "telegram", "citizen_id": await citizen_id(hotline, "13800000000")}
+    events, _ = await run_form(tracker(IN_PROGRESS, "inform", metadata=metadata))
+    assert SlotSet("verify_code", None) in events
+    assert not any(event.get("name") == "verified_cases" for event in events)
+
+
+async def test_a_phone_number_in_metadata_proves_nothing(hotline: runtime.Hotline) -> None:
+    events, _ = await run_form(tracker(IN_PROGRESS, "inform", metadata={"verified_phone": APPLICANT_PHONE}))
     assert SlotSet("verify_code", None) in events
 
 
@@ -106,3 +123,138 @@ async def test_finished_case(hotline: runtime.Hotline) -> None:
     slots = {"case_number": FINISHED, "verified_cases": [FINISHED]}
     await ActionShowProgress().run(dispatcher, tracker(slots=slots), {})
     assert "已于2026年09月10日办结" in dispatcher.messages[0]["text"]
+
+
+# ---------------------------------------------------------------- work orders (工单)
+
+
+async def file_report(hotline: runtime.Hotline, summary: str, filer: int | None, at: datetime = NOW) -> str:
+    order = NewOrder(
+        kind="投诉", department="待分派", summary=summary, sender_id="sms-1", channel="sms", citizen_id=filer
+    )
+    return await file_order(hotline.database, order, at)
+
+
+async def show(slots: dict[str, Any], t: Tracker | None = None) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionShowProgress().run(dispatcher, t or tracker(slots=slots), {})
+    return events, dispatcher
+
+
+async def test_an_order_filed_by_sms_is_shown_on_telegram_to_the_same_citizen(hotline: runtime.Hotline) -> None:
+    filer = await citizen_id(hotline, APPLICANT_PHONE)
+    number = await file_report(hotline, "楼下餐馆油烟太大", filer)
+    metadata = {"channel": "telegram", "citizen_id": filer}
+    events, dispatcher = await run_form(tracker(f"查一下工单{number.lower()}的进度", "ask_progress", metadata=metadata))
+    assert SlotSet("order_number", number) in events
+    assert SlotSet("order_verify_code", "本机号码") in events
+    assert SlotSet("verified_orders", [number]) in events
+    assert events[-1] == SlotSet("requested_slot", None)
+    assert dispatcher.messages == []
+    events, dispatcher = await show({"order_number": number, "verified_orders": [number]})
+    assert events == [SlotSet("order_number", None), SlotSet("order_verify_code", None)]
+    assert dispatcher.messages[0]["text"] == (
+        f"工单号{number}（投诉）\n当前状态：已受理。承办部门：待分派。登记日期：2026年11月28日。\n内容：楼下餐馆油烟太大"
+    )
+    assert dispatcher.messages[0]["custom"]["short"] == "您的投诉工单目前的状态是已受理。"
+
+
+async def test_someone_elses_order_asks_for_the_filers_last_four_digits(hotline: runtime.Hotline) -> None:
+    number = await file_report(hotline, "楼下餐馆油烟太大", await citizen_id(hotline, APPLICANT_PHONE))
+    stranger = {"channel": "telegram", "citizen_id": await citizen_id(hotline, "13800000000")}
+    events, dispatcher = await run_form(tracker(number, "inform", metadata=stranger))
+    assert SlotSet("order_number", number) in events
+    assert events[-1] == SlotSet("requested_slot", "order_verify_code")
+    assert dispatcher.messages == []
+    slots = {"order_number": number, "requested_slot": "order_verify_code"}
+    events, dispatcher = await run_form(tracker("五六七八", "inform", slots=slots, active_loop="progress_form"))
+    assert SlotSet("order_verify_code", "已验证") in events
+    assert SlotSet("verified_orders", [number]) in events
+    assert events[-1] == SlotSet("requested_slot", None)
+
+
+async def test_three_wrong_answers_lock_the_order_and_show_nothing(hotline: runtime.Hotline) -> None:
+    number = await file_report(hotline, "楼下餐馆油烟太大", await citizen_id(hotline, APPLICANT_PHONE))
+    slots = {"order_number": number, "requested_slot": "order_verify_code"}
+    said = []
+    for answer in ("1111", "2222", "3333"):
+        events, dispatcher = await run_form(tracker(answer, "inform", slots=slots, active_loop="progress_form"))
+        said.append(dispatcher.messages[0]["text"])
+    assert said[:2] == ["后四位与登记的手机号不一致，还可以再试2次。", "后四位与登记的手机号不一致，还可以再试1次。"]
+    assert said[2].startswith("验证失败次数过多，为保护您的信息，该工单的查询已暂时锁定")
+    assert events[-1] == SlotSet("requested_slot", None)
+    events, dispatcher = await show({"order_number": number, "order_verify_code": "未核实"})
+    assert events == [SlotSet("order_number", None), SlotSet("order_verify_code", None)]
+    assert dispatcher.messages == []
+
+
+async def test_an_order_filed_without_a_verified_number_is_not_revealed(hotline: runtime.Hotline) -> None:
+    number = await file_report(hotline, "隔壁装修太吵", None)
+    events, dispatcher = await run_form(tracker(f"{number}处理到哪一步了", "ask_progress"))
+    assert events[-1] == SlotSet("requested_slot", None)
+    text = dispatcher.messages[0]["text"]
+    assert text.startswith("这张工单登记时没有验证手机号") and "12345" in text
+    assert "装修" not in text
+
+
+async def test_an_unknown_order_number_is_said(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await run_form(tracker("WO2026112899999", "inform"))
+    assert SlotSet("order_number", None) in events
+    assert events[-1] == SlotSet("requested_slot", "order_number")
+    assert dispatcher.messages[0]["text"].startswith("没有查到工单号为WO2026112899999的工单")
+
+
+async def test_asking_about_a_report_without_a_verified_number_asks_for_the_order_number(
+    hotline: runtime.Hotline,
+) -> None:
+    events, dispatcher = await run_form(tracker("我反映的问题处理得怎么样了", "ask_progress"))
+    assert events[-1] == SlotSet("requested_slot", "order_number")
+    assert dispatcher.messages == []
+    slots = {"requested_slot": "order_number"}
+    number = await file_report(hotline, "路灯坏了", await citizen_id(hotline, APPLICANT_PHONE))
+    events, _ = await run_form(tracker(number[2:], "inform", slots=slots, active_loop="progress_form"))
+    assert SlotSet("order_number", number) in events
+    assert events[-1] == SlotSet("requested_slot", "order_verify_code")
+
+
+async def test_a_verified_citizen_asking_about_reports_gets_the_open_ones_most_recent_first(
+    hotline: runtime.Hotline,
+) -> None:
+    filer = await citizen_id(hotline, APPLICANT_PHONE)
+    older = await file_report(hotline, "楼下餐馆油烟太大，每天晚上都熏到我家", filer)
+    newer = await file_report(hotline, "路灯坏了", filer, NOW.replace(hour=15))
+    await file_report(hotline, "别人的事", await citizen_id(hotline, "13800000000"))
+    t = tracker("我的工单进度", "ask_progress", metadata={"channel": "sms", "citizen_id": filer})
+    events, dispatcher = await run_form(t)
+    assert events == [SlotSet("requested_slot", None)]
+    events, dispatcher = await show({}, t)
+    assert events == []
+    assert dispatcher.messages[0]["text"] == (
+        "您有2张在办的工单（最近的在前）：\n"
+        f"1. {newer} 投诉 · 已受理 · 待分派 · 2026年11月28日 · 路灯坏了\n"
+        f"2. {older} 投诉 · 已受理 · 待分派 · 2026年11月28日 · 楼下餐馆油烟太大，每天晚上都熏到我家\n"
+        "想看哪一张的详情，说出它的工单号就可以。"
+    )
+    assert dispatcher.messages[0]["custom"]["numbers"] == [newer, older]
+
+
+async def test_a_verified_citizen_without_orders_is_told_so(hotline: runtime.Hotline) -> None:
+    t = tracker("我投诉的事有结果了吗", "ask_progress", metadata={"channel": "voice", "citizen_id": 999})
+    _, dispatcher = await show({}, t)
+    assert dispatcher.messages[0]["text"].startswith("没有查到您名下在办的工单")
+
+
+async def test_a_case_number_still_means_a_case_when_reports_are_mentioned(hotline: runtime.Hotline) -> None:
+    events, _ = await run_form(tracker(f"我投诉的那个件 编号{IN_PROGRESS}", "ask_progress"))
+    assert SlotSet("case_number", IN_PROGRESS) in events
+
+
+async def test_database_down_while_following_up_an_order(hotline: runtime.Hotline) -> None:
+    await hotline.database.close()
+    runtime.use(runtime.Hotline(hotline.settings, type(hotline.database)("sqlite:////nonexistent/dir/x.db")))
+    events, dispatcher = await run_form(tracker("WO2026112800001", "inform"))
+    assert dispatcher.messages[0]["text"].startswith("抱歉，系统暂时查询不到相关信息")
+    assert events[-1] == SlotSet("requested_slot", None)
+    t = tracker("我的工单进度", "ask_progress", metadata={"channel": "sms", "citizen_id": 1})
+    _, dispatcher = await show({}, t)
+    assert dispatcher.messages[0]["text"].startswith("抱歉，系统暂时查询不到相关信息")
