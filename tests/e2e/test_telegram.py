@@ -48,7 +48,8 @@ class Telegram:
     servers: Servers
     standin: StandIn
     api: BotApi
-    update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(10_000))
+    # Unique across runs: with REDIS_URL set, the ids already seen outlive the servers.
+    update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(time.time_ns() // 10**6 % 10**9))
 
     @property
     def webhook(self) -> str:
