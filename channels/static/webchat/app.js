@@ -29,7 +29,16 @@
   }
 
   function later(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+    // Waits ``ms``, or less when the browser comes back online.
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        window.removeEventListener("online", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      window.addEventListener("online", done);
+    });
   }
 
   async function post(path, body) {
@@ -96,6 +105,14 @@
     meta.textContent = timeLabel(at);
     item.append(bubble, meta);
     return item;
+  }
+
+  const SEND_STATES = { sending: "发送中…", retrying: "发送失败，正在重试…" };
+
+  function setSendState(item, state) {
+    item.classList.remove("sending", "retrying");
+    item.classList.add(state);
+    item.querySelector(".meta").textContent = SEND_STATES[state];
   }
 
   function choiceButtons(buttons) {
@@ -230,7 +247,7 @@
           return;
         }
         if (status === 202 || status === 200) {
-          item.classList.replace("retrying", "sending");
+          if (sending.has(body.client_id)) setSendState(item, "sending");
           return; // the log entry with this client_id arrives on the event stream and settles the item
         }
         if (status < 500 && status !== 429) {
@@ -239,17 +256,14 @@
           item.classList.add("failed");
           item.querySelector(".meta").textContent = `未发送：${data.error || "请求有误"}`;
           setTyping(false);
-          if (status === 404) {
-            await newSession();
-            connect();
-          }
+          if (status === 404) recover(); // the session is gone: start a new one
           return;
         }
       } catch (error) {
         // The connection dropped: send again with the same client_id (the server drops repeats).
       }
-      item.classList.remove("sending");
-      item.classList.add("retrying");
+      if (!sending.has(body.client_id)) return; // the log has it already: the server got it after all
+      setSendState(item, "retrying");
       await later(delay);
       delay = Math.min(delay * 2, RETRY_MAX_MS);
     }
@@ -258,8 +272,7 @@
   function send(text, shown) {
     const clientId = randomId();
     const item = messageItem("citizen", shown || text, null, null);
-    item.classList.add("sending");
-    item.querySelector(".meta").textContent = "";
+    setSendState(item, "sending");
     list.append(item);
     sending.set(clientId, item);
     setTyping(true);
@@ -289,8 +302,9 @@
     }
   });
 
+  window.addEventListener("offline", () => setConnected(false));
   window.addEventListener("online", () => {
-    if (session && (!source || source.readyState === EventSource.CLOSED)) connect();
+    if (session) connect(); // a stream opened while offline may hang: start afresh
   });
 
   // ---- large text ---------------------------------------------------------------------------
@@ -300,6 +314,7 @@
     document.documentElement.classList.toggle("large", on);
     largeText.setAttribute("aria-pressed", String(on));
     localStorage.setItem(LARGE_TEXT_KEY, on ? "1" : "0");
+    scrollToEnd();
   }
   largeText.addEventListener("click", () => setLargeText(!document.documentElement.classList.contains("large")));
   setLargeText(localStorage.getItem(LARGE_TEXT_KEY) === "1");
