@@ -80,4 +80,10 @@ eval: $(MODEL)
 bench: $(MODEL)
 	$(PY) bench/turn_latency.py
 
-test: venv lint test-data model test-unit test-stories
+# The web chat's end-to-end tests drive Debian's Chromium (never a browser downloaded by Playwright).
+CHROMIUM := /usr/bin/chromium
+browsers: $(CHROMIUM)
+$(CHROMIUM):
+	apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }
+
+test: venv lint test-data model browsers test-unit test-stories
