@@ -36,7 +36,15 @@ from channels.connector import (
 )
 from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text
 from channels.twilio_api import TwilioSms
-from channels.webchat_log import MAX_ENTRIES_PER_READ, ChatEntry, ChatLog, is_session_id, utc_now, web_chat_log
+from channels.webchat_log import (
+    MAX_ENTRIES_PER_READ,
+    ChatEntry,
+    ChatLog,
+    close_web_chat_log,
+    is_session_id,
+    utc_now,
+    web_chat_log,
+)
 from channels.webchat_verify import PhoneVerification, VerificationRefused
 
 logger = logging.getLogger(__name__)
@@ -131,6 +139,10 @@ class WebChatInput(InputChannel):
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The page, its files and its API."""
         chat = Blueprint("hotline_webchat", __name__)
+
+        @chat.listener("before_server_stop")
+        async def release(*_: Any) -> None:
+            await close_web_chat_log()
 
         @chat.route("", methods=["GET"])
         async def page(_: Request) -> HTTPResponse:

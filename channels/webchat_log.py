@@ -165,6 +165,14 @@ def web_chat_log() -> ChatLog:
     return _chat_log
 
 
+async def close_web_chat_log() -> None:
+    """Release this process's web chat connections (the server is stopping)."""
+    global _chat_log
+    if _chat_log is not None:
+        await _chat_log.close()
+        _chat_log = None
+
+
 async def publish_to_session(
     session_id: str, role: str, payload: dict[str, Any], chat: ChatLog | None = None
 ) -> ChatEntry:

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from bot.db import Database
+from bot.settings import get_settings
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY
 from channels.webchat_live import RedisHub
 from channels.webchat_log import ChatEntry, ChatLog, publish_to_session
@@ -56,6 +58,7 @@ class Hotline:
 
     servers: Servers
     twilio: StandIn
+    tracker_store_url: str
 
     @property
     def url(self) -> str:
@@ -64,6 +67,10 @@ class Hotline:
     @property
     def database_path(self) -> str:
         return self.servers.env["DATABASE_URL"].removeprefix("sqlite:///")
+
+    @property
+    def trackers_path(self) -> str:
+        return self.tracker_store_url.removeprefix("sqlite:///")
 
 
 def _twilio_accepts(_: Recorded) -> tuple[int, Any]:
@@ -83,7 +90,7 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
         }
         # DEBUG makes the servers log every message: the masking must hold for the verified phone too.
         with running_servers(Path(tmp_path_factory.mktemp("webchat")), log_level="DEBUG", extra_env=env) as servers:
-            yield Hotline(servers, twilio)
+            yield Hotline(servers, twilio, get_settings().tracker_store_url)
 
 
 @pytest.fixture(scope="module")
@@ -137,31 +144,55 @@ def history(hotline: Hotline, session: str) -> list[Entry]:
     return list(body["entries"])
 
 
-def wait_for_entry(
-    hotline: Hotline, session: str, found: Callable[[Entry], bool], after: int = 0, timeout_s: float = 60
-) -> list[Entry]:
-    """The session's entries after ``after`` up to the first that ``found`` accepts, read from its event stream."""
-    address = urlsplit(hotline.url)
-    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=timeout_s)
-    deadline = time.monotonic() + timeout_s
-    seen: list[Entry] = []
-    try:
-        connection.request("GET", f"/chat/api/events?session={session}&after={after}")
-        stream = connection.getresponse()
-        assert stream.status == 200
-        assert stream.getheader("Content-Type", "").startswith("text/event-stream")
-        kind = ""
+class EventStream:
+    """A session's event stream, read as the page reads it."""
+
+    def __init__(self, hotline: Hotline, session: str, after: int, timeout_s: float) -> None:
+        address = urlsplit(hotline.url)
+        self.timeout_s = timeout_s
+        self._connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=timeout_s)
+        self._connection.request("GET", f"/chat/api/events?session={session}&after={after}")
+        self._response = self._connection.getresponse()
+        assert self._response.status == 200
+        assert self._response.getheader("Content-Type", "").startswith("text/event-stream")
+        assert self._response.readline() == b"retry: 2000\n"  # sent once the server listens for news
+
+    def events_until(self, found: Callable[[str, Entry], bool]) -> list[tuple[str, Entry]]:
+        """The events (kind, data) up to the first that ``found`` accepts; heartbeats are skipped."""
+        deadline = time.monotonic() + self.timeout_s
+        seen: list[tuple[str, Entry]] = []
+        kind, data = "", ""
         while time.monotonic() < deadline:
-            line = stream.readline().decode().rstrip("\n")
+            line = self._response.readline().decode()
             if line.startswith("event: "):
-                kind = line.removeprefix("event: ")
-            elif line.startswith("data: ") and kind == "entry":
-                seen.append(json.loads(line.removeprefix("data: ")))
-                if found(seen[-1]):
+                kind = line.removeprefix("event: ").rstrip("\n")
+            elif line.startswith("data: "):
+                data = line.removeprefix("data: ")
+            elif line == "\n" and kind:
+                seen.append((kind, json.loads(data)))
+                if found(*seen[-1]):
                     return seen
-        raise AssertionError(f"no matching entry within {timeout_s}s; saw {seen}")
+                kind, data = "", ""
+        raise AssertionError(f"no matching event within {self.timeout_s}s; saw {seen}")
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+@contextmanager
+def event_stream(hotline: Hotline, session: str, after: int = 0, timeout_s: float = 60) -> Iterator[EventStream]:
+    stream = EventStream(hotline, session, after, timeout_s)
+    try:
+        yield stream
     finally:
-        connection.close()
+        stream.close()
+
+
+def wait_for_entry(hotline: Hotline, session: str, found: Callable[[Entry], bool], after: int = 0) -> list[Entry]:
+    """The session's entries after ``after`` up to the first that ``found`` accepts, from its event stream."""
+    with event_stream(hotline, session, after) as stream:
+        events = stream.events_until(lambda kind, data: kind == "entry" and found(data))
+    return [data for kind, data in events if kind == "entry"]
 
 
 def is_role(role: str) -> Callable[[Entry], bool]:
@@ -174,7 +205,7 @@ def bot_texts(entries: list[Entry]) -> str:
 
 def user_events(hotline: Hotline, session: str) -> list[dict[str, Any]]:
     """What Rasa's tracker store holds of the citizen's messages in this session."""
-    with sqlite3.connect(hotline.database_path) as db:
+    with sqlite3.connect(hotline.trackers_path) as db:
         rows = db.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (f"web-{session}",)
         ).fetchall()
@@ -398,6 +429,19 @@ def test_a_leading_slash_is_text_not_an_intent(hotline: Hotline) -> None:
     [event] = user_events(hotline, session)
     assert event["text"] == "／greet"
     assert event["parse_data"]["intent"]["name"] != "greet"
+
+
+def test_the_stream_says_when_the_bot_is_typing(hotline: Hotline) -> None:
+    session = new_session(hotline)
+    with event_stream(hotline, session) as stream:
+        status, accepted = send(hotline, session, "办护照要带什么")
+        assert status == 202
+        events = stream.events_until(lambda kind, data: kind == "typing" and not data["on"])
+    seen = [(kind, data["role"] if kind == "entry" else data["on"]) for kind, data in events]
+    assert seen[:2] == [("entry", "citizen"), ("typing", True)]
+    assert seen[-1] == ("typing", False)
+    assert ("entry", "bot") in seen[2:-1]
+    assert events[0][1]["seq"] == accepted["seq"]
 
 
 def test_a_resent_message_is_answered_once(hotline: Hotline) -> None:
