@@ -1,0 +1,67 @@
+"""End to end: the web chat as `make run` starts it, without Redis (in-process signals) and without Twilio."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.e2e.test_webchat import CHROMIUM, CHROMIUM_ARGS, GREETING
+from tests.servers import MODEL, Servers, running_servers
+
+pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make model` first")
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Both servers with the embedded defaults: no REDIS_URL, no Twilio account."""
+    embedded = {"REDIS_URL": "", "TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_NUMBER": ""}
+    with running_servers(Path(tmp_path_factory.mktemp("webchat-embedded")), extra_env=embedded) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def page(servers: Servers) -> Iterator[Page]:
+    """The chat page in Debian's Chromium, headless, on a phone-sized screen."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        opened = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+        opened.goto(f"{servers.rasa_url}/chat")
+        expect(opened.locator("body")).to_have_attribute("data-connection", "open")
+        yield opened
+        browser.close()
+
+
+def post(servers: Servers, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    request = urllib.request.Request(
+        servers.rasa_url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_replies_reach_the_page_through_in_process_signals(page: Page) -> None:
+    page.get_by_label("输入您的问题").fill("你好")
+    page.get_by_role("button", name="发送").click()
+    expect(page.locator(".message.bot")).to_contain_text(GREETING)
+    expect(page.locator(".message.citizen .bubble")).to_have_text(["你好"])
+    expect(page.locator("#typing")).to_be_hidden()
+
+
+def test_without_an_sms_account_verification_is_said_to_be_unavailable(servers: Servers, page: Page) -> None:
+    session = str(page.evaluate("localStorage.getItem('hotline12345.webchat.session')"))
+    status, body = post(servers, "/chat/api/verify/start", {"session": session, "phone": "13912345678"})
+    assert (status, body["error"]) == (503, "短信验证暂不可用，请稍后再试，或拨打12345人工服务。")
+    page.get_by_role("button", name="验证手机号").click()
+    page.get_by_role("textbox", name="手机号", exact=True).fill("13912345678")
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("#verify-status")).to_have_text("短信验证暂不可用，请稍后再试，或拨打12345人工服务。")
