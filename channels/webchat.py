@@ -307,9 +307,11 @@ async def _take_message(
         choice = select_choice(raw, await recall_choices(runtime.state, sender))
     except SharedStateUnavailable:
         choice = None
-    # A button's payload is handed on as it is only when it is one the bot offered this session.
-    text = choice.payload if choice else clean_text(raw)
-    display = (clean_text(shown) or text) if shown and choice else text
+    typed = clean_text(raw)
+    # A button's payload is handed on as it is only when it is one the bot offered this session;
+    # the citizen sees what they typed ("2"), or the title of the button they pressed.
+    text = choice.payload if choice else typed
+    display = (clean_text(shown) if shown and choice else "") or typed or text
     if not text:
         await log.append(session_id, "bot", {"text": EMPTY_REPLY})
         return None

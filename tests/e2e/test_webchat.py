@@ -350,6 +350,30 @@ def test_the_page_verifies_a_phone_by_sms_code(hotline: Hotline, context: Browse
     page.screenshot(path=str(hotline.servers.workdir / "webchat-verified.png"))
 
 
+def test_a_session_the_server_does_not_know_is_replaced(hotline: Hotline, context: BrowserContext) -> None:
+    page = open_chat(context, hotline)
+    forgotten = secrets.token_hex(16)
+    page.evaluate(f"localStorage.setItem('hotline12345.webchat.session', '{forgotten}')")
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-connection", "open", timeout=15_000)
+    assert session_of(page) != forgotten
+    page.get_by_label("输入您的问题").fill("你好")
+    page.get_by_label("输入您的问题").press("Enter")
+    expect(page.locator(".message.bot")).to_contain_text(GREETING)
+
+
+def test_large_text_is_larger_and_remembered(hotline: Hotline, context: BrowserContext) -> None:
+    page = open_chat(context, hotline)
+    size = "getComputedStyle(document.querySelector('.intro')).fontSize"
+    assert page.evaluate(size) == "18px"
+    page.get_by_role("button", name="大字").click()
+    expect(page.get_by_role("button", name="大字")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate(size) == "23px"
+    page.reload()
+    expect(page.get_by_role("button", name="大字")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate(size) == "23px"
+
+
 # --- over HTTP ------------------------------------------------------------------------------
 
 
@@ -429,6 +453,20 @@ def test_a_leading_slash_is_text_not_an_intent(hotline: Hotline) -> None:
     [event] = user_events(hotline, session)
     assert event["text"] == "／greet"
     assert event["parse_data"]["intent"]["name"] != "greet"
+
+
+def test_a_typed_number_picks_an_offered_choice(hotline: Hotline) -> None:
+    session = new_session(hotline)
+    status, accepted = send(hotline, session, "办护照要带什么")
+    offered = wait_for_entry(hotline, session, lambda e: bool(e["payload"].get("buttons")), after=accepted["seq"])
+    assert [b["payload"] for b in offered[-1]["payload"]["buttons"]] == ["首次申领", "换发", "补发"]
+    status, accepted = send(hotline, session, "2")
+    assert status == 202
+    answer = wait_for_entry(hotline, session, is_role("bot"), after=accepted["seq"])
+    assert "【普通护照签发（换发）】" in bot_texts(answer)
+    [typed] = [e for e in history(hotline, session) if e["seq"] == accepted["seq"]]
+    assert typed["payload"]["text"] == "2"  # the citizen sees what they typed
+    assert user_events(hotline, session)[-1]["text"] == "换发"
 
 
 def test_the_stream_says_when_the_bot_is_typing(hotline: Hotline) -> None:
