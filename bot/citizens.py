@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.models import Citizen, CitizenLink
@@ -36,10 +37,18 @@ async def identify(
     """The citizen with this verified phone number (created on first contact), linked to a channel identity.
 
     Raises:
-        InvalidPhone: the number is not a valid mainland mobile or landline number.
+        InvalidPhone: the number is not a valid mainland mobile number.
     """
     number = parse_phone(phone)
-    phone_digest = digest(number, key)
+    try:
+        return await _identify(database, number, digest(number, key), now, channel, external_id)
+    except IntegrityError:  # the same number was seen for the first time twice at once: it exists now
+        return await _identify(database, number, digest(number, key), now, channel, external_id)
+
+
+async def _identify(
+    database: Database, number: str, phone_digest: str, now: datetime, channel: str, external_id: str
+) -> CitizenView:
     async with database.session() as session:
         citizen = await session.scalar(select(Citizen).where(Citizen.phone_digest == phone_digest))
         if citizen is None:

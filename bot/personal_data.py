@@ -143,10 +143,18 @@ class MaskingFilter(logging.Filter):
     """A log filter that masks personal data in every record it passes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Replace the record's message by its masked form."""
+        """Replace the record's message, and the text of its exception, by their masked forms."""
         message = record.getMessage()
         masked = mask_text(message)
         if masked != message:
             record.msg = masked
             record.args = None
+        if record.exc_info and not record.exc_text:
+            # Exceptions quote personal data too (a database error shows the row's values).
+            record.exc_text = mask_text(_FORMATTER.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
         return True
+
+
+_FORMATTER = logging.Formatter()

@@ -101,6 +101,7 @@ class Settings:
     telegram_api_base_url: str
     telegram_register_webhook: bool
     dedup_window_s: int
+    turn_concurrency: int
 
     @property
     def uses_redis(self) -> bool:
@@ -113,6 +114,18 @@ def default_database_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'hotline.db'}"
 
 
+def default_tracker_store_url(database_url: str) -> str:
+    """The project database, except on SQLite: there the trackers get a file of their own.
+
+    Rasa writes trackers synchronously on its event loop; on one SQLite file with the connectors'
+    own (asynchronous) writes, a tracker write could wait for a lock held by a coroutine that the
+    blocked loop cannot resume, until the busy timeout fails it ("database is locked").
+    """
+    if database_url.startswith("sqlite:///") and database_url.endswith(".db"):
+        return database_url.removesuffix(".db") + "-trackers.db"
+    return database_url
+
+
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Read the settings from the environment once per process."""
@@ -120,7 +133,7 @@ def get_settings() -> Settings:
     action_port = _int("ACTION_SERVER_PORT", 5055, minimum=1)
     return Settings(
         database_url=database_url,
-        tracker_store_url=_str("TRACKER_STORE_URL", database_url),
+        tracker_store_url=_str("TRACKER_STORE_URL", default_tracker_store_url(database_url)),
         redis_url=_str("REDIS_URL", ""),
         action_server_url=_str("ACTION_SERVER_URL", f"http://localhost:{action_port}/webhook"),
         action_server_port=action_port,
@@ -148,4 +161,5 @@ def get_settings() -> Settings:
         telegram_api_base_url=_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot"),
         telegram_register_webhook=_bool("TELEGRAM_REGISTER_WEBHOOK", False),
         dedup_window_s=_int("DEDUP_WINDOW_S", 86400, minimum=1),
+        turn_concurrency=_int("TURN_CONCURRENCY", 2, minimum=1),
     )

@@ -38,6 +38,9 @@ class ChannelRuntime:
     settings: Settings
     database: Database
     state: SharedState
+    # Bot turns in progress at once (TURN_CONCURRENCY); the others wait here, idle, so that the
+    # event loop stays free to acknowledge webhooks however busy the bot is.
+    turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
@@ -61,7 +64,12 @@ def channel_runtime() -> ChannelRuntime:
     global _runtime
     if _runtime is None:
         settings = get_settings()
-        _runtime = ChannelRuntime(settings, Database(settings.database_url), open_shared_state(settings))
+        _runtime = ChannelRuntime(
+            settings,
+            Database(settings.database_url),
+            open_shared_state(settings),
+            asyncio.Semaphore(settings.turn_concurrency),
+        )
     return _runtime
 
 
@@ -91,7 +99,8 @@ async def run_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dic
         metadata=incoming.metadata,
     )
     try:
-        await on_new_message(message)
+        async with channel_runtime().turns:
+            await on_new_message(message)
     except Exception:
         logger.exception("%s: the turn of %s failed", incoming.channel, incoming.sender_id)
         return [{"recipient_id": incoming.sender_id, "text": BUSY_REPLY}]

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text
+from channels.connector import Incoming, run_turn
+from channels.text import EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text
 
-logger = logging.getLogger(__name__)
 _SENDER = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 
 
@@ -57,20 +56,6 @@ class RestChannel(InputChannel):
                 return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
             if len(text) > MAX_MESSAGE_CHARS:
                 return response.json([{"recipient_id": sender, "text": TOO_LONG_REPLY}])
-            collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        text,
-                        collector,
-                        sender,
-                        input_channel=self.name(),
-                        metadata={"channel": self.name()},
-                    )
-                )
-            except Exception:
-                logger.exception("rest: the turn of sender %s failed", sender)
-                return response.json([{"recipient_id": sender, "text": BUSY_REPLY}])
-            return response.json(collector.messages)
+            return response.json(await run_turn(on_new_message, Incoming(sender, text, self.name())))
 
         return webhook

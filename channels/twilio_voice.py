@@ -142,7 +142,9 @@ class TwilioVoiceInput(InputChannel):
             sender_id = f"voice-{call_sid}"
             citizen = None
             if request.args.get("turn") is None and request.path.endswith("/webhook"):
-                citizen = await citizen_of(runtime, form.get("From", ""), sender_id, channel="voice")
+                # The call is answered at once; the caller id is linked to the citizen meanwhile.
+                identifying = citizen_of(runtime, form.get("From", ""), sender_id, channel="voice")
+                runtime.spawn(identifying, f"voice {call_sid} identify")
             else:
                 try:
                     citizen = await linked_citizen(runtime.database, "voice", sender_id)

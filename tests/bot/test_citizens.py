@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import pytest
@@ -36,3 +37,11 @@ async def test_an_invalid_number_is_refused(database: Database) -> None:
     with pytest.raises(InvalidPhone):
         await identify(database, "+1 415 555 0100", KEY, NOW, channel="sms", external_id="x")
     assert await linked_citizen(database, "sms", "x") is None
+
+
+async def test_two_first_contacts_at_once_make_one_citizen(database: Database) -> None:
+    both = await asyncio.gather(
+        identify(database, "13812340000", KEY, NOW, channel="sms", external_id="a"),
+        identify(database, "13812340000", KEY, NOW, channel="voice", external_id="b"),
+    )
+    assert both[0].id == both[1].id

@@ -90,6 +90,22 @@ def test_log_filter_masks_every_record(caplog: pytest.LogCaptureFixture) -> None
     assert "13812345678" not in caplog.text and VALID_ID not in caplog.text
 
 
+def test_the_filter_masks_the_text_of_logged_exceptions(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("tests.masking")
+    handler_filter = MaskingFilter()
+    caplog.handler.addFilter(handler_filter)
+    try:
+        with caplog.at_level(logging.INFO, logger="tests.masking"):
+            try:
+                raise ValueError(f"INSERT INTO citizens VALUES ('13812345678', '{VALID_ID}')")
+            except ValueError:
+                logger.exception("the insert failed")
+    finally:
+        caplog.handler.removeFilter(handler_filter)
+    assert "138****5678" in caplog.text
+    assert "13812345678" not in caplog.text and VALID_ID not in caplog.text
+
+
 def test_logging_config_of_both_servers_installs_the_filter() -> None:
     import logging.config
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -46,10 +47,13 @@ def peer(servers: Servers) -> TwilioPeer:
     return TwilioPeer(servers.rasa_url)
 
 
-def query(servers: Servers, sql: str, *args: object) -> list[tuple[object, ...]]:
-    """Rows of the servers' SQLite database."""
-    with sqlite3.connect(servers.workdir / "hotline.db") as connection:
+def query(servers: Servers, sql: str, *args: object, database: str = "hotline.db") -> list[tuple[object, ...]]:
+    """Rows of the servers' SQLite project database (or of their tracker store's)."""
+    with sqlite3.connect(servers.workdir / database) as connection:
         return connection.execute(sql, args).fetchall()
+
+
+TRACKERS = "hotline-trackers.db"
 
 
 def gather_of(document: ET.Element) -> ET.Element:
@@ -170,7 +174,10 @@ def test_a_hang_up_ends_the_session(peer: TwilioPeer, servers: Servers) -> None:
     call.say("我想查一下办件进度")  # a form is active now
     assert call.hang_up().status_code == 204
     events = query(
-        servers, "select type_name, action_name from events where sender_id = ? order by id", f"voice-{call.sid}"
+        servers,
+        "select type_name, action_name from events where sender_id = ? order by id",
+        f"voice-{call.sid}",
+        database=TRACKERS,
     )
     assert events[-3:] == [
         ("action", "action_session_start"),
@@ -186,7 +193,12 @@ def test_a_repeated_request_gets_the_same_answer_once(peer: TwilioPeer, servers:
     first = peer.post(call.action, params)
     second = peer.post(call.action, params)
     assert first.text == second.text
-    said = query(servers, "select count(*) from events where sender_id = ? and type_name = 'user'", f"voice-{call.sid}")
+    said = query(
+        servers,
+        "select count(*) from events where sender_id = ? and type_name = 'user'",
+        f"voice-{call.sid}",
+        database=TRACKERS,
+    )
     assert said == [(1,)]
 
 
@@ -310,5 +322,4 @@ def test_no_phone_number_is_logged_unmasked(servers: Servers, peer: TwilioPeer, 
     twilio.wait_for(sms_to("+8613600005555"))
     for name in ("rasa.log", "actions.log"):
         text = (servers.workdir / name).read_text(errors="replace")
-        for number in ("13600005555", "13800138000", "13700001234"):
-            assert number not in text, f"{number} in {name}"
+        assert not re.findall(r"(?<!\d)1[3-9]\d{9}(?!\d)", text), f"a phone number in {name}"
