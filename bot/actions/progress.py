@@ -53,7 +53,7 @@ FORM = "progress_form"
 VERIFIED_BY_PHONE = "本机号码"
 # Fills the ownership slot of a work order that will not be shown, so that the form ends there.
 NOT_VERIFIED = "未核实"
-ORDER_SLOTS = ["order_number", "order_verify_code"]
+ORDER_SLOTS = ("order_number", "order_verify_code")
 # Words with which a citizen asks about something they reported (a work order), not an application.
 ORDER_WORDS = ("工单", "反映", "投诉", "举报", "求助", "建议", "报修")
 SUMMARY_PREVIEW = 20
@@ -149,7 +149,7 @@ class ValidateProgressForm(FormValidationAction):
             order_number = tracker.get_slot("order_number")
             if order_number and order_number in (tracker.get_slot("verified_orders") or []):
                 return ["order_number"]
-            return ORDER_SLOTS
+            return list(ORDER_SLOTS)
         number = tracker.get_slot("case_number")
         if number and number in (tracker.get_slot("verified_cases") or []):
             return ["case_number"]

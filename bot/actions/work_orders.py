@@ -12,7 +12,6 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.common import (
     BACKEND_ERRORS,
-    ENDINGS,
     hotline,
     is_activation,
     latest_intent,
@@ -78,9 +77,18 @@ INTENT_WORDS = (
     "喂",
     "嗯",
 )
-# What a citizen asked for the details may say instead that is not a description.
-NOT_DETAILS = ENDINGS | {"greet", "thank", "bot_challenge", "ask_progress", "ask_materials"}
+# What a citizen asked for the details may say instead: a question or small talk that is answered
+# before the form resumes or switches. Descriptions often look like these ("我反映的是…" like a progress
+# question), so only a sure classification counts; an ending (ENDINGS) always does.
+DIGRESSIONS = frozenset({"greet", "thank", "bot_challenge", "ask_progress", "ask_materials"})
+DIGRESSION_CONFIDENCE = 0.8
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def is_digression(tracker: Tracker) -> bool:
+    """Whether the latest message is surely a digression rather than a description."""
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name") in DIGRESSIONS and float(intent.get("confidence") or 0.0) >= DIGRESSION_CONFIDENCE
 
 
 def description_length(text: str) -> int:
@@ -121,7 +129,7 @@ class ValidateReportForm(FormValidationAction):
         if is_activation(tracker, FORM):
             return {"report_details": text} if description_length(text) >= DETAILS_IN_FIRST_MESSAGE else {}
         answer = reply_to(tracker, "report_details")
-        if answer is None or latest_intent(tracker) in NOT_DETAILS:
+        if answer is None or is_digression(tracker):
             return {}
         return {"report_details": answer}
 

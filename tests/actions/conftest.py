@@ -48,11 +48,12 @@ def tracker(
     latest_action: str = "service_form",
     metadata: dict[str, Any] | None = None,
     events: list[dict[str, Any]] | None = None,
+    confidence: float = 0.9,
 ) -> Tracker:
     """A tracker whose latest message is ``text`` with ``intent``."""
     message = {
         "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
+        "intent": {"name": intent, "confidence": confidence},
         "entities": entities or [],
         "metadata": metadata or {},
     }

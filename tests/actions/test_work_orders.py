@@ -54,9 +54,9 @@ async def test_a_bare_complaint_gets_the_question() -> None:
     assert dispatcher.messages == []
 
 
-def asked(text: str, intent: str) -> Tracker:
+def asked(text: str, intent: str, confidence: float = 0.9) -> Tracker:
     slots = {"report_kind": "举报", "requested_slot": "report_details"}
-    return tracker(text, intent, slots=slots, active_loop="report_form")
+    return tracker(text, intent, slots=slots, active_loop="report_form", confidence=confidence)
 
 
 @pytest.mark.parametrize("intent", ["report_violation", "complain", "inform", "out_of_scope", "nlu_fallback"])
@@ -74,8 +74,18 @@ async def test_an_answer_that_says_too_little_is_asked_again() -> None:
 
 
 @pytest.mark.parametrize("intent", ["deny", "goodbye", "request_human", "emergency", "greet", "ask_progress"])
-async def test_endings_and_digressions_are_not_details(intent: str) -> None:
+async def test_endings_and_sure_digressions_are_not_details(intent: str) -> None:
     events, _ = await run_form(asked("算了不说了吧我先挂了谢谢你们", intent))
+    assert events == []
+
+
+async def test_a_description_that_only_looks_like_a_progress_question_is_the_details() -> None:
+    text = "我反映的是楼下噪音问题，每天晚上都很吵"
+    events, _ = await run_form(asked(text, "ask_progress", confidence=0.56))
+    assert events == [SlotSet("report_details", text)]
+    events, _ = await run_form(asked("我反映的问题处理得怎么样了", "ask_progress", confidence=1.0))
+    assert events == []
+    events, _ = await run_form(asked("算了不用了", "deny", confidence=0.5))
     assert events == []
 
 
