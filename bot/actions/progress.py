@@ -256,11 +256,11 @@ class ValidateProgressForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Take a work-order number from the citizen's words when they say one or were asked for it."""
         intent, text = latest_intent(tracker), latest_text(tracker)
-        if not text or intent in ENDINGS or tracker.get_slot("requested_slot") == "order_verify_code":
+        if not text or intent in ENDINGS:
             return {}
         if find_order_number(text) is not None:
             return {"order_number": text}
-        if intent in INTERRUPTIONS:
+        if intent in INTERRUPTIONS or tracker.get_slot("requested_slot") == "order_verify_code":
             return {}
         if tracker.get_slot("requested_slot") == "order_number" and intent in ANSWERS | {"ask_progress"}:
             return {"order_number": text}
@@ -306,9 +306,11 @@ class ValidateProgressForm(FormValidationAction):
     async def extract_order_verify_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Take the answer to the ownership question about a work order."""
+        """Take the answer to the ownership question about a work order (a work-order number is not one)."""
         text = reply_to(tracker, "order_verify_code")
-        if text is not None and (digit_runs(text, min_length=4) or latest_intent(tracker) in ANSWERS):
+        if text is None or find_order_number(text) is not None:
+            return {}
+        if digit_runs(text, min_length=4) or latest_intent(tracker) in ANSWERS:
             return {"order_verify_code": text}
         return {}
 

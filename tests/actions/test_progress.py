@@ -173,6 +173,17 @@ async def test_someone_elses_order_asks_for_the_filers_last_four_digits(hotline:
     assert events[-1] == SlotSet("requested_slot", None)
 
 
+async def test_an_order_number_said_to_the_ownership_question_is_not_a_wrong_answer(hotline: runtime.Hotline) -> None:
+    number = await file_report(hotline, "楼下餐馆油烟太大", await citizen_id(hotline, APPLICANT_PHONE))
+    slots = {"order_number": number, "requested_slot": "order_verify_code"}
+    events, dispatcher = await run_form(tracker(number, "inform", slots=slots, active_loop="progress_form"))
+    assert SlotSet("order_number", number) in events
+    assert events[-1] == SlotSet("requested_slot", "order_verify_code")
+    assert dispatcher.messages == []
+    events, dispatcher = await run_form(tracker("1111", "inform", slots=slots, active_loop="progress_form"))
+    assert dispatcher.messages[0]["text"] == "后四位与登记的手机号不一致，还可以再试2次。"
+
+
 async def test_three_wrong_answers_lock_the_order_and_show_nothing(hotline: runtime.Hotline) -> None:
     number = await file_report(hotline, "楼下餐馆油烟太大", await citizen_id(hotline, APPLICANT_PHONE))
     slots = {"order_number": number, "requested_slot": "order_verify_code"}
