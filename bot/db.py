@@ -12,7 +12,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot.models import Base
 
@@ -62,8 +62,9 @@ class Database:
         self.sqlite_path = Path(parsed.database) if self.is_sqlite and parsed.database else None
         options: dict[str, Any] = {"future": True}
         if self.is_sqlite:
-            # SQLite files are opened per unit of work; a locked file is waited for 5 s.
-            options.update(poolclass=NullPool, connect_args={"timeout": 5})
+            # A few SQLite connections are kept open (each is a thread of aiosqlite's: opening one
+            # per unit of work costs several thread hand-offs); a locked file is waited for 5 s.
+            options.update(poolclass=AsyncAdaptedQueuePool, pool_size=5, max_overflow=5, connect_args={"timeout": 5})
         else:
             # PostgreSQL keeps a pool; connecting and every statement are bounded in time.
             options.update(

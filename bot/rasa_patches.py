@@ -15,6 +15,7 @@ bench/webhook_ack.py; behaviour is unchanged.
 from __future__ import annotations
 
 import asyncio
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -45,6 +46,9 @@ def install() -> None:
 
 
 def _parse_off_the_event_loop() -> None:
+    # The parsing thread holds the GIL for whole switch intervals; a shorter interval lets the
+    # event loop (and aiosqlite's threads) take their turn sooner.
+    sys.setswitchinterval(0.001)
     original_parse_message = MessageProcessor.parse_message
 
     async def parse_message(

@@ -51,7 +51,7 @@ def write_credentials(settings: Settings, target: Path, source: Path = CREDENTIA
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
         "# Written by bot/serve.py from credentials.yml: the channels whose settings are present.\n"
-        + yaml.safe_dump(started, allow_unicode=True),
+        + yaml.safe_dump(started, allow_unicode=True, sort_keys=False),
         encoding="utf-8",
     )
     return [specs[path] for path in started if path in specs]

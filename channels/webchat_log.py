@@ -72,6 +72,9 @@ class ChatLog:
     def __init__(self, database: Database, hub: ChatHub) -> None:
         self.database = database
         self.hub = hub
+        # Sessions are never deleted, so one seen to exist is remembered: a message to a known
+        # session is taken without a database round trip before it is stored.
+        self._known: set[str] = set()
 
     async def start_session(self) -> str:
         """Make a new session and return its id."""
@@ -86,15 +89,25 @@ class ChatLog:
                     created_at=utc_now(),
                 )
             )
+        self._remember(session_id)
         return session_id
+
+    def _remember(self, session_id: str) -> None:
+        if len(self._known) >= 100_000:
+            self._known.clear()
+        self._known.add(session_id)
 
     async def exists(self, session_id: str) -> bool:
         """Whether the session was made by this hotline."""
+        if session_id in self._known:
+            return True
         async with self.database.session() as session:
             found = await session.scalar(
                 select(ChatMessage.id).where(ChatMessage.session_id == session_id, ChatMessage.seq == 0)
             )
-            return found is not None
+        if found is not None:
+            self._remember(session_id)
+        return found is not None
 
     async def append(self, session_id: str, role: str, payload: dict[str, Any]) -> ChatEntry:
         """Store an entry as the session's next one and wake the session's pages.

@@ -62,6 +62,8 @@ def running_servers(
 
     ``extra_env`` adds settings (channel credentials, stand-in API addresses) for both servers.
     """
+    if not MODEL.exists():
+        raise RuntimeError(f"{MODEL} is missing: `make test` trains it first (or run `make model`)")
     url = f"sqlite:///{workdir / 'hotline.db'}"
     asyncio.run(seed_database(url))
     action_port, rasa_port = free_port(), free_port()

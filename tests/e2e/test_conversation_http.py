@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import MODEL, Servers, running_servers
-
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make model` first")
+from tests.servers import Servers, running_servers
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,9 @@ from channels.telegram import (
 )
 from channels.telegram_send import SHARE_PHONE_BUTTON
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY
-from tests.servers import MODEL, Servers, running_servers
+from tests.servers import Servers, running_servers
 from tests.standins import Recorded, StandIn, running_standin
 from tests.telegram_api import BotApi, method_of, params_of
-
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make model` first")
 
 TOKEN = "123:TEST"
 SECRET = "s3cret"

@@ -32,10 +32,8 @@ from bot.settings import get_settings
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY
 from channels.webchat_live import RedisHub
 from channels.webchat_log import ChatEntry, ChatLog, publish_to_session
-from tests.servers import MODEL, Servers, running_servers
+from tests.servers import Servers, running_servers
 from tests.standins import Recorded, StandIn, running_standin
-
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make model` first")
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 ACCOUNT = "AC" + "7" * 32

@@ -13,9 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.e2e.test_webchat import CHROMIUM, CHROMIUM_ARGS, GREETING
-from tests.servers import MODEL, Servers, running_servers
-
-pytestmark = pytest.mark.skipif(not MODEL.exists(), reason="no trained model: run `make model` first")
+from tests.servers import Servers, running_servers
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +63,11 @@ def test_without_an_sms_account_verification_is_said_to_be_unavailable(servers: 
     page.get_by_role("textbox", name="手机号", exact=True).fill("13912345678")
     page.get_by_role("button", name="获取验证码").click()
     expect(page.locator("#verify-status")).to_have_text("短信验证暂不可用，请稍后再试，或拨打12345人工服务。")
+
+
+@pytest.mark.parametrize("path", ["/webhooks/sms/webhook", "/webhooks/voice/webhook", "/webhooks/telegram/webhook"])
+def test_channels_without_settings_are_not_started(servers: Servers, path: str) -> None:
+    request = urllib.request.Request(servers.rasa_url + path, data=b"{}", headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 404
