@@ -136,6 +136,15 @@ class WorkOrder(Base):
     channel: Mapped[str] = Column(String(32), nullable=False, default="")
 
 
+class WorkOrderCounter(Base):
+    """The last serial of a day's work-order numbers (taken under the row's lock)."""
+
+    __tablename__ = "work_order_counters"
+
+    day: Mapped[str] = Column(String(8), primary_key=True)
+    last: Mapped[int] = Column(Integer, nullable=False)
+
+
 class Citizen(Base):
     """One citizen across channels, keyed by a phone number a channel verified."""
 

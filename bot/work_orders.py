@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
-from bot.models import Citizen, VerificationLock, WorkOrder
+from bot.models import Citizen, VerificationLock, WorkOrder, WorkOrderCounter
 from bot.numerals import digit_runs, to_digits
 from bot.personal_data import digest
 
@@ -44,29 +46,45 @@ class NewOrder:
     case_number: str | None = None
 
 
+async def _next_serial(session: AsyncSession, day: str, prefix: str) -> int:
+    """The day's next serial; the counter's row stays locked until the order is stored."""
+    bumped = await session.execute(
+        update(WorkOrderCounter).where(WorkOrderCounter.day == day).values(last=WorkOrderCounter.last + 1)
+    )
+    if bumped.rowcount == 0:  # the day's first order (or orders stored before the counter existed)
+        last = await session.scalar(select(func.max(WorkOrder.number)).where(WorkOrder.number.like(prefix + "%")))
+        session.add(WorkOrderCounter(day=day, last=int(last[len(prefix) :]) + 1 if last else 1))
+        await session.flush()
+    return int(await session.scalar(select(WorkOrderCounter.last).where(WorkOrderCounter.day == day)) or 0)
+
+
 async def file_order(database: Database, order: NewOrder, now: datetime) -> str:
     """Store a new order in state 已受理; returns its number ``WO<yyyymmdd><5-digit serial>``."""
-    prefix = "WO" + now.strftime("%Y%m%d")
-    async with database.session() as session:
-        count = await session.scalar(
-            select(func.count()).select_from(WorkOrder).where(WorkOrder.number.like(prefix + "%"))
-        )
-        number = f"{prefix}{(count or 0) + 1:05d}"
-        session.add(
-            WorkOrder(
-                number=number,
-                kind=order.kind,
-                department=order.department,
-                summary=order.summary,
-                case_number=order.case_number,
-                sender_id=order.sender_id,
-                channel=order.channel,
-                citizen_id=order.citizen_id,
-                status="已受理",
-                created_at=now,
-            )
-        )
-    return number
+    day = now.strftime("%Y%m%d")
+    prefix = "WO" + day
+    for attempt in range(2):
+        try:
+            async with database.session() as session:
+                number = f"{prefix}{await _next_serial(session, day, prefix):05d}"
+                session.add(
+                    WorkOrder(
+                        number=number,
+                        kind=order.kind,
+                        department=order.department,
+                        summary=order.summary,
+                        case_number=order.case_number,
+                        sender_id=order.sender_id,
+                        channel=order.channel,
+                        citizen_id=order.citizen_id,
+                        status="已受理",
+                        created_at=now,
+                    )
+                )
+            return number
+        except IntegrityError:  # two first orders of the day created the counter at once
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 class InvalidOrderNumber(ValueError):

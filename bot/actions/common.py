@@ -63,8 +63,13 @@ def has_entity(tracker: Tracker, entity: str) -> bool:
 
 
 def is_activation(tracker: Tracker, form: str) -> bool:
-    """Whether the form is being activated by this turn (not yet the active loop)."""
-    return (tracker.active_loop or {}).get("name") != form
+    """Whether this turn activates the form.
+
+    Rasa runs the form's validation at activation with the loop already active but no slot
+    requested yet; unit tests may also call it before the loop is set.
+    """
+    active = (tracker.active_loop or {}).get("name")
+    return active != form or tracker.get_slot("requested_slot") is None
 
 
 def reply_to(tracker: Tracker, slot: str) -> str | None:

@@ -48,6 +48,13 @@ async def test_a_first_message_that_describes_the_problem_is_taken_as_the_detail
     assert dispatcher.messages == []
 
 
+async def test_the_first_message_is_read_as_rasa_activates_the_form() -> None:
+    # Rasa calls the validation at activation with the loop already active and no slot requested.
+    text = "我要投诉，天河区龙口西路的垃圾站三天没人清运了，臭味很大"
+    events, _ = await run_form(tracker(text, "complain", active_loop="report_form"))
+    assert events == [SlotSet("report_kind", "投诉"), SlotSet("report_details", text)]
+
+
 async def test_a_bare_complaint_gets_the_question() -> None:
     events, dispatcher = await run_form(tracker("我要投诉", "complain"))
     assert events == [SlotSet("report_kind", "投诉")]

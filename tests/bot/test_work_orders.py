@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -112,3 +113,9 @@ async def test_an_order_without_a_verified_citizen_cannot_be_claimed(database: D
     number = await file_order(database, _report("噪音扰民", None), NOW)
     assert (await _verify(database, number, "5678")).verdict is OrderVerdict.NOT_FOUND
     assert (await _verify(database, "WO2026112899999", "5678")).verdict is OrderVerdict.NOT_FOUND
+
+
+async def test_orders_filed_at_once_get_distinct_numbers(database: Database) -> None:
+    orders = [NewOrder(kind="投诉", department="待分派", summary=f"第{n}件", sender_id=f"s{n}") for n in range(8)]
+    numbers = await asyncio.gather(*(file_order(database, order, datetime(2026, 11, 28, 10)) for order in orders))
+    assert sorted(numbers) == [f"WO20261128{n:05d}" for n in range(1, 9)]

@@ -274,7 +274,7 @@ def test_location_is_acknowledged_and_kept_rounded_in_metadata_only(telegram: Te
     location = {"latitude": 23.129163, "longitude": 113.264435}
     assert reply_to(telegram, chat, message_update(telegram, chat, location=location))["text"] == LOCATION_REPLY
     settle(telegram, chat)
-    database = telegram.servers.workdir / "hotline.db"
+    database = telegram.servers.workdir / "hotline-trackers.db"  # the tracker store's own SQLite file
     with sqlite3.connect(database) as connection:
         rows = connection.execute(
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (f"tg-{chat}",)

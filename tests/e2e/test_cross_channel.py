@@ -1,0 +1,65 @@
+"""One citizen across channels: a report made by SMS is followed up on Telegram by the same verified number."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_telegram import SECRET, TOKEN, Telegram, message_update, reply_to, say
+from tests.servers import running_servers
+from tests.standins import StandIn, running_standin
+from tests.telegram_api import BotApi
+from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env
+
+CITIZEN = "+8613955550001"
+TELEGRAM_USER = 70001
+STRANGER = 70002
+
+
+@pytest.fixture(scope="module")
+def channels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwilioPeer, StandIn, Telegram]]:
+    """Both servers with Twilio and Telegram on, each platform's API at its stand-in."""
+    api = BotApi(TOKEN)
+    with running_standin(twilio_api) as twilio, running_standin(api) as bot_api:
+        env = {
+            **twilio_env(twilio.url),
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_SECRET_TOKEN": SECRET,
+            "TELEGRAM_API_BASE_URL": f"{bot_api.url}/bot",
+        }
+        with running_servers(Path(tmp_path_factory.mktemp("cross")), extra_env=env) as servers:
+            yield TwilioPeer(servers.rasa_url), twilio, Telegram(servers, bot_api, api)
+
+
+def test_a_report_by_sms_is_followed_up_on_telegram(channels: tuple[TwilioPeer, StandIn, Telegram]) -> None:
+    peer, twilio, telegram = channels
+    peer.sms(CITIZEN, "我要投诉，天河区龙口西路的垃圾站三天没人清运了，臭味很大")
+    filed = twilio.wait_for(lambda r: sms_to(CITIZEN)(r) and "工单号" in r.form["Body"]).form["Body"]
+    [number] = re.findall(r"WO\d{13}", filed)
+    assert "办理结果会通知您" in filed  # the SMS sender is a verified citizen
+
+    # On Telegram the same citizen shares their own contact: the same number, verified.
+    contact = {"phone_number": CITIZEN, "first_name": "王", "user_id": TELEGRAM_USER}
+    verified = reply_to(telegram, TELEGRAM_USER, message_update(telegram, TELEGRAM_USER, contact=contact), "已验证")
+    assert "139****0001" in verified["text"]
+
+    # Asking about it by number shows it at once: no last-four-digits question.
+    answer = say(telegram, TELEGRAM_USER, f"我的工单{number}处理得怎么样了", number)
+    assert "投诉" in answer["text"] and "已受理" in answer["text"]
+    assert "后四位" not in answer["text"]
+
+    # Without a number, the verified citizen's open orders are listed.
+    listed = say(telegram, TELEGRAM_USER, "我反映的问题现在怎么样了", number)
+    assert "后四位" not in listed["text"]
+
+
+def test_another_telegram_user_does_not_see_the_order(channels: tuple[TwilioPeer, StandIn, Telegram]) -> None:
+    peer, twilio, telegram = channels
+    peer.sms("+8613955550002", "我要投诉，越秀区中山五路有一盏路灯坏了一个月了")
+    filed = twilio.wait_for(lambda r: sms_to("+8613955550002")(r) and "工单号" in r.form["Body"]).form["Body"]
+    [number] = re.findall(r"WO\d{13}", filed)
+    answer = say(telegram, STRANGER, f"查一下工单{number}")
+    assert "路灯" not in answer["text"] and "已受理" not in answer["text"]
