@@ -6,15 +6,16 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.db import Database
-from bot.models import Case, CaseEvent, VerificationLock
+from bot.models import Case, CaseEvent
 from bot.numerals import digit_runs
+from bot.ownership import LockRule, Verdict, Verification, judge, tail_matches
 from bot.personal_data import InvalidIdNumber, InvalidPhone, digest, parse_id_number, parse_phone
 from bot.work_orders import SUPERVISION, NewOrder, file_order
 
@@ -262,24 +263,6 @@ async def find_case(database: Database, number: str, today: date) -> CaseView | 
         )
 
 
-class Verdict(str, Enum):
-    """The outcome of an ownership check."""
-
-    VERIFIED = "verified"
-    WRONG = "wrong"
-    LOCKED = "locked"
-    NOT_FOUND = "not_found"
-
-
-@dataclass(frozen=True)
-class Verification:
-    """An ownership check's outcome, attempts left and lock end."""
-
-    verdict: Verdict
-    attempts_left: int = 0
-    locked_until: datetime | None = None
-
-
 async def verify_owner(
     database: Database,
     number: str,
@@ -295,26 +278,8 @@ async def verify_owner(
         case = await session.get(Case, number)
         if case is None:
             return Verification(Verdict.NOT_FOUND)
-        lock = await session.get(VerificationLock, number)
-        if lock is not None and lock.locked_until is not None and lock.locked_until > now:
-            return Verification(Verdict.LOCKED, locked_until=lock.locked_until)
-        tails = [run[-4:] for run in digit_runs(answer, min_length=4)]
-        matched = bool(tails) and digest(number + tails[-1], key) == case.phone_tail_digest
-        if matched:
-            if lock is not None:
-                await session.delete(lock)
-            return Verification(Verdict.VERIFIED)
-        if lock is None or (lock.locked_until is not None and lock.locked_until <= now):
-            if lock is None:
-                lock = VerificationLock(case_number=number, failures=0)
-                session.add(lock)
-            lock.failures = 0
-            lock.locked_until = None
-        lock.failures += 1
-        if lock.failures >= max_failures:
-            lock.locked_until = now + timedelta(minutes=lock_minutes)
-            return Verification(Verdict.LOCKED, locked_until=lock.locked_until)
-        return Verification(Verdict.WRONG, attempts_left=max_failures - lock.failures)
+        matched = tail_matches(number, answer, case.phone_tail_digest, key)
+        return await judge(session, number, matched, now, LockRule(max_failures, lock_minutes))
 
 
 async def is_applicant_phone(database: Database, number: str, phone: str, key: str) -> bool:

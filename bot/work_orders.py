@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import Enum
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
-from bot.models import Citizen, VerificationLock, WorkOrder, WorkOrderCounter
+from bot.models import Citizen, WorkOrder, WorkOrderCounter
 from bot.numerals import digit_runs, to_digits
+from bot.ownership import LockRule, Verdict, Verification, judge, tail_matches
 from bot.personal_data import digest
 
 # Kinds of order the hotline files; issue-specific kinds are added by their features.
@@ -161,24 +160,6 @@ async def orders_of_citizen(database: Database, citizen_id: int, limit: int = 5)
         return [_order_view(order) for order in orders]
 
 
-class OrderVerdict(str, Enum):
-    """The outcome of checking the last four digits of an order's citizen."""
-
-    VERIFIED = "verified"
-    WRONG = "wrong"
-    LOCKED = "locked"
-    NOT_FOUND = "not_found"
-
-
-@dataclass(frozen=True)
-class OrderVerification:
-    """An ownership check's outcome, attempts left and lock end."""
-
-    verdict: OrderVerdict
-    attempts_left: int = 0
-    locked_until: datetime | None = None
-
-
 async def verify_order_owner(
     database: Database,
     number: str,
@@ -188,36 +169,18 @@ async def verify_order_owner(
     now: datetime,
     max_failures: int,
     lock_minutes: int,
-) -> OrderVerification:
+) -> Verification:
     """Check the last four digits of the phone of the citizen who filed the order.
 
     Wrong answers count against the order number in the same lock table as cases (order and case
-    numbers never collide), with the same rule: ``max_failures`` in a row lock it for a while.
-    An order filed without a verified citizen is NOT_FOUND: there is nothing to check against.
+    numbers never collide), with the same rule. An order filed without a verified citizen is
+    NOT_FOUND: there is nothing to check against.
     """
     async with database.session() as session:
         citizen = await session.scalar(
             select(Citizen).join(WorkOrder, WorkOrder.citizen_id == Citizen.id).where(WorkOrder.number == number)
         )
         if citizen is None:
-            return OrderVerification(OrderVerdict.NOT_FOUND)
-        lock = await session.get(VerificationLock, number)
-        if lock is not None and lock.locked_until is not None and lock.locked_until > now:
-            return OrderVerification(OrderVerdict.LOCKED, locked_until=lock.locked_until)
-        tails = [run[-4:] for run in digit_runs(answer, min_length=4)]
-        expected = digest(number + citizen.phone[-4:], key)
-        if tails and hmac.compare_digest(digest(number + tails[-1], key), expected):
-            if lock is not None:
-                await session.delete(lock)
-            return OrderVerification(OrderVerdict.VERIFIED)
-        if lock is None:
-            lock = VerificationLock(case_number=number, failures=0)
-            session.add(lock)
-        elif lock.locked_until is not None:
-            lock.failures = 0
-            lock.locked_until = None
-        lock.failures += 1
-        if lock.failures >= max_failures:
-            lock.locked_until = now + timedelta(minutes=lock_minutes)
-            return OrderVerification(OrderVerdict.LOCKED, locked_until=lock.locked_until)
-        return OrderVerification(OrderVerdict.WRONG, attempts_left=max_failures - lock.failures)
+            return Verification(Verdict.NOT_FOUND)
+        matched = tail_matches(number, answer, digest(number + citizen.phone[-4:], key), key)
+        return await judge(session, number, matched, now, LockRule(max_failures, lock_minutes))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -38,9 +39,9 @@ from bot.cases import (
     verify_owner,
 )
 from bot.numerals import digit_runs
+from bot.ownership import Verification
 from bot.work_orders import (
     InvalidOrderNumber,
-    OrderVerdict,
     OrderView,
     find_order,
     find_order_number,
@@ -126,6 +127,26 @@ def lists_own_orders(tracker: Tracker) -> bool:
         and tracker.get_slot("requested_slot") not in ORDER_SLOTS
         and find_order_number(latest_text(tracker)) is None
     )
+
+
+async def check_tail(
+    dispatcher: CollectingDispatcher, verify: Callable[..., Awaitable[Verification]], number: str, answer: str
+) -> Verification | None:
+    """Check the last four digits said for ``number`` with ``verify``; None when the backend failed (told)."""
+    app = hotline()
+    try:
+        return await verify(
+            app.database,
+            number,
+            answer,
+            key=str(app.settings.pii_hash_key),
+            now=local_now(),
+            max_failures=app.settings.verify_max_failures,
+            lock_minutes=app.settings.verify_lock_minutes,
+        )
+    except BACKEND_ERRORS as error:
+        report_backend_failure(dispatcher, error)
+        return None
 
 
 class ValidateProgressForm(FormValidationAction):
@@ -224,19 +245,8 @@ class ValidateProgressForm(FormValidationAction):
         if not digit_runs(str(value), min_length=4):
             dispatcher.utter_message(text="请说出手机号码的后四位数字，比如“后四位是1234”。")
             return {"verify_code": None}
-        app = hotline()
-        try:
-            outcome = await verify_owner(
-                app.database,
-                number,
-                str(value),
-                key=str(app.settings.pii_hash_key),
-                now=local_now(),
-                max_failures=app.settings.verify_max_failures,
-                lock_minutes=app.settings.verify_lock_minutes,
-            )
-        except BACKEND_ERRORS as error:
-            report_backend_failure(dispatcher, error)
+        outcome = await check_tail(dispatcher, verify_owner, number, str(value))
+        if outcome is None:
             return {"verify_code": None, "requested_slot": None}
         if outcome.verdict is Verdict.VERIFIED:
             verified = list(tracker.get_slot("verified_cases") or [])
@@ -324,27 +334,16 @@ class ValidateProgressForm(FormValidationAction):
         if not digit_runs(str(value), min_length=4):
             dispatcher.utter_message(text="请说出手机号码的后四位数字，比如“后四位是1234”。")
             return {"order_verify_code": None}
-        app = hotline()
-        try:
-            outcome = await verify_order_owner(
-                app.database,
-                number,
-                str(value),
-                key=str(app.settings.pii_hash_key),
-                now=local_now(),
-                max_failures=app.settings.verify_max_failures,
-                lock_minutes=app.settings.verify_lock_minutes,
-            )
-        except BACKEND_ERRORS as error:
-            report_backend_failure(dispatcher, error)
+        outcome = await check_tail(dispatcher, verify_order_owner, number, str(value))
+        if outcome is None:
             return {"order_verify_code": NOT_VERIFIED}
-        if outcome.verdict is OrderVerdict.VERIFIED:
+        if outcome.verdict is Verdict.VERIFIED:
             verified = list(tracker.get_slot("verified_orders") or [])
             return {"order_verify_code": "已验证", "verified_orders": [*verified, number]}
-        if outcome.verdict is OrderVerdict.WRONG:
+        if outcome.verdict is Verdict.WRONG:
             dispatcher.utter_message(text=f"后四位与登记的手机号不一致，还可以再试{outcome.attempts_left}次。")
             return {"order_verify_code": None}
-        if outcome.verdict is OrderVerdict.NOT_FOUND:
+        if outcome.verdict is Verdict.NOT_FOUND:
             dispatcher.utter_message(text=NO_CLAIM_WITHOUT_CITIZEN)
             return {"order_verify_code": NOT_VERIFIED}
         until = f"{outcome.locked_until:%H:%M}" if outcome.locked_until else "稍后"

@@ -114,9 +114,19 @@ def test_logging_config_of_both_servers_installs_the_filter() -> None:
     from bot.settings import PROJECT_ROOT
 
     config = yaml.safe_load((PROJECT_ROOT / "logging.yml").read_text())
+    root = logging.getLogger()
+    saved = {
+        name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate) for name in config["loggers"]
+    }
+    saved_root = root.handlers[:]
     logging.config.dictConfig(config)
-    handler = logging.getLogger().handlers[0]
     try:
-        assert any(isinstance(f, MaskingFilter) for f in handler.filters)
-    finally:
-        logging.getLogger().removeHandler(handler)
+        assert all(any(isinstance(f, MaskingFilter) for f in h.filters) for h in root.handlers)
+        for name in config["loggers"]:
+            handlers = logging.getLogger(name).handlers
+            assert handlers and all(any(isinstance(f, MaskingFilter) for f in h.filters) for h in handlers)
+    finally:  # leave logging as the other tests expect it
+        root.handlers[:] = saved_root
+        for name, (handlers, propagate) in saved.items():
+            logging.getLogger(name).handlers[:] = handlers
+            logging.getLogger(name).propagate = propagate

@@ -17,7 +17,7 @@ from bot.work_orders import (
     UNASSIGNED,
     InvalidOrderNumber,
     NewOrder,
-    OrderVerdict,
+    Verdict,
     file_order,
     find_order,
     find_order_number,
@@ -94,7 +94,7 @@ def _verify(database: Database, number: str, answer: str, now: datetime = NOW): 
 async def test_last_four_digits_of_the_citizen_prove_ownership(database: Database) -> None:
     citizen = await identify(database, PHONE, KEY, NOW)
     number = await file_order(database, _report("路灯坏了", citizen.id), NOW)
-    assert (await _verify(database, number, "后四位是五六七八")).verdict is OrderVerdict.VERIFIED
+    assert (await _verify(database, number, "后四位是五六七八")).verdict is Verdict.VERIFIED
 
 
 async def test_wrong_answers_lock_the_order_for_a_while(database: Database) -> None:
@@ -103,16 +103,16 @@ async def test_wrong_answers_lock_the_order_for_a_while(database: Database) -> N
     assert (await _verify(database, number, "1111")).attempts_left == 2
     assert (await _verify(database, number, "2222")).attempts_left == 1
     locked = await _verify(database, number, "3333")
-    assert (locked.verdict, locked.locked_until) == (OrderVerdict.LOCKED, NOW + timedelta(minutes=30))
-    assert (await _verify(database, number, "5678")).verdict is OrderVerdict.LOCKED
+    assert (locked.verdict, locked.locked_until) == (Verdict.LOCKED, NOW + timedelta(minutes=30))
+    assert (await _verify(database, number, "5678")).verdict is Verdict.LOCKED
     later = NOW + timedelta(minutes=31)
-    assert (await _verify(database, number, "5678", later)).verdict is OrderVerdict.VERIFIED
+    assert (await _verify(database, number, "5678", later)).verdict is Verdict.VERIFIED
 
 
 async def test_an_order_without_a_verified_citizen_cannot_be_claimed(database: Database) -> None:
     number = await file_order(database, _report("噪音扰民", None), NOW)
-    assert (await _verify(database, number, "5678")).verdict is OrderVerdict.NOT_FOUND
-    assert (await _verify(database, "WO2026112899999", "5678")).verdict is OrderVerdict.NOT_FOUND
+    assert (await _verify(database, number, "5678")).verdict is Verdict.NOT_FOUND
+    assert (await _verify(database, "WO2026112899999", "5678")).verdict is Verdict.NOT_FOUND
 
 
 async def test_orders_filed_at_once_get_distinct_numbers(database: Database) -> None:
