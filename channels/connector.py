@@ -104,6 +104,9 @@ async def run_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dic
     except Exception:
         logger.exception("%s: the turn of %s failed", incoming.channel, incoming.sender_id)
         return [{"recipient_id": incoming.sender_id, "text": BUSY_REPLY}]
+    if not collector.messages:  # Rasa carries on without the answer when the action server fails
+        logger.error("%s: the turn of %s produced no answer", incoming.channel, incoming.sender_id)
+        return [{"recipient_id": incoming.sender_id, "text": BUSY_REPLY}]
     return list(collector.messages)
 
 

@@ -1,7 +1,9 @@
-"""A phone call while the action server is slow: Twilio hears a holding phrase and comes back for the answer."""
+"""Slow and failing action servers: the phone holds and picks the answer up; a citizen always gets an answer."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -9,9 +11,10 @@ from typing import Any
 import pytest
 import requests
 
+from channels.text import BUSY_REPLY
 from tests.servers import Servers, running_servers
-from tests.standins import Recorded, running_standin
-from tests.twilio_peer import TwilioPeer, VoiceCall, spoken, twilio_api, twilio_env
+from tests.standins import Recorded, StandIn, running_standin
+from tests.twilio_peer import TwilioPeer, VoiceCall, sms_to, spoken, twilio_api, twilio_env
 
 ACTION_DELAY_S = 2.0
 
@@ -31,10 +34,17 @@ class SlowActionServer:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def twilio() -> Iterator[StandIn]:
+    """The stand-in of Twilio's REST API."""
+    with running_standin(twilio_api) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory, twilio: StandIn) -> Iterator[Servers]:
     """The servers with the action server behind the slow stand-in and a 3-second reply budget."""
     slow = SlowActionServer()
-    with running_standin(twilio_api) as twilio, running_standin(slow) as proxy:
+    with running_standin(slow) as proxy:
         env = {**twilio_env(twilio.url), "VOICE_REPLY_WAIT_S": "3", "ACTION_SERVER_URL": f"{proxy.url}/webhook"}
         with running_servers(tmp_path_factory.mktemp("slow"), extra_env=env) as running:
             slow.target = running.action_url
@@ -52,3 +62,15 @@ def test_a_slow_answer_is_held_and_picked_up_by_a_redirect(servers: Servers) -> 
     assert first.find("Gather") is None
     assert "哪种情况" in spoken(answer)  # the answer, fetched by Twilio's redirect
     assert answer.find("Gather") is not None
+
+
+def test_an_action_server_that_is_down_gets_the_citizen_a_clear_answer(servers: Servers, twilio: StandIn) -> None:
+    # Last in this module: it stops the action server.
+    os.kill(servers.pids["actions"], signal.SIGKILL)  # the action server crashes
+    os.waitpid(servers.pids["actions"], 0)  # it has exited
+    peer = TwilioPeer(servers.rasa_url)
+    peer.sms("+8613700008888", "办护照要带什么")
+    assert twilio.wait_for(sms_to("+8613700008888"), timeout_s=60).form["Body"] == BUSY_REPLY
+    call = VoiceCall(peer, "+8613700009999")
+    call.start()
+    assert "系统繁忙" in spoken(call.say("办护照要带什么"))
