@@ -184,3 +184,93 @@ class ChatMessage(Base):
     role: Mapped[str] = Column(String(16), nullable=False)  # citizen, bot, agent or system
     payload: Mapped[dict[str, Any]] = Column(JSON, nullable=False)
     created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+
+
+class AgentAccount(Base):
+    """An agent or supervisor of the console (``python -m bot agents add``)."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    display_name: Mapped[str] = Column(String(64), nullable=False)
+    role: Mapped[str] = Column(String(16), nullable=False)  # "agent" or "supervisor"
+    password_hash: Mapped[str] = Column(String(255), nullable=False)
+    failed_logins: Mapped[int] = Column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = Column(DateTime)
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    last_login_at: Mapped[datetime | None] = Column(DateTime)
+
+
+class AgentSession(Base):
+    """A console login: the cookie's token is kept only as its digest."""
+
+    __tablename__ = "agent_sessions"
+
+    token_digest: Mapped[str] = Column(String(64), primary_key=True)
+    agent_id: Mapped[int] = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    csrf_token: Mapped[str] = Column(String(64), nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    expires_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = Column(DateTime, nullable=False)
+
+
+class Handoff(Base):
+    """A conversation handed to a person: waiting, assigned, then closed (or cancelled)."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = Column(String(200), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    citizen_id: Mapped[int | None] = Column(Integer, ForeignKey("citizens.id"))
+    reason: Mapped[str] = Column(String(32), nullable=False)
+    priority: Mapped[int] = Column(Integer, nullable=False, default=0)
+    summary: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)
+    # waiting, assigned, closed, cancelled, callback (nobody took it: a callback order) or phone
+    status: Mapped[str] = Column(String(16), nullable=False, index=True)
+    agent_id: Mapped[int | None] = Column(Integer, ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    assigned_at: Mapped[datetime | None] = Column(DateTime)
+    closed_at: Mapped[datetime | None] = Column(DateTime)
+    rating: Mapped[str | None] = Column(String(8))
+    rated_at: Mapped[datetime | None] = Column(DateTime)
+    callback_order: Mapped[str | None] = Column(String(32))
+
+
+class HandoffNote(Base):
+    """An agent's internal note on a handoff (never shown to the citizen)."""
+
+    __tablename__ = "handoff_notes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    agent_id: Mapped[int] = Column(Integer, ForeignKey("agents.id"), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+
+
+class HandoffAudit(Base):
+    """Who did what to a handoff: took, transferred, revealed personal data (with the reason), closed."""
+
+    __tablename__ = "handoff_audit"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    handoff_id: Mapped[int] = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    agent_id: Mapped[int | None] = Column(Integer, ForeignKey("agents.id"))
+    action: Mapped[str] = Column(String(32), nullable=False)
+    detail: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+
+
+class CannedPhrase(Base):
+    """A phrase (常用语) an agent inserts into a reply: shared (no agent) or an agent's own."""
+
+    __tablename__ = "canned_phrases"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int | None] = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = Column(String(40), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
