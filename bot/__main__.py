@@ -146,6 +146,43 @@ def nlu_generate(check: bool) -> int:
     return 0
 
 
+async def departments_command(action: str, department: str, key_id: int) -> int:
+    """Issue (shown once), list or revoke departments' API keys."""
+    from bot.department_keys import InvalidDepartment, UnknownKey, add_key, list_keys, revoke_key, routing_mentions
+
+    database = _database()
+    try:
+        await database.create_schema()
+        if action == "add-key":
+            try:
+                issued = await add_key(database, department, local_now())
+            except InvalidDepartment as error:
+                print(f"错误：{error}", file=sys.stderr)
+                return 2
+            if routing_mentions(issued.department) is False:
+                print(f"提示：分派规则（data/appeals/routing.yml）中没有“{issued.department}”，请核对部门名称。")
+            print(f"已为“{issued.department}”新建密钥，编号{issued.key_id}。密钥只显示这一次，请妥善交给该部门：")
+            print(issued.key)
+            return 0
+        if action == "revoke":
+            try:
+                info = await revoke_key(database, key_id, local_now())
+            except UnknownKey as error:
+                print(f"错误：{error}", file=sys.stderr)
+                return 1
+            print(f"密钥{info.key_id}（{info.department}）已停用（{info.revoked_at or local_now():%Y-%m-%d %H:%M}起）。")
+            return 0
+        keys = await list_keys(database)
+    finally:
+        await database.close()
+    if not keys:
+        print("还没有部门密钥。")
+    for info in keys:
+        state = f"已停用 {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "有效"
+        print(f"{info.department}  密钥{info.key_id}  创建于{info.created_at:%Y-%m-%d %H:%M}  {state}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command; a database that is down exits with 3."""
     try:
@@ -181,6 +218,10 @@ def _run(argv: list[str] | None) -> int:
     chat = commands.add_parser("chat", help="在终端与运行中的助手对话")
     chat.add_argument("--url", default=None)
     commands.add_parser("run", help="启动动作服务器和Rasa服务器")
+    departments = commands.add_parser("departments", help="部门接口密钥").add_subparsers(dest="action", required=True)
+    departments.add_parser("add-key", help="为部门新建密钥（只显示一次）").add_argument("department")
+    departments.add_parser("list", help="列出部门和密钥编号（不显示密钥）")
+    departments.add_parser("revoke", help="停用一个密钥").add_argument("key_id", type=int)
 
     args = parser.parse_args(argv)
     if args.command == "catalog" and args.action == "import":
@@ -199,6 +240,10 @@ def _run(argv: list[str] | None) -> int:
         from bot.terminal_chat import chat as run_chat
 
         return run_chat(args.url)
+    if args.command == "departments":
+        return asyncio.run(
+            departments_command(args.action, getattr(args, "department", ""), getattr(args, "key_id", 0))
+        )
     if args.command == "run":
         from bot.serve import run_servers
 

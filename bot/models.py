@@ -274,3 +274,15 @@ class CannedPhrase(Base):
     title: Mapped[str] = Column(String(40), nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)
     created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+
+
+class DepartmentKey(Base):
+    """A department's key to its HTTP API: only the SHA-256 digest is kept; revoked keys stay listed."""
+
+    __tablename__ = "department_keys"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    department: Mapped[str] = Column(String(200), nullable=False, index=True)
+    key_digest: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = Column(DateTime)
