@@ -74,6 +74,15 @@ class CaseRecord:
 
 
 def _parse_timeline(raw: Any, where: str, errors: list[str]) -> list[tuple[str, datetime, str]]:
+    events = _parse_events(raw, where, errors)
+    if events is None:
+        return []
+    _check_timeline(events, where, errors)
+    return events
+
+
+def _parse_events(raw: Any, where: str, errors: list[str]) -> list[tuple[str, datetime, str]] | None:
+    """The well-formed events of ``raw`` (a list or 'status@time;…'); None when it is neither."""
     if isinstance(raw, str):
         items: list[Any] = [
             dict(zip(("status", "at", "note"), part.split("@", 2), strict=False))
@@ -84,7 +93,7 @@ def _parse_timeline(raw: Any, where: str, errors: list[str]) -> list[tuple[str, 
         items = raw
     else:
         errors.append(f"{where}: events must be a list or 'status@time;…'")
-        return []
+        return None
     events = []
     for item in items:
         if not isinstance(item, dict):
@@ -100,6 +109,11 @@ def _parse_timeline(raw: Any, where: str, errors: list[str]) -> list[tuple[str, 
             errors.append(f"{where}: event time {item.get('at')!r} is not an ISO date-time")
             continue
         events.append((status, at.replace(tzinfo=None), str(item.get("note") or "").strip()))
+    return events
+
+
+def _check_timeline(events: list[tuple[str, datetime, str]], where: str, errors: list[str]) -> None:
+    """A whole timeline starts with 受理, follows the stages and never goes back in time."""
     order = [STAGES.index(status) for status, _, _ in events]
     if events and (order != sorted(order) or events[0][0] != STAGES[0]):
         errors.append(f"{where}: events must start with 受理 and follow {'→'.join(STAGES)}")
@@ -107,7 +121,6 @@ def _parse_timeline(raw: Any, where: str, errors: list[str]) -> list[tuple[str, 
         errors.append(f"{where}: event times must not go backwards")
     if not events:
         errors.append(f"{where}: a case needs at least its 受理 event")
-    return events
 
 
 def _case_record(raw: dict[str, Any], where: str, errors: list[str]) -> CaseRecord | None:
@@ -211,6 +224,55 @@ async def store_cases(database: Database, records: list[CaseRecord], key: str, n
             case.events = [CaseEvent(status=s, at=at, note=note) for s, at, note in record.events]
             session.add(case)
     return len(records)
+
+
+class CaseNotFound(LookupError):
+    """No case has this number."""
+
+
+class CaseOfAnotherDepartment(Exception):
+    """The case exists but belongs to another department."""
+
+
+def parse_case(raw: dict[str, Any], where: str) -> CaseRecord:
+    """One case validated as the importer validates it, or ``CasesRefused``."""
+    errors: list[str] = []
+    record = _case_record(raw, where, errors)
+    if record is None:
+        raise CasesRefused(errors)
+    return record
+
+
+async def add_case_events(
+    database: Database, number: str, department: str, raw_events: list[Any], now: datetime
+) -> int:
+    """Append steps to a department's case, validated as on import; steps it already has are skipped.
+
+    Returns how many steps were added. Raises ``CaseNotFound``, ``CaseOfAnotherDepartment`` or
+    ``CasesRefused`` (the whole timeline would not import).
+    """
+    where = f"办件{number}"
+    async with database.session() as session:
+        case = await session.get(Case, number)
+        if case is None:
+            raise CaseNotFound(number)
+        if case.department != department:
+            raise CaseOfAnotherDepartment(number)
+        errors: list[str] = []
+        existing = [(e.status, e.at, e.note) for e in case.events]
+        new: list[tuple[str, datetime, str]] = []
+        for event in _parse_events(raw_events, where, errors) or []:
+            if event not in existing and event not in new:
+                new.append(event)
+        _check_timeline(existing + new, where, errors)
+        if errors:
+            raise CasesRefused(errors)
+        for status, at, note in new:
+            case.events.append(CaseEvent(status=status, at=at, note=note))
+        if new:
+            case.status = new[-1][0]
+            case.updated_at = now
+        return len(new)
 
 
 # ---------------------------------------------------------------- lookup and verification
