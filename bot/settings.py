@@ -102,6 +102,11 @@ class Settings:
     telegram_register_webhook: bool
     dedup_window_s: int
     turn_concurrency: int
+    # The agent console's logins (bot/agents.py).
+    agent_lockout_failures: int
+    agent_lockout_minutes: int
+    agent_session_idle_minutes: int
+    agent_session_max_hours: int
 
     @property
     def uses_redis(self) -> bool:
@@ -162,4 +167,8 @@ def get_settings() -> Settings:
         telegram_register_webhook=_bool("TELEGRAM_REGISTER_WEBHOOK", False),
         dedup_window_s=_int("DEDUP_WINDOW_S", 86400, minimum=1),
         turn_concurrency=_int("TURN_CONCURRENCY", 2, minimum=1),
+        agent_lockout_failures=_int("AGENT_LOCKOUT_FAILURES", 5, minimum=1),
+        agent_lockout_minutes=_int("AGENT_LOCKOUT_MINUTES", 15, minimum=1),
+        agent_session_idle_minutes=_int("AGENT_SESSION_IDLE_MINUTES", 60, minimum=1),
+        agent_session_max_hours=_int("AGENT_SESSION_MAX_HOURS", 12, minimum=1),
     )
