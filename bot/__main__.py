@@ -1,4 +1,4 @@
-"""Command line of the hotline: ``python -m bot catalog|cases|db|seed|nlu|chat|run``."""
+"""Command line of the hotline: ``python -m bot catalog|cases|db|seed|nlu|chat|run|agents``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.agents_cli import add_agents_parser, agents_command
 from bot.cases import CasesRefused, import_cases, local_now, store_cases
 from bot.catalog_formats import CatalogFormatError, read_catalog
 from bot.catalog_store import CatalogRefused, import_records, load_services
@@ -218,6 +219,7 @@ def _run(argv: list[str] | None) -> int:
     chat = commands.add_parser("chat", help="在终端与运行中的助手对话")
     chat.add_argument("--url", default=None)
     commands.add_parser("run", help="启动动作服务器和Rasa服务器")
+    add_agents_parser(commands)
     departments = commands.add_parser("departments", help="部门接口密钥").add_subparsers(dest="action", required=True)
     departments.add_parser("add-key", help="为部门新建密钥（只显示一次）").add_argument("department")
     departments.add_parser("list", help="列出部门和密钥编号（不显示密钥）")
@@ -244,6 +246,8 @@ def _run(argv: list[str] | None) -> int:
         return asyncio.run(
             departments_command(args.action, getattr(args, "department", ""), getattr(args, "key_id", 0))
         )
+    if args.command == "agents":
+        return agents_command(args)
     if args.command == "run":
         from bot.serve import run_servers
 
