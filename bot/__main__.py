@@ -160,8 +160,9 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
             except InvalidDepartment as error:
                 print(f"错误：{error}", file=sys.stderr)
                 return 2
-            if routing_mentions(issued.department) is False:
-                print(f"提示：分派规则（data/appeals/routing.yml）中没有“{issued.department}”，请核对部门名称。")
+            if not routing_mentions(issued.department):
+                rules = "分派规则（data/appeals/routing.yml）"
+                print(f"提示：{rules}中没有“{issued.department}”，请核对部门名称（只发布办件进度的部门可忽略）。")
             print(f"已为“{issued.department}”新建密钥，编号{issued.key_id}。密钥只显示这一次，请妥善交给该部门：")
             print(issued.key)
             return 0
@@ -171,7 +172,8 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
             except UnknownKey as error:
                 print(f"错误：{error}", file=sys.stderr)
                 return 1
-            print(f"密钥{info.key_id}（{info.department}）已停用（{info.revoked_at or local_now():%Y-%m-%d %H:%M}起）。")
+            since = info.revoked_at or local_now()
+            print(f"密钥{info.key_id}（{info.department}）已停用（{since:%Y-%m-%d %H:%M}起）。")
             return 0
         keys = await list_keys(database)
     finally:

@@ -7,20 +7,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
-import yaml
 from sqlalchemy import select
 
 from bot.db import Database
 from bot.models import DepartmentKey
-from bot.settings import PROJECT_ROOT
+from bot.routing import load_routing
 
 # 32 random bytes, URL-safe base64 without padding: 43 characters.
 KEY_BYTES = 32
 MAX_DEPARTMENT_CHARS = 200
-ROUTING_RULES = PROJECT_ROOT / "data" / "appeals" / "routing.yml"
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
@@ -74,21 +70,9 @@ def department_name(raw: str) -> str:
     return name
 
 
-def _strings(node: Any) -> set[str]:
-    if isinstance(node, str):
-        return {node.strip()}
-    if isinstance(node, dict):
-        return set().union(*(_strings(k) | _strings(v) for k, v in node.items())) if node else set()
-    if isinstance(node, list):
-        return set().union(*(_strings(item) for item in node)) if node else set()
-    return set()
-
-
-def routing_mentions(department: str, rules: Path = ROUTING_RULES) -> bool | None:
-    """Whether a routing rule names this department; None when there are no routing rules yet."""
-    if not rules.exists():
-        return None
-    return department in _strings(yaml.safe_load(rules.read_text(encoding="utf-8")))
+def routing_mentions(department: str) -> bool:
+    """Whether a routing rule (data/appeals/routing.yml) sends orders to this department."""
+    return department in set(load_routing().departments.values())
 
 
 async def add_key(database: Database, department: str, now: datetime) -> IssuedKey:
