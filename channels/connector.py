@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
@@ -27,6 +27,18 @@ from channels.text import BUSY_REPLY
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class TurnDesk(Protocol):
+    """What stands around every bot turn: the handoff desk (``channels.handoff_desk``)."""
+
+    async def held_turn(self, incoming: Incoming, on_new_message: OnNewMessage) -> list[dict[str, Any]] | None:
+        """The replies for a conversation that is with a person; None for an ordinary bot turn."""
+
+    async def after_turn(self, incoming: Incoming, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The turn's replies, with a request for a person carried out."""
+
+
 # How long offered choices stay selectable by number.
 CHOICES_TTL_S = 3600
 
@@ -42,6 +54,9 @@ class ChannelRuntime:
     # event loop stays free to acknowledge webhooks however busy the bot is.
     turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Set when the agent console starts in this process; without it a request for a person is
+    # answered with the bot's own words only.
+    desk: TurnDesk | None = None
 
     def spawn(self, work: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
         """Run ``work`` after the request is answered; keep a reference and log its failure."""
@@ -89,7 +104,30 @@ class Incoming:
 
 
 async def run_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[str, Any]]:
-    """One bot turn; the bot's responses as dicts (``text``, ``buttons``, ``custom``), never an exception."""
+    """One turn: the bot's or, while a person answers, the desk's responses; never an exception.
+
+    The responses are Rasa's message dicts (``text``, ``buttons``, ``custom``).
+    """
+    desk = channel_runtime().desk
+    if desk is None:
+        return await _bot_turn(on_new_message, incoming)
+    try:
+        held = await desk.held_turn(incoming, on_new_message)
+    except Exception:
+        logger.exception("%s: the handoff desk failed before the turn of %s", incoming.channel, incoming.sender_id)
+        held = None
+    if held is not None:
+        return held
+    messages = await _bot_turn(on_new_message, incoming)
+    try:
+        return await desk.after_turn(incoming, messages)
+    except Exception:
+        logger.exception("%s: the handoff desk failed after the turn of %s", incoming.channel, incoming.sender_id)
+        return messages
+
+
+async def _bot_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[str, Any]]:
+    """One bot turn; its responses, or the busy reply when it failed or said nothing."""
     collector = CollectingOutputChannel()
     message = UserMessage(
         incoming.text,

@@ -31,6 +31,7 @@ CHANNELS = (
     ChannelSpec("channels.webchat.WebChatInput", "网页聊天", "/chat"),
     ChannelSpec("channels.rest.RestChannel", "REST接口", "/webhooks/rest/webhook"),
     ChannelSpec("channels.department_api.DepartmentApiInput", "部门接口", "/dept/api/orders"),
+    ChannelSpec("channels.agent_console.AgentConsoleInput", "客服工作台", "/agent"),
     ChannelSpec("channels.twilio_voice.TwilioVoiceInput", "电话（Twilio语音）", "/webhooks/voice/webhook", _TWILIO),
     ChannelSpec("channels.twilio_sms.TwilioSmsInput", "短信（Twilio）", "/webhooks/sms/webhook", _TWILIO),
     ChannelSpec(

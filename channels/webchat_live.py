@@ -21,7 +21,9 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-SIGNALS = frozenset({"entries", "typing", "idle"})
+# Web chat signals are "entries", "typing" and "idle"; the agent console uses the same hub on a
+# channel of its own for "queue", "stats" and "handoff:<id>".
+MAX_SIGNAL_CHARS = 64
 # How long to wait before subscribing again after Redis went away.
 RESUBSCRIBE_WAIT_S = 2.0
 # Signals a slow page may have waiting; more are dropped (the log still holds every entry).
@@ -176,7 +178,7 @@ class RedisHub(_LocalListeners):
         except (TypeError, ValueError):
             logger.warning("web chat: ignored a malformed signal on %s", self._channel)
             return
-        if isinstance(session_id, str) and signal in SIGNALS:
+        if isinstance(session_id, str) and isinstance(signal, str) and len(signal) <= MAX_SIGNAL_CHARS:
             self._deliver(session_id, signal)
 
     async def close(self) -> None:
@@ -188,8 +190,8 @@ class RedisHub(_LocalListeners):
         await self._publisher.close()
 
 
-def open_chat_hub(settings: Settings) -> ChatHub:
-    """Redis pub/sub when ``REDIS_URL`` is set, in-process otherwise (no connection is made here)."""
+def open_chat_hub(settings: Settings, channel: str = "hotline:webchat") -> ChatHub:
+    """Redis pub/sub on ``channel`` when ``REDIS_URL`` is set, in-process otherwise (no connection is made here)."""
     if settings.redis_url:
-        return RedisHub(settings.redis_url, settings.outside_call_timeout_s)
+        return RedisHub(settings.redis_url, settings.outside_call_timeout_s, channel)
     return MemoryHub()

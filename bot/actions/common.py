@@ -37,7 +37,8 @@ ENDINGS = frozenset({"request_human", "emergency", "goodbye", "deny"})
 # Intents with which a citizen answers the question a form asked.
 ANSWERS = frozenset({"inform", "ask_materials", "ask_policy", "affirm", "nlu_fallback"})
 
-BACKEND_DOWN = "抱歉，系统暂时查询不到相关信息，请稍后再试。需要的话可以说“转人工”。"
+BACKEND_DOWN = "抱歉，系统暂时查询不到相关信息。"
+HUMAN_SERVICE = "好的，为您转人工客服。您也可以拨打12345热线按0，由人工座席为您服务。"
 # Failures of the backends that the citizen is told about instead of a crash.
 BACKEND_ERRORS = (DatabaseUnavailable,)
 
@@ -108,7 +109,25 @@ async def verified_citizen(tracker: Tracker) -> CitizenView | None:
     return None if citizen_id is None else await get_citizen(hotline().database, citizen_id)
 
 
+def has_complained(tracker: Tracker) -> bool:
+    """Whether the citizen complained at any point of this conversation."""
+    return any(
+        (event.get("parse_data") or {}).get("intent", {}).get("name") == "complain"
+        for event in tracker.events
+        if event.get("event") == "user"
+    )
+
+
+def request_handoff(dispatcher: CollectingDispatcher, reason: str) -> None:
+    """Ask the channel for a person: the chat channels queue the conversation, the phone transfers the call.
+
+    The text is what a channel that cannot do either (the REST channel) shows instead.
+    """
+    dispatcher.utter_message(text=HUMAN_SERVICE, json_message={"handoff": "requested", "reason": reason})
+
+
 def report_backend_failure(dispatcher: CollectingDispatcher, error: Exception) -> None:
-    """Tell the citizen the backend failed, and log it without personal data."""
+    """Tell the citizen the backend failed, log it without personal data, and hand over to a person."""
     logger.error("backend failure: %s", type(error).__name__, exc_info=error)
     dispatcher.utter_message(text=BACKEND_DOWN)
+    request_handoff(dispatcher, "backend_down")

@@ -9,24 +9,16 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.common import (
     BACKEND_ERRORS,
-    choice_buttons,
     hotline,
+    latest_intent,
     message_channel,
     report_backend_failure,
+    request_handoff,
     verified_citizen_id,
 )
 from bot.cases import file_supervision_order, find_case, local_now
 
-HUMAN_OPTIONS = ["转人工", "不用了"]
-HUMAN_SERVICE = "好的。人工座席服务时间为每天8:00至22:00，请拨打12345热线按0，由人工座席为您服务。"
-# Tells a channel that can transfer to an agent (the phone) to do so.
-HANDOFF_REQUESTED = {"handoff": "requested"}
-
-
-def send_human_service(dispatcher: CollectingDispatcher) -> None:
-    """Say how to reach an agent, and ask a channel that can transfer to do so."""
-    dispatcher.utter_message(text=HUMAN_SERVICE)
-    dispatcher.utter_message(json_message=HANDOFF_REQUESTED)
+NOT_UNDERSTOOD_HANDOFF = "抱歉，我还是没有听明白，为您转人工客服。"
 
 
 def fallbacks_in_a_row(tracker: Tracker) -> int:
@@ -53,10 +45,9 @@ class ActionHandleFallback(Action):
         if fallbacks_in_a_row(tracker) < 2:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        dispatcher.utter_message(
-            text="抱歉，我还是没有听明白。需要为您转人工服务吗？", buttons=choice_buttons(HUMAN_OPTIONS)
-        )
-        return [SlotSet("pending_offer", "human")]
+        dispatcher.utter_message(text=NOT_UNDERSTOOD_HANDOFF)
+        request_handoff(dispatcher, "not_understood")
+        return [SlotSet("pending_offer", None)]
 
 
 class ActionAcceptOffer(Action):
@@ -71,7 +62,7 @@ class ActionAcceptOffer(Action):
         offer = tracker.get_slot("pending_offer") or ""
         done: list[EventType] = [SlotSet("pending_offer", None)]
         if offer == "human":
-            send_human_service(dispatcher)
+            request_handoff(dispatcher, "requested")
             return done
         if offer.startswith("supervise:"):
             number = offer.split(":", 1)[1]
@@ -126,6 +117,6 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Tell the citizen how to reach an agent; a channel that can transfer does so."""
-        send_human_service(dispatcher)
+        """Ask the channel for a person (an emergency goes ahead in the queue)."""
+        request_handoff(dispatcher, "emergency" if latest_intent(tracker) == "emergency" else "requested")
         return [SlotSet("pending_offer", None)]

@@ -16,6 +16,7 @@ from bot.actions.common import (
     ENDINGS,
     INTERRUPTIONS,
     choice_buttons,
+    has_complained,
     has_entity,
     hotline,
     is_activation,
@@ -23,6 +24,7 @@ from bot.actions.common import (
     latest_text,
     reply_to,
     report_backend_failure,
+    request_handoff,
     verified_citizen,
     verified_citizen_id,
 )
@@ -390,6 +392,11 @@ class ActionShowProgress(Action):
                 "spoken_number": spoken_digits(case.number),
             },
         )
+        if case.standing is Standing.OVERDUE and has_complained(tracker):
+            # An overdue case the citizen is already complaining about needs a person, not another form.
+            dispatcher.utter_message(text="这件办件已经超过承诺时限，您的情况需要人工客服跟进处理。")
+            request_handoff(dispatcher, "beyond_bot")
+            return reset
         if case.standing is Standing.OVERDUE:
             days = (local_now().date() - case.promised_date).days
             dispatcher.utter_message(

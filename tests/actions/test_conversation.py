@@ -9,8 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot import runtime
+from bot.actions.common import HUMAN_SERVICE
 from bot.actions.conversation import (
-    HUMAN_SERVICE,
+    NOT_UNDERSTOOD_HANDOFF,
     ActionAcceptOffer,
     ActionDeclineOffer,
     ActionHandleFallback,
@@ -25,15 +26,16 @@ def user_event(intent: str) -> dict[str, object]:
     return {"event": "user", "text": "x", "parse_data": {"intent": {"name": intent}}}
 
 
-async def test_first_miss_asks_to_rephrase_second_offers_a_human() -> None:
+async def test_first_miss_asks_to_rephrase_second_hands_over_to_a_person() -> None:
     dispatcher = CollectingDispatcher()
     once = tracker("叽里咕噜", "nlu_fallback", events=[user_event("greet"), user_event("nlu_fallback")])
     assert await ActionHandleFallback().run(dispatcher, once, {}) == []
     assert dispatcher.messages[0]["response"] == "utter_ask_rephrase"
     dispatcher = CollectingDispatcher()
     twice = tracker("叽里咕噜", "nlu_fallback", events=[user_event("nlu_fallback"), user_event("nlu_fallback")])
-    assert await ActionHandleFallback().run(dispatcher, twice, {}) == [SlotSet("pending_offer", "human")]
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["转人工", "不用了"]
+    assert await ActionHandleFallback().run(dispatcher, twice, {}) == [SlotSet("pending_offer", None)]
+    assert dispatcher.messages[0]["text"] == NOT_UNDERSTOOD_HANDOFF
+    assert dispatcher.messages[1]["custom"] == {"handoff": "requested", "reason": "not_understood"}
 
 
 async def test_yes_to_supervision_files_a_work_order(hotline: runtime.Hotline) -> None:
@@ -87,8 +89,14 @@ async def test_request_human_says_how_to_reach_an_agent_and_asks_the_channel_to_
     ]
     assert dispatcher.messages[0]["text"] == HUMAN_SERVICE
     assert "12345" in dispatcher.messages[0]["text"]
-    assert dispatcher.messages[1]["custom"] == {"handoff": "requested"}
-    assert len(dispatcher.messages) == 2
+    assert dispatcher.messages[0]["custom"] == {"handoff": "requested", "reason": "requested"}
+    assert len(dispatcher.messages) == 1
+
+
+async def test_an_emergency_asks_for_a_person_ahead_of_the_queue() -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionRequestHuman().run(dispatcher, tracker("着火了", "emergency"), {})
+    assert dispatcher.messages[0]["custom"] == {"handoff": "requested", "reason": "emergency"}
 
 
 async def test_yes_to_a_person_also_asks_the_channel_to_transfer() -> None:
@@ -96,4 +104,4 @@ async def test_yes_to_a_person_also_asks_the_channel_to_transfer() -> None:
     events = await ActionAcceptOffer().run(dispatcher, tracker("好的", "affirm", slots={"pending_offer": "human"}), {})
     assert events == [SlotSet("pending_offer", None)]
     assert dispatcher.messages[0]["text"] == HUMAN_SERVICE
-    assert dispatcher.messages[1]["custom"] == {"handoff": "requested"}
+    assert dispatcher.messages[0]["custom"] == {"handoff": "requested", "reason": "requested"}

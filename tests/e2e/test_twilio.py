@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.actions.conversation import HUMAN_SERVICE
+from bot.actions.common import HUMAN_SERVICE
 from channels.speech import digit_by_digit
 from tests.servers import Servers, running_servers
 from tests.standins import StandIn, running_standin
