@@ -102,6 +102,15 @@ class Settings:
     telegram_register_webhook: bool
     dedup_window_s: int
     turn_concurrency: int
+    # Handoffs: how long a citizen waits for an agent before a callback is filed, how often that is checked.
+    handoff_max_wait_s: int
+    handoff_sweep_s: float
+    # Work orders: duplicates, hotspots (舆情) and 回访.
+    duplicate_window_hours: int
+    duplicate_distance_m: int
+    hotspot_window_hours: int
+    hotspot_min_orders: int
+    follow_up_after_hours: int
     # The agent console's logins (bot/agents.py).
     agent_lockout_failures: int
     agent_lockout_minutes: int
@@ -167,6 +176,13 @@ def get_settings() -> Settings:
         telegram_register_webhook=_bool("TELEGRAM_REGISTER_WEBHOOK", False),
         dedup_window_s=_int("DEDUP_WINDOW_S", 86400, minimum=1),
         turn_concurrency=_int("TURN_CONCURRENCY", 2, minimum=1),
+        handoff_max_wait_s=_int("HANDOFF_MAX_WAIT_S", 300, minimum=1),
+        handoff_sweep_s=_float("HANDOFF_SWEEP_S", 10.0, minimum=0.1),
+        duplicate_window_hours=_int("DUPLICATE_WINDOW_HOURS", 72, minimum=1),
+        duplicate_distance_m=_int("DUPLICATE_DISTANCE_M", 100, minimum=1),
+        hotspot_window_hours=_int("HOTSPOT_WINDOW_HOURS", 24, minimum=1),
+        hotspot_min_orders=_int("HOTSPOT_MIN_ORDERS", 5, minimum=2),
+        follow_up_after_hours=_int("FOLLOW_UP_AFTER_HOURS", 24, minimum=0),
         agent_lockout_failures=_int("AGENT_LOCKOUT_FAILURES", 5, minimum=1),
         agent_lockout_minutes=_int("AGENT_LOCKOUT_MINUTES", 15, minimum=1),
         agent_session_idle_minutes=_int("AGENT_SESSION_IDLE_MINUTES", 60, minimum=1),
