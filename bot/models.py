@@ -11,13 +11,14 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.orm import Mapped, declarative_base, relationship, synonym
 
 Base: Any = declarative_base()
 
@@ -119,18 +120,48 @@ class VerificationLock(Base):
 
 
 class WorkOrder(Base):
-    """A work order (工单) the hotline files with a department."""
+    """A work order (工单) the hotline files with a department, and where it stands."""
 
     __tablename__ = "work_orders"
 
     number: Mapped[str] = Column(String(32), primary_key=True)
+    # The type of appeal (咨询/求助/投诉/举报/建议), or the hotline's own kinds (回电, 督办 of a case).
     kind: Mapped[str] = Column(String(16), nullable=False)
-    department: Mapped[str] = Column(String(200), nullable=False)
+    type: Mapped[str] = synonym("kind")
+    # None: in the dispatcher queue (待分派).
+    department: Mapped[str | None] = Column(String(200), index=True)
+    title: Mapped[str] = Column(String(200), nullable=False, default="")
     summary: Mapped[str] = Column(Text, nullable=False)
+    category_l1: Mapped[str | None] = Column(String(32))
+    category_l2: Mapped[str | None] = Column(String(64))
+    district: Mapped[str | None] = Column(String(16))
+    address: Mapped[str | None] = Column(String(400))
+    # The address without spaces, punctuation or city prefix: what duplicates are matched on.
+    address_key: Mapped[str | None] = Column(String(400))
+    latitude: Mapped[float | None] = Column(Float)
+    longitude: Mapped[float | None] = Column(Float)
+    since: Mapped[str | None] = Column(String(100))
+    # Only a number the citizen gave for this order; never for anonymous orders.
+    contact_phone: Mapped[str | None] = Column(String(20))
+    anonymous: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    urgency: Mapped[str] = Column(String(8), nullable=False, default="normal")
+    source: Mapped[str] = Column(String(16), nullable=False, default="conversation")
     case_number: Mapped[str | None] = Column(String(32), ForeignKey("cases.number"))
     sender_id: Mapped[str] = Column(String(200), nullable=False)
-    status: Mapped[str] = Column(String(16), nullable=False)
+    # The lifecycle state (已受理, 已派单, 办理中, 已办结, 已回访, 退单, 延期, 督办).
+    status: Mapped[str] = Column(String(16), nullable=False, index=True)
+    state: Mapped[str] = synonym("status")
     created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    due_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    accepted_at: Mapped[datetime | None] = Column(DateTime)
+    closed_at: Mapped[datetime | None] = Column(DateTime)
+    escalated_at: Mapped[datetime | None] = Column(DateTime)
+    follow_up_requested_at: Mapped[datetime | None] = Column(DateTime)
+    duplicate_of: Mapped[str | None] = Column(String(32), ForeignKey("work_orders.number"), index=True)
+    reopened: Mapped[int] = Column(Integer, nullable=False, default=0)
+    reply: Mapped[str | None] = Column(Text)
+    solved: Mapped[bool | None] = Column(Boolean)
+    satisfaction: Mapped[str | None] = Column(String(8))
     # Who filed it and where, so that it can be followed up from any channel.
     citizen_id: Mapped[int | None] = Column(Integer, ForeignKey("citizens.id"), index=True)
     channel: Mapped[str] = Column(String(32), nullable=False, default="")
@@ -143,6 +174,75 @@ class WorkOrderCounter(Base):
 
     day: Mapped[str] = Column(String(8), primary_key=True)
     last: Mapped[int] = Column(Integer, nullable=False)
+
+
+class WorkOrderEvent(Base):
+    """One step of a work order's audit trail: who did what, when, from which state to which, and why."""
+
+    __tablename__ = "work_order_events"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    order_number: Mapped[str] = Column(
+        String(32), ForeignKey("work_orders.number", ondelete="CASCADE"), nullable=False, index=True
+    )
+    at: Mapped[datetime] = Column(DateTime, nullable=False)
+    actor: Mapped[str] = Column(String(200), nullable=False)
+    action: Mapped[str] = Column(String(16), nullable=False)
+    from_state: Mapped[str | None] = Column(String(16))
+    to_state: Mapped[str] = Column(String(16), nullable=False)
+    department: Mapped[str | None] = Column(String(200))
+    reason: Mapped[str] = Column(Text, nullable=False, default="")
+
+
+class WorkOrderNote(Base):
+    """A progress note of the department, or the citizen's words when they reopen an order."""
+
+    __tablename__ = "work_order_notes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    order_number: Mapped[str] = Column(
+        String(32), ForeignKey("work_orders.number", ondelete="CASCADE"), nullable=False, index=True
+    )
+    at: Mapped[datetime] = Column(DateTime, nullable=False)
+    author: Mapped[str] = Column(String(200), nullable=False)
+    kind: Mapped[str] = Column(String(16), nullable=False)  # progress or citizen
+    text: Mapped[str] = Column(Text, nullable=False)
+
+
+class Notification(Base):
+    """A message to the citizen about their work order, waiting in the outbox until it is delivered."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    order_number: Mapped[str] = Column(
+        String(32), ForeignKey("work_orders.number", ondelete="CASCADE"), nullable=False, index=True
+    )
+    citizen_id: Mapped[int] = Column(Integer, ForeignKey("citizens.id"), nullable=False)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    conversation_id: Mapped[str] = Column(String(200), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    status: Mapped[str] = Column(String(8), nullable=False, index=True)  # pending, sent or failed
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    sent_at: Mapped[datetime | None] = Column(DateTime)
+    last_error: Mapped[str | None] = Column(String(200))
+
+
+class Hotspot(Base):
+    """A cluster of similar orders (same second-level category and district) in a short time: a 舆情 alert."""
+
+    __tablename__ = "hotspots"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    category_l1: Mapped[str] = Column(String(32), nullable=False)
+    category_l2: Mapped[str] = Column(String(64), nullable=False)
+    district: Mapped[str] = Column(String(16), nullable=False)
+    count: Mapped[int] = Column(Integer, nullable=False)
+    first_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    last_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    status: Mapped[str] = Column(String(8), nullable=False, index=True)  # open or closed
+    closed_at: Mapped[datetime | None] = Column(DateTime)
 
 
 class Citizen(Base):
