@@ -1,0 +1,118 @@
+"""End to end: a web chat conversation handed to an agent in the console and back to the bot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.console import Agent, WebCitizen, create_agent
+from tests.servers import Servers, running_servers
+
+ALL_DAY = {"AGENT_HOURS": "00:00-24:00", "REDIS_URL": "", "HANDOFF_MAX_WAIT_S": "3600"}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Both servers on the embedded defaults (in-process queue), agents on duty all day."""
+    with running_servers(Path(tmp_path_factory.mktemp("handoff")), extra_env=ALL_DAY) as running:
+        database_url = running.env["DATABASE_URL"]
+        create_agent(database_url, "wangfang", "王芳")
+        create_agent(database_url, "lihua", "李华")
+        create_agent(database_url, "zhao", "赵班长", role="supervisor")
+        yield running
+
+
+def logged_in(servers: Servers, username: str) -> Agent:
+    agent = Agent(servers.rasa_url, username)
+    status, body = agent.login()
+    assert status == 200, body
+    return agent
+
+
+def test_a_citizen_asks_for_a_person_and_an_agent_answers_until_the_bot_resumes(servers: Servers) -> None:
+    wang, li, supervisor = (logged_in(servers, name) for name in ("wangfang", "lihua", "zhao"))
+    citizen = WebCitizen(servers.rasa_url)
+    citizen.say("转人工")
+    assert "您前面" in citizen.wait_for_text("正在为您转接人工客服") or "马上为您接通" in citizen.texts("bot")[-1]
+
+    waiting = wang.wait_for(lambda: wang.queue()["waiting"], "the handoff in the queue")
+    handoff = waiting[0]
+    assert (handoff["channel_label"], handoff["reason"], handoff["position"]) == ("网页", "requested", 1)
+    assert handoff["summary"]["line"]
+    status, taken = wang.post(f"/handoffs/{handoff['id']}/take")
+    assert status == 200, taken
+    status, refused = li.post(f"/handoffs/{handoff['id']}/take")
+    assert (status, refused["error"]) == (409, "该会话已由客服王芳接入")
+    citizen.wait_for_text("人工客服王芳已接入")
+
+    assert any(e["role"] == "citizen" and e["text"] == "转人工" for e in wang.transcript(handoff["id"]))
+    assert li.get(f"/handoffs/{handoff['id']}")[0] == 403
+    assert li.post(f"/handoffs/{handoff['id']}/messages", {"text": "我来吧"})[0] == 403
+
+    assert wang.post(f"/handoffs/{handoff['id']}/messages", {"text": "您好，请问遇到了什么问题？"})[0] == 202
+    citizen.wait_for_text("您好，请问遇到了什么问题？", role="agent")
+
+    citizen.say("我的身份证号是110105199001011234，手机13812345678，社保卡丢了怎么办")
+    said = wang.wait_for(
+        lambda: [e for e in wang.transcript(handoff["id"]) if "社保卡丢了" in (e["text"] or "")], "the citizen's reply"
+    )
+    assert "110105********1234" in said[0]["text"] and "138****5678" in said[0]["text"]
+    assert "110105199001011234" not in said[0]["text"]
+    assert not [t for t in citizen.texts("bot") if "社保卡" in t]  # the bot stays quiet while a person answers
+
+    assert wang.post(f"/handoffs/{handoff['id']}/reveal", {"reason": ""})[0] == 400
+    status, revealed = wang.post(f"/handoffs/{handoff['id']}/reveal", {"reason": "核实身份"})
+    assert status == 200 and revealed["revealed"]
+    assert any("110105199001011234" in (e["text"] or "") for e in revealed["transcript"])
+
+    status, _ = wang.post(f"/handoffs/{handoff['id']}/notes", {"text": "市民社保卡遗失，已指导补办"})
+    assert status == 201
+    assert [n["text"] for n in wang.get(f"/handoffs/{handoff['id']}")[1]["notes"]] == ["市民社保卡遗失，已指导补办"]
+
+    assert wang.post(f"/handoffs/{handoff['id']}/close")[0] == 200
+    question = citizen.wait_for_text("评价")
+    assert "满意" in question
+    citizen.say("满意")
+    citizen.wait_for_text("感谢")
+    stats = supervisor.wait_for(
+        lambda: (s := supervisor.get("/stats")[1]) and s["satisfaction"]["满意"] == 1 and s, "the rating in the stats"
+    )
+    assert stats["rated"] == 1 and stats["queue_length"] == 0
+
+    citizen.say("办护照需要什么材料")
+    citizen.wait_for_text("护照", role="bot")  # the bot answers again
+
+
+def test_a_waiting_citizen_can_give_up_and_the_bot_answers_again(servers: Servers) -> None:
+    wang = logged_in(servers, "wangfang")
+    citizen = WebCitizen(servers.rasa_url)
+    citizen.say("我要找人工客服")
+    citizen.wait_for_text("正在为您转接人工客服")
+    handoff = wang.wait_for(lambda: wang.queue()["waiting"], "the handoff in the queue")[0]
+    citizen.say("算了")
+    citizen.wait_for_text("已为您取消转人工")
+    status, body = wang.post(f"/handoffs/{handoff['id']}/take")
+    assert (status, body["error"]) == (409, "用户已取消转人工")
+    assert wang.queue()["waiting"] == []
+
+
+def test_the_console_refuses_anonymous_requests_wrong_roles_and_missing_csrf_tokens(servers: Servers) -> None:
+    anonymous = Agent(servers.rasa_url, "nobody")
+    for method, path in (
+        ("GET", "/agent/api/queue"),
+        ("GET", "/agent/api/events"),
+        ("GET", "/agent/api/handoffs/1"),
+        ("POST", "/agent/api/handoffs/1/take"),
+        ("POST", "/agent/api/handoffs/1/messages"),
+        ("GET", "/agent/api/stats"),
+        ("GET", "/agent/api/phrases"),
+        ("GET", "/agent/api/agents"),
+    ):
+        assert anonymous.call(method, path, {} if method == "POST" else None)[0] == 401, path
+    wang = logged_in(servers, "wangfang")
+    assert wang.get("/stats")[0] == 403
+    assert wang.call("POST", "/agent/api/phrases", {"title": "t", "text": "x"})[0] == 403  # no CSRF token
+    assert wang.call("POST", "/agent/api/phrases", {"title": "t", "text": "x"}, {"X-CSRF-Token": "forged"})[0] == 403
+    assert wang.post("/handoffs/999999/take")[0] == 404
