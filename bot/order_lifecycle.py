@@ -82,8 +82,12 @@ class InvalidTransition(ValueError):
     """The order's state does not allow this step (the message says why, in Chinese)."""
 
 
-class NotYourOrder(PermissionError):
-    """The order belongs to another department (or to none)."""
+class NotYourOrder(Exception):
+    """The order belongs to another department (or to none).
+
+    Not a ``PermissionError``: that is an ``OSError``, which the database layer takes for an
+    unreachable database.
+    """
 
 
 class OrderNotFound(LookupError):

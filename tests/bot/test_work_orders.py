@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -142,3 +143,232 @@ async def test_orders_filed_at_once_get_distinct_numbers(database: Database) -> 
     orders = [NewOrder(kind="投诉", summary=f"第{n}件", sender_id=f"s{n}", category=UTILITIES) for n in range(8)]
     numbers = await asyncio.gather(*(file_order(database, order, datetime(2026, 11, 28, 10)) for order in orders))
     assert sorted(numbers) == [f"WO20261128{n:05d}" for n in range(1, 9)]
+
+
+# ---------------------------------------------------------------- filing: routing, deadline, audit
+
+FRIDAY = datetime(2026, 11, 27, 15, 0)
+
+
+def _settings(duplicate_distance_m: int = 100, hotspot_min_orders: int = 5) -> Settings:
+    return dataclasses.replace(
+        get_settings(),
+        duplicate_window_hours=72,
+        duplicate_distance_m=duplicate_distance_m,
+        hotspot_window_hours=24,
+        hotspot_min_orders=hotspot_min_orders,
+    )
+
+
+def _appeal(category: tuple[str, str] = PROPERTY, **fields: object) -> NewOrder:
+    values: dict[str, object] = {
+        "type": COMPLAINT,
+        "title": "物业不修电梯",
+        "summary": "小区3栋电梯坏了两周，物业一直不修",
+        "district": "天河区",
+        "address": "天河区体育西路103号",
+        "sender_id": "web-1",
+        "channel": "webchat",
+        "category": category,
+    }
+    values.update(fields)
+    return NewOrder(**values)  # type: ignore[arg-type]
+
+
+async def test_a_routed_order_is_dispatched_at_once_with_its_deadline_and_audit(database: Database) -> None:
+    filed = await file_order(database, _appeal(), FRIDAY, settings=_settings())
+    assert isinstance(filed, FiledOrder) and filed == filed.number == "WO2026112700001"
+    assert (filed.department, filed.duplicate_of) == (TIANHE_HOUSING, None)
+    assert filed.due_at == datetime(2026, 12, 4, 23, 59, 59)  # 5 working days after a Friday
+    detail = await order_detail(database, filed.number)
+    assert (detail.state, detail.department, detail.category, detail.type) == (
+        "已派单",
+        TIANHE_HOUSING,
+        PROPERTY,
+        "投诉",
+    )
+    assert [(e.actor, e.action, e.from_state, e.to_state) for e in detail.events] == [
+        ("citizen", "file", None, "已受理"),
+        ("system", "dispatch", "已受理", "已派单"),
+    ]
+    assert detail.events[1].department == TIANHE_HOUSING
+    assert [order.number for order in await list_orders(database, TIANHE_HOUSING)] == [filed.number]
+
+
+async def test_an_order_no_rule_covers_waits_in_the_dispatcher_queue(database: Database) -> None:
+    filed = await file_order(database, _appeal(UTILITIES, summary="整栋楼停水一天了"), FRIDAY, settings=_settings())
+    assert filed.department is None
+    detail = await order_detail(database, filed.number)
+    assert (detail.state, detail.department) == ("已受理", None)
+    assert [(e.action, e.to_state) for e in detail.events] == [("file", "已受理")]
+    assert [order.number for order in await list_orders(database, None)] == [filed.number]
+    view = await find_order(database, filed.number)
+    assert view is not None and view.department == UNASSIGNED
+
+
+async def test_urgent_help_is_due_in_clock_hours(database: Database) -> None:
+    saturday_night = datetime(2026, 11, 28, 22, 0)
+    filed = await file_order(
+        database, _appeal(type=HELP, urgency="urgent", summary="电梯困人"), saturday_night, settings=_settings()
+    )
+    assert filed.due_at == datetime(2026, 11, 29, 0, 0)
+
+
+async def test_the_hotlines_own_orders_keep_their_department_and_are_not_classified(database: Database) -> None:
+    order = NewOrder(kind=CALLBACK, department="12345热线", summary="来电要求人工服务，请回电", sender_id="voice-1")
+    filed = await file_order(database, order, FRIDAY, settings=_settings())
+    detail = await order_detail(database, filed.number)
+    assert (detail.type, detail.department, detail.category, detail.state) == (CALLBACK, "12345热线", None, "已派单")
+    assert detail.events[1].reason == "登记时指定承办部门"
+    assert filed.due_at == datetime(2026, 11, 30, 23, 59, 59)
+
+
+async def test_the_contact_phone_is_kept_only_when_given_and_not_anonymous_and_never_logged(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    given = await file_order(database, _appeal(contact_phone="139 1234 5678"), FRIDAY, settings=_settings())
+    anonymous = await file_order(
+        database,
+        _appeal(type="举报", anonymous=True, contact_phone="13912345678", address="海珠区江南大道1号"),
+        FRIDAY,
+        settings=_settings(),
+    )
+    none = await file_order(database, _appeal(address="越秀区北京路1号"), FRIDAY, settings=_settings())
+    assert (await order_detail(database, given.number)).contact_phone == "13912345678"
+    assert (await order_detail(database, anonymous.number)).contact_phone is None
+    assert (await order_detail(database, none.number)).contact_phone is None
+    async with database.session() as session:
+        stored = await session.get(WorkOrder, anonymous.number)
+        assert stored is not None and stored.contact_phone is None and stored.anonymous
+    assert "13912345678" not in caplog.text and given.number in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"type": "表扬"}, "诉求类型"),
+        ({"urgency": "soon"}, "紧急程度"),
+        ({"contact_phone": "12345"}, "联系电话"),
+        ({"district": "福田区"}, "不是广州市的区"),
+        ({"latitude": 23.1}, "纬度和经度"),
+        ({"latitude": 123.1, "longitude": 113.3}, "超出范围"),
+        ({"category": ("城乡建设", "噪声污染")}, "分类"),
+        ({"summary": "  "}, "反映的内容"),
+    ],
+)
+async def test_an_order_with_a_bad_field_is_refused_and_nothing_stored(
+    database: Database, fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidOrder, match=message):
+        await file_order(database, _appeal(**fields), FRIDAY, settings=_settings())
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(WorkOrder)) == 0
+
+
+async def test_a_district_is_understood_without_its_suffix_or_city(database: Database) -> None:
+    filed = await file_order(database, _appeal(district="广州市天河"), FRIDAY, settings=_settings())
+    assert (await order_detail(database, filed.number)).district == "天河区"
+
+
+# ---------------------------------------------------------------- duplicates
+
+
+def test_addresses_match_without_city_district_spaces_or_punctuation() -> None:
+    assert address_key("广东省广州市天河区 体育西路103号") == address_key("天河区体育西路１０３号。") == "体育西路103号"
+    assert address_key("  ") is None
+
+
+def test_distances_between_points() -> None:
+    assert distance_m((23.1300, 113.3200), (23.1300, 113.3200)) == 0
+    assert 50 < distance_m((23.1300, 113.3200), (23.1305, 113.3200)) < 60  # 0.0005° of latitude ≈ 55.6 m
+
+
+async def test_a_report_of_the_same_problem_at_the_same_address_is_merged(database: Database) -> None:
+    first = await file_order(database, _appeal(), FRIDAY, settings=_settings())
+    again = await file_order(
+        database,
+        _appeal(address="广州市天河区 体育西路103号", summary="电梯坏了没人修"),
+        FRIDAY + timedelta(hours=5),
+        settings=_settings(),
+    )
+    assert again.duplicate_of == first
+    assert (again.department, again.due_at) == (first.department, first.due_at)
+    detail = await order_detail(database, again.number)
+    assert (detail.duplicate_of, detail.state) == (first, "已受理")
+    assert detail.events[0].reason == f"与工单{first}反映同一问题，合并办理"
+    assert (await order_detail(database, first)).merged == (again.number,)
+    # The department and the dispatcher see one order, not two.
+    assert [order.number for order in await list_orders(database, TIANHE_HOUSING)] == [first]
+
+
+async def test_a_report_nearby_by_coordinates_is_merged_and_one_further_away_is_not(database: Database) -> None:
+    first = await file_order(
+        database, _appeal(address=None, latitude=23.1300, longitude=113.3200), FRIDAY, settings=_settings()
+    )
+    near = await file_order(
+        database, _appeal(address=None, latitude=23.1305, longitude=113.3200), FRIDAY, settings=_settings()
+    )
+    far = await file_order(
+        database, _appeal(address=None, latitude=23.1320, longitude=113.3200), FRIDAY, settings=_settings()
+    )
+    assert near.duplicate_of == first
+    assert far.duplicate_of is None
+    wider = await file_order(
+        database,
+        _appeal(address=None, latitude=23.1320, longitude=113.3200),
+        FRIDAY,
+        settings=_settings(duplicate_distance_m=300),
+    )
+    assert wider.duplicate_of == first
+
+
+async def test_what_is_not_a_duplicate(database: Database) -> None:
+    first = await file_order(database, _appeal(), FRIDAY, settings=_settings())
+    other_problem = await file_order(database, _appeal(NOISE, summary="楼下装修太吵"), FRIDAY, settings=_settings())
+    other_district = await file_order(database, _appeal(district="越秀区"), FRIDAY, settings=_settings())
+    no_place = await file_order(database, _appeal(address=None), FRIDAY, settings=_settings())
+    too_late = await file_order(database, _appeal(), FRIDAY + timedelta(hours=73), settings=_settings())
+    assert [other_problem.duplicate_of, other_district.duplicate_of, no_place.duplicate_of] == [None, None, None]
+    assert too_late.duplicate_of is None
+    assert first != too_late
+
+
+async def test_a_closed_order_takes_no_duplicates(database: Database) -> None:
+    first = await file_order(database, _appeal(), FRIDAY, settings=_settings())
+    async with database.session() as session:
+        await session.execute(update(WorkOrder).where(WorkOrder.number == first).values(status="已办结"))
+    again = await file_order(database, _appeal(), FRIDAY + timedelta(hours=1), settings=_settings())
+    assert again.duplicate_of is None
+
+
+async def test_a_duplicate_links_to_the_original_not_to_another_duplicate(database: Database) -> None:
+    first = await file_order(database, _appeal(), FRIDAY, settings=_settings())
+    second = await file_order(database, _appeal(), FRIDAY + timedelta(hours=1), settings=_settings())
+    third = await file_order(database, _appeal(), FRIDAY + timedelta(hours=2), settings=_settings())
+    assert (second.duplicate_of, third.duplicate_of) == (first, first)
+
+
+# ---------------------------------------------------------------- hotspots
+
+
+async def _noise(database: Database, at: datetime, district: str = "天河区", n: int = 0) -> FiledOrder:
+    order = _appeal(NOISE, district=district, address=f"{district}某路{n}号", summary="夜间施工噪音")
+    return await file_order(database, order, at, settings=_settings(hotspot_min_orders=3))
+
+
+async def test_similar_orders_in_a_short_time_raise_a_hotspot(database: Database) -> None:
+    await _noise(database, FRIDAY - timedelta(hours=30), n=0)  # outside the 24-hour window
+    await _noise(database, FRIDAY, n=1)
+    await _noise(database, FRIDAY + timedelta(hours=1), district="海珠区", n=2)
+    await _noise(database, FRIDAY + timedelta(hours=2), n=3)
+    assert await open_hotspots(database) == []
+    await _noise(database, FRIDAY + timedelta(hours=3), n=4)
+    (spot,) = await open_hotspots(database)
+    assert (spot.category, spot.district, spot.count) == (NOISE, "天河区", 3)
+    assert (spot.first_at, spot.last_at) == (FRIDAY, FRIDAY + timedelta(hours=3))
+    await _noise(database, FRIDAY + timedelta(hours=4), n=5)
+    (spot,) = await open_hotspots(database)
+    assert (spot.count, spot.last_at) == (4, FRIDAY + timedelta(hours=4))
+    async with database.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Hotspot)) == 1
