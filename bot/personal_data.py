@@ -112,6 +112,11 @@ def parse_phone(raw: str) -> str:
     return digits
 
 
+def e164_phone(phone: str) -> str:
+    """A mainland mobile number as SMS gateways want it: ``13812345678`` → ``+8613812345678``."""
+    return phone if phone.startswith("+") else f"+86{phone}"
+
+
 def mask_id_number(value: str) -> str:
     """``110105199001011234`` → ``110105********1234``."""
     return value[:6] + "*" * 8 + value[-4:]

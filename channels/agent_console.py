@@ -328,7 +328,7 @@ async def _readable(request: Request, handoff_id: int, change: bool) -> tuple[Ag
         return _error(404, "没有这个会话")
     except DatabaseUnavailable:
         return _error(503, UNAVAILABLE)
-    if agent.role != "supervisor" and handoff.agent_id != agent.id:
+    if agent.role != "supervisor" and handoff.agent_id != agent.id and handoff.status != handoffs.PHONE:
         return _error(403, "这个会话没有分配给您")
     return agent, handoff
 

@@ -38,6 +38,9 @@ class TurnDesk(Protocol):
     async def after_turn(self, incoming: Incoming, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The turn's replies, with a request for a person carried out."""
 
+    async def phone_transfer(self, conversation_id: str, citizen_id: int | None) -> None:
+        """Record a call put through to the agent line."""
+
 
 # How long offered choices stay selectable by number.
 CHOICES_TTL_S = 3600

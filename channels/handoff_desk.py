@@ -165,7 +165,7 @@ class HandoffDesk:
     async def _hand_off(self, incoming: Incoming, reason: str) -> str:
         """Queue the conversation (or file a callback out of hours); what to tell the citizen."""
         database, settings, now = self.runtime.database, self.runtime.settings, local_now()
-        summary = await self._summary(incoming)
+        summary = await self._summary(incoming.sender_id, incoming.text)
         if not agents_on_duty(settings.agent_hours, now):
             handoff, _ = await handoffs.open_handoff(
                 database, incoming.sender_id, incoming.channel, _citizen_id(incoming), reason, summary, now,
@@ -213,6 +213,20 @@ class HandoffDesk:
         else:
             await handoffs.record_audit(database, handoff.id, None, "callback", {"order": number}, local_now())
         return f"抱歉，{why}。已为您登记回电工单，工单号{number}，客服会尽快给您尾号{citizen.phone[-4:]}的手机回电。"
+
+    async def phone_transfer(self, conversation_id: str, citizen_id: int | None) -> None:
+        """Record a call put through to the agent line, so that the console shows its transcript."""
+        try:
+            summary = await self._summary(conversation_id)
+            handoff, _ = await handoffs.open_handoff(
+                self.runtime.database, conversation_id, "voice", citizen_id, "requested", summary, local_now(),
+                status=handoffs.PHONE,
+            )  # fmt: skip
+        except DatabaseUnavailable:
+            logger.error("handoff: the transfer of %s was not recorded, the database is unavailable", conversation_id)
+            return
+        await self.signal("queue")
+        logger.info("handoff %d: call %s put through to the agent line", handoff.id, conversation_id)
 
     # --- the console ----------------------------------------------------------------------------
 
@@ -392,12 +406,12 @@ class HandoffDesk:
         handling = await handoffs.average_handling_s(database)
         return max(1, math.ceil((position - 1) * handling / online / 60))
 
-    async def _summary(self, incoming: Incoming) -> dict[str, Any]:
+    async def _summary(self, conversation_id: str, latest_text: str = "") -> dict[str, Any]:
         """The bot's one-line summary of the conversation for the queue."""
         summary: dict[str, Any] = {}
         tracker = None
         if self.rasa is not None and self.rasa.tracker_store is not None:
-            tracker = await self.rasa.tracker_store.retrieve(incoming.sender_id)
+            tracker = await self.rasa.tracker_store.retrieve(conversation_id)
         if tracker is not None:
             intents = [
                 str((e.intent or {}).get("name"))
@@ -419,7 +433,7 @@ class HandoffDesk:
                 e.text for e in tracker.events if isinstance(e, UserUttered) and e.text and not e.text.startswith("/")
             ]
         else:
-            said = [incoming.text]
+            said = [latest_text] if latest_text else []
         parts = [summary.get(k) for k in ("intent", "service", "case", "order", "district")]
         last = mask_text(said[-1])[:40] if said else ""
         summary["line"] = " · ".join([p for p in parts if p] + ([f"“{last}”"] if last else []))

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.citizens import get_citizen
 from bot.db import DatabaseUnavailable
+from bot.personal_data import e164_phone
 from channels.connector import channel_runtime, offered_choices, remember_choices
 from channels.telegram_send import render_turn, send_message, telegram_bot
 from channels.twilio_sms import render_sms, send_sms
@@ -88,5 +89,5 @@ async def _to_phone(citizen_id: int | None, messages: list[dict[str, Any]]) -> N
         raise DeliveryFailed("the citizen's number could not be read") from error
     if citizen is None:
         raise DeliveryFailed("no verified number to text")
-    if not await send_sms(runtime, citizen.phone, render_sms(messages)):
+    if not await send_sms(runtime, e164_phone(citizen.phone), render_sms(messages)):
         raise DeliveryFailed("the SMS was not delivered")

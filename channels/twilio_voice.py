@@ -369,6 +369,8 @@ class TwilioVoiceInput(InputChannel):
             document.say(TRANSFERRING, voice=settings.twilio_voice, language="zh-CN")
             dial = document.dial(action="/webhooks/voice/transfer-status", method="POST", timeout=30)
             dial.number(settings.agent_phone_number, url=f"/webhooks/voice/whisper?conversation={call.sender_id}")
+            if runtime.desk is not None:
+                await runtime.desk.phone_transfer(call.sender_id, call.citizen.id if call.citizen else None)
             logger.info("voice: %s transferred to the agent line", call.sender_id)
             return str(document)
         return str(await self._callback(runtime, call, "非人工服务时间"))

@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from bot.personal_data import digest, mask_phone, parse_phone
+from bot.personal_data import digest, e164_phone, mask_phone, parse_phone
 from bot.shared_state import SharedState
 from channels.twilio_api import SmsDeliveryFailed, TwilioSms
 
@@ -76,7 +76,7 @@ class PhoneVerification:
         await self.state.put(code_key, pending, CODE_TTL_S)
         await self.state.delete(tries_key)
         try:
-            await self.sms.send(f"+86{number}", SMS_TEXT.format(code=code))  # Twilio wants E.164
+            await self.sms.send(e164_phone(number), SMS_TEXT.format(code=code))
         except SmsDeliveryFailed as error:
             await self.state.delete(code_key, wait_key)
             logger.warning("web chat %s: verification SMS to %s failed: %s", session_id[:8], mask_phone(number), error)
