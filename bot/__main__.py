@@ -15,6 +15,7 @@ from bot.catalog_store import CatalogRefused, import_records, load_services
 from bot.db import Database, DatabaseUnavailable
 from bot.demo import DEMO_PHONE, demo_cases
 from bot.nlu_generate import generated_files
+from bot.orders_cli import add_orders_parser, orders_command
 from bot.runtime import Hotline
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -222,6 +223,7 @@ def _run(argv: list[str] | None) -> int:
     chat.add_argument("--url", default=None)
     commands.add_parser("run", help="启动动作服务器和Rasa服务器")
     add_agents_parser(commands)
+    add_orders_parser(commands)
     departments = commands.add_parser("departments", help="部门接口密钥").add_subparsers(dest="action", required=True)
     departments.add_parser("add-key", help="为部门新建密钥（只显示一次）").add_argument("department")
     departments.add_parser("list", help="列出部门和密钥编号（不显示密钥）")
@@ -250,6 +252,8 @@ def _run(argv: list[str] | None) -> int:
         )
     if args.command == "agents":
         return agents_command(args)
+    if args.command == "orders":
+        return orders_command(args)
     if args.command == "run":
         from bot.serve import run_servers
 

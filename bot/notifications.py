@@ -93,28 +93,39 @@ def can_notify(order: WorkOrder) -> bool:
     return not order.anonymous and order.citizen_id is not None and bool(order.channel) and bool(order.sender_id)
 
 
+def _add(session: AsyncSession, recipient: WorkOrder, text: str, now: datetime) -> bool:
+    """Write one message for an order's citizen, if they can be told; returns whether it was written."""
+    if not can_notify(recipient) or recipient.citizen_id is None:
+        return False
+    session.add(
+        Notification(
+            order_number=recipient.number,
+            citizen_id=recipient.citizen_id,
+            channel=recipient.channel,
+            conversation_id=recipient.sender_id,
+            text=text,
+            status=PENDING,
+            attempts=0,
+            created_at=now,
+        )
+    )
+    return True
+
+
 async def queue(session: AsyncSession, order: WorkOrder, make_text: Callable[[str], str], now: datetime) -> int:
     """Write a message for the order's citizen and for those of the orders merged into it; returns how many."""
     merged = list(await session.scalars(select(WorkOrder).where(WorkOrder.duplicate_of == order.number)))
     written = 0
     for recipient in [order, *merged]:
-        if not can_notify(recipient) or recipient.citizen_id is None:
-            continue
         label = recipient.number if recipient is order else f"{recipient.number}（与工单{order.number}合并办理）"
-        session.add(
-            Notification(
-                order_number=recipient.number,
-                citizen_id=recipient.citizen_id,
-                channel=recipient.channel,
-                conversation_id=recipient.sender_id,
-                text=make_text(label),
-                status=PENDING,
-                attempts=0,
-                created_at=now,
-            )
-        )
-        written += 1
+        if _add(session, recipient, make_text(label), now):
+            written += 1
     return written
+
+
+def queue_one(session: AsyncSession, order: WorkOrder, text: str, now: datetime) -> bool:
+    """Write a message for this order's citizen only; returns whether one was written."""
+    return _add(session, order, text, now)
 
 
 def _outgoing(row: Notification) -> OutgoingMessage:

@@ -96,6 +96,8 @@ class NewOrder:
     channel: str = ""
     citizen_id: int | None = None
     case_number: str | None = None
+    # When the citizen sent it, if earlier than filing (a message board's posting time): noted in the audit.
+    received_at: datetime | None = None
 
 
 class FiledOrder(str):
@@ -124,7 +126,7 @@ class FiledOrder(str):
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """A new order checked, classified and routed, ready to be stored."""
 
     order: NewOrder
@@ -197,7 +199,7 @@ def _check_fields(order: NewOrder) -> str | None:
         raise InvalidOrder(f"联系电话有误：{error}") from error
 
 
-def prepare(order: NewOrder) -> _Prepared:
+def prepare(order: NewOrder) -> Prepared:
     """Check a new order, classify an appeal without a category, and route one without a department."""
     contact_phone = _check_fields(order)
     district = normalize_district(order.district)
@@ -218,7 +220,7 @@ def prepare(order: NewOrder) -> _Prepared:
 
         department = route(category, district)
         routed = department is not None
-    return _Prepared(
+    return Prepared(
         order=order,
         kind=kind,
         category=category,
@@ -243,7 +245,7 @@ async def _next_serial(session: AsyncSession, day: str, prefix: str) -> int:
 
 
 async def find_duplicate(
-    session: AsyncSession, prepared: _Prepared, now: datetime, settings: Settings
+    session: AsyncSession, prepared: Prepared, now: datetime, settings: Settings
 ) -> WorkOrder | None:
     """The open order this one repeats: same first-level category, same address or nearby, recent enough."""
     order = prepared.order
@@ -276,7 +278,7 @@ async def find_duplicate(
     return None
 
 
-async def _store(session: AsyncSession, prepared: _Prepared, now: datetime, settings: Settings) -> FiledOrder:
+async def _store(session: AsyncSession, prepared: Prepared, now: datetime, settings: Settings) -> FiledOrder:
     order = prepared.order
     day = now.strftime("%Y%m%d")
     prefix = "WO" + day
@@ -314,7 +316,10 @@ async def _store(session: AsyncSession, prepared: _Prepared, now: datetime, sett
     )
     session.add(stored)
     actor = SYSTEM if prepared.kind in HOTLINE_KINDS else CITIZEN
-    reason = f"与工单{original.number}反映同一问题，合并办理" if original is not None else ""
+    notes = [f"市民于{order.received_at:%Y-%m-%d %H:%M}提交"] if order.received_at is not None else []
+    if original is not None:
+        notes.append(f"与工单{original.number}反映同一问题，合并办理")
+    reason = "；".join(notes)
     record_event(session, stored, action="file", actor=actor, now=now, reason=reason)
     if original is None and department is not None:
         why = "按派单规则派单" if prepared.routed else "登记时指定承办部门"
@@ -340,19 +345,27 @@ async def file_order(
     Raises:
         InvalidOrder: a field the hotline cannot file.
     """
+    (filed,) = await store_prepared(database, [prepare(order)], now, settings=settings)
+    return filed
+
+
+async def store_prepared(
+    database: Database, prepared: list[Prepared], now: datetime, *, settings: Settings | None = None
+) -> list[FiledOrder]:
+    """Store prepared orders in one transaction, in their order (all of them or, on an error, none)."""
     settings = settings or get_settings()
-    prepared = prepare(order)
     for attempt in range(2):
         try:
             async with database.session() as session:
-                filed = await _store(session, prepared, now, settings)
-            logger.info(
-                "work order %s filed (%s, %s)%s",
-                filed.number,
-                prepared.kind,
-                filed.department or UNASSIGNED,
-                f", merged into {filed.duplicate_of}" if filed.duplicate_of else "",
-            )
+                filed = [await _store(session, one, now, settings) for one in prepared]
+            for one, order in zip(prepared, filed, strict=True):
+                logger.info(
+                    "work order %s filed (%s, %s)%s",
+                    order.number,
+                    one.kind,
+                    order.department or UNASSIGNED,
+                    f", merged into {order.duplicate_of}" if order.duplicate_of else "",
+                )
             return filed
         except IntegrityError:  # two first orders of the day created the counter at once
             if attempt:
