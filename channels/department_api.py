@@ -54,6 +54,8 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_TEXT_CHARS = 2000
 # An extension adds at most this many working days to the deadline.
 MAX_EXTENSION_DAYS = 30
+# The audit trail keeps 200 characters of actor: room for the key id after a long name.
+MAX_ACTOR_DEPARTMENT_CHARS = 180
 _ORDER_NUMBER = re.compile(r"WO\d{13}")
 _CHINA = ZoneInfo("Asia/Shanghai")
 NOT_FOUND = "没有找到这个工单（工单号有误，或不属于本部门）"
@@ -168,6 +170,7 @@ def order_document(order: lifecycle.OrderDetail, now: datetime) -> dict[str, Any
         "closed_at": timestamp(order.closed_at),
         "escalated_at": timestamp(order.escalated_at),
         "duplicate_of": order.duplicate_of,
+        "merged": list(order.merged),
         "reopened": order.reopened,
         "reply": order.reply,
         "solved": order.solved,
@@ -192,7 +195,7 @@ def order_document(order: lifecycle.OrderDetail, now: datetime) -> dict[str, Any
 
 def actor_of(caller: Caller) -> str:
     """Who the audit trail names for a call: the department and its key's id (never the key)."""
-    return f"{caller.department}（接口密钥{caller.key_id}）"
+    return f"{caller.department[:MAX_ACTOR_DEPARTMENT_CHARS]}（接口密钥{caller.key_id}）"
 
 
 def _order_number(raw: str) -> str:
