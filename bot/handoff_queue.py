@@ -34,7 +34,7 @@ class HandoffQueue(Protocol):
     """Waiting handoffs in order, and one owner per handoff."""
 
     async def enqueue(self, handoff_id: int, priority: int, created_ts: float) -> None:
-        """Put a handoff in the queue."""
+        """Put a new handoff in the queue."""
 
     async def claim(self, handoff_id: int, owner: str) -> str | None:
         """Take a handoff out of the queue for ``owner``; None when won, else who has it already."""
@@ -66,8 +66,8 @@ class MemoryHandoffQueue:
     async def enqueue(self, handoff_id: int, priority: int, created_ts: float) -> None:
         """Put a handoff in the queue."""
         async with self._lock:
-            if handoff_id not in self._owners:
-                self._scores[handoff_id] = _score(priority, created_ts)
+            self._owners.pop(handoff_id, None)
+            self._scores[handoff_id] = _score(priority, created_ts)
 
     async def claim(self, handoff_id: int, owner: str) -> str | None:
         """Take a handoff out of the queue for ``owner``; None when won, else who has it already."""
@@ -111,11 +111,12 @@ class RedisHandoffQueue:
         self._owner_prefix = prefix + "owner:"
 
     async def enqueue(self, handoff_id: int, priority: int, created_ts: float) -> None:
-        """Put a handoff in the queue (unless it was claimed already)."""
+        """Put a new handoff in the queue (a claim left under its id by an older database is dropped)."""
         try:
-            if await self._redis.exists(self._owner_prefix + str(handoff_id)):
-                return
-            await self._redis.zadd(self._waiting_key, {str(handoff_id): _score(priority, created_ts)})
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(self._owner_prefix + str(handoff_id))
+                pipe.zadd(self._waiting_key, {str(handoff_id): _score(priority, created_ts)})
+                await pipe.execute()
         except (RedisError, OSError) as error:
             raise QueueUnavailable(type(error).__name__) from error
 
@@ -168,8 +169,10 @@ class RedisHandoffQueue:
         await self._redis.close()
 
 
-def open_handoff_queue(settings: Settings, prefix: str = "hotline:handoff:") -> HandoffQueue:
-    """Redis when ``REDIS_URL`` is set, in-process otherwise (no connection is made here)."""
+def open_handoff_queue(settings: Settings) -> HandoffQueue:
+    """Redis (keys under ``REDIS_PREFIX``) when ``REDIS_URL`` is set, in-process otherwise (no I/O here)."""
     if settings.redis_url:
-        return RedisHandoffQueue(settings.redis_url, settings.outside_call_timeout_s, prefix)
+        return RedisHandoffQueue(
+            settings.redis_url, settings.outside_call_timeout_s, settings.redis_prefix + "handoff:"
+        )
     return MemoryHandoffQueue()

@@ -104,6 +104,8 @@ class Settings:
     turn_concurrency: int
     # Handoffs: how long a citizen waits for an agent before a callback is filed, how often that is checked.
     handoff_max_wait_s: int
+    # Keys of the handoff queue and the console's channel in Redis start with this (one installation per prefix).
+    redis_prefix: str
     handoff_sweep_s: float
     # Work orders: duplicates, hotspots (舆情) and 回访.
     duplicate_window_hours: int
@@ -177,6 +179,7 @@ def get_settings() -> Settings:
         dedup_window_s=_int("DEDUP_WINDOW_S", 86400, minimum=1),
         turn_concurrency=_int("TURN_CONCURRENCY", 2, minimum=1),
         handoff_max_wait_s=_int("HANDOFF_MAX_WAIT_S", 300, minimum=1),
+        redis_prefix=_str("REDIS_PREFIX", "hotline:"),
         handoff_sweep_s=_float("HANDOFF_SWEEP_S", 10.0, minimum=0.1),
         duplicate_window_hours=_int("DUPLICATE_WINDOW_HOURS", 72, minimum=1),
         duplicate_distance_m=_int("DUPLICATE_DISTANCE_M", 100, minimum=1),

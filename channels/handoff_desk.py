@@ -527,6 +527,8 @@ def handoff_desk() -> HandoffDesk:
     if _desk is None:
         runtime = channel_runtime()
         _desk = HandoffDesk(
-            runtime, open_handoff_queue(runtime.settings), open_chat_hub(runtime.settings, channel="hotline:console")
+            runtime,
+            open_handoff_queue(runtime.settings),
+            open_chat_hub(runtime.settings, channel=runtime.settings.redis_prefix + "console"),
         )
     return _desk

@@ -52,21 +52,29 @@ class Servers:
     env: dict[str, str]
     workdir: Path
     pids: dict[str, int]
+    # Every Rasa server instance's address (the first is ``rasa_url``).
+    rasa_urls: tuple[str, ...] = ()
 
 
 @contextmanager
 def running_servers(
-    workdir: Path, with_rasa: bool = True, log_level: str = "INFO", extra_env: dict[str, str] | None = None
+    workdir: Path,
+    with_rasa: bool = True,
+    log_level: str = "INFO",
+    extra_env: dict[str, str] | None = None,
+    rasa_instances: int = 1,
 ) -> Iterator[Servers]:
     """Run the servers on free ports against a fresh seeded SQLite database; logs go to ``workdir``.
 
-    ``extra_env`` adds settings (channel credentials, stand-in API addresses) for both servers.
+    ``extra_env`` adds settings (channel credentials, stand-in API addresses) for both servers;
+    ``rasa_instances`` Rasa servers share the action server, the databases and Redis (if set).
     """
     if not MODEL.exists():
         raise RuntimeError(f"{MODEL} is missing: `make test` trains it first (or run `make model`)")
     url = f"sqlite:///{workdir / 'hotline.db'}"
     asyncio.run(seed_database(url))
     action_port, rasa_port = free_port(), free_port()
+    more_ports = [free_port() for _ in range(rasa_instances - 1)]
     overrides = {
         "DATABASE_URL": url,
         "ACTION_SERVER_PORT": str(action_port),
@@ -88,16 +96,20 @@ def running_servers(
     logs = []
     try:
         names = ["actions", "rasa"] if with_rasa else ["actions"]
+        health = {
+            "actions": f"http://127.0.0.1:{action_port}/health",
+            "rasa": f"http://127.0.0.1:{rasa_port}/webhooks/rest/",
+        }
+        for number, port in enumerate(more_ports, 2):
+            commands[f"rasa{number}"] = [str(port) if part == str(rasa_port) else part for part in commands["rasa"]]
+            health[f"rasa{number}"] = f"http://127.0.0.1:{port}/webhooks/rest/"
+            names.append(f"rasa{number}")
         for name in names:
             log = (workdir / f"{name}.log").open("wb")
             logs.append(log)
             processes.append(
                 subprocess.Popen(commands[name], env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
             )
-        health = {
-            "actions": f"http://127.0.0.1:{action_port}/health",
-            "rasa": f"http://127.0.0.1:{rasa_port}/webhooks/rest/",
-        }
         for name, process in zip(names, processes, strict=False):
             if not wait_until_up(health[name], process, timeout_s=240):
                 tail = (workdir / f"{name}.log").read_text(errors="replace")[-3000:]
@@ -108,6 +120,7 @@ def running_servers(
             env=env,
             workdir=workdir,
             pids={name: process.pid for name, process in zip(names, processes, strict=True)},
+            rasa_urls=tuple(f"http://127.0.0.1:{port}" for port in [rasa_port, *more_ports]) if with_rasa else (),
         )
     finally:
         for process in processes:
