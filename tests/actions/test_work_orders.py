@@ -1,4 +1,4 @@
-"""The report form and filing: complaints, reports, requests for help and suggestions become work orders."""
+"""The report form (what, where, since when, contact, read-back and corrections) and filing the work order."""
 
 from __future__ import annotations
 
@@ -13,16 +13,74 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot import runtime
-from bot.actions.work_orders import ActionFileReport, ValidateReportForm, description_length
+from bot.actions.work_orders import (
+    REPORT_SLOTS,
+    ActionAskReportConfirmed,
+    ActionAskReportContact,
+    ActionAskReportDistrict,
+    ActionFileReport,
+    ActionTakePolicyQuestion,
+    ValidateReportForm,
+    deadline_text,
+    description_length,
+    find_address,
+    find_district,
+    find_since,
+    is_urgent,
+    make_title,
+)
 from bot.citizens import identify
+from bot.db import Database
 from bot.models import WorkOrder
 from tests.actions.conftest import APPLICANT_PHONE, run_validation, tracker
 
-REQUIRED = ["report_kind", "report_details"]
+FORM = "report_form"
+REQUIRED = [
+    "report_kind",
+    "report_details",
+    "report_district",
+    "report_address",
+    "report_since",
+    "report_contact",
+    "report_confirmed",
+]
+NOW = datetime(2026, 11, 28, 9)
+RESET = dict.fromkeys(REPORT_SLOTS)
+# A complaint with everything but the contact and the confirmation.
+COMPLAINT = {
+    "report_kind": "投诉",
+    "report_details": "天河区龙口西路的垃圾站三天没人清运了，臭味很大",
+    "report_district": "天河区",
+    "report_address": "龙口西路",
+    "report_since": "三天",
+}
 
 
-async def run_form(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
-    return await run_validation(ValidateReportForm(), "report_form", REQUIRED, t)
+async def run_form(t: Tracker) -> tuple[dict[str, Any], CollectingDispatcher]:
+    """The slots the form's validation sets (in order, the last value of each) and what it said."""
+    events, dispatcher = await run_validation(ValidateReportForm(), FORM, REQUIRED, t)
+    assert all(isinstance(event, dict) and event["event"] == "slot" for event in events)
+    return {event["name"]: event["value"] for event in events}, dispatcher
+
+
+def texts(dispatcher: CollectingDispatcher) -> list[str]:
+    return [message["text"] for message in dispatcher.messages]
+
+
+def first(text: str, intent: str, **kwargs: Any) -> Tracker:
+    """The message that starts the form (Rasa validates it with the loop active and no slot requested)."""
+    return tracker(text, intent, active_loop=FORM, latest_action="action_listen", **kwargs)
+
+
+def answer(
+    slot: str, text: str, intent: str = "inform", *, slots: dict[str, Any] | None = None, **kwargs: Any
+) -> Tracker:
+    """The citizen's answer when the form asked for ``slot``."""
+    filled = {**(slots if slots is not None else COMPLAINT), "requested_slot": slot}
+    return tracker(text, intent, slots=filled, active_loop=FORM, latest_action="action_listen", **kwargs)
+
+
+# --- reading descriptions -------------------------------------------------------------------------
 
 
 def test_intent_words_do_not_count_as_a_description() -> None:
@@ -32,68 +90,448 @@ def test_intent_words_do_not_count_as_a_description() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "intent", "kind"),
+    ("text", "district", "address"),
     [
-        ("我要投诉我们楼下的餐馆油烟太大", "complain", "投诉"),
-        ("我要举报有人在小区里违建，就在三号楼天台", "report_violation", "举报"),
-        ("我家门口的路灯坏了好几天了", "seek_help", "求助"),
-        ("我建议地铁站多加几个出口方便上下班", "suggest", "建议"),
+        ("我要投诉，天河区龙口西路的垃圾站三天没人清运了", "天河区", "龙口西路"),
+        ("番禺市桥街清河路18号有人占道", "番禺区", "市桥街清河路18号"),
+        ("在白云区京溪那个公交站，司机不等人上齐就开走", "白云区", "京溪那个公交站"),
+        ("我家在荔湾区芳村，楼下的下水道堵了", "荔湾区", "芳村"),
+        ("海珠路有个井盖坏了", None, "海珠路"),
+        ("白云大道北那里积水很深", None, "白云大道"),
+        ("我要投诉我们楼下的餐馆油烟太大", None, None),
+        ("路灯坏了好几天了", None, None),
+        ("我要投诉天河区政务中心三号窗口的工作人员", "天河区", None),
     ],
 )
-async def test_a_first_message_that_describes_the_problem_is_taken_as_the_details(
-    text: str, intent: str, kind: str
-) -> None:
-    events, dispatcher = await run_form(tracker(text, intent))
-    assert events == [SlotSet("report_kind", kind), SlotSet("report_details", text)]
-    assert dispatcher.messages == []
+def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
+    assert (find_district(text), find_address(text)) == (district, address)
 
 
-async def test_the_first_message_is_read_as_rasa_activates_the_form() -> None:
-    # Rasa calls the validation at activation with the loop already active and no slot requested.
+@pytest.mark.parametrize(
+    ("text", "since"),
+    [
+        ("垃圾站三天没人清运了", "三天"),
+        ("路灯坏了快一个月都没人修", "快一个月"),
+        ("从上周开始每晚都很吵", "从上周开始"),
+        ("昨晚开始停水", "昨晚开始"),
+        ("11月20日起就没人管", "11月20日起"),
+        ("楼下餐馆每天晚上油烟很大", None),
+    ],
+)
+def test_since_when_in_a_description(text: str, since: str | None) -> None:
+    assert find_since(text) == since
+
+
+def test_titles_are_short_and_urgency_comes_from_dangerous_words() -> None:
+    assert (
+        make_title("我要投诉，天河区龙口西路的垃圾站三天没人清运了，臭味很大") == "天河区龙口西路的垃圾站三天没人清运了"
+    )
+    assert len(make_title("有" * 300)) == 20
+    assert is_urgent("楼上漏水严重，电线都湿了") and is_urgent("有人被困在电梯里")
+    assert not is_urgent("楼下餐馆油烟太大")
+
+
+def test_deadlines_in_plain_chinese() -> None:
+    assert deadline_text(datetime(2026, 11, 28, 11, 30), NOW) == "今天11:30"
+    assert deadline_text(datetime(2026, 11, 29, 23, 59, 59), NOW) == "明天"
+    assert deadline_text(datetime(2026, 12, 3, 23, 59, 59), NOW) == "12月3日（星期四）"
+    assert deadline_text(datetime(2027, 1, 4, 23, 59, 59), NOW) == "2027年1月4日（星期一）"
+
+
+# --- the first message ----------------------------------------------------------------------------
+
+
+async def test_a_first_message_that_says_what_where_and_since_when_leaves_only_the_contact() -> None:
     text = "我要投诉，天河区龙口西路的垃圾站三天没人清运了，臭味很大"
-    events, _ = await run_form(tracker(text, "complain", active_loop="report_form"))
-    assert events == [SlotSet("report_kind", "投诉"), SlotSet("report_details", text)]
-
-
-async def test_a_bare_complaint_gets_the_question() -> None:
-    events, dispatcher = await run_form(tracker("我要投诉", "complain"))
-    assert events == [SlotSet("report_kind", "投诉")]
+    slots, dispatcher = await run_form(first(text, "complain"))
+    assert slots == {
+        **RESET,
+        "policy_answered": None,
+        "report_kind": "投诉",
+        "report_details": text,
+        "report_district": "天河区",
+        "report_address": "龙口西路",
+        "report_since": "三天",
+        "requested_slot": "report_contact",
+    }
     assert dispatcher.messages == []
 
 
-def asked(text: str, intent: str, confidence: float = 0.9) -> Tracker:
-    slots = {"report_kind": "举报", "requested_slot": "report_details"}
-    return tracker(text, intent, slots=slots, active_loop="report_form", confidence=confidence)
+async def test_the_first_message_is_also_read_before_the_loop_is_active() -> None:
+    t = tracker("我家门口的路灯坏了好几天了", "seek_help", latest_action="action_listen")
+    slots, _ = await run_form(t)
+    assert (slots["report_kind"], slots["report_details"], slots["requested_slot"]) == (
+        "求助",
+        "我家门口的路灯坏了好几天了",
+        "report_district",
+    )
+
+
+async def test_a_bare_complaint_gets_the_question_and_old_answers_are_forgotten() -> None:
+    stale = {**COMPLAINT, "report_contact": "verified", "report_confirmed": "yes"}
+    slots, dispatcher = await run_form(first("我要投诉", "complain", slots=stale))
+    assert slots == {**RESET, "policy_answered": None, "report_kind": "投诉", "requested_slot": "report_details"}
+    assert dispatcher.messages == []
+
+
+async def test_a_shared_location_is_the_place_and_nothing_is_asked_about_it() -> None:
+    location = {"latitude": 23.1291, "longitude": 113.2644}
+    t = first(
+        "有人在这里倒建筑垃圾，倒完就走", "report_violation", metadata={"channel": "telegram", "location": location}
+    )
+    slots, _ = await run_form(t)
+    assert slots["report_location"] == location
+    assert slots["requested_slot"] == "report_since"
+
+
+async def test_a_location_shared_just_before_the_report_counts() -> None:
+    location = {"latitude": 23.1, "longitude": 113.3}
+    shared = {"event": "user", "text": "（发送了位置）", "metadata": {"channel": "telegram", "location": location}}
+    now = {"event": "user", "text": "我要投诉这里的路灯一个月都不亮", "metadata": {"channel": "telegram"}}
+    t = first("我要投诉这里的路灯一个月都不亮", "complain", events=[shared, now])
+    slots, _ = await run_form(t)
+    assert slots["report_location"] == location
+    assert slots["report_since"] == "一个月"
+    assert slots["requested_slot"] == "report_contact"
+
+
+@pytest.mark.parametrize("location", [{"latitude": 123.0, "longitude": 113.0}, {"latitude": "23"}, "23.1,113.2"])
+async def test_a_malformed_location_is_ignored(location: Any) -> None:
+    t = first("有人在这里倒建筑垃圾，倒完就走", "report_violation", metadata={"location": location})
+    slots, _ = await run_form(t)
+    assert slots["report_location"] is None
+    assert slots["requested_slot"] == "report_district"
+
+
+async def test_an_anonymous_report_can_say_so_at_once() -> None:
+    slots, _ = await run_form(first("我要匿名举报，增城区新塘有工厂晚上往河里排污水", "report_violation"))
+    assert (slots["report_contact"], slots["report_district"]) == ("anonymous", "增城区")
+    assert slots["requested_slot"] == "report_address"
+
+
+async def test_an_unanswered_policy_question_is_a_consultation_without_place_or_time() -> None:
+    slots, _ = await run_form(first("天河区的人才补贴怎么申请", "ask_policy"))
+    assert (slots["report_kind"], slots["report_details"]) == ("咨询", "天河区的人才补贴怎么申请")
+    assert slots["report_district"] is None
+    assert slots["requested_slot"] == "report_contact"
+
+
+# --- answers --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("intent", ["report_violation", "complain", "inform", "out_of_scope", "nlu_fallback"])
-async def test_the_answer_to_the_question_is_the_details_whatever_its_intent(intent: str) -> None:
-    text = "有人在天河区龙口西路小区天台搭铁皮房"
-    events, dispatcher = await run_form(asked(text, intent))
-    assert events == [SlotSet("report_details", text)]
+async def test_the_answer_to_the_details_question_is_the_details_whatever_its_intent(intent: str) -> None:
+    text = "有人在天河区龙口西路小区天台搭铁皮房，上周开始的"
+    slots, dispatcher = await run_form(answer("report_details", text, intent, slots={"report_kind": "举报"}))
+    assert slots == {
+        "report_details": text,
+        "report_district": "天河区",
+        "report_address": "龙口西路小区",
+        "report_since": "上周开始",
+        "requested_slot": "report_contact",
+    }
     assert dispatcher.messages == []
 
 
-async def test_an_answer_that_says_too_little_is_asked_again() -> None:
-    events, dispatcher = await run_form(asked("我要举报", "report_violation"))
-    assert events == [SlotSet("report_details", None)]
-    assert dispatcher.messages[0]["text"] == "请再具体说说：发生了什么事，在哪个区、哪条路或哪个小区？"
+async def test_details_that_say_too_little_are_asked_again() -> None:
+    slots, dispatcher = await run_form(
+        answer("report_details", "我要举报", "report_violation", slots={"report_kind": "举报"})
+    )
+    assert slots == {"report_details": None, "requested_slot": "report_details"}
+    assert texts(dispatcher) == ["请再具体说说：发生了什么事，在哪个区、哪条路或哪个小区？"]
 
 
-@pytest.mark.parametrize("intent", ["deny", "goodbye", "request_human", "emergency", "greet", "ask_progress"])
-async def test_endings_and_sure_digressions_are_not_details(intent: str) -> None:
-    events, _ = await run_form(asked("算了不说了吧我先挂了谢谢你们", intent))
+@pytest.mark.parametrize(
+    ("intent", "confidence"), [("goodbye", 0.5), ("request_human", 0.5), ("emergency", 0.5), ("greet", 0.9)]
+)
+async def test_endings_and_sure_digressions_are_left_to_the_rules(intent: str, confidence: float) -> None:
+    events, _ = await run_validation(
+        ValidateReportForm(), FORM, REQUIRED, answer("report_contact", "你好我先挂了", intent, confidence=confidence)
+    )
+    assert events == []
+
+
+async def test_a_no_to_the_details_question_ends_the_form_by_the_rules() -> None:
+    events, _ = await run_validation(
+        ValidateReportForm(), FORM, REQUIRED, answer("report_details", "不对", "deny", slots={})
+    )
     assert events == []
 
 
 async def test_a_description_that_only_looks_like_a_progress_question_is_the_details() -> None:
     text = "我反映的是楼下噪音问题，每天晚上都很吵"
-    events, _ = await run_form(asked(text, "ask_progress", confidence=0.56))
-    assert events == [SlotSet("report_details", text)]
-    events, _ = await run_form(asked("我反映的问题处理得怎么样了", "ask_progress", confidence=1.0))
+    slots, _ = await run_form(answer("report_details", text, "ask_progress", slots={}, confidence=0.56))
+    assert slots["report_details"] == text
+    events, _ = await run_validation(
+        ValidateReportForm(),
+        FORM,
+        REQUIRED,
+        answer("report_details", "我反映的问题处理得怎么样了", "ask_progress", slots={}, confidence=1.0),
+    )
     assert events == []
-    events, _ = await run_form(asked("算了不用了", "deny", confidence=0.5))
+
+
+@pytest.mark.parametrize("slot", ["report_details", "report_district", "report_since", "report_contact"])
+@pytest.mark.parametrize(("text", "intent"), [("算了不用了", "deny"), ("算了", "nlu_fallback"), ("不报了", "inform")])
+async def test_stop_words_end_the_form_at_any_question(slot: str, text: str, intent: str) -> None:
+    slots, _ = await run_form(answer(slot, text, intent))
+    assert slots == {"report_confirmed": "cancelled", "requested_slot": None}
+
+
+async def test_a_triggered_event_is_not_an_answer() -> None:
+    t = answer("report_since", "EXTERNAL: EXTERNAL_follow_up", "EXTERNAL_follow_up", metadata={"is_external": True})
+    events, _ = await run_validation(ValidateReportForm(), FORM, REQUIRED, t)
     assert events == []
+
+
+async def test_after_a_digression_the_form_asks_again_without_reading_the_message_twice() -> None:
+    t = tracker(
+        "你好",
+        "greet",
+        slots={**COMPLAINT, "report_since": None, "requested_slot": "report_since"},
+        active_loop=FORM,
+        latest_action="utter_greet",
+    )
+    slots, _ = await run_form(t)
+    assert slots == {"requested_slot": "report_since"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("天河", {"report_district": "天河区"}),
+        ("在番禺区市桥街清河路18号", {"report_district": "番禺区", "report_address": "市桥街清河路18号"}),
+        ("不清楚", {"report_district": "不详"}),
+    ],
+)
+async def test_the_district_question(text: str, expected: dict[str, Any]) -> None:
+    slots, dispatcher = await run_form(
+        answer("report_district", text, slots={"report_kind": "求助", "report_details": "x"})
+    )
+    assert {key: slots[key] for key in expected} == expected
+    assert dispatcher.messages == []
+
+
+async def test_a_district_that_is_not_in_guangzhou_is_asked_again_with_the_list() -> None:
+    slots, dispatcher = await run_form(
+        answer("report_district", "深圳南山", slots={"report_kind": "求助", "report_details": "x"})
+    )
+    assert slots == {"report_district": None, "requested_slot": "report_district"}
+    assert "越秀、海珠、荔湾、天河、白云、黄埔、番禺、花都、南沙、从化、增城" in texts(dispatcher)[0]
+
+
+async def test_a_location_answers_the_district_question() -> None:
+    location = {"latitude": 23.1291, "longitude": 113.2644}
+    base = {"report_kind": "投诉", "report_details": "油烟太大"}
+    t = answer("report_district", "（发送了位置）", "inform", slots=base, metadata={"location": location})
+    slots, _ = await run_form(t)
+    assert slots == {"report_location": location, "requested_slot": "report_since"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("就在体育西路100号", {"report_address": "体育西路100号"}),
+        ("海珠区昌岗路一百号", {"report_address": "昌岗路一百号", "report_district": "海珠区"}),
+        ("没有具体地址", {"report_address": "不详"}),
+    ],
+)
+async def test_the_address_question(text: str, expected: dict[str, Any]) -> None:
+    slots, _ = await run_form(answer("report_address", text, slots={**COMPLAINT, "report_address": None}))
+    assert {key: slots[key] for key in expected} == expected
+    assert slots["requested_slot"] == "report_contact"
+
+
+async def test_an_address_too_vague_is_asked_again() -> None:
+    slots, dispatcher = await run_form(answer("report_address", "那边", slots={**COMPLAINT, "report_address": None}))
+    assert slots == {"report_address": None, "requested_slot": "report_address"}
+    assert texts(dispatcher) == ["请说具体一点：哪条路、哪个小区，或者门牌号？"]
+
+
+@pytest.mark.parametrize("text", ["三天了", "上周开始", "昨晚"])
+async def test_since_when_in_the_citizens_words(text: str) -> None:
+    slots, _ = await run_form(answer("report_since", text, slots={**COMPLAINT, "report_since": None}))
+    assert slots == {"report_since": text, "requested_slot": "report_contact"}
+
+
+# --- contact --------------------------------------------------------------------------------------
+
+VERIFIED = {"channel": "sms", "citizen_id": 7}
+
+
+@pytest.mark.parametrize(("text", "intent"), [("可以", "affirm"), ("好的", "affirm"), ("可以", "inform")])
+async def test_the_verified_number_is_accepted(text: str, intent: str) -> None:
+    slots, _ = await run_form(answer("report_contact", text, intent, metadata=VERIFIED))
+    assert slots == {"report_contact": "verified", "requested_slot": "report_confirmed"}
+
+
+@pytest.mark.parametrize(("text", "intent"), [("换一个号码", "inform"), ("不行", "deny"), ("不要用这个", "deny")])
+async def test_declining_the_verified_number_asks_for_another(text: str, intent: str) -> None:
+    slots, _ = await run_form(answer("report_contact", text, intent, metadata=VERIFIED))
+    assert slots == {"report_contact": None, "report_asking": "other_phone", "requested_slot": "report_contact"}
+
+
+async def test_another_number_is_checked_and_kept() -> None:
+    slots, _ = await run_form(answer("report_contact", "打这个一三九一二三四五六七八", metadata=VERIFIED))
+    assert slots == {"report_contact": "13912345678", "report_asking": None, "requested_slot": "report_confirmed"}
+
+
+async def test_an_invalid_number_is_asked_again_clearly() -> None:
+    slots, dispatcher = await run_form(answer("report_contact", "1391234567"))
+    assert slots == {"report_contact": None, "requested_slot": "report_contact"}
+    assert texts(dispatcher) == ["这个号码好像不对：手机号应为以1开头的11位数字，请再说一遍。"]
+
+
+async def test_anonymity_only_for_reports_of_violations() -> None:
+    slots, _ = await run_form(answer("report_contact", "我要匿名", slots={**COMPLAINT, "report_kind": "举报"}))
+    assert slots == {"report_contact": "anonymous", "report_asking": None, "requested_slot": "report_confirmed"}
+    slots, dispatcher = await run_form(answer("report_contact", "我要匿名"))
+    assert slots == {"report_contact": None, "requested_slot": "report_contact"}
+    assert texts(dispatcher)[0].startswith("只有举报可以匿名。")
+
+
+async def test_a_citizen_without_a_verified_number_who_will_not_leave_one_is_told_why() -> None:
+    slots, dispatcher = await run_form(answer("report_contact", "不想留", "deny"))
+    assert slots == {"report_contact": None, "requested_slot": "report_contact"}
+    assert "需要留一个联系电话" in texts(dispatcher)[0]
+
+
+# --- read-back and corrections --------------------------------------------------------------------
+
+READY = {**COMPLAINT, "report_contact": "verified"}
+
+
+@pytest.mark.parametrize(("text", "intent"), [("确认提交", "inform"), ("对的", "affirm"), ("没问题", "affirm")])
+async def test_confirming_ends_the_form(text: str, intent: str) -> None:
+    slots, _ = await run_form(answer("report_confirmed", text, intent, slots=READY))
+    assert slots == {"report_confirmed": "yes", "report_asking": None, "requested_slot": None}
+
+
+async def test_a_correction_with_its_value_changes_that_field_and_reads_back_again() -> None:
+    slots, _ = await run_form(answer("report_confirmed", "地址不对，是天河路100号", "deny", slots=READY))
+    assert slots == {
+        "report_confirmed": None,
+        "report_asking": None,
+        "report_location": None,
+        "report_address": "天河路100号",
+        "requested_slot": "report_confirmed",
+    }
+
+
+async def test_a_correction_without_a_value_asks_only_that_field() -> None:
+    slots, _ = await run_form(answer("report_confirmed", "改一下时间", slots=READY))
+    assert slots == {
+        "report_confirmed": None,
+        "report_asking": None,
+        "report_since": None,
+        "requested_slot": "report_since",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "changed"),
+    [
+        ("区不对，是海珠区", {"report_district": "海珠区"}),
+        ("电话改成13912345678", {"report_contact": "13912345678"}),
+        ("时间是上周三", {"report_since": "上周三"}),
+        ("不是投诉，是举报", {"report_kind": "举报"}),
+        ("天河区体育西路100号", {"report_district": "天河区", "report_address": "体育西路100号"}),
+    ],
+)
+async def test_corrections_of_each_field(text: str, changed: dict[str, Any]) -> None:
+    slots, _ = await run_form(answer("report_confirmed", text, slots=READY))
+    assert {key: slots[key] for key in changed} == changed
+    assert (slots["report_confirmed"], slots["requested_slot"]) == (None, "report_confirmed")
+
+
+async def test_modify_without_saying_what_asks_which_field_then_asks_it() -> None:
+    slots, _ = await run_form(answer("report_confirmed", "修改", slots=READY))
+    assert slots == {"report_confirmed": None, "report_asking": "which_field", "requested_slot": "report_confirmed"}
+    slots, _ = await run_form(answer("report_confirmed", "联系方式", slots={**READY, "report_asking": "which_field"}))
+    assert slots == {
+        "report_confirmed": None,
+        "report_asking": None,
+        "report_contact": None,
+        "requested_slot": "report_contact",
+    }
+
+
+# --- questions ------------------------------------------------------------------------------------
+
+
+async def ask(action: Any, t: Tracker) -> CollectingDispatcher:
+    dispatcher = CollectingDispatcher()
+    assert await action.run(dispatcher, t, {}) == []
+    return dispatcher
+
+
+async def citizen_id(hotline: runtime.Hotline, phone: str = APPLICANT_PHONE) -> int:
+    citizen = await identify(hotline.database, phone, str(hotline.settings.pii_hash_key), NOW)
+    return citizen.id
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [button["payload"] for button in message["buttons"]]
+
+
+async def test_the_verified_number_is_offered_by_its_last_four_digits(hotline: runtime.Hotline) -> None:
+    t = tracker("", slots={"report_kind": "举报"}, metadata={"citizen_id": await citizen_id(hotline)})
+    message = (await ask(ActionAskReportContact(), t)).messages[0]
+    assert message["text"] == "我们会通过您验证过的手机尾号5678联系您，可以吗？"
+    assert buttons(message) == ["可以", "换一个号码", "匿名举报"]
+
+
+async def test_without_a_verified_number_one_is_asked_for(hotline: runtime.Hotline) -> None:
+    message = (await ask(ActionAskReportContact(), tracker("", slots={"report_kind": "投诉"}))).messages[0]
+    assert message["text"] == "请留一个联系电话（11位手机号），方便把办理结果告诉您。"
+    assert message["buttons"] == []
+    t = tracker("", slots={"report_kind": "举报", "report_asking": "other_phone"}, metadata={"citizen_id": 1})
+    message = (await ask(ActionAskReportContact(), t)).messages[0]
+    assert message["text"].endswith("如果不想留联系方式，可以说“我要匿名”。")
+
+
+async def test_the_district_question_mentions_locations_where_they_can_be_shared() -> None:
+    telegram = (await ask(ActionAskReportDistrict(), tracker("", metadata={"channel": "telegram"}))).messages[0]
+    sms = (await ask(ActionAskReportDistrict(), tracker("", metadata={"channel": "sms"}))).messages[0]
+    assert telegram["text"] == "请问是在广州市哪个区？比如天河区、越秀区。也可以直接发送位置。"
+    assert sms["text"] == "请问是在广州市哪个区？比如天河区、越秀区。"
+
+
+async def test_the_read_back_has_every_field_and_masks_the_phone(hotline: runtime.Hotline) -> None:
+    t = tracker("", slots={**COMPLAINT, "report_contact": "13912345678"})
+    message = (await ask(ActionAskReportConfirmed(), t)).messages[0]
+    assert message["text"] == (
+        "请核对您要登记的投诉：\n类型：投诉\n事情：天河区龙口西路的垃圾站三天没人清运了，臭味很大\n"
+        "地点：天河区龙口西路\n时间：三天\n联系方式：手机139****5678\n"
+        "没问题请点“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”或“改一下时间”。"
+    )
+    assert buttons(message) == ["确认提交", "修改"]
+    verified = {"citizen_id": await citizen_id(hotline)}
+    t = tracker("", slots={**COMPLAINT, "report_contact": "verified"}, metadata=verified)
+    assert "联系方式：您验证过的手机（尾号5678）" in (await ask(ActionAskReportConfirmed(), t)).messages[0]["text"]
+
+
+async def test_the_read_back_of_an_anonymous_report_at_a_shared_location(hotline: runtime.Hotline) -> None:
+    slots = {
+        "report_kind": "举报",
+        "report_details": "有人倒建筑垃圾",
+        "report_location": {"latitude": 23.1, "longitude": 113.3},
+        "report_since": "昨晚",
+        "report_contact": "anonymous",
+    }
+    text = (await ask(ActionAskReportConfirmed(), tracker("", slots=slots))).messages[0]["text"]
+    assert "地点：您发送的位置\n" in text
+    assert "联系方式：匿名（不留联系方式，办理结果无法通知您）" in text
+
+
+async def test_which_field_offers_only_the_fields_of_the_kind(hotline: runtime.Hotline) -> None:
+    t = tracker("", slots={"report_kind": "咨询", "report_asking": "which_field"})
+    message = (await ask(ActionAskReportConfirmed(), t)).messages[0]
+    assert message["text"] == "请问要修改哪一项？也可以直接说改成什么，比如“地址是天河路100号”。"
+    assert buttons(message) == ["事情", "联系方式"]
+
+
+# --- filing ---------------------------------------------------------------------------------------
 
 
 async def file(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
@@ -102,60 +540,117 @@ async def file(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
     return events, dispatcher
 
 
-RESET = [SlotSet("report_kind", None), SlotSet("report_details", None)]
-ORDER_NUMBER = re.compile(r"工单号(WO\d{13})。")
+RESET_EVENTS = [SlotSet(slot, None) for slot in REPORT_SLOTS]
+NUMBER = re.compile(r"工单号(WO\d{13})。")
 
 
-async def test_a_verified_citizen_gets_the_number_and_will_be_told_the_result(hotline: runtime.Hotline) -> None:
-    citizen = await identify(hotline.database, APPLICANT_PHONE, str(hotline.settings.pii_hash_key), datetime.now())
-    slots = {"report_kind": "投诉", "report_details": "楼下餐馆油烟太大"}
-    t = tracker("楼下餐馆油烟太大", "complain", slots=slots, metadata={"channel": "sms", "citizen_id": citizen.id})
-    events, dispatcher = await file(t)
-    assert events == RESET
+async def stored_orders(database: Database) -> list[WorkOrder]:
+    async with database.session() as session:
+        return list(await session.scalars(select(WorkOrder).order_by(WorkOrder.number)))
+
+
+async def test_a_confirmed_report_of_a_verified_citizen_is_filed_with_every_field(hotline: runtime.Hotline) -> None:
+    metadata = {"channel": "sms", "citizen_id": await citizen_id(hotline)}
+    slots = {**READY, "report_confirmed": "yes"}
+    events, dispatcher = await file(tracker("确认提交", slots=slots, metadata=metadata))
+    assert events == RESET_EVENTS
     text = dispatcher.messages[0]["text"]
-    match = ORDER_NUMBER.search(text)
+    match = NUMBER.search(text)
     assert match is not None
-    number = match.group(1)
-    assert text == f"已为您登记投诉，工单号{number}。我们会转交相关部门办理，办理结果会通知您。"
-    assert dispatcher.messages[0]["custom"]["number"] == number
-    assert dispatcher.messages[1]["response"] == "utter_anything_else"
-    async with hotline.database.session() as session:
-        order = (await session.execute(select(WorkOrder))).scalar_one()
-    assert (order.number, order.kind, order.department, order.summary) == (number, "投诉", "待分派", "楼下餐馆油烟太大")
-    assert (order.channel, order.citizen_id, order.sender_id, order.status) == (
-        "sms",
-        citizen.id,
-        "citizen-1",
-        "已受理",
+    [order] = await stored_orders(hotline.database)
+    assert order.number == match.group(1) == dispatcher.messages[0]["custom"]["number"]
+    assert (order.kind, order.summary, order.title, order.district, order.address, order.since) == (
+        "投诉",
+        COMPLAINT["report_details"],
+        "天河区龙口西路的垃圾站三天没人清运了",
+        "天河区",
+        "龙口西路",
+        "三天",
     )
+    assert (order.citizen_id, order.contact_phone, order.anonymous, order.source, order.channel) == (
+        metadata["citizen_id"],
+        None,
+        False,
+        "conversation",
+        "sms",
+    )
+    assert order.urgency == "normal" and order.category_l1 is not None
+    handled_by = f"已转交{order.department}办理" if order.department else "将由调度员分派给承办部门"
+    assert text.startswith(f"已为您登记投诉，工单号{order.number}。{handled_by}，")
+    assert text.endswith("前会给您答复。办理进展会通知您。")
+    assert dispatcher.messages[1]["response"] == "utter_anything_else"
 
 
-async def test_an_unverified_citizen_is_told_how_to_follow_up(hotline: runtime.Hotline) -> None:
-    slots = {"report_kind": "求助", "report_details": "路灯坏了好几天了"}
-    events, dispatcher = await file(tracker("路灯坏了好几天了", "seek_help", slots=slots, metadata={"channel": "rest"}))
-    assert events == RESET
-    text = dispatcher.messages[0]["text"]
-    assert text.startswith("已为您登记求助，工单号WO")
-    assert "请记下工单号" in text and "拨打12345热线，报上工单号" in text
-    async with hotline.database.session() as session:
-        order = (await session.execute(select(WorkOrder))).scalar_one()
-    assert (order.channel, order.citizen_id, order.kind) == ("rest", None, "求助")
+async def test_an_anonymous_report_keeps_no_citizen_and_an_urgent_one_is_urgent(hotline: runtime.Hotline) -> None:
+    slots = {
+        "report_kind": "举报",
+        "report_details": "小区燃气管道漏气，有人私接燃气管",
+        "report_location": {"latitude": 23.1291, "longitude": 113.2644},
+        "report_since": "昨晚",
+        "report_contact": "anonymous",
+        "report_confirmed": "yes",
+    }
+    metadata = {"channel": "telegram", "citizen_id": await citizen_id(hotline)}
+    _, dispatcher = await file(tracker("确认提交", slots=slots, metadata=metadata))
+    [order] = await stored_orders(hotline.database)
+    assert (order.anonymous, order.citizen_id, order.contact_phone) == (True, None, None)
+    assert (order.latitude, order.longitude, order.district, order.urgency) == (23.1291, 113.2644, None, "urgent")
+    assert "您是匿名举报，我们不会记录您的联系方式。请记下工单号" in dispatcher.messages[0]["text"]
 
 
-async def test_nothing_is_filed_without_details(hotline: runtime.Hotline) -> None:
-    events, dispatcher = await file(tracker("", slots={"report_kind": "投诉"}))
-    assert events == RESET
+async def test_another_number_is_stored_and_shown_masked(hotline: runtime.Hotline) -> None:
+    slots = {**COMPLAINT, "report_contact": "13912345678", "report_confirmed": "yes", "report_since": "不详"}
+    _, dispatcher = await file(tracker("确认提交", slots=slots, metadata={"channel": "webchat"}))
+    [order] = await stored_orders(hotline.database)
+    assert (order.contact_phone, order.citizen_id, order.since) == ("13912345678", None, None)
+    assert "办理结果会通过您留的电话139****5678告诉您。" in dispatcher.messages[0]["text"]
+    assert "13912345678" not in dispatcher.messages[0]["text"]
+
+
+async def test_a_repeated_problem_is_linked_and_the_citizen_told(hotline: runtime.Hotline) -> None:
+    slots = {**READY, "report_confirmed": "yes"}
+    metadata = {"channel": "sms", "citizen_id": await citizen_id(hotline)}
+    await file(tracker("确认提交", slots=slots, metadata=metadata))
+    _, dispatcher = await file(tracker("确认提交", slots=slots, metadata={"channel": "webchat", "citizen_id": None}))
+    first_order, second = await stored_orders(hotline.database)
+    assert second.duplicate_of == first_order.number
+    assert f"这个问题已经在工单{first_order.number}中处理，办理结果也会通知您。" in dispatcher.messages[0]["text"]
+
+
+async def test_a_cancelled_report_files_nothing(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await file(tracker("算了", slots={**READY, "report_confirmed": "cancelled"}))
+    assert events == RESET_EVENTS
+    assert [message["response"] for message in dispatcher.messages] == ["utter_form_cancelled"]
+    assert await stored_orders(hotline.database) == []
+
+
+async def test_nothing_is_filed_unless_confirmed(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await file(tracker("", slots=READY))
+    assert events == RESET_EVENTS
     assert dispatcher.messages == []
-    async with hotline.database.session() as session:
-        assert (await session.execute(select(WorkOrder))).first() is None
+    assert await stored_orders(hotline.database) == []
 
 
 async def test_database_down_files_nothing_and_says_so(hotline: runtime.Hotline) -> None:
     await hotline.database.close()
     runtime.use(runtime.Hotline(hotline.settings, type(hotline.database)("sqlite:////nonexistent/dir/x.db")))
-    slots = {"report_kind": "建议", "report_details": "地铁站多加几个出口"}
-    events, dispatcher = await file(tracker("地铁站多加几个出口", "suggest", slots=slots))
-    assert events == RESET
-    assert [m["text"] for m in dispatcher.messages] == [
-        "抱歉，系统暂时查询不到相关信息，请稍后再试。需要的话可以说“转人工”。"
-    ]
+    events, dispatcher = await file(tracker("确认提交", slots={**READY, "report_confirmed": "yes"}))
+    assert events == RESET_EVENTS
+    assert dispatcher.messages[0]["text"] == "抱歉，系统暂时查询不到相关信息。"
+
+
+# --- policy questions -----------------------------------------------------------------------------
+
+
+async def test_a_policy_question_the_catalogue_answers_is_answered(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionTakePolicyQuestion().run(dispatcher, tracker("办护照需要什么条件", "ask_policy"), {})
+    assert events[-1] == SlotSet("policy_answered", True)
+    assert dispatcher.messages[0]["text"]
+
+
+async def test_a_policy_question_the_catalogue_cannot_answer_becomes_a_consultation(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionTakePolicyQuestion().run(dispatcher, tracker("明年的拆迁补偿标准会提高吗", "ask_policy"), {})
+    assert events == [SlotSet("policy_answered", False)]
+    assert texts(dispatcher) == ["这个政策问题需要相关部门答复。我帮您登记一张咨询工单，答复会告诉您。"]
