@@ -36,6 +36,13 @@ SOURCE = "board"
 MAX_TITLE = 200
 
 
+@dataclass(frozen=True)
+class _Unreadable:
+    """A line that could not be read as a record, and why."""
+
+    why: str
+
+
 class BoardImportRefused(ValueError):
     """A file with errors: nothing of it was stored."""
 
@@ -83,12 +90,12 @@ def _rows(path: Path) -> tuple[list[tuple[int, Any]], list[str]]:
             try:
                 rows.append((line_number, json.loads(line)))
             except json.JSONDecodeError as error:
-                errors.append(f"第{line_number}行：不是有效的JSON（{error.msg}）")
+                rows.append((line_number, _Unreadable(f"不是有效的JSON（{error.msg}）")))
     elif path.suffix == ".csv":
         reader = csv.DictReader(io.StringIO(text))
         for row in reader:
             if None in row:
-                errors.append(f"第{reader.line_num}行：列数多于表头")
+                rows.append((reader.line_num, _Unreadable("列数多于表头")))
                 continue
             rows.append((reader.line_num, {key: value for key, value in row.items() if value not in (None, "")}))
     else:
@@ -110,6 +117,9 @@ def _category(raw: Any) -> tuple[str, str] | None:
 def _record(raw: Any, line: int, errors: list[str]) -> tuple[datetime | None, Prepared] | None:
     """Check, classify and route one record; errors are added with its line number."""
     where = f"第{line}行"
+    if isinstance(raw, _Unreadable):
+        errors.append(f"{where}：{raw.why}")
+        return None
     if not isinstance(raw, dict):
         errors.append(f"{where}：应为一个对象（title、text等字段）")
         return None

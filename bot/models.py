@@ -187,7 +187,7 @@ class WorkOrderEvent(Base):
     )
     at: Mapped[datetime] = Column(DateTime, nullable=False)
     actor: Mapped[str] = Column(String(200), nullable=False)
-    action: Mapped[str] = Column(String(16), nullable=False)
+    action: Mapped[str] = Column(String(32), nullable=False)
     from_state: Mapped[str | None] = Column(String(16))
     to_state: Mapped[str] = Column(String(16), nullable=False)
     department: Mapped[str | None] = Column(String(200))
