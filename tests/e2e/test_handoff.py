@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +117,30 @@ def test_the_console_refuses_anonymous_requests_wrong_roles_and_missing_csrf_tok
     assert wang.call("POST", "/agent/api/phrases", {"title": "t", "text": "x"})[0] == 403  # no CSRF token
     assert wang.call("POST", "/agent/api/phrases", {"title": "t", "text": "x"}, {"X-CSRF-Token": "forged"})[0] == 403
     assert wang.post("/handoffs/999999/take")[0] == 404
+
+
+@pytest.fixture(scope="module")
+def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Two Rasa server instances sharing the databases and the real local Redis (queue, locks, pub/sub)."""
+    shared = {**ALL_DAY, "REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_PREFIX": f"test:{uuid.uuid4().hex}:"}
+    workdir = Path(tmp_path_factory.mktemp("handoff-redis"))
+    with running_servers(workdir, extra_env=shared, rasa_instances=2) as running:
+        create_agent(running.env["DATABASE_URL"], "sun", "孙丽")
+        yield running
+
+
+def test_an_agent_on_one_instance_talks_to_a_citizen_on_the_other(two_instances: Servers) -> None:
+    first, second = two_instances.rasa_urls
+    agent = Agent(first, "sun")
+    assert agent.login()[0] == 200
+    citizen = WebCitizen(second)
+    citizen.say("转人工")
+    citizen.wait_for_text("正在为您转接人工客服")
+    handoff = agent.wait_for(lambda: agent.queue()["waiting"], "the handoff queued on the other instance")[0]
+    assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
+    assert agent.post(f"/handoffs/{handoff['id']}/messages", {"text": "您好，我是孙丽"})[0] == 202
+    citizen.wait_for_text("您好，我是孙丽", role="agent")
+    citizen.say("我想问一下公积金提取")
+    agent.wait_for(
+        lambda: any("公积金提取" in e["text"] for e in agent.transcript(handoff["id"])), "the citizen's message"
+    )
