@@ -358,9 +358,13 @@
       queue = { waiting: data.waiting || [], mine: data.mine || [], phone: data.phone || [] };
       queueFetchedAt = performance.now();
       const arrived = queue.waiting.filter((handoff) => !before.has(handoff.id));
-      // A conversation that became mine without my taking it was transferred to me.
+      // A conversation that became mine without my taking it was transferred to me. (A supervisor's
+      // list holds every assigned conversation: only those assigned to the supervisor count.)
       const given = queueLoaded
-        ? queue.mine.filter((handoff) => !mineBefore.has(handoff.id) && !taking.has(handoff.id))
+        ? queue.mine.filter(
+            (handoff) =>
+              handoff.agent && handoff.agent.id === me.id && !mineBefore.has(handoff.id) && !taking.has(handoff.id),
+          )
         : [];
       for (const handoff of given) unread.add(handoff.id);
       queueLoaded = true;
@@ -1234,6 +1238,9 @@
     $("me").textContent = `${roleName} ${me.name || me.username}`;
     document.body.dataset.role = me.role;
     if (me.role === "supervisor") {
+      // A supervisor's second list holds every conversation being handled, not only their own.
+      $("mine-title").firstChild.textContent = "处理中的会话 ";
+      $("mine-empty").textContent = "现在没有处理中的会话";
       $("tab-supervisor").hidden = false;
       setInterval(refreshStats, STATS_EVERY_MS);
       refreshStats();
