@@ -838,6 +838,7 @@
           open.notes = [...(open.notes || []).filter((note) => note.id !== data.note.id), data.note];
           renderNotes();
         }
+        refreshOpen(); // a read begun before the note was saved must not leave it out
       } else {
         status.textContent = data.error || "备注未保存，请稍后再试";
         status.classList.add("error");
