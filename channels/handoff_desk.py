@@ -246,7 +246,7 @@ class HandoffDesk:
             raise HandoffConflict(f"该会话已由客服{current.agent_name or ''}接入")
         await handoffs.assign(self.runtime.database, handoff_id, agent.id, local_now())
         handoff = await handoffs.get_handoff(self.runtime.database, handoff_id)
-        await self._tell(handoff, "system", f"人工客服{agent.name}已接入，请问有什么可以帮您？", agent.name)
+        await self._tell(handoff, f"人工客服{agent.name}已接入，请问有什么可以帮您？", agent.name, "agent_joined")
         await self.signal("queue")
         await self.signal(f"handoff:{handoff_id}")
         await self.announce_positions()
@@ -274,7 +274,7 @@ class HandoffDesk:
         self._check_mine(handoff, agent)
         await handoffs.transfer(self.runtime.database, handoff.id, agent.id, to.id, local_now())
         await self.queue.reassign(handoff.id, _owner(to.id))
-        await self._tell(handoff, "system", f"已为您转接客服{to.name}，请稍候。", to.name)
+        await self._tell(handoff, f"已为您转接客服{to.name}，请稍候。", to.name, "agent_joined")
         await self.signal("queue")
         await self.signal(f"handoff:{handoff.id}")
 
@@ -285,7 +285,9 @@ class HandoffDesk:
         await self._forget(handoff.conversation_id)
         await self._record(handoff.conversation_id, [], resume=True)
         messages = await self._trigger(handoff.conversation_id, RATING_INTENT, {"handoff_id": str(handoff.id)})
+        left = {"custom": {"event": "agent_left"}}  # only the web chat shows it, as a notice
         try:
+            await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [left], "system")
             await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, messages)
         except DeliveryFailed as error:
             logger.warning("handoff %d: rating question not delivered: %s", handoff.id, error)
@@ -439,12 +441,11 @@ class HandoffDesk:
         summary["line"] = " · ".join([p for p in parts if p] + ([f"“{last}”"] if last else []))
         return summary
 
-    async def _tell(self, handoff: HandoffView, role: str, text: str, agent_name: str) -> None:
+    async def _tell(self, handoff: HandoffView, text: str, agent_name: str, event: str) -> None:
         """A notice to the citizen from the console (an agent joined, a transfer), recorded in the tracker."""
+        notice = {"text": text, "custom": {"event": event}}
         try:
-            await deliver(
-                handoff.channel, handoff.conversation_id, handoff.citizen_id, [{"text": text}], role, agent_name
-            )
+            await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [notice], "system", agent_name)
         except DeliveryFailed as error:
             logger.warning("handoff %d: notice not delivered: %s", handoff.id, error)
         await self._record(

@@ -58,8 +58,11 @@ async def deliver(
 
 async def _to_web_chat(session_id: str, messages: list[dict[str, Any]], role: str, agent_name: str | None) -> None:
     for message in messages:
-        payload = bot_entry_payload(message)
-        if payload is None:
+        payload = bot_entry_payload(message) or {}
+        event = (message.get("custom") or {}).get("event")
+        if role == "system" and event:  # the page shows "人工客服 XX 已接入" and the like as notices
+            payload["event"] = str(event)
+        if not payload:
             continue
         if agent_name:
             payload["agent"] = agent_name
