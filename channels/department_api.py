@@ -73,12 +73,21 @@ class ApiError(Exception):
         self.details = details
 
 
+def json_response(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
+    """A JSON answer with its Chinese readable as it is (UTF-8, not \\u escapes)."""
+    return response.json(body, status=status, headers=headers, dumps=_dumps)
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
 def error_response(status: int, message: str, details: list[str] | None = None) -> HTTPResponse:
     """The JSON body of a refusal."""
     body: dict[str, Any] = {"error": message}
     if details:
         body["details"] = details
-    return response.json(body, status=status, headers=_CHALLENGE if status == 401 else None)
+    return json_response(body, status, _CHALLENGE if status == 401 else None)
 
 
 def bearer_key(header: str | None) -> str | None:
@@ -223,12 +232,12 @@ async def list_own_orders(database: Database, caller: Caller, request: Request) 
     states = requested_states(request.args.getlist("state") or [])
     orders = await lifecycle.list_orders(database, caller.department, states)
     now = local_now()
-    return response.json({"orders": [order_summary(order, now) for order in orders]})
+    return json_response({"orders": [order_summary(order, now) for order in orders]})
 
 
 async def show_order(database: Database, caller: Caller, number: str) -> HTTPResponse:
     """GET /orders/<number>"""
-    return response.json(order_document(await _own_order(database, number, caller), local_now()))
+    return json_response(order_document(await _own_order(database, number, caller), local_now()))
 
 
 async def change_order(
@@ -256,7 +265,7 @@ async def change_order(
         days = extension_days(body)
         new_due = add_working_days(max(current.due_at, now), days)
         order = await lifecycle.extend(database, number, department, actor, reason, new_due, now)
-    return response.json(order_document(order, now))
+    return json_response(order_document(order, now))
 
 
 async def publish_case(database: Database, caller: Caller, body: dict[str, Any], key: str) -> HTTPResponse:
@@ -287,7 +296,7 @@ async def publish_case(database: Database, caller: Caller, body: dict[str, Any],
         "added": added,
         "timeline": [{"status": s, "at": timestamp(at), "note": note} for s, at, note in view.timeline],
     }
-    return response.json(document, status=201 if created else 200)
+    return json_response(document, 201 if created else 200)
 
 
 async def answer(request: Request, work: Callable[[Database, Caller], Awaitable[HTTPResponse]]) -> HTTPResponse:
