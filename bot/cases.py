@@ -23,12 +23,12 @@ from bot.work_orders import SUPERVISION, NewOrder, file_order
 STAGES = ("受理", "审查", "决定", "制证", "送达", "办结")
 FINISHED = "办结"
 CASE_NUMBER_LENGTH = 14
-_CHINA = ZoneInfo("Asia/Shanghai")
+CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def local_now() -> datetime:
     """The current time in China, without a time zone, as the database stores it."""
-    return datetime.now(_CHINA).replace(tzinfo=None)
+    return datetime.now(CHINA).replace(tzinfo=None)
 
 
 class InvalidCaseNumber(ValueError):

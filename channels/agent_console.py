@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,9 @@ from bot.cases import local_now
 from bot.db import DatabaseUnavailable
 from bot.handoff_queue import QueueUnavailable
 from bot.handoffs import HandoffConflict, HandoffNotFound, HandoffView, PhraseNotFound
+from bot.personal_data import InvalidPhone, parse_phone
 from bot.shared_state import SharedStateUnavailable
-from bot.work_orders import COMPLAINT, HELP, REPORT, SUGGESTION, NewOrder, file_order
+from bot.work_orders import InvalidOrder, NewOrder, file_order
 from channels.agent_auth import add_auth_routes, authorised, current_session
 from channels.connector import channel_runtime
 from channels.handoff_desk import CONSOLE, Agentish, HandoffDesk, NotYours, handoff_desk
@@ -46,7 +48,8 @@ _STATIC_NAME = re.compile(r"[a-z0-9_-]{1,64}\.(js|css|svg|png)")
 MAX_BODY_BYTES = 64 * 1024
 HEARTBEAT_S = 15.0
 SUPERVISOR = ("supervisor",)
-ORDER_TYPES = {"咨询": HELP, "求助": HELP, "投诉": COMPLAINT, "举报": REPORT, "建议": SUGGESTION}
+ORDER_TYPES = ("咨询", "求助", "投诉", "举报", "建议")
+VERIFIED_CONTACT = "已验证手机"
 UNAVAILABLE = "系统繁忙，请稍后再试"
 _PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -105,7 +108,7 @@ async def handoff_json(desk: HandoffDesk, handoff: HandoffView) -> dict[str, Any
         "reason_label": handoffs.REASON_LABELS.get(handoff.reason, handoff.reason),
         "waiting_s": int(((now if handoff.status == handoffs.WAITING else end) - handoff.created_at).total_seconds()),
         "position": position,
-        "created_at": handoff.created_at.isoformat(timespec="seconds") + "+08:00",
+        "created_at": china_time(handoff.created_at),
         "summary": handoff.summary,
         "agent": {"id": handoff.agent_id, "name": handoff.agent_name} if handoff.agent_id else None,
         "rating": handoff.rating,
@@ -135,7 +138,10 @@ class AgentConsoleInput(InputChannel):
             desk = handoff_desk()
             desk.rasa = app.ctx.agent
             channel_runtime().desk = desk
-            await handoffs.ensure_default_phrases(desk.runtime.database, local_now())
+            try:
+                await handoffs.ensure_default_phrases(desk.runtime.database, local_now())
+            except DatabaseUnavailable as error:  # the console still starts; phrases come with the database
+                logger.warning("console: default phrases not added: %s", error)
             app.ctx.handoff_sweeper = asyncio.get_running_loop().create_task(desk.run_sweeper(), name="handoff-sweeper")
 
         @console.listener("before_server_stop")
@@ -363,9 +369,14 @@ def _note_json(note: handoffs.NoteView) -> dict[str, Any]:
     return {
         "id": note.id,
         "text": note.text,
-        "at": note.created_at.isoformat(timespec="seconds"),
+        "at": china_time(note.created_at),
         "agent": note.agent_name,
     }
+
+
+def china_time(moment: datetime) -> str:
+    """A China-time moment as the pages read it, with its offset."""
+    return moment.isoformat(timespec="seconds") + "+08:00"
 
 
 async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
@@ -428,36 +439,45 @@ async def _draft(desk: HandoffDesk, handoff: HandoffView) -> dict[str, Any]:
         "details": details,
         "district": handoff.summary.get("district") or "",
         "address": "",
-        "contact": "已验证手机" if handoff.citizen_id else "",
+        "contact": VERIFIED_CONTACT if handoff.citizen_id else "",
     }
 
 
 async def _file_order(request: Request, desk: HandoffDesk, handoff: HandoffView, agent: AgentView) -> HTTPResponse:
-    """File the work order an agent filled in, with the conversation attached."""
+    """File the work order an agent filled in, with the conversation attached; routed like any other."""
     body = _body(request)
     kind = body.get("type") if body else None
     title = _text(body, "title", 100)
     details = _text(body, "details", 2000)
     if kind not in ORDER_TYPES or title is None or details is None:
         return _error(400, "请选择类型，并填写标题（1-100字）和详情（1-2000字）")
-    district = _text(body, "district", 20, minimum=0) or ""
-    address = _text(body, "address", 200, minimum=0) or ""
-    place = "，".join(p for p in (district, address) if p)
+    contact = _text(body, "contact", 40, minimum=0) or ""
+    phone = None
+    if contact and contact != VERIFIED_CONTACT:
+        try:
+            phone = parse_phone(contact)
+        except InvalidPhone:
+            return _error(400, "联系方式应为11位手机号，或留空使用已验证的手机")
     order = NewOrder(
-        kind=ORDER_TYPES[str(kind)],
-        department="待分派",
-        summary=f"{title}：{details}"
-        + (f"（地点：{place}）" if place else "")
-        + f"。客服{agent.name}登记，对话编号{handoff.conversation_id}",
+        type=str(kind),
+        title=title,
+        summary=f"{details}\n（客服{agent.name}根据对话{handoff.conversation_id}登记）",
+        district=_text(body, "district", 20, minimum=0) or None,
+        address=_text(body, "address", 200, minimum=0) or None,
+        contact_phone=phone,
+        source="agent",
         sender_id=handoff.conversation_id,
         channel=handoff.channel,
         citizen_id=handoff.citizen_id,
     )
-    number = str(await file_order(desk.runtime.database, order, local_now()))
+    try:
+        filed = await file_order(desk.runtime.database, order, local_now())
+    except InvalidOrder as error:
+        return _error(400, str(error))
     await handoffs.record_audit(
-        desk.runtime.database, handoff.id, agent.id, "work_order", {"number": number}, local_now()
+        desk.runtime.database, handoff.id, agent.id, "work_order", {"number": filed}, local_now()
     )
-    return _ok({"number": number}, 201)
+    return _ok({"number": str(filed), "department": filed.department, "duplicate_of": filed.duplicate_of}, 201)
 
 
 async def _phrases(request: Request, phrase_id: int | None) -> HTTPResponse:

@@ -30,7 +30,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
 
 from bot import handoffs
-from bot.cases import local_now
+from bot.cases import CHINA, local_now
 from bot.citizens import get_citizen
 from bot.db import DatabaseUnavailable
 from bot.handoff_queue import HandoffQueue, QueueUnavailable, open_handoff_queue
@@ -502,7 +502,7 @@ def _citizen_id(incoming: Incoming) -> int | None:
 
 def _transcript_entry(event: Event) -> dict[str, Any] | None:
     """One event of the tracker as a line of the transcript (None for the bot's inner workings)."""
-    at = datetime.fromtimestamp(event.timestamp).isoformat(timespec="seconds")
+    at = datetime.fromtimestamp(event.timestamp, CHINA).isoformat(timespec="seconds")
     if isinstance(event, UserUttered):
         if not event.text or event.text.startswith("/"):
             return None

@@ -29,15 +29,17 @@ def started(tmp_path: Path) -> list[str]:
     return list(yaml.safe_load(target.read_text(encoding="utf-8")))
 
 
-def test_without_settings_only_the_web_chat_rest_and_department_api_start(
+def test_without_settings_only_the_web_chat_rest_department_api_and_agent_console_start(
     no_channel_settings: None, tmp_path: Path
 ) -> None:
     assert started(tmp_path) == [
         "channels.webchat.WebChatInput",
         "channels.rest.RestChannel",
         "channels.department_api.DepartmentApiInput",
+        "channels.agent_console.AgentConsoleInput",
     ]
     lines = describe_channels(get_settings(), "http://localhost:5005")
+    assert "客服工作台：已开启 http://localhost:5005/agent" in lines
     assert "网页聊天：已开启 http://localhost:5005/chat" in lines
     assert "Telegram：未开启（缺少 TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN）" in lines
 
