@@ -10,6 +10,7 @@ stored in one transaction, oldest message first.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -178,5 +179,5 @@ async def import_board_file(
     database: Database, path: Path, now: datetime, *, settings: Settings | None = None
 ) -> ImportReport:
     """File every message of a board export as a work order, all or nothing."""
-    prepared = read_board_file(path)
+    prepared = await asyncio.to_thread(read_board_file, path)  # the classifier may be loading its model
     return ImportReport(tuple(await store_prepared(database, prepared, now, settings=settings)))

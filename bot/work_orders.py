@@ -8,6 +8,7 @@ filed within ``DUPLICATE_WINDOW_HOURS`` is merged into it (``duplicate_of``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -345,7 +346,9 @@ async def file_order(
     Raises:
         InvalidOrder: a field the hotline cannot file.
     """
-    (filed,) = await store_prepared(database, [prepare(order)], now, settings=settings)
+    # In a thread: the classifier may be loading its model, which must not hold up the event loop.
+    prepared = await asyncio.to_thread(prepare, order)
+    (filed,) = await store_prepared(database, [prepared], now, settings=settings)
     return filed
 
 
