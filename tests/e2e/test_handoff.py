@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,3 +147,57 @@ def test_an_agent_on_one_instance_talks_to_a_citizen_on_the_other(two_instances:
     agent.wait_for(
         lambda: any("公积金提取" in e["text"] for e in agent.transcript(handoff["id"])), "the citizen's message"
     )
+
+
+def at_once(*calls: Callable[[], tuple[int, Any]]) -> list[tuple[int, Any]]:
+    """Run the calls in threads released together; their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_two_agents_taking_the_same_conversation_at_once_one_wins(servers: Servers) -> None:
+    wang, li = logged_in(servers, "wangfang"), logged_in(servers, "lihua")
+    citizen = WebCitizen(servers.rasa_url)
+    citizen.say("转人工")
+    handoff = wang.wait_for(lambda: wang.queue()["waiting"], "the handoff in the queue")[0]
+    results = at_once(
+        lambda: wang.post(f"/handoffs/{handoff['id']}/take"), lambda: li.post(f"/handoffs/{handoff['id']}/take")
+    )
+    assert sorted(status for status, _ in results) == [200, 409]
+    winner = "王芳" if results[0][0] == 200 else "李华"
+    loser_body = results[1][1] if results[0][0] == 200 else results[0][1]
+    assert loser_body["error"] == f"该会话已由客服{winner}接入"
+    citizen.wait_for_text(f"人工客服{winner}已接入")
+    assert len([t for t in citizen.texts() if "已接入" in t]) == 1
+    agent = wang if winner == "王芳" else li
+    assert agent.post(f"/handoffs/{handoff['id']}/close")[0] == 200
+
+
+def test_a_citizen_cancelling_while_an_agent_takes_gets_one_consistent_outcome(servers: Servers) -> None:
+    wang = logged_in(servers, "wangfang")
+    citizen = WebCitizen(servers.rasa_url)
+    citizen.say("转人工")
+    handoff = wang.wait_for(lambda: wang.queue()["waiting"], "the handoff in the queue")[0]
+    cancel_sent = "算了"
+
+    def cancel() -> tuple[int, Any]:
+        citizen.say(cancel_sent)
+        return 0, None
+
+    (take_status, take_body), _ = at_once(lambda: wang.post(f"/handoffs/{handoff['id']}/take"), cancel)
+    if take_status == 200:  # the agent was first: the citizen's words reach the agent
+        wang.wait_for(
+            lambda: any(e["text"] == cancel_sent for e in wang.transcript(handoff["id"])), "the citizen's words"
+        )
+        assert not [t for t in citizen.texts("bot") if "已为您取消转人工" in t]
+        assert wang.post(f"/handoffs/{handoff['id']}/close")[0] == 200
+    else:  # the citizen was first: the agent is told, and the bot is back
+        assert (take_status, take_body["error"]) == (409, "用户已取消转人工")
+        citizen.wait_for_text("已为您取消转人工")
+        assert not [t for t in citizen.texts() if "已接入" in t]
