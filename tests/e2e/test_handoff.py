@@ -201,3 +201,22 @@ def test_a_citizen_cancelling_while_an_agent_takes_gets_one_consistent_outcome(s
         assert (take_status, take_body["error"]) == (409, "用户已取消转人工")
         citizen.wait_for_text("已为您取消转人工")
         assert not [t for t in citizen.texts() if "已接入" in t]
+
+
+def test_a_waiting_citizen_is_told_their_place_and_when_it_changes(servers: Servers) -> None:
+    wang = logged_in(servers, "wangfang")  # an agent online: waits can be estimated
+    first, second = WebCitizen(servers.rasa_url), WebCitizen(servers.rasa_url)
+    first.say("转人工")
+    first.wait_for_text("正在为您转接人工客服")
+    second.say("我要人工客服")
+    queued = second.wait_for_text("正在为您转接人工客服")
+    assert "您前面还有1位，预计等待约" in queued and "分钟" in queued
+    waiting = wang.wait_for(lambda: len(wang.queue()["waiting"]) == 2 and wang.queue()["waiting"], "two waiting")
+    assert [h["position"] for h in waiting] == [1, 2]
+    assert wang.post(f"/handoffs/{waiting[0]['id']}/take")[0] == 200
+    second.wait_for_text("马上为您接通")
+    second.say("还要等多久")
+    assert "客服接入后会看到" in second.wait_for_text("已收到您的留言")
+    assert wang.post(f"/handoffs/{waiting[1]['id']}/take")[0] == 200
+    for handoff in waiting:
+        assert wang.post(f"/handoffs/{handoff['id']}/close")[0] == 200
