@@ -181,6 +181,10 @@ def _check_fields(order: NewOrder) -> str | None:
     kind = order.type or order.kind
     if kind is not None and kind not in KINDS:
         raise InvalidOrder(f"诉求类型应为{'、'.join(TYPES)}之一，不是“{kind}”")
+    lengths = ((order.title, 200, "标题"), (order.address, 400, "地址"), (order.since, 100, "开始时间"))
+    for value, limit, what in lengths:
+        if value is not None and len(value.strip()) > limit:
+            raise InvalidOrder(f"{what}不能超过{limit}字")
     if order.urgency not in URGENCIES:
         raise InvalidOrder(f"紧急程度应为normal或urgent，不是“{order.urgency}”")
     if (order.latitude is None) != (order.longitude is None):

@@ -255,6 +255,9 @@ async def test_the_contact_phone_is_kept_only_when_given_and_not_anonymous_and_n
         ({"latitude": 123.1, "longitude": 113.3}, "超出范围"),
         ({"category": ("城乡建设", "噪声污染")}, "分类"),
         ({"summary": "  "}, "反映的内容"),
+        ({"title": "长" * 201}, "标题不能超过200字"),
+        ({"address": "路" * 401}, "地址不能超过400字"),
+        ({"since": "很久" * 51}, "开始时间不能超过100字"),
     ],
 )
 async def test_an_order_with_a_bad_field_is_refused_and_nothing_stored(
@@ -372,3 +375,4 @@ async def test_similar_orders_in_a_short_time_raise_a_hotspot(database: Database
     assert (spot.count, spot.last_at) == (4, FRIDAY + timedelta(hours=4))
     async with database.session() as session:
         assert await session.scalar(select(func.count()).select_from(Hotspot)) == 1
+
