@@ -105,6 +105,6 @@ def default_deadlines() -> Deadlines:
     return load_deadlines()
 
 
-def due_at(accepted_at: datetime, order_type: str, urgency: str = "normal") -> datetime:
-    """When an order of ``order_type`` accepted at ``accepted_at`` must be answered."""
-    return default_deadlines().limit(order_type, urgency).ends(accepted_at, default_calendar())
+def due_at(accepted_at: datetime, type: str, urgency: str = "normal") -> datetime:
+    """When an order of ``type`` (投诉, 咨询 …) accepted at ``accepted_at`` must be answered."""
+    return default_deadlines().limit(type, urgency).ends(accepted_at, default_calendar())
