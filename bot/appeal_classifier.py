@@ -1,0 +1,374 @@
+"""Classifying a citizen's appeal (type, two-level category, confidence) from the project's labelled examples."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack, spmatrix
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
+
+from bot.appeal_categories import TYPES, CategoryTree, DataFileError, LineMapping, load_categories, load_strict_yaml
+from bot.routing import route
+from bot.settings import PROJECT_ROOT
+
+EXAMPLES_PATH = PROJECT_ROOT / "data" / "appeals" / "examples"
+KEYWORDS_PATH = PROJECT_ROOT / "data" / "appeals" / "keywords.yml"
+# jieba's dictionaries: the catalogue's generated one and the appeals' own words (incl. Cantonese).
+USERDICTS = (PROJECT_ROOT / "data" / "jieba" / "userdict.txt", PROJECT_ROOT / "data" / "appeals" / "userdict.txt")
+# Share of the examples kept out of training, chosen by a stable hash of the message (never by hand).
+HELD_OUT_PERCENT = 20
+_PUNCTUATION = re.compile(r"^[\W_]+$")
+
+
+class ExampleError(ValueError):
+    """A labelled-examples file is unreadable or an example breaks the format."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled message: what the citizen wrote and what it is."""
+
+    title: str
+    text: str
+    type: str
+    category: tuple[str, str]
+    source: str
+
+    def digest(self) -> str:
+        """A stable digest of the message (title and text), the key of the train/held-out split."""
+        return hashlib.sha256(f"{self.title}\n{self.text}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What the classifier says a message is; ``confidence`` is the probability of the category pair."""
+
+    type: str
+    category: tuple[str, str]
+    department: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The classifier's settings (chosen by cross-validation on the train split, see bench/appeal_eval.py)."""
+
+    c: float = 1.0
+    title_weight: int = 2
+    word_ngrams: tuple[int, int] = (1, 1)
+    char_ngrams: tuple[int, int] = (1, 3)
+    use_words: bool = True
+    keyword_weight: float = 0.5
+
+
+def _text(value: object, where: str, required: bool) -> str:
+    """A stripped string field, or an ExampleError saying where it is wrong."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ExampleError(f"{where}: expected text, not {value!r}")
+    return value.strip()
+
+
+def _file_examples(path: Path, tree: CategoryTree) -> list[Example]:
+    """The examples of one file, validated against the tree and the types."""
+    try:
+        raw = load_strict_yaml(path.read_text(encoding="utf-8"), path.name)
+    except OSError as error:
+        raise ExampleError(f"{path}: cannot read: {error.strerror}") from error
+    except DataFileError as error:
+        raise ExampleError(str(error)) from error
+    if not isinstance(raw, LineMapping) or set(raw) != {"first", "examples"}:
+        raise ExampleError(f"{path.name}: expected the keys 'first' and 'examples'")
+    first = raw["first"]
+    if first not in tree.first_levels():
+        raise ExampleError(f"{path.name} line {raw.key_lines['first']}: unknown first level {first!r}")
+    groups = raw["examples"]
+    if not isinstance(groups, LineMapping):
+        raise ExampleError(f"{path.name}: 'examples' must map second levels to lists of examples")
+    examples = []
+    for second, items in groups.items():
+        where = f"{path.name} line {groups.key_lines[second]}"
+        if not tree.is_valid(first, second):
+            raise ExampleError(f"{where}: {second!r} is not a second level of {first}")
+        if not isinstance(items, list) or not items:
+            raise ExampleError(f"{where}: {second} must list examples")
+        for item in items:
+            if not isinstance(item, LineMapping):
+                raise ExampleError(f"{where}: every example must be a mapping, not {item!r}")
+            item_where = f"{path.name} line {item.line}"
+            unknown = sorted(set(item) - {"type", "title", "text"})
+            if unknown:
+                raise ExampleError(f"{item_where}: unknown keys {', '.join(map(str, unknown))}")
+            kind = item.get("type")
+            if kind not in TYPES:
+                raise ExampleError(f"{item_where}: type must be one of {'/'.join(TYPES)}, not {kind!r}")
+            examples.append(
+                Example(
+                    title=_text(item.get("title"), item_where, required=False),
+                    text=_text(item.get("text"), item_where, required=True),
+                    type=kind,
+                    category=(first, second),
+                    source=item_where,
+                )
+            )
+    return examples
+
+
+def read_examples(folder: Path, tree: CategoryTree) -> list[Example]:
+    """Every labelled example of a folder (``*.yml``), validated; the same message twice is refused."""
+    paths = sorted(folder.glob("*.yml"))
+    if not paths:
+        raise ExampleError(f"{folder}: no example files (*.yml)")
+    examples: list[Example] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        for example in _file_examples(path, tree):
+            key = normalise(f"{example.title}\n{example.text}")
+            if key in seen:
+                raise ExampleError(f"{example.source}: the same message as {seen[key]}")
+            seen[key] = example.source
+            examples.append(example)
+    return examples
+
+
+def is_held_out(example: Example) -> bool:
+    """Whether an example belongs to the held-out split (a fixed share, by the message's digest)."""
+    return int(example.digest()[:8], 16) % 100 < HELD_OUT_PERCENT
+
+
+def split_examples(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:
+    """(train, held out): the classifier is built from the first only."""
+    train: list[Example] = []
+    held_out: list[Example] = []
+    for example in examples:
+        (held_out if is_held_out(example) else train).append(example)
+    return train, held_out
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width (NFKC), lower case, runs of whitespace as one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer() -> object:
+    """A jieba tokenizer of its own (Rasa's global one is left alone) with the project's dictionaries."""
+    import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for path in USERDICTS:
+        if path.exists():
+            tokenizer.load_userdict(str(path))
+    return tokenizer
+
+
+def words(text: str) -> list[str]:
+    """jieba's words of a normalised text, punctuation and spaces left out."""
+    tokens = _tokenizer().lcut(text)  # type: ignore[attr-defined]
+    return [token for token in tokens if token.strip() and not _PUNCTUATION.match(token)]
+
+
+def message_text(title: str, text: str, title_weight: int) -> str:
+    """The text the model reads: the title (repeated ``title_weight`` times) then the message."""
+    parts = [normalise(title)] * title_weight if title.strip() else []
+    return " 。 ".join([*parts, normalise(text)])
+
+
+@dataclass(frozen=True)
+class Keywords:
+    """The hand-written lexicon: words by category pair and cue words by appeal type."""
+
+    categories: dict[tuple[str, str], tuple[str, ...]]
+    types: dict[str, tuple[str, ...]]
+
+    def hits(self, text: str) -> dict[tuple[str, str], int]:
+        """How many of each category's words a normalised text contains (categories with none left out)."""
+        found = {}
+        for pair, terms in self.categories.items():
+            count = sum(1 for term in terms if term in text)
+            if count:
+                found[pair] = count
+        return found
+
+    def first_level_hits(self, text: str) -> dict[str, int]:
+        """Keyword hits summed by first level."""
+        totals: dict[str, int] = {}
+        for (first, _), count in self.hits(text).items():
+            totals[first] = totals.get(first, 0) + count
+        return totals
+
+    def features(self, texts: Sequence[str]) -> csr_matrix:
+        """log(1 + hits) per category pair, per first level and per type cue, one row per text."""
+        pairs = list(self.categories)
+        firsts = list(dict.fromkeys(first for first, _ in pairs))
+        kinds = list(self.types)
+        matrix = np.zeros((len(texts), len(pairs) + len(firsts) + len(kinds)))
+        for row, text in enumerate(texts):
+            for (first, second), count in self.hits(text).items():
+                matrix[row, pairs.index((first, second))] = count
+                matrix[row, len(pairs) + firsts.index(first)] += count
+            for column, kind in enumerate(kinds):
+                matrix[row, len(pairs) + len(firsts) + column] = sum(1 for cue in self.types[kind] if cue in text)
+        return csr_matrix(np.log1p(matrix))
+
+
+def _terms(value: object, where: str) -> tuple[str, ...]:
+    """A non-empty list of words, normalised like the messages they are looked for in."""
+    if not isinstance(value, list) or not value:
+        raise ExampleError(f"{where}: expected a list of words")
+    terms = tuple(normalise(str(term)) for term in value)
+    if not all(terms):
+        raise ExampleError(f"{where}: an empty word")
+    return terms
+
+
+def read_keywords(path: Path, tree: CategoryTree) -> Keywords:
+    """Read the lexicon; every category of the tree and every type must have words."""
+    try:
+        raw = load_strict_yaml(path.read_text(encoding="utf-8"), path.name)
+    except OSError as error:
+        raise ExampleError(f"{path}: cannot read: {error.strerror}") from error
+    except DataFileError as error:
+        raise ExampleError(str(error)) from error
+    if not isinstance(raw, LineMapping) or set(raw) != {"categories", "types"}:
+        raise ExampleError(f"{path.name}: expected the keys 'categories' and 'types'")
+    categories: dict[tuple[str, str], tuple[str, ...]] = {}
+    firsts = raw["categories"]
+    if not isinstance(firsts, LineMapping):
+        raise ExampleError(f"{path.name}: 'categories' must map first levels to second levels")
+    for first, seconds in firsts.items():
+        where = f"{path.name} line {firsts.key_lines[first]}"
+        if first not in tree.first_levels() or not isinstance(seconds, LineMapping):
+            raise ExampleError(f"{where}: {first!r} is not a first level with second levels under it")
+        for second, terms in seconds.items():
+            if not tree.is_valid(first, second):
+                raise ExampleError(f"{path.name} line {seconds.key_lines[second]}: {second!r} is not under {first}")
+            categories[(first, second)] = _terms(terms, f"{path.name} line {seconds.key_lines[second]}")
+    missing = [f"{first}/{second}" for first, second in tree.pairs() if (first, second) not in categories]
+    if missing:
+        raise ExampleError(f"{path.name}: categories without words: {', '.join(missing)}")
+    types = raw["types"]
+    if not isinstance(types, LineMapping) or set(types) != set(TYPES):
+        raise ExampleError(f"{path.name}: 'types' must give cue words for each of {'/'.join(TYPES)}")
+    return Keywords(
+        categories={pair: categories[pair] for pair in tree.pairs()},
+        types={kind: _terms(types[kind], f"{path.name} line {types.key_lines[kind]}") for kind in TYPES},
+    )
+
+
+@dataclass(frozen=True)
+class WordNgrams:
+    """The vectorizer's analyzer: jieba words of a message and their n-grams within ``ngrams``."""
+
+    ngrams: tuple[int, int]
+
+    def __call__(self, text: str) -> list[str]:
+        """The message's word n-grams."""
+        tokens = words(text)
+        low, high = self.ngrams
+        grams = []
+        for size in range(low, high + 1):
+            grams += [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
+        return grams
+
+
+def _linear_model(c: float) -> CalibratedClassifierCV:
+    """A linear SVM whose scores are calibrated into probabilities (sigmoid, 3 folds)."""
+    return CalibratedClassifierCV(LinearSVC(C=c), cv=3)
+
+
+class AppealClassifier:
+    """Character n-grams, jieba words and keyword hits; three calibrated linear SVMs: first level, pair, type."""
+
+    def __init__(self, tree: CategoryTree, keywords: Keywords, config: ModelConfig | None = None) -> None:
+        self.tree = tree
+        self.keywords = keywords
+        self.config = config or ModelConfig()
+        self._chars: TfidfVectorizer | None = None
+        self._words: TfidfVectorizer | None = None
+        self._first = _linear_model(self.config.c)
+        self._pair = _linear_model(self.config.c)
+        self._type = _linear_model(self.config.c)
+
+    def _features(self, texts: Sequence[str], fit: bool = False) -> spmatrix:
+        """The feature matrix of message texts (built by ``message_text``)."""
+        if fit:
+            self._chars = TfidfVectorizer(analyzer="char", ngram_range=self.config.char_ngrams, sublinear_tf=True)
+            self._chars.fit(texts)
+            if self.config.use_words:
+                self._words = TfidfVectorizer(
+                    analyzer=WordNgrams(self.config.word_ngrams), sublinear_tf=True, lowercase=False
+                )
+                self._words.fit(texts)
+        if self._chars is None:
+            raise RuntimeError("the classifier has not been fitted")
+        blocks = [self._chars.transform(texts)]
+        if self._words is not None:
+            blocks.append(self._words.transform(texts))
+        if self.config.keyword_weight:
+            blocks.append(self.keywords.features(texts) * self.config.keyword_weight)
+        return hstack(blocks).tocsr()
+
+    def fit(self, examples: Sequence[Example]) -> AppealClassifier:
+        """Fit the three models on labelled examples."""
+        texts = [message_text(e.title, e.text, self.config.title_weight) for e in examples]
+        features = self._features(texts, fit=True)
+        self._first.fit(features, np.array([e.category[0] for e in examples]))
+        self._pair.fit(features, np.array(["/".join(e.category) for e in examples]))
+        self._type.fit(features, np.array([e.type for e in examples]))
+        return self
+
+    def predict_many(self, messages: Sequence[tuple[str, str]]) -> list[Classification]:
+        """Classify (title, text) pairs; the second level is the likeliest child of the predicted first level."""
+        if not messages:
+            return []
+        features = self._features([message_text(title, text, self.config.title_weight) for title, text in messages])
+        first_probabilities = self._first.predict_proba(features)
+        pair_probabilities = self._pair.predict_proba(features)
+        type_probabilities = self._type.predict_proba(features)
+        pair_labels = [str(label) for label in self._pair.classes_]
+        results = []
+        for row in range(len(messages)):
+            best_first = int(np.argmax(first_probabilities[row]))
+            first = str(self._first.classes_[best_first])
+            children = [i for i, label in enumerate(pair_labels) if label.split("/", 1)[0] == first]
+            child_probabilities = pair_probabilities[row, children]
+            best_child = int(np.argmax(child_probabilities))
+            second = pair_labels[children[best_child]].split("/", 1)[1]
+            share = float(child_probabilities[best_child] / max(float(child_probabilities.sum()), 1e-12))
+            confidence = min(max(float(first_probabilities[row, best_first]) * share, 0.0), 1.0)
+            kind = str(self._type.classes_[int(np.argmax(type_probabilities[row]))])
+            results.append(Classification(kind, (first, second), None, round(confidence, 4)))
+        return results
+
+    def predict(self, title: str, text: str) -> Classification:
+        """Classify one message."""
+        return self.predict_many([(title, text)])[0]
+
+
+@functools.lru_cache(maxsize=1)
+def trained_classifier() -> AppealClassifier:
+    """The classifier fitted on the train split of data/appeals/examples, built once per process."""
+    tree = load_categories()
+    train, _ = split_examples(read_examples(EXAMPLES_PATH, tree))
+    return AppealClassifier(tree, read_keywords(KEYWORDS_PATH, tree)).fit(train)
+
+
+def classify(title: str, text: str) -> Classification:
+    """Type, category and confidence of a message, and the city-wide department (no district known here)."""
+    if not (title.strip() or text.strip()):
+        raise ValueError("an empty message cannot be classified")
+    result = trained_classifier().predict(title, text)
+    return replace(result, department=route(result.category, None))
