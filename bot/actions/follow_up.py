@@ -25,7 +25,7 @@ from bot.actions.common import (
     latest_text,
     report_backend_failure,
 )
-from bot.actions.work_orders import is_digression, is_external, is_stop
+from bot.actions.work_orders import is_digression, is_external, is_stop, reads_answer
 from bot.cases import local_now
 from bot.choices import pick_choice
 from bot.handoffs import HandoffNotFound, get_handoff, record_rating
@@ -112,11 +112,6 @@ def conversation_citizen_id(tracker: Tracker) -> int | None:
     return None
 
 
-def resumed(tracker: Tracker) -> bool:
-    """Whether the form runs again after something else answered the citizen's message (not after their words)."""
-    return tracker.latest_action_name != "action_listen"
-
-
 class ActionStartFollowUp(Action):
     """Starts the 回访 of a closed order, only in the conversation of the citizen who filed it."""
 
@@ -170,7 +165,7 @@ class ValidateFollowUpForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Read the answer to the question asked (none at the start, or after a digression) and ask the next."""
         updates: dict[str, Any] = {}
-        if not is_activation(tracker, FOLLOW_UP_FORM) and not resumed(tracker):
+        if not is_activation(tracker, FOLLOW_UP_FORM) and reads_answer(tracker):
             read = self.read_answer(dispatcher, tracker)
             if read is None:
                 return []
@@ -186,7 +181,8 @@ class ValidateFollowUpForm(Action):
             return None
         asked = tracker.get_slot("requested_slot")
         if asked == "follow_up_words":
-            return {"follow_up_words": "" if _NO_WORDS.match(text.strip()) else text.strip()[:MAX_WORDS]}
+            nothing_more = intent == "thank" or _NO_WORDS.match(text.strip()) is not None
+            return {"follow_up_words": "" if nothing_more else text.strip()[:MAX_WORDS]}
         if is_stop(text):
             return {"follow_up_satisfaction": STOPPED}
         if asked == "follow_up_solved":
@@ -283,7 +279,7 @@ class ValidateHandoffRatingForm(Action):
                 SlotSet("handoff_rating", None),
                 SlotSet("requested_slot", "handoff_rating" if handoff_id else None),
             ]
-        if resumed(tracker):  # the message was not a rating and has been answered: do not ask again
+        if not reads_answer(tracker):  # the message was not a rating and has been answered: do not ask again
             return [SlotSet("handoff_rating", None), SlotSet("requested_slot", None)]
         rating = None if is_external(tracker) else parse_rating(latest_text(tracker))
         if rating is None:

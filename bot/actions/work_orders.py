@@ -217,6 +217,26 @@ def is_external(tracker: Tracker) -> bool:
     return bool((tracker.latest_message.get("metadata") or {}).get("is_external"))
 
 
+def reads_answer(tracker: Tracker) -> bool:
+    """Whether the form runs on the citizen's latest words, rather than again after another action answered them.
+
+    Rasa validates on a copy of the tracker that ends with the form's own run; when the form rejected
+    the message and a rule answered it (a greeting, a question), actions other than the form ran
+    since the citizen spoke, and the message must not be read again.
+    """
+    form = (tracker.active_loop or {}).get("name")
+    if tracker.latest_action_name not in (form, "action_listen", None):
+        return False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "action_execution_rejected":
+            return False
+        if event.get("event") == "action" and event.get("name") not in (form, "action_listen"):
+            return False
+    return True
+
+
 def description_length(text: str) -> int:
     """How many Chinese characters of ``text`` describe something, besides intent and filler words."""
     for word in INTENT_WORDS:
@@ -436,7 +456,7 @@ class ValidateReportForm(Action):
         updates: dict[str, Any] = {}
         if activation:
             updates = await self.read_first_message(tracker)
-        elif tracker.latest_action_name == "action_listen":
+        elif reads_answer(tracker):
             read = await self.read_answer(dispatcher, tracker)
             if read is None:
                 return []
@@ -719,10 +739,12 @@ def filed_text(kind: str, filed: FiledOrder, contact: str | None, citizen_id: in
         lines.append("您是匿名举报，我们不会记录您的联系方式。请记下工单号，了解进度请拨打12345热线报上工单号。")
     elif citizen_id is not None:
         lines.append("办理进展会通知您。")
-    elif contact:
+    elif contact and contact != VERIFIED:
         lines.append(
             f"办理结果会通过您留的电话{mask_phone(contact)}告诉您。请记下工单号，了解进度请拨打12345热线报上工单号。"
         )
+    else:
+        lines.append("请记下工单号，了解进度请拨打12345热线报上工单号。")
     return "".join(lines)
 
 

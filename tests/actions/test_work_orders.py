@@ -296,6 +296,22 @@ async def test_after_a_digression_the_form_asks_again_without_reading_the_messag
     assert slots == {"requested_slot": "report_since"}
 
 
+async def test_rasa_validates_on_a_tracker_that_ends_with_the_forms_own_run() -> None:
+    spoke = [{"event": "user", "text": "三天了"}, {"event": "slot"}, {"event": "action", "name": FORM}]
+    slots = {**COMPLAINT, "report_since": None, "requested_slot": "report_since"}
+    t = tracker("三天了", "inform", slots=slots, active_loop=FORM, latest_action=FORM, events=spoke)
+    assert (await run_form(t))[0] == {"report_since": "三天了", "requested_slot": "report_contact"}
+    answered = [
+        {"event": "user", "text": "你好"},
+        {"event": "action_execution_rejected", "name": FORM},
+        {"event": "action", "name": "utter_greet"},
+        {"event": "bot", "text": "您好"},
+        {"event": "action", "name": FORM},
+    ]
+    t = tracker("你好", "greet", slots=slots, active_loop=FORM, latest_action=FORM, events=answered)
+    assert (await run_form(t))[0] == {"requested_slot": "report_since"}
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
