@@ -218,3 +218,11 @@ def test_import_show_list_and_dispatch_from_the_command_line(tmp_path: Path) -> 
     missing = _cli(tmp_path, "show", "WO2026112899999")
     assert (missing.returncode, missing.stderr.strip()) == (1, "错误：没有工单WO2026112899999")
     assert _cli(tmp_path, "show", "12345").returncode == 2
+
+
+async def test_messages_without_a_category_are_classified(database: Database, tmp_path: Path) -> None:
+    message = {"title": "餐馆油烟", "text": "楼下餐馆油烟太大，每天晚上都熏到我家", "district": "天河区"}
+    report = await import_board_file(database, _jsonl(tmp_path / "board.jsonl", [message]), NOW)
+    detail = await order_detail(database, report.filed[0])
+    assert detail.category is not None and detail.category[0] == "环境保护"
+    assert detail.type in ("咨询", "求助", "投诉", "举报", "建议")

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.appeal_categories import TYPES, load_categories
 from bot.citizens import identify
 from bot.db import Database
 from bot.hotspots import open_hotspots
 from bot.models import Hotspot, WorkOrder
 from bot.order_lifecycle import list_orders, order_detail
+from bot.routing import route
 from bot.settings import Settings, get_settings
 from bot.work_orders import (
     CALLBACK,
@@ -376,3 +378,20 @@ async def test_similar_orders_in_a_short_time_raise_a_hotspot(database: Database
     async with database.session() as session:
         assert await session.scalar(select(func.count()).select_from(Hotspot)) == 1
 
+
+# ---------------------------------------------------------------- classification (the project's classifier)
+
+
+async def test_an_appeal_without_a_category_is_classified_and_routed(database: Database) -> None:
+    fumes = NewOrder(summary="楼下餐馆油烟太大，每天晚上都熏到我家", district="天河区", sender_id="web-1")
+    filed = await file_order(database, fumes, FRIDAY, settings=_settings())
+    detail = await order_detail(database, filed.number)
+    assert detail.category is not None and detail.category[0] == "环境保护"
+    assert load_categories().is_valid(*detail.category)
+    assert detail.type in TYPES
+    assert filed.department == route(detail.category, "天河区")
+    assert detail.state == ("已派单" if filed.department else "已受理")
+    # A type the citizen chose is kept; the classifier only adds the category.
+    idea = NewOrder(type="建议", summary="建议在体育西路增加共享单车停放点", district="天河区", sender_id="web-2")
+    suggested = await order_detail(database, await file_order(database, idea, FRIDAY, settings=_settings()))
+    assert suggested.type == "建议" and suggested.category is not None
