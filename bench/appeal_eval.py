@@ -1,0 +1,226 @@
+"""Evaluate the appeal classifier: trained on the train split, measured on the held-out split.
+
+Usage:
+    python bench/appeal_eval.py        # held-out report with baselines (make eval runs this)
+    python bench/appeal_eval.py --cv   # 5-fold cross-validation on the train split only, per configuration:
+                                       # the numbers the model's settings were chosen by (never the held-out split)
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.appeal_categories import load_categories
+from bot.appeal_classifier import (
+    EXAMPLES_PATH,
+    KEYWORDS_PATH,
+    AppealClassifier,
+    Classification,
+    Example,
+    Keywords,
+    ModelConfig,
+    message_text,
+    read_examples,
+    read_keywords,
+    split_examples,
+)
+
+TARGET_FIRST_LEVEL_ACCURACY = 0.85
+
+
+def accuracy(truth: list[str], predicted: list[str]) -> float:
+    """Share of equal pairs."""
+    return sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth) if truth else 0.0
+
+
+def majority_baseline(train: list[Example], test: list[Example]) -> tuple[list[str], list[str], list[str]]:
+    """The most common first level, pair and type of the train split, for every held-out message."""
+    first = Counter(e.category[0] for e in train).most_common(1)[0][0]
+    pair = Counter("/".join(e.category) for e in train).most_common(1)[0][0]
+    kind = Counter(e.type for e in train).most_common(1)[0][0]
+    return [first] * len(test), [pair] * len(test), [kind] * len(test)
+
+
+def keyword_baseline(
+    keywords: Keywords, train: list[Example], test: list[Example]
+) -> tuple[list[str], list[str], list[str]]:
+    """Keyword rules alone: most hits wins (first level, pair, type); no hit → the train split's majority."""
+    majority_first, majority_pair, majority_type = (values[0] for values in majority_baseline(train, test[:1]))
+    firsts, pairs, kinds = [], [], []
+    for example in test:
+        text = message_text(example.title, example.text, 1)
+        by_first = keywords.first_level_hits(text)
+        firsts.append(max(by_first, key=by_first.__getitem__) if by_first else majority_first)
+        by_pair = keywords.hits(text)
+        pairs.append("/".join(max(by_pair, key=by_pair.__getitem__)) if by_pair else majority_pair)
+        by_type = {kind: sum(1 for cue in cues if cue in text) for kind, cues in keywords.types.items()}
+        best_type = max(by_type, key=by_type.__getitem__)
+        kinds.append(best_type if by_type[best_type] else majority_type)
+    return firsts, pairs, kinds
+
+
+def _chars(text: str, size: int = 4) -> set[str]:
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+def near_duplicates(train: list[Example], test: list[Example], threshold: float = 0.5) -> int:
+    """Held-out messages whose character 4-grams overlap a training message's by more than ``threshold``."""
+    train_grams = [_chars(e.text) for e in train]
+    count = 0
+    for example in test:
+        grams = _chars(example.text)
+        if any(len(grams & other) / max(len(grams | other), 1) > threshold for other in train_grams):
+            count += 1
+    return count
+
+
+def print_scores(name: str, test: list[Example], firsts: list[str], pairs: list[str], kinds: list[str]) -> None:
+    """One line of headline numbers."""
+    truth_first = [e.category[0] for e in test]
+    macro = f1_score(truth_first, firsts, average="macro", labels=sorted(set(truth_first)), zero_division=0)
+    print(
+        f"{name:<26} first {accuracy(truth_first, firsts):.3f}   macro-F1 {macro:.3f}   "
+        f"second {accuracy(['/'.join(e.category) for e in test], pairs):.3f}   "
+        f"type {accuracy([e.type for e in test], kinds):.3f}"
+    )
+
+
+def report(train: list[Example], test: list[Example], keywords: Keywords) -> int:
+    """Train on ``train``, print everything about ``test``; exit status 0 whatever the numbers are."""
+    tree = load_categories()
+    started = time.perf_counter()
+    model = AppealClassifier(tree, keywords).fit(train)
+    trained = time.perf_counter() - started
+    started = time.perf_counter()
+    results: list[Classification] = model.predict_many([(e.title, e.text) for e in test])
+    per_message_ms = (time.perf_counter() - started) * 1000 / max(len(test), 1)
+
+    print(f"examples {len(train) + len(test)}: train {len(train)}, held out {len(test)}")
+    print(
+        f"held-out messages with a near-duplicate in train (char 4-gram Jaccard > 0.5): {near_duplicates(train, test)}"
+    )
+    print(f"training {trained:.1f} s, classifying {per_message_ms:.1f} ms per message\n")
+
+    firsts = [r.category[0] for r in results]
+    pairs = ["/".join(r.category) for r in results]
+    kinds = [r.type for r in results]
+    print_scores("majority class", test, *majority_baseline(train, test))
+    print_scores("keyword rules", test, *keyword_baseline(keywords, train, test))
+    print_scores("classifier", test, firsts, pairs, kinds)
+
+    truth_first = [e.category[0] for e in test]
+    first_accuracy = accuracy(truth_first, firsts)
+    right_first = [i for i, e in enumerate(test) if e.category[0] == firsts[i]]
+    second_given_first = accuracy(
+        [test[i].category[1] for i in right_first], [results[i].category[1] for i in right_first]
+    )
+    print(f"\nsecond level when the first level is right: {second_given_first:.3f} ({len(right_first)} messages)")
+    verdict = "met" if first_accuracy >= TARGET_FIRST_LEVEL_ACCURACY else "NOT met"
+    print(f"first-level accuracy {first_accuracy:.3f} (target ≥ {TARGET_FIRST_LEVEL_ACCURACY}: {verdict})")
+
+    labels = sorted(set(truth_first), key=tree.first_levels().index)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        truth_first, firsts, labels=labels, zero_division=0
+    )
+    print("\nfirst level          precision  recall   F1   held out")
+    for label, p, r, f, n in zip(labels, precision, recall, f1, support, strict=True):
+        print(f"{label:<16}{p:>10.2f}{r:>8.2f}{f:>7.2f}{n:>8}")
+
+    type_labels = sorted({e.type for e in test})
+    precision, recall, f1, support = precision_recall_fscore_support(
+        [e.type for e in test], kinds, labels=type_labels, zero_division=0
+    )
+    print("\ntype     precision  recall   F1   held out")
+    for label, p, r, f, n in zip(type_labels, precision, recall, f1, support, strict=True):
+        print(f"{label:<6}{p:>10.2f}{r:>8.2f}{f:>7.2f}{n:>8}")
+
+    confusions = Counter((t, p) for t, p in zip(truth_first, firsts, strict=True) if t != p)
+    print("\nmost common first-level confusions (truth → predicted)")
+    for (truth, predicted), count in confusions.most_common(8):
+        print(f"  {count:>3}  {truth} → {predicted}")
+    pair_confusions = Counter(
+        ("/".join(e.category), pair) for e, pair in zip(test, pairs, strict=True) if "/".join(e.category) != pair
+    )
+    print("most common second-level confusions")
+    for (truth, predicted), count in pair_confusions.most_common(8):
+        print(f"  {count:>3}  {truth} → {predicted}")
+
+    print("\nconfidence (probability of the category pair)   messages   pair right   first level right")
+    edges = [0.0, 0.3, 0.5, 0.7, 0.9, 1.01]
+    for low, high in itertools.pairwise(edges):
+        rows = [i for i, r in enumerate(results) if low <= r.confidence < high]
+        if rows:
+            pair_right = sum(pairs[i] == "/".join(test[i].category) for i in rows) / len(rows)
+            first_right = sum(firsts[i] == test[i].category[0] for i in rows) / len(rows)
+            print(f"  [{low:.1f}, {min(high, 1.0):.1f}){len(rows):>33}{pair_right:>13.2f}{first_right:>20.2f}")
+    return 0
+
+
+CANDIDATES = {
+    "chosen (default)": ModelConfig(),
+    "C=0.3": replace(ModelConfig(), c=0.3),
+    "C=3": replace(ModelConfig(), c=3.0),
+    "no keyword features": replace(ModelConfig(), keyword_weight=0.0),
+    "keyword weight 0.3": replace(ModelConfig(), keyword_weight=0.3),
+    "keyword weight 1.0": replace(ModelConfig(), keyword_weight=1.0),
+    "title once": replace(ModelConfig(), title_weight=1),
+    "no jieba words": replace(ModelConfig(), use_words=False),
+    "word bigrams too": replace(ModelConfig(), word_ngrams=(1, 2)),
+    "char 2-4 grams": replace(ModelConfig(), char_ngrams=(2, 4)),
+}
+
+
+def cross_validate(train: list[Example], keywords: Keywords, folds: int = 5) -> int:
+    """Accuracy of each candidate configuration by stratified k-fold on the train split alone."""
+    tree = load_categories()
+    labels = np.array([e.category[0] for e in train])
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(train)), labels))
+    print(f"{folds}-fold cross-validation on the train split ({len(train)} examples)")
+    print(f"{'configuration':<24} first   second  type    seconds")
+    for name, config in CANDIDATES.items():
+        started = time.perf_counter()
+        first_right = pair_right = type_right = 0
+        for fit_rows, test_rows in splits:
+            model = AppealClassifier(tree, keywords, config).fit([train[i] for i in fit_rows])
+            held = [train[i] for i in test_rows]
+            for example, result in zip(held, model.predict_many([(e.title, e.text) for e in held]), strict=True):
+                first_right += example.category[0] == result.category[0]
+                pair_right += example.category == result.category
+                type_right += example.type == result.type
+        n = len(train)
+        seconds = time.perf_counter() - started
+        print(
+            f"{name:<24} {first_right / n:.3f}   {pair_right / n:.3f}   {type_right / n:.3f}   {seconds:.0f}",
+            flush=True,
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments and run the report or the cross-validation."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cv", action="store_true", help="cross-validate configurations on the train split")
+    args = parser.parse_args(argv)
+    tree = load_categories()
+    examples = read_examples(EXAMPLES_PATH, tree)
+    keywords = read_keywords(KEYWORDS_PATH, tree)
+    train, test = split_examples(examples)
+    if args.cv:
+        return cross_validate(train, keywords)
+    return report(train, test, keywords)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
