@@ -222,6 +222,8 @@ class Notification(Base):
     channel: Mapped[str] = Column(String(32), nullable=False)
     conversation_id: Mapped[str] = Column(String(200), nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)
+    # "notice" (sent as it is) or "follow_up" (the 回访 dialogue is started in the conversation)
+    kind: Mapped[str] = Column(String(16), nullable=False, default="notice")
     status: Mapped[str] = Column(String(8), nullable=False, index=True)  # pending, sent or failed
     attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = Column(DateTime, nullable=False)

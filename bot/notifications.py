@@ -24,6 +24,8 @@ SENT = "sent"
 FAILED = "failed"
 # Delivery attempts before a message is given up (status failed).
 MAX_ATTEMPTS = 3
+NOTICE = "notice"
+FOLLOW_UP = "follow_up"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class OutgoingMessage:
     conversation_id: str
     text: str
     attempts: int
+    kind: str = NOTICE
 
 
 def deadline_text(due: datetime) -> str:
@@ -93,7 +96,7 @@ def can_notify(order: WorkOrder) -> bool:
     return not order.anonymous and order.citizen_id is not None and bool(order.channel) and bool(order.sender_id)
 
 
-def _add(session: AsyncSession, recipient: WorkOrder, text: str, now: datetime) -> bool:
+def _add(session: AsyncSession, recipient: WorkOrder, text: str, now: datetime, kind: str = NOTICE) -> bool:
     """Write one message for an order's citizen, if they can be told; returns whether it was written."""
     if not can_notify(recipient) or recipient.citizen_id is None:
         return False
@@ -104,6 +107,7 @@ def _add(session: AsyncSession, recipient: WorkOrder, text: str, now: datetime) 
             channel=recipient.channel,
             conversation_id=recipient.sender_id,
             text=text,
+            kind=kind,
             status=PENDING,
             attempts=0,
             created_at=now,
@@ -123,9 +127,9 @@ async def queue(session: AsyncSession, order: WorkOrder, make_text: Callable[[st
     return written
 
 
-def queue_one(session: AsyncSession, order: WorkOrder, text: str, now: datetime) -> bool:
+def queue_one(session: AsyncSession, order: WorkOrder, text: str, now: datetime, kind: str = NOTICE) -> bool:
     """Write a message for this order's citizen only; returns whether one was written."""
-    return _add(session, order, text, now)
+    return _add(session, order, text, now, kind)
 
 
 def _outgoing(row: Notification) -> OutgoingMessage:
@@ -137,6 +141,7 @@ def _outgoing(row: Notification) -> OutgoingMessage:
         conversation_id=row.conversation_id,
         text=row.text,
         attempts=row.attempts,
+        kind=row.kind,
     )
 
 

@@ -98,7 +98,9 @@ async def request_follow_ups(database: Database, now: datetime, after_hours: int
         )
         for order in orders:
             order.follow_up_requested_at = now
-            if notifications.queue_one(session, order, notifications.follow_up_text(order.number), now):
+            if notifications.queue_one(
+                session, order, notifications.follow_up_text(order.number), now, notifications.FOLLOW_UP
+            ):
                 record_event(session, order, action="follow_up_request", actor=SYSTEM, now=now, reason="已发送回访提醒")
                 asked.append(order.number)
             else:

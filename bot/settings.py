@@ -104,6 +104,8 @@ class Settings:
     turn_concurrency: int
     # Handoffs: how long a citizen waits for an agent before a callback is filed, how often that is checked.
     handoff_max_wait_s: int
+    # How often each server instance delivers the work orders' outbox to citizens.
+    outbox_every_s: float
     # Keys of the handoff queue and the console's channel in Redis start with this (one installation per prefix).
     redis_prefix: str
     handoff_sweep_s: float
@@ -179,6 +181,7 @@ def get_settings() -> Settings:
         dedup_window_s=_int("DEDUP_WINDOW_S", 86400, minimum=1),
         turn_concurrency=_int("TURN_CONCURRENCY", 2, minimum=1),
         handoff_max_wait_s=_int("HANDOFF_MAX_WAIT_S", 300, minimum=1),
+        outbox_every_s=_float("OUTBOX_EVERY_S", 10.0, minimum=0.1),
         redis_prefix=_str("REDIS_PREFIX", "hotline:"),
         handoff_sweep_s=_float("HANDOFF_SWEEP_S", 10.0, minimum=0.1),
         duplicate_window_hours=_int("DUPLICATE_WINDOW_HOURS", 72, minimum=1),

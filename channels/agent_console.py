@@ -3,7 +3,8 @@
 Every API route asks ``channels.agent_auth.authorised`` first (login, role, CSRF on changes).
 An agent reads and acts on the handoffs assigned to them; supervisors may read them all. The
 handoffs themselves move through the desk (``channels.handoff_desk``), which this channel also
-starts: it attaches Rasa's agent and runs the sweeper that turns long waits into callbacks.
+starts: it attaches Rasa's agent and runs the sweeper that turns long waits into callbacks, and
+the delivery of the work orders' outbox (``channels.notifier``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot.work_orders import InvalidOrder, NewOrder, file_order
 from channels.agent_auth import add_auth_routes, authorised, current_session
 from channels.connector import channel_runtime
 from channels.handoff_desk import CONSOLE, Agentish, HandoffDesk, NotYours, handoff_desk
+from channels.notifier import run_notifier
 from channels.outbound import DeliveryFailed
 from channels.text import MAX_MESSAGE_CHARS, clean_text
 from channels.webchat_log import utc_now
@@ -129,7 +131,7 @@ class AgentConsoleInput(InputChannel):
         return "/agent"
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """The pages, the API and the desk's start and stop."""
+        """The pages, the API, and the background work of this instance: the handoff sweeper and the outbox."""
         console = Blueprint("hotline_agent_console", __name__)
         add_auth_routes(console)
 
@@ -142,15 +144,19 @@ class AgentConsoleInput(InputChannel):
                 await handoffs.ensure_default_phrases(desk.runtime.database, local_now())
             except DatabaseUnavailable as error:  # the console still starts; phrases come with the database
                 logger.warning("console: default phrases not added: %s", error)
-            app.ctx.handoff_sweeper = asyncio.get_running_loop().create_task(desk.run_sweeper(), name="handoff-sweeper")
+            loop = asyncio.get_running_loop()
+            every = desk.runtime.settings.outbox_every_s
+            app.ctx.background = [
+                loop.create_task(desk.run_sweeper(), name="handoff-sweeper"),
+                loop.create_task(run_notifier(desk, every), name="outbox"),
+            ]
 
         @console.listener("before_server_stop")
         async def stop_desk(app: Any, _: Any) -> None:
-            sweeper = getattr(app.ctx, "handoff_sweeper", None)
-            if sweeper is not None:
-                sweeper.cancel()
+            for task in getattr(app.ctx, "background", []):
+                task.cancel()
                 with suppress(asyncio.CancelledError):
-                    await sweeper
+                    await task
             await handoff_desk().close_connections()
 
         @console.route("", methods=["GET"])

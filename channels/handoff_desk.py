@@ -284,7 +284,7 @@ class HandoffDesk:
         await handoffs.close(self.runtime.database, handoff.id, agent.id, local_now())
         await self._forget(handoff.conversation_id)
         await self._record(handoff.conversation_id, [], resume=True)
-        messages = await self._trigger(handoff.conversation_id, RATING_INTENT, {"handoff_id": str(handoff.id)})
+        messages = await self.trigger(handoff.conversation_id, RATING_INTENT, {"handoff_id": str(handoff.id)})
         left = {"custom": {"event": "agent_left"}}  # only the web chat shows it, as a notice
         try:
             await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [left], "system")
@@ -472,7 +472,7 @@ class HandoffDesk:
                 tracker.update(event)
             await processor.save_tracker(tracker)
 
-    async def _trigger(self, conversation_id: str, intent: str, entities: dict[str, str]) -> list[dict[str, Any]]:
+    async def trigger(self, conversation_id: str, intent: str, entities: dict[str, str]) -> list[dict[str, Any]]:
         """Run the bot on an external intent in the conversation; its responses."""
         if self.rasa is None or self.rasa.processor is None:
             return []

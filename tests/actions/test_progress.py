@@ -128,9 +128,18 @@ async def test_finished_case(hotline: runtime.Hotline) -> None:
 # ---------------------------------------------------------------- work orders (工单)
 
 
+# A category no routing rule covers: its orders wait for the dispatcher (待分派).
+UNROUTED = ("城乡建设", "供水供电供气")
+
+
 async def file_report(hotline: runtime.Hotline, summary: str, filer: int | None, at: datetime = NOW) -> str:
     order = NewOrder(
-        kind="投诉", department="待分派", summary=summary, sender_id="sms-1", channel="sms", citizen_id=filer
+        kind="投诉",
+        summary=summary,
+        category=UNROUTED,
+        sender_id="sms-1",
+        channel="sms",
+        citizen_id=filer,
     )
     return await file_order(hotline.database, order, at)
 
