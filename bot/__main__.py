@@ -228,6 +228,7 @@ def _run(argv: list[str] | None) -> int:
     departments.add_parser("add-key", help="为部门新建密钥（只显示一次）").add_argument("department")
     departments.add_parser("list", help="列出部门和密钥编号（不显示密钥）")
     departments.add_parser("revoke", help="停用一个密钥").add_argument("key_id", type=int)
+    commands.add_parser("classify", help="诉求分类：从标准输入每行读一条留言，每行输出一个JSON")
 
     args = parser.parse_args(argv)
     if args.command == "catalog" and args.action == "import":
@@ -254,6 +255,10 @@ def _run(argv: list[str] | None) -> int:
         return agents_command(args)
     if args.command == "orders":
         return orders_command(args)
+    if args.command == "classify":
+        from bot.appeal_classifier import classify_stream
+
+        return classify_stream(sys.stdin.buffer, sys.stdout.buffer)
     if args.command == "run":
         from bot.serve import run_servers
 
