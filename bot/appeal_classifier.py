@@ -303,6 +303,8 @@ class AppealClassifier:
         self._first = _linear_model(self.config.c)
         self._pair = _linear_model(self.config.c)
         self._type = _linear_model(self.config.c)
+        # Digests of the messages it was fitted on (to show that no held-out message was among them).
+        self.fitted_digests: frozenset[str] = frozenset()
 
     def _features(self, texts: Sequence[str], fit: bool = False) -> spmatrix:
         """The feature matrix of message texts (built by ``message_text``)."""
@@ -330,6 +332,7 @@ class AppealClassifier:
         self._first.fit(features, np.array([e.category[0] for e in examples]))
         self._pair.fit(features, np.array(["/".join(e.category) for e in examples]))
         self._type.fit(features, np.array([e.type for e in examples]))
+        self.fitted_digests = frozenset(e.digest() for e in examples)
         return self
 
     def predict_many(self, messages: Sequence[tuple[str, str]]) -> list[Classification]:
@@ -393,11 +396,9 @@ def parse_line(line: str) -> tuple[str, str]:
         raise BadLine(f"这一行有{len(line)}个字符，最多{MAX_LINE_CHARS}个")
     if line.lstrip().startswith("{"):
         try:
-            record = json.loads(line)
+            record = json.loads(line)  # a line starting with "{" is an object or broken
         except json.JSONDecodeError as error:
             raise BadLine(f"不是有效的JSON：{error.msg}（第{error.colno}个字符）") from error
-        if not isinstance(record, dict):
-            raise BadLine('JSON须为对象，如 {"title": "…", "text": "…"}')
         title, text = record.get("title", ""), record.get("text", "")
         if not isinstance(title, str) or not isinstance(text, str):
             raise BadLine("title 和 text 须为字符串")
