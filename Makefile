@@ -76,6 +76,7 @@ eval: $(MODEL)
 	done
 	$(RASA) test nlu --nlu data/nlu_test --model $(MODEL) --out results/nlu --successes --no-plot --quiet >/dev/null 2>&1
 	@echo "=== both sets ==="; $(PY) bench/nlu_eval.py results/nlu
+	@echo; echo "=== appeal classifier (data/appeals, held-out split) ==="; $(PY) bench/appeal_eval.py
 
 bench: $(MODEL)
 	$(PY) bench/turn_latency.py
