@@ -284,7 +284,9 @@ class HandoffDesk:
         await handoffs.close(self.runtime.database, handoff.id, agent.id, local_now())
         await self._forget(handoff.conversation_id)
         await self._record(handoff.conversation_id, [], resume=True)
-        messages = await self.trigger(handoff.conversation_id, RATING_INTENT, {"handoff_id": str(handoff.id)})
+        messages = await self.trigger(
+            handoff.conversation_id, RATING_INTENT, {"handoff_id": str(handoff.id)}, handoff.citizen_id
+        )
         left = {"custom": {"event": "agent_left"}}  # only the web chat shows it, as a notice
         try:
             await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [left], "system")
@@ -472,21 +474,36 @@ class HandoffDesk:
                 tracker.update(event)
             await processor.save_tracker(tracker)
 
-    async def trigger(self, conversation_id: str, intent: str, entities: dict[str, str]) -> list[dict[str, Any]]:
-        """Run the bot on an external intent in the conversation; its responses."""
+    async def trigger(
+        self, conversation_id: str, intent: str, entities: dict[str, str], citizen_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Run the bot on an external intent in the conversation; its responses.
+
+        The event carries the citizen it is about (``citizen_id`` in its metadata), as a channel's
+        message would: only this server makes such events, so the actions may trust it.
+        """
         if self.rasa is None or self.rasa.processor is None:
             return []
         processor = self.rasa.processor
         if intent not in processor.domain.intents:
-            logger.error("handoff: the model has no intent %s; nothing asked", intent)
+            logger.error("the model has no intent %s; nothing asked in %s", intent, conversation_id)
             return []
         collector = CollectingOutputChannel()
         try:
             async with self.rasa.lock_store.lock(conversation_id):
                 tracker = await processor.fetch_tracker_and_update_session(conversation_id, collector)
-                await processor.trigger_external_user_uttered(intent, entities, tracker, collector)
+                event = UserUttered.create_external(
+                    intent, [{"entity": k, "value": v} for k, v in entities.items()], tracker.get_latest_input_channel()
+                )
+                if citizen_id is not None:
+                    event.metadata["citizen_id"] = citizen_id
+                tracker.update(event, processor.domain)
+                # What processor.trigger_external_user_uttered does after adding its own (metadata-less) event.
+                tracker = await processor.run_action_extract_slots(collector, tracker)
+                await processor._run_prediction_loop(collector, tracker)
+                await processor.save_tracker(tracker)
         except Exception:
-            logger.exception("handoff: %s in %s failed", intent, conversation_id)
+            logger.exception("%s in %s failed", intent, conversation_id)
             return []
         return list(collector.messages)
 

@@ -50,7 +50,9 @@ async def send_one(desk: HandoffDesk, message: OutgoingMessage) -> None:
     channel, conversation_id = await reachable_conversation(desk, message)
     messages: list[dict[str, Any]] = []
     if message.kind == notifications.FOLLOW_UP:
-        messages = await desk.trigger(conversation_id, FOLLOW_UP_INTENT, {"order_number": message.order_number})
+        messages = await desk.trigger(
+            conversation_id, FOLLOW_UP_INTENT, {"order_number": message.order_number}, message.citizen_id
+        )
     await deliver(channel, conversation_id, message.citizen_id, messages or [{"text": message.text}])
 
 
