@@ -1,7 +1,7 @@
 """Evaluate the appeal classifier: trained on the train split, measured on the held-out split.
 
 Usage:
-    python bench/appeal_eval.py        # held-out report with baselines (make eval runs this)
+    python bench/appeal_eval.py        # held-out split, development and fresh sets, with baselines (make eval)
     python bench/appeal_eval.py --cv   # 5-fold cross-validation on the train split only, per configuration:
                                        # the numbers the model's settings were chosen by (never the held-out split)
 """
@@ -24,7 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.appeal_categories import load_categories
 from bot.appeal_classifier import (
+    DEV_PATH,
     EXAMPLES_PATH,
+    FRESH_PATH,
     KEYWORDS_PATH,
     AppealClassifier,
     Classification,
@@ -32,10 +34,12 @@ from bot.appeal_classifier import (
     Keywords,
     ModelConfig,
     message_text,
+    normalise,
     read_examples,
     read_keywords,
     split_examples,
 )
+from bot.settings import PROJECT_ROOT
 
 TARGET_FIRST_LEVEL_ACCURACY = 0.85
 
@@ -97,12 +101,18 @@ def print_scores(name: str, test: list[Example], firsts: list[str], pairs: list[
     )
 
 
-def report(train: list[Example], test: list[Example], keywords: Keywords) -> int:
-    """Train on ``train``, print everything about ``test``; exit status 0 whatever the numbers are."""
+def report(
+    train: list[Example], test: list[Example], extra_sets: list[tuple[str, Path, list[Example]]], keywords: Keywords
+) -> int:
+    """Train on ``train``, print everything about ``test`` and the other sets; exit 0 whatever the numbers are."""
     tree = load_categories()
     started = time.perf_counter()
     model = AppealClassifier(tree, keywords).fit(train)
     trained = time.perf_counter() - started
+    seen = {normalise(f"{e.title}\n{e.text}") for e in train}
+    if any(normalise(f"{e.title}\n{e.text}") in seen for e in test + [e for _, _, s in extra_sets for e in s]):
+        print("error: a test message is also a training message", file=sys.stderr)
+        return 1
     started = time.perf_counter()
     results: list[Classification] = model.predict_many([(e.title, e.text) for e in test])
     per_message_ms = (time.perf_counter() - started) * 1000 / max(len(test), 1)
@@ -165,7 +175,36 @@ def report(train: list[Example], test: list[Example], keywords: Keywords) -> int
             pair_right = sum(pairs[i] == "/".join(test[i].category) for i in rows) / len(rows)
             first_right = sum(firsts[i] == test[i].category[0] for i in rows) / len(rows)
             print(f"  [{low:.1f}, {min(high, 1.0):.1f}){len(rows):>33}{pair_right:>13.2f}{first_right:>20.2f}")
+
+    for name, path, examples in extra_sets:
+        report_other_set(name, path, examples, model, train, keywords)
     return 0
+
+
+def report_other_set(
+    name: str, path: Path, examples: list[Example], model: AppealClassifier, train: list[Example], keywords: Keywords
+) -> None:
+    """Headline numbers, baselines and confusions of a test set kept in its own folder."""
+    print(f"\n=== {name} ({len(examples)} messages in {path.relative_to(PROJECT_ROOT)}) ===")
+    print(f"with a near-duplicate in train: {near_duplicates(train, examples)}")
+    results = model.predict_many([(e.title, e.text) for e in examples])
+    print_scores("majority class", examples, *majority_baseline(train, examples))
+    print_scores("keyword rules", examples, *keyword_baseline(keywords, train, examples))
+    print_scores(
+        "classifier",
+        examples,
+        [r.category[0] for r in results],
+        ["/".join(r.category) for r in results],
+        [r.type for r in results],
+    )
+    wrong = [r.confidence for e, r in zip(examples, results, strict=True) if e.category[0] != r.category[0]]
+    right = [r.confidence for e, r in zip(examples, results, strict=True) if e.category[0] == r.category[0]]
+    if wrong and right:
+        medians = f"{np.median(right):.2f} when the first level is right, {np.median(wrong):.2f} when wrong"
+        print(f"median confidence: {medians}")
+    confusions = Counter((e.category[0], r.category[0]) for e, r in zip(examples, results, strict=True))
+    listed = "; ".join(f"{t} → {p} ×{n}" for (t, p), n in confusions.most_common() if t != p)
+    print(f"first-level confusions: {listed or 'none'}")
 
 
 CANDIDATES = {
@@ -219,7 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     train, test = split_examples(examples)
     if args.cv:
         return cross_validate(train, keywords)
-    return report(train, test, keywords)
+    extra_sets = [
+        ("development set (its errors guided the second batch of examples and lexicon words)", DEV_PATH),
+        ("fresh set (written last, never used for any choice)", FRESH_PATH),
+    ]
+    return report(train, test, [(name, path, read_examples(path, tree)) for name, path in extra_sets], keywords)
 
 
 if __name__ == "__main__":

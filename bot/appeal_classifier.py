@@ -25,6 +25,10 @@ from bot.settings import PROJECT_ROOT
 
 EXAMPLES_PATH = PROJECT_ROOT / "data" / "appeals" / "examples"
 KEYWORDS_PATH = PROJECT_ROOT / "data" / "appeals" / "keywords.yml"
+# Two more test sets, never trained on: the development set (its errors guided later data and lexicon
+# words) and the fresh set, written last and only ever measured (data/appeals/README.md).
+DEV_PATH = PROJECT_ROOT / "data" / "appeals" / "dev"
+FRESH_PATH = PROJECT_ROOT / "data" / "appeals" / "fresh"
 # jieba's dictionaries: the catalogue's generated one and the appeals' own words (incl. Cantonese).
 USERDICTS = (PROJECT_ROOT / "data" / "jieba" / "userdict.txt", PROJECT_ROOT / "data" / "appeals" / "userdict.txt")
 # Share of the examples kept out of training, chosen by a stable hash of the message (never by hand).

@@ -12,7 +12,9 @@ import pytest
 
 from bot.appeal_categories import FIRST_LEVELS, TYPES, CategoryError, load_categories, parse_categories, read_categories
 from bot.appeal_classifier import (
+    DEV_PATH,
     EXAMPLES_PATH,
+    FRESH_PATH,
     KEYWORDS_PATH,
     MAX_LINE_CHARS,
     BadLine,
@@ -20,6 +22,7 @@ from bot.appeal_classifier import (
     ExampleError,
     classify,
     is_held_out,
+    normalise,
     parse_line,
     read_examples,
     read_keywords,
@@ -105,6 +108,16 @@ def test_held_out_and_train_splits_are_disjoint_and_cover_everything() -> None:
     assert {e.digest() for e in train}.isdisjoint({e.digest() for e in held_out})
     assert 0.15 < len(held_out) / len(examples) < 0.25
     assert set(Counter(e.category[0] for e in held_out)) == set(FIRST_LEVELS)
+
+
+def test_the_development_and_fresh_sets_are_valid_and_share_no_message_with_the_examples() -> None:
+    tree = load_categories()
+    examples = {normalise(f"{e.title}\n{e.text}") for e in read_examples(EXAMPLES_PATH, tree)}
+    for path in (DEV_PATH, FRESH_PATH):
+        test_set = read_examples(path, tree)
+        assert len(test_set) >= 90
+        assert {e.category[0] for e in test_set} == set(FIRST_LEVELS)
+        assert examples.isdisjoint(normalise(f"{e.title}\n{e.text}") for e in test_set)
 
 
 def test_the_split_depends_only_on_the_message() -> None:
