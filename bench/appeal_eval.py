@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cv:
         return cross_validate(train, keywords)
     extra_sets = [
-        ("development set (its errors guided the second batch of examples and lexicon words)", DEV_PATH),
+        ("development set (its errors guided the last batch of examples and lexicon words)", DEV_PATH),
         ("fresh set (written last, never used for any choice)", FRESH_PATH),
     ]
     return report(train, test, [(name, path, read_examples(path, tree)) for name, path in extra_sets], keywords)
