@@ -35,6 +35,7 @@ from bot.shared_state import SharedStateUnavailable
 from bot.work_orders import InvalidOrder, NewOrder, file_order
 from channels.agent_auth import add_auth_routes, authorised, current_session
 from channels.connector import channel_runtime
+from channels.dashboard import add_dashboard_routes
 from channels.handoff_desk import CONSOLE, Agentish, HandoffDesk, NotYours, handoff_desk
 from channels.notifier import run_notifier
 from channels.outbound import DeliveryFailed
@@ -134,6 +135,7 @@ class AgentConsoleInput(InputChannel):
         """The pages, the API, and the background work of this instance: the handoff sweeper and the outbox."""
         console = Blueprint("hotline_agent_console", __name__)
         add_auth_routes(console)
+        add_dashboard_routes(console)
 
         @console.listener("after_server_start")
         async def start_desk(app: Any, _: Any) -> None:

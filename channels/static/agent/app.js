@@ -1243,6 +1243,7 @@
       $("mine-title").firstChild.textContent = "处理中的会话 ";
       $("mine-empty").textContent = "现在没有处理中的会话";
       $("tab-supervisor").hidden = false;
+      $("dashboard-link").hidden = false;
       setInterval(refreshStats, STATS_EVERY_MS);
       refreshStats();
     }
