@@ -468,6 +468,13 @@ async def end_session(database: Database, token: str) -> bool:
     return bool(deleted.rowcount)
 
 
+async def agent_by_id(database: Database, agent_id: int) -> AgentView | None:
+    """An account by its id (active or not), or None."""
+    async with database.session() as session:
+        account = await session.get(AgentAccount, agent_id)
+        return None if account is None else _view(account)
+
+
 async def online_agents(database: Database, now: datetime) -> list[AgentView]:
     """Active agents and supervisors with a live session seen within ONLINE_WINDOW, by id."""
     seen = select(AgentSession.agent_id).where(

@@ -30,6 +30,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
 
 from bot import handoffs
+from bot.agents import agent_by_id, online_agents
 from bot.cases import CHINA, local_now
 from bot.citizens import get_citizen
 from bot.db import DatabaseUnavailable
@@ -242,8 +243,10 @@ class HandoffDesk:
                 raise HandoffConflict("用户已取消转人工")
             if holder == "timeout":
                 raise HandoffConflict("等待超时，已转为回电工单")
-            current = await handoffs.get_handoff(self.runtime.database, handoff_id)
-            raise HandoffConflict(f"该会话已由客服{current.agent_name or ''}接入")
+            # The winner may not have recorded it yet: who it is comes from the queue's claim.
+            owner_id = holder.removeprefix("agent:")
+            owner = await agent_by_id(self.runtime.database, int(owner_id)) if owner_id.isdigit() else None
+            raise HandoffConflict(f"该会话已由客服{owner.name if owner else ''}接入")
         await handoffs.assign(self.runtime.database, handoff_id, agent.id, local_now())
         handoff = await handoffs.get_handoff(self.runtime.database, handoff_id)
         await self._tell(handoff, f"人工客服{agent.name}已接入，请问有什么可以帮您？", agent.name, "agent_joined")
@@ -401,8 +404,6 @@ class HandoffDesk:
 
     async def _wait_minutes(self, position: int) -> int | None:
         """A realistic wait: the handoffs ahead times the recent handling time, shared by the agents online."""
-        from bot.agents import online_agents
-
         database = self.runtime.database
         online = len(await online_agents(database, utc_now()))
         if online == 0:
