@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -28,6 +29,7 @@ NOISE = ("环境保护", "噪声污染")
 UTILITIES = ("城乡建设", "供水供电供气")  # no routing rule: the dispatcher queue
 TIANHE = "广州市天河区住房和城乡建设局"
 HAIZHU_ENV = "广州市生态环境局海珠区分局"
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +61,12 @@ def _order(
     )
 
 
+def in_thread(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end in a thread of its own (Playwright's event loop runs in the test's)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
 async def seed_orders(url: str) -> str:
     """Four orders: one closed on time and followed up, one open, one overdue and escalated, one queued."""
     database = Database(url)
@@ -77,13 +85,18 @@ async def seed_orders(url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
-    """Both servers with a supervisor, an agent and a few work orders."""
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Both servers with a supervisor and an agent, and no work orders yet."""
     with running_servers(Path(tmp_path_factory.mktemp("dashboard")), extra_env=ENV) as running:
         create_agent(running.env["DATABASE_URL"], "banzhang", "吴班长", role="supervisor")
         create_agent(running.env["DATABASE_URL"], "zhoumin", "周敏")
-        queued = asyncio.run(seed_orders(running.env["DATABASE_URL"]))
-        yield Seeded(running, queued)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def seeded(servers: Servers) -> Seeded:
+    """The servers with a few work orders (the tests of the empty dashboard come before the first use)."""
+    return Seeded(servers, in_thread(seed_orders(servers.env["DATABASE_URL"])))
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +119,23 @@ def log_in(browser: Browser, servers: Servers, username: str, clock: bool = Fals
     page.get_by_test_id("login-submit").click()
     expect(page).to_have_url(re.compile(r"/agent$"))
     return page
+
+
+def test_without_orders_every_part_says_so(servers: Servers, browser: Browser) -> None:
+    page = log_in(browser, servers, "banzhang")
+    page.goto(f"{servers.rasa_url}/agent/dashboard")
+    expect(page.get_by_test_id("dashboard")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("kpi-filed")).to_have_text("0")
+    expect(page.get_by_test_id("kpi-on-time")).to_have_text("—")
+    expect(page.get_by_test_id("per-day-empty")).to_have_text("近14天没有新增工单")
+    expect(page.get_by_test_id("by-channel-empty")).to_be_visible()
+    expect(page.get_by_test_id("satisfaction-empty")).to_have_text("统计期内还没有回访结果")
+    expect(page.get_by_test_id("departments-empty")).to_be_visible()
+    expect(page.get_by_test_id("hotspots-empty")).to_have_text("目前没有舆情热点")
+    expect(page.locator("[data-testid=map-district][data-level='0']")).to_have_count(11)
+    expect(page.get_by_test_id("queue-empty")).to_have_text("没有待分派的工单")
+    expect(page.get_by_test_id("queue-table")).to_be_hidden()
+    page.screenshot(path=servers.workdir / "dashboard-empty.png", full_page=True)
 
 
 def test_the_api_refuses_anonymous_requests_and_agents(seeded: Seeded) -> None:
@@ -208,8 +238,7 @@ def test_the_dashboard_refreshes_every_minute(seeded: Seeded, browser: Browser) 
     expect(page.get_by_test_id("dashboard")).to_have_attribute("data-state", "ready")
     before = int(page.get_by_test_id("kpi-queue").inner_text())
     order = _order(UTILITIES, "增城区", "", type="求助", title="又停水了", source="board")
-    with ThreadPoolExecutor(max_workers=1) as pool:  # Playwright's event loop runs in this thread
-        added = pool.submit(asyncio.run, _file_once(seeded.servers.env["DATABASE_URL"], order)).result()
+    added = in_thread(_file_once(seeded.servers.env["DATABASE_URL"], order))
     page.clock.run_for(59_000)
     expect(page.get_by_test_id("kpi-queue")).to_have_text(str(before))
     page.clock.run_for(2_000)

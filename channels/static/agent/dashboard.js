@@ -25,6 +25,7 @@
   const DEFAULT_DAYS = 14;
   const STACKED_SERIES = 7; // the largest series get a colour each; the rest are summed as 其他
   const OTHER = "其他";
+  const DEPARTMENT_CHARS = 16;
   const PALETTE = ["#3b75af", "#ef8636", "#519e3e", "#8d69b8", "#c8a13a", "#84584e", "#d57dbf"];
   const OTHER_COLOUR = "#9aa4ae";
   const SATISFACTION_COLOURS = { 满意: "#3f8f4f", 基本满意: "#d9a21b", 不满意: "#b3141b" };
@@ -112,7 +113,9 @@
   }
 
   function shortDepartment(name) {
-    return String(name).replace(/^广州市(?=.)/, "");
+    // Without the city's name, and cut to what the chart's name column holds (the tooltip has it whole).
+    const short = String(name).replace(/^广州市(?=.)/, "");
+    return short.length > DEPARTMENT_CHARS ? `${short.slice(0, DEPARTMENT_CHARS - 1)}…` : short;
   }
 
   function widthOf(container, fallback) {
@@ -303,8 +306,9 @@
       const y = index * row + 4;
       const group = svg("g", { "data-testid": "bar", "data-name": item.name, "data-count": item.count });
       group.append(svg("text", { x: nameWidth - 8, y: y + 17, class: "name" }, item.name));
-      group.append(svg("rect", { x: nameWidth, y: y + 3, width: width - nameWidth - valueWidth, height: 18, class: "track" }));
-      const length = ((width - nameWidth - valueWidth) * item.count) / most;
+      const track = width - nameWidth - valueWidth;
+      group.append(svg("rect", { x: nameWidth, y: y + 3, width: track, height: 18, class: "track" }));
+      const length = (track * item.count) / most;
       if (item.count) {
         group.append(
           tooltip(
@@ -375,7 +379,8 @@
       chart.append(tooltip(arc, `${label}：${count}件（${share(count, answered)}）`));
       offset += length;
     }
-    chart.append(svg("text", { x: centre, y: centre + 2, class: "donut-value" }, percent(board.satisfaction.satisfied_rate)));
+    const rate = percent(board.satisfaction.satisfied_rate);
+    chart.append(svg("text", { x: centre, y: centre + 2, class: "donut-value" }, rate));
     chart.append(svg("text", { x: centre, y: centre + 28, class: "donut-label" }, "满意率"));
     container.replaceChildren(chart);
   }
@@ -418,13 +423,15 @@
         "data-closed": department.closed,
         "data-on-time-rate": rate === null ? "" : Math.round(rate * 100),
       });
-      group.append(tooltip(svg("text", { x: nameWidth - 10, y: y + 21, class: "name" }, shortDepartment(department.name)), department.name));
-      const openLength = (openWidth * department.open) / most;
-      const overdueLength = (openWidth * department.overdue) / most;
+      const name = svg("text", { x: nameWidth - 10, y: y + 21, class: "name" }, shortDepartment(department.name));
+      group.append(tooltip(name, department.name));
+      const openLength = Math.max((openWidth * department.open) / most, 2);
+      const overdueLength = Math.max((openWidth * department.overdue) / most, 2);
+      const bar = { y: y + 6, height: 20, rx: 2 };
       if (department.open) {
         group.append(
           tooltip(
-            svg("rect", { x: nameWidth, y: y + 6, width: Math.max(openLength, 2), height: 20, class: "open-bar", rx: 2 }),
+            svg("rect", { x: nameWidth, width: openLength, class: "open-bar", ...bar }),
             `在办${department.open}件`,
           ),
         );
@@ -432,19 +439,27 @@
       if (department.overdue) {
         group.append(
           tooltip(
-            svg("rect", { x: nameWidth, y: y + 6, width: Math.max(overdueLength, 2), height: 20, class: "overdue-bar", rx: 2 }),
+            svg("rect", { x: nameWidth, width: overdueLength, class: "overdue-bar", ...bar }),
             `超期${department.overdue}件`,
           ),
         );
       }
       const counts = department.overdue ? `${department.open}（超期${department.overdue}）` : String(department.open);
-      group.append(svg("text", { x: nameWidth + Math.max(openLength, 0) + 8, y: y + 21, class: "count" }, counts));
+      const countX = nameWidth + (department.open ? openLength : 0) + 8;
+      group.append(svg("text", { x: countX, y: y + 21, class: "count" }, counts));
       group.append(svg("rect", { x: rateX, y: y + 9, width: rateWidth, height: 14, class: "track", rx: 2 }));
       if (rate !== null) {
         const level = rate >= 0.9 ? "good" : rate >= 0.7 ? "fair" : "poor";
         group.append(
           tooltip(
-            svg("rect", { x: rateX, y: y + 9, width: Math.max(rateWidth * rate, 2), height: 14, class: `rate-bar ${level}`, rx: 2 }),
+            svg("rect", {
+              x: rateX,
+              y: y + 9,
+              width: Math.max(rateWidth * rate, 2),
+              height: 14,
+              class: `rate-bar ${level}`,
+              rx: 2,
+            }),
             `办结${department.closed}件，按时${department.closed_on_time}件`,
           ),
         );
