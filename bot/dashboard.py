@@ -282,16 +282,19 @@ def short_title(title: str, summary: str) -> str:
 
 async def dispatcher_queue(database: Database, limit: int = QUEUE_LIMIT) -> DispatcherQueue:
     """The orders waiting for a department, the longest wait first (at most ``limit``), and their number."""
-    entered = (
-        select(WorkOrderEvent.order_number, func.max(WorkOrderEvent.at).label("at"))
-        .where(WorkOrderEvent.action.in_(("file", "return")))
-        .group_by(WorkOrderEvent.order_number)
-        .subquery()
-    )
     waiting = (
         WorkOrder.department.is_(None),
         WorkOrder.status.in_(QUEUE_STATES),
         WorkOrder.duplicate_of.is_(None),
+    )
+    entered = (
+        select(WorkOrderEvent.order_number, func.max(WorkOrderEvent.at).label("at"))
+        .where(
+            WorkOrderEvent.action.in_(("file", "return")),
+            WorkOrderEvent.order_number.in_(select(WorkOrder.number).where(*waiting)),
+        )
+        .group_by(WorkOrderEvent.order_number)
+        .subquery()
     )
     since = func.coalesce(entered.c.at, WorkOrder.created_at)
     query = (
