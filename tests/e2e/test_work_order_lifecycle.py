@@ -1,0 +1,164 @@
+"""End to end: a complaint by SMS becomes a work order that a department works on through its API.
+
+The department accepts, returns it (the dispatcher sends it back), extends it, lets the deadline
+pass (the scheduler escalates it), notes progress and closes it; the citizen is told each step by
+SMS, asked for 回访 after 办结, and a 不满意 reopens the order with the citizen's words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cases import local_now
+from bot.db import Database
+from bot.department_keys import add_key
+from bot.order_lifecycle import order_detail
+from bot.settings import PROJECT_ROOT
+from tests.servers import Servers, running_servers
+from tests.standins import StandIn, running_standin
+from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env
+
+CITIZEN = "+8613955553001"
+
+
+@pytest.fixture(scope="module")
+def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Servers, TwilioPeer, StandIn]]:
+    """Both servers with SMS at its stand-in; the outbox is delivered every half second."""
+    with running_standin(twilio_api) as twilio:
+        env = {**twilio_env(twilio.url), "REDIS_URL": "", "OUTBOX_EVERY_S": "0.5"}
+        with running_servers(Path(tmp_path_factory.mktemp("lifecycle")), extra_env=env) as servers:
+            yield servers, TwilioPeer(servers.rasa_url), twilio
+
+
+def texted(twilio: StandIn, fragment: str) -> str:
+    """The body of the first SMS to the citizen containing ``fragment``, once it is sent."""
+    return str(twilio.wait_for(lambda r: sms_to(CITIZEN)(r) and fragment in r.form["Body"], timeout_s=60).form["Body"])
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+async def _detail(url: str, number: str) -> Any:
+    database = Database(url)
+    try:
+        return await order_detail(database, number)
+    finally:
+        await database.close()
+
+
+async def _key(url: str, department: str) -> str:
+    database = Database(url)
+    try:
+        return (await add_key(database, department, local_now())).key
+    finally:
+        await database.close()
+
+
+def department_call(servers: Servers, key: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One call of the department API with the department's key."""
+    request = urllib.request.Request(
+        f"{servers.rasa_url}/dept/api{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def orders_command(servers: Servers, *args: str) -> str:
+    """``python -m bot orders …`` against the servers' database; its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "orders", *args],
+        cwd=PROJECT_ROOT,
+        env=servers.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioPeer, StandIn]) -> None:
+    servers, peer, twilio = hotline
+    url = servers.env["DATABASE_URL"]
+
+    # Intake by SMS: what, where and since when in one message; the verified number as contact; read back.
+    peer.sms(CITIZEN, "我要投诉，天河区天河路100号楼下的烧烤店油烟太大，已经一个星期了")
+    texted(twilio, "尾号3001")
+    peer.sms(CITIZEN, "可以")
+    read_back = texted(twilio, "确认")
+    assert "天河路100号" in read_back and "尾号3001" in read_back
+    peer.sms(CITIZEN, "确认提交")
+    filed = texted(twilio, "工单号")
+    [number] = re.findall(r"WO\d{13}", filed)
+    order = run(_detail(url, number))
+    assert order.department and order.department in filed
+    key = run(_key(url, order.department))
+
+    # The department works on it through its API; each step reaches the citizen by SMS.
+    status, listed = department_call(servers, key, "GET", "/orders")
+    assert status == 200 and number in [o["number"] for o in listed["orders"]]
+    assert department_call(servers, key, "POST", f"/orders/{number}/accept", {})[0] == 200
+    texted(twilio, "签收")
+
+    # The department returns it (not theirs); the dispatcher sends it back; it is accepted again.
+    returned = {"reason": "该店位于越秀区，请核实地址"}
+    assert department_call(servers, key, "POST", f"/orders/{number}/return", returned)[0] == 200
+    assert run(_detail(url, number)).department is None  # back in the dispatcher queue
+    assert department_call(servers, key, "GET", f"/orders/{number}")[0] == 404  # no longer theirs
+    assert number in orders_command(servers, "dispatch", number, order.department)
+    assert department_call(servers, key, "POST", f"/orders/{number}/accept", {})[0] == 200
+
+    # An extension, then the (extended) deadline passes: the scheduler escalates it (督办).
+    extension = {"reason": "需协调城管联合执法", "days": 3}
+    assert department_call(servers, key, "POST", f"/orders/{number}/extend", extension)[0] == 200
+    texted(twilio, "办理时限延长至")
+    due = run(_detail(url, number)).due_at
+    assert "督办1件" in orders_command(servers, "tick", "--now", (due + timedelta(hours=1)).isoformat())
+    assert run(_detail(url, number)).state == "督办"
+
+    assert department_call(servers, key, "POST", f"/orders/{number}/progress", {"text": "已上门检查"})[0] == 200
+    texted(twilio, "已上门检查")
+    reply = {"reply": "已责令店主加装油烟净化器"}
+    assert department_call(servers, key, "POST", f"/orders/{number}/close", reply)[0] == 200
+    texted(twilio, "已责令店主加装油烟净化器")
+    assert department_call(servers, key, "POST", f"/orders/{number}/close", {"reply": "again"})[0] == 409
+
+    # 回访: the scheduler asks a day later; the citizen is not satisfied, so the order is reopened.
+    later = (local_now() + timedelta(hours=25)).isoformat(timespec="seconds")
+    assert "回访" in orders_command(servers, "tick", "--now", later)
+    question = texted(twilio, "解决了吗")
+    assert number in question
+    peer.sms(CITIZEN, "未解决")
+    texted(twilio, "满意")
+    peer.sms(CITIZEN, "不满意")
+    texted(twilio, "还有什么问题")
+    peer.sms(CITIZEN, "油烟还是很大，晚上根本开不了窗")
+    texted(twilio, "重新交办")
+    reopened = run(_detail(url, number))
+    assert reopened.state == "办理中"
+    actions = [event.action for event in reopened.events]
+    for step in ("file", "dispatch", "accept", "return", "extend", "escalate", "progress", "close", "reopen"):
+        assert step in actions, (step, actions)
+    assert actions.index("return") < actions.index("extend") < actions.index("close") < actions.index("reopen")
+    status, detail = department_call(servers, key, "GET", f"/orders/{number}")
+    assert status == 200 and detail["state"] == "办理中" and detail["reopened"] == 1
+    assert any("开不了窗" in note["text"] for note in detail["notes"])
