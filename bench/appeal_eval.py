@@ -2,6 +2,7 @@
 
 Usage:
     python bench/appeal_eval.py        # held-out split, development and fresh sets, with baselines (make eval)
+    python bench/appeal_eval.py --no-fresh   # the same without the fresh set (while choices are still being made)
     python bench/appeal_eval.py --cv   # 5-fold cross-validation on the train split only, per configuration:
                                        # the numbers the model's settings were chosen by (never the held-out split)
 """
@@ -251,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the arguments and run the report or the cross-validation."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cv", action="store_true", help="cross-validate configurations on the train split")
+    parser.add_argument(
+        "--no-fresh", action="store_true", help="leave the fresh set out (it must not guide any choice)"
+    )
     args = parser.parse_args(argv)
     tree = load_categories()
     examples = read_examples(EXAMPLES_PATH, tree)
@@ -262,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         ("development set (its errors guided the last batch of examples and lexicon words)", DEV_PATH),
         ("fresh set (written last, never used for any choice)", FRESH_PATH),
     ]
+    if args.no_fresh:
+        extra_sets = extra_sets[:1]
     return report(train, test, [(name, path, read_examples(path, tree)) for name, path in extra_sets], keywords)
 
 
