@@ -15,6 +15,7 @@ import json
 import logging
 import math
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sanic import Blueprint, response
@@ -164,6 +165,24 @@ async def authorised(
     """
     checked = await _checked(request, roles, change)
     return checked if isinstance(checked, HTTPResponse) else checked.agent
+
+
+async def guarded_page(
+    request: Request, page: Path, headers: dict[str, str], roles: tuple[str, ...] = ROLES
+) -> HTTPResponse:
+    """A console page for a logged-in agent of these roles.
+
+    Anyone not logged in is sent to the login page; another role gets the page with status 403
+    (its script, refused by the API too, says what the page is for).
+    """
+    checked = await authorised(request, roles)
+    if isinstance(checked, HTTPResponse):
+        if checked.status == 401:
+            return response.redirect("/agent/login", headers={"Cache-Control": "no-store"})
+        if checked.status != 403:
+            return checked
+    status = 403 if isinstance(checked, HTTPResponse) else 200
+    return await response.file(page, status=status, headers=headers, mime_type="text/html")
 
 
 def _login_body(request: Request) -> tuple[str, str] | None:

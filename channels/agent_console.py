@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +31,13 @@ from bot.handoffs import HandoffConflict, HandoffNotFound, HandoffView, PhraseNo
 from bot.personal_data import InvalidPhone, parse_phone
 from bot.shared_state import SharedStateUnavailable
 from bot.work_orders import InvalidOrder, NewOrder, file_order
-from channels.agent_auth import add_auth_routes, authorised, current_session
+from channels.agent_auth import add_auth_routes, authorised, current_session, guarded_page
 from channels.connector import channel_runtime
 from channels.dashboard import add_dashboard_routes
 from channels.handoff_desk import CONSOLE, Agentish, HandoffDesk, NotYours, handoff_desk
 from channels.notifier import run_notifier
 from channels.outbound import DeliveryFailed
+from channels.pages import PAGE_HEADERS, china_time, json_error, json_object, static_file
 from channels.text import MAX_MESSAGE_CHARS, clean_text
 from channels.webchat_log import utc_now
 
@@ -46,27 +45,12 @@ logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "agent"
-_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
-_STATIC_NAME = re.compile(r"[a-z0-9_-]{1,64}\.(js|css|svg|png)")
 MAX_BODY_BYTES = 64 * 1024
 HEARTBEAT_S = 15.0
 SUPERVISOR = ("supervisor",)
 ORDER_TYPES = ("咨询", "求助", "投诉", "举报", "建议")
 VERIFIED_CONTACT = "已验证手机"
 UNAVAILABLE = "系统繁忙，请稍后再试"
-_PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-
-
-def _error(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status, headers={"Cache-Control": "no-store"})
 
 
 def _ok(body: dict[str, Any], status: int = 200) -> HTTPResponse:
@@ -74,14 +58,7 @@ def _ok(body: dict[str, Any], status: int = 200) -> HTTPResponse:
 
 
 def _body(request: Request) -> dict[str, Any] | None:
-    """The request body as a JSON object, or None when it is too large, not JSON or not an object."""
-    if len(request.body or b"") > MAX_BODY_BYTES:
-        return None
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
+    return json_object(request, MAX_BODY_BYTES)
 
 
 def _text(body: dict[str, Any] | None, key: str, maximum: int, minimum: int = 1) -> str | None:
@@ -162,20 +139,16 @@ class AgentConsoleInput(InputChannel):
             await handoff_desk().close_connections()
 
         @console.route("", methods=["GET"])
-        async def page(_: Request) -> HTTPResponse:
-            return await response.file(STATIC_DIR / "index.html", headers=_PAGE_HEADERS, mime_type="text/html")
+        async def page(request: Request) -> HTTPResponse:
+            return await guarded_page(request, STATIC_DIR / "index.html", PAGE_HEADERS)
 
         @console.route("/login", methods=["GET"])
         async def login_page(_: Request) -> HTTPResponse:
-            return await response.file(STATIC_DIR / "login.html", headers=_PAGE_HEADERS, mime_type="text/html")
+            return await response.file(STATIC_DIR / "login.html", headers=PAGE_HEADERS, mime_type="text/html")
 
         @console.route("/static/<name:str>", methods=["GET"])
         async def static(_: Request, name: str) -> HTTPResponse:
-            path = STATIC_DIR / name
-            if not _STATIC_NAME.fullmatch(name) or not path.is_file():
-                return _error(404, "没有这个文件")
-            headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-            return await response.file(path, headers=headers, mime_type=_STATIC_TYPES[path.suffix])
+            return await static_file(STATIC_DIR, name)
 
         @console.route("/api/queue", methods=["GET"])
         async def queue(request: Request) -> HTTPResponse:
@@ -197,7 +170,7 @@ class AgentConsoleInput(InputChannel):
                 }
             except (DatabaseUnavailable, QueueUnavailable) as error:
                 logger.error("console: queue not read: %s", type(error).__name__)
-                return _error(503, UNAVAILABLE)
+                return json_error(503, UNAVAILABLE)
             return _ok(body)
 
         @console.route("/api/events", methods=["GET"])
@@ -218,7 +191,9 @@ class AgentConsoleInput(InputChannel):
             if reason is None:
                 agent = await authorised(request, change=True)
                 return (
-                    agent if isinstance(agent, HTTPResponse) else _error(400, "请填写查看完整信息的理由（至少2个字）")
+                    agent
+                    if isinstance(agent, HTTPResponse)
+                    else json_error(400, "请填写查看完整信息的理由（至少2个字）")
                 )
             return await _read(request, handoff_id, reveal_reason=reason)
 
@@ -232,12 +207,12 @@ class AgentConsoleInput(InputChannel):
                 taken = await desk.take(handoff_id, _actor(agent))
                 return _ok({"handoff": await handoff_json(desk, taken)})
             except HandoffNotFound:
-                return _error(404, "没有这个会话")
+                return json_error(404, "没有这个会话")
             except HandoffConflict as conflict:
-                return _error(409, str(conflict))
+                return json_error(409, str(conflict))
             except (DatabaseUnavailable, QueueUnavailable, SharedStateUnavailable) as error:
                 logger.error("console: take failed: %s", type(error).__name__)
-                return _error(503, UNAVAILABLE)
+                return json_error(503, UNAVAILABLE)
 
         @console.route("/api/handoffs/<handoff_id:int>/messages", methods=["POST"])
         async def send(request: Request, handoff_id: int) -> HTTPResponse:
@@ -274,7 +249,7 @@ class AgentConsoleInput(InputChannel):
                 busy = {h.agent_id for h in await handoffs.list_handoffs(database, (handoffs.ASSIGNED,))}
                 listing = [a for a in await list_agents(database) if a.active]
             except DatabaseUnavailable:
-                return _error(503, UNAVAILABLE)
+                return json_error(503, UNAVAILABLE)
             return _ok(
                 {
                     "agents": [
@@ -306,7 +281,7 @@ class AgentConsoleInput(InputChannel):
             try:
                 return _ok(await supervisor_stats(handoff_desk()))
             except (DatabaseUnavailable, QueueUnavailable):
-                return _error(503, UNAVAILABLE)
+                return json_error(503, UNAVAILABLE)
 
         return console
 
@@ -339,11 +314,11 @@ async def _readable(request: Request, handoff_id: int, change: bool) -> tuple[Ag
     try:
         handoff = await handoffs.get_handoff(channel_runtime().database, handoff_id)
     except HandoffNotFound:
-        return _error(404, "没有这个会话")
+        return json_error(404, "没有这个会话")
     except DatabaseUnavailable:
-        return _error(503, UNAVAILABLE)
+        return json_error(503, UNAVAILABLE)
     if agent.role != "supervisor" and handoff.agent_id != agent.id and handoff.status != handoffs.PHONE:
-        return _error(403, "这个会话没有分配给您")
+        return json_error(403, "这个会话没有分配给您")
     return agent, handoff
 
 
@@ -369,7 +344,7 @@ async def _read(request: Request, handoff_id: int, reveal_reason: str | None) ->
             "revealed": reveal_reason is not None,
         }
     except (DatabaseUnavailable, QueueUnavailable):
-        return _error(503, UNAVAILABLE)
+        return json_error(503, UNAVAILABLE)
     return _ok(body)
 
 
@@ -380,11 +355,6 @@ def _note_json(note: handoffs.NoteView) -> dict[str, Any]:
         "at": china_time(note.created_at),
         "agent": note.agent_name,
     }
-
-
-def china_time(moment: datetime) -> str:
-    """A China-time moment as the pages read it, with its offset."""
-    return moment.isoformat(timespec="seconds") + "+08:00"
 
 
 async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
@@ -399,7 +369,7 @@ async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
         if what == "messages":
             text = _text(body, "text", MAX_MESSAGE_CHARS)
             if text is None:
-                return _error(400, f"回复内容应为1-{MAX_MESSAGE_CHARS}字")
+                return json_error(400, f"回复内容应为1-{MAX_MESSAGE_CHARS}字")
             await desk.send(handoff, _actor(agent), text)
             return _ok({"sent": True}, 202)
         if what == "close":
@@ -409,13 +379,13 @@ async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
             target = body.get("agent_id") if body else None
             online = {a.id: a for a in await online_agents(database, utc_now())}
             if not isinstance(target, int) or target not in online or target == agent.id:
-                return _error(400, "请选择一位在线的其他客服")
+                return json_error(400, "请选择一位在线的其他客服")
             await desk.transfer(handoff, _actor(agent), _actor(online[target]))
             return _ok({"transferred": True})
         if what == "notes":
             text = _text(body, "text", handoffs.MAX_NOTE_CHARS)
             if text is None:
-                return _error(400, f"备注应为1-{handoffs.MAX_NOTE_CHARS}字")
+                return json_error(400, f"备注应为1-{handoffs.MAX_NOTE_CHARS}字")
             note = await handoffs.add_note(database, handoff.id, agent.id, text, local_now())
             await desk.signal(f"handoff:{handoff.id}")
             return _ok({"note": _note_json(note)}, 201)
@@ -423,15 +393,15 @@ async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
             return _ok(await _draft(desk, handoff))
         return await _file_order(request, desk, handoff, agent)
     except NotYours:
-        return _error(403, "这个会话没有分配给您")
+        return json_error(403, "这个会话没有分配给您")
     except HandoffConflict as conflict:
-        return _error(409, str(conflict))
+        return json_error(409, str(conflict))
     except DeliveryFailed as error:
         logger.error("console: handoff %d: message not delivered: %s", handoff.id, error)
-        return _error(502, "消息未能送达用户，请稍后重试")
+        return json_error(502, "消息未能送达用户，请稍后重试")
     except (DatabaseUnavailable, QueueUnavailable, SharedStateUnavailable) as error:
         logger.error("console: %s on handoff %d failed: %s", what, handoff.id, type(error).__name__)
-        return _error(503, UNAVAILABLE)
+        return json_error(503, UNAVAILABLE)
 
 
 async def _draft(desk: HandoffDesk, handoff: HandoffView) -> dict[str, Any]:
@@ -458,14 +428,14 @@ async def _file_order(request: Request, desk: HandoffDesk, handoff: HandoffView,
     title = _text(body, "title", 100)
     details = _text(body, "details", 2000)
     if kind not in ORDER_TYPES or title is None or details is None:
-        return _error(400, "请选择类型，并填写标题（1-100字）和详情（1-2000字）")
+        return json_error(400, "请选择类型，并填写标题（1-100字）和详情（1-2000字）")
     contact = _text(body, "contact", 40, minimum=0) or ""
     phone = None
     if contact and contact != VERIFIED_CONTACT:
         try:
             phone = parse_phone(contact)
         except InvalidPhone:
-            return _error(400, "联系方式应为11位手机号，或留空使用已验证的手机")
+            return json_error(400, "联系方式应为11位手机号，或留空使用已验证的手机")
     order = NewOrder(
         type=str(kind),
         title=title,
@@ -481,7 +451,7 @@ async def _file_order(request: Request, desk: HandoffDesk, handoff: HandoffView,
     try:
         filed = await file_order(desk.runtime.database, order, local_now())
     except InvalidOrder as error:
-        return _error(400, str(error))
+        return json_error(400, str(error))
     await handoffs.record_audit(
         desk.runtime.database, handoff.id, agent.id, "work_order", {"number": filed}, local_now()
     )
@@ -504,18 +474,18 @@ async def _phrases(request: Request, phrase_id: int | None) -> HTTPResponse:
         body = _body(request)
         title, text = (body or {}).get("title"), (body or {}).get("text")
         if not isinstance(title, str) or not isinstance(text, str):
-            return _error(400, "请求体应是JSON对象：title、text")
+            return json_error(400, "请求体应是JSON对象：title、text")
         if phrase_id is None:
             added = await handoffs.add_phrase(database, agent.id, title, text, local_now())
             return _ok({"phrase": vars(added)}, 201)
         changed = await handoffs.update_phrase(database, agent.id, phrase_id, title, text)
         return _ok({"phrase": vars(changed)})
     except PhraseNotFound:
-        return _error(404, "没有这条您自己的常用语")
+        return json_error(404, "没有这条您自己的常用语")
     except ValueError as error:
-        return _error(400, str(error))
+        return json_error(400, str(error))
     except DatabaseUnavailable:
-        return _error(503, UNAVAILABLE)
+        return json_error(503, UNAVAILABLE)
 
 
 async def _stream(request: Request, desk: HandoffDesk, agent: AgentView) -> None:

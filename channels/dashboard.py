@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,9 @@ from bot.dashboard import (
 )
 from bot.db import DatabaseUnavailable
 from bot.order_lifecycle import SATISFACTION
-from channels.agent_auth import authorised
+from channels.agent_auth import authorised, guarded_page
 from channels.connector import channel_runtime
+from channels.pages import PAGE_HEADERS, china_time
 
 logger = logging.getLogger(__name__)
 
@@ -41,22 +41,7 @@ PAGE = Path(__file__).resolve().parent / "static" / "agent" / "dashboard.html"
 SUPERVISOR = ("supervisor",)
 UNAVAILABLE = "系统繁忙，请稍后再试"
 BAD_DAYS = f"统计天数应为1到{MAX_DAYS}之间的整数"
-# The same policy as the console's other pages: nothing but the console's own files.
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 _NO_STORE = {"Cache-Control": "no-store"}
-
-
-def china_time(moment: datetime) -> str:
-    """A China-time moment as the pages read it, with its offset (as the console writes times)."""
-    return moment.isoformat(timespec="seconds") + "+08:00"
 
 
 def _ordered(counts: dict[str, int], names: tuple[str, ...], other: str | None) -> list[dict[str, Any]]:
@@ -170,9 +155,9 @@ def parse_days(raw: str | None) -> int | None:
         return None
 
 
-async def dashboard_page(_: Request) -> HTTPResponse:
-    """GET /agent/dashboard: the page (its script checks the login and the role)."""
-    return await response.file(PAGE, headers=PAGE_HEADERS, mime_type="text/html")
+async def dashboard_page(request: Request) -> HTTPResponse:
+    """GET /agent/dashboard: the page for supervisors (anyone else is sent to log in, or refused)."""
+    return await guarded_page(request, PAGE, PAGE_HEADERS, SUPERVISOR)
 
 
 async def dashboard_api(request: Request) -> HTTPResponse:

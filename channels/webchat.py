@@ -34,6 +34,7 @@ from channels.connector import (
     run_turn,
     select_choice,
 )
+from channels.pages import PAGE_HEADERS, json_object, static_file
 from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text
 from channels.twilio_api import TwilioSms
 from channels.webchat_log import (
@@ -52,8 +53,6 @@ logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 CHANNEL = "webchat"
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "webchat"
-_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
-_STATIC_NAME = re.compile(r"[a-z0-9_-]{1,64}\.(js|css|svg|png)")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # A request body larger than this is refused before it is read as JSON.
 MAX_BODY_BYTES = 256 * 1024
@@ -64,15 +63,8 @@ HEARTBEAT_S = 15.0
 # How long a page waits before it reconnects a dropped event stream (milliseconds).
 RECONNECT_MS = 2000
 UNAVAILABLE_REPLY = "系统繁忙，请稍后再试，或拨打12345转人工服务。"
-_PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+# The chat page may be cached briefly by the browser (it has no personal data); the console's may not.
+_PAGE_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-cache"}
 
 
 def sender_id(session_id: str) -> str:
@@ -86,13 +78,7 @@ def _error(status: int, message: str) -> HTTPResponse:
 
 def _json_object(request: Request) -> dict[str, Any] | None:
     """The request body as a JSON object, or None when it is too large, not JSON or not an object."""
-    if len(request.body or b"") > MAX_BODY_BYTES:
-        return None
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
+    return json_object(request, MAX_BODY_BYTES)
 
 
 def sse_event(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:
@@ -150,11 +136,7 @@ class WebChatInput(InputChannel):
 
         @chat.route("/static/<name:str>", methods=["GET"])
         async def static(_: Request, name: str) -> HTTPResponse:
-            path = STATIC_DIR / name
-            if not _STATIC_NAME.fullmatch(name) or not path.is_file():
-                return _error(404, "没有这个文件")
-            headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-            return await response.file(path, headers=headers, mime_type=_STATIC_TYPES[path.suffix])
+            return await static_file(STATIC_DIR, name)
 
         @chat.route("/api/sessions", methods=["POST"])
         async def start_session(_: Request) -> HTTPResponse:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +105,17 @@ def test_a_waiting_citizen_can_give_up_and_the_bot_answers_again(servers: Server
     assert wang.queue()["waiting"] == []
 
 
+def page_answer(url: str, cookie: str = "") -> http.client.HTTPResponse:
+    """A page's own answer (redirects not followed)."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    connection.request("GET", parts.path, headers={"Cookie": cookie} if cookie else {})
+    answer = connection.getresponse()
+    answer.read()
+    connection.close()
+    return answer
+
+
 def test_the_console_refuses_anonymous_requests_wrong_roles_and_missing_csrf_tokens(servers: Servers) -> None:
     anonymous = Agent(servers.rasa_url, "nobody")
     for method, path in (
@@ -116,7 +129,13 @@ def test_the_console_refuses_anonymous_requests_wrong_roles_and_missing_csrf_tok
         ("GET", "/agent/api/agents"),
     ):
         assert anonymous.call(method, path, {} if method == "POST" else None)[0] == 401, path
+    for page in ("/agent", "/agent/dashboard"):
+        answer = page_answer(servers.rasa_url + page)
+        assert (answer.status, answer.getheader("Location")) == (302, "/agent/login"), page
     wang = logged_in(servers, "wangfang")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in wang.cookies)
+    assert page_answer(servers.rasa_url + "/agent", cookie).status == 200
+    assert page_answer(servers.rasa_url + "/agent/dashboard", cookie).status == 403  # supervisors only
     assert wang.get("/stats")[0] == 403
     assert wang.call("POST", "/agent/api/phrases", {"title": "t", "text": "x"})[0] == 403  # no CSRF token
     assert wang.call("POST", "/agent/api/phrases", {"title": "t", "text": "x"}, {"X-CSRF-Token": "forged"})[0] == 403

@@ -1,0 +1,56 @@
+"""What the project's own web pages share: their security headers, their static files, JSON bodies."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+# Nothing but the page's own files: no inline script or style, no other origin, no framing.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+_STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
+_STATIC_NAME = re.compile(r"[a-z0-9_-]{1,64}\.(js|css|svg|png)")
+
+
+def json_error(status: int, message: str) -> HTTPResponse:
+    """An error as the pages read it: ``{"error": "中文说明"}``."""
+    return response.json({"error": message}, status=status, headers={"Cache-Control": "no-store"})
+
+
+async def static_file(directory: Path, name: str) -> HTTPResponse:
+    """One of a page's script, style or image files (404 for any other name)."""
+    path = directory / name
+    if not _STATIC_NAME.fullmatch(name) or not path.is_file():
+        return json_error(404, "没有这个文件")
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    return await response.file(path, headers=headers, mime_type=_STATIC_TYPES[path.suffix])
+
+
+def json_object(request: Request, max_bytes: int) -> dict[str, Any] | None:
+    """The request body as a JSON object, or None when it is too large, not JSON or not an object."""
+    if len(request.body or b"") > max_bytes:
+        return None
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def china_time(moment: datetime) -> str:
+    """A China-time moment (as the database keeps them) as the pages read it, with its offset."""
+    return moment.isoformat(timespec="seconds") + "+08:00"
