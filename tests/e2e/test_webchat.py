@@ -274,6 +274,7 @@ def test_a_conversation_in_the_browser_survives_a_reload(hotline: Hotline, conte
     # line breaks of the materials list are kept
     first_line, second_line = materials.locator(".bubble").inner_text().split("\n")[:2]
     assert first_line == "【普通护照签发（首次申领）】" and second_line.startswith("需要准备以下")
+    expect(page.get_by_role("button", name="1. 需要带什么材料")).to_be_visible()  # the turn's last message is in
     shown = bubbles(page)
     session = session_of(page)
     page.screenshot(path=str(hotline.servers.workdir / "webchat-before-reload.png"), full_page=True)
