@@ -213,22 +213,37 @@ CANDIDATES = {
     "C=0.3": replace(ModelConfig(), c=0.3),
     "C=3": replace(ModelConfig(), c=3.0),
     "no keyword features": replace(ModelConfig(), keyword_weight=0.0),
-    "keyword weight 0.3": replace(ModelConfig(), keyword_weight=0.3),
-    "keyword weight 1.0": replace(ModelConfig(), keyword_weight=1.0),
+    "keyword weight 0.15": replace(ModelConfig(), keyword_weight=0.15),
+    "keyword weight 0.5": replace(ModelConfig(), keyword_weight=0.5),
     "title once": replace(ModelConfig(), title_weight=1),
     "no jieba words": replace(ModelConfig(), use_words=False),
-    "word bigrams too": replace(ModelConfig(), word_ngrams=(1, 2)),
-    "char 2-4 grams": replace(ModelConfig(), char_ngrams=(2, 4)),
+    "char 1-3 grams": replace(ModelConfig(), char_ngrams=(1, 3)),
+    "no pair blend": replace(ModelConfig(), pair_weight=0.0),
+    "no Bayes blend": replace(ModelConfig(), bayes_weight=0.0),
+    "no Cantonese rewrites": replace(ModelConfig(), rewrite=False),
+    "settings before 2026-12": ModelConfig(
+        char_ngrams=(1, 3), keyword_weight=0.5, pair_weight=0.0, bayes_weight=0.0, rewrite=False
+    ),
 }
+# The fourth batch of examples (everyday words, data/appeals/README.md) is in the files named so.
+EVERYDAY_BATCH_SUFFIX = "_everyday.yml"
+
+
+def is_everyday(example: Example) -> bool:
+    """Whether an example belongs to the fourth batch (everyday words)."""
+    return example.source.split(" line ", 1)[0].endswith(EVERYDAY_BATCH_SUFFIX)
 
 
 def cross_validate(train: list[Example], keywords: Keywords, folds: int = 5) -> int:
-    """Accuracy of each candidate configuration by stratified k-fold on the train split alone."""
+    """Accuracy of each candidate by stratified k-fold on the train split alone, and across batches of it."""
     tree = load_categories()
     labels = np.array([e.category[0] for e in train])
     splits = list(StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(train)), labels))
-    print(f"{folds}-fold cross-validation on the train split ({len(train)} examples)")
-    print(f"{'configuration':<24} first   second  type    seconds")
+    older = [e for e in train if not is_everyday(e)]
+    everyday = [e for e in train if is_everyday(e)]
+    print(f"{folds}-fold cross-validation on the train split ({len(train)} examples); 'across' = first level of the")
+    print(f"{len(everyday)} everyday examples of the train split by a model fitted on its {len(older)} older ones")
+    print(f"{'configuration':<26} first   second  type    across  seconds")
     for name, config in CANDIDATES.items():
         started = time.perf_counter()
         first_right = pair_right = type_right = 0
@@ -239,12 +254,15 @@ def cross_validate(train: list[Example], keywords: Keywords, folds: int = 5) -> 
                 first_right += example.category[0] == result.category[0]
                 pair_right += example.category == result.category
                 type_right += example.type == result.type
+        across = 0.0
+        if older and everyday:
+            model = AppealClassifier(tree, keywords, config).fit(older)
+            results = model.predict_many([(e.title, e.text) for e in everyday])
+            across = accuracy([e.category[0] for e in everyday], [r.category[0] for r in results])
         n = len(train)
         seconds = time.perf_counter() - started
-        print(
-            f"{name:<24} {first_right / n:.3f}   {pair_right / n:.3f}   {type_right / n:.3f}   {seconds:.0f}",
-            flush=True,
-        )
+        scores = f"{first_right / n:.3f}   {pair_right / n:.3f}   {type_right / n:.3f}   {across:.3f}"
+        print(f"{name:<26} {scores}   {seconds:.0f}", flush=True)
     return 0
 
 

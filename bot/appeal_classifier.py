@@ -9,7 +9,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +17,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack, spmatrix
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 from bot.appeal_categories import TYPES, CategoryTree, DataFileError, LineMapping, load_categories, load_strict_yaml
@@ -72,9 +73,15 @@ class ModelConfig:
     c: float = 1.0
     title_weight: int = 2
     word_ngrams: tuple[int, int] = (1, 1)
-    char_ngrams: tuple[int, int] = (1, 3)
+    char_ngrams: tuple[int, int] = (1, 2)
     use_words: bool = True
-    keyword_weight: float = 0.5
+    keyword_weight: float = 0.3
+    # Shares of the first-level probabilities taken from the pair model (its children summed) and from a
+    # naive Bayes model of the n-grams; the rest comes from the first-level model itself.
+    pair_weight: float = 0.7
+    bayes_weight: float = 0.5
+    # Whether Cantonese spellings are rewritten to standard words before the n-grams are read.
+    rewrite: bool = True
 
 
 def _text(value: object, where: str, required: bool) -> str:
@@ -194,10 +201,24 @@ def message_text(title: str, text: str, title_weight: int) -> str:
 
 @dataclass(frozen=True)
 class Keywords:
-    """The hand-written lexicon: words by category pair and cue words by appeal type."""
+    """The hand-written lexicon: words by category pair, cue words by appeal type, and spelling rewrites."""
 
     categories: dict[tuple[str, str], tuple[str, ...]]
     types: dict[str, tuple[str, ...]]
+    # Cantonese (or colloquial) spelling -> the standard written word, e.g. 冇 -> 没有.
+    rewrites: dict[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def _rewrite_pattern(self) -> re.Pattern[str] | None:
+        """One alternation of every spelling, the longest first (so 佢哋 wins over 佢)."""
+        if not self.rewrites:
+            return None
+        return re.compile("|".join(re.escape(spelling) for spelling in sorted(self.rewrites, key=len, reverse=True)))
+
+    def rewrite(self, text: str) -> str:
+        """A normalised text with its Cantonese spellings replaced by the standard words."""
+        pattern = self._rewrite_pattern
+        return pattern.sub(lambda match: self.rewrites[match.group(0)], text) if pattern else text
 
     def hits(self, text: str) -> dict[tuple[str, str], int]:
         """How many of each category's words a normalised text contains (categories with none left out)."""
@@ -248,8 +269,12 @@ def read_keywords(path: Path, tree: CategoryTree) -> Keywords:
         raise ExampleError(f"{path}: cannot read: {error.strerror}") from error
     except DataFileError as error:
         raise ExampleError(str(error)) from error
-    if not isinstance(raw, LineMapping) or set(raw) != {"categories", "types"}:
-        raise ExampleError(f"{path.name}: expected the keys 'categories' and 'types'")
+    if not isinstance(raw, LineMapping) or not {"categories", "types"} <= set(raw) <= {
+        "categories",
+        "types",
+        "rewrites",
+    }:
+        raise ExampleError(f"{path.name}: expected the keys 'categories', 'types' and optionally 'rewrites'")
     categories: dict[tuple[str, str], tuple[str, ...]] = {}
     firsts = raw["categories"]
     if not isinstance(firsts, LineMapping):
@@ -271,7 +296,24 @@ def read_keywords(path: Path, tree: CategoryTree) -> Keywords:
     return Keywords(
         categories={pair: categories[pair] for pair in tree.pairs()},
         types={kind: _terms(types[kind], f"{path.name} line {types.key_lines[kind]}") for kind in TYPES},
+        rewrites=_rewrites(raw.get("rewrites"), path.name),
     )
+
+
+def _rewrites(value: object, name: str) -> dict[str, str]:
+    """Spelling -> standard word, from ``{standard: [spellings]}``; a spelling given twice is refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, LineMapping):
+        raise ExampleError(f"{name}: 'rewrites' must map standard words to lists of spellings")
+    rewrites: dict[str, str] = {}
+    for standard, spellings in value.items():
+        where = f"{name} line {value.key_lines[standard]}"
+        for spelling in _terms(spellings, where):
+            if spelling in rewrites:
+                raise ExampleError(f"{where}: the spelling {spelling!r} is also rewritten to {rewrites[spelling]!r}")
+            rewrites[spelling] = normalise(str(standard))
+    return rewrites
 
 
 @dataclass(frozen=True)
@@ -296,7 +338,8 @@ def _linear_model(c: float) -> CalibratedClassifierCV:
 
 
 class AppealClassifier:
-    """Character n-grams, jieba words and keyword hits; three calibrated linear SVMs: first level, pair, type."""
+    """Character n-grams, jieba words and keyword hits; calibrated linear SVMs for the first level, the pair and
+    the type, and a naive Bayes model of the n-grams; the first level blends the three category models."""
 
     def __init__(self, tree: CategoryTree, keywords: Keywords, config: ModelConfig | None = None) -> None:
         self.tree = tree
@@ -307,11 +350,23 @@ class AppealClassifier:
         self._first = _linear_model(self.config.c)
         self._pair = _linear_model(self.config.c)
         self._type = _linear_model(self.config.c)
+        self._bayes = ComplementNB(alpha=0.3)
+        # pair_to_first[i, j] = 1 when the pair model's class i is a child of the first-level model's class j.
+        self._pair_to_first = np.zeros((0, 0))
         # Digests of the messages it was fitted on (to show that no held-out message was among them).
         self.fitted_digests: frozenset[str] = frozenset()
 
-    def _features(self, texts: Sequence[str], fit: bool = False) -> spmatrix:
-        """The feature matrix of message texts (built by ``message_text``)."""
+    def _features(self, texts: Sequence[str], fit: bool = False) -> tuple[spmatrix, spmatrix]:
+        """(all features, n-gram features only) of message texts (built by ``message_text``)."""
+        if self.config.rewrite:
+            rewritten = [self.keywords.rewrite(text) for text in texts]
+            # Keywords are looked for in both spellings (the lexicon has Cantonese words too).
+            keyword_texts = [
+                text if new == text else f"{text} 。 {new}" for text, new in zip(texts, rewritten, strict=True)
+            ]
+            texts = rewritten
+        else:
+            keyword_texts = list(texts)
         if fit:
             self._chars = TfidfVectorizer(analyzer="char", ngram_range=self.config.char_ngrams, sublinear_tf=True)
             self._chars.fit(texts)
@@ -325,17 +380,25 @@ class AppealClassifier:
         blocks = [self._chars.transform(texts)]
         if self._words is not None:
             blocks.append(self._words.transform(texts))
+        ngrams = hstack(blocks).tocsr()
         if self.config.keyword_weight:
-            blocks.append(self.keywords.features(texts) * self.config.keyword_weight)
-        return hstack(blocks).tocsr()
+            blocks.append(self.keywords.features(keyword_texts) * self.config.keyword_weight)
+        return hstack(blocks).tocsr(), ngrams
 
     def fit(self, examples: Sequence[Example]) -> AppealClassifier:
         """Fit the three models on labelled examples."""
         texts = [message_text(e.title, e.text, self.config.title_weight) for e in examples]
-        features = self._features(texts, fit=True)
-        self._first.fit(features, np.array([e.category[0] for e in examples]))
+        features, ngrams = self._features(texts, fit=True)
+        firsts = np.array([e.category[0] for e in examples])
+        self._first.fit(features, firsts)
         self._pair.fit(features, np.array(["/".join(e.category) for e in examples]))
         self._type.fit(features, np.array([e.type for e in examples]))
+        self._bayes.fit(ngrams, firsts)
+        first_labels = [str(label) for label in self._first.classes_]
+        self._pair_to_first = np.array(
+            [[label.split("/", 1)[0] == first for first in first_labels] for label in map(str, self._pair.classes_)],
+            dtype=float,
+        )
         self.fitted_digests = frozenset(e.digest() for e in examples)
         return self
 
@@ -343,9 +406,11 @@ class AppealClassifier:
         """Classify (title, text) pairs; the second level is the likeliest child of the predicted first level."""
         if not messages:
             return []
-        features = self._features([message_text(title, text, self.config.title_weight) for title, text in messages])
-        first_probabilities = self._first.predict_proba(features)
+        features, ngrams = self._features(
+            [message_text(title, text, self.config.title_weight) for title, text in messages]
+        )
         pair_probabilities = self._pair.predict_proba(features)
+        first_probabilities = self._first_level_probabilities(features, ngrams, pair_probabilities)
         type_probabilities = self._type.predict_proba(features)
         pair_labels = [str(label) for label in self._pair.classes_]
         results = []
@@ -361,6 +426,18 @@ class AppealClassifier:
             kind = str(self._type.classes_[int(np.argmax(type_probabilities[row]))])
             results.append(Classification(kind, (first, second), None, round(confidence, 4)))
         return results
+
+    def _first_level_probabilities(
+        self, features: spmatrix, ngrams: spmatrix, pair_probabilities: np.ndarray
+    ) -> np.ndarray:
+        """The first-level model's probabilities blended with the pair model's (children summed) and Bayes's."""
+        probabilities = self._first.predict_proba(features)
+        pair_weight, bayes_weight = self.config.pair_weight, self.config.bayes_weight
+        if pair_weight:
+            probabilities = (1 - pair_weight) * probabilities + pair_weight * (pair_probabilities @ self._pair_to_first)
+        if bayes_weight:
+            probabilities = (1 - bayes_weight) * probabilities + bayes_weight * self._bayes.predict_proba(ngrams)
+        return np.asarray(probabilities)
 
     def predict(self, title: str, text: str) -> Classification:
         """Classify one message."""
