@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help venv model run chat seed lint test test-unit test-data test-stories test-e2e eval bench bench-ack browsers
+.PHONY: help venv model run chat seed lint test test-unit test-data test-stories test-e2e eval bench bench-ack bench-handoff browsers
 
 help:
 	@echo "make run   - build what is missing (venv, model, database) and start the hotline"
@@ -83,6 +83,9 @@ bench: $(MODEL)
 
 bench-ack: $(MODEL)
 	$(PY) bench/webhook_ack.py
+
+bench-handoff: $(MODEL)
+	$(PY) bench/handoff_latency.py 30
 
 # The web chat's end-to-end tests drive Debian's Chromium (never a browser downloaded by Playwright).
 CHROMIUM := /usr/bin/chromium

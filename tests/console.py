@@ -79,7 +79,7 @@ class Http:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.cookies = http.cookiejar.CookieJar()
-        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         """One request; the status and the decoded JSON body (None when the body is not JSON)."""
@@ -89,7 +89,7 @@ class Http:
         for name, value in (headers or {}).items():
             request.add_header(name, value)
         try:
-            with self._opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=30) as response:
                 status, raw = response.status, response.read()
         except urllib.error.HTTPError as error:
             status, raw = error.code, error.read()
@@ -135,7 +135,7 @@ class Agent(Http):
 
     def wait_for(self, check: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
         """``check()`` once truthy, re-checked whenever the console's event stream signals a change."""
-        return wait_for_event(self._opener, f"{self.base_url}/agent/api/events", check, timeout_s, what)
+        return wait_for_event(self.opener, f"{self.base_url}/agent/api/events", check, timeout_s, what)
 
     def transcript(self, handoff_id: int) -> list[dict[str, Any]]:
         """The handoff's transcript as the console shows it."""
@@ -177,7 +177,7 @@ class WebCitizen(Http):
     def wait_for_text(self, fragment: str, role: str | None = None, timeout_s: float = 30.0) -> str:
         """The first text of the log that contains ``fragment``, once it is there."""
         found = wait_for_event(
-            self._opener,
+            self.opener,
             f"{self.base_url}/chat/api/events?session={self.session}&after=0",
             lambda: next((t for t in self.texts(role) if fragment in t), None),
             timeout_s,
