@@ -75,7 +75,7 @@ class ModelConfig:
     word_ngrams: tuple[int, int] = (1, 1)
     char_ngrams: tuple[int, int] = (1, 2)
     use_words: bool = True
-    keyword_weight: float = 0.3
+    keyword_weight: float = 0.2
     # Shares of the first-level probabilities taken from the pair model (its children summed) and from a
     # naive Bayes model of the n-grams; the rest comes from the first-level model itself.
     pair_weight: float = 0.7
