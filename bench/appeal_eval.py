@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
@@ -222,7 +223,7 @@ CANDIDATES = {
     "pair weight 0.5": replace(ModelConfig(), pair_weight=0.5),
     "pair weight 1.0": replace(ModelConfig(), pair_weight=1.0),
     "no Bayes blend": replace(ModelConfig(), bayes_weight=0.0),
-    "Bayes weight 0.3": replace(ModelConfig(), bayes_weight=0.3),
+    "Bayes weight 0.5": replace(ModelConfig(), bayes_weight=0.5),
     "Bayes weight 0.7": replace(ModelConfig(), bayes_weight=0.7),
     "no Cantonese rewrites": replace(ModelConfig(), rewrite=False),
     "settings before 2026-12": ModelConfig(
@@ -267,7 +268,28 @@ def cross_validate(train: list[Example], keywords: Keywords, folds: int = 5) -> 
         seconds = time.perf_counter() - started
         scores = f"{first_right / n:.3f}   {pair_right / n:.3f}   {type_right / n:.3f}   {across:.3f}"
         print(f"{name:<26} {scores}   {seconds:.0f}", flush=True)
+    slope, intercept = fit_confidence_scaling(train, keywords, splits)
+    print(f"\nconfidence scaling fitted on the default's cross-validated predictions: ({slope:.2f}, {intercept:.2f})")
+    print(f"(ModelConfig.confidence_scaling is {ModelConfig().confidence_scaling})")
     return 0
+
+
+def fit_confidence_scaling(
+    train: list[Example], keywords: Keywords, splits: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[float, float]:
+    """Platt scaling of the default's raw pair probability: whether the pair was right, on its logit."""
+    tree = load_categories()
+    unscaled = replace(ModelConfig(), confidence_scaling=(1.0, 0.0))
+    logits, right = [], []
+    for fit_rows, test_rows in splits:
+        model = AppealClassifier(tree, keywords, unscaled).fit([train[i] for i in fit_rows])
+        held = [train[i] for i in test_rows]
+        for example, result in zip(held, model.predict_many([(e.title, e.text) for e in held]), strict=True):
+            raw = min(max(result.confidence, 1e-6), 1 - 1e-6)
+            logits.append(np.log(raw / (1 - raw)))
+            right.append(example.category == result.category)
+    scaling = LogisticRegression(C=1e4).fit(np.array(logits).reshape(-1, 1), np.array(right))
+    return float(scaling.coef_[0, 0]), float(scaling.intercept_[0])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,9 +79,12 @@ class ModelConfig:
     # Shares of the first-level probabilities taken from the pair model (its children summed) and from a
     # naive Bayes model of the n-grams; the rest comes from the first-level model itself.
     pair_weight: float = 0.7
-    bayes_weight: float = 0.5
+    bayes_weight: float = 0.3
     # Whether Cantonese spellings are rewritten to standard words before the n-grams are read.
     rewrite: bool = True
+    # Platt scaling (slope, intercept on the logit) of the raw probability of the category pair, fitted on
+    # the cross-validated predictions of the train split (printed by bench/appeal_eval.py --cv).
+    confidence_scaling: tuple[float, float] = (1.6, 2.0)
 
 
 def _text(value: object, where: str, required: bool) -> str:
@@ -332,6 +335,13 @@ class WordNgrams:
         return grams
 
 
+def scaled_confidence(raw: float, config: ModelConfig) -> float:
+    """The raw probability of a category pair mapped by the configured Platt scaling, in [0, 1]."""
+    slope, intercept = config.confidence_scaling
+    clipped = min(max(raw, 1e-6), 1 - 1e-6)
+    return float(1 / (1 + np.exp(-(slope * np.log(clipped / (1 - clipped)) + intercept))))
+
+
 def _linear_model(c: float) -> CalibratedClassifierCV:
     """A linear SVM whose scores are calibrated into probabilities (sigmoid, 3 folds)."""
     return CalibratedClassifierCV(LinearSVC(C=c), cv=3)
@@ -422,7 +432,7 @@ class AppealClassifier:
             best_child = int(np.argmax(child_probabilities))
             second = pair_labels[children[best_child]].split("/", 1)[1]
             share = float(child_probabilities[best_child] / max(float(child_probabilities.sum()), 1e-12))
-            confidence = min(max(float(first_probabilities[row, best_first]) * share, 0.0), 1.0)
+            confidence = scaled_confidence(float(first_probabilities[row, best_first]) * share, self.config)
             kind = str(self._type.classes_[int(np.argmax(type_probabilities[row]))])
             results.append(Classification(kind, (first, second), None, round(confidence, 4)))
         return results

@@ -20,12 +20,14 @@ from bot.appeal_classifier import (
     BadLine,
     Example,
     ExampleError,
+    ModelConfig,
     classify,
     is_held_out,
     normalise,
     parse_line,
     read_examples,
     read_keywords,
+    scaled_confidence,
     split_examples,
     trained_classifier,
 )
@@ -90,7 +92,7 @@ def test_a_missing_tree_file_is_a_category_error(tmp_path: Path) -> None:
 def test_project_examples_cover_every_category_and_type() -> None:
     tree = load_categories()
     examples = read_examples(EXAMPLES_PATH, tree)
-    assert len(examples) >= 1200
+    assert len(examples) >= 3000
     by_first = Counter(e.category[0] for e in examples)
     assert set(by_first) == set(FIRST_LEVELS)
     assert min(by_first.values()) >= 40
@@ -189,6 +191,50 @@ def test_project_keywords_cover_every_category_and_type(tmp_path: Path) -> None:
         read_keywords(tmp_path / "keywords.yml", tree)
 
 
+def _keywords_file(tmp_path: Path, tail: str) -> Path:
+    """A keywords file with every category and type of the project (from its own file) and ``tail`` appended."""
+    text = KEYWORDS_PATH.read_text(encoding="utf-8").split("\nrewrites:")[0]
+    (tmp_path / "keywords.yml").write_text(text + tail, encoding="utf-8")
+    return tmp_path / "keywords.yml"
+
+
+def test_cantonese_spellings_are_rewritten_to_standard_words() -> None:
+    keywords = read_keywords(KEYWORDS_PATH, load_categories())
+    assert keywords.rewrite(normalise("我哋屋企冇水，佢哋话听日嚟")) == "我们家里没有水,他们话明天来"
+    assert keywords.rewrite("电话一直没人接") == "电话一直没人接"  # standard Chinese is left as it is
+
+
+def test_a_keywords_file_without_rewrites_rewrites_nothing(tmp_path: Path) -> None:
+    keywords = read_keywords(_keywords_file(tmp_path, ""), load_categories())
+    assert keywords.rewrites == {}
+    assert keywords.rewrite("我哋冇水") == "我哋冇水"
+
+
+@pytest.mark.parametrize(
+    ("tail", "message"),
+    [
+        (
+            "\nrewrites:\n  没有: [冇]\n  没: [冇]\n",
+            r"keywords.yml line \d+: the spelling '冇' is also rewritten to '没有'",
+        ),
+        ("\nrewrites: [冇]\n", r"'rewrites' must map standard words to lists of spellings"),
+        ("\nrewrites:\n  没有: 冇\n", r"keywords.yml line \d+: expected a list of words"),
+        ("\nsynonyms:\n  没有: [冇]\n", r"expected the keys 'categories', 'types' and optionally 'rewrites'"),
+    ],
+)
+def test_broken_rewrites_are_refused_naming_the_line(tmp_path: Path, tail: str, message: str) -> None:
+    with pytest.raises(ExampleError, match=message):
+        read_keywords(_keywords_file(tmp_path, tail), load_categories())
+
+
+def test_the_confidence_scaling_keeps_the_order_and_stays_a_probability() -> None:
+    config = ModelConfig()
+    scaled = [scaled_confidence(raw, config) for raw in (0.0, 0.1, 0.3, 0.5, 0.7, 1.0)]
+    assert scaled == sorted(scaled)
+    assert all(0.0 <= value <= 1.0 for value in scaled)
+    assert scaled_confidence(0.4, ModelConfig(confidence_scaling=(1.0, 0.0))) == pytest.approx(0.4)
+
+
 # ---- classifying ----
 
 
@@ -203,6 +249,12 @@ def test_project_keywords_cover_every_category_and_type(tmp_path: Path) -> None:
         ("", "健身房突然关门跑路，我刚办的年卡三千多块退不了", "商贸旅游"),
         ("举报赌博", "出租屋里每晚有人聚众赌博打麻将到凌晨", "政法"),
         ("公车私用", "周末看到单位的公务车停在商场，司机一家人在逛街", "纪检监察"),
+        # Everyday words and phone transcripts (none of them is an example).
+        ("", "楼上那家每晚十二点还在剁肉，咚咚响，根本没法睡", "环境保护"),
+        ("", "路中间那个大窟窿一直没人补，昨天又有人骑车摔了", "城乡建设"),
+        ("", "干了两个月活老板一分钱没给，现在电话也不接", "劳动和社会保障"),
+        ("", "我哋屋企由琴晚开始冇水，成栋楼都系咁，佢哋话听日先嚟整", "城乡建设"),
+        ("", "阿妈喺老人院俾护工闹，仲食唔饱", "民政"),
     ],
 )
 def test_clear_messages_get_their_first_level(title: str, text: str, first: str) -> None:
