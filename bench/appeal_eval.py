@@ -226,7 +226,7 @@ CANDIDATES = {
     "Bayes weight 0.5": replace(ModelConfig(), bayes_weight=0.5),
     "Bayes weight 0.7": replace(ModelConfig(), bayes_weight=0.7),
     "no Cantonese rewrites": replace(ModelConfig(), rewrite=False),
-    "settings before 2026-12": ModelConfig(
+    "settings of 2026-11-28": ModelConfig(
         char_ngrams=(1, 3), keyword_weight=0.5, pair_weight=0.0, bayes_weight=0.0, rewrite=False
     ),
 }

@@ -84,7 +84,7 @@ class ModelConfig:
     rewrite: bool = True
     # Platt scaling (slope, intercept on the logit) of the raw probability of the category pair, fitted on
     # the cross-validated predictions of the train split (printed by bench/appeal_eval.py --cv).
-    confidence_scaling: tuple[float, float] = (1.6, 2.0)
+    confidence_scaling: tuple[float, float] = (1.9, 1.4)
 
 
 def _text(value: object, where: str, required: bool) -> str:
@@ -343,8 +343,12 @@ def scaled_confidence(raw: float, config: ModelConfig) -> float:
 
 
 def _linear_model(c: float) -> CalibratedClassifierCV:
-    """A linear SVM whose scores are calibrated into probabilities (sigmoid, 3 folds)."""
-    return CalibratedClassifierCV(LinearSVC(C=c), cv=3)
+    """A linear SVM fitted on all examples, its scores calibrated (sigmoid) on 3-fold cross-validated scores.
+
+    One SVM rather than an ensemble of three: the same accuracy in cross-validation, a third of the time to
+    classify a message.
+    """
+    return CalibratedClassifierCV(LinearSVC(C=c), cv=3, ensemble=False)
 
 
 class AppealClassifier:
