@@ -20,7 +20,6 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -29,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from bot import order_lifecycle as lifecycle
 from bot.cases import (
+    CHINA,
     CaseNotFound,
     CaseOfAnotherDepartment,
     CasesRefused,
@@ -57,7 +57,6 @@ MAX_EXTENSION_DAYS = 30
 # The audit trail keeps 200 characters of actor: room for the key id after a long name.
 MAX_ACTOR_DEPARTMENT_CHARS = 180
 _ORDER_NUMBER = re.compile(r"WO\d{13}")
-_CHINA = ZoneInfo("Asia/Shanghai")
 NOT_FOUND = "没有找到这个工单（工单号有误，或不属于本部门）"
 UNAVAILABLE = "系统暂时无法访问数据库，请稍后重试"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="12345-departments"'}
@@ -143,7 +142,7 @@ def requested_states(values: list[str]) -> list[str] | None:
 
 def timestamp(value: datetime | None) -> str | None:
     """A stored (Beijing, naive) time as ISO 8601 with its +08:00 offset."""
-    return None if value is None else value.replace(tzinfo=_CHINA).isoformat()
+    return None if value is None else value.replace(tzinfo=CHINA).isoformat()
 
 
 def order_summary(order: lifecycle.OrderDetail, now: datetime) -> dict[str, Any]:
