@@ -36,7 +36,7 @@ $(VENV)/.installed: requirements.lock
 	$(VENV)/bin/pip install --quiet -r requirements.lock
 	touch $@
 
-$(GENERATED) &: $(CATALOG) bot/nlu_generate.py | venv
+$(GENERATED) &: $(CATALOG) bot/catalog/nlu_generate.py | venv
 	$(PY) -m bot nlu generate
 
 model: $(MODEL)
@@ -53,8 +53,8 @@ chat: | venv
 	$(PY) -m bot chat
 
 lint: | venv
-	$(VENV)/bin/ruff check bot channels tests bench
-	$(VENV)/bin/mypy bot channels
+	$(VENV)/bin/ruff check bot channels console tests bench
+	$(VENV)/bin/mypy bot channels console
 
 test-unit: | venv
 	$(PY) -m pytest -q tests

@@ -24,8 +24,8 @@ from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.appeal_categories import load_categories
-from bot.appeal_classifier import (
+from bot.appeals.categories import load_categories
+from bot.appeals.classifier import (
     DEV_PATH,
     EXAMPLES_PATH,
     FRESH_PATH,
@@ -41,7 +41,7 @@ from bot.appeal_classifier import (
     read_keywords,
     split_examples,
 )
-from bot.settings import PROJECT_ROOT
+from bot.core.settings import PROJECT_ROOT
 
 TARGET_FIRST_LEVEL_ACCURACY = 0.85
 

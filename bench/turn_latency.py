@@ -23,8 +23,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.serve import wait_until_up
-from bot.settings import PROJECT_ROOT
+from bot.cli.serve import wait_until_up
+from bot.core.settings import PROJECT_ROOT
 from tests.servers import free_port, running_servers
 
 STOCK_DIR = PROJECT_ROOT / "var" / "bench" / "stock"

@@ -1,1 +1,2 @@
-"""Channel connectors: each turns a platform's requests into user messages and back."""
+"""Citizen connectors only: each turns a platform's requests into user messages and back, and registers
+its outbound protocol in ``registry.py``. What they share: ``connector.py``, ``text.py``, ``pages.py``."""

@@ -17,11 +17,11 @@ from typing import Any, Protocol
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot.choices import pick_choice
-from bot.citizens import CitizenView
-from bot.db import Database
-from bot.settings import Settings, get_settings
-from bot.shared_state import SharedState, SharedStateUnavailable, open_shared_state
+from bot.catalog.choices import pick_choice
+from bot.citizens.identity import CitizenView
+from bot.core.db import Database
+from bot.core.settings import Settings, get_settings
+from bot.core.shared_state import SharedState, SharedStateUnavailable, open_shared_state
 from channels.text import BUSY_REPLY
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class TurnDesk(Protocol):
-    """What stands around every bot turn: the handoff desk (``channels.handoff_desk``)."""
+    """What stands around every bot turn: the handoff desk (``console.desk``)."""
 
     async def held_turn(self, incoming: Incoming, on_new_message: OnNewMessage) -> list[dict[str, Any]] | None:
         """The replies for a conversation that is with a person; None for an ordinary bot turn."""

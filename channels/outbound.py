@@ -10,14 +10,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.citizens import get_citizen
-from bot.db import DatabaseUnavailable
-from bot.personal_data import e164_phone
+from bot.citizens.identity import get_citizen
+from bot.core.db import DatabaseUnavailable
+from bot.core.personal_data import e164_phone
 from channels.connector import channel_runtime, offered_choices, remember_choices
-from channels.telegram_send import render_turn, send_message, telegram_bot
-from channels.twilio_sms import render_sms, send_sms
-from channels.webchat import bot_entry_payload
-from channels.webchat_log import UnknownSession, publish_to_session
+from channels.telegram.send import render_turn, send_message, telegram_bot
+from channels.twilio.sms import render_sms, send_sms
+from channels.webchat.connector import bot_entry_payload
+from channels.webchat.log import UnknownSession, publish_to_session
 
 logger = logging.getLogger(__name__)
 

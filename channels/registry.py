@@ -1,13 +1,18 @@
-"""Which channels the hotline runs: every connector, the settings it needs, and the file Rasa reads."""
+"""Which channels the hotline runs: every connector, the settings it needs, and the file Rasa reads.
+
+``python -m channels.registry TARGET BASE_URL`` writes the credentials file Rasa runs with and
+prints one line per channel (``python -m bot run`` calls it before it starts the servers).
+"""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.core.settings import PROJECT_ROOT, Settings, get_settings
 
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
 
@@ -28,14 +33,14 @@ class ChannelSpec:
 
 _TWILIO = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER")
 CHANNELS = (
-    ChannelSpec("channels.webchat.WebChatInput", "网页聊天", "/chat"),
+    ChannelSpec("channels.webchat.connector.WebChatInput", "网页聊天", "/chat"),
     ChannelSpec("channels.rest.RestChannel", "REST接口", "/webhooks/rest/webhook"),
-    ChannelSpec("channels.department_api.DepartmentApiInput", "部门接口", "/dept/api/orders"),
-    ChannelSpec("channels.agent_console.AgentConsoleInput", "客服工作台", "/agent"),
-    ChannelSpec("channels.twilio_voice.TwilioVoiceInput", "电话（Twilio语音）", "/webhooks/voice/webhook", _TWILIO),
-    ChannelSpec("channels.twilio_sms.TwilioSmsInput", "短信（Twilio）", "/webhooks/sms/webhook", _TWILIO),
+    ChannelSpec("console.department_api.DepartmentApiInput", "部门接口", "/dept/api/orders"),
+    ChannelSpec("console.agent_console.AgentConsoleInput", "客服工作台", "/agent"),
+    ChannelSpec("channels.twilio.voice.TwilioVoiceInput", "电话（Twilio语音）", "/webhooks/voice/webhook", _TWILIO),
+    ChannelSpec("channels.twilio.sms.TwilioSmsInput", "短信（Twilio）", "/webhooks/sms/webhook", _TWILIO),
     ChannelSpec(
-        "channels.telegram.TelegramInput",
+        "channels.telegram.connector.TelegramInput",
         "Telegram",
         "/webhooks/telegram/webhook",
         ("TELEGRAM_BOT_TOKEN", "TELEGRAM_SECRET_TOKEN"),
@@ -52,7 +57,7 @@ def write_credentials(settings: Settings, target: Path, source: Path = CREDENTIA
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
-        "# Written by bot/serve.py from credentials.yml: the channels whose settings are present.\n"
+        "# Written by channels/registry.py from credentials.yml: the channels whose settings are present.\n"
         + yaml.safe_dump(started, allow_unicode=True, sort_keys=False),
         encoding="utf-8",
     )
@@ -72,3 +77,16 @@ def describe_channels(settings: Settings, base_url: str) -> str:
         else:
             lines.append(f"  {spec.label}：已开启 {base_url}{spec.address}")
     return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """Write the credentials file ``argv[0]`` and print the channels at base URL ``argv[1]``."""
+    target, base_url = Path(argv[0]), argv[1]
+    settings = get_settings()
+    write_credentials(settings, target)
+    print(describe_channels(settings, base_url))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -10,8 +10,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.db import Database
-from bot.settings import PROJECT_ROOT
+from bot.core.db import Database
+from bot.core.settings import PROJECT_ROOT
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 GD_CATALOG = SHARED_DATA / "gd_service_catalog" / "catalog_2262_slim.jsonl"
@@ -79,7 +79,7 @@ async def sqlite_database(sqlite_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def clean_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Settings re-read from the environment for this test."""
-    from bot.settings import get_settings
+    from bot.core.settings import get_settings
 
     get_settings.cache_clear()
     yield

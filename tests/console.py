@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bot.agents import add_agent
-from bot.db import Database
-from channels.webchat_log import utc_now
+from bot.core.db import Database
+from bot.handoff.agents import add_agent
+from channels.webchat.log import utc_now
 
 PASSWORD = "correct horse battery"
 

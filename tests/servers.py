@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.cases import import_cases
-from bot.catalog_formats import read_catalog
-from bot.catalog_store import import_records
-from bot.db import Database
-from bot.serve import server_commands, server_environment, wait_until_up
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.cases.records import import_cases
+from bot.catalog.formats import read_catalog
+from bot.catalog.store import import_records
+from bot.cli.serve import server_commands, server_environment, wait_until_up
+from bot.core.db import Database
+from bot.core.settings import PROJECT_ROOT, get_settings
 from channels.registry import write_credentials
 
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"

@@ -8,10 +8,10 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import runtime
-from bot.catalog_render import Answer
-from bot.citizens import CitizenView, get_citizen
-from bot.db import DatabaseUnavailable
+from bot.catalog import runtime
+from bot.catalog.render import Answer
+from bot.citizens.identity import CitizenView, get_citizen
+from bot.core.db import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from bot.actions.common import (
     request_handoff,
     verified_citizen_id,
 )
-from bot.cases import file_supervision_order, find_case, local_now
+from bot.cases.records import file_supervision_order, find_case, local_now
 
 NOT_UNDERSTOOD_HANDOFF = "抱歉，我还是没有听明白，为您转人工客服。"
 

@@ -26,11 +26,11 @@ from bot.actions.common import (
     report_backend_failure,
 )
 from bot.actions.work_orders import is_digression, is_external, is_stop, reads_answer
-from bot.cases import local_now
-from bot.choices import pick_choice
-from bot.handoffs import HandoffNotFound, get_handoff, record_rating
-from bot.order_lifecycle import CLOSED, FOLLOWED_UP, InvalidTransition, OrderNotFound, record_follow_up
-from bot.work_orders import InvalidOrderNumber, find_order, parse_order_number
+from bot.cases.records import local_now
+from bot.catalog.choices import pick_choice
+from bot.handoff.records import HandoffNotFound, get_handoff, record_rating
+from bot.work_orders.filing import InvalidOrderNumber, find_order, parse_order_number
+from bot.work_orders.lifecycle import CLOSED, FOLLOWED_UP, InvalidTransition, OrderNotFound, record_follow_up
 
 logger = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from bot.actions.common import (
     report_backend_failure,
     send_answer,
 )
-from bot.catalog_render import conditions_answer, materials_answer, office_answer
-from bot.catalog_search import find_situation
-from bot.choices import pick_choice
-from bot.models import Service, Situation
+from bot.catalog.choices import pick_choice
+from bot.catalog.render import conditions_answer, materials_answer, office_answer
+from bot.catalog.search import find_situation
+from bot.core.models import Service, Situation
 
 FORM = "service_form"
 NEXT_STEPS = {

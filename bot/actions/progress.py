@@ -28,7 +28,7 @@ from bot.actions.common import (
     verified_citizen,
     verified_citizen_id,
 )
-from bot.cases import (
+from bot.cases.records import (
     CASE_NUMBER_LENGTH,
     CaseView,
     InvalidCaseNumber,
@@ -40,9 +40,9 @@ from bot.cases import (
     parse_case_number,
     verify_owner,
 )
-from bot.numerals import digit_runs
-from bot.ownership import Verification
-from bot.work_orders import (
+from bot.citizens.ownership import Verification
+from bot.core.numerals import digit_runs
+from bot.work_orders.filing import (
     InvalidOrderNumber,
     OrderView,
     find_order,

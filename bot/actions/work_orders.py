@@ -31,12 +31,12 @@ from bot.actions.common import (
     verified_citizen_id,
 )
 from bot.actions.materials import ActionAnswerPolicy
-from bot.appeal_categories import DISTRICTS
-from bot.cases import local_now
-from bot.citizens import CitizenView
-from bot.numerals import digit_runs
-from bot.personal_data import InvalidPhone, mask_phone, parse_phone
-from bot.work_orders import COMPLAINT, HELP, REPORT, SUGGESTION, FiledOrder, InvalidOrder, NewOrder, file_order
+from bot.appeals.categories import DISTRICTS
+from bot.cases.records import local_now
+from bot.citizens.identity import CitizenView
+from bot.core.numerals import digit_runs
+from bot.core.personal_data import InvalidPhone, mask_phone, parse_phone
+from bot.work_orders.filing import COMPLAINT, HELP, REPORT, SUGGESTION, FiledOrder, InvalidOrder, NewOrder, file_order
 
 logger = logging.getLogger(__name__)
 

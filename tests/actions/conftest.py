@@ -11,12 +11,12 @@ import pytest
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import runtime
-from bot.cases import import_cases
-from bot.catalog_formats import read_catalog
-from bot.catalog_store import import_records
-from bot.db import Database
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.cases.records import import_cases
+from bot.catalog import runtime
+from bot.catalog.formats import read_catalog
+from bot.catalog.store import import_records
+from bot.core.db import Database
+from bot.core.settings import PROJECT_ROOT, get_settings
 
 FIXTURE_CASES = PROJECT_ROOT / "tests" / "fixtures" / "cases.json"
 IN_PROGRESS, OVERDUE, FINISHED = "20261120000158", "20261001000777", "20260901000999"

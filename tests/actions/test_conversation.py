@@ -8,7 +8,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot import runtime
 from bot.actions.common import HUMAN_SERVICE
 from bot.actions.conversation import (
     NOT_UNDERSTOOD_HANDOFF,
@@ -17,8 +16,9 @@ from bot.actions.conversation import (
     ActionHandleFallback,
     ActionRequestHuman,
 )
-from bot.citizens import identify
-from bot.models import WorkOrder
+from bot.catalog import runtime
+from bot.citizens.identity import identify
+from bot.core.models import WorkOrder
 from tests.actions.conftest import APPLICANT_PHONE, IN_PROGRESS, OVERDUE, tracker
 
 

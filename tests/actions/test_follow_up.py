@@ -11,7 +11,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot import handoffs, runtime
 from bot.actions.follow_up import (
     FOLLOW_UP_SLOTS,
     ActionAskFollowUpSolved,
@@ -24,11 +23,13 @@ from bot.actions.follow_up import (
     parse_rating,
     parse_solved,
 )
-from bot.agents import add_agent
-from bot.citizens import identify
-from bot.models import WorkOrderNote
-from bot.order_lifecycle import accept, close, dispatch, order_detail
-from bot.work_orders import NewOrder, file_order
+from bot.catalog import runtime
+from bot.citizens.identity import identify
+from bot.core.models import WorkOrderNote
+from bot.handoff import records as handoffs
+from bot.handoff.agents import add_agent
+from bot.work_orders.filing import NewOrder, file_order
+from bot.work_orders.lifecycle import accept, close, dispatch, order_detail
 from tests.actions.conftest import APPLICANT_PHONE, run_validation, tracker
 
 NOW = datetime(2026, 11, 27, 15, 0)

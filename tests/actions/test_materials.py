@@ -8,7 +8,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import runtime
 from bot.actions.materials import (
     ActionAnswerOffice,
     ActionAnswerPolicy,
@@ -16,6 +15,7 @@ from bot.actions.materials import (
     ActionAskSituation,
     ValidateServiceForm,
 )
+from bot.catalog import runtime
 from tests.actions.conftest import run_validation, tracker
 
 

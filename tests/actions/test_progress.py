@@ -9,10 +9,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import runtime
 from bot.actions.progress import ActionShowProgress, ValidateProgressForm
-from bot.citizens import identify
-from bot.work_orders import NewOrder, file_order
+from bot.catalog import runtime
+from bot.citizens.identity import identify
+from bot.work_orders.filing import NewOrder, file_order
 from tests.actions.conftest import APPLICANT_PHONE, FINISHED, IN_PROGRESS, OVERDUE, run_validation, tracker
 
 NOW = datetime(2026, 11, 28, 9)

@@ -12,7 +12,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot import runtime
 from bot.actions.work_orders import (
     REPORT_SLOTS,
     ActionAskReportConfirmed,
@@ -29,9 +28,10 @@ from bot.actions.work_orders import (
     is_urgent,
     make_title,
 )
-from bot.citizens import identify
-from bot.db import Database
-from bot.models import WorkOrder
+from bot.catalog import runtime
+from bot.citizens.identity import identify
+from bot.core.db import Database
+from bot.core.models import WorkOrder
 from tests.actions.conftest import APPLICANT_PHONE, run_validation, tracker
 
 FORM = "report_form"

@@ -14,7 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.agents import (
+from bot.cli.agents import PasswordMismatch, read_password
+from bot.core.db import Database
+from bot.core.models import AgentAccount, AgentSession
+from bot.core.settings import PROJECT_ROOT, get_settings
+from bot.handoff.agents import (
     AccountLocked,
     AgentView,
     InvalidAccount,
@@ -34,10 +38,6 @@ from bot.agents import (
     password_matches,
     session_for,
 )
-from bot.agents_cli import PasswordMismatch, read_password
-from bot.db import Database
-from bot.models import AgentAccount, AgentSession
-from bot.settings import PROJECT_ROOT, get_settings
 
 T0 = datetime(2026, 11, 28, 9, 0)
 RULES = LoginRules()

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.appeal_categories import FIRST_LEVELS, TYPES, CategoryError, load_categories, parse_categories, read_categories
-from bot.appeal_classifier import (
+from bot.appeals.categories import (
+    FIRST_LEVELS,
+    TYPES,
+    CategoryError,
+    load_categories,
+    parse_categories,
+    read_categories,
+)
+from bot.appeals.classifier import (
     DEV_PATH,
     EXAMPLES_PATH,
     FRESH_PATH,
@@ -31,8 +38,8 @@ from bot.appeal_classifier import (
     split_examples,
     trained_classifier,
 )
-from bot.routing import route
-from bot.settings import PROJECT_ROOT
+from bot.appeals.routing import route
+from bot.core.settings import PROJECT_ROOT
 
 # ---- the category tree ----
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.board_import import BoardImportRefused, import_board_file
-from bot.db import Database
-from bot.models import WorkOrder
-from bot.order_lifecycle import list_orders, order_detail
-from bot.settings import PROJECT_ROOT
+from bot.core.db import Database
+from bot.core.models import WorkOrder
+from bot.core.settings import PROJECT_ROOT
+from bot.work_orders.board_import import BoardImportRefused, import_board_file
+from bot.work_orders.lifecycle import list_orders, order_detail
 
 NOW = datetime(2026, 11, 28, 9, 0)
 HOUSING = "广州市天河区住房和城乡建设局"

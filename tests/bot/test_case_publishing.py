@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.cases import (
+from bot.cases.records import (
     CaseNotFound,
     CaseOfAnotherDepartment,
     CasesRefused,
@@ -15,7 +15,7 @@ from bot.cases import (
     parse_case,
     store_cases,
 )
-from bot.db import Database
+from bot.core.db import Database
 
 KEY = "test-key"
 NOW = datetime(2026, 11, 28, 9, 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cases import (
+from bot.cases.records import (
     CasesRefused,
     InvalidCaseNumber,
     Standing,
@@ -21,9 +21,9 @@ from bot.cases import (
     parse_case_number,
     verify_owner,
 )
-from bot.db import Database
-from bot.models import Case, WorkOrder
-from bot.settings import PROJECT_ROOT
+from bot.core.db import Database
+from bot.core.models import Case, WorkOrder
+from bot.core.settings import PROJECT_ROOT
 
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "cases.json"
 KEY = "test-key"

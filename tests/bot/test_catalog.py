@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.catalog_formats import read_catalog, split_free_text_materials
-from bot.catalog_search import CatalogIndex, SearchEntry, find_situation
-from bot.catalog_store import CatalogRefused, import_records, load_services
-from bot.db import Database
-from bot.models import Service, Situation
-from bot.settings import PROJECT_ROOT
+from bot.catalog.formats import read_catalog, split_free_text_materials
+from bot.catalog.search import CatalogIndex, SearchEntry, find_situation
+from bot.catalog.store import CatalogRefused, import_records, load_services
+from bot.core.db import Database
+from bot.core.models import Service, Situation
+from bot.core.settings import PROJECT_ROOT
 from tests.conftest import GD_CATALOG, needs_shared_data
 
 PROJECT_CATALOG = PROJECT_ROOT / "data" / "catalog"

@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from bot.citizens import get_citizen, identify, linked_citizen
-from bot.db import Database
-from bot.personal_data import InvalidPhone
+from bot.citizens.identity import get_citizen, identify, linked_citizen
+from bot.core.db import Database
+from bot.core.personal_data import InvalidPhone
 
 KEY = "test-key"
 NOW = datetime(2026, 11, 28, 10)

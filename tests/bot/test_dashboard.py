@@ -7,11 +7,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot import order_lifecycle as lifecycle
-from bot.dashboard import Dashboard, dashboard, short_title
-from bot.db import Database
-from bot.settings import get_settings
-from bot.work_orders import FiledOrder, NewOrder, file_order
+from bot.core.db import Database
+from bot.core.settings import get_settings
+from bot.work_orders import lifecycle
+from bot.work_orders.dashboard import Dashboard, dashboard, short_title
+from bot.work_orders.filing import FiledOrder, NewOrder, file_order
 
 NOW = datetime(2026, 12, 4, 16, 0)  # a Friday
 # Two similar orders in a day raise a hotspot here (five by default).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.__main__ import main
-from bot.db import Database, DatabaseUnavailable, async_url
+from bot.cli.main import main
+from bot.core.db import Database, DatabaseUnavailable, async_url
 
 
 def test_async_drivers_are_chosen_from_the_url() -> None:

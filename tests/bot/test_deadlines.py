@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.deadlines import DeadlineError, default_deadlines, due_at, parse_deadlines
-from bot.working_days import default_calendar
+from bot.work_orders.deadlines import DeadlineError, default_deadlines, due_at, parse_deadlines
+from bot.work_orders.working_days import default_calendar
 
 
 @pytest.mark.parametrize(

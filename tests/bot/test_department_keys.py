@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.__main__ import main
-from bot.db import Database
-from bot.department_keys import (
+from bot.cli.main import main
+from bot.core.db import Database
+from bot.core.models import DepartmentKey
+from bot.core.settings import get_settings
+from bot.work_orders.department_keys import (
     Caller,
     InvalidDepartment,
     UnknownKey,
@@ -22,8 +24,6 @@ from bot.department_keys import (
     revoke_key,
     routing_mentions,
 )
-from bot.models import DepartmentKey
-from bot.settings import get_settings
 
 NOW = datetime(2026, 11, 28, 9, 0)
 TIANHE = "广州市天河区住房和城乡建设局"

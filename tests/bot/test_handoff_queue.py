@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.handoff_queue import HandoffQueue, MemoryHandoffQueue, QueueUnavailable, RedisHandoffQueue
+from bot.handoff.queue import HandoffQueue, MemoryHandoffQueue, QueueUnavailable, RedisHandoffQueue
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import handoffs
-from bot.agents import add_agent
-from bot.db import Database
-from bot.handoffs import HandoffConflict, HandoffNotFound, PhraseNotFound
+from bot.core.db import Database
+from bot.handoff import records as handoffs
+from bot.handoff.agents import add_agent
+from bot.handoff.records import HandoffConflict, HandoffNotFound, PhraseNotFound
 
 NOW = datetime(2026, 11, 28, 10, 0)
 PASSWORD = "correct horse battery"

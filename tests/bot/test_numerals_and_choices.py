@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.choices import pick_choice
-from bot.numerals import digit_runs, to_digits
+from bot.catalog.choices import pick_choice
+from bot.core.numerals import digit_runs, to_digits
 
 
 def test_spoken_digits_become_arabic() -> None:
@@ -34,7 +34,7 @@ def test_no_choice_when_unclear(said: str) -> None:
 
 
 def test_terminal_chat_sends_the_payload_of_a_typed_button_number() -> None:
-    from bot.terminal_chat import chosen_payload, render
+    from bot.cli.chat import chosen_payload, render
 
     buttons = [{"title": "1. 首次申领", "payload": "首次申领"}, {"title": "2. 换发", "payload": "换发"}]
     assert chosen_payload("2", buttons) == "换发"

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot import order_lifecycle as lifecycle
-from bot.citizens import identify
-from bot.db import Database
-from bot.notifications import mark_failed, mark_sent, messages_of_order, pending
-from bot.order_lifecycle import InvalidTransition, NotYourOrder, OrderNotFound
-from bot.settings import get_settings
-from bot.work_orders import FiledOrder, NewOrder, file_order
+from bot.citizens.identity import identify
+from bot.core.db import Database
+from bot.core.settings import get_settings
+from bot.work_orders import lifecycle
+from bot.work_orders.filing import FiledOrder, NewOrder, file_order
+from bot.work_orders.lifecycle import InvalidTransition, NotYourOrder, OrderNotFound
+from bot.work_orders.notifications import mark_failed, mark_sent, messages_of_order, pending
 
 KEY = "test-key"
 FRIDAY = datetime(2026, 11, 27, 15, 0)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.personal_data import (
+from bot.core.personal_data import (
     InvalidIdNumber,
     InvalidPhone,
     MaskingFilter,
@@ -111,7 +111,7 @@ def test_logging_config_of_both_servers_installs_the_filter() -> None:
 
     import yaml
 
-    from bot.settings import PROJECT_ROOT
+    from bot.core.settings import PROJECT_ROOT
 
     config = yaml.safe_load((PROJECT_ROOT / "logging.yml").read_text())
     root = logging.getLogger()

@@ -6,7 +6,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from bot import rasa_patches
+from bot.rasa import patches as rasa_patches
 
 VALID = {"events": [{"event": "slot", "name": "service", "value": "护照"}], "responses": [{"text": "好的"}]}
 INVALID = {"events": [{"event": "slot", "name": 5}], "responses": "not a list"}

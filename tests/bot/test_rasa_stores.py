@@ -11,7 +11,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.rasa_stores import SettingsLockStore, SettingsTrackerStore
+from bot.rasa.stores import SettingsLockStore, SettingsTrackerStore
 from tests.conftest import create_postgres_database, drop_postgres_database
 
 DOMAIN = Domain.from_dict(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.appeal_categories import load_categories
-from bot.routing import RoutingError, RoutingTable, load_routing, parse_routing, read_routing, route
+from bot.appeals.categories import load_categories
+from bot.appeals.routing import RoutingError, RoutingTable, load_routing, parse_routing, read_routing, route
 
 RULES = """
 - category: 城乡建设

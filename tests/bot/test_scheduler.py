@@ -10,14 +10,14 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot import order_lifecycle as lifecycle
-from bot.citizens import identify
-from bot.db import Database
-from bot.hotspots import open_hotspots
-from bot.notifications import messages_of_order, pending
-from bot.scheduler import TickReport, run_once
-from bot.settings import PROJECT_ROOT, get_settings
-from bot.work_orders import FiledOrder, NewOrder, file_order, orders_awaiting_follow_up
+from bot.citizens.identity import identify
+from bot.core.db import Database
+from bot.core.settings import PROJECT_ROOT, get_settings
+from bot.work_orders import lifecycle
+from bot.work_orders.filing import FiledOrder, NewOrder, file_order, orders_awaiting_follow_up
+from bot.work_orders.hotspots import open_hotspots
+from bot.work_orders.notifications import messages_of_order, pending
+from bot.work_orders.scheduler import TickReport, run_once
 
 KEY = "test-key"
 FRIDAY = datetime(2026, 11, 27, 15, 0)

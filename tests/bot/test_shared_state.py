@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.shared_state import MemoryState, RedisState, SharedState, SharedStateUnavailable
+from bot.core.shared_state import MemoryState, RedisState, SharedState, SharedStateUnavailable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -47,7 +47,7 @@ async def test_memory_values_expire(monkeypatch: pytest.MonkeyPatch) -> None:
     await state.put("short", "x", 5)
     assert await state.add_if_new("seen", 5)
     later = time.monotonic() + 6
-    monkeypatch.setattr("bot.shared_state.time.monotonic", lambda: later)
+    monkeypatch.setattr("bot.core.shared_state.time.monotonic", lambda: later)
     assert await state.get("short") is None
     assert await state.add_if_new("seen", 5)
 

@@ -11,15 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.appeal_categories import TYPES, load_categories
-from bot.citizens import identify
-from bot.db import Database
-from bot.hotspots import open_hotspots
-from bot.models import Hotspot, WorkOrder
-from bot.order_lifecycle import list_orders, order_detail
-from bot.routing import route
-from bot.settings import Settings, get_settings
-from bot.work_orders import (
+from bot.appeals.categories import TYPES, load_categories
+from bot.appeals.routing import route
+from bot.citizens.identity import identify
+from bot.core.db import Database
+from bot.core.models import Hotspot, WorkOrder
+from bot.core.settings import Settings, get_settings
+from bot.work_orders.filing import (
     CALLBACK,
     COMPLAINT,
     HELP,
@@ -38,6 +36,8 @@ from bot.work_orders import (
     parse_order_number,
     verify_order_owner,
 )
+from bot.work_orders.hotspots import open_hotspots
+from bot.work_orders.lifecycle import list_orders, order_detail
 
 KEY = "test-key"
 NOW = datetime(2026, 11, 28, 9, 0)

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from bot.working_days import (
+from bot.work_orders.working_days import (
     CalendarError,
     OutsideCalendar,
     add_working_days,

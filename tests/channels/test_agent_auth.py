@@ -24,12 +24,14 @@ from sanic.response import HTTPResponse
 from sqlalchemy import update
 
 import channels.connector
-from bot.agents import add_agent
-from bot.db import Database
-from bot.models import AgentSession
-from bot.settings import Settings, get_settings
-from bot.shared_state import MemoryState
-from channels.agent_auth import (
+from bot.core.db import Database
+from bot.core.models import AgentSession
+from bot.core.settings import Settings, get_settings
+from bot.core.shared_state import MemoryState
+from bot.handoff.agents import add_agent
+from channels.connector import ChannelRuntime
+from channels.webchat.log import utc_now
+from console.auth import (
     CSRF_REFUSED,
     LOGIN_REQUIRED,
     SESSION_ENDED,
@@ -39,8 +41,6 @@ from channels.agent_auth import (
     authorised,
     locked_message,
 )
-from channels.connector import ChannelRuntime
-from channels.webchat_log import utc_now
 from tests.servers import free_port
 
 PASSWORD = "correct-horse-42"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.department_keys import Caller
-from bot.order_lifecycle import OrderDetail, OrderEvent, OrderNote
-from channels.department_api import (
+from bot.work_orders.department_keys import Caller
+from bot.work_orders.lifecycle import OrderDetail, OrderEvent, OrderNote
+from console.department_api import (
     MAX_BODY_BYTES,
     ApiError,
     actor_of,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.settings import get_settings
+from bot.core.settings import get_settings
 from channels.registry import describe_channels, write_credentials
 
 TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": "token", "TWILIO_NUMBER": "+8602012345"}
@@ -33,10 +33,10 @@ def test_without_settings_only_the_web_chat_rest_department_api_and_agent_consol
     no_channel_settings: None, tmp_path: Path
 ) -> None:
     assert started(tmp_path) == [
-        "channels.webchat.WebChatInput",
+        "channels.webchat.connector.WebChatInput",
         "channels.rest.RestChannel",
-        "channels.department_api.DepartmentApiInput",
-        "channels.agent_console.AgentConsoleInput",
+        "console.department_api.DepartmentApiInput",
+        "console.agent_console.AgentConsoleInput",
     ]
     lines = describe_channels(get_settings(), "http://localhost:5005")
     assert "客服工作台：已开启 http://localhost:5005/agent" in lines
@@ -50,9 +50,9 @@ def test_twilio_settings_start_voice_and_sms(
     for name, value in TWILIO.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    assert "channels.twilio_voice.TwilioVoiceInput" in started(tmp_path)
-    assert "channels.twilio_sms.TwilioSmsInput" in started(tmp_path)
-    assert "channels.telegram.TelegramInput" not in started(tmp_path)
+    assert "channels.twilio.voice.TwilioVoiceInput" in started(tmp_path)
+    assert "channels.twilio.sms.TwilioSmsInput" in started(tmp_path)
+    assert "channels.telegram.connector.TelegramInput" not in started(tmp_path)
     get_settings.cache_clear()
 
 
@@ -61,6 +61,6 @@ def test_a_partial_telegram_configuration_does_not_start_it(
 ) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     get_settings.cache_clear()
-    assert "channels.telegram.TelegramInput" not in started(tmp_path)
+    assert "channels.telegram.connector.TelegramInput" not in started(tmp_path)
     assert "缺少 TELEGRAM_SECRET_TOKEN" in describe_channels(get_settings(), "http://x")
     get_settings.cache_clear()

@@ -12,12 +12,12 @@ from rasa.core.channels.channel import UserMessage
 from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, Update
 from telegram.request import HTTPXRequest
 
-from bot.db import Database
-from bot.settings import Secret, get_settings
-from bot.shared_state import MemoryState
+from bot.core.db import Database
+from bot.core.settings import Secret, get_settings
+from bot.core.shared_state import MemoryState
 from channels.connector import ChannelRuntime, offered_choices
-from channels.telegram import command_of, handle_update, private_chat_of, register_webhook, secret_matches
-from channels.telegram_send import (
+from channels.telegram.connector import command_of, handle_update, private_chat_of, register_webhook, secret_matches
+from channels.telegram.send import (
     CHOOSE_PROMPT,
     SHARE_PHONE_BUTTON,
     SHARE_PHONE_PROMPT,

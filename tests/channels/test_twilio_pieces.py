@@ -6,13 +6,13 @@ from datetime import datetime
 
 import pytest
 
-from bot.service_hours import InvalidHours, agents_on_duty, describe_hours
+from bot.handoff.service_hours import InvalidHours, agents_on_duty, describe_hours
 from channels.connector import Choice, full_answer, offered_choices, select_choice, spoken_texts
-from channels.speech import digit_by_digit, speakable, spoken_choices
 from channels.text import split_text
-from channels.twilio_requests import rebuild_url
-from channels.twilio_sms import SMS_PART_CHARS, render_sms
-from channels.twilio_voice import asks_for_digits
+from channels.twilio.requests import rebuild_url
+from channels.twilio.sms import SMS_PART_CHARS, render_sms
+from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
+from channels.twilio.voice import asks_for_digits
 
 ANSWER_TURN = [
     {"text": "【护照 首次申领】所需材料：\n1. 居民身份证原件\n2. 近期证件照", "buttons": []},

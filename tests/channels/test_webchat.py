@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.db import Database
-from bot.personal_data import InvalidPhone
-from bot.shared_state import MemoryState
-from channels.twilio_api import TwilioSms
-from channels.webchat import bot_entry_payload, sse_event
-from channels.webchat_live import MemoryHub, RedisHub
-from channels.webchat_log import ChatLog, UnknownSession, is_session_id, new_session_id, publish_to_session
-from channels.webchat_verify import MAX_ATTEMPTS, SMS_TEXT, PhoneVerification, VerificationRefused
+from bot.core.db import Database
+from bot.core.personal_data import InvalidPhone
+from bot.core.shared_state import MemoryState
+from channels.twilio.api import TwilioSms
+from channels.webchat.connector import bot_entry_payload, sse_event
+from channels.webchat.live import MemoryHub, RedisHub
+from channels.webchat.log import ChatLog, UnknownSession, is_session_id, new_session_id, publish_to_session
+from channels.webchat.verify import MAX_ATTEMPTS, SMS_TEXT, PhoneVerification, VerificationRefused
 from tests.standins import Recorded, StandIn, running_standin
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

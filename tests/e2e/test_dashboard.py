@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot import order_lifecycle as lifecycle
-from bot.cases import local_now
-from bot.db import Database
-from bot.settings import get_settings
-from bot.work_orders import NewOrder, file_order
+from bot.cases.records import local_now
+from bot.core.db import Database
+from bot.core.settings import get_settings
+from bot.work_orders import lifecycle
+from bot.work_orders.filing import NewOrder, file_order
 from tests.console import PASSWORD, Agent, Http, create_agent
 from tests.e2e.test_webchat import CHROMIUM, CHROMIUM_ARGS
 from tests.servers import Servers, running_servers

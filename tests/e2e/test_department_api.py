@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.cases import find_case, local_now
-from bot.db import Database
-from bot.department_keys import add_key, revoke_key
-from bot.models import Case
-from bot.order_lifecycle import dispatch, order_detail
-from bot.work_orders import NewOrder, file_order
+from bot.cases.records import find_case, local_now
+from bot.core.db import Database
+from bot.core.models import Case
+from bot.work_orders.department_keys import add_key, revoke_key
+from bot.work_orders.filing import NewOrder, file_order
+from bot.work_orders.lifecycle import dispatch, order_detail
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.servers import Servers, free_port, running_servers
 

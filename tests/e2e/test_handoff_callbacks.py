@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cases import local_now
+from bot.cases.records import local_now
 from tests.console import WebCitizen
 from tests.servers import Servers, running_servers
 from tests.standins import StandIn, running_standin

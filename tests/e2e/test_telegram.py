@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from channels.telegram import (
+from channels.telegram.connector import (
     EDITED_REPLY,
     EXPIRED_CHOICE_REPLY,
     HELP_REPLY,
@@ -24,7 +24,7 @@ from channels.telegram import (
     NOT_OWN_CONTACT_REPLY,
     TEXT_ONLY_REPLY,
 )
-from channels.telegram_send import SHARE_PHONE_BUTTON
+from channels.telegram.send import SHARE_PHONE_BUTTON
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY
 from tests.servers import Servers, running_servers
 from tests.standins import Recorded, StandIn, running_standin
@@ -416,5 +416,5 @@ def test_logs_hold_no_token_phone_name_or_coordinates(telegram: Telegram) -> Non
         assert "23.129163" not in log and "113.264435" not in log
     rasa_log = (telegram.servers.workdir / "rasa.log").read_text(errors="replace")
     assert "telegram: webhook registered" in rasa_log
-    channel_lines = [line for line in rasa_log.splitlines() if "channels.telegram" in line]
+    channel_lines = [line for line in rasa_log.splitlines() if "channels.telegram.connector" in line]
     assert not any("23.129" in line or "113.264" in line for line in channel_lines)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.actions.common import HUMAN_SERVICE
-from channels.speech import digit_by_digit
+from channels.twilio.speech import digit_by_digit
 from tests.servers import Servers, running_servers
 from tests.standins import StandIn, running_standin
 from tests.twilio_peer import (

@@ -27,11 +27,11 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from bot.db import Database
-from bot.settings import get_settings
+from bot.core.db import Database
+from bot.core.settings import get_settings
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY
-from channels.webchat_live import RedisHub
-from channels.webchat_log import ChatEntry, ChatLog, publish_to_session
+from channels.webchat.live import RedisHub
+from channels.webchat.log import ChatEntry, ChatLog, publish_to_session
 from tests.servers import Servers, running_servers
 from tests.standins import Recorded, StandIn, running_standin
 

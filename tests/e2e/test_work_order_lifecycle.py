@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from bot.cases import local_now
-from bot.db import Database
-from bot.department_keys import add_key
-from bot.order_lifecycle import order_detail
-from bot.settings import PROJECT_ROOT
+from bot.cases.records import local_now
+from bot.core.db import Database
+from bot.core.settings import PROJECT_ROOT
+from bot.work_orders.department_keys import add_key
+from bot.work_orders.lifecycle import order_detail
 from tests.servers import Servers, running_servers
 from tests.standins import StandIn, running_standin
 from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env

@@ -1,0 +1,528 @@
+"""Classifying a citizen's appeal (type, two-level category, confidence) from the project's labelled examples."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack, spmatrix
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.naive_bayes import ComplementNB
+from sklearn.svm import LinearSVC
+
+from bot.appeals.categories import TYPES, CategoryTree, DataFileError, LineMapping, load_categories, load_strict_yaml
+from bot.appeals.routing import route
+from bot.core.settings import PROJECT_ROOT
+
+EXAMPLES_PATH = PROJECT_ROOT / "data" / "appeals" / "examples"
+KEYWORDS_PATH = PROJECT_ROOT / "data" / "appeals" / "keywords.yml"
+# Two more test sets, never trained on: the development set (its errors guided later data and lexicon
+# words) and the fresh set, written last and only ever measured (data/appeals/README.md).
+DEV_PATH = PROJECT_ROOT / "data" / "appeals" / "dev"
+FRESH_PATH = PROJECT_ROOT / "data" / "appeals" / "fresh"
+# jieba's dictionaries: the catalogue's generated one and the appeals' own words (incl. Cantonese).
+USERDICTS = (PROJECT_ROOT / "data" / "jieba" / "userdict.txt", PROJECT_ROOT / "data" / "appeals" / "userdict.txt")
+# Share of the examples kept out of training, chosen by a stable hash of the message (never by hand).
+HELD_OUT_PERCENT = 20
+_PUNCTUATION = re.compile(r"^[\W_]+$")
+
+
+class ExampleError(ValueError):
+    """A labelled-examples file is unreadable or an example breaks the format."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled message: what the citizen wrote and what it is."""
+
+    title: str
+    text: str
+    type: str
+    category: tuple[str, str]
+    source: str
+
+    def digest(self) -> str:
+        """A stable digest of the message (title and text), the key of the train/held-out split."""
+        return hashlib.sha256(f"{self.title}\n{self.text}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What the classifier says a message is; ``confidence`` is the probability of the category pair."""
+
+    type: str
+    category: tuple[str, str]
+    department: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The classifier's settings (chosen by cross-validation on the train split, see bench/appeal_eval.py)."""
+
+    c: float = 1.0
+    title_weight: int = 2
+    word_ngrams: tuple[int, int] = (1, 1)
+    char_ngrams: tuple[int, int] = (1, 2)
+    use_words: bool = True
+    keyword_weight: float = 0.2
+    # Shares of the first-level probabilities taken from the pair model (its children summed) and from a
+    # naive Bayes model of the n-grams; the rest comes from the first-level model itself.
+    pair_weight: float = 0.7
+    bayes_weight: float = 0.3
+    # Whether Cantonese spellings are rewritten to standard words before the n-grams are read.
+    rewrite: bool = True
+    # Platt scaling (slope, intercept on the logit) of the raw probability of the category pair, fitted on
+    # the cross-validated predictions of the train split (printed by bench/appeal_eval.py --cv).
+    confidence_scaling: tuple[float, float] = (1.9, 1.4)
+
+
+def _text(value: object, where: str, required: bool) -> str:
+    """A stripped string field, or an ExampleError saying where it is wrong."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ExampleError(f"{where}: expected text, not {value!r}")
+    return value.strip()
+
+
+def _file_examples(path: Path, tree: CategoryTree) -> list[Example]:
+    """The examples of one file, validated against the tree and the types."""
+    try:
+        raw = load_strict_yaml(path.read_text(encoding="utf-8"), path.name)
+    except OSError as error:
+        raise ExampleError(f"{path}: cannot read: {error.strerror}") from error
+    except DataFileError as error:
+        raise ExampleError(str(error)) from error
+    if not isinstance(raw, LineMapping) or set(raw) != {"first", "examples"}:
+        raise ExampleError(f"{path.name}: expected the keys 'first' and 'examples'")
+    first = raw["first"]
+    if first not in tree.first_levels():
+        raise ExampleError(f"{path.name} line {raw.key_lines['first']}: unknown first level {first!r}")
+    groups = raw["examples"]
+    if not isinstance(groups, LineMapping):
+        raise ExampleError(f"{path.name}: 'examples' must map second levels to lists of examples")
+    examples = []
+    for second, items in groups.items():
+        where = f"{path.name} line {groups.key_lines[second]}"
+        if not tree.is_valid(first, second):
+            raise ExampleError(f"{where}: {second!r} is not a second level of {first}")
+        if not isinstance(items, list) or not items:
+            raise ExampleError(f"{where}: {second} must list examples")
+        for item in items:
+            if not isinstance(item, LineMapping):
+                raise ExampleError(f"{where}: every example must be a mapping, not {item!r}")
+            item_where = f"{path.name} line {item.line}"
+            unknown = sorted(set(item) - {"type", "title", "text"})
+            if unknown:
+                raise ExampleError(f"{item_where}: unknown keys {', '.join(map(str, unknown))}")
+            kind = item.get("type")
+            if kind not in TYPES:
+                raise ExampleError(f"{item_where}: type must be one of {'/'.join(TYPES)}, not {kind!r}")
+            examples.append(
+                Example(
+                    title=_text(item.get("title"), item_where, required=False),
+                    text=_text(item.get("text"), item_where, required=True),
+                    type=kind,
+                    category=(first, second),
+                    source=item_where,
+                )
+            )
+    return examples
+
+
+def read_examples(folder: Path, tree: CategoryTree) -> list[Example]:
+    """Every labelled example of a folder (``*.yml``), validated; the same message twice is refused."""
+    paths = sorted(folder.glob("*.yml"))
+    if not paths:
+        raise ExampleError(f"{folder}: no example files (*.yml)")
+    examples: list[Example] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        for example in _file_examples(path, tree):
+            key = normalise(f"{example.title}\n{example.text}")
+            if key in seen:
+                raise ExampleError(f"{example.source}: the same message as {seen[key]}")
+            seen[key] = example.source
+            examples.append(example)
+    return examples
+
+
+def is_held_out(example: Example) -> bool:
+    """Whether an example belongs to the held-out split (a fixed share, by the message's digest)."""
+    return int(example.digest()[:8], 16) % 100 < HELD_OUT_PERCENT
+
+
+def split_examples(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:
+    """(train, held out): the classifier is built from the first only."""
+    train: list[Example] = []
+    held_out: list[Example] = []
+    for example in examples:
+        (held_out if is_held_out(example) else train).append(example)
+    return train, held_out
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width (NFKC), lower case, runs of whitespace as one space."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer() -> object:
+    """A jieba tokenizer of its own (Rasa's global one is left alone) with the project's dictionaries."""
+    import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    for path in USERDICTS:
+        if path.exists():
+            tokenizer.load_userdict(str(path))
+    return tokenizer
+
+
+def words(text: str) -> list[str]:
+    """jieba's words of a normalised text, punctuation and spaces left out."""
+    tokens = _tokenizer().lcut(text)  # type: ignore[attr-defined]
+    return [token for token in tokens if token.strip() and not _PUNCTUATION.match(token)]
+
+
+def message_text(title: str, text: str, title_weight: int) -> str:
+    """The text the model reads: the title (repeated ``title_weight`` times) then the message."""
+    parts = [normalise(title)] * title_weight if title.strip() else []
+    return " 。 ".join([*parts, normalise(text)])
+
+
+@dataclass(frozen=True)
+class Keywords:
+    """The hand-written lexicon: words by category pair, cue words by appeal type, and spelling rewrites."""
+
+    categories: dict[tuple[str, str], tuple[str, ...]]
+    types: dict[str, tuple[str, ...]]
+    # Cantonese (or colloquial) spelling -> the standard written word, e.g. 冇 -> 没有.
+    rewrites: dict[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def _rewrite_pattern(self) -> re.Pattern[str] | None:
+        """One alternation of every spelling, the longest first (so 佢哋 wins over 佢)."""
+        if not self.rewrites:
+            return None
+        return re.compile("|".join(re.escape(spelling) for spelling in sorted(self.rewrites, key=len, reverse=True)))
+
+    def rewrite(self, text: str) -> str:
+        """A normalised text with its Cantonese spellings replaced by the standard words."""
+        pattern = self._rewrite_pattern
+        return pattern.sub(lambda match: self.rewrites[match.group(0)], text) if pattern else text
+
+    def hits(self, text: str) -> dict[tuple[str, str], int]:
+        """How many of each category's words a normalised text contains (categories with none left out)."""
+        found = {}
+        for pair, terms in self.categories.items():
+            count = sum(1 for term in terms if term in text)
+            if count:
+                found[pair] = count
+        return found
+
+    def first_level_hits(self, text: str) -> dict[str, int]:
+        """Keyword hits summed by first level."""
+        totals: dict[str, int] = {}
+        for (first, _), count in self.hits(text).items():
+            totals[first] = totals.get(first, 0) + count
+        return totals
+
+    def features(self, texts: Sequence[str]) -> csr_matrix:
+        """log(1 + hits) per category pair, per first level and per type cue, one row per text."""
+        pairs = list(self.categories)
+        firsts = list(dict.fromkeys(first for first, _ in pairs))
+        kinds = list(self.types)
+        matrix = np.zeros((len(texts), len(pairs) + len(firsts) + len(kinds)))
+        for row, text in enumerate(texts):
+            for (first, second), count in self.hits(text).items():
+                matrix[row, pairs.index((first, second))] = count
+                matrix[row, len(pairs) + firsts.index(first)] += count
+            for column, kind in enumerate(kinds):
+                matrix[row, len(pairs) + len(firsts) + column] = sum(1 for cue in self.types[kind] if cue in text)
+        return csr_matrix(np.log1p(matrix))
+
+
+def _terms(value: object, where: str) -> tuple[str, ...]:
+    """A non-empty list of words, normalised like the messages they are looked for in."""
+    if not isinstance(value, list) or not value:
+        raise ExampleError(f"{where}: expected a list of words")
+    terms = tuple(normalise(str(term)) for term in value)
+    if not all(terms):
+        raise ExampleError(f"{where}: an empty word")
+    return terms
+
+
+def read_keywords(path: Path, tree: CategoryTree) -> Keywords:
+    """Read the lexicon; every category of the tree and every type must have words."""
+    try:
+        raw = load_strict_yaml(path.read_text(encoding="utf-8"), path.name)
+    except OSError as error:
+        raise ExampleError(f"{path}: cannot read: {error.strerror}") from error
+    except DataFileError as error:
+        raise ExampleError(str(error)) from error
+    if not isinstance(raw, LineMapping) or not {"categories", "types"} <= set(raw) <= {
+        "categories",
+        "types",
+        "rewrites",
+    }:
+        raise ExampleError(f"{path.name}: expected the keys 'categories', 'types' and optionally 'rewrites'")
+    categories: dict[tuple[str, str], tuple[str, ...]] = {}
+    firsts = raw["categories"]
+    if not isinstance(firsts, LineMapping):
+        raise ExampleError(f"{path.name}: 'categories' must map first levels to second levels")
+    for first, seconds in firsts.items():
+        where = f"{path.name} line {firsts.key_lines[first]}"
+        if first not in tree.first_levels() or not isinstance(seconds, LineMapping):
+            raise ExampleError(f"{where}: {first!r} is not a first level with second levels under it")
+        for second, terms in seconds.items():
+            if not tree.is_valid(first, second):
+                raise ExampleError(f"{path.name} line {seconds.key_lines[second]}: {second!r} is not under {first}")
+            categories[(first, second)] = _terms(terms, f"{path.name} line {seconds.key_lines[second]}")
+    missing = [f"{first}/{second}" for first, second in tree.pairs() if (first, second) not in categories]
+    if missing:
+        raise ExampleError(f"{path.name}: categories without words: {', '.join(missing)}")
+    types = raw["types"]
+    if not isinstance(types, LineMapping) or set(types) != set(TYPES):
+        raise ExampleError(f"{path.name}: 'types' must give cue words for each of {'/'.join(TYPES)}")
+    return Keywords(
+        categories={pair: categories[pair] for pair in tree.pairs()},
+        types={kind: _terms(types[kind], f"{path.name} line {types.key_lines[kind]}") for kind in TYPES},
+        rewrites=_rewrites(raw.get("rewrites"), path.name),
+    )
+
+
+def _rewrites(value: object, name: str) -> dict[str, str]:
+    """Spelling -> standard word, from ``{standard: [spellings]}``; a spelling given twice is refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, LineMapping):
+        raise ExampleError(f"{name}: 'rewrites' must map standard words to lists of spellings")
+    rewrites: dict[str, str] = {}
+    for standard, spellings in value.items():
+        where = f"{name} line {value.key_lines[standard]}"
+        for spelling in _terms(spellings, where):
+            if spelling in rewrites:
+                raise ExampleError(f"{where}: the spelling {spelling!r} is also rewritten to {rewrites[spelling]!r}")
+            rewrites[spelling] = normalise(str(standard))
+    return rewrites
+
+
+@dataclass(frozen=True)
+class WordNgrams:
+    """The vectorizer's analyzer: jieba words of a message and their n-grams within ``ngrams``."""
+
+    ngrams: tuple[int, int]
+
+    def __call__(self, text: str) -> list[str]:
+        """The message's word n-grams."""
+        tokens = words(text)
+        low, high = self.ngrams
+        grams = []
+        for size in range(low, high + 1):
+            grams += [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
+        return grams
+
+
+def scaled_confidence(raw: float, config: ModelConfig) -> float:
+    """The raw probability of a category pair mapped by the configured Platt scaling, in [0, 1]."""
+    slope, intercept = config.confidence_scaling
+    clipped = min(max(raw, 1e-6), 1 - 1e-6)
+    return float(1 / (1 + np.exp(-(slope * np.log(clipped / (1 - clipped)) + intercept))))
+
+
+def _linear_model(c: float) -> CalibratedClassifierCV:
+    """A linear SVM fitted on all examples, its scores calibrated (sigmoid) on 3-fold cross-validated scores.
+
+    One SVM rather than an ensemble of three: the same accuracy in cross-validation, a third of the time to
+    classify a message.
+    """
+    return CalibratedClassifierCV(LinearSVC(C=c), cv=3, ensemble=False)
+
+
+class AppealClassifier:
+    """Character n-grams, jieba words and keyword hits; calibrated linear SVMs for the first level, the pair and
+    the type, and a naive Bayes model of the n-grams; the first level blends the three category models."""
+
+    def __init__(self, tree: CategoryTree, keywords: Keywords, config: ModelConfig | None = None) -> None:
+        self.tree = tree
+        self.keywords = keywords
+        self.config = config or ModelConfig()
+        self._chars: TfidfVectorizer | None = None
+        self._words: TfidfVectorizer | None = None
+        self._first = _linear_model(self.config.c)
+        self._pair = _linear_model(self.config.c)
+        self._type = _linear_model(self.config.c)
+        self._bayes = ComplementNB(alpha=0.3)
+        # pair_to_first[i, j] = 1 when the pair model's class i is a child of the first-level model's class j.
+        self._pair_to_first = np.zeros((0, 0))
+        # Digests of the messages it was fitted on (to show that no held-out message was among them).
+        self.fitted_digests: frozenset[str] = frozenset()
+
+    def _features(self, texts: Sequence[str], fit: bool = False) -> tuple[spmatrix, spmatrix]:
+        """(all features, n-gram features only) of message texts (built by ``message_text``)."""
+        if self.config.rewrite:
+            rewritten = [self.keywords.rewrite(text) for text in texts]
+            # Keywords are looked for in both spellings (the lexicon has Cantonese words too).
+            keyword_texts = [
+                text if new == text else f"{text} 。 {new}" for text, new in zip(texts, rewritten, strict=True)
+            ]
+            texts = rewritten
+        else:
+            keyword_texts = list(texts)
+        if fit:
+            self._chars = TfidfVectorizer(analyzer="char", ngram_range=self.config.char_ngrams, sublinear_tf=True)
+            self._chars.fit(texts)
+            if self.config.use_words:
+                self._words = TfidfVectorizer(
+                    analyzer=WordNgrams(self.config.word_ngrams), sublinear_tf=True, lowercase=False
+                )
+                self._words.fit(texts)
+        if self._chars is None:
+            raise RuntimeError("the classifier has not been fitted")
+        blocks = [self._chars.transform(texts)]
+        if self._words is not None:
+            blocks.append(self._words.transform(texts))
+        ngrams = hstack(blocks).tocsr()
+        if self.config.keyword_weight:
+            blocks.append(self.keywords.features(keyword_texts) * self.config.keyword_weight)
+        return hstack(blocks).tocsr(), ngrams
+
+    def fit(self, examples: Sequence[Example]) -> AppealClassifier:
+        """Fit the three models on labelled examples."""
+        texts = [message_text(e.title, e.text, self.config.title_weight) for e in examples]
+        features, ngrams = self._features(texts, fit=True)
+        firsts = np.array([e.category[0] for e in examples])
+        self._first.fit(features, firsts)
+        self._pair.fit(features, np.array(["/".join(e.category) for e in examples]))
+        self._type.fit(features, np.array([e.type for e in examples]))
+        self._bayes.fit(ngrams, firsts)
+        first_labels = [str(label) for label in self._first.classes_]
+        self._pair_to_first = np.array(
+            [[label.split("/", 1)[0] == first for first in first_labels] for label in map(str, self._pair.classes_)],
+            dtype=float,
+        )
+        self.fitted_digests = frozenset(e.digest() for e in examples)
+        return self
+
+    def predict_many(self, messages: Sequence[tuple[str, str]]) -> list[Classification]:
+        """Classify (title, text) pairs; the second level is the likeliest child of the predicted first level."""
+        if not messages:
+            return []
+        features, ngrams = self._features(
+            [message_text(title, text, self.config.title_weight) for title, text in messages]
+        )
+        pair_probabilities = self._pair.predict_proba(features)
+        first_probabilities = self._first_level_probabilities(features, ngrams, pair_probabilities)
+        type_probabilities = self._type.predict_proba(features)
+        pair_labels = [str(label) for label in self._pair.classes_]
+        results = []
+        for row in range(len(messages)):
+            best_first = int(np.argmax(first_probabilities[row]))
+            first = str(self._first.classes_[best_first])
+            children = [i for i, label in enumerate(pair_labels) if label.split("/", 1)[0] == first]
+            child_probabilities = pair_probabilities[row, children]
+            best_child = int(np.argmax(child_probabilities))
+            second = pair_labels[children[best_child]].split("/", 1)[1]
+            share = float(child_probabilities[best_child] / max(float(child_probabilities.sum()), 1e-12))
+            confidence = scaled_confidence(float(first_probabilities[row, best_first]) * share, self.config)
+            kind = str(self._type.classes_[int(np.argmax(type_probabilities[row]))])
+            results.append(Classification(kind, (first, second), None, round(confidence, 4)))
+        return results
+
+    def _first_level_probabilities(
+        self, features: spmatrix, ngrams: spmatrix, pair_probabilities: np.ndarray
+    ) -> np.ndarray:
+        """The first-level model's probabilities blended with the pair model's (children summed) and Bayes's."""
+        probabilities = self._first.predict_proba(features)
+        pair_weight, bayes_weight = self.config.pair_weight, self.config.bayes_weight
+        if pair_weight:
+            probabilities = (1 - pair_weight) * probabilities + pair_weight * (pair_probabilities @ self._pair_to_first)
+        if bayes_weight:
+            probabilities = (1 - bayes_weight) * probabilities + bayes_weight * self._bayes.predict_proba(ngrams)
+        return np.asarray(probabilities)
+
+    def predict(self, title: str, text: str) -> Classification:
+        """Classify one message."""
+        return self.predict_many([(title, text)])[0]
+
+
+@functools.lru_cache(maxsize=1)
+def trained_classifier() -> AppealClassifier:
+    """The classifier fitted on the train split of data/appeals/examples, built once per process."""
+    tree = load_categories()
+    train, _ = split_examples(read_examples(EXAMPLES_PATH, tree))
+    return AppealClassifier(tree, read_keywords(KEYWORDS_PATH, tree)).fit(train)
+
+
+def classify(title: str, text: str) -> Classification:
+    """Type, category and confidence of a message, and the city-wide department (no district known here)."""
+    if not (title.strip() or text.strip()):
+        raise ValueError("an empty message cannot be classified")
+    result = trained_classifier().predict(title, text)
+    return replace(result, department=route(result.category, None))
+
+
+# The longest line `python -m bot classify` accepts (characters).
+MAX_LINE_CHARS = 5000
+
+
+class BadLine(ValueError):
+    """A line of ``python -m bot classify`` input that is not a message."""
+
+
+def parse_line(line: str) -> tuple[str, str]:
+    """(title, text) of one input line: JSON ``{"title", "text"}``, ``title<TAB>text`` or just text."""
+    line = line.rstrip("\r\n")
+    if not line.strip():
+        raise BadLine("空行，没有可分类的内容")
+    if len(line) > MAX_LINE_CHARS:
+        raise BadLine(f"这一行有{len(line)}个字符，最多{MAX_LINE_CHARS}个")
+    if line.lstrip().startswith("{"):
+        try:
+            record = json.loads(line)  # a line starting with "{" is an object or broken
+        except json.JSONDecodeError as error:
+            raise BadLine(f"不是有效的JSON：{error.msg}（第{error.colno}个字符）") from error
+        title, text = record.get("title", ""), record.get("text", "")
+        if not isinstance(title, str) or not isinstance(text, str):
+            raise BadLine("title 和 text 须为字符串")
+        if not (title.strip() or text.strip()):
+            raise BadLine("title 和 text 都是空的")
+        return title, text
+    title, tab, text = line.partition("\t")
+    return (title, text) if tab else ("", line)
+
+
+def classify_stream(source: BinaryIO, sink: BinaryIO) -> int:
+    """Classify each line of ``source`` and write one JSON object a line; 1 when any line was refused."""
+    failed = False
+    for raw in source:
+        try:
+            title, text = parse_line(raw.decode("utf-8"))
+            result = classify(title, text)
+            answer: dict[str, object] = {
+                "type": result.type,
+                "category": list(result.category),
+                "department": result.department,
+                "confidence": result.confidence,
+            }
+        except UnicodeDecodeError:
+            failed = True
+            answer = {"error": "这一行不是UTF-8编码的文本"}
+        except BadLine as error:
+            failed = True
+            answer = {"error": str(error)}
+        sink.write((json.dumps(answer, ensure_ascii=False) + "\n").encode("utf-8"))
+        sink.flush()
+    return 1 if failed else 0

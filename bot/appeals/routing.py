@@ -1,0 +1,128 @@
+"""Routing an appeal to the responsible department by category and district (data/appeals/routing.yml)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.appeals.categories import (
+    DISTRICTS,
+    CategoryTree,
+    DataFileError,
+    LineMapping,
+    load_categories,
+    load_strict_yaml,
+)
+from bot.core.settings import PROJECT_ROOT
+
+ROUTING_PATH = PROJECT_ROOT / "data" / "appeals" / "routing.yml"
+_RULE_KEYS = frozenset({"category", "department", "districts"})
+# (first level, second level or None, district or None)
+RuleKey = tuple[str, str | None, str | None]
+
+
+class RoutingError(ValueError):
+    """The routing file is unreadable or a rule names an unknown category or district."""
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    """Departments by (first, second or None, district or None), with the line each came from."""
+
+    departments: dict[RuleKey, str]
+
+    def route(self, category: tuple[str, str], district: str | None) -> str | None:
+        """The most specific rule's department, or None when no rule covers the category."""
+        first, second = category
+        if district not in DISTRICTS:
+            district = None
+        for key in ((first, second, district), (first, second, None), (first, None, district), (first, None, None)):
+            department = self.departments.get(key)
+            if department is not None:
+                return department
+        return None
+
+
+def _department(value: object, where: str) -> str:
+    """A department name, or a RoutingError saying where it is missing."""
+    if not isinstance(value, str) or not value.strip():
+        raise RoutingError(f"{where}: the department must be a name, not {value!r}")
+    return value.strip()
+
+
+def _category(value: object, tree: CategoryTree, where: str) -> tuple[str, str | None]:
+    """``城乡建设`` or ``城乡建设/物业管理`` as (first, second or None), checked against the tree."""
+    if not isinstance(value, str) or not value.strip():
+        raise RoutingError(f"{where}: category must be 'first' or 'first/second', not {value!r}")
+    first, _, second = value.strip().partition("/")
+    if first not in tree.first_levels():
+        raise RoutingError(f"{where}: unknown first-level category {first!r}")
+    if not second:
+        return first, None
+    if not tree.is_valid(first, second):
+        raise RoutingError(f"{where}: {second!r} is not a second level of {first}")
+    return first, second
+
+
+def parse_routing(text: str, tree: CategoryTree, source: str = "routing.yml") -> RoutingTable:
+    """Build the routing table from YAML text; raises ``RoutingError`` naming the line that is wrong."""
+    try:
+        raw = load_strict_yaml(text, source)
+    except DataFileError as error:
+        raise RoutingError(str(error)) from error
+    if not isinstance(raw, list):
+        raise RoutingError(f"{source}: expected a list of rules")
+    departments: dict[RuleKey, str] = {}
+    lines: dict[RuleKey, int] = {}
+    for rule in raw:
+        if not isinstance(rule, LineMapping):
+            raise RoutingError(f"{source}: every rule must be a mapping, not {rule!r}")
+        where = f"{source} line {rule.line}"
+        unknown = sorted(set(rule) - _RULE_KEYS)
+        if unknown:
+            raise RoutingError(f"{where}: unknown keys {', '.join(map(str, unknown))}")
+        first, second = _category(rule.get("category"), tree, where)
+        entries: list[tuple[str | None, str]] = []
+        if "department" in rule:
+            entries.append((None, _department(rule["department"], where)))
+        districts = rule.get("districts", LineMapping())
+        if not isinstance(districts, LineMapping) or (not districts and "districts" in rule):
+            raise RoutingError(f"{where}: districts must map a district to a department")
+        for district, department in districts.items():
+            if district not in DISTRICTS:
+                raise RoutingError(f"{source} line {districts.key_lines[district]}: unknown district {district!r}")
+            entries.append((district, _department(department, f"{where} ({district})")))
+        if not entries:
+            raise RoutingError(f"{where}: the rule gives neither a department nor districts")
+        for district, department in entries:
+            key = (first, second, district)
+            if key in departments:
+                raise RoutingError(f"{where}: repeats the rule of line {lines[key]} for {'/'.join(filter(None, key))}")
+            departments[key] = department
+            lines[key] = rule.line
+    return RoutingTable(departments)
+
+
+def read_routing(path: Path, tree: CategoryTree) -> RoutingTable:
+    """Read and validate a routing file against the category tree."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise RoutingError(f"{path}: cannot read: {error.strerror}") from error
+    return parse_routing(text, tree, path.name)
+
+
+@functools.lru_cache(maxsize=1)
+def load_routing() -> RoutingTable:
+    """The project's routing table, read once per process."""
+    return read_routing(ROUTING_PATH, load_categories())
+
+
+def route(category: tuple[str, str], district: str | None) -> str | None:
+    """The department responsible for a category in a district, or None (the dispatcher queue).
+
+    An unknown district counts as none given (the city-wide rules apply); an unknown category has
+    no rule, so it goes to the dispatcher too.
+    """
+    return load_routing().route(category, district)

@@ -1,0 +1,379 @@
+"""Applications (办件): import from departments, ownership checks, and where a case stands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.citizens.ownership import LockRule, Verdict, Verification, judge, tail_matches
+from bot.core.db import Database
+from bot.core.models import Case, CaseEvent
+from bot.core.numerals import digit_runs
+from bot.core.personal_data import InvalidIdNumber, InvalidPhone, digest, parse_id_number, parse_phone
+from bot.work_orders.filing import SUPERVISION, NewOrder, file_order
+
+# The stages of an application, in order; 制证 and 送达 are both optional.
+STAGES = ("受理", "审查", "决定", "制证", "送达", "办结")
+FINISHED = "办结"
+CASE_NUMBER_LENGTH = 14
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def local_now() -> datetime:
+    """The current time in China, without a time zone, as the database stores it."""
+    return datetime.now(CHINA).replace(tzinfo=None)
+
+
+class InvalidCaseNumber(ValueError):
+    """Text that holds no well-formed 14-digit case number."""
+
+
+def parse_case_number(text: str) -> str:
+    """The case number in ``text`` (Arabic digits or spoken numerals), or ``InvalidCaseNumber``."""
+    runs = digit_runs(text, min_length=CASE_NUMBER_LENGTH)
+    exact = [run for run in runs if len(run) == CASE_NUMBER_LENGTH]
+    if not exact:
+        raise InvalidCaseNumber("办件编号是14位数字，前8位是受理日期，例如20261120000158")
+    number = exact[0]
+    try:
+        datetime.strptime(number[:8], "%Y%m%d")
+    except ValueError as error:
+        raise InvalidCaseNumber("办件编号的前8位应是受理日期，请核对后再说一遍") from error
+    return number
+
+
+# ---------------------------------------------------------------- import
+
+
+class CasesRefused(ValueError):
+    """A cases file with errors: nothing of it was stored."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(f"{len(errors)} errors; nothing was imported")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A case as a department publishes it."""
+
+    number: str
+    service_name: str
+    department: str
+    promised_date: date
+    phone: str
+    id_number: str | None
+    events: list[tuple[str, datetime, str]]
+
+
+def _parse_timeline(raw: Any, where: str, errors: list[str]) -> list[tuple[str, datetime, str]]:
+    events = _parse_events(raw, where, errors)
+    if events is None:
+        return []
+    _check_timeline(events, where, errors)
+    return events
+
+
+def _parse_events(raw: Any, where: str, errors: list[str]) -> list[tuple[str, datetime, str]] | None:
+    """The well-formed events of ``raw`` (a list or 'status@time;…'); None when it is neither."""
+    if isinstance(raw, str):
+        items: list[Any] = [
+            dict(zip(("status", "at", "note"), part.split("@", 2), strict=False))
+            for part in raw.split(";")
+            if part.strip()
+        ]
+    elif isinstance(raw, list):
+        items = raw
+    else:
+        errors.append(f"{where}: events must be a list or 'status@time;…'")
+        return None
+    events = []
+    for item in items:
+        if not isinstance(item, dict):
+            errors.append(f"{where}: each event needs status and at")
+            continue
+        status = str(item.get("status", "")).strip()
+        if status not in STAGES:
+            errors.append(f"{where}: unknown status {status!r} (allowed: {'/'.join(STAGES)})")
+            continue
+        try:
+            at = datetime.fromisoformat(str(item.get("at", "")).strip())
+        except ValueError:
+            errors.append(f"{where}: event time {item.get('at')!r} is not an ISO date-time")
+            continue
+        events.append((status, at.replace(tzinfo=None), str(item.get("note") or "").strip()))
+    return events
+
+
+def _check_timeline(events: list[tuple[str, datetime, str]], where: str, errors: list[str]) -> None:
+    """A whole timeline starts with 受理, follows the stages and never goes back in time."""
+    order = [STAGES.index(status) for status, _, _ in events]
+    if events and (order != sorted(order) or events[0][0] != STAGES[0]):
+        errors.append(f"{where}: events must start with 受理 and follow {'→'.join(STAGES)}")
+    if [at for _, at, _ in events] != sorted(at for _, at, _ in events):
+        errors.append(f"{where}: event times must not go backwards")
+    if not events:
+        errors.append(f"{where}: a case needs at least its 受理 event")
+
+
+def _case_record(raw: dict[str, Any], where: str, errors: list[str]) -> CaseRecord | None:
+    before = len(errors)
+    number = str(raw.get("number", "")).strip()
+    try:
+        number = parse_case_number(number) if len(number) == CASE_NUMBER_LENGTH else ""
+    except InvalidCaseNumber:
+        number = ""
+    if not number:
+        errors.append(f"{where}: number must be 14 digits starting with a date")
+    service_name = str(raw.get("service_name", "")).strip()
+    department = str(raw.get("department", "")).strip()
+    if not service_name or not department:
+        errors.append(f"{where}: service_name and department are required")
+    try:
+        promised = date.fromisoformat(str(raw.get("promised_date", "")).strip())
+    except ValueError:
+        errors.append(f"{where}: promised_date must be YYYY-MM-DD")
+        promised = date.min
+    phone = ""
+    try:
+        phone = parse_phone(str(raw.get("applicant_phone", "")))
+    except InvalidPhone:
+        errors.append(f"{where}: applicant_phone is not a valid mobile number")
+    id_number = str(raw.get("applicant_id") or "").strip() or None
+    if id_number is not None:
+        try:
+            id_number = parse_id_number(id_number).value
+        except InvalidIdNumber as error:
+            errors.append(f"{where}: applicant_id is invalid ({error})")
+    events = _parse_timeline(raw.get("events", ""), where, errors)
+    if len(errors) > before:
+        return None
+    return CaseRecord(number, service_name, department, promised, phone, id_number, events)
+
+
+def read_cases(path: Path) -> tuple[list[CaseRecord], list[str]]:
+    """Read a CSV or JSON file of cases; returns the records and the errors found."""
+    errors: list[str] = []
+    text = path.read_text(encoding="utf-8-sig")
+    rows: list[Any]
+    if path.suffix == ".json":
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as error:
+            return [], [f"{path.name}: not valid JSON ({error.msg} at line {error.lineno})"]
+        rows = loaded if isinstance(loaded, list) else []
+        if not isinstance(loaded, list):
+            errors.append(f"{path.name}: expected a JSON list of cases")
+    elif path.suffix == ".csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+    else:
+        return [], [f"{path.name}: expected a .csv or .json file"]
+    records = []
+    numbers: set[str] = set()
+    for index, row in enumerate(rows, start=1):
+        where = f"{path.name} record {index}"
+        if not isinstance(row, dict):
+            errors.append(f"{where}: expected an object")
+            continue
+        record = _case_record(row, where, errors)
+        if record is None:
+            continue
+        if record.number in numbers:
+            errors.append(f"{where}: case {record.number} appears twice")
+            continue
+        numbers.add(record.number)
+        records.append(record)
+    return records, errors
+
+
+async def import_cases(database: Database, path: Path, key: str, now: datetime) -> int:
+    """Store every case of a file in one transaction, replacing earlier versions."""
+    records, errors = read_cases(path)
+    if errors:
+        raise CasesRefused(errors)
+    return await store_cases(database, records, key, now)
+
+
+async def store_cases(database: Database, records: list[CaseRecord], key: str, now: datetime) -> int:
+    """Insert or replace cases and their timelines in one transaction."""
+    async with database.session() as session:
+        for record in records:
+            existing = await session.get(Case, record.number)
+            if existing is not None:
+                await session.delete(existing)
+                await session.flush()
+            case = Case(
+                number=record.number,
+                service_name=record.service_name,
+                department=record.department,
+                status=record.events[-1][0],
+                promised_date=record.promised_date,
+                phone_digest=digest(record.phone, key),
+                phone_tail_digest=digest(record.number + record.phone[-4:], key),
+                id_digest=digest(record.id_number, key) if record.id_number else None,
+                created_at=now,
+                updated_at=now,
+            )
+            case.events = [CaseEvent(status=s, at=at, note=note) for s, at, note in record.events]
+            session.add(case)
+    return len(records)
+
+
+class CaseNotFound(LookupError):
+    """No case has this number."""
+
+
+class CaseOfAnotherDepartment(Exception):
+    """The case exists but belongs to another department."""
+
+
+def parse_case(raw: dict[str, Any], where: str) -> CaseRecord:
+    """One case validated as the importer validates it, or ``CasesRefused``."""
+    errors: list[str] = []
+    record = _case_record(raw, where, errors)
+    if record is None:
+        raise CasesRefused(errors)
+    return record
+
+
+async def add_case_events(
+    database: Database, number: str, department: str, raw_events: list[Any], now: datetime
+) -> int:
+    """Append steps to a department's case, validated as on import; steps it already has are skipped.
+
+    Returns how many steps were added. Raises ``CaseNotFound``, ``CaseOfAnotherDepartment`` or
+    ``CasesRefused`` (the whole timeline would not import).
+    """
+    where = f"办件{number}"
+    async with database.session() as session:
+        case = await session.get(Case, number)
+        if case is None:
+            raise CaseNotFound(number)
+        if case.department != department:
+            raise CaseOfAnotherDepartment(number)
+        errors: list[str] = []
+        existing = [(e.status, e.at, e.note) for e in case.events]
+        new: list[tuple[str, datetime, str]] = []
+        for event in _parse_events(raw_events, where, errors) or []:
+            if event not in existing and event not in new:
+                new.append(event)
+        _check_timeline(existing + new, where, errors)
+        if errors:
+            raise CasesRefused(errors)
+        for status, at, note in new:
+            case.events.append(CaseEvent(status=status, at=at, note=note))
+        if new:
+            case.status = new[-1][0]
+            case.updated_at = now
+        return len(new)
+
+
+# ---------------------------------------------------------------- lookup and verification
+
+
+class Standing(str, Enum):
+    """Where a case stands against its promised date."""
+
+    IN_PROGRESS = "in_progress"
+    OVERDUE = "overdue"
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What may be told to the verified owner of a case."""
+
+    number: str
+    service_name: str
+    department: str
+    status: str
+    promised_date: date
+    standing: Standing
+    timeline: list[tuple[str, datetime, str]]
+
+
+def standing_of(case: Case, today: date) -> Standing:
+    """Finished, overdue or in progress."""
+    if case.status == FINISHED:
+        return Standing.FINISHED
+    if today > case.promised_date:
+        return Standing.OVERDUE
+    return Standing.IN_PROGRESS
+
+
+async def find_case(database: Database, number: str, today: date) -> CaseView | None:
+    """The case with this number, or None."""
+    async with database.session() as session:
+        case = await session.get(Case, number)
+        if case is None:
+            return None
+        return CaseView(
+            number=case.number,
+            service_name=case.service_name,
+            department=case.department,
+            status=case.status,
+            promised_date=case.promised_date,
+            standing=standing_of(case, today),
+            timeline=[(e.status, e.at, e.note) for e in case.events],
+        )
+
+
+async def verify_owner(
+    database: Database,
+    number: str,
+    answer: str,
+    *,
+    key: str,
+    now: datetime,
+    max_failures: int,
+    lock_minutes: int,
+) -> Verification:
+    """Check the last four digits of the applicant's phone; wrong answers lead to a lock."""
+    async with database.session() as session:
+        case = await session.get(Case, number)
+        if case is None:
+            return Verification(Verdict.NOT_FOUND)
+        matched = tail_matches(number, answer, case.phone_tail_digest, key)
+        return await judge(session, number, matched, now, LockRule(max_failures, lock_minutes))
+
+
+async def is_applicant_phone(database: Database, number: str, phone: str, key: str) -> bool:
+    """Whether a phone number the channel verified is the applicant's (no attempt counted)."""
+    async with database.session() as session:
+        case = await session.get(Case, number)
+        return case is not None and digest(phone, key) == case.phone_digest
+
+
+async def is_applicant_digest(database: Database, number: str, phone_digest: str) -> bool:
+    """Whether a verified citizen's phone digest is the applicant's (no attempt counted)."""
+    async with database.session() as session:
+        case = await session.get(Case, number)
+        return case is not None and phone_digest == case.phone_digest
+
+
+async def file_supervision_order(
+    database: Database,
+    case: CaseView,
+    sender_id: str,
+    now: datetime,
+    channel: str = "",
+    citizen_id: int | None = None,
+) -> str:
+    """File a 督办 work order about an overdue case; returns its number."""
+    order = NewOrder(
+        kind=SUPERVISION,
+        department=case.department,
+        summary=f"办件{case.number}（{case.service_name}）已超过承诺时限{case.promised_date.isoformat()}，市民申请督办。",
+        sender_id=sender_id,
+        channel=channel,
+        citizen_id=citizen_id,
+        case_number=case.number,
+    )
+    return await file_order(database, order, now)

@@ -1,0 +1,285 @@
+"""Command line of the hotline: ``python -m bot catalog|cases|db|seed|nlu|chat|run|agents``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from bot.cases.demo import DEMO_PHONE, demo_cases
+from bot.cases.records import CasesRefused, import_cases, local_now, store_cases
+from bot.catalog.formats import CatalogFormatError, read_catalog
+from bot.catalog.nlu_generate import generated_files
+from bot.catalog.runtime import Hotline
+from bot.catalog.store import CatalogRefused, import_records, load_services
+from bot.cli.agents import add_agents_parser, agents_command
+from bot.cli.orders import add_orders_parser, orders_command
+from bot.core.db import Database, DatabaseUnavailable
+from bot.core.settings import PROJECT_ROOT, get_settings
+
+
+def _database() -> Database:
+    return Database(get_settings().database_url)
+
+
+async def catalog_import(path: Path) -> int:
+    """Import a catalogue file or folder; nothing is stored if it has errors."""
+    try:
+        parsed = read_catalog(path)
+    except CatalogFormatError as error:
+        print(f"错误：{error}", file=sys.stderr)
+        return 2
+    database = _database()
+    try:
+        await database.create_schema()
+        report = await import_records(database, parsed)
+    except CatalogRefused as refused:
+        for line in refused.errors:
+            print(f"错误：{line}", file=sys.stderr)
+        print(f"导入失败：{len(refused.errors)}处错误，未导入任何事项。", file=sys.stderr)
+        return 1
+    finally:
+        await database.close()
+    for line in report.warnings:
+        print(f"提示：{line}")
+    print(
+        f"导入完成：新增{report.added}项，更新{report.updated}项，未变{report.unchanged}项"
+        f"（共{len(parsed.records)}项）。"
+    )
+    return 0
+
+
+async def catalog_search(query: str, as_json: bool, limit: int) -> int:
+    """Print the ranked matches for a query."""
+    hotline = Hotline(get_settings(), _database())
+    try:
+        index = await hotline.catalog_index()
+        matches = index.search(query, limit=limit)
+        services = {s.id: s for s in await load_services(hotline.database)} if matches else {}
+    finally:
+        await hotline.database.close()
+    rows = []
+    for match in matches:
+        service = services[match.entry.id]
+        rows.append(
+            {
+                "id": service.id,
+                "name": service.name,
+                "department": service.department,
+                "score": match.score,
+                "situations": [
+                    {"name": s.name, "materials": [m["name"] for m in s.materials]} for s in service.situations
+                ],
+            }
+        )
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not rows:
+        print("没有找到匹配的事项。")
+    else:
+        for n, row in enumerate(rows, start=1):
+            print(f"{n}. {row['name']}（{row['department']}）  相似度{row['score']:.2f}  [{row['id']}]")
+    return 0
+
+
+async def cases_import(path: Path) -> int:
+    """Import cases from a CSV or JSON file; nothing is stored if it has errors."""
+    settings = get_settings()
+    database = _database()
+    try:
+        await database.create_schema()
+        count = await import_cases(database, path, str(settings.pii_hash_key), local_now())
+    except CasesRefused as refused:
+        for line in refused.errors:
+            print(f"错误：{line}", file=sys.stderr)
+        print(f"导入失败：{len(refused.errors)}处错误，未导入任何办件。", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"错误：无法读取{path}：{error.strerror}", file=sys.stderr)
+        return 2
+    finally:
+        await database.close()
+    print(f"导入完成：{count}件办件。")
+    return 0
+
+
+async def seed() -> int:
+    """Create the schema, load the default catalogue and the demo cases."""
+    settings = get_settings()
+    status = await catalog_import(settings.catalog_path)
+    if status:
+        return status
+    database = _database()
+    try:
+        cases = demo_cases(local_now())
+        await store_cases(database, cases, str(settings.pii_hash_key), local_now())
+    finally:
+        await database.close()
+    print("演示办件（登记手机号后四位均为" + DEMO_PHONE[-4:] + "）：")
+    labels = ("办理中", "已超期", "已办结")
+    for label, case in zip(labels, cases, strict=False):
+        print(f"  {case.number}  {case.service_name}  {label}")
+    return 0
+
+
+def nlu_generate(check: bool) -> int:
+    """Write (or check) the jieba dictionary and service lookup generated from the catalogue."""
+    parsed = read_catalog(PROJECT_ROOT / "data" / "catalog")
+    if parsed.errors:
+        for line in parsed.errors:
+            print(f"错误：{line}", file=sys.stderr)
+        return 1
+    stale = []
+    for path, text in generated_files(parsed, PROJECT_ROOT).items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if check:
+            stale.append(str(path.relative_to(PROJECT_ROOT)))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"已生成 {path.relative_to(PROJECT_ROOT)}")
+    if stale:
+        print("与目录不一致，请运行 python -m bot nlu generate：" + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+async def departments_command(action: str, department: str, key_id: int) -> int:
+    """Issue (shown once), list or revoke departments' API keys."""
+    from bot.work_orders.department_keys import (
+        InvalidDepartment,
+        UnknownKey,
+        add_key,
+        list_keys,
+        revoke_key,
+        routing_mentions,
+    )
+
+    database = _database()
+    try:
+        await database.create_schema()
+        if action == "add-key":
+            try:
+                issued = await add_key(database, department, local_now())
+            except InvalidDepartment as error:
+                print(f"错误：{error}", file=sys.stderr)
+                return 2
+            if not routing_mentions(issued.department):
+                rules = "分派规则（data/appeals/routing.yml）"
+                print(f"提示：{rules}中没有“{issued.department}”，请核对部门名称（只发布办件进度的部门可忽略）。")
+            print(f"已为“{issued.department}”新建密钥，编号{issued.key_id}。密钥只显示这一次，请妥善交给该部门：")
+            print(issued.key)
+            return 0
+        if action == "revoke":
+            try:
+                info = await revoke_key(database, key_id, local_now())
+            except UnknownKey as error:
+                print(f"错误：{error}", file=sys.stderr)
+                return 1
+            since = info.revoked_at or local_now()
+            print(f"密钥{info.key_id}（{info.department}）已停用（{since:%Y-%m-%d %H:%M}起）。")
+            return 0
+        keys = await list_keys(database)
+    finally:
+        await database.close()
+    if not keys:
+        print("还没有部门密钥。")
+    for info in keys:
+        state = f"已停用 {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "有效"
+        print(f"{info.department}  密钥{info.key_id}  创建于{info.created_at:%Y-%m-%d %H:%M}  {state}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command; a database that is down exits with 3."""
+    try:
+        return _run(argv)
+    except DatabaseUnavailable as error:
+        print(f"错误：数据库不可用（{error}），请检查 DATABASE_URL 和数据库服务。", file=sys.stderr)
+        return 3
+
+
+def _run(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="12345 热线助手")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    catalog = commands.add_parser("catalog", help="办事指南").add_subparsers(dest="action", required=True)
+    catalog_import_parser = catalog.add_parser("import", help="导入目录（项目YAML或JSONL）")
+    catalog_import_parser.add_argument("path", type=Path)
+    search = catalog.add_parser("search", help="检索事项")
+    search.add_argument("query")
+    search.add_argument("--json", action="store_true", help="以JSON输出")
+    search.add_argument("--limit", type=int, default=5)
+
+    cases = commands.add_parser("cases", help="办件").add_subparsers(dest="action", required=True)
+    cases_import_parser = cases.add_parser("import", help="导入办件（CSV或JSON）")
+    cases_import_parser.add_argument("path", type=Path)
+
+    commands.add_parser("db", help="数据库").add_subparsers(dest="action", required=True).add_parser(
+        "init", help="创建数据表"
+    )
+    commands.add_parser("seed", help="建表并载入默认目录和演示办件")
+    nlu = commands.add_parser("nlu", help="训练数据").add_subparsers(dest="action", required=True)
+    generate = nlu.add_parser("generate", help="由目录生成结巴词典和事项查找表")
+    generate.add_argument("--check", action="store_true", help="只检查是否最新")
+    chat = commands.add_parser("chat", help="在终端与运行中的助手对话")
+    chat.add_argument("--url", default=None)
+    commands.add_parser("run", help="启动动作服务器和Rasa服务器")
+    add_agents_parser(commands)
+    add_orders_parser(commands)
+    departments = commands.add_parser("departments", help="部门接口密钥").add_subparsers(dest="action", required=True)
+    departments.add_parser("add-key", help="为部门新建密钥（只显示一次）").add_argument("department")
+    departments.add_parser("list", help="列出部门和密钥编号（不显示密钥）")
+    departments.add_parser("revoke", help="停用一个密钥").add_argument("key_id", type=int)
+    commands.add_parser("classify", help="诉求分类：从标准输入每行读一条留言，每行输出一个JSON")
+
+    args = parser.parse_args(argv)
+    if args.command == "catalog" and args.action == "import":
+        return asyncio.run(catalog_import(args.path))
+    if args.command == "catalog" and args.action == "search":
+        return asyncio.run(catalog_search(args.query, args.json, args.limit))
+    if args.command == "cases":
+        return asyncio.run(cases_import(args.path))
+    if args.command == "db":
+        return asyncio.run(_create_schema())
+    if args.command == "seed":
+        return asyncio.run(seed())
+    if args.command == "nlu":
+        return nlu_generate(args.check)
+    if args.command == "chat":
+        from bot.cli.chat import chat as run_chat
+
+        return run_chat(args.url)
+    if args.command == "departments":
+        return asyncio.run(
+            departments_command(args.action, getattr(args, "department", ""), getattr(args, "key_id", 0))
+        )
+    if args.command == "agents":
+        return agents_command(args)
+    if args.command == "orders":
+        return orders_command(args)
+    if args.command == "classify":
+        from bot.appeals.classifier import classify_stream
+
+        return classify_stream(sys.stdin.buffer, sys.stdout.buffer)
+    if args.command == "run":
+        from bot.cli.serve import run_servers
+
+        return run_servers()
+    parser.error("unknown command")
+    return 2
+
+
+async def _create_schema() -> int:
+    database = _database()
+    try:
+        await database.create_schema()
+    finally:
+        await database.close()
+    print("数据表已创建。")
+    return 0
+

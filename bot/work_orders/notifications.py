@@ -1,0 +1,187 @@
+"""The citizens' outbox: messages about their work orders, written with each change and delivered later.
+
+A row is written in the same transaction as the change it tells about, so that a change is never
+told twice nor lost; a sender (the integrator's ``channels/outbound.py``) takes the pending rows,
+delivers them on the citizen's channel and marks them sent or failed. Anonymous orders and orders
+without a verified citizen get no messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.db import Database
+from bot.core.models import Notification, WorkOrder
+from bot.work_orders.working_days import END_OF_DAY
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+# Delivery attempts before a message is given up (status failed).
+MAX_ATTEMPTS = 3
+NOTICE = "notice"
+FOLLOW_UP = "follow_up"
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A pending message and where it goes."""
+
+    id: int
+    order_number: str
+    citizen_id: int
+    channel: str
+    conversation_id: str
+    text: str
+    attempts: int
+    kind: str = NOTICE
+
+
+def deadline_text(due: datetime) -> str:
+    """``11月30日`` for a deadline at the end of a day, ``11月30日14:30`` for one in clock hours."""
+    day = f"{due.month}月{due.day}日"
+    return day if due.time() == END_OF_DAY else f"{day}{due:%H:%M}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith(("。", "！", "？", ".", "!", "?")) else text + "。"
+
+
+def dispatched_text(label: str, department: str, due: datetime) -> str:
+    """The order went to its department."""
+    return f"您的工单{label}已派至{department}办理，办理时限至{deadline_text(due)}。"
+
+
+def accepted_text(label: str, department: str) -> str:
+    """The department took the order on."""
+    return f"您的工单{label}已由{department}签收，正在办理。"
+
+
+def progress_text(label: str, department: str, text: str) -> str:
+    """The department noted progress."""
+    return f"您的工单{label}有新进展（{department}）：{_sentence(text)}"
+
+
+def closed_text(label: str, department: str, reply: str) -> str:
+    """The department answered and closed the order."""
+    return f"您的工单{label}已办结。{department}答复：{_sentence(reply)}稍后我们会向您回访办理结果。"
+
+
+def extended_text(label: str, due: datetime, reason: str) -> str:
+    """The order's deadline was extended."""
+    return f"您的工单{label}办理时限延长至{deadline_text(due)}，原因：{_sentence(reason)}"
+
+
+def reopened_text(label: str, department: str, due: datetime) -> str:
+    """The order was reopened after the citizen's answer to 回访."""
+    return f"您对工单{label}的意见已收到，已转{department}重新办理，办理时限至{deadline_text(due)}。"
+
+
+def follow_up_text(label: str) -> str:
+    """The 回访 question after an order was closed."""
+    return (
+        f"您的工单{label}已办结。请问您反映的问题解决了吗？对办理结果是满意、基本满意还是不满意？"
+        "欢迎直接回复，也可以说说您的意见。"
+    )
+
+
+def can_notify(order: WorkOrder) -> bool:
+    """Whether the citizen of an order can be told about it (a verified citizen, not anonymous, a channel)."""
+    return not order.anonymous and order.citizen_id is not None and bool(order.channel) and bool(order.sender_id)
+
+
+def _add(session: AsyncSession, recipient: WorkOrder, text: str, now: datetime, kind: str = NOTICE) -> bool:
+    """Write one message for an order's citizen, if they can be told; returns whether it was written."""
+    if not can_notify(recipient) or recipient.citizen_id is None:
+        return False
+    session.add(
+        Notification(
+            order_number=recipient.number,
+            citizen_id=recipient.citizen_id,
+            channel=recipient.channel,
+            conversation_id=recipient.sender_id,
+            text=text,
+            kind=kind,
+            status=PENDING,
+            attempts=0,
+            created_at=now,
+        )
+    )
+    return True
+
+
+async def queue(session: AsyncSession, order: WorkOrder, make_text: Callable[[str], str], now: datetime) -> int:
+    """Write a message for the order's citizen and for those of the orders merged into it; returns how many."""
+    merged = list(await session.scalars(select(WorkOrder).where(WorkOrder.duplicate_of == order.number)))
+    written = 0
+    for recipient in [order, *merged]:
+        label = recipient.number if recipient is order else f"{recipient.number}（与工单{order.number}合并办理）"
+        if _add(session, recipient, make_text(label), now):
+            written += 1
+    return written
+
+
+def queue_one(session: AsyncSession, order: WorkOrder, text: str, now: datetime, kind: str = NOTICE) -> bool:
+    """Write a message for this order's citizen only; returns whether one was written."""
+    return _add(session, order, text, now, kind)
+
+
+def _outgoing(row: Notification) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=row.id,
+        order_number=row.order_number,
+        citizen_id=row.citizen_id,
+        channel=row.channel,
+        conversation_id=row.conversation_id,
+        text=row.text,
+        attempts=row.attempts,
+        kind=row.kind,
+    )
+
+
+async def pending(database: Database, limit: int = 50) -> list[OutgoingMessage]:
+    """The oldest messages still to be delivered."""
+    async with database.session() as session:
+        rows = await session.scalars(
+            select(Notification).where(Notification.status == PENDING).order_by(Notification.id).limit(limit)
+        )
+        return [_outgoing(row) for row in rows]
+
+
+async def messages_of_order(database: Database, number: str) -> list[OutgoingMessage]:
+    """Every message written about an order, oldest first (for the audit view and tests)."""
+    async with database.session() as session:
+        rows = await session.scalars(
+            select(Notification).where(Notification.order_number == number).order_by(Notification.id)
+        )
+        return [_outgoing(row) for row in rows]
+
+
+async def mark_sent(database: Database, notification_id: int, now: datetime) -> None:
+    """Record that a message was delivered."""
+    async with database.session() as session:
+        row = await session.get(Notification, notification_id)
+        if row is None:
+            raise LookupError(f"no notification {notification_id}")
+        row.status = SENT
+        row.attempts += 1
+        row.sent_at = now
+
+
+async def mark_failed(database: Database, notification_id: int, error: str, max_attempts: int = MAX_ATTEMPTS) -> bool:
+    """Record a failed delivery; after ``max_attempts`` the message is given up. Returns whether it was."""
+    async with database.session() as session:
+        row = await session.get(Notification, notification_id)
+        if row is None:
+            raise LookupError(f"no notification {notification_id}")
+        row.attempts += 1
+        row.last_error = error[:200]
+        if row.attempts >= max_attempts:
+            row.status = FAILED
+        return row.status == FAILED

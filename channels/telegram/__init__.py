@@ -1,0 +1,1 @@
+"""Telegram: the webhook connector and sending through the Bot API (python-telegram-bot)."""

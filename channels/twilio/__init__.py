@@ -1,0 +1,1 @@
+"""Twilio: voice (TwiML) and SMS, the signature check, the REST API for sending, speech rendering."""

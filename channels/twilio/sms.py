@@ -1,0 +1,135 @@
+"""Twilio SMS: ``/webhooks/sms/webhook``. Answers Twilio at once; replies go out through the REST API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.cases.records import local_now
+from bot.citizens.identity import CitizenView, identify
+from bot.core.db import DatabaseUnavailable
+from bot.core.personal_data import InvalidPhone, digest
+from bot.core.shared_state import SharedStateUnavailable
+from channels.connector import (
+    ChannelRuntime,
+    Incoming,
+    channel_runtime,
+    numbered_choices,
+    offered_choices,
+    plain_texts,
+    remember_choices,
+    resolve_reply,
+    run_turn,
+)
+from channels.text import EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text, split_text
+from channels.twilio.api import SmsDeliveryFailed, TwilioSms
+from channels.twilio.requests import checked_form, twiml
+
+logger = logging.getLogger(__name__)
+
+MEDIA_REPLY = "抱歉，短信渠道暂时只能处理文字。请用文字说明您要办的事或反映的问题。"
+# One reply of at most 10 UCS-2 segments: long material lists arrive as a few readable messages.
+SMS_PART_CHARS = 670
+
+
+def sms_sender_id(phone: str, key: str) -> str:
+    """The conversation id of a phone number's SMS thread (the number itself never becomes an id)."""
+    return "sms-" + digest(phone, key)[:20]
+
+
+def render_sms(messages: list[dict[str, Any]]) -> list[str]:
+    """The bot's responses as SMS bodies: texts, then the choices numbered "回复1：…", split to size."""
+    lines = plain_texts(messages)
+    choices = offered_choices(messages)
+    if choices:
+        lines.append(numbered_choices(choices))
+    return split_text("\n".join(lines), SMS_PART_CHARS)
+
+
+async def citizen_of(runtime: ChannelRuntime, phone: str, sender_id: str, channel: str = "sms") -> CitizenView | None:
+    """The citizen this Twilio number (caller id or SMS sender) verifies, or None for other numbers."""
+    key = str(runtime.settings.pii_hash_key)
+    try:
+        return await identify(runtime.database, phone, key, local_now(), channel=channel, external_id=sender_id)
+    except InvalidPhone:
+        return None
+    except DatabaseUnavailable:
+        logger.warning("citizen lookup failed: the project database is unavailable")
+        return None
+
+
+class TwilioSmsInput(InputChannel):
+    """Text messages to the hotline number."""
+
+    @classmethod
+    def name(cls) -> str:
+        """The channel's name and URL prefix."""
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Settings come from bot/core/settings.py, not from credentials.yml."""
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The channel's routes."""
+        webhook = Blueprint("hotline_sms", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            runtime = channel_runtime()
+            form = checked_form(request, runtime.settings, ("MessageSid", "From"))
+            if isinstance(form, HTTPResponse):
+                return form
+            message_sid = form["MessageSid"]
+            try:
+                if not await runtime.state.add_if_new(f"sms:{message_sid}", runtime.settings.dedup_window_s):
+                    return twiml(MessagingResponse())
+            except SharedStateUnavailable:
+                logger.warning("sms: duplicate check unavailable, handling %s anyway", message_sid)
+            fields = {name: form.get(name, "") for name in ("From", "Body", "NumMedia")}
+            runtime.spawn(self._answer(runtime, on_new_message, fields), f"sms {message_sid}")
+            return twiml(MessagingResponse())
+
+        return webhook
+
+    async def _answer(
+        self, runtime: ChannelRuntime, on_new_message: Callable[[UserMessage], Awaitable[Any]], form: dict[str, str]
+    ) -> None:
+        """Run the citizen's turn and text the bot's answer back."""
+        phone = form["From"]
+        sender_id = sms_sender_id(phone, str(runtime.settings.pii_hash_key))
+        text = clean_text(form["Body"])
+        if not text:
+            bodies = [MEDIA_REPLY if form["NumMedia"] not in ("", "0") else EMPTY_REPLY]
+        elif len(text) > MAX_MESSAGE_CHARS:
+            bodies = [TOO_LONG_REPLY]
+        else:
+            citizen = await citizen_of(runtime, phone, sender_id)
+            text = await resolve_reply(runtime.state, sender_id, text)
+            messages = await run_turn(on_new_message, Incoming(sender_id, text, self.name(), citizen))
+            await remember_choices(runtime.state, sender_id, offered_choices(messages))
+            bodies = render_sms(messages)
+        await send_sms(runtime, phone, bodies)
+
+
+async def send_sms(runtime: ChannelRuntime, phone: str, bodies: list[str]) -> bool:
+    """Text ``bodies`` to ``phone`` in order; False (and a log) when one could not be delivered."""
+    sender = TwilioSms.from_settings(runtime.settings)
+    for body in bodies:
+        try:
+            await sender.send(phone, body)
+        except SmsDeliveryFailed:
+            return False
+    return True

@@ -1,0 +1,427 @@
+"""Twilio voice: ``/webhooks/voice/webhook``. A Mandarin conversation on the phone, in TwiML.
+
+Each of the caller's utterances (speech or keys) arrives as a Gather action with ``?turn=N``. The
+bot's turn runs in the background; if it takes longer than ``VOICE_REPLY_WAIT_S`` the caller hears
+a holding phrase and Twilio is redirected to ``/wait``, which picks up the answer: no webhook ever
+comes near Twilio's 15-second limit. The caller id (``From``) identifies the citizen for the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.twiml.voice_response import VoiceResponse
+
+from bot.cases.records import local_now
+from bot.catalog.store import load_services
+from bot.citizens.identity import CitizenView, linked_citizen
+from bot.core.db import DatabaseUnavailable
+from bot.core.personal_data import mask_phone
+from bot.core.shared_state import SharedStateUnavailable
+from bot.handoff.service_hours import agents_on_duty, describe_hours
+from bot.work_orders.filing import CALLBACK, NewOrder, file_order
+from channels.connector import (
+    ChannelRuntime,
+    Choice,
+    Incoming,
+    channel_runtime,
+    full_answer,
+    offered_choices,
+    recall_choices,
+    remember_choices,
+    run_turn,
+    select_choice,
+    spoken_texts,
+)
+from channels.text import BUSY_REPLY, clean_text, split_text
+from channels.twilio.requests import checked_form, refusal, twiml
+from channels.twilio.sms import SMS_PART_CHARS, citizen_of, send_sms
+from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
+
+logger = logging.getLogger(__name__)
+
+GREETING = "您好，这里是12345政务服务便民热线，我是智能助理。请问有什么可以帮您？"
+SILENCE_PROMPTS = (
+    "抱歉，我没有听清。请再说一遍您要办的事。",
+    "您可以说“办护照要带什么”“查办件进度”，或者说说您要反映的问题。需要人工服务，请按0。",
+)
+HOLDING = ("好的，请稍等，我正在为您查询。", "还在查询，请再稍等一下。", "马上就好，请不要挂机。")
+TRANSFERRING = "好的，正在为您转接人工客服，请稍候。"
+NO_SMS = "抱歉，这个号码收不到短信。您可以在网上办事大厅查看完整清单。还有什么可以帮您？"
+SMS_CHOICE = Choice(title="把完整清单发短信给我", payload="__voice_sms__")
+# Words of a bot question that wants a number typed on the keypad (case number, phone tail).
+_ASKS_FOR_DIGITS = ("编号", "后四位", "号码", "身份证")
+_ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+STATE_TTL_S = 3600
+_HINT_WORDS = ("转人工", "查进度", "办件进度", "投诉", "举报", "求助", "建议", "办理地点", "需要什么材料")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One phone call: its Twilio id, the conversation it is, and who is calling."""
+
+    sid: str
+    phone: str
+    citizen: CitizenView | None
+
+    @property
+    def sender_id(self) -> str:
+        """The conversation id of this call."""
+        return f"voice-{self.sid}"
+
+
+def asks_for_digits(sentences: list[str]) -> bool:
+    """Whether the bot's last sentence asks for a number the caller may type."""
+    return bool(sentences) and any(word in sentences[-1] for word in _ASKS_FOR_DIGITS)
+
+
+def ask(sentences: list[str], next_turn: int, voice: str, hints: str, digits: bool = False) -> VoiceResponse:
+    """Say ``sentences`` and listen for speech or keys, in Mandarin, with barge-in."""
+    document = VoiceResponse()
+    keys: dict[str, Any] = {"finish_on_key": "#"} if digits else {"num_digits": 1}
+    gather = document.gather(
+        input="speech dtmf",
+        language="zh-CN",
+        speech_timeout="auto",
+        hints=hints,
+        action=f"/webhooks/voice/webhook?turn={next_turn}",
+        method="POST",
+        action_on_empty_result=True,
+        barge_in=True,
+        timeout=6,
+        **keys,
+    )
+    gather.say(" ".join(s for s in sentences if s), voice=voice, language="zh-CN")
+    return document
+
+
+def say_and_hang_up(text: str, voice: str) -> VoiceResponse:
+    """A last sentence, then the end of the call."""
+    document = VoiceResponse()
+    document.say(text, voice=voice, language="zh-CN")
+    document.hangup()
+    return document
+
+
+class TwilioVoiceInput(InputChannel):
+    """Calls to the hotline number."""
+
+    def __init__(self) -> None:
+        self._hints: str | None = None
+        self._pending: dict[tuple[str, int], asyncio.Task[str]] = {}
+
+    @classmethod
+    def name(cls) -> str:
+        """The channel's name and URL prefix."""
+        return "voice"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Settings come from bot/core/settings.py, not from credentials.yml."""
+        return cls()
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The channel's routes: the call, waiting for slow answers, the transfer, and the call's end."""
+        webhook = Blueprint("hotline_voice", __name__)
+
+        async def checked(request: Request) -> tuple[ChannelRuntime, dict[str, str], Call | HTTPResponse]:
+            runtime = channel_runtime()
+            form = checked_form(request, runtime.settings, ("CallSid",))
+            if isinstance(form, HTTPResponse):
+                return runtime, {}, form
+            call_sid = form["CallSid"]
+            sender_id = f"voice-{call_sid}"
+            citizen = None
+            if request.args.get("turn") is None and request.path.endswith("/webhook"):
+                # The call is answered at once; the caller id is linked to the citizen meanwhile.
+                identifying = citizen_of(runtime, form.get("From", ""), sender_id, channel="voice")
+                runtime.spawn(identifying, f"voice {call_sid} identify")
+            else:
+                try:
+                    citizen = await linked_citizen(runtime.database, "voice", sender_id)
+                except DatabaseUnavailable:
+                    logger.warning("voice: citizen lookup failed, database unavailable")
+            return runtime, form, Call(call_sid, form.get("From", ""), citizen)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            runtime, form, call = await checked(request)
+            if isinstance(call, HTTPResponse):
+                return call
+            turn_text = request.args.get("turn")
+            if turn_text is None:
+                return twiml(ask([GREETING], 1, runtime.settings.twilio_voice, await self._hints_for(runtime)))
+            if not turn_text.isdigit():
+                return refusal(400, "turn应为数字")
+            turn = int(turn_text)
+            try:
+                first = await runtime.state.add_if_new(f"voice:turn:{call.sid}:{turn}", STATE_TTL_S)
+            except SharedStateUnavailable:
+                first = True
+            if not first:  # Twilio repeated a request: give the same answer
+                return twiml(await self._wait_for(runtime, call, turn, attempt=1))
+            return twiml(await self._listen(runtime, on_new_message, call, turn, form))
+
+        @webhook.route("/wait", methods=["POST"])
+        async def wait(request: Request) -> HTTPResponse:
+            runtime, _form, call = await checked(request)
+            if isinstance(call, HTTPResponse):
+                return call
+            turn_text, attempt_text = request.args.get("turn", ""), request.args.get("attempt", "")
+            if not (turn_text.isdigit() and attempt_text.isdigit()):
+                return refusal(400, "turn和attempt应为数字")
+            return twiml(await self._wait_for(runtime, call, int(turn_text), int(attempt_text)))
+
+        @webhook.route("/transfer-status", methods=["POST"])
+        async def transfer_status(request: Request) -> HTTPResponse:
+            runtime, form, call = await checked(request)
+            if isinstance(call, HTTPResponse):
+                return call
+            if form.get("DialCallStatus") == "completed":
+                document = VoiceResponse()
+                document.hangup()
+                return twiml(document)
+            return twiml(await self._callback(runtime, call, "人工坐席未接通"))
+
+        @webhook.route("/whisper", methods=["POST"])
+        async def whisper(request: Request) -> HTTPResponse:
+            runtime, _form, call = await checked(request)
+            if isinstance(call, HTTPResponse):
+                return call
+            conversation = request.args.get("conversation", "")
+            document = VoiceResponse()
+            document.say(
+                f"12345智能助理转接来电。对话编号尾号{' '.join(conversation[-4:])}，对话记录请在坐席台查看。",
+                voice=runtime.settings.twilio_voice,
+                language="zh-CN",
+            )
+            return twiml(document)
+
+        @webhook.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            runtime, form, call = await checked(request)
+            if isinstance(call, HTTPResponse):
+                return call
+            if form.get("CallStatus") in _ENDED:
+                await self._hang_up(runtime, on_new_message, call)
+            return response.empty()
+
+        return webhook
+
+    async def _hints_for(self, runtime: ChannelRuntime) -> str:
+        """Speech hints: the catalogue's service names and the hotline's common words."""
+        if self._hints is None:
+            try:
+                services = await load_services(runtime.database)
+            except DatabaseUnavailable:
+                return ",".join(_HINT_WORDS)
+            names = [s.name for s in services if s.source == "project" and len(s.name) <= 100]
+            self._hints = ",".join([*_HINT_WORDS, *names][:400])
+        return self._hints
+
+    async def _listen(
+        self,
+        runtime: ChannelRuntime,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        call: Call,
+        turn: int,
+        form: dict[str, str],
+    ) -> str:
+        """Answer one utterance: keys, speech or silence."""
+        digits = form.get("Digits", "").strip()
+        speech = clean_text(form.get("SpeechResult", ""))
+        hints = await self._hints_for(runtime)
+        voice = runtime.settings.twilio_voice
+        if digits == "0":
+            return await self._transfer(runtime, call)
+        if not digits and not speech:
+            return await self._silence(runtime, call, turn, hints)
+        try:
+            await runtime.state.delete(f"voice:silence:{call.sid}")
+        except SharedStateUnavailable:
+            logger.warning("voice: silence count not reset, shared state unavailable")
+        choice = select_choice(digits or speech, await recall_choices(runtime.state, call.sender_id))
+        if choice == SMS_CHOICE or (not choice and "短信" in speech and await self._full_list(runtime, call)):
+            return await self._text_full_list(runtime, call, turn, hints)
+        text = choice.payload if choice else (digits or speech)
+        task = runtime.spawn(self._turn(runtime, on_new_message, call, turn, text), f"voice {call.sid} turn {turn}")
+        self._pending[(call.sid, turn)] = task
+        task.add_done_callback(lambda _: self._pending.pop((call.sid, turn), None))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), runtime.settings.voice_reply_wait_s)
+        except asyncio.TimeoutError:
+            return str(self._holding(turn, 1, voice))
+
+    async def _turn(
+        self,
+        runtime: ChannelRuntime,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        call: Call,
+        turn: int,
+        text: str,
+    ) -> str:
+        """Run the bot's turn and keep the TwiML of its answer for whichever request picks it up."""
+        messages = await run_turn(on_new_message, Incoming(call.sender_id, text, self.name(), call.citizen))
+        if any((m.get("custom") or {}).get("handoff") for m in messages):
+            document = await self._transfer(runtime, call)
+        else:
+            document = await self._speak(runtime, call, turn, messages)
+        try:
+            await runtime.state.put(f"voice:answer:{call.sid}:{turn}", document, STATE_TTL_S)
+        except SharedStateUnavailable:
+            logger.warning("voice: answer of %s kept only in this instance", call.sender_id)
+        return document
+
+    async def _speak(self, runtime: ChannelRuntime, call: Call, turn: int, messages: list[dict[str, Any]]) -> str:
+        """The bot's responses read aloud, with its choices (and an offer to text a long list)."""
+        sentences = [speakable(text) for text in spoken_texts(messages)] or [speakable(BUSY_REPLY)]
+        choices = offered_choices(messages)
+        full = full_answer(messages)
+        if full and call.citizen is not None:
+            await runtime.state.put(f"voice:full:{call.sid}", full, STATE_TTL_S)
+            choices = [SMS_CHOICE, *choices]
+        await remember_choices(runtime.state, call.sender_id, choices)
+        expects_digits = asks_for_digits(sentences)
+        if choices and not expects_digits:
+            sentences.append(spoken_choices([c.title for c in choices]))
+        voice, hints = runtime.settings.twilio_voice, await self._hints_for(runtime)
+        return str(ask(sentences, turn + 1, voice, hints, digits=expects_digits))
+
+    async def _full_list(self, runtime: ChannelRuntime, call: Call) -> str | None:
+        """The full text of the last long answer, if one was offered by SMS."""
+        try:
+            return await runtime.state.get(f"voice:full:{call.sid}")
+        except SharedStateUnavailable:
+            return None
+
+    async def _text_full_list(self, runtime: ChannelRuntime, call: Call, turn: int, hints: str) -> str:
+        """Text the last long answer to the caller's own number."""
+        voice = runtime.settings.twilio_voice
+        full = await self._full_list(runtime, call)
+        if not full or call.citizen is None:
+            return str(ask([NO_SMS], turn + 1, voice, hints))
+        bodies = split_text(full, SMS_PART_CHARS)
+        runtime.spawn(send_sms(runtime, call.phone, bodies), f"voice {call.sid} sms")
+        tail = digit_by_digit(call.citizen.phone[-4:])
+        return str(ask([f"好的，完整清单马上发到您尾号{tail}的手机上。还有什么可以帮您？"], turn + 1, voice, hints))
+
+    async def _silence(self, runtime: ChannelRuntime, call: Call, turn: int, hints: str) -> str:
+        """Reprompt, then a simpler question, then a person."""
+        try:
+            count = await runtime.state.increment(f"voice:silence:{call.sid}", STATE_TTL_S)
+        except SharedStateUnavailable:
+            count = 1
+        if count > len(SILENCE_PROMPTS):
+            return await self._transfer(runtime, call)
+        return str(ask([SILENCE_PROMPTS[count - 1]], turn + 1, runtime.settings.twilio_voice, hints))
+
+    def _holding(self, turn: int, attempt: int, voice: str) -> VoiceResponse:
+        """A holding phrase, then Twilio comes back for the answer."""
+        document = VoiceResponse()
+        document.say(HOLDING[min(attempt, len(HOLDING)) - 1], voice=voice, language="zh-CN")
+        document.redirect(f"/webhooks/voice/wait?turn={turn}&attempt={attempt}", method="POST")
+        return document
+
+    async def _wait_for(self, runtime: ChannelRuntime, call: Call, turn: int, attempt: int) -> str:
+        """The answer of a turn, waited for up to the reply budget; else hold again, or hand over."""
+        budget = runtime.settings.voice_reply_wait_s
+        task = self._pending.get((call.sid, turn))
+        if task is not None:  # the turn runs in this instance
+            try:
+                return await asyncio.wait_for(asyncio.shield(task), budget)
+            except asyncio.TimeoutError:
+                pass
+        else:  # the turn runs in another instance, or has finished: its answer is in the shared state
+            deadline = time.monotonic() + budget
+            while True:
+                try:
+                    answer = await runtime.state.get(f"voice:answer:{call.sid}:{turn}")
+                except SharedStateUnavailable:
+                    answer = None
+                if answer is not None:
+                    return answer
+                if time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(0.2)  # polling another instance's result
+        if attempt >= len(HOLDING):
+            logger.error("voice: turn %d of %s got no answer in time; transferring", turn, call.sender_id)
+            return await self._transfer(runtime, call)
+        return str(self._holding(turn, attempt + 1, runtime.settings.twilio_voice))
+
+    async def _transfer(self, runtime: ChannelRuntime, call: Call) -> str:
+        """Hand the call to the agent line, or, out of hours, record a callback."""
+        settings = runtime.settings
+        if settings.agent_phone_number and agents_on_duty(settings.agent_hours, local_now()):
+            document = VoiceResponse()
+            document.say(TRANSFERRING, voice=settings.twilio_voice, language="zh-CN")
+            dial = document.dial(action="/webhooks/voice/transfer-status", method="POST", timeout=30)
+            dial.number(settings.agent_phone_number, url=f"/webhooks/voice/whisper?conversation={call.sender_id}")
+            if runtime.desk is not None:
+                await runtime.desk.phone_transfer(call.sender_id, call.citizen.id if call.citizen else None)
+            logger.info("voice: %s transferred to the agent line", call.sender_id)
+            return str(document)
+        return str(await self._callback(runtime, call, "非人工服务时间"))
+
+    async def _callback(self, runtime: ChannelRuntime, call: Call, reason: str) -> VoiceResponse:
+        """Record a callback work order for the caller and tell them so."""
+        voice = runtime.settings.twilio_voice
+        hours = describe_hours(runtime.settings.agent_hours)
+        phone = call.citizen.masked_phone if call.citizen else mask_phone(call.phone) if call.phone else "未知号码"
+        order = NewOrder(
+            kind=CALLBACK,
+            department="12345热线",
+            summary=f"来电（{phone}）要求人工服务，{reason}，请回电。对话编号：{call.sender_id}",
+            sender_id=call.sender_id,
+            channel=self.name(),
+            citizen_id=call.citizen.id if call.citizen else None,
+        )
+        try:
+            number = await file_order(runtime.database, order, local_now())
+        except DatabaseUnavailable:
+            logger.error("voice: callback for %s not recorded, database unavailable", call.sender_id)
+            return say_and_hang_up(f"抱歉，现在无法为您转接人工。人工服务时间是{hours}，请到时再拨打12345。", voice)
+        return say_and_hang_up(
+            f"现在人工客服暂时无法接听，人工服务时间是{hours}。我们已经为您登记了回电，"
+            f"工单号{speakable(number).rstrip('。')}。工作人员会尽快给您回电。感谢您的来电，再见。",
+            voice,
+        )
+
+    async def _hang_up(
+        self, runtime: ChannelRuntime, on_new_message: Callable[[UserMessage], Awaitable[Any]], call: Call
+    ) -> None:
+        """The caller hung up: stop what is pending, forget the call's state, end the conversation's session."""
+        for (sid, turn), task in list(self._pending.items()):
+            if sid == call.sid:
+                task.cancel()
+                self._pending.pop((sid, turn), None)
+        try:
+            await runtime.state.delete(
+                f"voice:silence:{call.sid}", f"voice:full:{call.sid}", f"choices:{call.sender_id}"
+            )
+        except SharedStateUnavailable:
+            logger.warning("voice: state of %s left to expire", call.sender_id)
+        ending = UserMessage(
+            "/session_start",
+            CollectingOutputChannel(),
+            call.sender_id,
+            input_channel=self.name(),
+            metadata={"channel": self.name(), "citizen_id": None, "event": "hangup"},
+        )
+        try:
+            await on_new_message(ending)
+        except Exception:
+            logger.exception("voice: the session of %s did not end cleanly", call.sender_id)
+        logger.info("voice: call %s ended", call.sender_id)

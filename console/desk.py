@@ -1,0 +1,553 @@
+"""The handoff desk: where a conversation passes from the bot to a person and back.
+
+It sits around every bot turn (``channels.connector.run_turn``):
+
+- before the turn, a conversation that is with a person is not given to the bot: the citizen's
+  message is only logged in the (paused) tracker and the console is told; while waiting, "算了"
+  gives up and the bot resumes;
+- after the turn, a request for a person (an action's ``{"handoff": "requested"}`` or words of
+  despair) puts the conversation in the queue and pauses it for the bot (``ConversationPaused``),
+  or, outside service hours, files a callback work order instead.
+
+The console (``console.agent_console``) takes, answers, transfers and closes handoffs through
+the desk; an agent's message goes out on the citizen's channel (``channels.outbound``) and is
+recorded in the tracker, so the transcript is whole. Closing resumes the bot
+(``ConversationResumed``) and triggers ``EXTERNAL_handoff_closed``, whose rule asks for a rating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
+
+from bot.cases.records import CHINA, local_now
+from bot.citizens.identity import get_citizen
+from bot.core.db import DatabaseUnavailable
+from bot.core.personal_data import mask_text
+from bot.core.shared_state import SharedStateUnavailable
+from bot.handoff import records as handoffs
+from bot.handoff.agents import agent_by_id, online_agents
+from bot.handoff.queue import HandoffQueue, QueueUnavailable, open_handoff_queue
+from bot.handoff.records import HandoffConflict, HandoffView
+from bot.handoff.service_hours import agents_on_duty, describe_hours
+from bot.work_orders.filing import CALLBACK, NewOrder, file_order
+from channels.connector import ChannelRuntime, Incoming, channel_runtime
+from channels.outbound import DeliveryFailed, deliver
+from channels.webchat.live import ChatHub, HubUnavailable, open_chat_hub
+from channels.webchat.log import utc_now
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# Channels whose citizen can be written to while a person answers (the phone transfers the call).
+CHAT_CHANNELS = frozenset({"webchat", "telegram", "sms"})
+# Channels that get a message each time their place in the queue changes (SMS only the first).
+POSITION_UPDATES = frozenset({"webchat", "telegram"})
+CONSOLE = "console"
+HANDOFF_KEY_TTL_S = 24 * 3600
+CANCELLED_REPLY = "好的，已为您取消转人工。请问还有什么可以帮您？"
+WAITING_NOTED = "已收到您的留言，客服接入后会看到。"
+RATING_INTENT = "EXTERNAL_handoff_closed"
+INTENT_LABELS = {
+    "ask_materials": "问办事材料",
+    "ask_office": "问办理地点",
+    "ask_progress": "查办件进度",
+    "complain": "投诉",
+    "report_violation": "举报",
+    "seek_help": "求助",
+    "suggest": "建议",
+    "ask_policy": "问政策",
+    "emergency": "紧急情况",
+    "nlu_fallback": "未听懂",
+    "out_of_scope": "超出范围",
+}
+_QUIET_INTENTS = frozenset({"request_human", "affirm", "deny", "greet", "thank", "inform", "goodbye"})
+
+
+class NotYours(PermissionError):
+    """The handoff is not assigned to this agent."""
+
+
+@dataclass(frozen=True)
+class Agentish:
+    """Who acts in the console: an agent's id, name and role."""
+
+    id: int
+    name: str
+    role: str
+
+
+def _owner(agent_id: int) -> str:
+    return f"agent:{agent_id}"
+
+
+def queue_text(position: int, wait_minutes: int | None) -> str:
+    """What the citizen is told about their place in the queue."""
+    ahead = "马上为您接通" if position <= 1 else f"您前面还有{position - 1}位"
+    wait = f"，预计等待约{wait_minutes}分钟" if wait_minutes and position > 1 else ""
+    return f"正在为您转接人工客服，{ahead}{wait}。如不想等待，回复“算了”即可返回智能助手。"
+
+
+class HandoffDesk:
+    """The handoffs of one server instance, sharing the queue and the console's signals with the others."""
+
+    def __init__(self, runtime: ChannelRuntime, queue: HandoffQueue, hub: ChatHub) -> None:
+        self.runtime = runtime
+        self.queue = queue
+        self.hub = hub
+        self.rasa: Agent | None = None
+
+    # --- around every turn -------------------------------------------------------------------
+
+    async def held_turn(self, incoming: Incoming, on_new_message: OnNewMessage) -> list[dict[str, Any]] | None:
+        """For a conversation with a person: the replies to the citizen (None: an ordinary bot turn)."""
+        if incoming.channel not in CHAT_CHANNELS:
+            return None
+        handoff = await self._active(incoming.sender_id)
+        if handoff is None:
+            return None
+        if handoff.status == handoffs.WAITING and handoffs.is_cancel(incoming.text):
+            if await self.queue.claim(handoff.id, "cancelled") is None:
+                await handoffs.cancel(self.runtime.database, handoff.id, local_now())
+                await self._forget(handoff.conversation_id)
+                await self._record(handoff.conversation_id, [self._user(incoming)], resume=True)
+                await self._record(handoff.conversation_id, [BotUttered(CANCELLED_REPLY)])
+                await self.signal("queue")
+                await self.announce_positions()
+                logger.info("handoff %d cancelled by the citizen", handoff.id)
+                return [{"recipient_id": incoming.sender_id, "text": CANCELLED_REPLY}]
+            handoff = await handoffs.get_handoff(self.runtime.database, handoff.id)  # an agent took it meanwhile
+        try:
+            await on_new_message(
+                UserMessage(
+                    incoming.text,
+                    CollectingOutputChannel(),
+                    incoming.sender_id,
+                    input_channel=incoming.channel,
+                    metadata=incoming.metadata,
+                )
+            )
+        except Exception:
+            logger.exception("handoff %d: the citizen's message was not logged", handoff.id)
+        await self.signal(f"handoff:{handoff.id}")
+        if handoff.status == handoffs.WAITING:
+            position = await self.queue.position(handoff.id)
+            text = WAITING_NOTED + (f"您前面还有{position - 1}位。" if position and position > 1 else "")
+            return [{"recipient_id": incoming.sender_id, "text": text}]
+        return []
+
+    async def after_turn(self, incoming: Incoming, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The turn's replies, with a request for a person turned into a place in the queue."""
+        request = next(((m.get("custom") or {}) for m in messages if (m.get("custom") or {}).get("handoff")), None)
+        reason = str(request.get("reason") or "requested") if request else None
+        if handoffs.is_distressed(incoming.text):
+            reason = "distress"
+        if reason is None or incoming.channel not in CHAT_CHANNELS:
+            if reason == "distress" and request is None and incoming.channel == "voice":
+                return [*messages, {"custom": {"handoff": "requested", "reason": reason}}]
+            return messages
+        kept = [m for m in messages if not (m.get("custom") or {}).get("handoff")]
+        try:
+            answer = await self._hand_off(incoming, reason)
+        except (DatabaseUnavailable, QueueUnavailable, SharedStateUnavailable) as error:
+            logger.error("%s: handoff of %s failed: %s", incoming.channel, incoming.sender_id, type(error).__name__)
+            answer = "抱歉，人工服务暂时无法接通，请稍后再试，或拨打12345热线。"
+        return [*kept, {"recipient_id": incoming.sender_id, "text": answer}]
+
+    async def _hand_off(self, incoming: Incoming, reason: str) -> str:
+        """Queue the conversation (or file a callback out of hours); what to tell the citizen."""
+        database, settings, now = self.runtime.database, self.runtime.settings, local_now()
+        summary = await self._summary(incoming.sender_id, incoming.text)
+        if not agents_on_duty(settings.agent_hours, now):
+            handoff, _ = await handoffs.open_handoff(
+                database, incoming.sender_id, incoming.channel, _citizen_id(incoming), reason, summary, now,
+                status=handoffs.CALLBACK,
+            )  # fmt: skip
+            return await self._callback(handoff, f"非人工服务时间（{describe_hours(settings.agent_hours)}）")
+        handoff, created = await handoffs.open_handoff(
+            database, incoming.sender_id, incoming.channel, _citizen_id(incoming), reason, summary, now
+        )
+        if created:
+            await self.queue.enqueue(handoff.id, handoff.priority, handoff.created_at.timestamp())
+            await self.runtime.state.put(f"handoff:conv:{incoming.sender_id}", str(handoff.id), HANDOFF_KEY_TTL_S)
+            await self._record(incoming.sender_id, [ConversationPaused()])
+            await self.signal("queue")
+            logger.info("handoff %d opened (%s, %s)", handoff.id, incoming.channel, reason)
+        position = await self.queue.position(handoff.id) or 1
+        await self._remember_position(handoff.id, position)
+        return queue_text(position, await self._wait_minutes(position))
+
+    async def _callback(self, handoff: HandoffView, why: str) -> str:
+        """File a callback work order for a handoff nobody can take; what to tell the citizen."""
+        database = self.runtime.database
+        citizen = await get_citizen(database, handoff.citizen_id) if handoff.citizen_id else None
+        if citizen is None:
+            await handoffs.record_audit(database, handoff.id, None, "no_callback", {"why": why}, local_now())
+            return (
+                f"抱歉，{why}，暂时无法为您接通人工客服。请在人工服务时间再联系我们，或拨打12345热线；"
+                "验证手机号后，我们也可以为您登记回电。"
+            )
+        order = NewOrder(
+            kind=CALLBACK,
+            department="12345热线",
+            summary=(
+                f"{handoffs.CHANNEL_LABELS.get(handoff.channel, handoff.channel)}用户"
+                f"（{citizen.masked_phone}）要求人工服务，"
+                f"{why}，请回电。摘要：{handoff.summary.get('line', '')}。对话编号：{handoff.conversation_id}"
+            ),
+            sender_id=handoff.conversation_id,
+            channel=handoff.channel,
+            citizen_id=citizen.id,
+        )
+        number = str(await file_order(database, order, local_now()))
+        if handoff.status == handoffs.WAITING:
+            await handoffs.to_callback(database, handoff.id, number, local_now())
+        else:
+            await handoffs.record_audit(database, handoff.id, None, "callback", {"order": number}, local_now())
+        return f"抱歉，{why}。已为您登记回电工单，工单号{number}，客服会尽快给您尾号{citizen.phone[-4:]}的手机回电。"
+
+    async def phone_transfer(self, conversation_id: str, citizen_id: int | None) -> None:
+        """Record a call put through to the agent line, so that the console shows its transcript."""
+        try:
+            summary = await self._summary(conversation_id)
+            handoff, _ = await handoffs.open_handoff(
+                self.runtime.database, conversation_id, "voice", citizen_id, "requested", summary, local_now(),
+                status=handoffs.PHONE,
+            )  # fmt: skip
+        except DatabaseUnavailable:
+            logger.error("handoff: the transfer of %s was not recorded, the database is unavailable", conversation_id)
+            return
+        await self.signal("queue")
+        logger.info("handoff %d: call %s put through to the agent line", handoff.id, conversation_id)
+
+    # --- the console ----------------------------------------------------------------------------
+
+    async def take(self, handoff_id: int, agent: Agentish) -> HandoffView:
+        """Give a waiting handoff to this agent.
+
+        Raises:
+            HandoffConflict: someone else has it, or the citizen cancelled (the message says which).
+        """
+        holder = await self.queue.claim(handoff_id, _owner(agent.id))
+        if holder is not None:
+            if holder == "cancelled":
+                raise HandoffConflict("用户已取消转人工")
+            if holder == "timeout":
+                raise HandoffConflict("等待超时，已转为回电工单")
+            # The winner may not have recorded it yet: who it is comes from the queue's claim.
+            owner_id = holder.removeprefix("agent:")
+            owner = await agent_by_id(self.runtime.database, int(owner_id)) if owner_id.isdigit() else None
+            raise HandoffConflict(f"该会话已由客服{owner.name if owner else ''}接入")
+        await handoffs.assign(self.runtime.database, handoff_id, agent.id, local_now())
+        handoff = await handoffs.get_handoff(self.runtime.database, handoff_id)
+        await self._tell(handoff, f"人工客服{agent.name}已接入，请问有什么可以帮您？", agent.name, "agent_joined")
+        await self.signal("queue")
+        await self.signal(f"handoff:{handoff_id}")
+        await self.announce_positions()
+        logger.info("handoff %d taken by agent %d", handoff_id, agent.id)
+        return handoff
+
+    async def send(self, handoff: HandoffView, agent: Agentish, text: str) -> None:
+        """An agent's reply, delivered on the citizen's channel and recorded in the tracker.
+
+        Raises:
+            NotYours: the handoff is not this agent's.
+            DeliveryFailed: the citizen's channel did not take it.
+        """
+        self._check_mine(handoff, agent)
+        await deliver(
+            handoff.channel, handoff.conversation_id, handoff.citizen_id, [{"text": text}], "agent", agent.name
+        )
+        await self._record(
+            handoff.conversation_id, [BotUttered(text, metadata={"agent": agent.name, "handoff": handoff.id})]
+        )
+        await self.signal(f"handoff:{handoff.id}")
+
+    async def transfer(self, handoff: HandoffView, agent: Agentish, to: Agentish) -> None:
+        """Give an assigned handoff to another agent."""
+        self._check_mine(handoff, agent)
+        await handoffs.transfer(self.runtime.database, handoff.id, agent.id, to.id, local_now())
+        await self.queue.reassign(handoff.id, _owner(to.id))
+        await self._tell(handoff, f"已为您转接客服{to.name}，请稍候。", to.name, "agent_joined")
+        await self.signal("queue")
+        await self.signal(f"handoff:{handoff.id}")
+
+    async def close(self, handoff: HandoffView, agent: Agentish) -> None:
+        """End an assigned handoff: the bot resumes and asks the citizen to rate the service."""
+        self._check_mine(handoff, agent)
+        await handoffs.close(self.runtime.database, handoff.id, agent.id, local_now())
+        await self._forget(handoff.conversation_id)
+        await self._record(handoff.conversation_id, [], resume=True)
+        messages = await self.trigger(
+            handoff.conversation_id, RATING_INTENT, {"handoff_id": str(handoff.id)}, handoff.citizen_id
+        )
+        left = {"custom": {"event": "agent_left"}}  # only the web chat shows it, as a notice
+        try:
+            await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [left], "system")
+            await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, messages)
+        except DeliveryFailed as error:
+            logger.warning("handoff %d: rating question not delivered: %s", handoff.id, error)
+        await self.signal("queue")
+        await self.signal(f"handoff:{handoff.id}")
+        await self.signal("stats")
+        logger.info("handoff %d closed by agent %d", handoff.id, agent.id)
+
+    def _check_mine(self, handoff: HandoffView, agent: Agentish) -> None:
+        if handoff.status != handoffs.ASSIGNED:
+            raise HandoffConflict("该会话已结束")
+        if handoff.agent_id != agent.id:
+            raise NotYours(handoff.id)
+
+    async def transcript(self, conversation_id: str, reveal: bool = False, limit: int = 300) -> list[dict[str, Any]]:
+        """What the citizen, the bot and the agents said, oldest first; numbers masked unless revealed."""
+        if self.rasa is None or self.rasa.tracker_store is None:
+            return []
+        tracker = await self.rasa.tracker_store.retrieve_full_tracker(conversation_id)
+        if tracker is None:
+            return []
+        entries: list[dict[str, Any]] = []
+        for event in tracker.events:
+            entry = _transcript_entry(event)
+            if entry is None:
+                continue
+            if not reveal and entry.get("text"):
+                entry["text"] = mask_text(entry["text"])
+            entries.append(entry)
+        return entries[-limit:]
+
+    # --- timeouts and queue updates -----------------------------------------------------------
+
+    async def sweep(self) -> int:
+        """Turn handoffs nobody took in time into callbacks; how many."""
+        settings, database = self.runtime.settings, self.runtime.database
+        deadline = local_now() - timedelta(seconds=settings.handoff_max_wait_s)
+        expired = [h for h in await handoffs.list_handoffs(database, (handoffs.WAITING,)) if h.created_at <= deadline]
+        done = 0
+        for handoff in expired:
+            if await self.queue.claim(handoff.id, "timeout") is not None:
+                continue
+            text = await self._callback(handoff, "目前客服繁忙，暂时无人接听")
+            await self._forget(handoff.conversation_id)
+            await self._record(handoff.conversation_id, [BotUttered(text)], resume=True)
+            try:
+                await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [{"text": text}])
+            except DeliveryFailed as error:
+                logger.warning("handoff %d: timeout notice not delivered: %s", handoff.id, error)
+            done += 1
+            logger.info("handoff %d timed out", handoff.id)
+        if done:
+            await self.signal("queue")
+            await self.announce_positions()
+        return done
+
+    async def run_sweeper(self) -> None:
+        """Sweep every few seconds until cancelled."""
+        while True:
+            await asyncio.sleep(self.runtime.settings.handoff_sweep_s)
+            try:
+                await self.sweep()
+            except (DatabaseUnavailable, QueueUnavailable, SharedStateUnavailable) as error:
+                logger.warning("handoff sweep skipped: %s", type(error).__name__)
+
+    async def announce_positions(self) -> None:
+        """Tell waiting citizens on chat channels their new place in the queue."""
+        try:
+            waiting = await self.queue.waiting()
+            for position, handoff_id in enumerate(waiting, 1):
+                handoff = await handoffs.get_handoff(self.runtime.database, handoff_id)
+                if handoff.channel not in POSITION_UPDATES:
+                    continue
+                key = f"handoff:position:{handoff_id}"
+                if await self.runtime.state.get(key) == str(position):
+                    continue
+                await self._remember_position(handoff_id, position)
+                text = queue_text(position, await self._wait_minutes(position))
+                await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [{"text": text}])
+        except (DatabaseUnavailable, QueueUnavailable, SharedStateUnavailable, DeliveryFailed) as error:
+            logger.warning("queue positions not announced: %s", error)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    async def signal(self, signal: str) -> None:
+        """Wake the consoles on every instance (best effort: they also refresh on their heartbeat)."""
+        try:
+            await self.hub.notify(CONSOLE, signal)
+        except HubUnavailable as error:
+            logger.warning("console signal %s not sent: %s", signal, error)
+
+    async def _active(self, conversation_id: str) -> HandoffView | None:
+        try:
+            known = await self.runtime.state.get(f"handoff:conv:{conversation_id}")
+        except SharedStateUnavailable:
+            known = "?"
+        if known is None:
+            return None
+        return await handoffs.active_handoff(self.runtime.database, conversation_id)
+
+    async def _forget(self, conversation_id: str) -> None:
+        try:
+            await self.runtime.state.delete(f"handoff:conv:{conversation_id}")
+        except SharedStateUnavailable:
+            logger.warning("handoff marker of %s left to expire", conversation_id)
+
+    async def _remember_position(self, handoff_id: int, position: int) -> None:
+        await self.runtime.state.put(f"handoff:position:{handoff_id}", str(position), HANDOFF_KEY_TTL_S)
+
+    async def _wait_minutes(self, position: int) -> int | None:
+        """A realistic wait: the handoffs ahead times the recent handling time, shared by the agents online."""
+        database = self.runtime.database
+        online = len(await online_agents(database, utc_now()))
+        if online == 0:
+            return None
+        handling = await handoffs.average_handling_s(database)
+        return max(1, math.ceil((position - 1) * handling / online / 60))
+
+    async def _summary(self, conversation_id: str, latest_text: str = "") -> dict[str, Any]:
+        """The bot's one-line summary of the conversation for the queue."""
+        summary: dict[str, Any] = {}
+        tracker = None
+        if self.rasa is not None and self.rasa.tracker_store is not None:
+            tracker = await self.rasa.tracker_store.retrieve(conversation_id)
+        if tracker is not None:
+            intents = [
+                str((e.intent or {}).get("name"))
+                for e in tracker.events
+                if isinstance(e, UserUttered) and (e.intent or {}).get("name") not in _QUIET_INTENTS
+            ]
+            if intents:
+                summary["intent"] = INTENT_LABELS.get(intents[-1], intents[-1])
+            for slot, key in (
+                ("service", "service"),
+                ("case_number", "case"),
+                ("order_number", "order"),
+                ("district", "district"),
+            ):
+                value = tracker.get_slot(slot) if slot in tracker.slots else None
+                if value:
+                    summary[key] = str(value)
+            said = [
+                e.text for e in tracker.events if isinstance(e, UserUttered) and e.text and not e.text.startswith("/")
+            ]
+        else:
+            said = [latest_text] if latest_text else []
+        parts = [summary.get(k) for k in ("intent", "service", "case", "order", "district")]
+        last = mask_text(said[-1])[:40] if said else ""
+        summary["line"] = " · ".join([p for p in parts if p] + ([f"“{last}”"] if last else []))
+        return summary
+
+    async def _tell(self, handoff: HandoffView, text: str, agent_name: str, event: str) -> None:
+        """A notice to the citizen from the console (an agent joined, a transfer), recorded in the tracker."""
+        notice = {"text": text, "custom": {"event": event}}
+        try:
+            await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [notice], "system", agent_name)
+        except DeliveryFailed as error:
+            logger.warning("handoff %d: notice not delivered: %s", handoff.id, error)
+        await self._record(
+            handoff.conversation_id, [BotUttered(text, metadata={"agent": agent_name, "handoff": handoff.id})]
+        )
+
+    @staticmethod
+    def _user(incoming: Incoming) -> UserUttered:
+        return UserUttered(incoming.text, input_channel=incoming.channel, metadata=incoming.metadata)
+
+    async def _record(self, conversation_id: str, events: list[Event], resume: bool = False) -> None:
+        """Append events to the conversation's tracker under its lock (resuming it first if asked)."""
+        if self.rasa is None or self.rasa.processor is None:
+            logger.error(
+                "handoff: no Rasa agent attached; %d event(s) of %s not recorded", len(events), conversation_id
+            )
+            return
+        processor = self.rasa.processor
+        async with self.rasa.lock_store.lock(conversation_id):
+            tracker = await processor.get_tracker(conversation_id)
+            if resume:
+                tracker.update(ConversationResumed())
+            for event in events:
+                tracker.update(event)
+            await processor.save_tracker(tracker)
+
+    async def trigger(
+        self, conversation_id: str, intent: str, entities: dict[str, str], citizen_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Run the bot on an external intent in the conversation; its responses.
+
+        The event carries the citizen it is about (``citizen_id`` in its metadata), as a channel's
+        message would: only this server makes such events, so the actions may trust it.
+        """
+        if self.rasa is None or self.rasa.processor is None:
+            return []
+        processor = self.rasa.processor
+        if intent not in processor.domain.intents:
+            logger.error("the model has no intent %s; nothing asked in %s", intent, conversation_id)
+            return []
+        collector = CollectingOutputChannel()
+        try:
+            async with self.rasa.lock_store.lock(conversation_id):
+                tracker = await processor.fetch_tracker_and_update_session(conversation_id, collector)
+                event = UserUttered.create_external(
+                    intent, [{"entity": k, "value": v} for k, v in entities.items()], tracker.get_latest_input_channel()
+                )
+                if citizen_id is not None:
+                    event.metadata["citizen_id"] = citizen_id
+                tracker.update(event, processor.domain)
+                # What processor.trigger_external_user_uttered does after adding its own (metadata-less) event.
+                tracker = await processor.run_action_extract_slots(collector, tracker)
+                await processor._run_prediction_loop(collector, tracker)
+                await processor.save_tracker(tracker)
+        except Exception:
+            logger.exception("%s in %s failed", intent, conversation_id)
+            return []
+        return list(collector.messages)
+
+    async def close_connections(self) -> None:
+        """Release the queue's and the hub's connections."""
+        await self.queue.close()
+        await self.hub.close()
+
+
+def _citizen_id(incoming: Incoming) -> int | None:
+    return incoming.citizen.id if incoming.citizen else None
+
+
+def _transcript_entry(event: Event) -> dict[str, Any] | None:
+    """One event of the tracker as a line of the transcript (None for the bot's inner workings)."""
+    at = datetime.fromtimestamp(event.timestamp, CHINA).isoformat(timespec="seconds")
+    if isinstance(event, UserUttered):
+        if not event.text or event.text.startswith("/"):
+            return None
+        return {"role": "citizen", "text": event.text, "at": at, "agent": None}
+    if isinstance(event, BotUttered):
+        agent = (event.metadata or {}).get("agent")
+        if not event.text:
+            return None
+        return {"role": "agent" if agent else "bot", "text": event.text, "at": at, "agent": agent}
+    if isinstance(event, ConversationPaused):
+        return {"role": "system", "text": "转人工：智能助手暂停", "at": at, "agent": None}
+    if isinstance(event, ConversationResumed):
+        return {"role": "system", "text": "智能助手恢复", "at": at, "agent": None}
+    return None
+
+
+_desk: HandoffDesk | None = None
+
+
+def handoff_desk() -> HandoffDesk:
+    """This process's desk, created on first use (no I/O until then)."""
+    global _desk
+    if _desk is None:
+        runtime = channel_runtime()
+        _desk = HandoffDesk(
+            runtime,
+            open_handoff_queue(runtime.settings),
+            open_chat_hub(runtime.settings, channel=runtime.settings.redis_prefix + "console"),
+        )
+    return _desk
