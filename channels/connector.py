@@ -42,6 +42,45 @@ class TurnDesk(Protocol):
         """Record a call put through to the agent line."""
 
 
+class DeliveryFailed(RuntimeError):
+    """A message could not be delivered to the citizen (channel down, no way to reach them)."""
+
+
+class Outbound(Protocol):
+    """How a channel's citizen is written to after their turn: an agent's reply, a queue update, a notice.
+
+    Each connector that can be written to later implements it; ``channels.registry`` registers it.
+    """
+
+    # Conversation ids of this channel start with it.
+    prefix: str
+    # The citizen goes on writing here while a person answers (a call is put through instead).
+    holds_chat: bool
+    # The citizen is told each time their place in the queue changes (not only the first time).
+    position_updates: bool
+
+    async def send(
+        self,
+        conversation_id: str,
+        citizen_id: int | None,
+        messages: list[dict[str, Any]],
+        role: str,
+        agent_name: str | None,
+    ) -> None:
+        """Deliver Rasa response dicts (``text``, ``buttons``) to the conversation's citizen.
+
+        Raises:
+            DeliveryFailed: the channel did not take them, or the citizen cannot be reached there.
+        """
+
+    async def thread(self, conversation_id: str, citizen_id: int | None) -> tuple[str, str]:
+        """The (channel, conversation id) in which the citizen is written to later.
+
+        Raises:
+            DeliveryFailed: the citizen cannot be reached after this conversation.
+        """
+
+
 # How long offered choices stay selectable by number.
 CHOICES_TTL_S = 3600
 

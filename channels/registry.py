@@ -13,18 +13,27 @@ from pathlib import Path
 import yaml
 
 from bot.core.settings import PROJECT_ROOT, Settings, get_settings
+from channels.connector import Outbound
+from channels.telegram.connector import TelegramOutbound
+from channels.twilio.sms import SmsOutbound
+from channels.twilio.voice import VoiceOutbound
+from channels.webchat.connector import WebChatOutbound
 
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
 
 
 @dataclass(frozen=True)
 class ChannelSpec:
-    """A connector as ``credentials.yml`` names it, and the settings without which it is not started."""
+    """A Rasa input as ``credentials.yml`` names it, the settings without which it is not started, and for a
+    citizen's channel its name in the records, its label on the staff's pages and how it is written to later."""
 
     path: str
     label: str
     address: str
     required: tuple[str, ...] = ()
+    name: str | None = None
+    staff_label: str = ""
+    outbound: Outbound | None = None
 
     def missing(self, settings: Settings) -> list[str]:
         """The required settings that are empty."""
@@ -32,20 +41,42 @@ class ChannelSpec:
 
 
 _TWILIO = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER")
+_TELEGRAM = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_SECRET_TOKEN")
+# A new channel: its connector module, and one entry here.
 CHANNELS = (
-    ChannelSpec("channels.webchat.connector.WebChatInput", "网页聊天", "/chat"),
-    ChannelSpec("channels.rest.RestChannel", "REST接口", "/webhooks/rest/webhook"),
+    ChannelSpec(
+        "channels.webchat.connector.WebChatInput", "网页聊天", "/chat",
+        name="webchat", staff_label="网页", outbound=WebChatOutbound(),
+    ),
+    ChannelSpec("channels.rest.RestChannel", "REST接口", "/webhooks/rest/webhook", name="rest", staff_label="接口"),
     ChannelSpec("console.department_api.DepartmentApiInput", "部门接口", "/dept/api/orders"),
     ChannelSpec("console.agent_console.AgentConsoleInput", "客服工作台", "/agent"),
-    ChannelSpec("channels.twilio.voice.TwilioVoiceInput", "电话（Twilio语音）", "/webhooks/voice/webhook", _TWILIO),
-    ChannelSpec("channels.twilio.sms.TwilioSmsInput", "短信（Twilio）", "/webhooks/sms/webhook", _TWILIO),
     ChannelSpec(
-        "channels.telegram.connector.TelegramInput",
-        "Telegram",
-        "/webhooks/telegram/webhook",
-        ("TELEGRAM_BOT_TOKEN", "TELEGRAM_SECRET_TOKEN"),
+        "channels.twilio.voice.TwilioVoiceInput", "电话（Twilio语音）", "/webhooks/voice/webhook", _TWILIO,
+        name="voice", staff_label="电话", outbound=VoiceOutbound(),
     ),
-)
+    ChannelSpec(
+        "channels.twilio.sms.TwilioSmsInput", "短信（Twilio）", "/webhooks/sms/webhook", _TWILIO,
+        name="sms", staff_label="短信", outbound=SmsOutbound(),
+    ),
+    ChannelSpec(
+        "channels.telegram.connector.TelegramInput", "Telegram", "/webhooks/telegram/webhook", _TELEGRAM,
+        name="telegram", staff_label="Telegram", outbound=TelegramOutbound(),
+    ),
+)  # fmt: skip
+_BY_NAME = {spec.name: spec for spec in CHANNELS if spec.name}
+
+
+def outbound_of(channel: str) -> Outbound | None:
+    """How a channel's citizen is written to after their turn; None for a channel that cannot be."""
+    spec = _BY_NAME.get(channel)
+    return spec.outbound if spec else None
+
+
+def staff_label(channel: str) -> str:
+    """How the staff's pages name a channel (电话, 短信, 网页, …); an unknown channel by its name."""
+    spec = _BY_NAME.get(channel)
+    return spec.staff_label if spec else channel
 
 
 def write_credentials(settings: Settings, target: Path, source: Path = CREDENTIALS) -> list[ChannelSpec]:

@@ -31,9 +31,9 @@ from bot.handoff.agents import AgentView, list_agents, online_agents
 from bot.handoff.queue import QueueUnavailable
 from bot.handoff.records import HandoffConflict, HandoffNotFound, HandoffView, PhraseNotFound
 from bot.work_orders.filing import InvalidOrder, NewOrder, file_order
-from channels.connector import channel_runtime
-from channels.outbound import DeliveryFailed
+from channels.connector import DeliveryFailed, channel_runtime
 from channels.pages import PAGE_HEADERS, china_time, json_error, json_object, static_file
+from channels.registry import staff_label
 from channels.text import MAX_MESSAGE_CHARS, clean_text
 from channels.webchat.log import utc_now
 from console.auth import add_auth_routes, authorised, current_session, guarded_page
@@ -81,7 +81,7 @@ async def handoff_json(desk: HandoffDesk, handoff: HandoffView) -> dict[str, Any
     return {
         "id": handoff.id,
         "channel": handoff.channel,
-        "channel_label": handoffs.CHANNEL_LABELS.get(handoff.channel, handoff.channel),
+        "channel_label": staff_label(handoff.channel),
         "status": handoff.status,
         "priority": handoff.priority,
         "reason": handoff.reason,
@@ -453,9 +453,9 @@ async def _file_order(request: Request, desk: HandoffDesk, handoff: HandoffView,
     except InvalidOrder as error:
         return json_error(400, str(error))
     await handoffs.record_audit(
-        desk.runtime.database, handoff.id, agent.id, "work_order", {"number": filed}, local_now()
+        desk.runtime.database, handoff.id, agent.id, "work_order", {"number": filed.number}, local_now()
     )
-    return _ok({"number": str(filed), "department": filed.department, "duplicate_of": filed.duplicate_of}, 201)
+    return _ok({"number": filed.number, "department": filed.department, "duplicate_of": filed.duplicate_of}, 201)
 
 
 async def _phrases(request: Request, phrase_id: int | None) -> HTTPResponse:

@@ -21,7 +21,6 @@ from bot.appeals.categories import DISTRICTS, FIRST_LEVELS
 from bot.cases.records import local_now
 from bot.core.db import DatabaseUnavailable
 from bot.work_orders.dashboard import (
-    CHANNELS,
     DEFAULT_DAYS,
     MAX_DAYS,
     NO_CATEGORY,
@@ -33,6 +32,7 @@ from bot.work_orders.dashboard import (
 from bot.work_orders.lifecycle import SATISFACTION
 from channels.connector import channel_runtime
 from channels.pages import PAGE_HEADERS, china_time
+from channels.registry import CHANNELS
 from console.auth import authorised, guarded_page
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,23 @@ SUPERVISOR = ("supervisor",)
 UNAVAILABLE = "系统繁忙，请稍后再试"
 BAD_DAYS = f"统计天数应为1到{MAX_DAYS}之间的整数"
 _NO_STORE = {"Cache-Control": "no-store"}
+# Where orders come from, as the page names them: the citizens' channels, the board, agents, the rest.
+ORIGIN_LABELS = {
+    **{spec.name: spec.staff_label for spec in CHANNELS if spec.name and spec.outbound},
+    "board": "留言板",
+    "agent": "客服",
+    "other": "其他",
+}
+ORIGINS = tuple(ORIGIN_LABELS.values())
+
+
+def _labelled(counts: dict[str, int]) -> dict[str, int]:
+    """Counts by origin as counts by the origin's label."""
+    labelled: dict[str, int] = {}
+    for name, count in counts.items():
+        label = ORIGIN_LABELS.get(name, ORIGIN_LABELS["other"])
+        labelled[label] = labelled.get(label, 0) + count
+    return labelled
 
 
 def _ordered(counts: dict[str, int], names: tuple[str, ...], other: str | None) -> list[dict[str, Any]]:
@@ -64,7 +81,7 @@ def dashboard_json(board: Dashboard) -> dict[str, Any]:
         "since": china_time(board.since),
         "names": {
             "categories": [*FIRST_LEVELS, NO_CATEGORY],
-            "channels": list(CHANNELS),
+            "channels": list(ORIGINS),
             "districts": [*DISTRICTS, NO_DISTRICT],
             "satisfaction": list(SATISFACTION),
         },
@@ -83,7 +100,7 @@ def dashboard_json(board: Dashboard) -> dict[str, Any]:
                 "day": day.day.isoformat(),
                 "total": day.total,
                 "categories": day.categories,
-                "channels": day.channels,
+                "channels": _labelled(day.channels),
                 "districts": day.districts,
             }
             for day in board.per_day
@@ -92,7 +109,7 @@ def dashboard_json(board: Dashboard) -> dict[str, Any]:
             ({"name": name, "count": count} for name, count in categories.items()),
             key=lambda item: (-int(item["count"]), str(item["name"])),
         ),
-        "by_channel": _ordered(board.totals("channels"), CHANNELS, None),
+        "by_channel": _ordered(_labelled(board.totals("channels")), ORIGINS, None),
         "by_district": _ordered(board.totals("districts"), DISTRICTS, NO_DISTRICT),
         "departments": [
             {

@@ -40,18 +40,15 @@ from bot.handoff.queue import HandoffQueue, QueueUnavailable, open_handoff_queue
 from bot.handoff.records import HandoffConflict, HandoffView
 from bot.handoff.service_hours import agents_on_duty, describe_hours
 from bot.work_orders.filing import CALLBACK, NewOrder, file_order
-from channels.connector import ChannelRuntime, Incoming, channel_runtime
-from channels.outbound import DeliveryFailed, deliver
+from channels.connector import ChannelRuntime, DeliveryFailed, Incoming, channel_runtime
+from channels.outbound import deliver
+from channels.registry import outbound_of, staff_label
 from channels.webchat.live import ChatHub, HubUnavailable, open_chat_hub
 from channels.webchat.log import utc_now
 
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-# Channels whose citizen can be written to while a person answers (the phone transfers the call).
-CHAT_CHANNELS = frozenset({"webchat", "telegram", "sms"})
-# Channels that get a message each time their place in the queue changes (SMS only the first).
-POSITION_UPDATES = frozenset({"webchat", "telegram"})
 CONSOLE = "console"
 HANDOFF_KEY_TTL_S = 24 * 3600
 CANCELLED_REPLY = "好的，已为您取消转人工。请问还有什么可以帮您？"
@@ -71,6 +68,18 @@ INTENT_LABELS = {
     "out_of_scope": "超出范围",
 }
 _QUIET_INTENTS = frozenset({"request_human", "affirm", "deny", "greet", "thank", "inform", "goodbye"})
+
+
+def _holds_chat(channel: str) -> bool:
+    """Whether the citizen of this channel can be written to while a person answers."""
+    outbound = outbound_of(channel)
+    return outbound is not None and outbound.holds_chat
+
+
+def _position_updates(channel: str) -> bool:
+    """Whether the citizen of this channel is told each change of their place in the queue."""
+    outbound = outbound_of(channel)
+    return outbound is not None and outbound.position_updates
 
 
 class NotYours(PermissionError):
@@ -110,7 +119,7 @@ class HandoffDesk:
 
     async def held_turn(self, incoming: Incoming, on_new_message: OnNewMessage) -> list[dict[str, Any]] | None:
         """For a conversation with a person: the replies to the citizen (None: an ordinary bot turn)."""
-        if incoming.channel not in CHAT_CHANNELS:
+        if not _holds_chat(incoming.channel):
             return None
         handoff = await self._active(incoming.sender_id)
         if handoff is None:
@@ -151,7 +160,7 @@ class HandoffDesk:
         reason = str(request.get("reason") or "requested") if request else None
         if handoffs.is_distressed(incoming.text):
             reason = "distress"
-        if reason is None or incoming.channel not in CHAT_CHANNELS:
+        if reason is None or not _holds_chat(incoming.channel):
             if reason == "distress" and request is None and incoming.channel == "voice":
                 return [*messages, {"custom": {"handoff": "requested", "reason": reason}}]
             return messages
@@ -200,7 +209,7 @@ class HandoffDesk:
             kind=CALLBACK,
             department="12345热线",
             summary=(
-                f"{handoffs.CHANNEL_LABELS.get(handoff.channel, handoff.channel)}用户"
+                f"{staff_label(handoff.channel)}用户"
                 f"（{citizen.masked_phone}）要求人工服务，"
                 f"{why}，请回电。摘要：{handoff.summary.get('line', '')}。对话编号：{handoff.conversation_id}"
             ),
@@ -208,7 +217,7 @@ class HandoffDesk:
             channel=handoff.channel,
             citizen_id=citizen.id,
         )
-        number = str(await file_order(database, order, local_now()))
+        number = (await file_order(database, order, local_now())).number
         if handoff.status == handoffs.WAITING:
             await handoffs.to_callback(database, handoff.id, number, local_now())
         else:
@@ -364,7 +373,7 @@ class HandoffDesk:
             waiting = await self.queue.waiting()
             for position, handoff_id in enumerate(waiting, 1):
                 handoff = await handoffs.get_handoff(self.runtime.database, handoff_id)
-                if handoff.channel not in POSITION_UPDATES:
+                if not _position_updates(handoff.channel):
                     continue
                 key = f"handoff:position:{handoff_id}"
                 if await self.runtime.state.get(key) == str(position):

@@ -2,7 +2,8 @@
 
 A notice is sent as it is. A 回访 (follow-up) starts the follow-up dialogue in the citizen's
 conversation (``EXTERNAL_follow_up``), so that the answer is understood; when the model cannot do
-that, the question is sent as text. A phone caller is reached by SMS, in their SMS conversation.
+that, the question is sent as text. A phone caller is reached by SMS, in their SMS conversation
+(the channel's outbound says where the citizen is written to later).
 Every server instance runs the loop; a message is taken by one instance per attempt.
 """
 
@@ -13,14 +14,12 @@ import logging
 from typing import Any
 
 from bot.cases.records import local_now
-from bot.citizens.identity import get_citizen
 from bot.core.db import DatabaseUnavailable
-from bot.core.personal_data import e164_phone
 from bot.core.shared_state import SharedStateUnavailable
 from bot.work_orders import notifications
 from bot.work_orders.notifications import OutgoingMessage
-from channels.outbound import DeliveryFailed, deliver
-from channels.twilio.sms import sms_sender_id
+from channels.connector import DeliveryFailed
+from channels.outbound import deliver, reachable_thread
 from console.desk import HandoffDesk
 
 logger = logging.getLogger(__name__)
@@ -30,24 +29,13 @@ FOLLOW_UP_INTENT = "EXTERNAL_follow_up"
 CLAIM_TTL_S = 600
 
 
-async def reachable_conversation(desk: HandoffDesk, message: OutgoingMessage) -> tuple[str, str]:
-    """The (channel, conversation id) the citizen can be written to: a call's citizen in their SMS thread."""
-    if message.channel != "voice":
-        return message.channel, message.conversation_id
-    citizen = await get_citizen(desk.runtime.database, message.citizen_id)
-    if citizen is None:
-        raise DeliveryFailed("the caller's number is not known")
-    key = str(desk.runtime.settings.pii_hash_key)
-    return "sms", sms_sender_id(e164_phone(citizen.phone), key)
-
-
 async def send_one(desk: HandoffDesk, message: OutgoingMessage) -> None:
     """Deliver one message of the outbox.
 
     Raises:
         DeliveryFailed: the citizen's channel did not take it.
     """
-    channel, conversation_id = await reachable_conversation(desk, message)
+    channel, conversation_id = await reachable_thread(message.channel, message.conversation_id, message.citizen_id)
     messages: list[dict[str, Any]] = []
     if message.kind == notifications.FOLLOW_UP:
         messages = await desk.trigger(

@@ -376,4 +376,4 @@ async def file_supervision_order(
         citizen_id=citizen_id,
         case_number=case.number,
     )
-    return await file_order(database, order, now)
+    return (await file_order(database, order, now)).number

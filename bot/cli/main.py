@@ -282,4 +282,3 @@ async def _create_schema() -> int:
         await database.close()
     print("数据表已创建。")
     return 0
-

@@ -39,7 +39,6 @@ REASON_LABELS = {
 }
 # Higher first in the queue.
 REASON_PRIORITY = {"emergency": 2, "distress": 2, "backend_down": 1, "beyond_bot": 1}
-CHANNEL_LABELS = {"voice": "电话", "sms": "短信", "telegram": "Telegram", "webchat": "网页", "rest": "接口"}
 # What a citizen says to give up waiting for a person.
 _CANCEL = re.compile(
     r"^(算了|不用了|不要了|不需要了|取消|取消转人工|不转了|不等了|我不等了|不用转了)[吧啊呀。！!，,.\s]*$"

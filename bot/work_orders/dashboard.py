@@ -30,19 +30,20 @@ DEFAULT_DAYS = 14
 MAX_DAYS = 90
 QUEUE_LIMIT = 100
 TITLE_CHARS = 40
-# How an order's channel is shown: messages from the board and orders agents filed by their source,
-# the others by the channel the citizen used.
-CHANNELS = ("电话", "短信", "Telegram", "网页", "留言板", "客服", "其他")
-_SOURCE_LABELS = {"board": "留言板", "agent": "客服"}
-_CHANNEL_LABELS = {"voice": "电话", "sms": "短信", "telegram": "Telegram", "webchat": "网页"}
+# Where an order came from: messages from the board and orders agents filed by their source, the others
+# by the channel the citizen used (its name: the staff's pages label it), or OTHER_ORIGIN.
+SOURCE_ORIGINS = ("board", "agent")
+OTHER_ORIGIN = "other"
 NO_CATEGORY = "未分类"
 NO_DISTRICT = "未填写区"
 SATISFIED = ("满意", "基本满意")
 
 
-def channel_label(source: str, channel: str) -> str:
-    """The channel an order came through, as the dashboard names it (电话, 短信, …, 其他)."""
-    return _SOURCE_LABELS.get(source) or _CHANNEL_LABELS.get(channel, "其他")
+def origin(source: str, channel: str) -> str:
+    """Where an order came from: ``board``, ``agent``, the citizen's channel, or ``other``."""
+    if source in SOURCE_ORIGINS:
+        return source
+    return channel or OTHER_ORIGIN
 
 
 def period_start(now: datetime, days: int) -> datetime:
@@ -192,7 +193,7 @@ async def orders_per_day(database: Database, now: datetime, days: int) -> list[D
         for filed_on, category, district, source, channel, count in await session.execute(query):
             key = str(filed_on)[:10]  # SQLite answers '2026-11-28', PostgreSQL a date
             categories[key][category or NO_CATEGORY] += count
-            channels[key][channel_label(source, channel)] += count
+            channels[key][origin(source, channel)] += count
             districts[key][district or NO_DISTRICT] += count
     result = []
     for offset in range(days):

@@ -101,29 +101,18 @@ class NewOrder:
     received_at: datetime | None = None
 
 
-class FiledOrder(str):
-    """The number of a filed order (it is that string) with what filing decided.
+@dataclass(frozen=True)
+class FiledOrder:
+    """A filed order's number (``WO<yyyymmdd><5-digit serial>``) with what filing decided.
 
-    ``duplicate_of``: the open order it was merged into, if any; ``department``: None when it waits
-    in the dispatcher queue; ``due_at``: its deadline.
+    ``department``: None when it waits in the dispatcher queue; ``due_at``: its deadline;
+    ``duplicate_of``: the open order it was merged into, if any.
     """
 
-    duplicate_of: str | None
+    number: str
     department: str | None
     due_at: datetime
-
-    def __new__(cls, number: str, *, duplicate_of: str | None, department: str | None, due_at: datetime) -> FiledOrder:
-        """The number, with what filing decided."""
-        filed = super().__new__(cls, number)
-        filed.duplicate_of = duplicate_of
-        filed.department = department
-        filed.due_at = due_at
-        return filed
-
-    @property
-    def number(self) -> str:
-        """The work-order number as a plain string."""
-        return str.__str__(self)
+    duplicate_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -344,8 +333,8 @@ async def file_order(
 ) -> FiledOrder:
     """File an order: classify, route, set its deadline, merge it into an open duplicate, record the audit.
 
-    Returns the number ``WO<yyyymmdd><5-digit serial>`` (a ``FiledOrder``, also carrying the
-    duplicate it was merged into, the department and the deadline).
+    Returns its number ``WO<yyyymmdd><5-digit serial>`` with the department, the deadline and the
+    duplicate it was merged into.
 
     Raises:
         InvalidOrder: a field the hotline cannot file.

@@ -32,6 +32,7 @@ from bot.core.shared_state import SharedStateUnavailable
 from channels.connector import (
     CHOICES_TTL_S,
     ChannelRuntime,
+    DeliveryFailed,
     Incoming,
     OnNewMessage,
     channel_runtime,
@@ -295,6 +296,36 @@ async def register_webhook(runtime: ChannelRuntime) -> None:
         )
         return
     logger.info("telegram: webhook registered at %s", url)
+
+
+class TelegramOutbound:
+    """Writing to a Telegram chat later, through the Bot API."""
+
+    prefix = "tg-"
+    holds_chat = True
+    position_updates = True
+
+    async def send(
+        self,
+        conversation_id: str,
+        citizen_id: int | None,
+        messages: list[dict[str, Any]],
+        role: str,
+        agent_name: str | None,
+    ) -> None:
+        """Send each message to the chat, with its buttons."""
+        settings = channel_runtime().settings
+        chat = conversation_id.removeprefix(self.prefix)
+        if not settings.telegram_bot_token or not chat.lstrip("-").isdigit():
+            raise DeliveryFailed("telegram is not configured or the chat id is malformed")
+        bot = telegram_bot(settings)
+        for outgoing in render_turn(messages):
+            if await send_message(bot, int(chat), outgoing) is None:
+                raise DeliveryFailed("telegram did not take the message")
+
+    async def thread(self, conversation_id: str, citizen_id: int | None) -> tuple[str, str]:
+        """The chat itself."""
+        return CHANNEL, conversation_id
 
 
 def _status(code: int, reason: str) -> HTTPResponse:

@@ -13,12 +13,13 @@ from sanic.response import HTTPResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.cases.records import local_now
-from bot.citizens.identity import CitizenView, identify
+from bot.citizens.identity import CitizenView, get_citizen, identify
 from bot.core.db import DatabaseUnavailable
-from bot.core.personal_data import InvalidPhone, digest
+from bot.core.personal_data import InvalidPhone, digest, e164_phone
 from bot.core.shared_state import SharedStateUnavailable
 from channels.connector import (
     ChannelRuntime,
+    DeliveryFailed,
     Incoming,
     channel_runtime,
     numbered_choices,
@@ -133,3 +134,46 @@ async def send_sms(runtime: ChannelRuntime, phone: str, bodies: list[str]) -> bo
         except SmsDeliveryFailed:
             return False
     return True
+
+
+async def text_citizen(citizen_id: int | None, messages: list[dict[str, Any]]) -> None:
+    """Text the bot's messages to a verified citizen's number.
+
+    Raises:
+        DeliveryFailed: no verified number, or the SMS was not delivered.
+    """
+    runtime = channel_runtime()
+    if citizen_id is None:
+        raise DeliveryFailed("no verified number to text")
+    try:
+        citizen = await get_citizen(runtime.database, citizen_id)
+    except DatabaseUnavailable as error:
+        raise DeliveryFailed("the citizen's number could not be read") from error
+    if citizen is None:
+        raise DeliveryFailed("no verified number to text")
+    if not await send_sms(runtime, e164_phone(citizen.phone), render_sms(messages)):
+        raise DeliveryFailed("the SMS was not delivered")
+
+
+class SmsOutbound:
+    """Writing to an SMS thread later: a text to the citizen's verified number."""
+
+    prefix = "sms-"
+    holds_chat = True
+    # Each SMS costs the citizen's attention and the centre's money: the place in the queue is told once.
+    position_updates = False
+
+    async def send(
+        self,
+        conversation_id: str,
+        citizen_id: int | None,
+        messages: list[dict[str, Any]],
+        role: str,
+        agent_name: str | None,
+    ) -> None:
+        """Text the messages, choices numbered."""
+        await text_citizen(citizen_id, messages)
+
+    async def thread(self, conversation_id: str, citizen_id: int | None) -> tuple[str, str]:
+        """The thread itself."""
+        return "sms", conversation_id

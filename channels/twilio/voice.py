@@ -23,15 +23,16 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bot.cases.records import local_now
 from bot.catalog.store import load_services
-from bot.citizens.identity import CitizenView, linked_citizen
+from bot.citizens.identity import CitizenView, get_citizen, linked_citizen
 from bot.core.db import DatabaseUnavailable
-from bot.core.personal_data import mask_phone
+from bot.core.personal_data import e164_phone, mask_phone
 from bot.core.shared_state import SharedStateUnavailable
 from bot.handoff.service_hours import agents_on_duty, describe_hours
 from bot.work_orders.filing import CALLBACK, NewOrder, file_order
 from channels.connector import (
     ChannelRuntime,
     Choice,
+    DeliveryFailed,
     Incoming,
     channel_runtime,
     full_answer,
@@ -44,7 +45,7 @@ from channels.connector import (
 )
 from channels.text import BUSY_REPLY, clean_text, split_text
 from channels.twilio.requests import checked_form, refusal, twiml
-from channels.twilio.sms import SMS_PART_CHARS, citizen_of, send_sms
+from channels.twilio.sms import SMS_PART_CHARS, citizen_of, send_sms, sms_sender_id, text_citizen
 from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
 
 logger = logging.getLogger(__name__)
@@ -389,7 +390,7 @@ class TwilioVoiceInput(InputChannel):
             citizen_id=call.citizen.id if call.citizen else None,
         )
         try:
-            number = await file_order(runtime.database, order, local_now())
+            number = (await file_order(runtime.database, order, local_now())).number
         except DatabaseUnavailable:
             logger.error("voice: callback for %s not recorded, database unavailable", call.sender_id)
             return say_and_hang_up(f"抱歉，现在无法为您转接人工。人工服务时间是{hours}，请到时再拨打12345。", voice)
@@ -425,3 +426,31 @@ class TwilioVoiceInput(InputChannel):
         except Exception:
             logger.exception("voice: the session of %s did not end cleanly", call.sender_id)
         logger.info("voice: call %s ended", call.sender_id)
+
+
+class VoiceOutbound:
+    """Writing to a caller later: the call is over, so by SMS to the caller's verified number."""
+
+    prefix = "voice-"
+    # A caller who asks for a person is put through to the agent line, not queued in the console.
+    holds_chat = False
+    position_updates = False
+
+    async def send(
+        self,
+        conversation_id: str,
+        citizen_id: int | None,
+        messages: list[dict[str, Any]],
+        role: str,
+        agent_name: str | None,
+    ) -> None:
+        """Text the messages to the caller."""
+        await text_citizen(citizen_id, messages)
+
+    async def thread(self, conversation_id: str, citizen_id: int | None) -> tuple[str, str]:
+        """The caller's SMS thread, so that an answer by text is understood."""
+        runtime = channel_runtime()
+        citizen = await get_citizen(runtime.database, citizen_id) if citizen_id is not None else None
+        if citizen is None:
+            raise DeliveryFailed("the caller's number is not known")
+        return "sms", sms_sender_id(e164_phone(citizen.phone), str(runtime.settings.pii_hash_key))

@@ -26,6 +26,7 @@ from bot.core.personal_data import InvalidPhone, mask_phone
 from bot.core.shared_state import SharedStateUnavailable
 from channels.connector import (
     ChannelRuntime,
+    DeliveryFailed,
     Incoming,
     channel_runtime,
     offered_choices,
@@ -41,8 +42,10 @@ from channels.webchat.log import (
     MAX_ENTRIES_PER_READ,
     ChatEntry,
     ChatLog,
+    UnknownSession,
     close_web_chat_log,
     is_session_id,
+    publish_to_session,
     utc_now,
     web_chat_log,
 )
@@ -100,6 +103,42 @@ def bot_entry_payload(message: dict[str, Any]) -> dict[str, Any] | None:
     if buttons:
         payload["buttons"] = buttons
     return payload or None
+
+
+class WebChatOutbound:
+    """Writing to a web chat session later: the entry is logged and pushed to the open page."""
+
+    prefix = "web-"
+    holds_chat = True
+    position_updates = True
+
+    async def send(
+        self,
+        conversation_id: str,
+        citizen_id: int | None,
+        messages: list[dict[str, Any]],
+        role: str,
+        agent_name: str | None,
+    ) -> None:
+        """Log each message in the session; the page shows system events ("人工客服 XX 已接入") as notices."""
+        session_id = conversation_id.removeprefix(self.prefix)
+        for message in messages:
+            payload = bot_entry_payload(message) or {}
+            event = (message.get("custom") or {}).get("event")
+            if role == "system" and event:
+                payload["event"] = str(event)
+            if not payload:
+                continue
+            if agent_name:
+                payload["agent"] = agent_name
+            try:
+                await publish_to_session(session_id, role, payload)
+            except (UnknownSession, DatabaseUnavailable) as error:
+                raise DeliveryFailed(f"web chat: {type(error).__name__}") from error
+
+    async def thread(self, conversation_id: str, citizen_id: int | None) -> tuple[str, str]:
+        """The session itself."""
+        return CHANNEL, conversation_id
 
 
 def _parse_after(raw: object) -> int | None:

@@ -141,7 +141,7 @@ async def file_report(hotline: runtime.Hotline, summary: str, filer: int | None,
         channel="sms",
         citizen_id=filer,
     )
-    return await file_order(hotline.database, order, at)
+    return (await file_order(hotline.database, order, at)).number
 
 
 async def show(slots: dict[str, Any], t: Tracker | None = None) -> tuple[list[dict[str, Any]], CollectingDispatcher]:

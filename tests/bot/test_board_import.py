@@ -68,7 +68,7 @@ async def test_a_board_file_becomes_routed_queued_and_merged_orders(database: Da
     assert report.by_department() == [(HOUSING, 1), ("待分派", 1)]
     assert (report.queued, report.merged) == (1, 1)
     # Oldest message first: the evening message is the original, the morning one its duplicate.
-    elevator = await order_detail(database, report.filed[1])
+    elevator = await order_detail(database, report.filed[1].number)
     assert (elevator.title, elevator.department, elevator.source, elevator.contact_phone) == (
         "物业不修电梯",
         HOUSING,
@@ -76,8 +76,8 @@ async def test_a_board_file_becomes_routed_queued_and_merged_orders(database: Da
         "13912345678",
     )
     assert elevator.events[0].reason == "市民于2026-11-27 20:15提交"
-    assert elevator.merged == (report.filed[2],)
-    water = await order_detail(database, report.filed[0])
+    assert elevator.merged == (report.filed[2].number,)
+    water = await order_detail(database, report.filed[0].number)
     assert (water.type, water.department, water.state) == ("求助", None, "已受理")
     assert [order.number for order in await list_orders(database, None)] == [water.number]
 
@@ -91,7 +91,7 @@ async def test_a_csv_board_file(database: Database, tmp_path: Path) -> None:
     )
     report = await import_board_file(database, path, NOW)
     assert report.by_department() == [("广州市越秀区城市管理和综合执法局", 1)]
-    detail = await order_detail(database, report.filed[0])
+    detail = await order_detail(database, report.filed[0].number)
     assert (detail.summary, detail.contact_phone) == ("北京路口的路灯坏了一周", None)
 
 
@@ -223,6 +223,6 @@ def test_import_show_list_and_dispatch_from_the_command_line(tmp_path: Path) -> 
 async def test_messages_without_a_category_are_classified(database: Database, tmp_path: Path) -> None:
     message = {"title": "餐馆油烟", "text": "楼下餐馆油烟太大，每天晚上都熏到我家", "district": "天河区"}
     report = await import_board_file(database, _jsonl(tmp_path / "board.jsonl", [message]), NOW)
-    detail = await order_detail(database, report.filed[0])
+    detail = await order_detail(database, report.filed[0].number)
     assert detail.category is not None and detail.category[0] == "环境保护"
     assert detail.type in ("咨询", "求助", "投诉", "举报", "建议")

@@ -11,7 +11,7 @@ from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
 from bot.work_orders.dashboard import Dashboard, dashboard, short_title
-from bot.work_orders.filing import FiledOrder, NewOrder, file_order
+from bot.work_orders.filing import NewOrder, file_order
 
 NOW = datetime(2026, 12, 4, 16, 0)  # a Friday
 # Two similar orders in a day raise a hotspot here (five by default).
@@ -38,7 +38,7 @@ async def _file(
     address: str | None = None,
     title: str = "",
     department: str | None = None,
-) -> FiledOrder:
+) -> str:
     order = NewOrder(
         type=kind,
         title=title,
@@ -51,30 +51,31 @@ async def _file(
         department=department,
         sender_id="dashboard-test",
     )
-    return await file_order(database, order, at, settings=SETTINGS)
+    return (await file_order(database, order, at, settings=SETTINGS)).number
 
 
 @dataclasses.dataclass
 class Filed:
     """The orders of the scenario, by the letter the test names them with."""
 
-    on_time: FiledOrder
-    late: FiledOrder
-    reopened: FiledOrder
-    escalated: FiledOrder
-    duplicate: FiledOrder
-    returned: FiledOrder
-    waiting: FiledOrder
-    callback: FiledOrder
-    old: FiledOrder
+    on_time: str
+    late: str
+    reopened: str
+    escalated: str
+    duplicate: str
+    returned: str
+    waiting: str
+    callback: str
+    old: str
 
 
 async def _scenario(database: Database) -> Filed:
     """Orders over two weeks: closed on time and late, followed up, reopened, escalated, returned, queued."""
     day = datetime(2026, 11, 23, 10, 0)  # a Monday
     old = await _file(database, datetime(2026, 11, 10, 9), category=("城乡建设", "市政设施"), district="荔湾区")
-    await lifecycle.accept(database, old, old.department or "", "李工", datetime(2026, 11, 10, 10))
-    await lifecycle.close(database, old, old.department or "", "李工", "已处理", datetime(2026, 11, 11, 9))
+    old_department = (await lifecycle.order_detail(database, old)).department or ""
+    await lifecycle.accept(database, old, old_department, "李工", datetime(2026, 11, 10, 10))
+    await lifecycle.close(database, old, old_department, "李工", "已处理", datetime(2026, 11, 11, 9))
     await lifecycle.record_follow_up(database, old, True, "满意", "", datetime(2026, 11, 12, 9))
 
     on_time = await _file(database, day, category=PROPERTY, district="天河区", channel="webchat")
@@ -83,7 +84,7 @@ async def _scenario(database: Database) -> Filed:
     await lifecycle.close(database, on_time, TIANHE, "张工", "已修复", datetime(2026, 11, 25, 9))
     await lifecycle.record_follow_up(database, on_time, True, "满意", "", datetime(2026, 11, 26, 9))
     await lifecycle.accept(database, late, TIANHE, "张工", day + timedelta(hours=2))
-    assert late.due_at < datetime(2026, 12, 2, 10)
+    assert (await lifecycle.order_detail(database, late)).due_at < datetime(2026, 12, 2, 10)
     await lifecycle.close(database, late, TIANHE, "张工", "已修复", datetime(2026, 12, 2, 10))
     await lifecycle.record_follow_up(database, late, True, "基本满意", "慢了点", datetime(2026, 12, 3, 9))
 
@@ -93,8 +94,14 @@ async def _scenario(database: Database) -> Filed:
     duplicate = await _file(
         database, datetime(2026, 11, 24, 12), category=NOISE, district="海珠区", address="江南大道1号"
     )
-    assert duplicate.duplicate_of == escalated
-    await lifecycle.escalate(database, escalated, "system", "超过办理时限", escalated.due_at + timedelta(hours=1))
+    assert (await lifecycle.order_detail(database, duplicate)).duplicate_of == escalated
+    await lifecycle.escalate(
+        database,
+        escalated,
+        "system",
+        "超过办理时限",
+        (await lifecycle.order_detail(database, escalated)).due_at + timedelta(hours=1),
+    )
 
     reopened = await _file(
         database, datetime(2026, 11, 25, 9), category=PROPERTY, district="越秀区", channel="telegram"
@@ -119,7 +126,7 @@ async def _scenario(database: Database) -> Filed:
         kind="求助",
         title="停水三天，电话13812345678",
     )
-    assert waiting.department is None
+    assert (await lifecycle.order_detail(database, waiting)).department is None
     callback = await _file(
         database,
         datetime(2026, 12, 4, 8),
@@ -151,13 +158,13 @@ async def test_orders_per_day_count_every_order_filed_by_category_channel_and_di
         "2026-12-04": 1,
     }
     assert per_day["2026-11-24"].categories == {"环境保护": 2}
-    assert per_day["2026-11-24"].channels == {"短信": 1, "网页": 1}
+    assert per_day["2026-11-24"].channels == {"sms": 1, "webchat": 1}
     assert per_day["2026-11-24"].districts == {"海珠区": 2}
     assert per_day["2026-12-04"].categories == {"未分类": 1}
     assert per_day["2026-12-04"].districts == {"未填写区": 1}
     assert board.filed == 8  # the order of 10 November is before the period
     assert board.totals("categories") == {"城乡建设": 5, "环境保护": 2, "未分类": 1}
-    assert board.totals("channels") == {"网页": 2, "电话": 2, "短信": 1, "Telegram": 1, "客服": 1, "留言板": 1}
+    assert board.totals("channels") == {"webchat": 2, "voice": 2, "sms": 1, "telegram": 1, "agent": 1, "board": 1}
     assert board.totals("districts") == {
         "天河区": 2,
         "海珠区": 2,

@@ -14,7 +14,7 @@ from bot.citizens.identity import identify
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
 from bot.work_orders import lifecycle
-from bot.work_orders.filing import FiledOrder, NewOrder, file_order, orders_awaiting_follow_up
+from bot.work_orders.filing import NewOrder, file_order, orders_awaiting_follow_up
 from bot.work_orders.hotspots import open_hotspots
 from bot.work_orders.notifications import messages_of_order, pending
 from bot.work_orders.scheduler import TickReport, run_once
@@ -43,7 +43,7 @@ async def _file(
     anonymous: bool = False,
     citizen_id: int | None = None,
     now: datetime = FRIDAY,
-) -> FiledOrder:
+) -> str:
     order = NewOrder(
         type="投诉",
         summary="小区电梯坏了两周",
@@ -55,7 +55,7 @@ async def _file(
         channel="webchat",
         citizen_id=citizen_id,
     )
-    return await file_order(database, order, now, settings=SETTINGS)
+    return (await file_order(database, order, now, settings=SETTINGS)).number
 
 
 async def _tick(database: Database, now: datetime) -> TickReport:
@@ -71,7 +71,7 @@ async def test_overdue_open_orders_are_escalated_once(database: Database) -> Non
     await lifecycle.accept(database, closed, HOUSING, "张工", FRIDAY + timedelta(hours=1))
     await lifecycle.close(database, closed, HOUSING, "张工", "已修复", FRIDAY + timedelta(hours=2))
     merged = await _file(database, address="天河区天河路1号")
-    assert merged.duplicate_of == in_progress
+    assert (await lifecycle.order_detail(database, merged)).duplicate_of == in_progress
 
     assert (await _tick(database, DUE)).escalated == ()  # due, not yet overdue
     report = await _tick(database, DUE + timedelta(seconds=1))

@@ -90,7 +90,7 @@ def _report(summary: str, citizen_id: int | None, kind: str = COMPLAINT) -> NewO
 
 async def test_a_filed_order_is_found_by_its_number(database: Database) -> None:
     citizen = await identify(database, PHONE, KEY, NOW)
-    number = await file_order(database, _report("楼下餐馆油烟太大", citizen.id), NOW)
+    number = (await file_order(database, _report("楼下餐馆油烟太大", citizen.id), NOW)).number
     assert number == "WO2026112800001"
     order = await find_order(database, number)
     assert order is not None
@@ -103,7 +103,9 @@ async def test_a_filed_order_is_found_by_its_number(database: Database) -> None:
 async def test_a_citizens_open_orders_most_recent_first_at_most_five(database: Database) -> None:
     mine = await identify(database, PHONE, KEY, NOW)
     other = await identify(database, "13800001111", KEY, NOW)
-    numbers = [await file_order(database, _report(f"第{n}件", mine.id), NOW + timedelta(hours=n)) for n in range(7)]
+    numbers = [
+        (await file_order(database, _report(f"第{n}件", mine.id), NOW + timedelta(hours=n))).number for n in range(7)
+    ]
     await file_order(database, _report("别人的", other.id, HELP), NOW)
     await file_order(database, _report("没有验证的", None), NOW)
     async with database.session() as session:
@@ -119,13 +121,13 @@ def _verify(database: Database, number: str, answer: str, now: datetime = NOW): 
 
 async def test_last_four_digits_of_the_citizen_prove_ownership(database: Database) -> None:
     citizen = await identify(database, PHONE, KEY, NOW)
-    number = await file_order(database, _report("路灯坏了", citizen.id), NOW)
+    number = (await file_order(database, _report("路灯坏了", citizen.id), NOW)).number
     assert (await _verify(database, number, "后四位是五六七八")).verdict is Verdict.VERIFIED
 
 
 async def test_wrong_answers_lock_the_order_for_a_while(database: Database) -> None:
     citizen = await identify(database, PHONE, KEY, NOW)
-    number = await file_order(database, _report("路灯坏了", citizen.id), NOW)
+    number = (await file_order(database, _report("路灯坏了", citizen.id), NOW)).number
     assert (await _verify(database, number, "1111")).attempts_left == 2
     assert (await _verify(database, number, "2222")).attempts_left == 1
     locked = await _verify(database, number, "3333")
@@ -136,7 +138,7 @@ async def test_wrong_answers_lock_the_order_for_a_while(database: Database) -> N
 
 
 async def test_an_order_without_a_verified_citizen_cannot_be_claimed(database: Database) -> None:
-    number = await file_order(database, _report("噪音扰民", None), NOW)
+    number = (await file_order(database, _report("噪音扰民", None), NOW)).number
     assert (await _verify(database, number, "5678")).verdict is Verdict.NOT_FOUND
     assert (await _verify(database, "WO2026112899999", "5678")).verdict is Verdict.NOT_FOUND
 
@@ -144,7 +146,7 @@ async def test_an_order_without_a_verified_citizen_cannot_be_claimed(database: D
 async def test_orders_filed_at_once_get_distinct_numbers(database: Database) -> None:
     orders = [NewOrder(kind="投诉", summary=f"第{n}件", sender_id=f"s{n}", category=UTILITIES) for n in range(8)]
     numbers = await asyncio.gather(*(file_order(database, order, datetime(2026, 11, 28, 10)) for order in orders))
-    assert sorted(numbers) == [f"WO20261128{n:05d}" for n in range(1, 9)]
+    assert sorted(filed.number for filed in numbers) == [f"WO20261128{n:05d}" for n in range(1, 9)]
 
 
 # ---------------------------------------------------------------- filing: routing, deadline, audit
@@ -179,7 +181,7 @@ def _appeal(category: tuple[str, str] = PROPERTY, **fields: object) -> NewOrder:
 
 async def test_a_routed_order_is_dispatched_at_once_with_its_deadline_and_audit(database: Database) -> None:
     filed = await file_order(database, _appeal(), FRIDAY, settings=_settings())
-    assert isinstance(filed, FiledOrder) and filed == filed.number == "WO2026112700001"
+    assert isinstance(filed, FiledOrder) and filed.number == "WO2026112700001"
     assert (filed.department, filed.duplicate_of) == (TIANHE_HOUSING, None)
     assert filed.due_at == datetime(2026, 12, 4, 23, 59, 59)  # 5 working days after a Friday
     detail = await order_detail(database, filed.number)
@@ -297,14 +299,14 @@ async def test_a_report_of_the_same_problem_at_the_same_address_is_merged(databa
         FRIDAY + timedelta(hours=5),
         settings=_settings(),
     )
-    assert again.duplicate_of == first
+    assert again.duplicate_of == first.number
     assert (again.department, again.due_at) == (first.department, first.due_at)
     detail = await order_detail(database, again.number)
-    assert (detail.duplicate_of, detail.state) == (first, "已受理")
-    assert detail.events[0].reason == f"与工单{first}反映同一问题，合并办理"
-    assert (await order_detail(database, first)).merged == (again.number,)
+    assert (detail.duplicate_of, detail.state) == (first.number, "已受理")
+    assert detail.events[0].reason == f"与工单{first.number}反映同一问题，合并办理"
+    assert (await order_detail(database, first.number)).merged == (again.number,)
     # The department and the dispatcher see one order, not two.
-    assert [order.number for order in await list_orders(database, TIANHE_HOUSING)] == [first]
+    assert [order.number for order in await list_orders(database, TIANHE_HOUSING)] == [first.number]
 
 
 async def test_a_report_nearby_by_coordinates_is_merged_and_one_further_away_is_not(database: Database) -> None:
@@ -317,7 +319,7 @@ async def test_a_report_nearby_by_coordinates_is_merged_and_one_further_away_is_
     far = await file_order(
         database, _appeal(address=None, latitude=23.1320, longitude=113.3200), FRIDAY, settings=_settings()
     )
-    assert near.duplicate_of == first
+    assert near.duplicate_of == first.number
     assert far.duplicate_of is None
     wider = await file_order(
         database,
@@ -325,7 +327,7 @@ async def test_a_report_nearby_by_coordinates_is_merged_and_one_further_away_is_
         FRIDAY,
         settings=_settings(duplicate_distance_m=300),
     )
-    assert wider.duplicate_of == first
+    assert wider.duplicate_of == first.number
 
 
 async def test_what_is_not_a_duplicate(database: Database) -> None:
@@ -336,13 +338,13 @@ async def test_what_is_not_a_duplicate(database: Database) -> None:
     too_late = await file_order(database, _appeal(), FRIDAY + timedelta(hours=73), settings=_settings())
     assert [other_problem.duplicate_of, other_district.duplicate_of, no_place.duplicate_of] == [None, None, None]
     assert too_late.duplicate_of is None
-    assert first != too_late
+    assert first.number != too_late.number
 
 
 async def test_a_closed_order_takes_no_duplicates(database: Database) -> None:
     first = await file_order(database, _appeal(), FRIDAY, settings=_settings())
     async with database.session() as session:
-        await session.execute(update(WorkOrder).where(WorkOrder.number == first).values(status="已办结"))
+        await session.execute(update(WorkOrder).where(WorkOrder.number == first.number).values(status="已办结"))
     again = await file_order(database, _appeal(), FRIDAY + timedelta(hours=1), settings=_settings())
     assert again.duplicate_of is None
 
@@ -351,15 +353,15 @@ async def test_a_duplicate_links_to_the_original_not_to_another_duplicate(databa
     first = await file_order(database, _appeal(), FRIDAY, settings=_settings())
     second = await file_order(database, _appeal(), FRIDAY + timedelta(hours=1), settings=_settings())
     third = await file_order(database, _appeal(), FRIDAY + timedelta(hours=2), settings=_settings())
-    assert (second.duplicate_of, third.duplicate_of) == (first, first)
+    assert (second.duplicate_of, third.duplicate_of) == (first.number, first.number)
 
 
 # ---------------------------------------------------------------- hotspots
 
 
-async def _noise(database: Database, at: datetime, district: str = "天河区", n: int = 0) -> FiledOrder:
+async def _noise(database: Database, at: datetime, district: str = "天河区", n: int = 0) -> str:
     order = _appeal(NOISE, district=district, address=f"{district}某路{n}号", summary="夜间施工噪音")
-    return await file_order(database, order, at, settings=_settings(hotspot_min_orders=3))
+    return (await file_order(database, order, at, settings=_settings(hotspot_min_orders=3))).number
 
 
 async def test_similar_orders_in_a_short_time_raise_a_hotspot(database: Database) -> None:
@@ -393,5 +395,5 @@ async def test_an_appeal_without_a_category_is_classified_and_routed(database: D
     assert detail.state == ("已派单" if filed.department else "已受理")
     # A type the citizen chose is kept; the classifier only adds the category.
     idea = NewOrder(type="建议", summary="建议在体育西路增加共享单车停放点", district="天河区", sender_id="web-2")
-    suggested = await order_detail(database, await file_order(database, idea, FRIDAY, settings=_settings()))
+    suggested = await order_detail(database, (await file_order(database, idea, FRIDAY, settings=_settings())).number)
     assert suggested.type == "建议" and suggested.category is not None

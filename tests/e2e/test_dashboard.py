@@ -43,7 +43,7 @@ class Seeded:
 async def _file(database: Database, order: NewOrder, days_ago: float) -> str:
     # Two similar orders in a day raise a hotspot (five by default).
     settings = dataclasses.replace(get_settings(), hotspot_min_orders=2)
-    return str(await file_order(database, order, local_now() - timedelta(days=days_ago), settings=settings))
+    return (await file_order(database, order, local_now() - timedelta(days=days_ago), settings=settings)).number
 
 
 def _order(
