@@ -20,6 +20,7 @@ from sanic.response import HTTPResponse
 from bot.appeals.categories import DISTRICTS, FIRST_LEVELS
 from bot.cases.records import local_now
 from bot.core.db import DatabaseUnavailable
+from bot.core.scales import RATINGS
 from bot.work_orders.dashboard import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -29,7 +30,6 @@ from bot.work_orders.dashboard import (
     check_days,
     dashboard,
 )
-from bot.work_orders.lifecycle import SATISFACTION
 from channels.connector import channel_runtime
 from channels.pages import PAGE_HEADERS, china_time
 from channels.registry import CHANNELS
@@ -83,7 +83,7 @@ def dashboard_json(board: Dashboard) -> dict[str, Any]:
             "categories": [*FIRST_LEVELS, NO_CATEGORY],
             "channels": list(ORIGINS),
             "districts": [*DISTRICTS, NO_DISTRICT],
-            "satisfaction": list(SATISFACTION),
+            "satisfaction": list(RATINGS),
         },
         "totals": {
             "filed": board.filed,

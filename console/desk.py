@@ -39,7 +39,7 @@ from bot.handoff.agents import agent_by_id, online_agents
 from bot.handoff.queue import HandoffQueue, QueueUnavailable, open_handoff_queue
 from bot.handoff.records import HandoffConflict, HandoffView
 from bot.handoff.service_hours import agents_on_duty, describe_hours
-from bot.work_orders.filing import CALLBACK, NewOrder, file_order
+from bot.work_orders.callbacks import file_callback
 from channels.connector import ChannelRuntime, DeliveryFailed, Incoming, channel_runtime
 from channels.outbound import deliver
 from channels.registry import outbound_of, staff_label
@@ -205,19 +205,17 @@ class HandoffDesk:
                 f"抱歉，{why}，暂时无法为您接通人工客服。请在人工服务时间再联系我们，或拨打12345热线；"
                 "验证手机号后，我们也可以为您登记回电。"
             )
-        order = NewOrder(
-            kind=CALLBACK,
-            department="12345热线",
-            summary=(
-                f"{staff_label(handoff.channel)}用户"
-                f"（{citizen.masked_phone}）要求人工服务，"
-                f"{why}，请回电。摘要：{handoff.summary.get('line', '')}。对话编号：{handoff.conversation_id}"
-            ),
-            sender_id=handoff.conversation_id,
+        filed = await file_callback(
+            database,
+            caller=f"{staff_label(handoff.channel)}用户（{citizen.masked_phone}）",
+            why=why,
+            conversation_id=handoff.conversation_id,
             channel=handoff.channel,
             citizen_id=citizen.id,
+            now=local_now(),
+            summary_line=str(handoff.summary.get("line", "")),
         )
-        number = (await file_order(database, order, local_now())).number
+        number = filed.number
         if handoff.status == handoffs.WAITING:
             await handoffs.to_callback(database, handoff.id, number, local_now())
         else:

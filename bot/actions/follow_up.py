@@ -28,6 +28,7 @@ from bot.actions.common import (
 from bot.actions.work_orders import is_digression, is_external, is_stop, reads_answer
 from bot.cases.records import local_now
 from bot.catalog.choices import pick_choice
+from bot.core.scales import RATINGS
 from bot.handoff.records import HandoffNotFound, get_handoff, record_rating
 from bot.work_orders.filing import InvalidOrderNumber, find_order, parse_order_number
 from bot.work_orders.lifecycle import CLOSED, FOLLOWED_UP, InvalidTransition, OrderNotFound, record_follow_up
@@ -36,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 FOLLOW_UP_FORM = "follow_up_form"
 RATING_FORM = "handoff_rating_form"
-RATINGS = ("满意", "基本满意", "不满意")
 UNSATISFIED = "不满意"
 SOLVED_OPTIONS = ("已解决", "未解决")
 FOLLOW_UP_SLOTS = (

@@ -31,12 +31,12 @@ from bot.actions.common import (
     verified_citizen_id,
 )
 from bot.actions.materials import ActionAnswerPolicy
-from bot.appeals.categories import DISTRICTS
+from bot.appeals.categories import COMPLAINT, DISTRICTS, HELP, REPORT, SUGGESTION
 from bot.cases.records import local_now
 from bot.citizens.identity import CitizenView
 from bot.core.numerals import digit_runs
 from bot.core.personal_data import InvalidPhone, mask_phone, parse_phone
-from bot.work_orders.filing import COMPLAINT, HELP, REPORT, SUGGESTION, FiledOrder, InvalidOrder, NewOrder, file_order
+from bot.work_orders.filing import FiledOrder, InvalidOrder, NewOrder, file_order
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,12 @@ FIRST_LEVELS = (
     "纪检监察",
 )
 # 诉求类型.
-TYPES = ("咨询", "求助", "投诉", "举报", "建议")
+CONSULTATION = "咨询"
+HELP = "求助"
+COMPLAINT = "投诉"
+REPORT = "举报"
+SUGGESTION = "建议"
+TYPES = (CONSULTATION, HELP, COMPLAINT, REPORT, SUGGESTION)
 # Guangzhou's eleven districts.
 DISTRICTS = (
     "越秀区",

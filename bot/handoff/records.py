@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from bot.core.db import Database
 from bot.core.models import AgentAccount, CannedPhrase, Handoff, HandoffAudit, HandoffNote
+from bot.core.scales import RATINGS
 
 WAITING, ASSIGNED, CLOSED, CANCELLED, CALLBACK, PHONE = (
     "waiting",
@@ -28,7 +29,6 @@ WAITING, ASSIGNED, CLOSED, CANCELLED, CALLBACK, PHONE = (
     "phone",
 )
 ACTIVE = (WAITING, ASSIGNED)
-RATINGS = ("满意", "基本满意", "不满意")
 REASON_LABELS = {
     "requested": "用户要求转人工",
     "not_understood": "机器人两次未听懂",

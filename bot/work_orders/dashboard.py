@@ -23,8 +23,10 @@ from sqlalchemy import case, func, select
 from bot.core.db import Database
 from bot.core.models import WorkOrder, WorkOrderEvent
 from bot.core.personal_data import mask_text
+from bot.core.scales import BASICALLY_SATISFIED, RATINGS
+from bot.core.scales import SATISFIED as SATISFIED_RATING
 from bot.work_orders.hotspots import HotspotView, open_hotspots
-from bot.work_orders.lifecycle import OPEN_STATES, QUEUE_STATES, SATISFACTION
+from bot.work_orders.lifecycle import OPEN_STATES, QUEUE_STATES
 
 DEFAULT_DAYS = 14
 MAX_DAYS = 90
@@ -36,7 +38,7 @@ SOURCE_ORIGINS = ("board", "agent")
 OTHER_ORIGIN = "other"
 NO_CATEGORY = "未分类"
 NO_DISTRICT = "未填写区"
-SATISFIED = ("满意", "基本满意")
+SATISFIED = (SATISFIED_RATING, BASICALLY_SATISFIED)
 
 
 def origin(source: str, channel: str) -> str:
@@ -264,10 +266,10 @@ async def satisfaction(database: Database, now: datetime, since: datetime) -> Sa
     )
     query = (
         select(WorkOrder.satisfaction, func.count())
-        .where(WorkOrder.number.in_(answered), WorkOrder.satisfaction.in_(SATISFACTION))
+        .where(WorkOrder.number.in_(answered), WorkOrder.satisfaction.in_(RATINGS))
         .group_by(WorkOrder.satisfaction)
     )
-    counts = dict.fromkeys(SATISFACTION, 0)
+    counts = dict.fromkeys(RATINGS, 0)
     async with database.session() as session:
         for label, count in await session.execute(query):
             counts[label] = int(count)

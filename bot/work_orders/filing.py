@@ -41,12 +41,7 @@ from bot.work_orders.lifecycle import (
 
 logger = logging.getLogger(__name__)
 
-# Types of appeal (诉求类型) and the hotline's own kinds of order.
-CONSULTATION = "咨询"
-HELP = "求助"
-COMPLAINT = "投诉"
-REPORT = "举报"
-SUGGESTION = "建议"
+# The hotline's own kinds of order, besides the types of appeal (诉求类型, ``bot.appeals.categories``).
 CALLBACK = "回电"
 SUPERVISION = "督办"
 HOTLINE_KINDS = (CALLBACK, SUPERVISION)

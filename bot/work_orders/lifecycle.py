@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.db import Database
 from bot.core.models import WorkOrder, WorkOrderEvent, WorkOrderNote
+from bot.core.scales import RATINGS
 from bot.work_orders import notifications
 from bot.work_orders.deadlines import due_at
 
@@ -41,7 +42,6 @@ ESCALATED = "督办"  # the deadline passed; still being worked on by its depart
 STATES = (ACCEPTED, DISPATCHED, IN_PROGRESS, CLOSED, FOLLOWED_UP, RETURNED, EXTENDED, ESCALATED)
 OPEN_STATES = frozenset({ACCEPTED, DISPATCHED, IN_PROGRESS, RETURNED, EXTENDED, ESCALATED})
 QUEUE_STATES = frozenset({ACCEPTED, RETURNED, ESCALATED})
-SATISFACTION = ("满意", "基本满意", "不满意")
 UNSATISFIED = "不满意"
 SYSTEM = "system"
 CITIZEN = "citizen"
@@ -442,8 +442,8 @@ async def record_follow_up(
     database: Database, number: str, solved: bool, satisfaction: str, words: str, now: datetime
 ) -> OrderDetail:
     """The citizen's answer to 回访: → 已回访, or reopened (→ 办理中) when not solved or 不满意."""
-    if satisfaction not in SATISFACTION:
-        raise ValueError(f"满意度只能是{'、'.join(SATISFACTION)}")
+    if satisfaction not in RATINGS:
+        raise ValueError(f"满意度只能是{'、'.join(RATINGS)}")
     words = words.strip()
     async with database.session() as session:
         order = await _load(session, number)

@@ -28,7 +28,7 @@ from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import e164_phone, mask_phone
 from bot.core.shared_state import SharedStateUnavailable
 from bot.handoff.service_hours import agents_on_duty, describe_hours
-from bot.work_orders.filing import CALLBACK, NewOrder, file_order
+from bot.work_orders.callbacks import file_callback
 from channels.connector import (
     ChannelRuntime,
     Choice,
@@ -381,16 +381,17 @@ class TwilioVoiceInput(InputChannel):
         voice = runtime.settings.twilio_voice
         hours = describe_hours(runtime.settings.agent_hours)
         phone = call.citizen.masked_phone if call.citizen else mask_phone(call.phone) if call.phone else "未知号码"
-        order = NewOrder(
-            kind=CALLBACK,
-            department="12345热线",
-            summary=f"来电（{phone}）要求人工服务，{reason}，请回电。对话编号：{call.sender_id}",
-            sender_id=call.sender_id,
-            channel=self.name(),
-            citizen_id=call.citizen.id if call.citizen else None,
-        )
         try:
-            number = (await file_order(runtime.database, order, local_now())).number
+            filed = await file_callback(
+                runtime.database,
+                caller=f"来电（{phone}）",
+                why=reason,
+                conversation_id=call.sender_id,
+                channel=self.name(),
+                citizen_id=call.citizen.id if call.citizen else None,
+                now=local_now(),
+            )
+            number = filed.number
         except DatabaseUnavailable:
             logger.error("voice: callback for %s not recorded, database unavailable", call.sender_id)
             return say_and_hang_up(f"抱歉，现在无法为您转接人工。人工服务时间是{hours}，请到时再拨打12345。", voice)

@@ -39,7 +39,6 @@
   const REPLY_MAX_CHARS = 2000;
   const REASON_MIN_CHARS = 2;
   const ORDER_TYPES = ["咨询", "求助", "投诉", "举报", "建议"];
-  const SATISFACTION = ["满意", "基本满意", "不满意"];
   const ROLE_LABELS = { citizen: "市民", bot: "智能助手", agent: "客服", system: "系统" };
   const STATUS_LABELS = {
     waiting: "排队中",
@@ -1036,10 +1035,11 @@
 
   function renderSatisfaction(stats) {
     const counts = stats.satisfaction || {};
-    const total = SATISFACTION.reduce((sum, label) => sum + (Number(counts[label]) || 0), 0);
+    const scale = Object.keys(counts); // the server's rating scale, in its order
+    const total = scale.reduce((sum, label) => sum + (Number(counts[label]) || 0), 0);
     $("stat-rated").textContent = String(stats.rated ?? total);
     $("stat-satisfaction").replaceChildren(
-      ...SATISFACTION.map((label, index) => {
+      ...scale.map((label, index) => {
         const count = Number(counts[label]) || 0;
         const item = testid(element("li", `satisfaction-item level-${index}`), "stat-satisfaction-item");
         item.dataset.label = label;

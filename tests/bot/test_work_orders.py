@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.appeals.categories import TYPES, load_categories
+from bot.appeals.categories import COMPLAINT, HELP, TYPES, load_categories
 from bot.appeals.routing import route
 from bot.citizens.identity import identify
 from bot.core.db import Database
@@ -19,8 +19,6 @@ from bot.core.models import Hotspot, WorkOrder
 from bot.core.settings import Settings, get_settings
 from bot.work_orders.filing import (
     CALLBACK,
-    COMPLAINT,
-    HELP,
     UNASSIGNED,
     FiledOrder,
     InvalidOrder,
