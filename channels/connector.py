@@ -107,6 +107,11 @@ class ChannelRuntime:
         task.add_done_callback(self._finished)
         return task
 
+    async def close(self) -> None:
+        """Release the database's and the shared state's connections (at the server's stop)."""
+        await self.database.close()
+        await self.state.close()
+
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

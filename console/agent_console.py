@@ -2,18 +2,15 @@
 
 Every API route asks ``console.auth.authorised`` first (login, role, CSRF on changes).
 An agent reads and acts on the handoffs assigned to them; supervisors may read them all. The
-handoffs themselves move through the desk (``console.desk``), which this channel also
-starts: it attaches Rasa's agent and runs the sweeper that turns long waits into callbacks, and
-the delivery of the work orders' outbox (``console.notifier``).
+handoffs themselves move through the desk (``console.desk``), which ``console.startup`` attaches
+to every turn when the server starts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +36,6 @@ from channels.webchat.log import utc_now
 from console.auth import add_auth_routes, authorised, current_session, guarded_page
 from console.dashboard import add_dashboard_routes
 from console.desk import CONSOLE, Agentish, HandoffDesk, NotYours, handoff_desk
-from console.notifier import run_notifier
 
 logger = logging.getLogger(__name__)
 
@@ -109,34 +105,10 @@ class AgentConsoleInput(InputChannel):
         return "/agent"
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """The pages, the API, and the background work of this instance: the handoff sweeper and the outbox."""
+        """The pages and the API (the instance's background work is ``console.startup``)."""
         console = Blueprint("hotline_agent_console", __name__)
         add_auth_routes(console)
         add_dashboard_routes(console)
-
-        @console.listener("after_server_start")
-        async def start_desk(app: Any, _: Any) -> None:
-            desk = handoff_desk()
-            desk.rasa = app.ctx.agent
-            channel_runtime().desk = desk
-            try:
-                await handoffs.ensure_default_phrases(desk.runtime.database, local_now())
-            except DatabaseUnavailable as error:  # the console still starts; phrases come with the database
-                logger.warning("console: default phrases not added: %s", error)
-            loop = asyncio.get_running_loop()
-            every = desk.runtime.settings.outbox_every_s
-            app.ctx.background = [
-                loop.create_task(desk.run_sweeper(), name="handoff-sweeper"),
-                loop.create_task(run_notifier(desk, every), name="outbox"),
-            ]
-
-        @console.listener("before_server_stop")
-        async def stop_desk(app: Any, _: Any) -> None:
-            for task in getattr(app.ctx, "background", []):
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
-            await handoff_desk().close_connections()
 
         @console.route("", methods=["GET"])
         async def page(request: Request) -> HTTPResponse:

@@ -1,0 +1,79 @@
+"""The background work of one Rasa server instance, started and stopped in one place.
+
+At start: the handoff desk stands around every bot turn (``channels.connector.run_turn``), the
+default canned phrases exist, the sweeper turns long waits into callbacks, and the outbox is
+delivered. At stop: that work is cancelled and every connection the instance holds is released, so
+that the server exits promptly on SIGTERM.
+
+Rasa starts nothing but input channels, so this is one: ``credentials.yml`` lists it, it has no
+routes, only the server's start and stop listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, Sanic
+
+from bot.cases.records import local_now
+from bot.core.db import DatabaseUnavailable
+from bot.handoff import records as handoffs
+from channels.connector import channel_runtime
+from console.desk import handoff_desk
+from console.notifier import run_notifier
+
+logger = logging.getLogger(__name__)
+
+
+async def start(app: Sanic) -> None:
+    """Attach the desk to every turn and start the sweeper and the outbox."""
+    desk = handoff_desk()
+    desk.rasa = app.ctx.agent
+    channel_runtime().desk = desk
+    try:
+        await handoffs.ensure_default_phrases(desk.runtime.database, local_now())
+    except DatabaseUnavailable as error:  # the instance still starts; phrases come with the database
+        logger.warning("start-up: default phrases not added: %s", error)
+    loop = asyncio.get_running_loop()
+    app.ctx.background = [
+        loop.create_task(desk.run_sweeper(), name="handoff-sweeper"),
+        loop.create_task(run_notifier(desk, desk.runtime.settings.outbox_every_s), name="outbox"),
+    ]
+
+
+async def stop(app: Sanic) -> None:
+    """Cancel the background work and release the desk's and the connectors' connections."""
+    for task in getattr(app.ctx, "background", []):
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+    await handoff_desk().close_connections()
+    await channel_runtime().close()
+
+
+class InstanceWork(InputChannel):
+    """The instance's background work, as a Rasa input without routes."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa's name of this input."""
+        return "hotline_instance"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """Only the start and stop listeners."""
+        work = Blueprint("hotline_instance", __name__)
+
+        @work.listener("after_server_start")
+        async def started(app: Sanic, _: Any) -> None:
+            await start(app)
+
+        @work.listener("before_server_stop")
+        async def stopping(app: Sanic, _: Any) -> None:
+            await stop(app)
+
+        return work
