@@ -19,11 +19,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help venv model run chat seed lint test test-unit test-data test-stories test-e2e eval bench bench-ack bench-handoff browsers
+.PHONY: help venv model run chat seed lint test test-fast test-unit test-data test-stories test-e2e eval bench bench-ack bench-handoff browsers
 
 help:
 	@echo "make run   - build what is missing (venv, model, database) and start the hotline"
 	@echo "make test  - lint, unit and action tests, data validation, conversation and end-to-end tests"
+	@echo "make test-fast - the unit and action tests only (the inner loop, under 2 minutes)"
 	@echo "make chat  - talk to the running hotline in this terminal"
 	@echo "make eval  - NLU evaluation on the held-out test set (data/nlu_test)"
 	@echo "make bench - turn latency against Rasa's stock starter assistant"
@@ -56,8 +57,19 @@ lint: | venv
 	$(VENV)/bin/ruff check bot channels console tests bench
 	$(VENV)/bin/mypy bot channels console
 
-test-unit: | venv
-	$(PY) -m pytest -q tests
+# Both cores: unit and action tests spread test by test; end-to-end tests module by module, so
+# that a module's servers start once, on one worker.
+JOBS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(JOBS)
+UNIT_TESTS := tests/bot tests/actions tests/channels tests/console
+
+test-fast: | venv
+	$(PYTEST) $(UNIT_TESTS)
+
+test-unit: test-fast
+
+test-e2e: $(MODEL) browsers | venv
+	$(PYTEST) --dist loadfile --durations=10 tests/e2e
 
 test-data: $(GENERATED) | venv
 	$(PY) -m bot nlu generate --check
@@ -93,4 +105,4 @@ browsers: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }
 
-test: venv lint test-data model browsers test-unit test-stories
+test: venv lint test-data model browsers test-fast test-e2e test-stories

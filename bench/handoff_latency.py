@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.console import Agent, WebCitizen, create_agent, read_events
+from tests.http_clients import Agent, WebCitizen, create_agent, read_events
 from tests.servers import running_servers
 
 

@@ -46,6 +46,21 @@ class DeliveryFailed(RuntimeError):
     """A message could not be delivered to the citizen (channel down, no way to reach them)."""
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Messages for a conversation's citizen, sent after their turn (Rasa response dicts: ``text``, ``buttons``).
+
+    ``role`` is ``bot``, ``agent`` or ``system`` (a notice such as "人工客服 XX 已接入"); ``agent_name``
+    names the agent who wrote.
+    """
+
+    conversation_id: str
+    citizen_id: int | None
+    messages: list[dict[str, Any]]
+    role: str = "bot"
+    agent_name: str | None = None
+
+
 class Outbound(Protocol):
     """How a channel's citizen is written to after their turn: an agent's reply, a queue update, a notice.
 
@@ -59,15 +74,8 @@ class Outbound(Protocol):
     # The citizen is told each time their place in the queue changes (not only the first time).
     position_updates: bool
 
-    async def send(
-        self,
-        conversation_id: str,
-        citizen_id: int | None,
-        messages: list[dict[str, Any]],
-        role: str,
-        agent_name: str | None,
-    ) -> None:
-        """Deliver Rasa response dicts (``text``, ``buttons``) to the conversation's citizen.
+    async def send(self, delivery: Delivery) -> None:
+        """Deliver the messages to the conversation's citizen.
 
         Raises:
             DeliveryFailed: the channel did not take them, or the citizen cannot be reached there.

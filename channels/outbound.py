@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.connector import DeliveryFailed, channel_runtime, offered_choices, remember_choices
+from channels.connector import Delivery, DeliveryFailed, channel_runtime, offered_choices, remember_choices
 from channels.registry import outbound_of
 
 
@@ -31,7 +31,7 @@ async def deliver(
     outbound = outbound_of(channel)
     if outbound is None or not conversation_id.startswith(outbound.prefix):
         raise DeliveryFailed(f"channel {channel!r} cannot be reached after the conversation")
-    await outbound.send(conversation_id, citizen_id, messages, role, agent_name)
+    await outbound.send(Delivery(conversation_id, citizen_id, messages, role, agent_name))
     await remember_choices(channel_runtime().state, conversation_id, offered_choices(messages))
 
 

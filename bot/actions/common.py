@@ -1,13 +1,16 @@
-"""What the actions share: the hotline, the latest message, choices as buttons, failures."""
+"""What the actions share: the hotline, the latest message and how a form reads it, choices as buttons, failures."""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions import messages
 from bot.catalog import runtime
 from bot.catalog.render import Answer
 from bot.citizens.identity import CitizenView, get_citizen
@@ -34,11 +37,18 @@ INTERRUPTIONS = frozenset(
 )
 # Intents that end a form whatever it asked.
 ENDINGS = frozenset({"request_human", "emergency", "goodbye", "deny"})
+# Endings that rules handle (the form stops and the bot says goodbye, gives 110/119/120 or a person).
+# A "no" answers some questions of the forms (the contact, the read-back, 未解决, 不满意).
+HARD_ENDINGS = ENDINGS - {"deny"}
 # Intents with which a citizen answers the question a form asked.
 ANSWERS = frozenset({"inform", "ask_materials", "ask_policy", "affirm", "nlu_fallback"})
+# What a citizen asked a question may say instead: a question or small talk that is answered before
+# the form resumes or switches. Answers often look like these ("我反映的是…" like a progress question),
+# so only a sure classification counts; an ending (ENDINGS) always does.
+DIGRESSIONS = frozenset({"greet", "thank", "bot_challenge", "ask_progress", "ask_materials"})
+DIGRESSION_CONFIDENCE = 0.8
+_STOP = re.compile(r"算了|不用了|不要了|不需要了|取消|不报了|不说了|不投诉了|不举报了|不反映了|不登记了|不办了")
 
-BACKEND_DOWN = "抱歉，系统暂时查询不到相关信息。"
-HUMAN_SERVICE = "好的，为您转人工客服。您也可以拨打12345热线按0，由人工座席为您服务。"
 # Failures of the backends that the citizen is told about instead of a crash.
 BACKEND_ERRORS = (DatabaseUnavailable,)
 
@@ -73,6 +83,42 @@ def is_activation(tracker: Tracker, form: str) -> bool:
     return active != form or tracker.get_slot("requested_slot") is None
 
 
+def is_external(tracker: Tracker) -> bool:
+    """Whether the latest message is an event the hotline triggered (回访, a handoff closed)."""
+    return bool((tracker.latest_message.get("metadata") or {}).get("is_external"))
+
+
+def is_digression(tracker: Tracker) -> bool:
+    """Whether the latest message is surely a digression rather than an answer."""
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name") in DIGRESSIONS and float(intent.get("confidence") or 0.0) >= DIGRESSION_CONFIDENCE
+
+
+def is_stop(text: str) -> bool:
+    """Whether the citizen gives up what a form asks (算了, 不用了, 取消…)."""
+    return _STOP.search(text) is not None
+
+
+def reads_answer(tracker: Tracker) -> bool:
+    """Whether the form runs on the citizen's latest words, rather than again after another action answered them.
+
+    Rasa validates on a copy of the tracker that ends with the form's own run; when the form rejected
+    the message and a rule answered it (a greeting, a question), actions other than the form ran
+    since the citizen spoke, and the message must not be read again.
+    """
+    form = (tracker.active_loop or {}).get("name")
+    if tracker.latest_action_name not in (form, "action_listen", None):
+        return False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "action_execution_rejected":
+            return False
+        if event.get("event") == "action" and event.get("name") not in (form, "action_listen"):
+            return False
+    return True
+
+
 def reply_to(tracker: Tracker, slot: str) -> str | None:
     """The citizen's words when the form asked for ``slot`` and they did not end the form."""
     text = latest_text(tracker)
@@ -86,7 +132,7 @@ def send_answer(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
 
 
-def choice_buttons(options: list[str]) -> list[dict[str, Any]]:
+def choice_buttons(options: Sequence[str]) -> list[dict[str, Any]]:
     """Buttons whose payload is the option's own words (never an intent)."""
     return [{"title": f"{n}. {option}", "payload": option} for n, option in enumerate(options, 1)]
 
@@ -109,6 +155,15 @@ async def verified_citizen(tracker: Tracker) -> CitizenView | None:
     return None if citizen_id is None else await get_citizen(hotline().database, citizen_id)
 
 
+async def current_citizen(tracker: Tracker) -> CitizenView | None:
+    """The verified citizen of the latest message, or None (also when the database is down: then a number is asked)."""
+    try:
+        return await verified_citizen(tracker)
+    except BACKEND_ERRORS as error:
+        logger.warning("citizen lookup failed: %s", type(error).__name__)
+        return None
+
+
 def has_complained(tracker: Tracker) -> bool:
     """Whether the citizen complained at any point of this conversation."""
     return any(
@@ -123,11 +178,11 @@ def request_handoff(dispatcher: CollectingDispatcher, reason: str) -> None:
 
     The text is what a channel that cannot do either (the REST channel) shows instead.
     """
-    dispatcher.utter_message(text=HUMAN_SERVICE, json_message={"handoff": "requested", "reason": reason})
+    dispatcher.utter_message(text=messages.HUMAN_SERVICE, json_message={"handoff": "requested", "reason": reason})
 
 
 def report_backend_failure(dispatcher: CollectingDispatcher, error: Exception) -> None:
     """Tell the citizen the backend failed, log it without personal data, and hand over to a person."""
     logger.error("backend failure: %s", type(error).__name__, exc_info=error)
-    dispatcher.utter_message(text=BACKEND_DOWN)
+    dispatcher.utter_message(text=messages.BACKEND_DOWN)
     request_handoff(dispatcher, "backend_down")

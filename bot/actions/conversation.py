@@ -7,6 +7,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import messages
 from bot.actions.common import (
     BACKEND_ERRORS,
     hotline,
@@ -17,8 +18,7 @@ from bot.actions.common import (
     verified_citizen_id,
 )
 from bot.cases.records import file_supervision_order, find_case, local_now
-
-NOT_UNDERSTOOD_HANDOFF = "抱歉，我还是没有听明白，为您转人工客服。"
+from bot.work_orders.filing import SUPERVISION
 
 
 def fallbacks_in_a_row(tracker: Tracker) -> int:
@@ -45,7 +45,7 @@ class ActionHandleFallback(Action):
         if fallbacks_in_a_row(tracker) < 2:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        dispatcher.utter_message(text=NOT_UNDERSTOOD_HANDOFF)
+        dispatcher.utter_message(text=messages.NOT_UNDERSTOOD_HANDOFF)
         request_handoff(dispatcher, "not_understood")
         return [SlotSet("pending_offer", None)]
 
@@ -88,11 +88,11 @@ class ActionAcceptOffer(Action):
                 return done
             if order is not None:
                 dispatcher.utter_message(
-                    text=f"已为您提交督办工单，工单编号{order}。我们会催促承办部门尽快办理，处理结果会通知您。",
-                    json_message={"kind": "work_order", "number": order, "type": "督办"},
+                    text=messages.SUPERVISION_FILED.format(number=order),
+                    json_message={"kind": "work_order", "number": order, "type": SUPERVISION},
                 )
                 return done
-        dispatcher.utter_message(text="好的。请问有什么可以帮您？")
+        dispatcher.utter_message(text=messages.OFFER_ACCEPTED)
         return done
 
 
@@ -105,7 +105,7 @@ class ActionDeclineOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say fine and ask what else."""
-        dispatcher.utter_message(text="好的。还有什么可以帮您？")
+        dispatcher.utter_message(text=messages.OFFER_DECLINED)
         return [SlotSet("pending_offer", None)]
 
 

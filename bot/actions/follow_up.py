@@ -15,20 +15,24 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import messages
 from bot.actions.common import (
     BACKEND_ERRORS,
-    ENDINGS,
+    HARD_ENDINGS,
     choice_buttons,
     hotline,
     is_activation,
+    is_digression,
+    is_external,
+    is_stop,
     latest_intent,
     latest_text,
+    reads_answer,
     report_backend_failure,
 )
-from bot.actions.work_orders import is_digression, is_external, is_stop, reads_answer
 from bot.cases.records import local_now
 from bot.catalog.choices import pick_choice
-from bot.core.scales import RATINGS
+from bot.core.scales import BASICALLY_SATISFIED, RATINGS, SATISFIED, UNSATISFIED
 from bot.handoff.records import HandoffNotFound, get_handoff, record_rating
 from bot.work_orders.filing import InvalidOrderNumber, find_order, parse_order_number
 from bot.work_orders.lifecycle import CLOSED, FOLLOWED_UP, InvalidTransition, OrderNotFound, record_follow_up
@@ -37,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 FOLLOW_UP_FORM = "follow_up_form"
 RATING_FORM = "handoff_rating_form"
-UNSATISFIED = "不满意"
+# The buttons of the first question, matched back as they are: the first means solved.
 SOLVED_OPTIONS = ("已解决", "未解决")
 FOLLOW_UP_SLOTS = (
     "follow_up_order",
@@ -49,8 +53,6 @@ FOLLOW_UP_SLOTS = (
 # follow_up_satisfaction when the citizen does not want to answer: nothing is recorded.
 STOPPED = "stopped"
 MAX_WORDS = 1000
-# Endings that rules handle; a "no" answers the questions here (未解决, 不满意).
-HARD_ENDINGS = ENDINGS - {"deny"}
 _NOT_SOLVED = re.compile(
     r"未解决|没解决|没有解决|没能解决|不解决|没处理|没有处理|没人管|没修好|还没|依然|仍然|还是老样子"
 )
@@ -62,6 +64,7 @@ _NO_WORDS = re.compile(r"^(?:没有了?|没了|没什么|不用了?|算了|就�
 
 
 def _said(text: str) -> str:
+    """``text`` without spaces and punctuation, as the answers are matched."""
     return re.sub(r"[\s，,。.！!？?、]+", "", text)
 
 
@@ -73,7 +76,7 @@ def parse_rating(text: str) -> str | None:
     picked = pick_choice(said, list(RATINGS), loose=False)
     if picked is not None:
         return RATINGS[picked]
-    for pattern, rating in ((_UNSATISFIED, "不满意"), (_BASICALLY, "基本满意"), (_SATISFIED, "满意")):
+    for pattern, rating in ((_UNSATISFIED, UNSATISFIED), (_BASICALLY, BASICALLY_SATISFIED), (_SATISFIED, SATISFIED)):
         if pattern.search(said):
             return rating
     return None
@@ -190,14 +193,14 @@ class ValidateFollowUpForm(Action):
             if solved is None:
                 if is_digression(tracker):
                     return None
-                dispatcher.utter_message(text="请回答“已解决”或“未解决”。")
+                dispatcher.utter_message(text=messages.SAY_SOLVED)
             return {"follow_up_solved": solved}
         if asked == "follow_up_satisfaction":
             rating = parse_rating(text)
             if rating is None:
                 if is_digression(tracker):
                     return None
-                dispatcher.utter_message(text="请回答“满意”“基本满意”或“不满意”，也可以回复1、2、3。")
+                dispatcher.utter_message(text=messages.SAY_RATING)
             return {"follow_up_satisfaction": rating}
         return None
 
@@ -217,13 +220,14 @@ class ActionAskFollowUpSolved(Action):
             if event.get("event") == "action" and event.get("name") == "action_start_follow_up":
                 break
             asked_before = asked_before or event.get("event") == "bot"
+        reply = str(tracker.get_slot("follow_up_reply") or "").strip().rstrip("。.")
         if asked_before:
-            text = f"请问您反映的问题（工单{number}）解决了吗？"
+            text = messages.ASK_SOLVED_AGAIN.format(number=number)
+        elif reply:
+            text = messages.CLOSED_WITH_REPLY_ASK_SOLVED.format(number=number, reply=reply)
         else:
-            reply = str(tracker.get_slot("follow_up_reply") or "").strip().rstrip("。.")
-            answer = f"，答复是：{reply}。" if reply else "。"
-            text = f"您反映的问题（工单{number}）已办结{answer}请问问题解决了吗？"
-        dispatcher.utter_message(text=text, buttons=choice_buttons(list(SOLVED_OPTIONS)))
+            text = messages.CLOSED_ASK_SOLVED.format(number=number)
+        dispatcher.utter_message(text=text, buttons=choice_buttons(SOLVED_OPTIONS))
         return []
 
 
@@ -240,7 +244,7 @@ class ActionRecordFollowUp(Action):
         number = tracker.get_slot("follow_up_order")
         solved, satisfaction = tracker.get_slot("follow_up_solved"), tracker.get_slot("follow_up_satisfaction")
         if number and satisfaction == STOPPED:
-            dispatcher.utter_message(text="好的，不打扰您了。还有什么可以帮您？")
+            dispatcher.utter_message(text=messages.FOLLOW_UP_STOPPED)
             return reset
         if not number or solved is None or satisfaction not in RATINGS:
             return reset
@@ -252,14 +256,12 @@ class ActionRecordFollowUp(Action):
             return reset
         except (InvalidTransition, OrderNotFound) as error:
             logger.warning("回访 of %s not recorded: %s", number, type(error).__name__)
-            dispatcher.utter_message(text=f"工单{number}已经回访过了，感谢您的反馈。还有什么可以帮您？")
+            dispatcher.utter_message(text=messages.FOLLOW_UP_ALREADY_DONE.format(number=number))
             return reset
         if detail.state == FOLLOWED_UP:
-            dispatcher.utter_message(text=f"感谢您的评价！工单{number}的回访已完成。还有什么可以帮您？")
+            dispatcher.utter_message(text=messages.FOLLOW_UP_DONE.format(number=number))
         else:
-            dispatcher.utter_message(
-                text=f"已收到您的意见，工单{number}已重新交办承办部门，处理结果会再通知您。还有什么可以帮您？"
-            )
+            dispatcher.utter_message(text=messages.ORDER_REOPENED.format(number=number))
         return reset
 
 
@@ -314,7 +316,7 @@ class ActionAskHandoffRating(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """满意 / 基本满意 / 不满意, as buttons (a number or the words work too)."""
-        dispatcher.utter_message(text="人工服务已结束，请您对本次服务评价：", buttons=choice_buttons(list(RATINGS)))
+        dispatcher.utter_message(text=messages.ASK_HANDOFF_RATING, buttons=choice_buttons(RATINGS))
         return []
 
 
@@ -338,5 +340,5 @@ class ActionRecordHandoffRating(Action):
             stored = False
         if not stored:
             logger.warning("rating of handoff %s not stored (not closed, or rated already)", handoff_id)
-        dispatcher.utter_message(text="感谢您的评价！还有什么可以帮您？")
+        dispatcher.utter_message(text=messages.THANKS_FOR_RATING)
         return reset

@@ -1,4 +1,4 @@
-"""Which materials a service needs and where to go: the service form and its answers."""
+"""Which materials a service needs and where to go: the service form and its answers; policy questions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import messages
 from bot.actions.common import (
     ANSWERS,
     BACKEND_ERRORS,
@@ -30,8 +31,8 @@ from bot.core.models import Service, Situation
 
 FORM = "service_form"
 NEXT_STEPS = {
-    "materials": ["在哪里办理", "查询办件进度", "没有了，谢谢"],
-    "office": ["需要带什么材料", "查询办件进度", "没有了，谢谢"],
+    "materials": messages.NEXT_STEPS_AFTER_MATERIALS,
+    "office": messages.NEXT_STEPS_AFTER_OFFICE,
 }
 
 
@@ -43,6 +44,7 @@ def situation_of(service: Service, name: str | None) -> Situation | None:
 
 
 def _situation_slots(service: Service, text: str) -> dict[str, Any]:
+    """The situation the words name (the only one when there is one), as a slot."""
     if len(service.situations) == 1:
         return {"situation": service.situations[0].name}
     index = find_situation(text, [(s.name, list(s.aliases)) for s in service.situations])
@@ -92,10 +94,7 @@ class ValidateServiceForm(FormValidationAction):
             return {"service": None, "requested_slot": None}
         if resolution.found:
             options = [m.entry.name for m in resolution.matches]
-            dispatcher.utter_message(
-                text="您要办理的是下面哪一项？请说序号或名称。",
-                buttons=choice_buttons(options),
-            )
+            dispatcher.utter_message(text=messages.WHICH_SERVICE, buttons=choice_buttons(options))
             return {"service": None, "offered_services": [m.entry.id for m in resolution.matches]}
         current = index.get(current_id) if current_id else None
         if current is not None and tracker.get_slot("requested_slot") != "service":
@@ -103,10 +102,11 @@ class ValidateServiceForm(FormValidationAction):
             return {"service": current.name, "offered_services": None}
         if tracker.get_slot("requested_slot") == "service" or has_entity(tracker, "service"):
             # A service was named (or asked for) but none matches: say so before asking again.
-            dispatcher.utter_message(text="抱歉，没有找到您说的事项。请换个说法，比如“港澳通行证续签”。")
+            dispatcher.utter_message(text=messages.SERVICE_NOT_FOUND)
         return {"service": None, "service_id": None, "offered_services": None}
 
     async def _chosen(self, service_id: str, text: str, current_id: str | None) -> dict[str, Any]:
+        """The slots of the chosen service, and of its situation when the words name one or the service changed."""
         service = await hotline().service(service_id)
         if service is None:
             return {"service": None, "service_id": None}
@@ -147,7 +147,7 @@ class ValidateServiceForm(FormValidationAction):
         if picked is None:
             picked = find_situation(text, [(s.name, list(s.aliases)) for s in service.situations])
         if picked is None:
-            dispatcher.utter_message(text="抱歉，没听明白是哪种情况。")
+            dispatcher.utter_message(text=messages.SITUATION_NOT_UNDERSTOOD)
             return {"situation": None}
         return {"situation": names[picked]}
 
@@ -170,11 +170,14 @@ class ActionAskSituation(Action):
             dispatcher.utter_message(response="utter_ask_service")
             return []
         names = [s.name for s in service.situations]
-        dispatcher.utter_message(text=f"办理{service.name}，您属于哪种情况？", buttons=choice_buttons(names))
+        dispatcher.utter_message(
+            text=messages.WHICH_SITUATION.format(service=service.name), buttons=choice_buttons(names)
+        )
         return []
 
 
 async def _current_situation(tracker: Tracker) -> tuple[Service, Situation] | None:
+    """The service being discussed and its situation (the first one when none was chosen), if any."""
     service_id = tracker.get_slot("service_id")
     if not service_id:
         return None
@@ -205,7 +208,7 @@ class ActionAnswerService(Action):
         question = tracker.get_slot("service_question") or "materials"
         answer = materials_answer(*found) if question == "materials" else office_answer(*found)
         send_answer(dispatcher, answer)
-        dispatcher.utter_message(text="还需要了解什么？", buttons=choice_buttons(NEXT_STEPS[question]))
+        dispatcher.utter_message(text=messages.ANYTHING_ELSE_TO_KNOW, buttons=choice_buttons(NEXT_STEPS[question]))
         return [SlotSet("offered_services", None)]
 
 
@@ -224,7 +227,7 @@ class ActionAnswerOffice(Action):
             report_backend_failure(dispatcher, error)
             return []
         if found is None:
-            dispatcher.utter_message(text="不同事项的办理地点和时间不一样，先告诉我您要办什么，我再告诉您去哪里办。")
+            dispatcher.utter_message(text=messages.SERVICE_BEFORE_OFFICE)
             return []
         answer = office_answer(*found)
         send_answer(dispatcher, answer)
@@ -248,11 +251,31 @@ class ActionAnswerPolicy(Action):
             return []
         if service is None:
             dispatcher.utter_message(
-                text="这个政策问题需要工作人员为您解答。需要为您转人工服务吗？",
-                buttons=choice_buttons(["转人工", "不用了"]),
+                text=messages.POLICY_NEEDS_STAFF, buttons=choice_buttons(messages.POLICY_HUMAN_CHOICES)
             )
             return [SlotSet("pending_offer", "human")]
         answer = conditions_answer(service, service.situations[0])
         send_answer(dispatcher, answer)
-        dispatcher.utter_message(text="具体标准以承办部门的解释为准。需要了解办理材料的话，可以问我“要带什么材料”。")
+        dispatcher.utter_message(text=messages.POLICY_DISCLAIMER)
         return [SlotSet("service", service.name), SlotSet("service_id", service.id)]
+
+
+class ActionTakePolicyQuestion(Action):
+    """Answers a policy question from the catalogue, or takes it down as a 咨询 work order."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_take_policy_question"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The catalogue's answer when it surely matches a service; otherwise the report form takes over."""
+        try:
+            resolution = (await hotline().catalog_index()).resolve(latest_text(tracker))
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return [SlotSet("policy_answered", True)]
+        if resolution.sure:
+            events = await ActionAnswerPolicy().run(dispatcher, tracker, domain)
+            return [*events, SlotSet("policy_answered", True)]
+        dispatcher.utter_message(text=messages.POLICY_TAKEN_DOWN)
+        return [SlotSet("policy_answered", False)]

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions import messages
 from bot.actions.common import (
     ANSWERS,
     BACKEND_ERRORS,
@@ -53,17 +54,15 @@ from bot.work_orders.filing import (
 )
 
 FORM = "progress_form"
+# Values of the ownership slots (verify_code, order_verify_code).
 VERIFIED_BY_PHONE = "本机号码"
+OWNER_VERIFIED = "已验证"
 # Fills the ownership slot of a work order that will not be shown, so that the form ends there.
 NOT_VERIFIED = "未核实"
 ORDER_SLOTS = ("order_number", "order_verify_code")
 # Words with which a citizen asks about something they reported (a work order), not an application.
 ORDER_WORDS = ("工单", "反映", "投诉", "举报", "求助", "建议", "报修")
 SUMMARY_PREVIEW = 20
-NO_CLAIM_WITHOUT_CITIZEN = (
-    "这张工单登记时没有验证手机号，无法核实您是反映人，为保护反映人的信息，这里不能告诉您它的内容。"
-    "请拨打12345热线，由人工座席核实后为您查询。"
-)
 
 
 def spoken_digits(number: str) -> str:
@@ -73,38 +72,49 @@ def spoken_digits(number: str) -> str:
 
 def progress_text(case: CaseView) -> str:
     """The status, timeline and promised date of a case, in plain Chinese."""
-    lines = [f"办件编号{case.number}（{case.service_name}，{case.department}）"]
+    lines = [messages.CASE_HEADER.format(number=case.number, service=case.service_name, department=case.department)]
     last_at = case.timeline[-1][1] if case.timeline else None
     if case.standing is Standing.FINISHED and last_at is not None:
-        lines.append(f"已于{last_at:%Y年%m月%d日}办结。")
+        lines.append(messages.CASE_FINISHED.format(date=last_at))
     else:
-        lines.append(f"当前进度：{case.status}。承诺办结日期：{case.promised_date:%Y年%m月%d日}。")
+        lines.append(messages.CASE_UNDERWAY.format(status=case.status, promised=case.promised_date))
     steps = []
     for status, at, note in case.timeline:
-        steps.append(f"{at:%m-%d %H:%M} {status}" + (f"（{note}）" if note else ""))
-    lines.append("办理过程：" + " → ".join(steps))
+        step = messages.CASE_STEP.format(at=at, status=status)
+        steps.append(step + (messages.CASE_STEP_NOTE.format(note=note) if note else ""))
+    lines.append(messages.CASE_STEPS.format(steps=" → ".join(steps)))
     return "\n".join(lines)
 
 
 def order_text(order: OrderView) -> str:
     """The number, kind, status, department, date and content of a work order."""
-    return (
-        f"工单号{order.number}（{order.kind}）\n"
-        f"当前状态：{order.status}。承办部门：{order.department}。登记日期：{order.created_at:%Y年%m月%d日}。\n"
-        f"内容：{order.summary}"
+    return messages.ORDER_DETAILS.format(
+        number=order.number,
+        kind=order.kind,
+        status=order.status,
+        department=order.department,
+        created=order.created_at,
+        summary=order.summary,
     )
 
 
 def orders_text(orders: list[OrderView]) -> str:
     """A citizen's open work orders, one line each."""
-    lines = [f"您有{len(orders)}张在办的工单（最近的在前）："]
+    lines = [messages.OPEN_ORDERS.format(count=len(orders))]
     for n, order in enumerate(orders, 1):
         preview = order.summary[:SUMMARY_PREVIEW] + ("…" if len(order.summary) > SUMMARY_PREVIEW else "")
         lines.append(
-            f"{n}. {order.number} {order.kind} · {order.status} · {order.department} · "
-            f"{order.created_at:%Y年%m月%d日} · {preview}"
+            messages.OPEN_ORDER.format(
+                n=n,
+                number=order.number,
+                kind=order.kind,
+                status=order.status,
+                department=order.department,
+                created=order.created_at,
+                preview=preview,
+            )
         )
-    lines.append("想看哪一张的详情，说出它的工单号就可以。")
+    lines.append(messages.OPEN_ORDERS_PICK)
     return "\n".join(lines)
 
 
@@ -149,6 +159,11 @@ async def check_tail(
     except BACKEND_ERRORS as error:
         report_backend_failure(dispatcher, error)
         return None
+
+
+def lock_end(outcome: Verification) -> str:
+    """Until when a locked case or order cannot be asked about (14:30), as the citizen is told."""
+    return f"{outcome.locked_until:%H:%M}" if outcome.locked_until else messages.LATER
 
 
 class ValidateProgressForm(FormValidationAction):
@@ -204,16 +219,13 @@ class ValidateProgressForm(FormValidationAction):
         try:
             number = parse_case_number(str(value))
         except InvalidCaseNumber as error:
-            dispatcher.utter_message(text=f"抱歉，没有听到完整的编号。{error}。")
+            dispatcher.utter_message(text=messages.CASE_NUMBER_INCOMPLETE.format(error=error))
             return {"case_number": None}
         app = hotline()
         try:
             case = await find_case(app.database, number, local_now().date())
             if case is None:
-                dispatcher.utter_message(
-                    text=f"没有查到编号为{number}的办件。请核对编号，"
-                    "它在受理回执或短信通知里；新受理的办件可能要第二天才能查到。"
-                )
+                dispatcher.utter_message(text=messages.CASE_NOT_FOUND.format(number=number))
                 return {"case_number": None}
             citizen = await verified_citizen(tracker)
             if citizen is not None and await is_applicant_digest(app.database, number, citizen.phone_digest):
@@ -245,22 +257,18 @@ class ValidateProgressForm(FormValidationAction):
         if value == VERIFIED_BY_PHONE or not number:
             return {"verify_code": value if number else None}
         if not digit_runs(str(value), min_length=4):
-            dispatcher.utter_message(text="请说出手机号码的后四位数字，比如“后四位是1234”。")
+            dispatcher.utter_message(text=messages.SAY_PHONE_TAIL)
             return {"verify_code": None}
         outcome = await check_tail(dispatcher, verify_owner, number, str(value))
         if outcome is None:
             return {"verify_code": None, "requested_slot": None}
         if outcome.verdict is Verdict.VERIFIED:
             verified = list(tracker.get_slot("verified_cases") or [])
-            return {"verify_code": "已验证", "verified_cases": [*verified, number]}
+            return {"verify_code": OWNER_VERIFIED, "verified_cases": [*verified, number]}
         if outcome.verdict is Verdict.WRONG:
-            dispatcher.utter_message(text=f"后四位与登记的手机号不一致，还可以再试{outcome.attempts_left}次。")
+            dispatcher.utter_message(text=messages.PHONE_TAIL_WRONG.format(attempts=outcome.attempts_left))
             return {"verify_code": None}
-        until = f"{outcome.locked_until:%H:%M}" if outcome.locked_until else "稍后"
-        dispatcher.utter_message(
-            text=f"验证失败次数过多，为保护您的信息，该办件的查询已暂时锁定，请在{until}以后再试。"
-            "如需帮助可以说“转人工”。"
-        )
+        dispatcher.utter_message(text=messages.CASE_LOCKED.format(until=lock_end(outcome)))
         return {"verify_code": None, "case_number": None, "requested_slot": None}
 
     async def extract_order_number(
@@ -289,7 +297,7 @@ class ValidateProgressForm(FormValidationAction):
         try:
             number = parse_order_number(str(value))
         except InvalidOrderNumber as error:
-            dispatcher.utter_message(text=f"抱歉，没有听到完整的工单号。{error}。")
+            dispatcher.utter_message(text=messages.ORDER_NUMBER_INCOMPLETE.format(error=error))
             return {"order_number": None}
         try:
             order = await find_order(hotline().database, number)
@@ -297,9 +305,7 @@ class ValidateProgressForm(FormValidationAction):
             report_backend_failure(dispatcher, error)
             return {"order_number": number, "order_verify_code": NOT_VERIFIED}
         if order is None:
-            dispatcher.utter_message(
-                text=f"没有查到工单号为{number}的工单。请核对工单号，它在登记工单时的回复或短信通知里。"
-            )
+            dispatcher.utter_message(text=messages.ORDER_NOT_FOUND.format(number=number))
             return {"order_number": None}
         verified = list(tracker.get_slot("verified_orders") or [])
         if number in verified:
@@ -311,7 +317,7 @@ class ValidateProgressForm(FormValidationAction):
                 "verified_orders": [*verified, number],
             }
         if order.citizen_id is None:
-            dispatcher.utter_message(text=NO_CLAIM_WITHOUT_CITIZEN)
+            dispatcher.utter_message(text=messages.NO_CLAIM_WITHOUT_CITIZEN)
             return {"order_number": number, "order_verify_code": NOT_VERIFIED}
         return {"order_number": number, "order_verify_code": None}
 
@@ -334,25 +340,21 @@ class ValidateProgressForm(FormValidationAction):
         if value in (VERIFIED_BY_PHONE, NOT_VERIFIED) or not number:
             return {"order_verify_code": value if number else None}
         if not digit_runs(str(value), min_length=4):
-            dispatcher.utter_message(text="请说出手机号码的后四位数字，比如“后四位是1234”。")
+            dispatcher.utter_message(text=messages.SAY_PHONE_TAIL)
             return {"order_verify_code": None}
         outcome = await check_tail(dispatcher, verify_order_owner, number, str(value))
         if outcome is None:
             return {"order_verify_code": NOT_VERIFIED}
         if outcome.verdict is Verdict.VERIFIED:
             verified = list(tracker.get_slot("verified_orders") or [])
-            return {"order_verify_code": "已验证", "verified_orders": [*verified, number]}
+            return {"order_verify_code": OWNER_VERIFIED, "verified_orders": [*verified, number]}
         if outcome.verdict is Verdict.WRONG:
-            dispatcher.utter_message(text=f"后四位与登记的手机号不一致，还可以再试{outcome.attempts_left}次。")
+            dispatcher.utter_message(text=messages.PHONE_TAIL_WRONG.format(attempts=outcome.attempts_left))
             return {"order_verify_code": None}
         if outcome.verdict is Verdict.NOT_FOUND:
-            dispatcher.utter_message(text=NO_CLAIM_WITHOUT_CITIZEN)
+            dispatcher.utter_message(text=messages.NO_CLAIM_WITHOUT_CITIZEN)
             return {"order_verify_code": NOT_VERIFIED}
-        until = f"{outcome.locked_until:%H:%M}" if outcome.locked_until else "稍后"
-        dispatcher.utter_message(
-            text=f"验证失败次数过多，为保护您的信息，该工单的查询已暂时锁定，请在{until}以后再试。"
-            "如需帮助可以说“转人工”。"
-        )
+        dispatcher.utter_message(text=messages.ORDER_LOCKED.format(until=lock_end(outcome)))
         return {"order_verify_code": NOT_VERIFIED}
 
 
@@ -388,26 +390,27 @@ class ActionShowProgress(Action):
                 "status": case.status,
                 "standing": case.standing.value,
                 "promised_date": case.promised_date.isoformat(),
-                "short": f"您的办件目前的进度是{case.status}。",
+                "short": messages.CASE_SHORT.format(status=case.status),
                 "spoken_number": spoken_digits(case.number),
             },
         )
         if case.standing is Standing.OVERDUE and has_complained(tracker):
             # An overdue case the citizen is already complaining about needs a person, not another form.
-            dispatcher.utter_message(text="这件办件已经超过承诺时限，您的情况需要人工客服跟进处理。")
+            dispatcher.utter_message(text=messages.CASE_OVERDUE_HANDOFF)
             request_handoff(dispatcher, "beyond_bot")
             return reset
         if case.standing is Standing.OVERDUE:
             days = (local_now().date() - case.promised_date).days
             dispatcher.utter_message(
-                text=f"这件办件已经超过承诺时限{days}天。需要为您提交督办工单，催促承办部门处理吗？",
-                buttons=choice_buttons(["需要督办", "不用了"]),
+                text=messages.CASE_OVERDUE_OFFER.format(days=days),
+                buttons=choice_buttons(messages.SUPERVISION_CHOICES),
             )
             return [*reset, SlotSet("pending_offer", f"supervise:{case.number}")]
         dispatcher.utter_message(response="utter_anything_else")
         return reset
 
     async def _show_order(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Show a verified work order and reset its slots."""
         number = tracker.get_slot("order_number")
         reset: list[EventType] = [SlotSet("order_number", None), SlotSet("order_verify_code", None)]
         if number not in (tracker.get_slot("verified_orders") or []):
@@ -428,7 +431,7 @@ class ActionShowProgress(Action):
                 "status": order.status,
                 "department": order.department,
                 "created_at": order.created_at.date().isoformat(),
-                "short": f"您的{order.kind}工单目前的状态是{order.status}。",
+                "short": messages.ORDER_SHORT.format(kind=order.kind, status=order.status),
                 "spoken_number": spoken_digits(order.number),
             },
         )
@@ -436,6 +439,7 @@ class ActionShowProgress(Action):
         return reset
 
     async def _list_orders(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """List the verified citizen's open work orders."""
         citizen_id = verified_citizen_id(tracker)
         try:
             orders = await orders_of_citizen(hotline().database, citizen_id) if citizen_id is not None else []
@@ -443,14 +447,14 @@ class ActionShowProgress(Action):
             report_backend_failure(dispatcher, error)
             return []
         if not orders:
-            dispatcher.utter_message(text="没有查到您名下在办的工单。如果您记得工单号，可以直接告诉我。")
+            dispatcher.utter_message(text=messages.NO_OPEN_ORDERS)
             return []
         dispatcher.utter_message(
             text=orders_text(orders),
             json_message={
                 "kind": "order_list",
                 "numbers": [order.number for order in orders],
-                "short": f"您有{len(orders)}张在办的工单，最近一张的状态是{orders[0].status}。",
+                "short": messages.OPEN_ORDERS_SHORT.format(count=len(orders), status=orders[0].status),
             },
         )
         return []

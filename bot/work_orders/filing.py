@@ -195,7 +195,7 @@ def prepare(order: NewOrder) -> Prepared:
     kind = order.type or order.kind
     category = order.category
     if category is None and kind not in HOTLINE_KINDS:
-        from bot.appeals.classifier import classify  # helper C's model, loaded on first use
+        from bot.appeals.classifier import classify  # imports scikit-learn: only when an order needs it
 
         classification = classify(order.title, order.summary)
         category = classification.category

@@ -42,10 +42,19 @@ class OutgoingMessage:
     kind: str = NOTICE
 
 
-def deadline_text(due: datetime) -> str:
-    """``11月30日`` for a deadline at the end of a day, ``11月30日14:30`` for one in clock hours."""
-    day = f"{due.month}月{due.day}日"
-    return day if due.time() == END_OF_DAY else f"{day}{due:%H:%M}"
+def deadline_text(due: datetime, now: datetime | None = None) -> str:
+    """``11月30日`` or ``11月30日14:30``; told in a conversation (``now``), 今天18:30, 明天, 12月3日（星期四）."""
+    if now is None:
+        day = f"{due.month}月{due.day}日"
+        return day if due.time() == END_OF_DAY else f"{day}{due:%H:%M}"
+    # A limit in working days ends at 23:59:59: the day says it all.
+    clock = "" if (due.hour, due.minute) == (23, 59) else f"{due:%H:%M}"
+    if due.date() == now.date():
+        return f"今天{clock}"
+    if (due.date() - now.date()).days == 1:
+        return f"明天{clock}"
+    day = f"{due.month}月{due.day}日（星期{'一二三四五六日'[due.weekday()]}）{clock}"
+    return day if due.year == now.year else f"{due.year}年{day}"
 
 
 def _sentence(text: str) -> str:

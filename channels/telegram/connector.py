@@ -32,6 +32,7 @@ from bot.core.shared_state import SharedStateUnavailable
 from channels.connector import (
     CHOICES_TTL_S,
     ChannelRuntime,
+    Delivery,
     DeliveryFailed,
     Incoming,
     OnNewMessage,
@@ -305,21 +306,14 @@ class TelegramOutbound:
     holds_chat = True
     position_updates = True
 
-    async def send(
-        self,
-        conversation_id: str,
-        citizen_id: int | None,
-        messages: list[dict[str, Any]],
-        role: str,
-        agent_name: str | None,
-    ) -> None:
+    async def send(self, delivery: Delivery) -> None:
         """Send each message to the chat, with its buttons."""
         settings = channel_runtime().settings
-        chat = conversation_id.removeprefix(self.prefix)
+        chat = delivery.conversation_id.removeprefix(self.prefix)
         if not settings.telegram_bot_token or not chat.lstrip("-").isdigit():
             raise DeliveryFailed("telegram is not configured or the chat id is malformed")
         bot = telegram_bot(settings)
-        for outgoing in render_turn(messages):
+        for outgoing in render_turn(delivery.messages):
             if await send_message(bot, int(chat), outgoing) is None:
                 raise DeliveryFailed("telegram did not take the message")
 

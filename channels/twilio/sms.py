@@ -19,6 +19,7 @@ from bot.core.personal_data import InvalidPhone, digest, e164_phone
 from bot.core.shared_state import SharedStateUnavailable
 from channels.connector import (
     ChannelRuntime,
+    Delivery,
     DeliveryFailed,
     Incoming,
     channel_runtime,
@@ -163,16 +164,9 @@ class SmsOutbound:
     # Each SMS costs the citizen's attention and the centre's money: the place in the queue is told once.
     position_updates = False
 
-    async def send(
-        self,
-        conversation_id: str,
-        citizen_id: int | None,
-        messages: list[dict[str, Any]],
-        role: str,
-        agent_name: str | None,
-    ) -> None:
+    async def send(self, delivery: Delivery) -> None:
         """Text the messages, choices numbered."""
-        await text_citizen(citizen_id, messages)
+        await text_citizen(delivery.citizen_id, delivery.messages)
 
     async def thread(self, conversation_id: str, citizen_id: int | None) -> tuple[str, str]:
         """The thread itself."""

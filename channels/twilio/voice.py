@@ -32,6 +32,7 @@ from bot.work_orders.callbacks import file_callback
 from channels.connector import (
     ChannelRuntime,
     Choice,
+    Delivery,
     DeliveryFailed,
     Incoming,
     channel_runtime,
@@ -437,16 +438,9 @@ class VoiceOutbound:
     holds_chat = False
     position_updates = False
 
-    async def send(
-        self,
-        conversation_id: str,
-        citizen_id: int | None,
-        messages: list[dict[str, Any]],
-        role: str,
-        agent_name: str | None,
-    ) -> None:
+    async def send(self, delivery: Delivery) -> None:
         """Text the messages to the caller."""
-        await text_citizen(citizen_id, messages)
+        await text_citizen(delivery.citizen_id, delivery.messages)
 
     async def thread(self, conversation_id: str, citizen_id: int | None) -> tuple[str, str]:
         """The caller's SMS thread, so that an answer by text is understood."""

@@ -26,6 +26,7 @@ from bot.core.personal_data import InvalidPhone, mask_phone
 from bot.core.shared_state import SharedStateUnavailable
 from channels.connector import (
     ChannelRuntime,
+    Delivery,
     DeliveryFailed,
     Incoming,
     channel_runtime,
@@ -112,27 +113,20 @@ class WebChatOutbound:
     holds_chat = True
     position_updates = True
 
-    async def send(
-        self,
-        conversation_id: str,
-        citizen_id: int | None,
-        messages: list[dict[str, Any]],
-        role: str,
-        agent_name: str | None,
-    ) -> None:
+    async def send(self, delivery: Delivery) -> None:
         """Log each message in the session; the page shows system events ("人工客服 XX 已接入") as notices."""
-        session_id = conversation_id.removeprefix(self.prefix)
-        for message in messages:
+        session_id = delivery.conversation_id.removeprefix(self.prefix)
+        for message in delivery.messages:
             payload = bot_entry_payload(message) or {}
             event = (message.get("custom") or {}).get("event")
-            if role == "system" and event:
+            if delivery.role == "system" and event:
                 payload["event"] = str(event)
             if not payload:
                 continue
-            if agent_name:
-                payload["agent"] = agent_name
+            if delivery.agent_name:
+                payload["agent"] = delivery.agent_name
             try:
-                await publish_to_session(session_id, role, payload)
+                await publish_to_session(session_id, delivery.role, payload)
             except (UnknownSession, DatabaseUnavailable) as error:
                 raise DeliveryFailed(f"web chat: {type(error).__name__}") from error
 

@@ -15,12 +15,24 @@ from bot.cases.records import import_cases
 from bot.catalog import runtime
 from bot.catalog.formats import read_catalog
 from bot.catalog.store import import_records
+from bot.citizens.identity import identify
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
 
 FIXTURE_CASES = PROJECT_ROOT / "tests" / "fixtures" / "cases.json"
 IN_PROGRESS, OVERDUE, FINISHED = "20261120000158", "20261001000777", "20260901000999"
 APPLICANT_PHONE = "13912345678"
+NOW = datetime(2026, 11, 28, 9)
+# A complaint with everything but the contact and the confirmation (the report form).
+COMPLAINT = {
+    "report_kind": "投诉",
+    "report_details": "天河区龙口西路的垃圾站三天没人清运了，臭味很大",
+    "report_district": "天河区",
+    "report_address": "龙口西路",
+    "report_since": "三天",
+}
+# The same complaint ready to be read back: reached on the citizen's verified number.
+READY = {**COMPLAINT, "report_contact": "verified"}
 
 
 @pytest.fixture
@@ -30,7 +42,7 @@ async def hotline(tmp_path: Path) -> AsyncIterator[runtime.Hotline]:
     await database.create_schema()
     await import_records(database, read_catalog(PROJECT_ROOT / "data" / "catalog"))
     settings = get_settings()
-    await import_cases(database, FIXTURE_CASES, str(settings.pii_hash_key), datetime(2026, 11, 28, 9))
+    await import_cases(database, FIXTURE_CASES, str(settings.pii_hash_key), NOW)
     app = runtime.Hotline(settings, database)
     runtime.use(app)
     yield app
@@ -77,3 +89,26 @@ async def run_validation(
     domain = {"forms": {form: {"required_slots": required}}}
     events = await action.run(dispatcher, t, domain)
     return events, dispatcher
+
+
+async def ask(action: Any, t: Tracker) -> CollectingDispatcher:
+    """Run an action that asks a question (it sets no slot); what it said."""
+    dispatcher = CollectingDispatcher()
+    assert await action.run(dispatcher, t, {}) == []
+    return dispatcher
+
+
+async def citizen_id(hotline: runtime.Hotline, phone: str = APPLICANT_PHONE) -> int:
+    """The id of the citizen with this phone number, registered if new."""
+    citizen = await identify(hotline.database, phone, str(hotline.settings.pii_hash_key), NOW)
+    return citizen.id
+
+
+def texts(dispatcher: CollectingDispatcher) -> list[str]:
+    """The texts of what an action said, in order."""
+    return [message["text"] for message in dispatcher.messages]
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    """The payloads of a message's buttons."""
+    return [button["payload"] for button in message["buttons"]]

@@ -8,14 +8,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot.actions.common import HUMAN_SERVICE
 from bot.actions.conversation import (
-    NOT_UNDERSTOOD_HANDOFF,
     ActionAcceptOffer,
     ActionDeclineOffer,
     ActionHandleFallback,
     ActionRequestHuman,
 )
+from bot.actions.messages import HUMAN_SERVICE, NOT_UNDERSTOOD_HANDOFF
 from bot.catalog import runtime
 from bot.citizens.identity import identify
 from bot.core.models import WorkOrder

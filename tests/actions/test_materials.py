@@ -13,10 +13,11 @@ from bot.actions.materials import (
     ActionAnswerPolicy,
     ActionAnswerService,
     ActionAskSituation,
+    ActionTakePolicyQuestion,
     ValidateServiceForm,
 )
 from bot.catalog import runtime
-from tests.actions.conftest import run_validation, tracker
+from tests.actions.conftest import run_validation, texts, tracker
 
 
 async def run_form(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
@@ -165,3 +166,20 @@ async def test_database_down_gives_a_clear_message(hotline: runtime.Hotline) -> 
     events, dispatcher = await run_form(tracker("办护照", "ask_materials"))
     assert SlotSet("requested_slot", None) in events
     assert dispatcher.messages[0]["text"].startswith("抱歉，系统暂时查询不到相关信息")
+
+
+# --- policy questions -----------------------------------------------------------------------------
+
+
+async def test_a_policy_question_the_catalogue_answers_is_answered(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionTakePolicyQuestion().run(dispatcher, tracker("办护照需要什么条件", "ask_policy"), {})
+    assert events[-1] == SlotSet("policy_answered", True)
+    assert dispatcher.messages[0]["text"]
+
+
+async def test_a_policy_question_the_catalogue_cannot_answer_becomes_a_consultation(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionTakePolicyQuestion().run(dispatcher, tracker("明年的拆迁补偿标准会提高吗", "ask_policy"), {})
+    assert events == [SlotSet("policy_answered", False)]
+    assert texts(dispatcher) == ["这个政策问题需要相关部门答复。我帮您登记一张咨询工单，答复会告诉您。"]

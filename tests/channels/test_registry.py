@@ -29,7 +29,7 @@ def started(tmp_path: Path) -> list[str]:
     return list(yaml.safe_load(target.read_text(encoding="utf-8")))
 
 
-def test_without_settings_only_the_web_chat_rest_department_api_and_agent_console_start(
+def test_without_settings_only_the_web_chat_rest_department_api_agent_console_and_instance_work_start(
     no_channel_settings: None, tmp_path: Path
 ) -> None:
     assert started(tmp_path) == [
@@ -37,6 +37,7 @@ def test_without_settings_only_the_web_chat_rest_department_api_and_agent_consol
         "channels.rest.RestChannel",
         "console.department_api.DepartmentApiInput",
         "console.agent_console.AgentConsoleInput",
+        "console.startup.InstanceWork",
     ]
     lines = describe_channels(get_settings(), "http://localhost:5005")
     assert "客服工作台：已开启 http://localhost:5005/agent" in lines

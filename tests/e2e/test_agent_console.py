@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.console import PASSWORD, create_agent
 from tests.e2e.test_webchat import CHROMIUM, CHROMIUM_ARGS
+from tests.http_clients import PASSWORD, create_agent
 from tests.servers import Servers, running_servers
 
 ENV = {"AGENT_HOURS": "00:00-24:00", "REDIS_URL": "", "HANDOFF_MAX_WAIT_S": "3600"}

@@ -19,8 +19,8 @@ from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
 from bot.work_orders.filing import NewOrder, file_order
-from tests.console import PASSWORD, Agent, Http, create_agent
 from tests.e2e.test_webchat import CHROMIUM, CHROMIUM_ARGS
+from tests.http_clients import PASSWORD, Agent, Http, create_agent
 from tests.servers import Servers, running_servers
 
 ENV = {"AGENT_HOURS": "00:00-24:00", "REDIS_URL": "", "HANDOFF_MAX_WAIT_S": "3600"}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.console import Agent, WebCitizen, create_agent
+from tests.http_clients import Agent, WebCitizen, create_agent
 from tests.servers import Servers, running_servers
 
 ALL_DAY = {"AGENT_HOURS": "00:00-24:00", "REDIS_URL": "", "HANDOFF_MAX_WAIT_S": "3600"}

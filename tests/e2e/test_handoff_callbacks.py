@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cases.records import local_now
-from tests.console import WebCitizen
+from tests.http_clients import WebCitizen
 from tests.servers import Servers, running_servers
 from tests.standins import StandIn, running_standin
 from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.console import Agent, create_agent
 from tests.e2e.test_telegram import SECRET, TOKEN, Telegram, message_update, post, say, sent_to
+from tests.http_clients import Agent, create_agent
 from tests.servers import running_servers
 from tests.standins import StandIn, running_standin
 from tests.telegram_api import BotApi

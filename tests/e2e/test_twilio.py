@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.actions.common import HUMAN_SERVICE
+from bot.actions.messages import HUMAN_SERVICE
 from channels.twilio.speech import digit_by_digit
 from tests.servers import Servers, running_servers
 from tests.standins import StandIn, running_standin
@@ -260,8 +260,10 @@ def test_a_repeated_message_sid_is_answered_once(peer: TwilioPeer, twilio: Stand
     first = peer.sms(sender, "你好", MessageSid="SM" + "d" * 32)
     again = peer.sms(sender, "你好", MessageSid="SM" + "d" * 32)
     assert first.status_code == again.status_code == 200
+    twilio.wait_for(lambda r: sms_to(sender)(r) and "您好" in r.form["Body"])  # the answer to the first 你好
     peer.sms(sender, "谢谢")
-    twilio.wait_for(lambda r: sms_to(sender)(r) and "您好" not in r.form["Body"])  # the answer to 谢谢
+    # The citizen's turns run one after another: once 谢谢 is answered, a second greeting would have been sent.
+    twilio.wait_for(lambda r: sms_to(sender)(r) and "您好" not in r.form["Body"])
     greetings = [r for r in twilio.matching(sms_to(sender)) if "您好" in r.form["Body"]]
     assert len(greetings) == 1
 

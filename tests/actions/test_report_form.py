@@ -1,38 +1,17 @@
-"""The report form (what, where, since when, contact, read-back and corrections) and filing the work order."""
+"""The report form: what, where, since when, contact, corrections at the read-back, and its questions."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
 
-from bot.actions.work_orders import (
-    REPORT_SLOTS,
-    ActionAskReportConfirmed,
-    ActionAskReportContact,
-    ActionAskReportDistrict,
-    ActionFileReport,
-    ActionTakePolicyQuestion,
-    ValidateReportForm,
-    deadline_text,
-    description_length,
-    find_address,
-    find_district,
-    find_since,
-    is_urgent,
-    make_title,
-)
+from bot.actions.report_form import ActionAskReportContact, ActionAskReportDistrict, ValidateReportForm
+from bot.actions.report_slots import REPORT_SLOTS
 from bot.catalog import runtime
-from bot.citizens.identity import identify
-from bot.core.db import Database
-from bot.core.models import WorkOrder
-from tests.actions.conftest import APPLICANT_PHONE, run_validation, tracker
+from tests.actions.conftest import COMPLAINT, READY, ask, buttons, citizen_id, run_validation, texts, tracker
 
 FORM = "report_form"
 REQUIRED = [
@@ -44,16 +23,7 @@ REQUIRED = [
     "report_contact",
     "report_confirmed",
 ]
-NOW = datetime(2026, 11, 28, 9)
 RESET = dict.fromkeys(REPORT_SLOTS)
-# A complaint with everything but the contact and the confirmation.
-COMPLAINT = {
-    "report_kind": "投诉",
-    "report_details": "天河区龙口西路的垃圾站三天没人清运了，臭味很大",
-    "report_district": "天河区",
-    "report_address": "龙口西路",
-    "report_since": "三天",
-}
 
 
 async def run_form(t: Tracker) -> tuple[dict[str, Any], CollectingDispatcher]:
@@ -61,10 +31,6 @@ async def run_form(t: Tracker) -> tuple[dict[str, Any], CollectingDispatcher]:
     events, dispatcher = await run_validation(ValidateReportForm(), FORM, REQUIRED, t)
     assert all(isinstance(event, dict) and event["event"] == "slot" for event in events)
     return {event["name"]: event["value"] for event in events}, dispatcher
-
-
-def texts(dispatcher: CollectingDispatcher) -> list[str]:
-    return [message["text"] for message in dispatcher.messages]
 
 
 def first(text: str, intent: str, **kwargs: Any) -> Tracker:
@@ -78,64 +44,6 @@ def answer(
     """The citizen's answer when the form asked for ``slot``."""
     filled = {**(slots if slots is not None else COMPLAINT), "requested_slot": slot}
     return tracker(text, intent, slots=filled, active_loop=FORM, latest_action="action_listen", **kwargs)
-
-
-# --- reading descriptions -------------------------------------------------------------------------
-
-
-def test_intent_words_do_not_count_as_a_description() -> None:
-    assert description_length("我要投诉") == 0
-    assert description_length("我想反映一个问题") == 0
-    assert description_length("我要投诉我们楼下的餐馆油烟太大") == 11
-
-
-@pytest.mark.parametrize(
-    ("text", "district", "address"),
-    [
-        ("我要投诉，天河区龙口西路的垃圾站三天没人清运了", "天河区", "龙口西路"),
-        ("番禺市桥街清河路18号有人占道", "番禺区", "市桥街清河路18号"),
-        ("在白云区京溪那个公交站，司机不等人上齐就开走", "白云区", "京溪那个公交站"),
-        ("我家在荔湾区芳村，楼下的下水道堵了", "荔湾区", "芳村"),
-        ("海珠路有个井盖坏了", None, "海珠路"),
-        ("白云大道北那里积水很深", None, "白云大道"),
-        ("我要投诉我们楼下的餐馆油烟太大", None, None),
-        ("路灯坏了好几天了", None, None),
-        ("我要投诉天河区政务中心三号窗口的工作人员", "天河区", None),
-    ],
-)
-def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
-    assert (find_district(text), find_address(text)) == (district, address)
-
-
-@pytest.mark.parametrize(
-    ("text", "since"),
-    [
-        ("垃圾站三天没人清运了", "三天"),
-        ("路灯坏了快一个月都没人修", "快一个月"),
-        ("从上周开始每晚都很吵", "从上周开始"),
-        ("昨晚开始停水", "昨晚开始"),
-        ("11月20日起就没人管", "11月20日起"),
-        ("楼下餐馆每天晚上油烟很大", None),
-    ],
-)
-def test_since_when_in_a_description(text: str, since: str | None) -> None:
-    assert find_since(text) == since
-
-
-def test_titles_are_short_and_urgency_comes_from_dangerous_words() -> None:
-    assert (
-        make_title("我要投诉，天河区龙口西路的垃圾站三天没人清运了，臭味很大") == "天河区龙口西路的垃圾站三天没人清运了"
-    )
-    assert len(make_title("有" * 300)) == 20
-    assert is_urgent("楼上漏水严重，电线都湿了") and is_urgent("有人被困在电梯里")
-    assert not is_urgent("楼下餐馆油烟太大")
-
-
-def test_deadlines_in_plain_chinese() -> None:
-    assert deadline_text(datetime(2026, 11, 28, 11, 30), NOW) == "今天11:30"
-    assert deadline_text(datetime(2026, 11, 29, 23, 59, 59), NOW) == "明天"
-    assert deadline_text(datetime(2026, 12, 3, 23, 59, 59), NOW) == "12月3日（星期四）"
-    assert deadline_text(datetime(2027, 1, 4, 23, 59, 59), NOW) == "2027年1月4日（星期一）"
 
 
 # --- the first message ----------------------------------------------------------------------------
@@ -414,8 +322,6 @@ async def test_a_citizen_without_a_verified_number_who_will_not_leave_one_is_tol
 
 # --- read-back and corrections --------------------------------------------------------------------
 
-READY = {**COMPLAINT, "report_contact": "verified"}
-
 
 @pytest.mark.parametrize(("text", "intent"), [("确认提交", "inform"), ("对的", "affirm"), ("没问题", "affirm")])
 async def test_confirming_ends_the_form(text: str, intent: str) -> None:
@@ -475,21 +381,6 @@ async def test_modify_without_saying_what_asks_which_field_then_asks_it() -> Non
 # --- questions ------------------------------------------------------------------------------------
 
 
-async def ask(action: Any, t: Tracker) -> CollectingDispatcher:
-    dispatcher = CollectingDispatcher()
-    assert await action.run(dispatcher, t, {}) == []
-    return dispatcher
-
-
-async def citizen_id(hotline: runtime.Hotline, phone: str = APPLICANT_PHONE) -> int:
-    citizen = await identify(hotline.database, phone, str(hotline.settings.pii_hash_key), NOW)
-    return citizen.id
-
-
-def buttons(message: dict[str, Any]) -> list[str]:
-    return [button["payload"] for button in message["buttons"]]
-
-
 async def test_the_verified_number_is_offered_by_its_last_four_digits(hotline: runtime.Hotline) -> None:
     t = tracker("", slots={"report_kind": "举报"}, metadata={"citizen_id": await citizen_id(hotline)})
     message = (await ask(ActionAskReportContact(), t)).messages[0]
@@ -511,162 +402,3 @@ async def test_the_district_question_mentions_locations_where_they_can_be_shared
     sms = (await ask(ActionAskReportDistrict(), tracker("", metadata={"channel": "sms"}))).messages[0]
     assert telegram["text"] == "请问是在广州市哪个区？比如天河区、越秀区。也可以直接发送位置。"
     assert sms["text"] == "请问是在广州市哪个区？比如天河区、越秀区。"
-
-
-async def test_the_read_back_has_every_field_and_masks_the_phone(hotline: runtime.Hotline) -> None:
-    t = tracker("", slots={**COMPLAINT, "report_contact": "13912345678"})
-    message = (await ask(ActionAskReportConfirmed(), t)).messages[0]
-    assert message["text"] == (
-        "请核对您要登记的投诉：\n类型：投诉\n事情：天河区龙口西路的垃圾站三天没人清运了，臭味很大\n"
-        "地点：天河区龙口西路\n时间：三天\n联系方式：手机139****5678\n"
-        "没问题请点“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”或“改一下时间”。"
-    )
-    assert buttons(message) == ["确认提交", "修改"]
-    verified = {"citizen_id": await citizen_id(hotline)}
-    t = tracker("", slots={**COMPLAINT, "report_contact": "verified"}, metadata=verified)
-    assert "联系方式：您验证过的手机（尾号5678）" in (await ask(ActionAskReportConfirmed(), t)).messages[0]["text"]
-
-
-async def test_the_read_back_of_an_anonymous_report_at_a_shared_location(hotline: runtime.Hotline) -> None:
-    slots = {
-        "report_kind": "举报",
-        "report_details": "有人倒建筑垃圾",
-        "report_location": {"latitude": 23.1, "longitude": 113.3},
-        "report_since": "昨晚",
-        "report_contact": "anonymous",
-    }
-    text = (await ask(ActionAskReportConfirmed(), tracker("", slots=slots))).messages[0]["text"]
-    assert "地点：您发送的位置\n" in text
-    assert "联系方式：匿名（不留联系方式，办理结果无法通知您）" in text
-
-
-async def test_which_field_offers_only_the_fields_of_the_kind(hotline: runtime.Hotline) -> None:
-    t = tracker("", slots={"report_kind": "咨询", "report_asking": "which_field"})
-    message = (await ask(ActionAskReportConfirmed(), t)).messages[0]
-    assert message["text"] == "请问要修改哪一项？也可以直接说改成什么，比如“地址是天河路100号”。"
-    assert buttons(message) == ["事情", "联系方式"]
-
-
-# --- filing ---------------------------------------------------------------------------------------
-
-
-async def file(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    events = await ActionFileReport().run(dispatcher, t, {})
-    return events, dispatcher
-
-
-RESET_EVENTS = [SlotSet(slot, None) for slot in REPORT_SLOTS]
-NUMBER = re.compile(r"工单号(WO\d{13})。")
-
-
-async def stored_orders(database: Database) -> list[WorkOrder]:
-    async with database.session() as session:
-        return list(await session.scalars(select(WorkOrder).order_by(WorkOrder.number)))
-
-
-async def test_a_confirmed_report_of_a_verified_citizen_is_filed_with_every_field(hotline: runtime.Hotline) -> None:
-    metadata = {"channel": "sms", "citizen_id": await citizen_id(hotline)}
-    slots = {**READY, "report_confirmed": "yes"}
-    events, dispatcher = await file(tracker("确认提交", slots=slots, metadata=metadata))
-    assert events == RESET_EVENTS
-    text = dispatcher.messages[0]["text"]
-    match = NUMBER.search(text)
-    assert match is not None
-    [order] = await stored_orders(hotline.database)
-    assert order.number == match.group(1) == dispatcher.messages[0]["custom"]["number"]
-    assert (order.kind, order.summary, order.title, order.district, order.address, order.since) == (
-        "投诉",
-        COMPLAINT["report_details"],
-        "天河区龙口西路的垃圾站三天没人清运了",
-        "天河区",
-        "龙口西路",
-        "三天",
-    )
-    assert (order.citizen_id, order.contact_phone, order.anonymous, order.source, order.channel) == (
-        metadata["citizen_id"],
-        None,
-        False,
-        "conversation",
-        "sms",
-    )
-    assert order.urgency == "normal" and order.category_l1 is not None
-    handled_by = f"已转交{order.department}办理" if order.department else "将由调度员分派给承办部门"
-    assert text.startswith(f"已为您登记投诉，工单号{order.number}。{handled_by}，")
-    assert text.endswith("前会给您答复。办理进展会通知您。")
-    assert dispatcher.messages[1]["response"] == "utter_anything_else"
-
-
-async def test_an_anonymous_report_keeps_no_citizen_and_an_urgent_one_is_urgent(hotline: runtime.Hotline) -> None:
-    slots = {
-        "report_kind": "举报",
-        "report_details": "小区燃气管道漏气，有人私接燃气管",
-        "report_location": {"latitude": 23.1291, "longitude": 113.2644},
-        "report_since": "昨晚",
-        "report_contact": "anonymous",
-        "report_confirmed": "yes",
-    }
-    metadata = {"channel": "telegram", "citizen_id": await citizen_id(hotline)}
-    _, dispatcher = await file(tracker("确认提交", slots=slots, metadata=metadata))
-    [order] = await stored_orders(hotline.database)
-    assert (order.anonymous, order.citizen_id, order.contact_phone) == (True, None, None)
-    assert (order.latitude, order.longitude, order.district, order.urgency) == (23.1291, 113.2644, None, "urgent")
-    assert "您是匿名举报，我们不会记录您的联系方式。请记下工单号" in dispatcher.messages[0]["text"]
-
-
-async def test_another_number_is_stored_and_shown_masked(hotline: runtime.Hotline) -> None:
-    slots = {**COMPLAINT, "report_contact": "13912345678", "report_confirmed": "yes", "report_since": "不详"}
-    _, dispatcher = await file(tracker("确认提交", slots=slots, metadata={"channel": "webchat"}))
-    [order] = await stored_orders(hotline.database)
-    assert (order.contact_phone, order.citizen_id, order.since) == ("13912345678", None, None)
-    assert "办理结果会通过您留的电话139****5678告诉您。" in dispatcher.messages[0]["text"]
-    assert "13912345678" not in dispatcher.messages[0]["text"]
-
-
-async def test_a_repeated_problem_is_linked_and_the_citizen_told(hotline: runtime.Hotline) -> None:
-    slots = {**READY, "report_confirmed": "yes"}
-    metadata = {"channel": "sms", "citizen_id": await citizen_id(hotline)}
-    await file(tracker("确认提交", slots=slots, metadata=metadata))
-    _, dispatcher = await file(tracker("确认提交", slots=slots, metadata={"channel": "webchat", "citizen_id": None}))
-    first_order, second = await stored_orders(hotline.database)
-    assert second.duplicate_of == first_order.number
-    assert f"这个问题已经在工单{first_order.number}中处理，办理结果也会通知您。" in dispatcher.messages[0]["text"]
-
-
-async def test_a_cancelled_report_files_nothing(hotline: runtime.Hotline) -> None:
-    events, dispatcher = await file(tracker("算了", slots={**READY, "report_confirmed": "cancelled"}))
-    assert events == RESET_EVENTS
-    assert [message["response"] for message in dispatcher.messages] == ["utter_form_cancelled"]
-    assert await stored_orders(hotline.database) == []
-
-
-async def test_nothing_is_filed_unless_confirmed(hotline: runtime.Hotline) -> None:
-    events, dispatcher = await file(tracker("", slots=READY))
-    assert events == RESET_EVENTS
-    assert dispatcher.messages == []
-    assert await stored_orders(hotline.database) == []
-
-
-async def test_database_down_files_nothing_and_says_so(hotline: runtime.Hotline) -> None:
-    await hotline.database.close()
-    runtime.use(runtime.Hotline(hotline.settings, type(hotline.database)("sqlite:////nonexistent/dir/x.db")))
-    events, dispatcher = await file(tracker("确认提交", slots={**READY, "report_confirmed": "yes"}))
-    assert events == RESET_EVENTS
-    assert dispatcher.messages[0]["text"] == "抱歉，系统暂时查询不到相关信息。"
-
-
-# --- policy questions -----------------------------------------------------------------------------
-
-
-async def test_a_policy_question_the_catalogue_answers_is_answered(hotline: runtime.Hotline) -> None:
-    dispatcher = CollectingDispatcher()
-    events = await ActionTakePolicyQuestion().run(dispatcher, tracker("办护照需要什么条件", "ask_policy"), {})
-    assert events[-1] == SlotSet("policy_answered", True)
-    assert dispatcher.messages[0]["text"]
-
-
-async def test_a_policy_question_the_catalogue_cannot_answer_becomes_a_consultation(hotline: runtime.Hotline) -> None:
-    dispatcher = CollectingDispatcher()
-    events = await ActionTakePolicyQuestion().run(dispatcher, tracker("明年的拆迁补偿标准会提高吗", "ask_policy"), {})
-    assert events == [SlotSet("policy_answered", False)]
-    assert texts(dispatcher) == ["这个政策问题需要相关部门答复。我帮您登记一张咨询工单，答复会告诉您。"]

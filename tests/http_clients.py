@@ -33,38 +33,44 @@ def create_agent(database_url: str, username: str, name: str, role: str = "agent
     asyncio.run(add())
 
 
-def read_events(opener: urllib.request.OpenerDirector, url: str, timeout_s: float) -> Iterator[tuple[str, str]]:
-    """The (event, data) pairs of a server-sent event stream, as they arrive, until ``timeout_s`` passes."""
+def read_events(stream: Any, timeout_s: float) -> Iterator[tuple[str, str]]:
+    """The (event, data) pairs of an open server-sent event stream, as they arrive, until ``timeout_s`` passes."""
     deadline = time.monotonic() + timeout_s
-    with opener.open(urllib.request.Request(url), timeout=timeout_s) as stream:
-        kind, data = "message", ""
-        while time.monotonic() < deadline:
-            line = stream.readline().decode()
-            if not line:
-                return
-            line = line.rstrip("\n")
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:"):
-                data += line[5:].strip()
-            elif not line:
-                if data or kind != "message":
-                    yield kind, data
-                kind, data = "message", ""
+    kind, data = "message", ""
+    while time.monotonic() < deadline:
+        line = stream.readline().decode()
+        if not line:
+            return
+        line = line.rstrip("\n")
+        if line.startswith(":"):  # a heartbeat: a chance to look again
+            yield "ping", ""
+        elif line.startswith("event:"):
+            kind = line[6:].strip()
+        elif line.startswith("data:"):
+            data += line[5:].strip()
+        elif not line:
+            if data or kind != "message":
+                yield kind, data
+            kind, data = "message", ""
 
 
 def wait_for_event(
     opener: urllib.request.OpenerDirector, url: str, check: Callable[[], Any], timeout_s: float, what: str
 ) -> Any:
-    """``check()`` once it is truthy: checked now, then each time the event stream says something changed."""
-    result = check()
-    if result:
-        return result
+    """``check()`` once it is truthy: checked once the event stream is open, then each time it says something changed.
+
+    The stream is opened before the first check, so that a change between the check and the
+    subscription cannot be missed (which would leave the wait to run into its timeout).
+    """
     try:
-        for _ in read_events(opener, url, timeout_s):
+        with opener.open(urllib.request.Request(url), timeout=timeout_s) as stream:
             result = check()
             if result:
                 return result
+            for _ in read_events(stream, timeout_s):
+                result = check()
+                if result:
+                    return result
     except TimeoutError:
         pass
     result = check()

@@ -1,0 +1,389 @@
+"""The report form: complaints, reports, requests for help, suggestions and unanswered policy questions.
+
+The form gathers what happened, where (district and address, or a shared location), since when and
+how to reach the citizen, then reads the order back (``report_filing``) and lets the citizen correct
+any field before it is filed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions import messages
+from bot.actions.common import (
+    HARD_ENDINGS,
+    choice_buttons,
+    current_citizen,
+    is_activation,
+    is_digression,
+    is_external,
+    is_stop,
+    latest_intent,
+    latest_text,
+    message_channel,
+    reads_answer,
+    verified_citizen_id,
+)
+from bot.actions.report_slots import (
+    ANONYMOUS,
+    CANCELLED,
+    CONFIRMED,
+    FIELD_OPTIONS,
+    OTHER_PHONE,
+    REPORT_SLOTS,
+    UNKNOWN,
+    VERIFIED,
+    WHICH_FIELD,
+    WITHOUT_PLACE,
+    WITHOUT_SINCE,
+)
+from bot.appeals.categories import COMPLAINT, CONSULTATION, HELP, REPORT, SUGGESTION
+from bot.appeals.extraction import (
+    MAX_ADDRESS,
+    MIN_DESCRIPTION,
+    clean_place,
+    description_length,
+    find_address,
+    find_correction,
+    find_district,
+    find_since,
+    is_unknown,
+    says_yes,
+    since_as_said,
+    wants_anonymity,
+    wants_another_number,
+    without_punctuation,
+)
+from bot.core.numerals import digit_runs
+from bot.core.personal_data import InvalidPhone, parse_phone
+
+FORM = "report_form"
+KINDS = {
+    "complain": COMPLAINT,
+    "report_violation": REPORT,
+    "seek_help": HELP,
+    "suggest": SUGGESTION,
+    "ask_policy": CONSULTATION,
+}
+# The kinds a citizen may name in words (投诉/举报/求助/建议).
+NAMED_KINDS = (COMPLAINT, REPORT, HELP, SUGGESTION)
+# A first message with at least this many Chinese characters besides the words that only say
+# "I want to complain" is taken as the description; a shorter one gets the question.
+DETAILS_IN_FIRST_MESSAGE = 8
+# An answer to the question needs at least this many (so does a policy question taken as a 咨询).
+DETAILS_WHEN_ASKED = MIN_DESCRIPTION
+# Longer descriptions are cut here (the channels already refuse texts far longer than this).
+MAX_DETAILS = 1000
+MAX_SINCE = 50
+
+
+def message_location(message: dict[str, Any]) -> dict[str, float] | None:
+    """The location a channel put in a message's metadata (Telegram: rounded), if it is a valid one."""
+    location = (message.get("metadata") or {}).get("location")
+    if not isinstance(location, dict):
+        return None
+    latitude, longitude = location.get("latitude"), location.get("longitude")
+    if not isinstance(latitude, (int, float)) or not isinstance(longitude, (int, float)):
+        return None
+    if isinstance(latitude, bool) or isinstance(longitude, bool):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return {"latitude": float(latitude), "longitude": float(longitude)}
+
+
+def shared_location(tracker: Tracker) -> dict[str, float] | None:
+    """A location shared with the latest message or the one just before it (shared, then "我要投诉…")."""
+    recent = [event for event in reversed(tracker.events) if event.get("event") == "user"][:2]
+    for message in [tracker.latest_message, *recent]:
+        location = message_location(message)
+        if location is not None:
+            return location
+    return None
+
+
+def needed_slots(kind: str | None, location: Any) -> list[str]:
+    """The slots a report of this kind needs, in the order they are asked."""
+    slots = ["report_kind", "report_details"]
+    if kind not in WITHOUT_PLACE and not location:
+        slots += ["report_district", "report_address"]
+    if kind not in WITHOUT_SINCE:
+        slots.append("report_since")
+    return [*slots, "report_contact", "report_confirmed"]
+
+
+def next_slot(slots: dict[str, Any]) -> str | None:
+    """The first slot the report still needs, or None when it is confirmed or cancelled."""
+    if slots.get("report_confirmed") == CANCELLED:
+        return None
+    needed = needed_slots(slots.get("report_kind"), slots.get("report_location"))
+    return next((slot for slot in needed if slots.get(slot) is None), None)
+
+
+def correction(text: str) -> tuple[str | None, str]:
+    """Which slot a correction at the read-back names and the new value it gives ("" when it gives none)."""
+    field, value = find_correction(text)
+    return (None if field is None else f"report_{field}"), value
+
+
+def read_phone(dispatcher: CollectingDispatcher, runs: list[str]) -> str | None:
+    """The mobile number among the digit runs the citizen said, or None after saying it is not one."""
+    try:
+        return parse_phone(max(runs, key=len))
+    except InvalidPhone:
+        dispatcher.utter_message(text=messages.INVALID_PHONE)
+        return None
+
+
+class ValidateReportForm(Action):
+    """Reads each answer of the report form, in the light of the question it answers, and picks the next question.
+
+    One message may fill several fields (a first message that says what, where and since when) and a
+    correction at the read-back changes one field; so the turn is read as a whole rather than slot
+    by slot. Returning no event means "not an answer": the form is rejected and the rules handle the
+    message (a greeting, a question, goodbye), after which the form asks again.
+    """
+
+    def name(self) -> str:
+        """The action's name."""
+        return "validate_report_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Read the citizen's message, when it is one to read, and set the next question."""
+        activation = is_activation(tracker, FORM)
+        if is_external(tracker) and not activation:
+            return []
+        updates: dict[str, Any] = {}
+        if activation:
+            updates = await self.read_first_message(tracker)
+        elif reads_answer(tracker):
+            read = await self.read_answer(dispatcher, tracker)
+            if read is None:
+                return []
+            updates = read
+        slots = {**tracker.slots, **updates}
+        events: list[EventType] = [SlotSet(slot, value) for slot, value in updates.items()]
+        return [*events, SlotSet("requested_slot", next_slot(slots))]
+
+    async def read_first_message(self, tracker: Tracker) -> dict[str, Any]:
+        """A new report: its kind from the intent, and whatever the first message already says."""
+        text = latest_text(tracker)
+        kind = KINDS.get(latest_intent(tracker)) or tracker.get_slot("report_kind")
+        updates: dict[str, Any] = dict.fromkeys(REPORT_SLOTS)
+        updates["policy_answered"] = None
+        updates["report_kind"] = kind
+        needed = DETAILS_WHEN_ASKED if kind == CONSULTATION else DETAILS_IN_FIRST_MESSAGE
+        if is_external(tracker) or description_length(text) < needed:
+            return updates
+        updates["report_details"] = text[:MAX_DETAILS]
+        if kind not in WITHOUT_PLACE:
+            updates["report_district"] = find_district(text)
+            updates["report_address"] = find_address(text)
+            updates["report_location"] = shared_location(tracker)
+        if kind not in WITHOUT_SINCE:
+            updates["report_since"] = find_since(text)
+        if kind == REPORT and wants_anonymity(text):
+            updates["report_contact"] = ANONYMOUS
+        return updates
+
+    async def read_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any] | None:
+        """The answer to the question the form asked, or None when the message is not one."""
+        text, intent = latest_text(tracker), latest_intent(tracker)
+        if not text or intent in HARD_ENDINGS:
+            return None
+        if is_stop(text):
+            return {"report_confirmed": CANCELLED}
+        if is_digression(tracker):
+            return None
+        asked = tracker.get_slot("requested_slot")
+        location = message_location(tracker.latest_message)
+        if location is not None and asked in ("report_details", "report_district", "report_address"):
+            return {"report_location": location}
+        if asked == "report_kind":
+            return self.read_kind(text, intent)
+        if asked == "report_details":
+            return None if intent == "deny" else self.read_details(dispatcher, tracker, text)
+        if asked in ("report_district", "report_address", "report_since"):
+            if is_unknown(text):
+                return {asked: UNKNOWN}
+            if intent == "deny":
+                return None
+            if asked == "report_district":
+                return self.read_district(dispatcher, text)
+            if asked == "report_address":
+                return self.read_address(dispatcher, text)
+            return self.read_since(text)
+        if asked == "report_contact":
+            return await self.read_contact(dispatcher, tracker, text, intent)
+        if asked == "report_confirmed":
+            return self.read_confirmation(dispatcher, tracker, text, intent)
+        return None
+
+    def read_kind(self, text: str, intent: str) -> dict[str, Any]:
+        """The kind of report, from the intent or the words (投诉/举报/求助/建议)."""
+        kind = KINDS.get(intent)
+        if kind is None or kind == CONSULTATION:
+            kind = next((word for word in NAMED_KINDS if word in text), None)
+        return {"report_kind": kind}
+
+    def read_details(self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> dict[str, Any]:
+        """What happened; where and since when too, when the answer says so and they are not known yet."""
+        if description_length(text) < DETAILS_WHEN_ASKED:
+            dispatcher.utter_message(text=messages.ASK_DETAILS_AGAIN)
+            return {"report_details": None}
+        updates: dict[str, Any] = {"report_details": text[:MAX_DETAILS]}
+        found = {
+            "report_district": find_district(text),
+            "report_address": find_address(text),
+            "report_since": find_since(text),
+        }
+        for slot, value in found.items():
+            if value is not None and tracker.get_slot(slot) is None:
+                updates[slot] = value
+        return updates
+
+    def read_district(self, dispatcher: CollectingDispatcher, text: str) -> dict[str, Any]:
+        """The district (and the address, when the answer names a road or an estate too)."""
+        district = find_district(text)
+        if district is None:
+            dispatcher.utter_message(text=messages.DISTRICT_NOT_RECOGNISED)
+            return {"report_district": None}
+        address = find_address(text)
+        return {"report_district": district, **({"report_address": address} if address else {})}
+
+    def read_address(self, dispatcher: CollectingDispatcher, text: str) -> dict[str, Any]:
+        """The address as the citizen said it (a district named with it corrects the district)."""
+        place = clean_place(text)
+        if len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", place)) < 2:
+            dispatcher.utter_message(text=messages.ADDRESS_TOO_VAGUE)
+            return {"report_address": None}
+        district = find_district(text)
+        return {"report_address": place[:MAX_ADDRESS], **({"report_district": district} if district else {})}
+
+    def read_since(self, text: str) -> dict[str, Any]:
+        """Since when, in the citizen's own words (三天了, 上周开始, 昨晚)."""
+        return {"report_since": since_as_said(text)[:MAX_SINCE] or None}
+
+    async def read_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+    ) -> dict[str, Any]:
+        """The verified number, another number (checked), or anonymity (举报 only)."""
+        kind = tracker.get_slot("report_kind")
+        if wants_anonymity(text):
+            if kind == REPORT:
+                return {"report_contact": ANONYMOUS, "report_asking": None}
+            dispatcher.utter_message(text=messages.ONLY_REPORTS_ANONYMOUS)
+            return {"report_contact": None}
+        runs = digit_runs(text, min_length=5)
+        if runs:
+            phone = read_phone(dispatcher, runs)
+            return {"report_contact": None} if phone is None else {"report_contact": phone, "report_asking": None}
+        if verified_citizen_id(tracker) is not None and tracker.get_slot("report_asking") != OTHER_PHONE:
+            if intent == "deny" or wants_another_number(text):
+                return {"report_contact": None, "report_asking": OTHER_PHONE}
+            if intent == "affirm" or says_yes(text):
+                return {"report_contact": VERIFIED}
+        elif intent == "deny" and kind != REPORT:
+            dispatcher.utter_message(text=messages.PHONE_NEEDED)
+        return {"report_contact": None}
+
+    def read_confirmation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
+    ) -> dict[str, Any]:
+        """Confirm, or change the field the citizen names (with its new value when they say it)."""
+        said = without_punctuation(text)
+        if said in FIELD_OPTIONS and tracker.get_slot("report_asking") == WHICH_FIELD:
+            return self.reopen(FIELD_OPTIONS[said])
+        field, value = correction(text)
+        if field is None:
+            if intent == "affirm" or says_yes(text):
+                return {"report_confirmed": CONFIRMED, "report_asking": None}
+            if find_district(text) or find_address(text):
+                field, value = "report_address", text
+            elif digit_runs(text, min_length=11):
+                field, value = "report_contact", text
+            else:
+                return {"report_confirmed": None, "report_asking": WHICH_FIELD}
+        if not value:
+            return self.reopen(field)
+        return self.apply(dispatcher, field, value)
+
+    def reopen(self, field: str) -> dict[str, Any]:
+        """Clear one field so that the form asks it again, then reads the order back again."""
+        updates: dict[str, Any] = {"report_confirmed": None, "report_asking": None, field: None}
+        if field in ("report_district", "report_address"):
+            updates["report_location"] = None
+        return updates
+
+    def apply(self, dispatcher: CollectingDispatcher, field: str, value: str) -> dict[str, Any]:
+        """Put a corrected value in its field, checked as when it was first asked."""
+        updates: dict[str, Any] = {"report_confirmed": None, "report_asking": None}
+        if field in ("report_address", "report_district"):
+            updates["report_location"] = None
+            district = find_district(value)
+            if district is not None:
+                updates["report_district"] = district
+            place = clean_place(value)
+            if len(place) >= 2:
+                updates["report_address"] = place[:MAX_ADDRESS]
+            elif district is None:
+                updates[field] = None
+            return updates
+        if field == "report_since":
+            return {**updates, **self.read_since(value)}
+        if field == "report_details":
+            return {**updates, "report_details": value[:MAX_DETAILS] if len(value) >= 2 else None}
+        if field == "report_kind":
+            named = [(value.rfind(word), word) for word in NAMED_KINDS if word in value]
+            return {**updates, "report_kind": max(named)[1] if named else None}
+        runs = digit_runs(value, min_length=5)
+        if wants_anonymity(value) or not runs:
+            return {**updates, "report_contact": None}
+        return {**updates, "report_contact": read_phone(dispatcher, runs)}
+
+
+class ActionAskReportDistrict(Action):
+    """Asks for the district; where a location can be shared, says so."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_ask_report_district"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Ask which of Guangzhou's districts."""
+        text = messages.ASK_DISTRICT
+        if message_channel(tracker) == "telegram":
+            text += messages.OR_SHARE_LOCATION
+        dispatcher.utter_message(text=text)
+        return []
+
+
+class ActionAskReportContact(Action):
+    """Asks how to reach the citizen: their verified number by default, or another one."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_ask_report_contact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Offer the verified number (tail only), or ask for one; a 举报 may be anonymous."""
+        report = tracker.get_slot("report_kind") == REPORT
+        citizen = None if tracker.get_slot("report_asking") == OTHER_PHONE else await current_citizen(tracker)
+        anonymous = [messages.ANONYMOUS_CHOICE] if report else []
+        if citizen is not None:
+            dispatcher.utter_message(
+                text=messages.OFFER_VERIFIED_PHONE.format(tail=citizen.phone[-4:]),
+                buttons=choice_buttons([*messages.VERIFIED_PHONE_CHOICES, *anonymous]),
+            )
+            return []
+        text = messages.ASK_PHONE
+        if report:
+            text += messages.OR_ANONYMOUS
+        dispatcher.utter_message(text=text, buttons=choice_buttons(anonymous))
+        return []

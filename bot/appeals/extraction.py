@@ -1,0 +1,247 @@
+"""Reading a citizen's appeal in their own words: what it says, where, since when, and their answers about it.
+
+Pure functions over Chinese text: the district (天河 → 天河区), a road or estate, a time expression
+(三天了, 上周开始), danger words, a title, and the short answers of the report's questions (不知道, 匿名,
+好的, 换一个号码, 地址不对是…).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.appeals.categories import DISTRICTS
+
+# A description says something with at least this many Chinese characters besides the words of
+# INTENT_WORDS; a title is the first clause that does.
+MIN_DESCRIPTION = 4
+MAX_ADDRESS = 200
+TITLE_LENGTH = 20
+# Phrases that only name the kind of report ("I want to complain"); longest first.
+REQUEST_PHRASES = (
+    "我有一个建议",
+    "我想提个建议",
+    "我要提建议",
+    "我有个建议",
+    "我要投诉",
+    "我想投诉",
+    "我要举报",
+    "我想举报",
+    "我要求助",
+    "我想求助",
+    "我要反映",
+    "我想反映",
+    "我要报修",
+)
+# Words that name the kind of report or are filler, not part of the description; longest first.
+INTENT_WORDS = (
+    *REQUEST_PHRASES,
+    "请问",
+    "你好",
+    "您好",
+    "投诉",
+    "举报",
+    "求助",
+    "建议",
+    "反映",
+    "报修",
+    "一下",
+    "一个",
+    "问题",
+    "情况",
+    "事情",
+    "我要",
+    "我想",
+    "帮忙",
+    "帮我",
+    "麻烦",
+    "好的",
+    "是的",
+    "喂",
+    "嗯",
+)
+# Urgent matters have hours, not days (data/work_orders/deadlines.yml).
+URGENT_WORDS = (
+    "漏水严重",
+    "爆管",
+    "水管爆",
+    "停电",
+    "停水",
+    "被困",
+    "困在电梯",
+    "燃气",
+    "煤气",
+    "漏气",
+    "触电",
+    "坍塌",
+    "倒塌",
+    "塌方",
+)
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+_DISTRICT_NAMES = tuple(
+    (name, re.compile(rf"{name[:-1]}(?:区|(?!路|街|大道|大街|桥|山|城|村|镇|公园|广场|机场|中学|小学|医院|站))"))
+    for name in DISTRICTS
+)
+_UNKNOWN = re.compile(
+    r"^(?:我?(?:也)?(?:不知道|不清楚|不确定|不记得|记不清|说不清|忘了)|没有具体\S*|没有|不涉及|都有|全市)"
+)
+_NOT_ANONYMOUS = re.compile(r"[不别](?:要|用|想|必)?匿名")
+_FILLER = re.compile(
+    r"^(?:就是|就在|地址是|地点是|位置是|地方是|具体是|大概在|大概是|应该是|位于|是在|我家在|我住在|在|是)+"
+)
+_PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
+# A place in free text: a road, street, village, estate, building, station or house number.
+_PLACE_END = (
+    r"(?:大道|大街|路(?![灯费况线过面上边])|街(?![坊道办])|巷|村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
+    r"|地铁站|公交站|站|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
+)
+# One name and what follows it without a break or a 的 (市桥街清河路18号, 江南西路那个菜市场).
+_PLACE = re.compile(
+    rf"[\u4e00-\u9fffA-Za-z0-9]{{1,14}}?{_PLACE_END}"
+    rf"(?:[\u4e00-\u7683\u7685-\u9fffA-Za-z0-9]{{0,8}}?{_PLACE_END})*"
+    r"(?:[东南西北中]段)?(?:[0-9一二三四五六七八九十百零〇]+号)?"
+)
+_NOT_A_PLACE = re.compile(r"^(?:我|你|他|她|这|那|哪|一|整|每|附近|对面|旁边|马路|走路|上路|道路|公路|一路)")
+_NUMERAL = "0-9一二三四五六七八九十两半几"
+# A date first (11月20日起), then a named time (上周开始), then a duration (三天了).
+_SINCE_PATTERNS = (
+    re.compile(r"(?:从|自)?[0-9一二三四五六七八九十]{1,2}月[0-9一二三四五六七八九十]{1,3}[日号](?:开始|起|以来)?"),
+    re.compile(
+        r"(?:从|自)?(?:昨天|昨晚|前天|前晚|今天|今早|今晚|上周[一二三四五六日天]?|上个?星期[一二三四五六日天]?"
+        r"|上个?礼拜[一二三四五六日天]?|上个月|上月|这几天|前几天|去年|年初|月初)(?:早上|晚上|下午|开始|起|以来)?"
+    ),
+    re.compile(rf"(?:快|近|已经|都)?[{_NUMERAL}]+个?多?(?:天|周|星期|礼拜|月|年|小时)多?(?:了|以来|之前|前)?"),
+)
+_YES = re.compile(r"^(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|没错|就这样|就这个|用这个)")
+_OTHER_NUMBER = re.compile(r"换|别的|另一个|另外|其他|其它|不用这个|不要这个|不要用|不用")
+# Words that name a field of the read-back, for "地址不对，是…" and "改一下时间".
+_FIELDS = (
+    ("contact", re.compile(r"电话|号码|手机|联系|匿名")),
+    ("since", re.compile(r"时间|什么时候|多久|日期|开始")),
+    ("address", re.compile(r"地址|地点|位置|地方|在哪|门牌|路名|小区名")),
+    ("district", re.compile(r"哪个区|区不对|区错|区是|区改|区域|行政区")),
+    ("details", re.compile(r"事情|内容|情况|描述|经过")),
+    ("kind", re.compile(r"类型|类别|不是投诉|不是举报|不是求助|不是建议|改成投诉|改成举报|改成求助|改成建议")),
+)
+# The new value in a correction: what follows the first of these.
+_NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|其实是|正确的是|是)(.+)$")
+
+
+def without_punctuation(text: str) -> str:
+    """``text`` without spaces and punctuation (好的。 → 好的)."""
+    return _PUNCTUATION.sub("", text)
+
+
+def description_length(text: str) -> int:
+    """How many Chinese characters of ``text`` describe something, besides intent and filler words."""
+    for word in INTENT_WORDS:
+        text = text.replace(word, "")
+    return len(_CHINESE.findall(text))
+
+
+def is_unknown(text: str) -> bool:
+    """Whether the answer says the citizen does not know (不知道, 不清楚, 没有具体地址…)."""
+    return _UNKNOWN.match(without_punctuation(text)) is not None
+
+
+def wants_anonymity(text: str) -> bool:
+    """Whether the citizen asks to stay anonymous (我要匿名), not the opposite (不匿名)."""
+    return "匿名" in text and _NOT_ANONYMOUS.search(text) is None
+
+
+def says_yes(text: str) -> bool:
+    """Whether the answer begins with a yes (可以, 好的, 确认提交, 没问题…)."""
+    return _YES.match(without_punctuation(text)) is not None
+
+
+def wants_another_number(text: str) -> bool:
+    """Whether the citizen does not want the number offered (换一个, 用别的, 不用这个…)."""
+    return _OTHER_NUMBER.search(without_punctuation(text)) is not None
+
+
+def find_district(text: str) -> str | None:
+    """The Guangzhou district named first in ``text`` (天河 or 天河区 → 天河区), or None.
+
+    A short name that begins the name of a road or a place (天河路, 海珠广场, 白云机场) is not a
+    district: 海珠路 is in 越秀区.
+    """
+    found = [(match.start(), district) for district, pattern in _DISTRICT_NAMES for match in pattern.finditer(text)]
+    return min(found)[1] if found else None
+
+
+def strip_district(text: str) -> str:
+    """``text`` without the district names in it and what precedes the first one (广州市天河区…)."""
+    district = find_district(text)
+    if district is None:
+        return text
+    short = district[:-1]
+    start = text.find(short) + len(short)
+    rest = text[start:].removeprefix("区")
+    for name in DISTRICTS:
+        rest = rest.replace(name, "")
+    return rest
+
+
+def clean_place(text: str) -> str:
+    """An address as the citizen said it, without the district, filler words and punctuation."""
+    place = without_punctuation(strip_district(text))
+    place = _FILLER.sub("", place)
+    return re.sub(r"(?:那边|这边|附近|一带|那里|这里|的)+$", "", place)
+
+
+def find_address(text: str) -> str | None:
+    """A road, estate, building or house number named in a description, or None when there is none."""
+    for match in _PLACE.finditer(text):
+        fragment = match.group()
+        for word in INTENT_WORDS:
+            fragment = fragment.replace(word, "")
+        cut = max(fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到"))
+        if cut >= 0 and find_district(fragment[cut:]) is None:
+            fragment = fragment[cut + 1 :]
+        place = clean_place(fragment)
+        if "的" in place:  # "门口的路", "小区里的广场": only what follows the last 的 names the place
+            place = place.rsplit("的", 1)[1]
+        if len(place) >= 2 and _NOT_A_PLACE.match(place) is None:
+            return place[:MAX_ADDRESS]
+    return None
+
+
+def find_since(text: str) -> str | None:
+    """When the problem started, if the description says so (三天了, 上周开始, 昨晚), or None."""
+    for pattern in _SINCE_PATTERNS:
+        match = pattern.search(text)
+        if match is not None:
+            return match.group()
+    return None
+
+
+def since_as_said(text: str) -> str:
+    """Since when in the citizen's own words, punctuation turned into spaces (三天了。 → 三天了)."""
+    return _PUNCTUATION.sub(" ", text).strip()
+
+
+def is_urgent(text: str) -> bool:
+    """Whether the description names a danger that cannot wait days (停电, 被困, 燃气…)."""
+    return any(word in text for word in URGENT_WORDS)
+
+
+def make_title(details: str) -> str:
+    """A short title for the order: the first clause of the description that says something."""
+    text = details
+    for word in REQUEST_PHRASES:  # "我要投诉" and the like, not the words inside a description
+        text = text.replace(word, "")
+    for clause in _PUNCTUATION.split(text):
+        clause = clause.strip()
+        if len(_CHINESE.findall(clause)) >= MIN_DESCRIPTION:
+            return clause[:TITLE_LENGTH]
+    return (text.strip() or details)[:TITLE_LENGTH]
+
+
+def find_correction(text: str) -> tuple[str | None, str]:
+    """Which field of the read-back a correction names and the new value it gives ("" when it gives none).
+
+    The fields are ``kind``, ``details``, ``district``, ``address``, ``since`` and ``contact``.
+    """
+    field = next((name for name, words in _FIELDS if words.search(text)), None)
+    match = _NEW_VALUE.search(text)
+    value = without_punctuation(match.group(1)) if match else ""
+    return field, value

@@ -1,0 +1,154 @@
+"""Reading a citizen's appeal: district, address, since when, urgency, title, and short answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.appeals.extraction import (
+    clean_place,
+    description_length,
+    find_address,
+    find_correction,
+    find_district,
+    find_since,
+    is_unknown,
+    is_urgent,
+    make_title,
+    says_yes,
+    since_as_said,
+    strip_district,
+    wants_anonymity,
+    wants_another_number,
+    without_punctuation,
+)
+
+# --- reading descriptions -------------------------------------------------------------------------
+
+
+def test_intent_words_do_not_count_as_a_description() -> None:
+    assert description_length("我要投诉") == 0
+    assert description_length("我想反映一个问题") == 0
+    assert description_length("我要投诉我们楼下的餐馆油烟太大") == 11
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "address"),
+    [
+        ("我要投诉，天河区龙口西路的垃圾站三天没人清运了", "天河区", "龙口西路"),
+        ("番禺市桥街清河路18号有人占道", "番禺区", "市桥街清河路18号"),
+        ("在白云区京溪那个公交站，司机不等人上齐就开走", "白云区", "京溪那个公交站"),
+        ("我家在荔湾区芳村，楼下的下水道堵了", "荔湾区", "芳村"),
+        ("海珠路有个井盖坏了", None, "海珠路"),
+        ("白云大道北那里积水很深", None, "白云大道"),
+        ("我要投诉我们楼下的餐馆油烟太大", None, None),
+        ("路灯坏了好几天了", None, None),
+        ("我要投诉天河区政务中心三号窗口的工作人员", "天河区", None),
+    ],
+)
+def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
+    assert (find_district(text), find_address(text)) == (district, address)
+
+
+@pytest.mark.parametrize(
+    ("text", "since"),
+    [
+        ("垃圾站三天没人清运了", "三天"),
+        ("路灯坏了快一个月都没人修", "快一个月"),
+        ("从上周开始每晚都很吵", "从上周开始"),
+        ("昨晚开始停水", "昨晚开始"),
+        ("11月20日起就没人管", "11月20日起"),
+        ("楼下餐馆每天晚上油烟很大", None),
+    ],
+)
+def test_since_when_in_a_description(text: str, since: str | None) -> None:
+    assert find_since(text) == since
+
+
+def test_titles_are_short_and_urgency_comes_from_dangerous_words() -> None:
+    assert (
+        make_title("我要投诉，天河区龙口西路的垃圾站三天没人清运了，臭味很大") == "天河区龙口西路的垃圾站三天没人清运了"
+    )
+    assert len(make_title("有" * 300)) == 20
+    assert is_urgent("楼上漏水严重，电线都湿了") and is_urgent("有人被困在电梯里")
+    assert not is_urgent("楼下餐馆油烟太大")
+
+
+# --- answers to the report's questions ------------------------------------------------------------
+
+
+def test_punctuation_and_spaces_are_dropped() -> None:
+    assert without_punctuation("好的。") == "好的"
+    assert without_punctuation("  你好，我要投诉！ ") == "你好我要投诉"
+    assert without_punctuation("（天河区）“龙口西路”") == "天河区龙口西路"
+
+
+@pytest.mark.parametrize("text", ["不知道", "我也不清楚。", "没有具体地址", "全市都有"])
+def test_answers_that_say_the_citizen_does_not_know(text: str) -> None:
+    assert is_unknown(text)
+
+
+@pytest.mark.parametrize("text", ["天河区", "知道，在天河路"])
+def test_answers_that_say_something(text: str) -> None:
+    assert not is_unknown(text)
+
+
+def test_anonymity_is_asked_for_unless_refused() -> None:
+    assert wants_anonymity("我要匿名举报") and wants_anonymity("匿名")
+    assert not wants_anonymity("不要匿名")
+    assert not wants_anonymity("别匿名，用我的手机")
+    assert not wants_anonymity("我不想匿名")
+    assert not wants_anonymity("打这个号码13912345678")
+
+
+@pytest.mark.parametrize("text", ["可以", "好的。", "确认提交", "嗯嗯", "没问题！", "行"])
+def test_a_yes(text: str) -> None:
+    assert says_yes(text)
+
+
+@pytest.mark.parametrize("text", ["不行", "用别的号码", "地址不对"])
+def test_not_a_yes(text: str) -> None:
+    assert not says_yes(text)
+
+
+def test_another_number_instead_of_the_one_offered() -> None:
+    assert wants_another_number("换一个号码")
+    assert wants_another_number("不用这个，用别的")
+    assert wants_another_number("其他号码")
+    assert not wants_another_number("可以")
+    assert not wants_another_number("好的，就用这个")
+
+
+def test_the_district_and_what_precedes_it_are_stripped() -> None:
+    assert strip_district("广州市天河区龙口西路") == "龙口西路"
+    assert strip_district("番禺市桥街清河路18号") == "市桥街清河路18号"
+    assert strip_district("天河区体育西路100号，越秀区") == "体育西路100号，"
+    assert strip_district("海珠路有个井盖坏了") == "海珠路有个井盖坏了"
+
+
+def test_a_place_is_kept_as_said_without_filler() -> None:
+    assert clean_place("就在体育西路100号那边") == "体育西路100号"
+    assert clean_place("地址是：海珠区昌岗路一百号附近") == "昌岗路一百号"
+    assert clean_place("在天河区") == ""
+    assert clean_place("那边") == ""
+
+
+def test_since_when_as_the_citizen_said_it() -> None:
+    assert since_as_said("三天了。") == "三天了"
+    assert since_as_said("上周，开始") == "上周 开始"
+    assert since_as_said("  昨晚 ") == "昨晚"
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("地址不对，是天河路100号", "address", "天河路100号"),
+        ("改一下时间", "since", ""),
+        ("电话改成13912345678", "contact", "13912345678"),
+        ("区不对，是海珠区", "district", "海珠区"),
+        ("内容应该是楼下噪音", "details", "楼下噪音"),
+        ("不是投诉，是举报", "kind", "投诉是举报"),
+        ("确认提交", None, ""),
+    ],
+)
+def test_a_correction_names_its_field_and_new_value(text: str, field: str | None, value: str) -> None:
+    assert find_correction(text) == (field, value)
