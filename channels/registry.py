@@ -1,7 +1,9 @@
-"""Which channels the hotline runs: every connector, the settings it needs, and the file Rasa reads.
+"""Which Rasa inputs the hotline runs: every connector, the staff's side, the settings each needs.
 
-``python -m channels.registry TARGET BASE_URL`` writes the credentials file Rasa runs with and
-prints one line per channel (``python -m bot run`` calls it before it starts the servers).
+This is the one list: Rasa's credentials file is written from it (there is no hand-kept
+``credentials.yml``). ``python -m channels.registry TARGET BASE_URL`` writes the file Rasa runs with
+(the inputs whose settings are present) and prints one line per input; ``python -m bot run`` calls
+it before it starts the servers. Settings come from ``bot/core/settings.py``, never from the file.
 """
 
 from __future__ import annotations
@@ -12,20 +14,18 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.settings import PROJECT_ROOT, Settings, get_settings
+from bot.core.settings import Settings, get_settings
 from channels.connector import Outbound
 from channels.telegram.connector import TelegramOutbound
 from channels.twilio.sms import SmsOutbound
 from channels.twilio.voice import VoiceOutbound
 from channels.webchat.connector import WebChatOutbound
 
-CREDENTIALS = PROJECT_ROOT / "credentials.yml"
-
 
 @dataclass(frozen=True)
 class ChannelSpec:
-    """A Rasa input as ``credentials.yml`` names it, the settings without which it is not started, and for a
-    citizen's channel its name in the records, its label on the staff's pages and how it is written to later."""
+    """A Rasa input by its class path, the settings without which it is not started, and for a citizen's
+    channel its name in the records, its label on the staff's pages and how it is written to later."""
 
     path: str
     label: str
@@ -44,13 +44,19 @@ _TWILIO = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER")
 _TELEGRAM = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_SECRET_TOKEN")
 # A new channel: its connector module, and one entry here.
 CHANNELS = (
+    # The citizen's web page (/chat, its API under /chat/api/); identity only through the session and
+    # its SMS check, never from what the page claims.
     ChannelSpec(
         "channels.webchat.connector.WebChatInput", "网页聊天", "/chat",
         name="webchat", staff_label="网页", outbound=WebChatOutbound(),
     ),
+    # Ours, not Rasa's: a leading "/" never injects an intent, identity metadata from the client is ignored.
     ChannelSpec("channels.rest.RestChannel", "REST接口", "/webhooks/rest/webhook", name="rest", staff_label="接口"),
+    # The staff's side: the departments' API (a key per department) and the agent console (accounts).
     ChannelSpec("console.department_api.DepartmentApiInput", "部门接口", "/dept/api/orders"),
     ChannelSpec("console.agent_console.AgentConsoleInput", "客服工作台", "/agent"),
+    # The instance's background work (no routes): the handoff desk, the sweeper, the outbox.
+    ChannelSpec("console.startup.InstanceWork", "后台任务", ""),
     ChannelSpec(
         "channels.twilio.voice.TwilioVoiceInput", "电话（Twilio语音）", "/webhooks/voice/webhook", _TWILIO,
         name="voice", staff_label="电话", outbound=VoiceOutbound(),
@@ -79,28 +85,24 @@ def staff_label(channel: str) -> str:
     return spec.staff_label if spec else channel
 
 
-def write_credentials(settings: Settings, target: Path, source: Path = CREDENTIALS) -> list[ChannelSpec]:
-    """Write the credentials file Rasa runs with: ``source`` without the channels whose settings are missing."""
-    configured = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    specs = {spec.path: spec for spec in CHANNELS}
-    started = {
-        path: value for path, value in configured.items() if path not in specs or not specs[path].missing(settings)
-    }
+def write_credentials(settings: Settings, target: Path) -> list[ChannelSpec]:
+    """Write the credentials file Rasa runs with: every input whose settings are present; those inputs."""
+    started = [spec for spec in CHANNELS if not spec.missing(settings)]
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
-        "# Written by channels/registry.py from credentials.yml: the channels whose settings are present.\n"
-        + yaml.safe_dump(started, allow_unicode=True, sort_keys=False),
+        "# Written by channels/registry.py: the inputs whose settings are present (settings come from the\n"
+        "# environment through bot/core/settings.py, never from this file).\n"
+        + yaml.safe_dump(dict.fromkeys(spec.path for spec in started), sort_keys=False),
         encoding="utf-8",
     )
-    return [specs[path] for path in started if path in specs]
+    return started
 
 
 def describe_channels(settings: Settings, base_url: str) -> str:
-    """One line per channel: on with its address, or off with the settings it lacks."""
-    configured = yaml.safe_load(CREDENTIALS.read_text(encoding="utf-8")) or {}
+    """One line per input with an address: on with its address, or off with the settings it lacks."""
     lines = []
     for spec in CHANNELS:
-        if spec.path not in configured:
+        if not spec.address:
             continue
         missing = spec.missing(settings)
         if missing:

@@ -5,7 +5,7 @@ default canned phrases exist, the sweeper turns long waits into callbacks, and t
 delivered. At stop: that work is cancelled and every connection the instance holds is released, so
 that the server exits promptly on SIGTERM.
 
-Rasa starts nothing but input channels, so this is one: ``credentials.yml`` lists it, it has no
+Rasa starts nothing but input channels, so this is one: ``channels.registry`` lists it, it has no
 routes, only the server's start and stop listeners.
 """
 
