@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_webchat import CHROMIUM, CHROMIUM_ARGS
 from tests.http_clients import PASSWORD, create_agent
 from tests.servers import Servers, running_servers
 
@@ -23,15 +22,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         create_agent(running.env["DATABASE_URL"], "zhoumin", "周敏")
         create_agent(running.env["DATABASE_URL"], "banzhang", "吴班长", role="supervisor")
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def new_page(browser: Browser, width: int = 1400, height: int = 900) -> Page:

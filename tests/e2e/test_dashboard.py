@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.cases.records import local_now
 from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
 from bot.work_orders.filing import NewOrder, file_order
-from tests.e2e.test_webchat import CHROMIUM, CHROMIUM_ARGS
 from tests.http_clients import PASSWORD, Agent, Http, create_agent
 from tests.servers import Servers, running_servers
 
@@ -97,15 +96,6 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 def seeded(servers: Servers) -> Seeded:
     """The servers with a few work orders (the tests of the empty dashboard come before the first use)."""
     return Seeded(servers, in_thread(seed_orders(servers.env["DATABASE_URL"])))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def log_in(browser: Browser, servers: Servers, username: str, clock: bool = False) -> Page:

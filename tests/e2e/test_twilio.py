@@ -13,25 +13,17 @@ import pytest
 from bot.actions.messages import HUMAN_SERVICE
 from channels.twilio.speech import digit_by_digit
 from tests.servers import Servers, running_servers
-from tests.standins import StandIn, running_standin
+from tests.standins import StandIn
 from tests.twilio_peer import (
     AGENT_NUMBER,
     TwilioPeer,
     VoiceCall,
     sms_to,
     spoken,
-    twilio_api,
     twilio_env,
 )
 
 APPLICANT = "+8613912345678"  # the applicant of the fixture case 20261120000158 (tests/fixtures/cases.json)
-
-
-@pytest.fixture(scope="module")
-def twilio() -> Iterator[StandIn]:
-    """The stand-in of Twilio's REST API."""
-    with running_standin(twilio_api) as standin:
-        yield standin
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import requests
 from channels.text import BUSY_REPLY
 from tests.servers import Servers, running_servers
 from tests.standins import Recorded, StandIn, running_standin
-from tests.twilio_peer import TwilioPeer, VoiceCall, sms_to, spoken, twilio_api, twilio_env
+from tests.twilio_peer import TwilioPeer, VoiceCall, sms_to, spoken, twilio_env
 
 ACTION_DELAY_S = 2.0
 
@@ -31,13 +31,6 @@ class SlowActionServer:
         headers = {"Content-Type": "application/json"}
         forwarded = requests.post(self.target, data=request.body, headers=headers, timeout=30)
         return forwarded.status_code, forwarded.json()
-
-
-@pytest.fixture(scope="module")
-def twilio() -> Iterator[StandIn]:
-    """The stand-in of Twilio's REST API."""
-    with running_standin(twilio_api) as standin:
-        yield standin
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from bot.core.db import Database
 from bot.core.settings import get_settings
@@ -37,15 +37,6 @@ from tests.standins import Recorded, StandIn, running_standin
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 ACCOUNT = "AC" + "7" * 32
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GREETING = "您好，这里是12345政务服务便民热线智能助手"
 Entry = dict[str, Any]
 
@@ -89,15 +80,6 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
         # DEBUG makes the servers log every message: the masking must hold for the verified phone too.
         with running_servers(Path(tmp_path_factory.mktemp("webchat")), log_level="DEBUG", extra_env=env) as servers:
             yield Hotline(servers, twilio, get_settings().tracker_store_url)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_webchat import CHROMIUM, CHROMIUM_ARGS, GREETING
+from tests.e2e.test_webchat import GREETING
 from tests.servers import Servers, running_servers
 
 
@@ -25,15 +25,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 
 @pytest.fixture(scope="module")
-def page(servers: Servers) -> Iterator[Page]:
+def page(servers: Servers, browser: Browser) -> Iterator[Page]:
     """The chat page in Debian's Chromium, headless, on a phone-sized screen."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        opened = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
-        opened.goto(f"{servers.rasa_url}/chat")
-        expect(opened.locator("body")).to_have_attribute("data-connection", "open")
-        yield opened
-        browser.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    opened = context.new_page()
+    opened.goto(f"{servers.rasa_url}/chat")
+    expect(opened.locator("body")).to_have_attribute("data-connection", "open")
+    yield opened
+    context.close()
 
 
 def post(servers: Servers, path: str, body: dict[str, Any]) -> tuple[int, Any]:
