@@ -22,17 +22,16 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
 
-from bot.cases.records import CHINA, local_now
+from bot.cases.records import local_now
 from bot.citizens.identity import get_citizen
 from bot.core.db import DatabaseUnavailable
-from bot.core.personal_data import mask_text
 from bot.core.shared_state import SharedStateUnavailable
 from bot.handoff import records as handoffs
 from bot.handoff.agents import agent_by_id, online_agents
@@ -45,6 +44,7 @@ from channels.outbound import deliver
 from channels.registry import outbound_of, staff_label
 from channels.webchat.live import ChatHub, HubUnavailable, open_chat_hub
 from channels.webchat.log import utc_now
+from console.transcript import summary_of, transcript_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,20 +54,6 @@ HANDOFF_KEY_TTL_S = 24 * 3600
 CANCELLED_REPLY = "好的，已为您取消转人工。请问还有什么可以帮您？"
 WAITING_NOTED = "已收到您的留言，客服接入后会看到。"
 RATING_INTENT = "EXTERNAL_handoff_closed"
-INTENT_LABELS = {
-    "ask_materials": "问办事材料",
-    "ask_office": "问办理地点",
-    "ask_progress": "查办件进度",
-    "complain": "投诉",
-    "report_violation": "举报",
-    "seek_help": "求助",
-    "suggest": "建议",
-    "ask_policy": "问政策",
-    "emergency": "紧急情况",
-    "nlu_fallback": "未听懂",
-    "out_of_scope": "超出范围",
-}
-_QUIET_INTENTS = frozenset({"request_human", "affirm", "deny", "greet", "thank", "inform", "goodbye"})
 
 
 def _holds_chat(channel: str) -> bool:
@@ -319,17 +305,7 @@ class HandoffDesk:
         if self.rasa is None or self.rasa.tracker_store is None:
             return []
         tracker = await self.rasa.tracker_store.retrieve_full_tracker(conversation_id)
-        if tracker is None:
-            return []
-        entries: list[dict[str, Any]] = []
-        for event in tracker.events:
-            entry = _transcript_entry(event)
-            if entry is None:
-                continue
-            if not reveal and entry.get("text"):
-                entry["text"] = mask_text(entry["text"])
-            entries.append(entry)
-        return entries[-limit:]
+        return [] if tracker is None else transcript_of(tracker, reveal, limit)
 
     # --- timeouts and queue updates -----------------------------------------------------------
 
@@ -420,36 +396,10 @@ class HandoffDesk:
 
     async def _summary(self, conversation_id: str, latest_text: str = "") -> dict[str, Any]:
         """The bot's one-line summary of the conversation for the queue."""
-        summary: dict[str, Any] = {}
         tracker = None
         if self.rasa is not None and self.rasa.tracker_store is not None:
             tracker = await self.rasa.tracker_store.retrieve(conversation_id)
-        if tracker is not None:
-            intents = [
-                str((e.intent or {}).get("name"))
-                for e in tracker.events
-                if isinstance(e, UserUttered) and (e.intent or {}).get("name") not in _QUIET_INTENTS
-            ]
-            if intents:
-                summary["intent"] = INTENT_LABELS.get(intents[-1], intents[-1])
-            for slot, key in (
-                ("service", "service"),
-                ("case_number", "case"),
-                ("order_number", "order"),
-                ("district", "district"),
-            ):
-                value = tracker.get_slot(slot) if slot in tracker.slots else None
-                if value:
-                    summary[key] = str(value)
-            said = [
-                e.text for e in tracker.events if isinstance(e, UserUttered) and e.text and not e.text.startswith("/")
-            ]
-        else:
-            said = [latest_text] if latest_text else []
-        parts = [summary.get(k) for k in ("intent", "service", "case", "order", "district")]
-        last = mask_text(said[-1])[:40] if said else ""
-        summary["line"] = " · ".join([p for p in parts if p] + ([f"“{last}”"] if last else []))
-        return summary
+        return summary_of(tracker, latest_text)
 
     async def _tell(self, handoff: HandoffView, text: str, agent_name: str, event: str) -> None:
         """A notice to the citizen from the console (an agent joined, a transfer), recorded in the tracker."""
@@ -523,25 +473,6 @@ class HandoffDesk:
 
 def _citizen_id(incoming: Incoming) -> int | None:
     return incoming.citizen.id if incoming.citizen else None
-
-
-def _transcript_entry(event: Event) -> dict[str, Any] | None:
-    """One event of the tracker as a line of the transcript (None for the bot's inner workings)."""
-    at = datetime.fromtimestamp(event.timestamp, CHINA).isoformat(timespec="seconds")
-    if isinstance(event, UserUttered):
-        if not event.text or event.text.startswith("/"):
-            return None
-        return {"role": "citizen", "text": event.text, "at": at, "agent": None}
-    if isinstance(event, BotUttered):
-        agent = (event.metadata or {}).get("agent")
-        if not event.text:
-            return None
-        return {"role": "agent" if agent else "bot", "text": event.text, "at": at, "agent": agent}
-    if isinstance(event, ConversationPaused):
-        return {"role": "system", "text": "转人工：智能助手暂停", "at": at, "agent": None}
-    if isinstance(event, ConversationResumed):
-        return {"role": "system", "text": "智能助手恢复", "at": at, "agent": None}
-    return None
 
 
 _desk: HandoffDesk | None = None
