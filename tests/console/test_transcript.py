@@ -15,7 +15,9 @@ def _tracker() -> DialogueStateTracker:
     for event in (
         UserUttered("你好", intent={"name": "greet"}, timestamp=1764900000),
         BotUttered("您好，请问有什么可以帮您？", timestamp=1764900001),
-        UserUttered("查一下办件20261120000158，我电话13912345678", intent={"name": "ask_progress"}, timestamp=1764900002),
+        UserUttered(
+            "查一下办件20261120000158，我电话13912345678", intent={"name": "ask_progress"}, timestamp=1764900002
+        ),
         SlotSet("case_number", "20261120000158", timestamp=1764900003),
         ActionExecuted("action_listen", timestamp=1764900004),
         UserUttered("/request_human", intent={"name": "request_human"}, timestamp=1764900005),
