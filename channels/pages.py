@@ -12,6 +12,8 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.core.clock import in_china
+
 # Nothing but the page's own files: no inline script or style, no other origin, no framing.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
@@ -52,5 +54,5 @@ def json_object(request: Request, max_bytes: int) -> dict[str, Any] | None:
 
 
 def china_time(moment: datetime) -> str:
-    """A China-time moment (as the database keeps them) as the pages read it, with its offset."""
-    return moment.isoformat(timespec="seconds") + "+08:00"
+    """An aware moment as the pages read it: China time to the second, with its offset (+08:00)."""
+    return in_china(moment).isoformat(timespec="seconds")

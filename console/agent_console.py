@@ -19,7 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.cases.records import local_now
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import InvalidPhone, parse_phone
 from bot.core.shared_state import SharedStateUnavailable
@@ -32,7 +32,6 @@ from channels.connector import DeliveryFailed, channel_runtime
 from channels.pages import PAGE_HEADERS, china_time, json_error, json_object, static_file
 from channels.registry import staff_label
 from channels.text import MAX_MESSAGE_CHARS, clean_text
-from channels.webchat.log import utc_now
 from console.auth import add_auth_routes, authorised, current_session, guarded_page
 from console.dashboard import add_dashboard_routes
 from console.desk import CONSOLE, Agentish, HandoffDesk, NotYours, handoff_desk
@@ -71,7 +70,7 @@ def _actor(agent: AgentView) -> Agentish:
 
 async def handoff_json(desk: HandoffDesk, handoff: HandoffView) -> dict[str, Any]:
     """A handoff as the console shows it in its lists."""
-    now = local_now()
+    now = clock.now()
     position = await desk.queue.position(handoff.id) if handoff.status == handoffs.WAITING else None
     end = handoff.assigned_at or handoff.closed_at or now
     return {
@@ -134,7 +133,7 @@ class AgentConsoleInput(InputChannel):
                 mine = await handoffs.list_handoffs(
                     database, (handoffs.ASSIGNED,), None if agent.role == "supervisor" else agent.id
                 )
-                phone = await handoffs.recent_phone_handoffs(database, local_now().replace(hour=0, minute=0, second=0))
+                phone = await handoffs.recent_phone_handoffs(database, clock.start_of_china_day(clock.today()))
                 body = {
                     "waiting": [await handoff_json(desk, waiting[i]) for i in order if i in waiting],
                     "mine": [await handoff_json(desk, h) for h in mine],
@@ -217,7 +216,7 @@ class AgentConsoleInput(InputChannel):
                 return agent
             database = channel_runtime().database
             try:
-                online = {a.id for a in await online_agents(database, utc_now())}
+                online = {a.id for a in await online_agents(database, clock.now())}
                 busy = {h.agent_id for h in await handoffs.list_handoffs(database, (handoffs.ASSIGNED,))}
                 listing = [a for a in await list_agents(database) if a.active]
             except DatabaseUnavailable:
@@ -260,9 +259,9 @@ class AgentConsoleInput(InputChannel):
 
 async def supervisor_stats(desk: HandoffDesk) -> dict[str, Any]:
     """The numbers of the supervisor view."""
-    database, now = desk.runtime.database, local_now()
+    database, now = desk.runtime.database, clock.now()
     waiting = await handoffs.list_handoffs(database, (handoffs.WAITING,))
-    online = await online_agents(database, utc_now())
+    online = await online_agents(database, now)
     busy = {h.agent_id for h in await handoffs.list_handoffs(database, (handoffs.ASSIGNED,))}
     day = await handoffs.handoff_stats(database, now)
     return {
@@ -270,7 +269,9 @@ async def supervisor_stats(desk: HandoffDesk) -> dict[str, Any]:
         "longest_wait_s": max((int((now - h.created_at).total_seconds()) for h in waiting), default=0),
         "agents_online": len(online),
         "agents_busy": len([a for a in online if a.id in busy]),
-        "handoffs_per_hour": [{"hour": hour.isoformat(timespec="minutes"), "count": n} for hour, n in day.per_hour],
+        "handoffs_per_hour": [
+            {"hour": clock.in_china(hour).isoformat(timespec="minutes"), "count": n} for hour, n in day.per_hour
+        ],
         "average_wait_s": None if day.average_wait_s is None else round(day.average_wait_s),
         "satisfaction": day.satisfaction,
         "rated": sum(day.satisfaction.values()),
@@ -304,7 +305,7 @@ async def _read(request: Request, handoff_id: int, reveal_reason: str | None) ->
     try:
         if reveal_reason is not None:
             await handoffs.record_audit(
-                database, handoff.id, agent.id, "revealed", {"reason": reveal_reason}, local_now()
+                database, handoff.id, agent.id, "revealed", {"reason": reveal_reason}, clock.now()
             )
             logger.info("console: agent %d revealed the personal data of handoff %d", agent.id, handoff.id)
         transcript = await desk.transcript(handoff.conversation_id, reveal=reveal_reason is not None)
@@ -349,7 +350,7 @@ async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
             return _ok({"closed": True})
         if what == "transfer":
             target = body.get("agent_id") if body else None
-            online = {a.id: a for a in await online_agents(database, utc_now())}
+            online = {a.id: a for a in await online_agents(database, clock.now())}
             if not isinstance(target, int) or target not in online or target == agent.id:
                 return json_error(400, "请选择一位在线的其他客服")
             await desk.transfer(handoff, _actor(agent), _actor(online[target]))
@@ -358,7 +359,7 @@ async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
             text = _text(body, "text", handoffs.MAX_NOTE_CHARS)
             if text is None:
                 return json_error(400, f"备注应为1-{handoffs.MAX_NOTE_CHARS}字")
-            note = await handoffs.add_note(database, handoff.id, agent.id, text, local_now())
+            note = await handoffs.add_note(database, handoff.id, agent.id, text, clock.now())
             await desk.signal(f"handoff:{handoff.id}")
             return _ok({"note": _note_json(note)}, 201)
         if what == "draft":
@@ -421,11 +422,11 @@ async def _file_order(request: Request, desk: HandoffDesk, handoff: HandoffView,
         citizen_id=handoff.citizen_id,
     )
     try:
-        filed = await file_order(desk.runtime.database, order, local_now())
+        filed = await file_order(desk.runtime.database, order, clock.now())
     except InvalidOrder as error:
         return json_error(400, str(error))
     await handoffs.record_audit(
-        desk.runtime.database, handoff.id, agent.id, "work_order", {"number": filed.number}, local_now()
+        desk.runtime.database, handoff.id, agent.id, "work_order", {"number": filed.number}, clock.now()
     )
     return _ok({"number": filed.number, "department": filed.department, "duplicate_of": filed.duplicate_of}, 201)
 
@@ -448,7 +449,7 @@ async def _phrases(request: Request, phrase_id: int | None) -> HTTPResponse:
         if not isinstance(title, str) or not isinstance(text, str):
             return json_error(400, "请求体应是JSON对象：title、text")
         if phrase_id is None:
-            added = await handoffs.add_phrase(database, agent.id, title, text, local_now())
+            added = await handoffs.add_phrase(database, agent.id, title, text, clock.now())
             return _ok({"phrase": vars(added)}, 201)
         changed = await handoffs.update_phrase(database, agent.id, phrase_id, title, text)
         return _ok({"phrase": vars(changed)})

@@ -22,6 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.settings import Settings
 from bot.handoff.agents import (
@@ -36,7 +37,6 @@ from bot.handoff.agents import (
     session_for,
 )
 from channels.connector import channel_runtime
-from channels.webchat.log import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ async def current_session(request: Request) -> ActiveSession | None:
     if token is None:
         return None
     runtime = channel_runtime()
-    return await session_for(runtime.database, token, utc_now(), login_rules(runtime.settings))
+    return await session_for(runtime.database, token, clock.now(), login_rules(runtime.settings))
 
 
 async def _checked(request: Request, roles: tuple[str, ...], change: bool) -> ActiveSession | HTTPResponse:
@@ -135,7 +135,7 @@ async def _checked(request: Request, roles: tuple[str, ...], change: bool) -> Ac
     if token is None:
         return _error(401, LOGIN_REQUIRED)
     try:
-        active = await session_for(runtime.database, token, utc_now(), login_rules(runtime.settings))
+        active = await session_for(runtime.database, token, clock.now(), login_rules(runtime.settings))
     except DatabaseUnavailable:
         logger.error("agent console: cannot check a session, the database is unavailable")
         return _error(503, UNAVAILABLE)
@@ -209,7 +209,7 @@ async def login_route(request: Request) -> HTTPResponse:
     if credentials is None:
         return _error(400, MALFORMED_LOGIN)
     runtime = channel_runtime()
-    now = utc_now()
+    now = clock.now()
     try:
         previous = session_token(request)
         if previous is not None:

@@ -18,7 +18,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.appeals.categories import DISTRICTS, FIRST_LEVELS
-from bot.cases.records import local_now
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.scales import RATINGS
 from bot.work_orders.dashboard import (
@@ -186,7 +186,7 @@ async def dashboard_api(request: Request) -> HTTPResponse:
     if days is None:
         return response.json({"error": BAD_DAYS}, status=400, headers=_NO_STORE)
     try:
-        board = await dashboard(channel_runtime().database, local_now(), days)
+        board = await dashboard(channel_runtime().database, clock.now(), days)
     except DatabaseUnavailable:
         logger.error("dashboard: not read, the database is unavailable")
         return response.json({"error": UNAVAILABLE}, status=503, headers=_NO_STORE)

@@ -27,16 +27,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.cases.records import (
-    CHINA,
     CaseNotFound,
     CaseOfAnotherDepartment,
     CasesRefused,
     add_case_events,
     find_case,
-    local_now,
     parse_case,
     store_cases,
 )
+from bot.core import clock
 from bot.core.db import Database, DatabaseUnavailable
 from bot.core.personal_data import mask_phone
 from bot.work_orders import lifecycle
@@ -141,8 +140,8 @@ def requested_states(values: list[str]) -> list[str] | None:
 
 
 def timestamp(value: datetime | None) -> str | None:
-    """A stored (Beijing, naive) time as ISO 8601 with its +08:00 offset."""
-    return None if value is None else value.replace(tzinfo=CHINA).isoformat()
+    """A moment as ISO 8601 in China time, with its +08:00 offset."""
+    return None if value is None else clock.in_china(value).isoformat()
 
 
 def order_summary(order: lifecycle.OrderDetail, now: datetime) -> dict[str, Any]:
@@ -230,13 +229,13 @@ async def list_own_orders(database: Database, caller: Caller, request: Request) 
     """GET /orders?state=…"""
     states = requested_states(request.args.getlist("state") or [])
     orders = await lifecycle.list_orders(database, caller.department, states)
-    now = local_now()
+    now = clock.now()
     return json_response({"orders": [order_summary(order, now) for order in orders]})
 
 
 async def show_order(database: Database, caller: Caller, number: str) -> HTTPResponse:
     """GET /orders/<number>"""
-    return json_response(order_document(await _own_order(database, number, caller), local_now()))
+    return json_response(order_document(await _own_order(database, number, caller), clock.now()))
 
 
 async def change_order(
@@ -247,7 +246,7 @@ async def change_order(
         raise ApiError(404, "没有这个操作（可用：accept、progress、close、return、extend）")
     current = await _own_order(database, number, caller)
     number = current.number
-    actor, department, now = actor_of(caller), caller.department, local_now()
+    actor, department, now = actor_of(caller), caller.department, clock.now()
     if step == "accept":
         order = await lifecycle.accept(database, number, department, actor, now)
     elif step == "progress":
@@ -275,7 +274,7 @@ async def publish_case(database: Database, caller: Caller, body: dict[str, Any],
     if not isinstance(events, list) or not events:
         raise ApiError(400, "events应为非空列表，每项包含status、at（ISO时间）和可选的note")
     number = str(body.get("number", "")).strip()
-    now = local_now()
+    now = clock.now()
     created = False
     try:
         added = await add_case_events(database, number, caller.department, events, now)
@@ -283,7 +282,7 @@ async def publish_case(database: Database, caller: Caller, body: dict[str, Any],
         record = parse_case({**body, "department": caller.department}, "办件")
         await store_cases(database, [record], key, now)
         created, added = True, len(record.events)
-    view = await find_case(database, number, now.date())
+    view = await find_case(database, number, clock.china_date(now))
     if view is None:  # only if it was deleted in between
         raise ApiError(404, "办件保存后未能读取，请重试")
     document = {

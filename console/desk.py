@@ -29,8 +29,8 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
 
-from bot.cases.records import local_now
 from bot.citizens.identity import get_citizen
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.shared_state import SharedStateUnavailable
 from bot.handoff import records as handoffs
@@ -43,7 +43,6 @@ from channels.connector import ChannelRuntime, DeliveryFailed, Incoming, channel
 from channels.outbound import deliver
 from channels.registry import outbound_of, staff_label
 from channels.webchat.live import ChatHub, HubUnavailable, open_chat_hub
-from channels.webchat.log import utc_now
 from console.transcript import summary_of, transcript_of
 
 logger = logging.getLogger(__name__)
@@ -112,7 +111,7 @@ class HandoffDesk:
             return None
         if handoff.status == handoffs.WAITING and handoffs.is_cancel(incoming.text):
             if await self.queue.claim(handoff.id, "cancelled") is None:
-                await handoffs.cancel(self.runtime.database, handoff.id, local_now())
+                await handoffs.cancel(self.runtime.database, handoff.id, clock.now())
                 await self._forget(handoff.conversation_id)
                 await self._record(handoff.conversation_id, [self._user(incoming)], resume=True)
                 await self._record(handoff.conversation_id, [BotUttered(CANCELLED_REPLY)])
@@ -160,7 +159,7 @@ class HandoffDesk:
 
     async def _hand_off(self, incoming: Incoming, reason: str) -> str:
         """Queue the conversation (or file a callback out of hours); what to tell the citizen."""
-        database, settings, now = self.runtime.database, self.runtime.settings, local_now()
+        database, settings, now = self.runtime.database, self.runtime.settings, clock.now()
         summary = await self._summary(incoming.sender_id, incoming.text)
         if not agents_on_duty(settings.agent_hours, now):
             handoff, _ = await handoffs.open_handoff(
@@ -186,7 +185,7 @@ class HandoffDesk:
         database = self.runtime.database
         citizen = await get_citizen(database, handoff.citizen_id) if handoff.citizen_id else None
         if citizen is None:
-            await handoffs.record_audit(database, handoff.id, None, "no_callback", {"why": why}, local_now())
+            await handoffs.record_audit(database, handoff.id, None, "no_callback", {"why": why}, clock.now())
             return (
                 f"抱歉，{why}，暂时无法为您接通人工客服。请在人工服务时间再联系我们，或拨打12345热线；"
                 "验证手机号后，我们也可以为您登记回电。"
@@ -198,14 +197,14 @@ class HandoffDesk:
             conversation_id=handoff.conversation_id,
             channel=handoff.channel,
             citizen_id=citizen.id,
-            now=local_now(),
+            now=clock.now(),
             summary_line=str(handoff.summary.get("line", "")),
         )
         number = filed.number
         if handoff.status == handoffs.WAITING:
-            await handoffs.to_callback(database, handoff.id, number, local_now())
+            await handoffs.to_callback(database, handoff.id, number, clock.now())
         else:
-            await handoffs.record_audit(database, handoff.id, None, "callback", {"order": number}, local_now())
+            await handoffs.record_audit(database, handoff.id, None, "callback", {"order": number}, clock.now())
         return f"抱歉，{why}。已为您登记回电工单，工单号{number}，客服会尽快给您尾号{citizen.phone[-4:]}的手机回电。"
 
     async def phone_transfer(self, conversation_id: str, citizen_id: int | None) -> None:
@@ -213,7 +212,7 @@ class HandoffDesk:
         try:
             summary = await self._summary(conversation_id)
             handoff, _ = await handoffs.open_handoff(
-                self.runtime.database, conversation_id, "voice", citizen_id, "requested", summary, local_now(),
+                self.runtime.database, conversation_id, "voice", citizen_id, "requested", summary, clock.now(),
                 status=handoffs.PHONE,
             )  # fmt: skip
         except DatabaseUnavailable:
@@ -240,7 +239,7 @@ class HandoffDesk:
             owner_id = holder.removeprefix("agent:")
             owner = await agent_by_id(self.runtime.database, int(owner_id)) if owner_id.isdigit() else None
             raise HandoffConflict(f"该会话已由客服{owner.name if owner else ''}接入")
-        await handoffs.assign(self.runtime.database, handoff_id, agent.id, local_now())
+        await handoffs.assign(self.runtime.database, handoff_id, agent.id, clock.now())
         handoff = await handoffs.get_handoff(self.runtime.database, handoff_id)
         await self._tell(handoff, f"人工客服{agent.name}已接入，请问有什么可以帮您？", agent.name, "agent_joined")
         await self.signal("queue")
@@ -268,7 +267,7 @@ class HandoffDesk:
     async def transfer(self, handoff: HandoffView, agent: Agentish, to: Agentish) -> None:
         """Give an assigned handoff to another agent."""
         self._check_mine(handoff, agent)
-        await handoffs.transfer(self.runtime.database, handoff.id, agent.id, to.id, local_now())
+        await handoffs.transfer(self.runtime.database, handoff.id, agent.id, to.id, clock.now())
         await self.queue.reassign(handoff.id, _owner(to.id))
         await self._tell(handoff, f"已为您转接客服{to.name}，请稍候。", to.name, "agent_joined")
         await self.signal("queue")
@@ -277,7 +276,7 @@ class HandoffDesk:
     async def close(self, handoff: HandoffView, agent: Agentish) -> None:
         """End an assigned handoff: the bot resumes and asks the citizen to rate the service."""
         self._check_mine(handoff, agent)
-        await handoffs.close(self.runtime.database, handoff.id, agent.id, local_now())
+        await handoffs.close(self.runtime.database, handoff.id, agent.id, clock.now())
         await self._forget(handoff.conversation_id)
         await self._record(handoff.conversation_id, [], resume=True)
         messages = await self.trigger(
@@ -312,7 +311,7 @@ class HandoffDesk:
     async def sweep(self) -> int:
         """Turn handoffs nobody took in time into callbacks; how many."""
         settings, database = self.runtime.settings, self.runtime.database
-        deadline = local_now() - timedelta(seconds=settings.handoff_max_wait_s)
+        deadline = clock.now() - timedelta(seconds=settings.handoff_max_wait_s)
         expired = [h for h in await handoffs.list_handoffs(database, (handoffs.WAITING,)) if h.created_at <= deadline]
         done = 0
         for handoff in expired:
@@ -388,7 +387,7 @@ class HandoffDesk:
     async def _wait_minutes(self, position: int) -> int | None:
         """A realistic wait: the handoffs ahead times the recent handling time, shared by the agents online."""
         database = self.runtime.database
-        online = len(await online_agents(database, utc_now()))
+        online = len(await online_agents(database, clock.now()))
         if online == 0:
             return None
         handling = await handoffs.average_handling_s(database)

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
-from bot.cases.records import local_now
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.shared_state import SharedStateUnavailable
 from bot.work_orders import notifications
@@ -63,7 +63,7 @@ async def deliver_pending(desk: HandoffDesk) -> int:
                 error,
             )
             continue
-        await notifications.mark_sent(database, message.id, local_now())
+        await notifications.mark_sent(database, message.id, clock.now())
         sent += 1
     return sent
 

@@ -1,6 +1,7 @@
 """The background work of one Rasa server instance, started and stopped in one place.
 
-At start: the handoff desk stands around every bot turn (``channels.connector.run_turn``), the
+At start: a database whose times were never converted to UTC (``bot.core.timestamps``) stops the
+instance; the handoff desk stands around every bot turn (``channels.connector.run_turn``), the
 default canned phrases exist, the sweeper turns long waits into callbacks, and the outbox is
 delivered. At stop: that work is cancelled and every connection the instance holds is released, so
 that the server exits promptly on SIGTERM.
@@ -20,8 +21,8 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
-from bot.cases.records import local_now
-from bot.core.db import DatabaseUnavailable
+from bot.core import clock
+from bot.core.db import DatabaseUnavailable, OutdatedTimestamps
 from bot.handoff import records as handoffs
 from channels.connector import channel_runtime
 from console.desk import handoff_desk
@@ -35,8 +36,12 @@ async def start(app: Sanic) -> None:
     desk = handoff_desk()
     desk.rasa = app.ctx.agent
     channel_runtime().desk = desk
+    database = desk.runtime.database
     try:
-        await handoffs.ensure_default_phrases(desk.runtime.database, local_now())
+        if await database.holds_old_times():  # new UTC times among old China ones could never be told apart
+            logger.error("start-up refused: the database's times are not converted to UTC: run python -m bot db init")
+            raise OutdatedTimestamps()
+        await handoffs.ensure_default_phrases(database, clock.now())
     except DatabaseUnavailable as error:  # the instance still starts; phrases come with the database
         logger.warning("start-up: default phrases not added: %s", error)
     loop = asyncio.get_running_loop()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.cases.records import CHINA
+from bot.core import clock
 from bot.core.personal_data import mask_text
+from channels.pages import china_time
 
 # How the queue names what the citizen last wanted (intents not listed are shown by their name).
 INTENT_LABELS = {
@@ -73,7 +73,7 @@ def summary_of(tracker: DialogueStateTracker | None, latest_text: str = "") -> d
 
 def _transcript_entry(event: Event) -> dict[str, Any] | None:
     """One event of the tracker as a line of the transcript (None for the bot's inner workings)."""
-    at = datetime.fromtimestamp(event.timestamp, CHINA).isoformat(timespec="seconds")
+    at = china_time(clock.from_timestamp(event.timestamp))
     if isinstance(event, UserUttered):
         if not event.text or event.text.startswith("/"):
             return None

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from bot.core import clock
 from bot.core.db import Database
 from bot.handoff.agents import add_agent
-from channels.webchat.log import utc_now
 
 PASSWORD = "correct horse battery"
 
@@ -26,7 +26,7 @@ def create_agent(database_url: str, username: str, name: str, role: str = "agent
         database = Database(database_url)
         try:
             await database.create_schema()
-            await add_agent(database, username, name, role, PASSWORD, utc_now())
+            await add_agent(database, username, name, role, PASSWORD, clock.now())
         finally:
             await database.close()
 

@@ -9,13 +9,13 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from bot.cases.records import import_cases
 from bot.catalog.formats import read_catalog
 from bot.catalog.store import import_records
 from bot.cli.serve import server_commands, server_environment, wait_until_up
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
 from channels.registry import write_credentials
@@ -38,7 +38,7 @@ async def seed_database(url: str) -> None:
         await database.create_schema()
         await import_records(database, read_catalog(PROJECT_ROOT / "data" / "catalog"))
         key = str(get_settings().pii_hash_key)
-        await import_cases(database, FIXTURE_CASES, key, datetime(2026, 11, 28, 9))
+        await import_cases(database, FIXTURE_CASES, key, china(2026, 11, 28, 9))
     finally:
         await database.close()
 
@@ -82,6 +82,9 @@ def running_servers(
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
         "RASA_TELEMETRY_ENABLED": "false",
         "LOG_LEVEL": log_level,
+        # Sanic waits up to 15 s at shutdown for open connections (a console's or a page's event stream)
+        # to finish; the tests' servers may drop them after a second.
+        "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "1",
         **(extra_env or {}),
     }
     saved = {name: os.environ.get(name) for name in overrides}

@@ -17,7 +17,8 @@ from bot.actions.common import (
     request_handoff,
     verified_citizen_id,
 )
-from bot.cases.records import file_supervision_order, find_case, local_now
+from bot.cases.records import file_supervision_order, find_case
+from bot.core import clock
 from bot.work_orders.filing import SUPERVISION
 
 
@@ -70,13 +71,13 @@ class ActionAcceptOffer(Action):
                 dispatcher.utter_message(response="utter_anything_else")
                 return done
             try:
-                case = await find_case(hotline().database, number, local_now().date())
+                case = await find_case(hotline().database, number, clock.today())
                 order = (
                     await file_supervision_order(
                         hotline().database,
                         case,
                         tracker.sender_id,
-                        local_now(),
+                        clock.now(),
                         channel=message_channel(tracker),
                         citizen_id=verified_citizen_id(tracker),
                     )

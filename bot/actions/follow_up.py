@@ -30,8 +30,8 @@ from bot.actions.common import (
     reads_answer,
     report_backend_failure,
 )
-from bot.cases.records import local_now
 from bot.catalog.choices import pick_choice
+from bot.core import clock
 from bot.core.scales import BASICALLY_SATISFIED, RATINGS, SATISFIED, UNSATISFIED
 from bot.handoff.records import HandoffNotFound, get_handoff, record_rating
 from bot.work_orders.filing import InvalidOrderNumber, find_order, parse_order_number
@@ -250,7 +250,7 @@ class ActionRecordFollowUp(Action):
             return reset
         words = str(tracker.get_slot("follow_up_words") or "")
         try:
-            detail = await record_follow_up(hotline().database, number, bool(solved), satisfaction, words, local_now())
+            detail = await record_follow_up(hotline().database, number, bool(solved), satisfaction, words, clock.now())
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return reset
@@ -334,7 +334,7 @@ class ActionRecordHandoffRating(Action):
         if not handoff_id or rating not in RATINGS:
             return reset
         try:
-            stored = await record_rating(hotline().database, int(handoff_id), rating, local_now())
+            stored = await record_rating(hotline().database, int(handoff_id), rating, clock.now())
         except BACKEND_ERRORS as error:
             logger.error("rating of handoff %s not stored: %s", handoff_id, type(error).__name__)
             stored = False

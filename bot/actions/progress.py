@@ -37,11 +37,11 @@ from bot.cases.records import (
     Verdict,
     find_case,
     is_applicant_digest,
-    local_now,
     parse_case_number,
     verify_owner,
 )
 from bot.citizens.ownership import Verification
+from bot.core import clock
 from bot.core.numerals import digit_runs
 from bot.work_orders.filing import (
     InvalidOrderNumber,
@@ -75,12 +75,12 @@ def progress_text(case: CaseView) -> str:
     lines = [messages.CASE_HEADER.format(number=case.number, service=case.service_name, department=case.department)]
     last_at = case.timeline[-1][1] if case.timeline else None
     if case.standing is Standing.FINISHED and last_at is not None:
-        lines.append(messages.CASE_FINISHED.format(date=last_at))
+        lines.append(messages.CASE_FINISHED.format(date=clock.in_china(last_at)))
     else:
         lines.append(messages.CASE_UNDERWAY.format(status=case.status, promised=case.promised_date))
     steps = []
     for status, at, note in case.timeline:
-        step = messages.CASE_STEP.format(at=at, status=status)
+        step = messages.CASE_STEP.format(at=clock.in_china(at), status=status)
         steps.append(step + (messages.CASE_STEP_NOTE.format(note=note) if note else ""))
     lines.append(messages.CASE_STEPS.format(steps=" → ".join(steps)))
     return "\n".join(lines)
@@ -93,7 +93,7 @@ def order_text(order: OrderView) -> str:
         kind=order.kind,
         status=order.status,
         department=order.department,
-        created=order.created_at,
+        created=clock.in_china(order.created_at),
         summary=order.summary,
     )
 
@@ -110,7 +110,7 @@ def orders_text(orders: list[OrderView]) -> str:
                 kind=order.kind,
                 status=order.status,
                 department=order.department,
-                created=order.created_at,
+                created=clock.in_china(order.created_at),
                 preview=preview,
             )
         )
@@ -152,7 +152,7 @@ async def check_tail(
             number,
             answer,
             key=str(app.settings.pii_hash_key),
-            now=local_now(),
+            now=clock.now(),
             max_failures=app.settings.verify_max_failures,
             lock_minutes=app.settings.verify_lock_minutes,
         )
@@ -163,7 +163,7 @@ async def check_tail(
 
 def lock_end(outcome: Verification) -> str:
     """Until when a locked case or order cannot be asked about (14:30), as the citizen is told."""
-    return f"{outcome.locked_until:%H:%M}" if outcome.locked_until else messages.LATER
+    return f"{clock.in_china(outcome.locked_until):%H:%M}" if outcome.locked_until else messages.LATER
 
 
 class ValidateProgressForm(FormValidationAction):
@@ -223,7 +223,7 @@ class ValidateProgressForm(FormValidationAction):
             return {"case_number": None}
         app = hotline()
         try:
-            case = await find_case(app.database, number, local_now().date())
+            case = await find_case(app.database, number, clock.today())
             if case is None:
                 dispatcher.utter_message(text=messages.CASE_NOT_FOUND.format(number=number))
                 return {"case_number": None}
@@ -376,7 +376,7 @@ class ActionShowProgress(Action):
         if not number or number not in (tracker.get_slot("verified_cases") or []):
             return reset
         try:
-            case = await find_case(hotline().database, number, local_now().date())
+            case = await find_case(hotline().database, number, clock.today())
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return reset
@@ -400,7 +400,7 @@ class ActionShowProgress(Action):
             request_handoff(dispatcher, "beyond_bot")
             return reset
         if case.standing is Standing.OVERDUE:
-            days = (local_now().date() - case.promised_date).days
+            days = (clock.today() - case.promised_date).days
             dispatcher.utter_message(
                 text=messages.CASE_OVERDUE_OFFER.format(days=days),
                 buttons=choice_buttons(messages.SUPERVISION_CHOICES),
@@ -430,7 +430,7 @@ class ActionShowProgress(Action):
                 "type": order.kind,
                 "status": order.status,
                 "department": order.department,
-                "created_at": order.created_at.date().isoformat(),
+                "created_at": clock.china_date(order.created_at).isoformat(),
                 "short": messages.ORDER_SHORT.format(kind=order.kind, status=order.status),
                 "spoken_number": spoken_digits(order.number),
             },

@@ -34,8 +34,8 @@ from bot.actions.report_slots import (
     WITHOUT_SINCE,
 )
 from bot.appeals.extraction import is_urgent, make_title
-from bot.cases.records import local_now
 from bot.citizens.identity import CitizenView
+from bot.core import clock
 from bot.core.personal_data import mask_phone
 from bot.work_orders.filing import FiledOrder, InvalidOrder, NewOrder, file_order
 from bot.work_orders.notifications import deadline_text
@@ -169,7 +169,7 @@ class ActionFileReport(Action):
             channel=message_channel(tracker),
             citizen_id=citizen_id,
         )
-        now = local_now()
+        now = clock.now()
         try:
             filed = await file_order(hotline().database, order, now)
         except BACKEND_ERRORS as error:
@@ -187,7 +187,7 @@ class ActionFileReport(Action):
                 "number": filed.number,
                 "type": kind,
                 "department": filed.department,
-                "due_at": filed.due_at.isoformat(timespec="minutes"),
+                "due_at": clock.in_china(filed.due_at).isoformat(timespec="minutes"),
                 "duplicate_of": filed.duplicate_of,
                 "short": messages.REPORT_FILED.format(kind=kind, number=spoken_number),
                 "spoken_number": spoken_number,

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from bot.cases.records import CaseRecord
+from bot.core.clock import china_date, china_day_at
 
 DEMO_PHONE = "13800138000"
 
 
 def demo_cases(now: datetime) -> list[CaseRecord]:
-    """Three cases relative to ``now``: in progress, overdue, finished (phone ends in 8000)."""
+    """Three cases relative to ``now``'s China day: in progress, overdue, finished (phone ends in 8000)."""
     day = timedelta(days=1)
-    today = now.date()
+    today = china_date(now)
 
     def number(days_ago: int, serial: int) -> str:
         return (today - days_ago * day).strftime("%Y%m%d") + f"{serial:06d}"
 
     def at(days_ago: int, hour: int = 10) -> datetime:
-        return datetime.combine(today - days_ago * day, datetime.min.time()).replace(hour=hour)
+        return china_day_at(today - days_ago * day, time(hour))
 
     return [
         CaseRecord(

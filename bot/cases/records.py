@@ -10,9 +10,9 @@ from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.citizens.ownership import LockRule, Verdict, Verification, judge, tail_matches
+from bot.core.clock import parse_moment
 from bot.core.db import Database
 from bot.core.models import Case, CaseEvent
 from bot.core.numerals import digit_runs
@@ -23,12 +23,6 @@ from bot.work_orders.filing import SUPERVISION, NewOrder, file_order
 STAGES = ("受理", "审查", "决定", "制证", "送达", "办结")
 FINISHED = "办结"
 CASE_NUMBER_LENGTH = 14
-CHINA = ZoneInfo("Asia/Shanghai")
-
-
-def local_now() -> datetime:
-    """The current time in China, without a time zone, as the database stores it."""
-    return datetime.now(CHINA).replace(tzinfo=None)
 
 
 class InvalidCaseNumber(ValueError):
@@ -104,11 +98,11 @@ def _parse_events(raw: Any, where: str, errors: list[str]) -> list[tuple[str, da
             errors.append(f"{where}: unknown status {status!r} (allowed: {'/'.join(STAGES)})")
             continue
         try:
-            at = datetime.fromisoformat(str(item.get("at", "")).strip())
+            at = parse_moment(str(item.get("at", "")))  # without an offset: China time
         except ValueError:
             errors.append(f"{where}: event time {item.get('at')!r} is not an ISO date-time")
             continue
-        events.append((status, at.replace(tzinfo=None), str(item.get("note") or "").strip()))
+        events.append((status, at, str(item.get("note") or "").strip()))
     return events
 
 

@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import getpass
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TextIO
 
+from bot.core import clock
 from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.handoff.agents import (
@@ -60,7 +61,7 @@ def read_password(stdin: TextIO, ask: Any = getpass.getpass) -> str:
 def _when(moment: datetime | None) -> str:
     if moment is None:
         return "-"
-    return moment.replace(tzinfo=timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M")
+    return clock.in_china(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def agents_command(args: argparse.Namespace) -> int:
@@ -84,15 +85,11 @@ def agents_command(args: argparse.Namespace) -> int:
         return 1
 
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 async def _add(username: str, name: str, role: str, password: str) -> int:
     database = Database(get_settings().database_url)
     try:
         await database.create_schema()
-        agent = await add_agent(database, username, name, role, password, _utc_now())
+        agent = await add_agent(database, username, name, role, password, clock.now())
     finally:
         await database.close()
     print(f"已创建账号 {agent.username}（{agent.name}，{ROLE_LABELS[agent.role]}）。")
@@ -131,7 +128,7 @@ async def _list() -> int:
     if not listings:
         print("还没有账号。新建：python -m bot agents add 用户名 --name 姓名 --role agent")
         return 0
-    now = _utc_now()
+    now = clock.now()
     for listing in listings:
         agent = listing.agent
         state = "启用" if listing.active else "停用"

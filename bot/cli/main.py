@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 from bot.cases.demo import DEMO_PHONE, demo_cases
-from bot.cases.records import CasesRefused, import_cases, local_now, store_cases
+from bot.cases.records import CasesRefused, import_cases, store_cases
 from bot.catalog.formats import CatalogFormatError, read_catalog
 from bot.catalog.nlu_generate import generated_files
 from bot.catalog.runtime import Hotline
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.cli.agents import add_agents_parser, agents_command
 from bot.cli.orders import add_orders_parser, orders_command
-from bot.core.db import Database, DatabaseUnavailable
+from bot.core import clock
+from bot.core.db import Database, DatabaseUnavailable, OutdatedTimestamps
 from bot.core.settings import PROJECT_ROOT, get_settings
 
 
@@ -90,7 +91,7 @@ async def cases_import(path: Path) -> int:
     database = _database()
     try:
         await database.create_schema()
-        count = await import_cases(database, path, str(settings.pii_hash_key), local_now())
+        count = await import_cases(database, path, str(settings.pii_hash_key), clock.now())
     except CasesRefused as refused:
         for line in refused.errors:
             print(f"错误：{line}", file=sys.stderr)
@@ -106,15 +107,17 @@ async def cases_import(path: Path) -> int:
 
 
 async def seed() -> int:
-    """Create the schema, load the default catalogue and the demo cases."""
+    """Create the schema (converting an old database's times to UTC), load the default catalogue and the demo cases."""
     settings = get_settings()
+    await _upgrade()
     status = await catalog_import(settings.catalog_path)
     if status:
         return status
     database = _database()
     try:
-        cases = demo_cases(local_now())
-        await store_cases(database, cases, str(settings.pii_hash_key), local_now())
+        now = clock.now()
+        cases = demo_cases(now)
+        await store_cases(database, cases, str(settings.pii_hash_key), now)
     finally:
         await database.close()
     print("演示办件（登记手机号后四位均为" + DEMO_PHONE[-4:] + "）：")
@@ -164,7 +167,7 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
         await database.create_schema()
         if action == "add-key":
             try:
-                issued = await add_key(database, department, local_now())
+                issued = await add_key(database, department, clock.now())
             except InvalidDepartment as error:
                 print(f"错误：{error}", file=sys.stderr)
                 return 2
@@ -176,11 +179,11 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
             return 0
         if action == "revoke":
             try:
-                info = await revoke_key(database, key_id, local_now())
+                info = await revoke_key(database, key_id, clock.now())
             except UnknownKey as error:
                 print(f"错误：{error}", file=sys.stderr)
                 return 1
-            since = info.revoked_at or local_now()
+            since = clock.in_china(info.revoked_at or clock.now())
             print(f"密钥{info.key_id}（{info.department}）已停用（{since:%Y-%m-%d %H:%M}起）。")
             return 0
         keys = await list_keys(database)
@@ -189,8 +192,8 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
     if not keys:
         print("还没有部门密钥。")
     for info in keys:
-        state = f"已停用 {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "有效"
-        print(f"{info.department}  密钥{info.key_id}  创建于{info.created_at:%Y-%m-%d %H:%M}  {state}")
+        state = f"已停用 {clock.in_china(info.revoked_at):%Y-%m-%d %H:%M}" if info.revoked_at else "有效"
+        print(f"{info.department}  密钥{info.key_id}  创建于{clock.in_china(info.created_at):%Y-%m-%d %H:%M}  {state}")
     return 0
 
 
@@ -200,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         return _run(argv)
     except DatabaseUnavailable as error:
         print(f"错误：数据库不可用（{error}），请检查 DATABASE_URL 和数据库服务。", file=sys.stderr)
+        return 3
+    except OutdatedTimestamps as error:
+        print(f"错误：{error}", file=sys.stderr)
         return 3
 
 
@@ -220,7 +226,7 @@ def _run(argv: list[str] | None) -> int:
     cases_import_parser.add_argument("path", type=Path)
 
     commands.add_parser("db", help="数据库").add_subparsers(dest="action", required=True).add_parser(
-        "init", help="创建数据表"
+        "init", help="创建数据表（旧版本数据库中的北京时间一次性转换为UTC）"
     )
     commands.add_parser("seed", help="建表并载入默认目录和演示办件")
     nlu = commands.add_parser("nlu", help="训练数据").add_subparsers(dest="action", required=True)
@@ -274,11 +280,18 @@ def _run(argv: list[str] | None) -> int:
     return 2
 
 
-async def _create_schema() -> int:
+async def _upgrade() -> None:
+    """Create the tables; an old database's China times are converted to UTC, once (``bot.core.timestamps``)."""
     database = _database()
     try:
-        await database.create_schema()
+        converted = await database.upgrade()
     finally:
         await database.close()
+    if converted:
+        print(f"已将旧数据中的{converted}个时间由北京时间转换为UTC存储。")
+
+
+async def _create_schema() -> int:
+    await _upgrade()
     print("数据表已创建。")
     return 0

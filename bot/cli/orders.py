@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cases.records import local_now
+from bot.core import clock
 from bot.core.db import Database
 from bot.core.personal_data import mask_phone, mask_text
 from bot.core.settings import get_settings
@@ -34,7 +34,9 @@ def add_orders_parser(commands: Any) -> None:
     """Add the ``orders`` command and its actions to the command line's subparsers."""
     orders = commands.add_parser("orders", help="工单").add_subparsers(dest="action", required=True)
     tick = orders.add_parser("tick", help="运行一次定时任务：超期督办、回访提醒、解除热点")
-    tick.add_argument("--now", type=datetime.fromisoformat, default=None, help="按此时间运行（默认当前时间）")
+    tick.add_argument(
+        "--now", type=clock.parse_moment, default=None, help="按此时间运行（ISO格式，不带时区即北京时间；默认当前时间）"
+    )
     importing = orders.add_parser("import", help="把网上留言（JSONL或CSV）导入为工单")
     importing.add_argument("path", type=Path)
     orders.add_parser("show", help="显示工单详情和办理记录").add_argument("number")
@@ -68,7 +70,7 @@ async def tick(now: datetime | None) -> int:
     database = _database()
     try:
         await database.create_schema()
-        report = await run_once(database, now or local_now())
+        report = await run_once(database, now or clock.now())
     finally:
         await database.close()
     print(report.summary() + "。")
@@ -84,7 +86,7 @@ async def import_file(path: Path) -> int:
     database = _database()
     try:
         await database.create_schema()
-        report = await import_board_file(database, path, local_now())
+        report = await import_board_file(database, path, clock.now())
     except BoardImportRefused as refused:
         for line in refused.errors:
             print(f"错误：{line}", file=sys.stderr)
@@ -107,9 +109,9 @@ def detail_lines(detail: OrderDetail) -> list[str]:
     phone = "匿名" if detail.anonymous else mask_phone(detail.contact_phone) if detail.contact_phone else "无"
     lines = [
         f"工单{detail.number}  {detail.type}  {'紧急' if detail.urgency == 'urgent' else '一般'}  状态：{detail.state}",
-        f"承办部门：{detail.department or UNASSIGNED}  办理时限：{detail.due_at:%Y-%m-%d %H:%M}",
+        f"承办部门：{detail.department or UNASSIGNED}  办理时限：{clock.in_china(detail.due_at):%Y-%m-%d %H:%M}",
         f"分类：{category}  地点：{mask_text(place)}",
-        f"来源：{source}  登记：{detail.created_at:%Y-%m-%d %H:%M}",
+        f"来源：{source}  登记：{clock.in_china(detail.created_at):%Y-%m-%d %H:%M}",
         f"联系电话：{phone}",
     ]
     if detail.title:
@@ -128,7 +130,8 @@ def detail_lines(detail: OrderDetail) -> list[str]:
         step = f"{event.from_state}→{event.to_state}" if event.from_state else event.to_state
         who = event.actor + (f"（{event.department}）" if event.department and event.department != event.actor else "")
         why = f"：{mask_text(event.reason)}" if event.reason else ""
-        lines.append(f"  {event.at:%Y-%m-%d %H:%M}  {ACTION_NAMES.get(event.action, event.action)}  {step}  {who}{why}")
+        action = ACTION_NAMES.get(event.action, event.action)
+        lines.append(f"  {clock.in_china(event.at):%Y-%m-%d %H:%M}  {action}  {step}  {who}{why}")
     return lines
 
 
@@ -160,7 +163,7 @@ async def list_department(department: str | None) -> int:
         orders = await list_orders(database, department)
     finally:
         await database.close()
-    now = local_now()
+    now = clock.now()
     label = department or UNASSIGNED
     print(f"{label}：{len(orders)}件")
     for order in orders:
@@ -180,11 +183,11 @@ async def dispatch_order(raw_number: str, department: str, actor: str) -> int:
     database = _database()
     try:
         await database.create_schema()
-        detail = await dispatch(database, number, department, actor, local_now())
+        detail = await dispatch(database, number, department, actor, clock.now())
     except (OrderNotFound, InvalidTransition) as error:
         print(f"错误：{error}", file=sys.stderr)
         return 1
     finally:
         await database.close()
-    print(f"工单{detail.number}已派至{detail.department}，办理时限{detail.due_at:%Y-%m-%d %H:%M}。")
+    print(f"工单{detail.number}已派至{detail.department}，办理时限{clock.in_china(detail.due_at):%Y-%m-%d %H:%M}。")
     return 0

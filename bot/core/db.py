@@ -14,11 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from bot.core import timestamps
 from bot.core.models import Base
 
 
 class DatabaseUnavailable(RuntimeError):
     """The project database could not be reached or answered too slowly."""
+
+
+class OutdatedTimestamps(RuntimeError):
+    """The database holds times written before the one clock (naive China time); ``python -m bot db init`` converts."""
+
+    def __init__(self) -> None:
+        super().__init__("数据库中的时间是旧版本写入的（北京时间，无时区），请先运行 python -m bot db init 转换为UTC")
 
 
 # What a database that is down, unreachable or too slow raises through SQLAlchemy and the drivers.
@@ -80,14 +88,56 @@ class Database:
         self._sessions = sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False, future=True)
 
     async def create_schema(self) -> None:
-        """Create the tables that do not exist yet."""
+        """Create the tables that do not exist yet; a database without old times is marked as keeping UTC.
+
+        Raises:
+            OutdatedTimestamps: the database holds times of before the one clock (``upgrade`` converts them).
+            DatabaseUnavailable: the database is down, unreachable or too slow.
+        """
         if self.sqlite_path is not None:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             async with self.engine.begin() as connection:
                 await connection.run_sync(Base.metadata.create_all)
+                marked = await timestamps.is_marked(connection)
+                outdated = not marked and await timestamps.holds_old_times(connection)
+                if not marked and not outdated:
+                    await timestamps.mark(connection)
+        except exc.IntegrityError:  # another process marked the new database at the same moment
+            return
         except _UNAVAILABLE as error:
             raise DatabaseUnavailable(f"cannot create the schema: {type(error).__name__}") from error
+        if outdated:
+            raise OutdatedTimestamps()
+
+    async def upgrade(self) -> int:
+        """Create the tables that do not exist yet and convert an old database's China times to UTC, once.
+
+        Returns how many stored times were converted (0 for a database already in UTC, or a new one).
+        """
+        if self.sqlite_path is not None:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            async with self.engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+            try:
+                async with self.engine.begin() as connection:
+                    return await timestamps.convert_to_utc(connection)
+            except exc.IntegrityError:
+                async with self.engine.connect() as connection:
+                    if await timestamps.is_marked(connection):  # another process converted it at the same moment
+                        return 0
+                raise
+        except _UNAVAILABLE as error:
+            raise DatabaseUnavailable(f"cannot upgrade the schema: {type(error).__name__}") from error
+
+    async def holds_old_times(self) -> bool:
+        """Whether the database holds times written before the one clock and not converted yet (see ``upgrade``)."""
+        try:
+            async with self.engine.connect() as connection:
+                return not await timestamps.is_marked(connection) and await timestamps.holds_old_times(connection)
+        except _UNAVAILABLE as error:
+            raise DatabaseUnavailable(f"the project database is unavailable: {type(error).__name__}") from error
 
     async def drop_schema(self) -> None:
         """Drop every table of the project (tests and resets only)."""

@@ -18,9 +18,32 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, declarative_base, relationship, synonym
+from sqlalchemy.types import TypeDecorator
+
+from bot.core.clock import UTC, in_utc
 
 Base: Any = declarative_base()
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment stored as naive UTC (SQLite and PostgreSQL alike) and read back aware, in UTC.
+
+    A naive datetime is refused on the way in (``NaiveDatetime``, wrapped by SQLAlchemy in a
+    ``StatementError``): its zone would be a guess.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """An aware moment → naive UTC for the database."""
+        return None if value is None else in_utc(value).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Naive UTC from the database → an aware moment in UTC."""
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 class Service(Base):
@@ -83,8 +106,8 @@ class Case(Base):
     phone_digest: Mapped[str] = Column(String(64), nullable=False)
     phone_tail_digest: Mapped[str] = Column(String(64), nullable=False)
     id_digest: Mapped[str | None] = Column(String(64))
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    updated_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    updated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
     events: Mapped[list[CaseEvent]] = relationship(
         "CaseEvent",
         back_populates="case",
@@ -104,7 +127,7 @@ class CaseEvent(Base):
         String(32), ForeignKey("cases.number", ondelete="CASCADE"), nullable=False, index=True
     )
     status: Mapped[str] = Column(String(32), nullable=False)
-    at: Mapped[datetime] = Column(DateTime, nullable=False)
+    at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
     note: Mapped[str] = Column(Text, nullable=False, default="")
     case: Mapped[Case] = relationship("Case", back_populates="events")
 
@@ -116,7 +139,7 @@ class VerificationLock(Base):
 
     case_number: Mapped[str] = Column(String(32), primary_key=True)
     failures: Mapped[int] = Column(Integer, nullable=False, default=0)
-    locked_until: Mapped[datetime | None] = Column(DateTime)
+    locked_until: Mapped[datetime | None] = Column(UtcDateTime)
 
 
 class WorkOrder(Base):
@@ -151,12 +174,12 @@ class WorkOrder(Base):
     # The lifecycle state (已受理, 已派单, 办理中, 已办结, 已回访, 退单, 延期, 督办).
     status: Mapped[str] = Column(String(16), nullable=False, index=True)
     state: Mapped[str] = synonym("status")
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    due_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    accepted_at: Mapped[datetime | None] = Column(DateTime)
-    closed_at: Mapped[datetime | None] = Column(DateTime)
-    escalated_at: Mapped[datetime | None] = Column(DateTime)
-    follow_up_requested_at: Mapped[datetime | None] = Column(DateTime)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    due_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    accepted_at: Mapped[datetime | None] = Column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = Column(UtcDateTime)
+    escalated_at: Mapped[datetime | None] = Column(UtcDateTime)
+    follow_up_requested_at: Mapped[datetime | None] = Column(UtcDateTime)
     duplicate_of: Mapped[str | None] = Column(String(32), ForeignKey("work_orders.number"), index=True)
     reopened: Mapped[int] = Column(Integer, nullable=False, default=0)
     reply: Mapped[str | None] = Column(Text)
@@ -185,7 +208,7 @@ class WorkOrderEvent(Base):
     order_number: Mapped[str] = Column(
         String(32), ForeignKey("work_orders.number", ondelete="CASCADE"), nullable=False, index=True
     )
-    at: Mapped[datetime] = Column(DateTime, nullable=False)
+    at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
     actor: Mapped[str] = Column(String(200), nullable=False)
     action: Mapped[str] = Column(String(32), nullable=False)
     from_state: Mapped[str | None] = Column(String(16))
@@ -203,7 +226,7 @@ class WorkOrderNote(Base):
     order_number: Mapped[str] = Column(
         String(32), ForeignKey("work_orders.number", ondelete="CASCADE"), nullable=False, index=True
     )
-    at: Mapped[datetime] = Column(DateTime, nullable=False)
+    at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
     author: Mapped[str] = Column(String(200), nullable=False)
     kind: Mapped[str] = Column(String(16), nullable=False)  # progress or citizen
     text: Mapped[str] = Column(Text, nullable=False)
@@ -226,8 +249,8 @@ class Notification(Base):
     kind: Mapped[str] = Column(String(16), nullable=False, default="notice")
     status: Mapped[str] = Column(String(8), nullable=False, index=True)  # pending, sent or failed
     attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    sent_at: Mapped[datetime | None] = Column(DateTime)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    sent_at: Mapped[datetime | None] = Column(UtcDateTime)
     last_error: Mapped[str | None] = Column(String(200))
 
 
@@ -241,10 +264,10 @@ class Hotspot(Base):
     category_l2: Mapped[str] = Column(String(64), nullable=False)
     district: Mapped[str] = Column(String(16), nullable=False)
     count: Mapped[int] = Column(Integer, nullable=False)
-    first_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    last_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    first_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    last_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
     status: Mapped[str] = Column(String(8), nullable=False, index=True)  # open or closed
-    closed_at: Mapped[datetime | None] = Column(DateTime)
+    closed_at: Mapped[datetime | None] = Column(UtcDateTime)
 
 
 class Citizen(Base):
@@ -256,8 +279,8 @@ class Citizen(Base):
     # The keyed digest finds the citizen; the number itself is kept to call or text them back.
     phone_digest: Mapped[str] = Column(String(64), nullable=False, unique=True)
     phone: Mapped[str] = Column(String(20), nullable=False)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    last_seen_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
 
 
 class CitizenLink(Base):
@@ -270,7 +293,7 @@ class CitizenLink(Base):
     channel: Mapped[str] = Column(String(32), nullable=False)
     external_id: Mapped[str] = Column(String(200), nullable=False)
     citizen_id: Mapped[int] = Column(Integer, ForeignKey("citizens.id", ondelete="CASCADE"), nullable=False)
-    verified_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    verified_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
 
 
 class ChatMessage(Base):
@@ -285,7 +308,7 @@ class ChatMessage(Base):
     seq: Mapped[int] = Column(Integer, nullable=False)
     role: Mapped[str] = Column(String(16), nullable=False)  # citizen, bot, agent or system
     payload: Mapped[dict[str, Any]] = Column(JSON, nullable=False)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
 
 
 class AgentAccount(Base):
@@ -299,10 +322,10 @@ class AgentAccount(Base):
     role: Mapped[str] = Column(String(16), nullable=False)  # "agent" or "supervisor"
     password_hash: Mapped[str] = Column(String(255), nullable=False)
     failed_logins: Mapped[int] = Column(Integer, nullable=False, default=0)
-    locked_until: Mapped[datetime | None] = Column(DateTime)
+    locked_until: Mapped[datetime | None] = Column(UtcDateTime)
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    last_login_at: Mapped[datetime | None] = Column(DateTime)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    last_login_at: Mapped[datetime | None] = Column(UtcDateTime)
 
 
 class AgentSession(Base):
@@ -313,9 +336,9 @@ class AgentSession(Base):
     token_digest: Mapped[str] = Column(String(64), primary_key=True)
     agent_id: Mapped[int] = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
     csrf_token: Mapped[str] = Column(String(64), nullable=False)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    expires_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    last_seen_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    expires_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
 
 
 class Handoff(Base):
@@ -333,11 +356,11 @@ class Handoff(Base):
     # waiting, assigned, closed, cancelled, callback (nobody took it: a callback order) or phone
     status: Mapped[str] = Column(String(16), nullable=False, index=True)
     agent_id: Mapped[int | None] = Column(Integer, ForeignKey("agents.id"))
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    assigned_at: Mapped[datetime | None] = Column(DateTime)
-    closed_at: Mapped[datetime | None] = Column(DateTime)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    assigned_at: Mapped[datetime | None] = Column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = Column(UtcDateTime)
     rating: Mapped[str | None] = Column(String(8))
-    rated_at: Mapped[datetime | None] = Column(DateTime)
+    rated_at: Mapped[datetime | None] = Column(UtcDateTime)
     callback_order: Mapped[str | None] = Column(String(32))
 
 
@@ -350,7 +373,7 @@ class HandoffNote(Base):
     handoff_id: Mapped[int] = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
     agent_id: Mapped[int] = Column(Integer, ForeignKey("agents.id"), nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
 
 
 class HandoffAudit(Base):
@@ -363,7 +386,7 @@ class HandoffAudit(Base):
     agent_id: Mapped[int | None] = Column(Integer, ForeignKey("agents.id"))
     action: Mapped[str] = Column(String(32), nullable=False)
     detail: Mapped[dict[str, Any]] = Column(JSON, nullable=False, default=dict)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
 
 
 class CannedPhrase(Base):
@@ -375,7 +398,7 @@ class CannedPhrase(Base):
     agent_id: Mapped[int | None] = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = Column(String(40), nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
 
 
 class DepartmentKey(Base):
@@ -386,5 +409,14 @@ class DepartmentKey(Base):
     id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
     department: Mapped[str] = Column(String(200), nullable=False, index=True)
     key_digest: Mapped[str] = Column(String(64), nullable=False, unique=True)
-    created_at: Mapped[datetime] = Column(DateTime, nullable=False)
-    revoked_at: Mapped[datetime | None] = Column(DateTime)
+    created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = Column(UtcDateTime)
+
+
+class SchemaMeta(Base):
+    """Facts about the database itself, as keys and values (``timestamps``: ``utc`` once converted)."""
+
+    __tablename__ = "schema_meta"
+
+    key: Mapped[str] = Column(String(64), primary_key=True)
+    value: Mapped[str] = Column(String(200), nullable=False)

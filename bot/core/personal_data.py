@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from bot.core import clock
 from bot.core.numerals import CHINESE_DIGITS, to_digits
 
 # GB 11643-1999: weights of the first 17 digits and the check characters by remainder.
@@ -95,7 +96,7 @@ def parse_id_number(raw: str, today: date | None = None) -> IdNumber:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError as error:
         raise InvalidIdNumber("身份证号中的出生日期不存在") from error
-    today = today or date.today()
+    today = today or clock.today()  # China's date, not the server's
     if birth > today or today.year - birth.year > 130:
         raise InvalidIdNumber("身份证号中的出生日期不合理")
     if id_check_character(value[:17]) != value[17]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from bot.core.clock import in_china
 from bot.core.db import Database
 from bot.core.models import AgentAccount, CannedPhrase, Handoff, HandoffAudit, HandoffNote
 from bot.core.scales import RATINGS
@@ -399,8 +400,8 @@ class HandoffStats:
 
 
 async def handoff_stats(database: Database, now: datetime, hours: int = 12) -> HandoffStats:
-    """Handoffs per hour over the last ``hours``, average wait and ratings of the last day."""
-    first_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    """Handoffs per China-time hour over the last ``hours``, average wait and ratings of the last day."""
+    first_hour = in_china(now).replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
     day_ago = now - timedelta(days=1)
     async with database.session() as session:
         created = (await session.scalars(select(Handoff.created_at).where(Handoff.created_at >= first_hour))).all()
@@ -423,7 +424,7 @@ async def handoff_stats(database: Database, now: datetime, hours: int = 12) -> H
         )
     counts = {first_hour + timedelta(hours=n): 0 for n in range(hours)}
     for at in created:
-        hour = at.replace(minute=0, second=0, microsecond=0)
+        hour = in_china(at).replace(minute=0, second=0, microsecond=0)
         if hour in counts:
             counts[hour] += 1
     spans = [(assigned - created_at).total_seconds() for created_at, assigned in waits]

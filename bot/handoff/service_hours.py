@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
+from bot.core.clock import in_china
+
 
 class InvalidHours(ValueError):
     """``AGENT_HOURS`` is not of the form ``HH:MM-HH:MM``."""
@@ -21,9 +23,9 @@ def parse_hours(hours: str) -> tuple[time, time]:
 
 
 def agents_on_duty(hours: str, now: datetime) -> bool:
-    """Whether ``now`` (China time) falls within the agents' hours; a window may pass midnight."""
+    """Whether the moment ``now``, read in China time, falls within the agents' hours; a window may pass midnight."""
     start, end = parse_hours(hours)
-    moment = now.time()
+    moment = in_china(now).time()
     if start <= end:
         return start <= moment <= end
     return moment >= start or moment <= end

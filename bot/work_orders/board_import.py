@@ -1,7 +1,8 @@
 """Messages of the web message board (网上留言) turned into work orders: ``python -m bot orders import PATH``.
 
 A file is JSON Lines (one object a line) or CSV (a header line), with the fields ``title``,
-``text`` and, optionally, ``district``, ``address``, ``phone``, ``created_at`` (ISO date-time),
+``text`` and, optionally, ``district``, ``address``, ``phone``, ``created_at`` (ISO date-time: China
+time unless it carries an offset),
 ``type`` (咨询/求助/投诉/举报/建议) and ``category`` (``first/second``, when the board already
 classified it). The whole file is checked, classified and routed first; a single bad record
 refuses the file (every error listed with its line number) and nothing is stored. Good files are
@@ -20,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.core.clock import UTC, parse_moment
 from bot.core.db import Database
 from bot.core.settings import Settings
 from bot.work_orders.filing import (
@@ -35,6 +37,8 @@ from bot.work_orders.filing import (
 FIELDS = frozenset({"title", "text", "district", "address", "phone", "created_at", "type", "category"})
 SOURCE = "board"
 MAX_TITLE = 200
+# Where a message without a posting time sorts: before every other.
+OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,7 @@ def _record(raw: Any, line: int, errors: list[str]) -> tuple[datetime | None, Pr
     received: datetime | None = None
     if raw.get("created_at"):
         try:
-            received = datetime.fromisoformat(str(raw["created_at"]).strip()).replace(tzinfo=None)
+            received = parse_moment(str(raw["created_at"]))  # without an offset: China time
         except ValueError:
             errors.append(f"{where}：created_at应为ISO格式的时间，如2026-11-27T09:30")
             return None
@@ -171,7 +175,7 @@ def read_board_file(path: Path) -> list[Prepared]:
             records.append((line, record))
     if errors:
         raise BoardImportRefused(errors)
-    records.sort(key=lambda item: (item[1][0] or datetime.min, item[0]))
+    records.sort(key=lambda item: (item[1][0] or OLDEST, item[0]))
     return [prepared for _, (_, prepared) in records]
 
 

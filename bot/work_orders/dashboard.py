@@ -1,6 +1,7 @@
 """The supervisor dashboard's numbers: orders per day, load and deadlines per department, 回访, hotspots, the queue.
 
-Pure reads over the database, for a period of whole days ending today (China time, as stored).
+Pure reads over the database, for a period of whole China days ending today (moments are aware;
+days are China's).
 Conventions:
 - Orders per day count every order filed, duplicates included: that is what reached the hotline.
 - Open, overdue and closed orders leave out the orders merged into another as duplicates: they
@@ -20,6 +21,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 
+from bot.core.clock import china_date, start_of_china_day
 from bot.core.db import Database
 from bot.core.models import WorkOrder, WorkOrderEvent
 from bot.core.personal_data import mask_text
@@ -49,8 +51,8 @@ def origin(source: str, channel: str) -> str:
 
 
 def period_start(now: datetime, days: int) -> datetime:
-    """Midnight of the first of the ``days`` whole days that end today."""
-    return datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time())
+    """Midnight (China time) of the first of the ``days`` whole China days that end on ``now``'s day."""
+    return start_of_china_day(china_date(now) - timedelta(days=days - 1))
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -180,34 +182,34 @@ class Dashboard:
 
 
 async def orders_per_day(database: Database, now: datetime, days: int) -> list[DayCounts]:
-    """Orders filed on each of the ``days`` days ending today, oldest day first (days without orders as 0)."""
+    """Orders filed on each of the ``days`` China days ending today, oldest day first (days without orders as 0).
+
+    The database keeps UTC: the orders are counted by their China day here, not by the database's date.
+    """
     since = period_start(now, days)
-    day = func.date(WorkOrder.created_at)
     query = (
-        select(day, WorkOrder.category_l1, WorkOrder.district, WorkOrder.source, WorkOrder.channel, func.count())
+        select(WorkOrder.created_at, WorkOrder.category_l1, WorkOrder.district, WorkOrder.source, WorkOrder.channel)
         .where(WorkOrder.created_at >= since, WorkOrder.created_at <= now)
-        .group_by(day, WorkOrder.category_l1, WorkOrder.district, WorkOrder.source, WorkOrder.channel)
     )
-    categories: dict[str, Counter[str]] = defaultdict(Counter)
-    channels: dict[str, Counter[str]] = defaultdict(Counter)
-    districts: dict[str, Counter[str]] = defaultdict(Counter)
+    categories: dict[date, Counter[str]] = defaultdict(Counter)
+    channels: dict[date, Counter[str]] = defaultdict(Counter)
+    districts: dict[date, Counter[str]] = defaultdict(Counter)
     async with database.session() as session:
-        for filed_on, category, district, source, channel, count in await session.execute(query):
-            key = str(filed_on)[:10]  # SQLite answers '2026-11-28', PostgreSQL a date
-            categories[key][category or NO_CATEGORY] += count
-            channels[key][origin(source, channel)] += count
-            districts[key][district or NO_DISTRICT] += count
+        for created_at, category, district, source, channel in await session.execute(query):
+            key = china_date(created_at)
+            categories[key][category or NO_CATEGORY] += 1
+            channels[key][origin(source, channel)] += 1
+            districts[key][district or NO_DISTRICT] += 1
     result = []
     for offset in range(days):
-        on = since.date() + timedelta(days=offset)
-        key = on.isoformat()
+        on = china_date(since) + timedelta(days=offset)
         result.append(
             DayCounts(
                 day=on,
-                total=sum(categories[key].values()),
-                categories=dict(categories[key]),
-                channels=dict(channels[key]),
-                districts=dict(districts[key]),
+                total=sum(categories[on].values()),
+                categories=dict(categories[on]),
+                channels=dict(channels[on]),
+                districts=dict(districts[on]),
             )
         )
     return result
@@ -334,7 +336,7 @@ def check_days(days: int) -> int:
 
 
 async def dashboard(database: Database, now: datetime, days: int = DEFAULT_DAYS) -> Dashboard:
-    """Everything the dashboard shows, for the ``days`` days ending today (``now`` in China time)."""
+    """Everything the dashboard shows, for the ``days`` China days ending on ``now``'s day."""
     check_days(days)
     since = period_start(now, days)
     return Dashboard(

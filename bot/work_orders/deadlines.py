@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.clock import require_aware
 from bot.core.settings import PROJECT_ROOT
 from bot.work_orders.working_days import HolidayCalendar, default_calendar
 
@@ -30,12 +31,12 @@ class TimeLimit:
     amount: float
 
     def ends(self, start: datetime, calendar: HolidayCalendar) -> datetime:
-        """When a limit started at ``start`` runs out."""
+        """When a limit started at ``start`` (an aware moment) runs out; working days and hours are China's."""
         if self.unit == "working_days":
             return calendar.add_working_days(start, int(self.amount))
         if self.unit == "working_hours":
             return calendar.add_working_hours(start, self.amount)
-        return start + timedelta(hours=self.amount)
+        return require_aware(start) + timedelta(hours=self.amount)
 
     def describe(self) -> str:
         """The limit in Chinese, e.g. 5个工作日."""

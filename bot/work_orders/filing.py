@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.appeals.categories import DISTRICTS, TYPES, load_categories
 from bot.citizens.ownership import LockRule, Verdict, Verification, judge, tail_matches
+from bot.core.clock import in_china
 from bot.core.db import Database
 from bot.core.models import Citizen, WorkOrder, WorkOrderCounter
 from bot.core.numerals import digit_runs, to_digits
@@ -269,7 +270,7 @@ async def find_duplicate(
 
 async def _store(session: AsyncSession, prepared: Prepared, now: datetime, settings: Settings) -> FiledOrder:
     order = prepared.order
-    day = now.strftime("%Y%m%d")
+    day = in_china(now).strftime("%Y%m%d")  # the number's date is the China day of filing
     prefix = "WO" + day
     original = await find_duplicate(session, prepared, now, settings)
     number = f"{prefix}{await _next_serial(session, day, prefix):05d}"
@@ -305,7 +306,7 @@ async def _store(session: AsyncSession, prepared: Prepared, now: datetime, setti
     )
     session.add(stored)
     actor = SYSTEM if prepared.kind in HOTLINE_KINDS else CITIZEN
-    notes = [f"市民于{order.received_at:%Y-%m-%d %H:%M}提交"] if order.received_at is not None else []
+    notes = [f"市民于{in_china(order.received_at):%Y-%m-%d %H:%M}提交"] if order.received_at is not None else []
     if original is not None:
         notes.append(f"与工单{original.number}反映同一问题，合并办理")
     reason = "；".join(notes)
@@ -328,8 +329,8 @@ async def file_order(
 ) -> FiledOrder:
     """File an order: classify, route, set its deadline, merge it into an open duplicate, record the audit.
 
-    Returns its number ``WO<yyyymmdd><5-digit serial>`` with the department, the deadline and the
-    duplicate it was merged into.
+    Returns its number ``WO<yyyymmdd><5-digit serial>`` (the China day of ``now``, an aware moment)
+    with the department, the deadline and the duplicate it was merged into.
 
     Raises:
         InvalidOrder: a field the hotline cannot file.

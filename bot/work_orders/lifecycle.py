@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import in_china
 from bot.core.db import Database
 from bot.core.models import WorkOrder, WorkOrderEvent, WorkOrderNote
 from bot.core.scales import RATINGS
@@ -322,7 +323,7 @@ async def accept(database: Database, number: str, department: str, actor: str, n
         _own(order, department)
         _allow(order, "accept")
         if order.accepted_at is not None:
-            raise InvalidTransition(f"工单{number}已于{order.accepted_at:%m月%d日%H:%M}签收")
+            raise InvalidTransition(f"工单{number}已于{in_china(order.accepted_at):%m月%d日%H:%M}签收")
         order.accepted_at = now
         record_event(session, order, action="accept", actor=actor, now=now, department=department)
         await notifications.queue(session, order, lambda label: notifications.accepted_text(label, department), now)
@@ -404,7 +405,7 @@ async def extend(
         _allow(order, "extend")
         _accepted(order, "extend")
         if new_due <= order.due_at or new_due <= now:
-            raise InvalidTransition(f"新的办理时限须晚于原时限{order.due_at:%Y-%m-%d %H:%M}和当前时间")
+            raise InvalidTransition(f"新的办理时限须晚于原时限{in_china(order.due_at):%Y-%m-%d %H:%M}和当前时间")
         previous = order.due_at
         order.due_at = new_due
         for duplicate in await _merged(session, number):
@@ -416,7 +417,7 @@ async def extend(
             actor=actor,
             now=now,
             department=department,
-            reason=f"{reason}（时限由{previous:%Y-%m-%d %H:%M}延至{new_due:%Y-%m-%d %H:%M}）",
+            reason=f"{reason}（时限由{in_china(previous):%Y-%m-%d %H:%M}延至{in_china(new_due):%Y-%m-%d %H:%M}）",
         )
         await notifications.queue(
             session, order, lambda label: notifications.extended_text(label, new_due, reason), now

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import in_china
 from bot.core.db import Database
 from bot.core.models import Notification, WorkOrder
 from bot.work_orders.working_days import END_OF_DAY
@@ -43,11 +44,16 @@ class OutgoingMessage:
 
 
 def deadline_text(due: datetime, now: datetime | None = None) -> str:
-    """``11月30日`` or ``11月30日14:30``; told in a conversation (``now``), 今天18:30, 明天, 12月3日（星期四）."""
+    """``11月30日`` or ``11月30日14:30``; told in a conversation (``now``), 今天18:30, 明天, 12月3日（星期四）.
+
+    Days and hours are China's, whatever the zone of the moments.
+    """
+    due = in_china(due)
     if now is None:
         day = f"{due.month}月{due.day}日"
         return day if due.time() == END_OF_DAY else f"{day}{due:%H:%M}"
     # A limit in working days ends at 23:59:59: the day says it all.
+    now = in_china(now)
     clock = "" if (due.hour, due.minute) == (23, 59) else f"{due:%H:%M}"
     if due.date() == now.date():
         return f"今天{clock}"

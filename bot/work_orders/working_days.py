@@ -1,9 +1,10 @@
 """Working days in China: weekends and public holidays off, 调休 make-up Saturdays and Sundays on.
 
-A time limit of N working days ends at 23:59:59 (local time) of the Nth working day after the day
-it starts: the starting day itself never counts, whatever the hour (as for the time limits of
+A time limit of N working days ends at 23:59:59 (China time) of the Nth working day after the
+China day it starts: the starting day itself never counts, whatever the hour (as for the time limits of
 administrative procedures, 期间开始之日不计算在内). Dates outside the years of the calendar file
-raise ``OutsideCalendar``: an unknown year is never guessed.
+raise ``OutsideCalendar``: an unknown year is never guessed. Moments are aware (``bot.core.clock``);
+every day and hour here is China's, whatever the zone a moment comes in.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.clock import china_date, china_day_at, in_china, start_of_china_day
 from bot.core.settings import PROJECT_ROOT
 
 CALENDAR_PATH = PROJECT_ROOT / "data" / "calendar" / "holidays.yml"
@@ -75,17 +77,17 @@ class HolidayCalendar:
         return current
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
-        """The end (23:59:59) of the ``days``-th working day after the day of ``start``."""
-        return datetime.combine(self.nth_working_day_after(start.date(), days), END_OF_DAY)
+        """The end (23:59:59 China time) of the ``days``-th working day after the China day of ``start``."""
+        return china_day_at(self.nth_working_day_after(china_date(start), days), END_OF_DAY)
 
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
-        """``start`` plus ``hours`` of time that falls on working days (whole days of 24 hours)."""
+        """``start`` plus ``hours`` of time that falls on working days (whole China days of 24 hours)."""
         if hours <= 0:
             raise ValueError(f"hours must be positive, not {hours}")
         remaining = timedelta(hours=hours)
-        cursor = start
+        cursor = in_china(start)
         while True:
-            midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0))
+            midnight = start_of_china_day(cursor.date() + timedelta(days=1))
             if self.is_working_day(cursor.date()):
                 if remaining <= midnight - cursor:
                     return cursor + remaining
@@ -109,11 +111,12 @@ class HolidayCalendar:
 
 
 def _as_date(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
+    """A date as it is; a moment as its China day (a naive datetime is refused)."""
+    return china_date(value) if isinstance(value, datetime) else value
 
 
 def _day(raw: Any, where: str) -> date:
-    if isinstance(raw, datetime):
+    if isinstance(raw, datetime):  # YAML reads a date-time without a zone: its day is the day meant
         return raw.date()
     if isinstance(raw, date):
         return raw
@@ -184,7 +187,7 @@ def is_working_day(day: date) -> bool:
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
-    """The end (23:59:59) of the ``days``-th working day after the day of ``start``."""
+    """The end (23:59:59 China time) of the ``days``-th working day after the China day of ``start``."""
     return default_calendar().add_working_days(start, days)
 
 

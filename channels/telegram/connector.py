@@ -24,8 +24,8 @@ from telegram import Bot, CallbackQuery, Contact, Location, Message, ReplyKeyboa
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.cases.records import local_now
 from bot.citizens.identity import CitizenView, identify, linked_citizen
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import InvalidPhone
 from bot.core.shared_state import SharedStateUnavailable
@@ -221,7 +221,7 @@ class TelegramChat:
                 self.runtime.database,
                 contact.phone_number,
                 key,
-                local_now(),
+                clock.now(),
                 channel=CHANNEL,
                 external_id=str(self.user_id),
             )

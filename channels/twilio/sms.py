@@ -12,8 +12,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.cases.records import local_now
 from bot.citizens.identity import CitizenView, get_citizen, identify
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import InvalidPhone, digest, e164_phone
 from bot.core.shared_state import SharedStateUnavailable
@@ -59,7 +59,7 @@ async def citizen_of(runtime: ChannelRuntime, phone: str, sender_id: str, channe
     """The citizen this Twilio number (caller id or SMS sender) verifies, or None for other numbers."""
     key = str(runtime.settings.pii_hash_key)
     try:
-        return await identify(runtime.database, phone, key, local_now(), channel=channel, external_id=sender_id)
+        return await identify(runtime.database, phone, key, clock.now(), channel=channel, external_id=sender_id)
     except InvalidPhone:
         return None
     except DatabaseUnavailable:

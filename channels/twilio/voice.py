@@ -21,9 +21,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot.cases.records import local_now
 from bot.catalog.store import load_services
 from bot.citizens.identity import CitizenView, get_citizen, linked_citizen
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import e164_phone, mask_phone
 from bot.core.shared_state import SharedStateUnavailable
@@ -366,7 +366,7 @@ class TwilioVoiceInput(InputChannel):
     async def _transfer(self, runtime: ChannelRuntime, call: Call) -> str:
         """Hand the call to the agent line, or, out of hours, record a callback."""
         settings = runtime.settings
-        if settings.agent_phone_number and agents_on_duty(settings.agent_hours, local_now()):
+        if settings.agent_phone_number and agents_on_duty(settings.agent_hours, clock.now()):
             document = VoiceResponse()
             document.say(TRANSFERRING, voice=settings.twilio_voice, language="zh-CN")
             dial = document.dial(action="/webhooks/voice/transfer-status", method="POST", timeout=30)
@@ -390,7 +390,7 @@ class TwilioVoiceInput(InputChannel):
                 conversation_id=call.sender_id,
                 channel=self.name(),
                 citizen_id=call.citizen.id if call.citizen else None,
-                now=local_now(),
+                now=clock.now(),
             )
             number = filed.number
         except DatabaseUnavailable:

@@ -21,6 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.citizens.identity import identify, linked_citizen
+from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import InvalidPhone, mask_phone
 from bot.core.shared_state import SharedStateUnavailable
@@ -47,7 +48,6 @@ from channels.webchat.log import (
     close_web_chat_log,
     is_session_id,
     publish_to_session,
-    utc_now,
     web_chat_log,
 )
 from channels.webchat.verify import PhoneVerification, VerificationRefused
@@ -277,7 +277,7 @@ class WebChatInput(InputChannel):
                     return _error(404, "会话不存在，请重新开始对话")
                 phone = await _verification(runtime).check(session_id, str(body["code"]))
                 key = str(runtime.settings.pii_hash_key)
-                citizen = await identify(runtime.database, phone, key, utc_now(), CHANNEL, session_id)
+                citizen = await identify(runtime.database, phone, key, clock.now(), CHANNEL, session_id)
                 await log.append(session_id, "system", {"event": "verified", "phone": citizen.masked_phone})
             except VerificationRefused as error:
                 return _error(error.status, error.message)

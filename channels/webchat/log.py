@@ -11,14 +11,16 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeGuard
 
-from sqlalchemy import JSON, DateTime, String, func, insert, literal, select
+from sqlalchemy import JSON, String, func, insert, literal, select
 
+from bot.core import clock
 from bot.core.db import Database
-from bot.core.models import ChatMessage
+from bot.core.models import ChatMessage, UtcDateTime
 from channels.connector import channel_runtime
+from channels.pages import china_time
 from channels.webchat.live import ChatHub, HubUnavailable, open_chat_hub
 
 logger = logging.getLogger(__name__)
@@ -43,11 +45,6 @@ def is_session_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and _SESSION_ID.fullmatch(value) is not None
 
 
-def utc_now() -> datetime:
-    """The current time in UTC, without a zone (as the database stores it)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 @dataclass(frozen=True)
 class ChatEntry:
     """One entry of a session's log."""
@@ -59,7 +56,7 @@ class ChatEntry:
 
     def as_json(self) -> dict[str, Any]:
         """The entry as the page receives it."""
-        return {"seq": self.seq, "role": self.role, "payload": self.payload, "at": self.created_at.isoformat() + "Z"}
+        return {"seq": self.seq, "role": self.role, "payload": self.payload, "at": china_time(self.created_at)}
 
 
 def _entry(row: ChatMessage) -> ChatEntry:
@@ -86,7 +83,7 @@ class ChatLog:
                     seq=0,
                     role="system",
                     payload={"event": "session_started"},
-                    created_at=utc_now(),
+                    created_at=clock.now(),
                 )
             )
         self._remember(session_id)
@@ -119,7 +116,7 @@ class ChatLog:
         """
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        now = utc_now()
+        now = clock.now()
         async with self.database.session() as session:
             # Appends to one session take turns: PostgreSQL locks the session's first entry until
             # commit; SQLite has one writer at a time and takes the seq within the INSERT itself.
@@ -135,7 +132,7 @@ class ChatLog:
                 func.max(ChatMessage.seq) + 1,
                 literal(role, String()),
                 literal(payload, JSON()),
-                literal(now, DateTime()),
+                literal(now, UtcDateTime()),
             ).where(ChatMessage.session_id == session_id)
             columns = ["session_id", "seq", "role", "payload", "created_at"]
             await session.execute(insert(ChatMessage).from_select(columns, next_entry))

@@ -163,19 +163,30 @@
     return `${Math.floor(total / 3600)}小时${String(Math.floor((total % 3600) / 60)).padStart(2, "0")}分`;
   }
 
+  function chinaParts(at) {
+    // The moment's date and time as read in China, whatever the browser's time zone.
+    const format = new Intl.DateTimeFormat("en-US", {
+      timeZone: "Asia/Shanghai",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
+    return Object.fromEntries(format.formatToParts(at).map((part) => [part.type, part.value]));
+  }
+
   function timeLabel(iso) {
     if (!iso) return "";
     const at = new Date(iso);
     if (Number.isNaN(at.getTime())) return "";
-    const today = new Date();
-    const time = at.toLocaleTimeString("zh-CN", {
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hour12: false,
-    });
-    if (at.toDateString() === today.toDateString()) return time;
-    return `${at.getMonth() + 1}月${at.getDate()}日 ${time}`;
+    const parts = chinaParts(at);
+    const today = chinaParts(new Date());
+    const time = `${parts.hour}:${parts.minute}:${parts.second}`;
+    if (parts.year === today.year && parts.month === today.month && parts.day === today.day) return time;
+    return `${parts.month}月${parts.day}日 ${time}`;
   }
 
   function agentName(agent) {

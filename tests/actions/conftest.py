@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,14 @@ from bot.catalog import runtime
 from bot.catalog.formats import read_catalog
 from bot.catalog.store import import_records
 from bot.citizens.identity import identify
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
 
 FIXTURE_CASES = PROJECT_ROOT / "tests" / "fixtures" / "cases.json"
 IN_PROGRESS, OVERDUE, FINISHED = "20261120000158", "20261001000777", "20260901000999"
 APPLICANT_PHONE = "13912345678"
-NOW = datetime(2026, 11, 28, 9)
+NOW = china(2026, 11, 28, 9)
 # A complaint with everything but the contact and the confirmation (the report form).
 COMPLAINT = {
     "report_kind": "投诉",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -17,6 +15,7 @@ from bot.actions.conversation import (
 from bot.actions.messages import HUMAN_SERVICE, NOT_UNDERSTOOD_HANDOFF
 from bot.catalog import runtime
 from bot.citizens.identity import identify
+from bot.core import clock
 from bot.core.models import WorkOrder
 from tests.actions.conftest import APPLICANT_PHONE, IN_PROGRESS, OVERDUE, tracker
 
@@ -51,7 +50,7 @@ async def test_yes_to_supervision_files_a_work_order(hotline: runtime.Hotline) -
 
 
 async def test_a_supervision_order_remembers_the_verified_citizen(hotline: runtime.Hotline) -> None:
-    citizen = await identify(hotline.database, APPLICANT_PHONE, str(hotline.settings.pii_hash_key), datetime.now())
+    citizen = await identify(hotline.database, APPLICANT_PHONE, str(hotline.settings.pii_hash_key), clock.now())
     slots = {"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]}
     metadata = {"channel": "voice", "citizen_id": citizen.id}
     await ActionAcceptOffer().run(CollectingDispatcher(), tracker("好的", "affirm", slots=slots, metadata=metadata), {})

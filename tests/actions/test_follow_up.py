@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -25,6 +24,7 @@ from bot.actions.follow_up import (
 )
 from bot.catalog import runtime
 from bot.citizens.identity import identify
+from bot.core.clock import china
 from bot.core.models import WorkOrderNote
 from bot.handoff import records as handoffs
 from bot.handoff.agents import add_agent
@@ -32,7 +32,7 @@ from bot.work_orders.filing import NewOrder, file_order
 from bot.work_orders.lifecycle import accept, close, dispatch, order_detail
 from tests.actions.conftest import APPLICANT_PHONE, run_validation, tracker
 
-NOW = datetime(2026, 11, 27, 15, 0)
+NOW = china(2026, 11, 27, 15, 0)
 REPLY = "经核查，物业已于11月25日修复电梯，并承诺每月检修一次。"
 EXTERNAL = {"is_external": True}
 RESET = [SlotSet(slot, None) for slot in FOLLOW_UP_SLOTS]

@@ -9,13 +9,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.progress import ActionShowProgress, ValidateProgressForm
+from bot.actions.progress import ActionShowProgress, ValidateProgressForm, lock_end
 from bot.catalog import runtime
 from bot.citizens.identity import identify
+from bot.citizens.ownership import Verdict, Verification
+from bot.core.clock import UTC, china
 from bot.work_orders.filing import NewOrder, file_order
 from tests.actions.conftest import APPLICANT_PHONE, FINISHED, IN_PROGRESS, OVERDUE, run_validation, tracker
 
-NOW = datetime(2026, 11, 28, 9)
+NOW = china(2026, 11, 28, 9)
 
 
 async def run_form(t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
@@ -62,6 +64,12 @@ async def test_wrong_tails_count_down_then_lock_and_stop_the_form(hotline: runti
     events, dispatcher = await run_form(tracker("3333", "inform", slots=slots, active_loop="progress_form"))
     assert SlotSet("requested_slot", None) in events and SlotSet("case_number", None) in events
     assert dispatcher.messages[0]["text"].startswith("验证失败次数过多")
+
+
+def test_the_lock_ends_at_a_china_time() -> None:
+    # The database gives the lock's end back in UTC: 06:30 UTC is 14:30 in Guangzhou.
+    locked = Verification(Verdict.LOCKED, locked_until=datetime(2026, 11, 28, 6, 30, tzinfo=UTC))
+    assert lock_end(locked) == "14:30"
 
 
 async def citizen_id(hotline: runtime.Hotline, phone: str) -> int:

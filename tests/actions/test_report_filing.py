@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from bot.actions.report_filing import ActionAskReportConfirmed, ActionFileReport
 from bot.actions.report_slots import REPORT_SLOTS
 from bot.catalog import runtime
+from bot.core.clock import UTC, china
 from bot.core.db import Database
 from bot.core.models import WorkOrder
 from bot.work_orders.notifications import deadline_text
@@ -60,17 +62,27 @@ async def test_which_field_offers_only_the_fields_of_the_kind(hotline: runtime.H
 
 
 def test_deadlines_in_plain_chinese() -> None:
-    assert deadline_text(datetime(2026, 11, 28, 11, 30), NOW) == "今天11:30"
-    assert deadline_text(datetime(2026, 11, 29, 23, 59, 59), NOW) == "明天"
-    assert deadline_text(datetime(2026, 12, 3, 23, 59, 59), NOW) == "12月3日（星期四）"
-    assert deadline_text(datetime(2027, 1, 4, 23, 59, 59), NOW) == "2027年1月4日（星期一）"
-    assert deadline_text(datetime(2026, 11, 29, 18, 0), NOW) == "明天18:00"
-    assert deadline_text(datetime(2026, 12, 3, 14, 30), NOW) == "12月3日（星期四）14:30"
+    assert deadline_text(china(2026, 11, 28, 11, 30), NOW) == "今天11:30"
+    assert deadline_text(china(2026, 11, 29, 23, 59, 59), NOW) == "明天"
+    assert deadline_text(china(2026, 12, 3, 23, 59, 59), NOW) == "12月3日（星期四）"
+    assert deadline_text(china(2027, 1, 4, 23, 59, 59), NOW) == "2027年1月4日（星期一）"
+    assert deadline_text(china(2026, 11, 29, 18, 0), NOW) == "明天18:00"
+    assert deadline_text(china(2026, 12, 3, 14, 30), NOW) == "12月3日（星期四）14:30"
 
 
 def test_deadlines_in_notifications_name_the_date() -> None:
-    assert deadline_text(datetime(2026, 11, 29, 23, 59, 59)) == "11月29日"
-    assert deadline_text(datetime(2026, 11, 28, 11, 30)) == "11月28日11:30"
+    assert deadline_text(china(2026, 11, 29, 23, 59, 59)) == "11月29日"
+    assert deadline_text(china(2026, 11, 28, 11, 30)) == "11月28日11:30"
+
+
+def test_deadlines_are_told_in_china_time_whatever_the_zone_of_the_moments() -> None:
+    # As the database gives them back: in UTC. 15:59:59 UTC is the end of the China day.
+    due, now = datetime(2026, 11, 29, 15, 59, 59, tzinfo=UTC), datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
+    assert deadline_text(due, now) == "明天"  # it is already the 28th in China
+    assert deadline_text(due) == "11月29日"
+    assert deadline_text(datetime(2026, 11, 28, 3, 30, tzinfo=UTC), now) == "今天11:30"
+    with pytest.raises(ValueError, match="naive"):
+        deadline_text(datetime(2026, 11, 29, 23, 59, 59))
 
 
 # --- filing ---------------------------------------------------------------------------------------

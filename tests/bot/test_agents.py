@@ -8,13 +8,14 @@ import io
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.cli.agents import PasswordMismatch, read_password
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.models import AgentAccount, AgentSession
 from bot.core.settings import PROJECT_ROOT, get_settings
@@ -39,7 +40,7 @@ from bot.handoff.agents import (
     session_for,
 )
 
-T0 = datetime(2026, 11, 28, 9, 0)
+T0 = china(2026, 11, 28, 9, 0)
 RULES = LoginRules()
 PASSWORD = "correct-horse-42"
 WRONG = "wrong-password-1"
@@ -347,6 +348,7 @@ async def test_online_means_a_live_session_seen_within_two_minutes(database: Dat
 
 def _cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}", "LOG_LEVEL": "INFO"}
+    env["TZ"] = "America/New_York"  # a server far from China: what is shown is still China time
     return subprocess.run(
         [sys.executable, "-m", "bot", "agents", *args],
         input=stdin,
@@ -380,7 +382,7 @@ async def test_cli_adds_lists_changes_and_disables_accounts(tmp_path: Path) -> N
         ["wangli", "王丽", "班长", "启用"],
         ["zhaomin", "赵敏", "客服", "启用"],
     ]
-    assert "最近登录 20" in lines[0] and lines[1].endswith("最近登录 -")
+    assert lines[0].endswith("最近登录 2026-11-28 09:00") and lines[1].endswith("最近登录 -")  # China time
 
     changed = _cli(tmp_path, "passwd", "wangli", stdin="another-long-secret\n")
     assert changed.returncode == 0, changed.stderr

@@ -7,19 +7,19 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.models import WorkOrder
 from bot.core.settings import PROJECT_ROOT
 from bot.work_orders.board_import import BoardImportRefused, import_board_file
 from bot.work_orders.lifecycle import list_orders, order_detail
 
-NOW = datetime(2026, 11, 28, 9, 0)
+NOW = china(2026, 11, 28, 9, 0)
 HOUSING = "广州市天河区住房和城乡建设局"
 MESSAGES = [
     {
@@ -80,6 +80,19 @@ async def test_a_board_file_becomes_routed_queued_and_merged_orders(database: Da
     water = await order_detail(database, report.filed[0].number)
     assert (water.type, water.department, water.state) == ("求助", None, "已受理")
     assert [order.number for order in await list_orders(database, None)] == [water.number]
+
+
+async def test_posting_times_without_a_zone_are_china_time_and_an_offset_is_honoured(
+    database: Database, tmp_path: Path
+) -> None:
+    # 12:30 UTC is 20:30 in China: after the first message (20:15 China), before the third (next morning).
+    in_utc = {**MESSAGES[2], "created_at": "2026-11-27T12:30:00+00:00"}
+    report = await import_board_file(database, _jsonl(tmp_path / "board.jsonl", [in_utc, MESSAGES[0]]), NOW)
+    original, duplicate = [await order_detail(database, filed.number) for filed in report.filed]
+    assert (original.title, duplicate.title) == ("物业不修电梯", "电梯还是没修")
+    assert duplicate.duplicate_of == original.number
+    assert original.events[0].reason == "市民于2026-11-27 20:15提交"
+    assert duplicate.events[0].reason.startswith("市民于2026-11-27 20:30提交")
 
 
 async def test_a_csv_board_file(database: Database, tmp_path: Path) -> None:

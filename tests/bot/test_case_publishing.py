@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
@@ -15,10 +15,11 @@ from bot.cases.records import (
     parse_case,
     store_cases,
 )
+from bot.core.clock import china
 from bot.core.db import Database
 
 KEY = "test-key"
-NOW = datetime(2026, 11, 28, 9, 0)
+NOW = china(2026, 11, 28, 9, 0)
 DEPARTMENT = "广州市公安局出入境管理支队"
 CASE = {
     "number": "20261120000158",
@@ -59,8 +60,8 @@ async def test_steps_are_appended_and_the_lookup_sees_them(case: Database) -> No
     assert view is not None
     assert view.status == "审查"
     assert view.timeline == [
-        ("受理", datetime(2026, 11, 20, 9, 30), "越秀办证大厅受理"),
-        ("审查", datetime(2026, 11, 21, 10, 0), "材料齐全"),
+        ("受理", china(2026, 11, 20, 9, 30), "越秀办证大厅受理"),
+        ("审查", china(2026, 11, 21, 10, 0), "材料齐全"),
     ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.cases.demo import demo_cases
 from bot.cases.records import (
     CasesRefused,
     InvalidCaseNumber,
@@ -21,13 +22,14 @@ from bot.cases.records import (
     parse_case_number,
     verify_owner,
 )
+from bot.core.clock import UTC, china
 from bot.core.db import Database
 from bot.core.models import Case, WorkOrder
 from bot.core.settings import PROJECT_ROOT
 
 FIXTURE = PROJECT_ROOT / "tests" / "fixtures" / "cases.json"
 KEY = "test-key"
-NOW = datetime(2026, 11, 28, 9, 0)
+NOW = china(2026, 11, 28, 9, 0)
 
 
 async def _import(database: Database, path: Path = FIXTURE) -> int:
@@ -126,6 +128,32 @@ async def test_csv_import(database: Database, tmp_path: Path) -> None:
     assert await _import(database, path) == 1
     case = await find_case(database, "20261120000201", NOW.date())
     assert case is not None and case.status == "审查"
+
+
+async def test_event_times_without_a_zone_are_china_time_and_an_offset_is_honoured(
+    database: Database, tmp_path: Path
+) -> None:
+    records = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    records[0]["events"] = [
+        {"status": "受理", "at": "2026-11-20T09:30:00"},  # China time
+        {"status": "审查", "at": "2026-11-21T02:00:00+00:00"},  # 10:00 in China
+    ]
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    await _import(database, path)
+    case = await find_case(database, "20261120000158", NOW.date())
+    assert case is not None
+    assert [at for _, at, _ in case.timeline] == [china(2026, 11, 20, 9, 30), china(2026, 11, 21, 10, 0)]
+    assert case.timeline[0][1] == datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
+
+
+def test_demo_cases_are_dated_by_the_china_day() -> None:
+    # 16:30 UTC on the 27th is already the 28th in China.
+    in_progress, overdue, finished = demo_cases(datetime(2026, 11, 27, 16, 30, tzinfo=UTC))
+    numbers = (in_progress.number, overdue.number, finished.number)
+    assert numbers == ("20261125000101", "20261108000102", "20261116000103")
+    assert in_progress.promised_date == date(2026, 12, 2)
+    assert in_progress.events[0][1] == china(2026, 11, 25, 10)
 
 
 async def test_right_tail_verifies_in_digits_or_numerals(database: Database) -> None:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 import pytest
 
 from bot.citizens.identity import get_citizen, identify, linked_citizen
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.personal_data import InvalidPhone
 
 KEY = "test-key"
-NOW = datetime(2026, 11, 28, 10)
+NOW = china(2026, 11, 28, 10)
 
 
 async def test_the_same_number_is_the_same_citizen_on_every_channel(database: Database) -> None:

@@ -7,13 +7,14 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from bot.core.clock import UTC, china
 from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
 from bot.work_orders.dashboard import Dashboard, dashboard, short_title
 from bot.work_orders.filing import NewOrder, file_order
 
-NOW = datetime(2026, 12, 4, 16, 0)  # a Friday
+NOW = china(2026, 12, 4, 16, 0)  # a Friday
 # Two similar orders in a day raise a hotspot here (five by default).
 SETTINGS = dataclasses.replace(get_settings(), hotspot_min_orders=2, duplicate_window_hours=72)
 PROPERTY = ("城乡建设", "物业管理")
@@ -71,28 +72,28 @@ class Filed:
 
 async def _scenario(database: Database) -> Filed:
     """Orders over two weeks: closed on time and late, followed up, reopened, escalated, returned, queued."""
-    day = datetime(2026, 11, 23, 10, 0)  # a Monday
-    old = await _file(database, datetime(2026, 11, 10, 9), category=("城乡建设", "市政设施"), district="荔湾区")
+    day = china(2026, 11, 23, 10, 0)  # a Monday
+    old = await _file(database, china(2026, 11, 10, 9), category=("城乡建设", "市政设施"), district="荔湾区")
     old_department = (await lifecycle.order_detail(database, old)).department or ""
-    await lifecycle.accept(database, old, old_department, "李工", datetime(2026, 11, 10, 10))
-    await lifecycle.close(database, old, old_department, "李工", "已处理", datetime(2026, 11, 11, 9))
-    await lifecycle.record_follow_up(database, old, True, "满意", "", datetime(2026, 11, 12, 9))
+    await lifecycle.accept(database, old, old_department, "李工", china(2026, 11, 10, 10))
+    await lifecycle.close(database, old, old_department, "李工", "已处理", china(2026, 11, 11, 9))
+    await lifecycle.record_follow_up(database, old, True, "满意", "", china(2026, 11, 12, 9))
 
     on_time = await _file(database, day, category=PROPERTY, district="天河区", channel="webchat")
     late = await _file(database, day + timedelta(hours=1), category=PROPERTY, district="天河区", channel="voice")
     await lifecycle.accept(database, on_time, TIANHE, "张工", day + timedelta(hours=2))
-    await lifecycle.close(database, on_time, TIANHE, "张工", "已修复", datetime(2026, 11, 25, 9))
-    await lifecycle.record_follow_up(database, on_time, True, "满意", "", datetime(2026, 11, 26, 9))
+    await lifecycle.close(database, on_time, TIANHE, "张工", "已修复", china(2026, 11, 25, 9))
+    await lifecycle.record_follow_up(database, on_time, True, "满意", "", china(2026, 11, 26, 9))
     await lifecycle.accept(database, late, TIANHE, "张工", day + timedelta(hours=2))
-    assert (await lifecycle.order_detail(database, late)).due_at < datetime(2026, 12, 2, 10)
-    await lifecycle.close(database, late, TIANHE, "张工", "已修复", datetime(2026, 12, 2, 10))
-    await lifecycle.record_follow_up(database, late, True, "基本满意", "慢了点", datetime(2026, 12, 3, 9))
+    assert (await lifecycle.order_detail(database, late)).due_at < china(2026, 12, 2, 10)
+    await lifecycle.close(database, late, TIANHE, "张工", "已修复", china(2026, 12, 2, 10))
+    await lifecycle.record_follow_up(database, late, True, "基本满意", "慢了点", china(2026, 12, 3, 9))
 
     escalated = await _file(
-        database, datetime(2026, 11, 24, 9), category=NOISE, district="海珠区", channel="sms", address="江南大道1号"
+        database, china(2026, 11, 24, 9), category=NOISE, district="海珠区", channel="sms", address="江南大道1号"
     )
     duplicate = await _file(
-        database, datetime(2026, 11, 24, 12), category=NOISE, district="海珠区", address="江南大道1号"
+        database, china(2026, 11, 24, 12), category=NOISE, district="海珠区", address="江南大道1号"
     )
     assert (await lifecycle.order_detail(database, duplicate)).duplicate_of == escalated
     await lifecycle.escalate(
@@ -104,21 +105,21 @@ async def _scenario(database: Database) -> Filed:
     )
 
     reopened = await _file(
-        database, datetime(2026, 11, 25, 9), category=PROPERTY, district="越秀区", channel="telegram"
+        database, china(2026, 11, 25, 9), category=PROPERTY, district="越秀区", channel="telegram"
     )
-    await lifecycle.accept(database, reopened, YUEXIU, "王工", datetime(2026, 11, 25, 10))
-    await lifecycle.close(database, reopened, YUEXIU, "王工", "已协调", datetime(2026, 11, 26, 9))
-    await lifecycle.record_follow_up(database, reopened, False, "不满意", "没修好", datetime(2026, 12, 3, 9))
+    await lifecycle.accept(database, reopened, YUEXIU, "王工", china(2026, 11, 25, 10))
+    await lifecycle.close(database, reopened, YUEXIU, "王工", "已协调", china(2026, 11, 26, 9))
+    await lifecycle.record_follow_up(database, reopened, False, "不满意", "没修好", china(2026, 12, 3, 9))
 
     returned = await _file(
-        database, datetime(2026, 12, 1, 9), category=PROPERTY, district="番禺区", source="agent", title="电梯困人"
+        database, china(2026, 12, 1, 9), category=PROPERTY, district="番禺区", source="agent", title="电梯困人"
     )
-    await lifecycle.accept(database, returned, PANYU, "赵工", datetime(2026, 12, 1, 10))
-    await lifecycle.return_order(database, returned, PANYU, "赵工", "不属于本单位职责", datetime(2026, 12, 4, 10))
+    await lifecycle.accept(database, returned, PANYU, "赵工", china(2026, 12, 1, 10))
+    await lifecycle.return_order(database, returned, PANYU, "赵工", "不属于本单位职责", china(2026, 12, 4, 10))
 
     waiting = await _file(
         database,
-        datetime(2026, 12, 3, 9),
+        china(2026, 12, 3, 9),
         category=UTILITIES,
         district="白云区",
         channel="",
@@ -129,7 +130,7 @@ async def _scenario(database: Database) -> Filed:
     assert (await lifecycle.order_detail(database, waiting)).department is None
     callback = await _file(
         database,
-        datetime(2026, 12, 4, 8),
+        china(2026, 12, 4, 8),
         category=None,
         district=None,
         channel="voice",
@@ -146,7 +147,7 @@ async def _board(database: Database, days: int = 14) -> tuple[Dashboard, Filed]:
 
 async def test_orders_per_day_count_every_order_filed_by_category_channel_and_district(database: Database) -> None:
     board, _ = await _board(database)
-    assert board.since == datetime(2026, 11, 21)
+    assert board.since == china(2026, 11, 21)
     assert [day.day for day in board.per_day] == [date(2026, 11, 21) + timedelta(days=n) for n in range(14)]
     per_day = {day.day.isoformat(): day for day in board.per_day if day.total}
     assert {key: day.total for key, day in per_day.items()} == {
@@ -206,7 +207,7 @@ async def test_the_dispatcher_queue_waits_from_filing_or_return_oldest_first(dat
     assert waiting.waiting_s(NOW) == 31 * 3600
     # Filed earlier, but it waits only since the department returned it this morning.
     assert (returned.number, returned.title, returned.state) == (filed.returned, "电梯困人", "退单")
-    assert returned.waiting_since == datetime(2026, 12, 4, 10)
+    assert returned.waiting_since == china(2026, 12, 4, 10)
     assert returned.waiting_s(NOW) == 6 * 3600
 
 
@@ -222,6 +223,20 @@ async def test_a_period_of_one_day_is_today_only(database: Database) -> None:
     assert (board.closed, board.on_time_rate) == (0, None)
     assert (board.satisfaction.answered, board.satisfaction.satisfied_rate) == (0, None)
     assert board.open == 3  # open orders are counted now, whatever the period
+
+
+async def test_orders_are_counted_on_their_china_day_not_the_utc_day(database: Database) -> None:
+    # Early in the morning in China is the evening before in UTC; late at night is the same day in both.
+    for day, hour, minute in ((3, 23, 30), (4, 0, 30), (4, 7, 59), (4, 8, 0)):
+        await _file(database, china(2026, 12, day, hour, minute), category=NOISE, district="海珠区")
+    board = await dashboard(database, NOW, 2)
+    assert board.since == china(2026, 12, 3) == datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
+    assert [(day.day, day.total) for day in board.per_day] == [(date(2026, 12, 3), 1), (date(2026, 12, 4), 3)]
+    today_only = await dashboard(database, NOW, 1)
+    assert [(day.day, day.total) for day in today_only.per_day] == [(date(2026, 12, 4), 3)]
+    # Just after midnight in China the new day has begun, though it is still the 3rd in UTC.
+    night = await dashboard(database, china(2026, 12, 4, 0, 45), 1)
+    assert [(day.day, day.total) for day in night.per_day] == [(date(2026, 12, 4), 1)]
 
 
 async def test_an_empty_database_gives_zeros_and_empty_lists(database: Database) -> None:

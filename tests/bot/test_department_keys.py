@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.cli.main import main
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.models import DepartmentKey
 from bot.core.settings import get_settings
@@ -25,7 +25,7 @@ from bot.work_orders.department_keys import (
     routing_mentions,
 )
 
-NOW = datetime(2026, 11, 28, 9, 0)
+NOW = china(2026, 11, 28, 9, 0)
 TIANHE = "广州市天河区住房和城乡建设局"
 YUEXIU = "广州市越秀区住房和城乡建设局"
 
@@ -62,12 +62,12 @@ async def test_forged_and_malformed_keys_name_nobody(database: Database, present
 async def test_a_revoked_key_stops_working_and_the_others_go_on(database: Database) -> None:
     old = await add_key(database, TIANHE, NOW)
     new = await add_key(database, TIANHE, NOW)
-    revoked = await revoke_key(database, old.key_id, datetime(2026, 11, 29, 10, 0))
-    assert revoked.revoked_at == datetime(2026, 11, 29, 10, 0)
+    revoked = await revoke_key(database, old.key_id, china(2026, 11, 29, 10, 0))
+    assert revoked.revoked_at == china(2026, 11, 29, 10, 0)
     assert await authenticate(database, old.key) is None
     assert await authenticate(database, new.key) == Caller(new.key_id, TIANHE)
-    again = await revoke_key(database, old.key_id, datetime(2026, 12, 1, 10, 0))
-    assert again.revoked_at == datetime(2026, 11, 29, 10, 0)
+    again = await revoke_key(database, old.key_id, china(2026, 12, 1, 10, 0))
+    assert again.revoked_at == china(2026, 11, 29, 10, 0)
     listed = await list_keys(database)
     assert [(k.key_id, k.department, k.revoked_at is not None) for k in listed] == [
         (old.key_id, TIANHE, True),

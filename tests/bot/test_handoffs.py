@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.handoff import records as handoffs
 from bot.handoff.agents import add_agent
 from bot.handoff.records import HandoffConflict, HandoffNotFound, PhraseNotFound
 
-NOW = datetime(2026, 11, 28, 10, 0)
+NOW = china(2026, 11, 28, 10, 0)
 PASSWORD = "correct horse battery"
 
 
@@ -131,6 +132,8 @@ async def test_the_supervisor_numbers(database: Database) -> None:
     assert stats.average_wait_s == 120.0  # 60, 120 and 180 seconds
     assert stats.closed_today == 3
     assert dict(stats.per_hour)[NOW] == 4 and len(stats.per_hour) == 12
+    assert [hour.hour for hour, _ in stats.per_hour][-1] == 10  # China hours (NOW is 10:00 in China)
+    assert all(hour.utcoffset() == timedelta(hours=8) for hour, _ in stats.per_hour)
     assert await handoffs.average_handling_s(database) == pytest.approx((540 + 480 + 420) / 3)
 
 

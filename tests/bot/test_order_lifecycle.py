@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.citizens.identity import identify
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
@@ -17,7 +18,7 @@ from bot.work_orders.lifecycle import InvalidTransition, NotYourOrder, OrderNotF
 from bot.work_orders.notifications import mark_failed, mark_sent, messages_of_order, pending
 
 KEY = "test-key"
-FRIDAY = datetime(2026, 11, 27, 15, 0)
+FRIDAY = china(2026, 11, 27, 15, 0)
 HOUSING = "广州市天河区住房和城乡建设局"
 OTHER = "广州市天河区城市管理和综合执法局"
 PROPERTY = ("城乡建设", "物业管理")
@@ -325,9 +326,9 @@ async def test_a_returned_order_goes_back_to_the_dispatcher_who_sends_it_elsewhe
 
 async def test_an_extension_moves_the_deadline_once(database: Database) -> None:
     number = await _in_state(database, "办理中")
-    new_due = datetime(2026, 12, 18, 23, 59, 59)
+    new_due = china(2026, 12, 18, 23, 59, 59)
     with pytest.raises(InvalidTransition, match="晚于"):
-        await lifecycle.extend(database, number, HOUSING, "张工", "需要厂家配件", datetime(2026, 12, 1), _later(5))
+        await lifecycle.extend(database, number, HOUSING, "张工", "需要厂家配件", china(2026, 12, 1), _later(5))
     extended = await lifecycle.extend(database, number, HOUSING, "张工", "需要厂家配件", new_due, _later(5))
     assert (extended.state, extended.due_at) == ("延期", new_due)
     assert extended.events[-1].reason == "需要厂家配件（时限由2026-12-04 23:59延至2026-12-18 23:59）"
@@ -345,11 +346,11 @@ async def test_not_solved_or_unsatisfied_reopens_with_the_citizens_words(
     database: Database, solved: bool, satisfaction: str
 ) -> None:
     number = await _in_state(database, "已办结")
-    monday = datetime(2026, 11, 30, 10, 0)
+    monday = china(2026, 11, 30, 10, 0)
     reopened = await lifecycle.record_follow_up(database, number, solved, satisfaction, "电梯又坏了", monday)
     assert (reopened.state, reopened.department, reopened.reopened) == ("办理中", HOUSING, 1)
     assert (reopened.solved, reopened.satisfaction, reopened.closed_at) == (solved, satisfaction, None)
-    assert reopened.due_at == datetime(2026, 12, 7, 23, 59, 59)  # a fresh 5 working days
+    assert reopened.due_at == china(2026, 12, 7, 23, 59, 59)  # a fresh 5 working days
     assert _trail(reopened)[-1] == ("citizen", "reopen", "已办结", "办理中")
     assert [(note.author, note.kind, note.text) for note in reopened.notes] == [("citizen", "citizen", "电梯又坏了")]
     assert (await _texts(database, number))[-1] == (

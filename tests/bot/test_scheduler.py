@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.citizens.identity import identify
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
 from bot.work_orders import lifecycle
@@ -20,8 +21,8 @@ from bot.work_orders.notifications import messages_of_order, pending
 from bot.work_orders.scheduler import TickReport, run_once
 
 KEY = "test-key"
-FRIDAY = datetime(2026, 11, 27, 15, 0)
-DUE = datetime(2026, 12, 4, 23, 59, 59)  # 5 working days after FRIDAY
+FRIDAY = china(2026, 11, 27, 15, 0)
+DUE = china(2026, 12, 4, 23, 59, 59)  # 5 working days after FRIDAY
 HOUSING = "广州市天河区住房和城乡建设局"
 PROPERTY = ("城乡建设", "物业管理")
 UTILITIES = ("城乡建设", "供水供电供气")
@@ -93,7 +94,7 @@ async def test_an_extended_order_is_escalated_again_only_when_the_new_deadline_p
     number = await _file(database)
     await lifecycle.accept(database, number, HOUSING, "张工", FRIDAY + timedelta(hours=1))
     assert (await _tick(database, DUE + timedelta(hours=1))).escalated == (number,)
-    new_due = datetime(2026, 12, 11, 23, 59, 59)
+    new_due = china(2026, 12, 11, 23, 59, 59)
     await lifecycle.extend(database, number, HOUSING, "张工", "需要厂家配件", new_due, DUE + timedelta(hours=2))
     assert (await _tick(database, new_due)).escalated == ()
     assert (await _tick(database, new_due + timedelta(minutes=1))).escalated == (number,)
@@ -139,7 +140,7 @@ async def test_a_reopened_order_is_followed_up_again_after_its_next_closing(data
     await lifecycle.accept(database, number, HOUSING, "张工", FRIDAY + timedelta(hours=1))
     await lifecycle.close(database, number, HOUSING, "张工", "已修复", FRIDAY + timedelta(hours=2))
     assert (await _tick(database, FRIDAY + timedelta(hours=26))).follow_ups == (number,)
-    monday = datetime(2026, 11, 30, 10, 0)
+    monday = china(2026, 11, 30, 10, 0)
     await lifecycle.record_follow_up(database, number, False, "不满意", "还是坏的", monday)
     await lifecycle.close(database, number, HOUSING, "张工", "已更换主板", monday + timedelta(hours=3))
     assert (await _tick(database, monday + timedelta(hours=26))).follow_ups == ()
@@ -182,6 +183,9 @@ def test_tick_from_the_command_line(tmp_path: Path) -> None:
             timeout=60,
         )
 
+    # Without an offset --now is China time: 23:30 on the 4th is before the deadline (23:59:59 China time).
+    assert tick("2026-12-04T23:30").stdout.splitlines() == ["督办0件，回访提醒0件。"]
+    assert tick("2026-12-04T15:30:00+00:00").stdout.splitlines() == ["督办0件，回访提醒0件。"]  # the same moment
     first = tick("2026-12-05T09:00")
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == ["督办1件，回访提醒0件。", f"督办：{number}"]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from bot.appeals.categories import COMPLAINT, HELP, TYPES, load_categories
 from bot.appeals.routing import route
 from bot.citizens.identity import identify
+from bot.core.clock import UTC, china
 from bot.core.db import Database
 from bot.core.models import Hotspot, WorkOrder
 from bot.core.settings import Settings, get_settings
@@ -38,7 +39,7 @@ from bot.work_orders.hotspots import open_hotspots
 from bot.work_orders.lifecycle import list_orders, order_detail
 
 KEY = "test-key"
-NOW = datetime(2026, 11, 28, 9, 0)
+NOW = china(2026, 11, 28, 9, 0)
 PHONE = "13912345678"
 
 
@@ -143,13 +144,33 @@ async def test_an_order_without_a_verified_citizen_cannot_be_claimed(database: D
 
 async def test_orders_filed_at_once_get_distinct_numbers(database: Database) -> None:
     orders = [NewOrder(kind="投诉", summary=f"第{n}件", sender_id=f"s{n}", category=UTILITIES) for n in range(8)]
-    numbers = await asyncio.gather(*(file_order(database, order, datetime(2026, 11, 28, 10)) for order in orders))
+    numbers = await asyncio.gather(*(file_order(database, order, china(2026, 11, 28, 10)) for order in orders))
     assert sorted(filed.number for filed in numbers) == [f"WO20261128{n:05d}" for n in range(1, 9)]
+
+
+
+async def test_the_number_carries_the_china_day_of_filing(database: Database) -> None:
+    # 16:30 UTC on the 27th is 00:30 on the 28th in China: the order is the 28th's first.
+    late = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
+    early = datetime(2026, 11, 27, 15, 59, tzinfo=UTC)  # 23:59 on the 27th in China
+    order = NewOrder(kind="投诉", summary="夜里施工", sender_id="s1", category=UTILITIES)
+    first = await file_order(database, order, late)
+    before = await file_order(database, dataclasses.replace(order, sender_id="s2"), early)
+    assert (first.number, before.number) == ("WO2026112800001", "WO2026112700001")
+    view = await find_order(database, first.number)
+    assert view is not None and view.created_at == late and view.created_at.utcoffset() == timedelta(0)
+
+
+async def test_an_order_is_never_filed_at_a_moment_without_a_zone(database: Database) -> None:
+    order = NewOrder(kind="投诉", summary="夜里施工", sender_id="s1", category=UTILITIES)
+    with pytest.raises(ValueError, match="naive"):
+        await file_order(database, order, datetime(2026, 11, 28, 9))
+    assert await find_order(database, "WO2026112800001") is None
 
 
 # ---------------------------------------------------------------- filing: routing, deadline, audit
 
-FRIDAY = datetime(2026, 11, 27, 15, 0)
+FRIDAY = china(2026, 11, 27, 15, 0)
 
 
 def _settings(duplicate_distance_m: int = 100, hotspot_min_orders: int = 5) -> Settings:
@@ -181,7 +202,7 @@ async def test_a_routed_order_is_dispatched_at_once_with_its_deadline_and_audit(
     filed = await file_order(database, _appeal(), FRIDAY, settings=_settings())
     assert isinstance(filed, FiledOrder) and filed.number == "WO2026112700001"
     assert (filed.department, filed.duplicate_of) == (TIANHE_HOUSING, None)
-    assert filed.due_at == datetime(2026, 12, 4, 23, 59, 59)  # 5 working days after a Friday
+    assert filed.due_at == china(2026, 12, 4, 23, 59, 59)  # 5 working days after a Friday
     detail = await order_detail(database, filed.number)
     assert (detail.state, detail.department, detail.category, detail.type) == (
         "已派单",
@@ -209,11 +230,11 @@ async def test_an_order_no_rule_covers_waits_in_the_dispatcher_queue(database: D
 
 
 async def test_urgent_help_is_due_in_clock_hours(database: Database) -> None:
-    saturday_night = datetime(2026, 11, 28, 22, 0)
+    saturday_night = china(2026, 11, 28, 22, 0)
     filed = await file_order(
         database, _appeal(type=HELP, urgency="urgent", summary="电梯困人"), saturday_night, settings=_settings()
     )
-    assert filed.due_at == datetime(2026, 11, 29, 0, 0)
+    assert filed.due_at == china(2026, 11, 29, 0, 0)
 
 
 async def test_the_hotlines_own_orders_keep_their_department_and_are_not_classified(database: Database) -> None:
@@ -222,7 +243,7 @@ async def test_the_hotlines_own_orders_keep_their_department_and_are_not_classif
     detail = await order_detail(database, filed.number)
     assert (detail.type, detail.department, detail.category, detail.state) == (CALLBACK, "12345热线", None, "已派单")
     assert detail.events[1].reason == "登记时指定承办部门"
-    assert filed.due_at == datetime(2026, 11, 30, 23, 59, 59)
+    assert filed.due_at == china(2026, 11, 30, 23, 59, 59)
 
 
 async def test_the_contact_phone_is_kept_only_when_given_and_not_anonymous_and_never_logged(

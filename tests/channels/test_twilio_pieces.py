@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from bot.core.clock import UTC, china
 from bot.handoff.service_hours import InvalidHours, agents_on_duty, describe_hours
 from channels.connector import Choice, full_answer, offered_choices, select_choice, spoken_texts
 from channels.text import split_text
@@ -102,10 +103,15 @@ def test_keypad_entry_is_expected_when_the_bot_asks_for_a_number() -> None:
 
 
 def test_agent_hours() -> None:
-    assert agents_on_duty("08:00-20:00", datetime(2026, 11, 28, 8, 0))
-    assert not agents_on_duty("08:00-20:00", datetime(2026, 11, 28, 20, 1))
-    assert agents_on_duty("22:00-06:00", datetime(2026, 11, 28, 23, 30))
-    assert agents_on_duty("00:00-24:00", datetime(2026, 11, 28, 23, 59, 59))
+    assert agents_on_duty("08:00-20:00", china(2026, 11, 28, 8, 0))
+    assert not agents_on_duty("08:00-20:00", china(2026, 11, 28, 20, 1))
+    assert agents_on_duty("22:00-06:00", china(2026, 11, 28, 23, 30))
+    assert agents_on_duty("00:00-24:00", china(2026, 11, 28, 23, 59, 59))
+    # The hours are China's, whatever the zone of the moment: 00:30 UTC is 08:30 in China, 12:30 UTC 20:30.
+    assert agents_on_duty("08:00-20:00", datetime(2026, 11, 28, 0, 30, tzinfo=UTC))
+    assert not agents_on_duty("08:00-20:00", datetime(2026, 11, 28, 12, 30, tzinfo=UTC))
+    with pytest.raises(ValueError, match="naive"):
+        agents_on_duty("08:00-20:00", datetime(2026, 11, 28, 9))
     assert describe_hours("08:30-20:00") == "每天8:30到20:00"
     with pytest.raises(InvalidHours):
-        agents_on_duty("8点到20点", datetime(2026, 11, 28, 9))
+        agents_on_duty("8点到20点", china(2026, 11, 28, 9))

@@ -6,6 +6,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -45,7 +46,10 @@ async def test_a_session_keeps_its_entries_in_order(chat: ChatLog) -> None:
         (2, "bot", {"text": "您属于哪种情况？", "buttons": BUTTONS}),
     ]
     assert [e.seq for e in await chat.entries_after(session_id, 1)] == [2]
-    assert entries[0].as_json()["at"].endswith("Z")
+    at = entries[0].as_json()["at"]  # the moment with its zone: China time, as every page shows it
+    assert at.endswith("+08:00")
+    assert abs(datetime.fromisoformat(at) - entries[0].created_at) < timedelta(seconds=1)
+    assert entries[0].created_at.utcoffset() == timedelta(0)  # read back aware, in UTC
 
 
 async def test_appends_at_the_same_time_get_consecutive_seqs(chat: ChatLog) -> None:

@@ -24,13 +24,13 @@ from sanic.response import HTTPResponse
 from sqlalchemy import update
 
 import channels.connector
+from bot.core import clock
 from bot.core.db import Database
 from bot.core.models import AgentSession
 from bot.core.settings import Settings, get_settings
 from bot.core.shared_state import MemoryState
 from bot.handoff.agents import add_agent
 from channels.connector import ChannelRuntime
-from channels.webchat.log import utc_now
 from console.auth import (
     CSRF_REFUSED,
     LOGIN_REQUIRED,
@@ -130,8 +130,8 @@ async def _serve(
 @pytest.fixture
 async def console(database: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Console]:
     """The console app over plain HTTP on SQLite and PostgreSQL, with an agent and a supervisor."""
-    await add_agent(database, "wangli", "王丽", "agent", PASSWORD, utc_now())
-    await add_agent(database, "zhaomin", "赵敏", "supervisor", PASSWORD, utc_now())
+    await add_agent(database, "wangli", "王丽", "agent", PASSWORD, clock.now())
+    await add_agent(database, "zhaomin", "赵敏", "supervisor", PASSWORD, clock.now())
     async for running in _serve(database, monkeypatch):
         yield running
 
@@ -273,7 +273,7 @@ def _tls_context(folder: Path) -> ssl.SSLContext:
 async def test_the_cookie_is_secure_over_https(
     sqlite_database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    await add_agent(sqlite_database, "wangli", "王丽", "agent", PASSWORD, utc_now())
+    await add_agent(sqlite_database, "wangli", "王丽", "agent", PASSWORD, clock.now())
     async for running in _serve(sqlite_database, monkeypatch, tls=_tls_context(tmp_path)):
         assert running.url.startswith("https://")
         answer = await running.login("wangli")
@@ -304,7 +304,7 @@ async def test_a_session_idle_for_an_hour_gets_401(console: Console) -> None:
     cookie, _ = _session(await console.login("wangli"))
     assert (await console.client.get(f"{console.url}/agent/api/things", headers=cookie)).status_code == 200
     async with console.database.session() as session:
-        await session.execute(update(AgentSession).values(last_seen_at=utc_now() - timedelta(minutes=61)))
+        await session.execute(update(AgentSession).values(last_seen_at=clock.now() - timedelta(minutes=61)))
     answer = await console.client.get(f"{console.url}/agent/api/things", headers=cookie)
     assert (answer.status_code, answer.json()) == (401, {"error": SESSION_ENDED})
 
@@ -312,7 +312,7 @@ async def test_a_session_idle_for_an_hour_gets_401(console: Console) -> None:
 async def test_a_session_older_than_its_maximum_age_gets_401(console: Console) -> None:
     cookie, _ = _session(await console.login("wangli"))
     async with console.database.session() as session:
-        await session.execute(update(AgentSession).values(expires_at=utc_now() - timedelta(seconds=1)))
+        await session.execute(update(AgentSession).values(expires_at=clock.now() - timedelta(seconds=1)))
     answer = await console.client.get(f"{console.url}/agent/api/me", headers=cookie)
     assert (answer.status_code, answer.json()) == (401, {"error": SESSION_ENDED})
 

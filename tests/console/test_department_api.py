@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from bot.core.clock import china, in_utc
 from bot.work_orders.department_keys import Caller
 from bot.work_orders.lifecycle import OrderDetail, OrderEvent, OrderNote
 from console.department_api import (
@@ -24,7 +25,7 @@ from console.department_api import (
     text_field,
 )
 
-NOW = datetime(2026, 11, 28, 9, 0)
+NOW = china(2026, 11, 28, 9, 0)
 ORDER = OrderDetail(
     number="WO2026112800001",
     type="投诉",
@@ -43,9 +44,9 @@ ORDER = OrderDetail(
     department="广州市天河区住房和城乡建设局",
     source="conversation",
     channel="webchat",
-    created_at=datetime(2026, 11, 25, 10, 0),
-    due_at=datetime(2026, 11, 27, 23, 59, 59),
-    accepted_at=datetime(2026, 11, 25, 11, 0),
+    created_at=china(2026, 11, 25, 10, 0),
+    due_at=china(2026, 11, 27, 23, 59, 59),
+    accepted_at=china(2026, 11, 25, 11, 0),
     closed_at=None,
     escalated_at=None,
     duplicate_of=None,
@@ -53,8 +54,8 @@ ORDER = OrderDetail(
     reply=None,
     solved=None,
     satisfaction=None,
-    events=(OrderEvent(datetime(2026, 11, 25, 10, 0), "12345热线", "file", None, "已受理", None, ""),),
-    notes=(OrderNote(datetime(2026, 11, 26, 9, 0), "物业科", "progress", "已联系物业公司检修"),),
+    events=(OrderEvent(china(2026, 11, 25, 10, 0), "12345热线", "file", None, "已受理", None, ""),),
+    notes=(OrderNote(china(2026, 11, 26, 9, 0), "物业科", "progress", "已联系物业公司检修"),),
 )
 
 
@@ -158,6 +159,25 @@ def test_the_detail_gives_the_phone_the_trail_and_the_notes() -> None:
     assert document["notes"] == [
         {"at": "2026-11-26T09:00:00+08:00", "author": "物业科", "kind": "progress", "text": "已联系物业公司检修"}
     ]
+
+
+def test_times_are_given_in_china_time_as_read_back_in_utc_from_the_database() -> None:
+    stored = dataclasses.replace(
+        ORDER,
+        created_at=in_utc(ORDER.created_at),
+        due_at=in_utc(ORDER.due_at),
+        accepted_at=in_utc(china(2026, 11, 26, 0, 30)),  # 16:30 UTC on the 25th
+        events=tuple(dataclasses.replace(event, at=in_utc(event.at)) for event in ORDER.events),
+    )
+    assert stored.due_at.utcoffset() == timedelta(0)
+    document = order_document(stored, in_utc(NOW))
+    assert (document["created_at"], document["due_at"], document["accepted_at"]) == (
+        "2026-11-25T10:00:00+08:00",
+        "2026-11-27T23:59:59+08:00",
+        "2026-11-26T00:30:00+08:00",
+    )
+    assert document["events"][0]["at"] == "2026-11-25T10:00:00+08:00"
+    assert document["overdue"] is True
 
 
 def test_an_anonymous_citizens_phone_is_never_given() -> None:

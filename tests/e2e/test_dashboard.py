@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.cases.records import local_now
+from bot.core import clock
 from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
@@ -42,7 +42,7 @@ class Seeded:
 async def _file(database: Database, order: NewOrder, days_ago: float) -> str:
     # Two similar orders in a day raise a hotspot (five by default).
     settings = dataclasses.replace(get_settings(), hotspot_min_orders=2)
-    return (await file_order(database, order, local_now() - timedelta(days=days_ago), settings=settings)).number
+    return (await file_order(database, order, clock.now() - timedelta(days=days_ago), settings=settings)).number
 
 
 def _order(
@@ -72,11 +72,11 @@ async def seed_orders(url: str) -> str:
     try:
         closed = await _file(database, _order(PROPERTY, "天河区", "webchat"), days_ago=2)
         await _file(database, _order(PROPERTY, "天河区", "voice"), days_ago=1.9)  # with the first: a hotspot
-        await lifecycle.accept(database, closed, TIANHE, "张工", local_now() - timedelta(days=1.5))
-        await lifecycle.close(database, closed, TIANHE, "张工", "已修复", local_now() - timedelta(days=1))
-        await lifecycle.record_follow_up(database, closed, True, "满意", "", local_now() - timedelta(hours=1))
+        await lifecycle.accept(database, closed, TIANHE, "张工", clock.now() - timedelta(days=1.5))
+        await lifecycle.close(database, closed, TIANHE, "张工", "已修复", clock.now() - timedelta(days=1))
+        await lifecycle.record_follow_up(database, closed, True, "满意", "", clock.now() - timedelta(hours=1))
         overdue = await _file(database, _order(NOISE, "海珠区", "sms", type="咨询"), days_ago=10)
-        await lifecycle.escalate(database, overdue, "system", "超过办理时限", local_now() - timedelta(days=5))
+        await lifecycle.escalate(database, overdue, "system", "超过办理时限", clock.now() - timedelta(days=5))
         order = _order(UTILITIES, "白云区", "", type="求助", title="小区停水三天", source="board")
         return await _file(database, order, days_ago=3 / 24)
     finally:

@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.cases.records import find_case, local_now
+from bot.cases.records import find_case
+from bot.core import clock
+from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.models import Case
 from bot.work_orders.department_keys import add_key, revoke_key
@@ -62,7 +64,7 @@ async def _keys(url: str) -> dict[str, str]:
     database = Database(url)
     try:
         await database.create_schema()
-        now = local_now()
+        now = clock.now()
         keys = {
             "tianhe_key": (await add_key(database, TIANHE, now)).key,
             "yuexiu_key": (await add_key(database, YUEXIU, now)).key,
@@ -79,7 +81,7 @@ async def _orders(url: str) -> dict[str, str]:
     """Orders of two departments, filed and dispatched as the hotline does."""
     database = Database(url)
     try:
-        now = local_now()
+        now = clock.now()
         common = {"category": ("城乡建设", "物业管理"), "urgency": "normal", "source": "conversation"}
         return {
             "elevator": await _file(
@@ -426,7 +428,7 @@ def test_a_department_publishes_a_case_and_then_its_steps(api: Api) -> None:
     view = _case(api, CASE["number"])  # what the progress lookup of the bot reads
     assert view.department == PASSPORTS
     assert view.status == "审查"
-    assert view.timeline[-1] == ("审查", datetime(2026, 12, 2, 10, 0), "材料齐全")
+    assert view.timeline[-1] == ("审查", china(2026, 12, 2, 10, 0), "材料齐全")
 
 
 def test_a_published_case_keeps_only_digests_of_the_applicant(api: Api) -> None:

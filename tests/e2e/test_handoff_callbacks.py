@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cases.records import local_now
+from bot.core import clock
 from tests.http_clients import WebCitizen
 from tests.servers import Servers, running_servers
 from tests.standins import StandIn, running_standin
@@ -18,7 +18,7 @@ from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env
 
 def closed_hours() -> str:
     """An AGENT_HOURS window that does not contain the present moment (China time)."""
-    start = local_now() + timedelta(hours=2)
+    start = clock.in_china(clock.now()) + timedelta(hours=2)
     end = start + timedelta(hours=1)
     return f"{start:%H:00}-{end:%H:00}"
 

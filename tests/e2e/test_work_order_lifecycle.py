@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bot.cases.records import local_now
+from bot.core import clock
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT
 from bot.work_orders.department_keys import add_key
@@ -62,7 +62,7 @@ async def _detail(url: str, number: str) -> Any:
 async def _key(url: str, department: str) -> str:
     database = Database(url)
     try:
-        return (await add_key(database, department, local_now())).key
+        return (await add_key(database, department, clock.now())).key
     finally:
         await database.close()
 
@@ -143,7 +143,7 @@ def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioP
     assert department_call(servers, key, "POST", f"/orders/{number}/close", {"reply": "again"})[0] == 409
 
     # 回访: the scheduler asks a day later; the citizen is not satisfied, so the order is reopened.
-    later = (local_now() + timedelta(hours=25)).isoformat(timespec="seconds")
+    later = (clock.now() + timedelta(hours=25)).isoformat(timespec="seconds")
     assert "回访" in orders_command(servers, "tick", "--now", later)
     question = texted(twilio, "解决了吗")
     assert number in question

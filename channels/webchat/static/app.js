@@ -79,7 +79,8 @@
   function timeLabel(iso) {
     const at = iso ? new Date(iso) : new Date();
     if (Number.isNaN(at.getTime())) return "";
-    return at.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
+    // China time, whatever the browser's time zone (the hotline and its citizens are in Guangzhou).
+    return at.toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit" });
   }
 
   function place(item) {

@@ -1,0 +1,31 @@
+"""The instance's start-up: it refuses a database whose times were never converted to UTC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bot.core.db import Database, OutdatedTimestamps
+from console import startup
+from tests.bot.test_timestamps import make_old_database
+
+
+async def test_an_instance_does_not_start_on_a_database_with_old_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    await make_old_database(url)
+    database = Database(url)
+    desk = SimpleNamespace(runtime=SimpleNamespace(database=database), rasa=None)
+    monkeypatch.setattr(startup, "handoff_desk", lambda: desk)
+    monkeypatch.setattr(startup, "channel_runtime", lambda: SimpleNamespace(desk=None))
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=None))
+    try:
+        with pytest.raises(OutdatedTimestamps, match="db init"):
+            await startup.start(app)  # type: ignore[arg-type]
+        assert not hasattr(app.ctx, "background")  # no sweeper, no outbox writing UTC among China times
+        assert "python -m bot db init" in caplog.text
+    finally:
+        await database.close()
