@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.servers import running_servers
 from tests.standins import running_standin
-from tests.telegram_api import BotApi
+from tests.telegram_api import BotApi, telegram_env
 from tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_HOST, twilio_api, twilio_env
 
 # The servers' database and logs, kept for a look after the run.
@@ -173,9 +173,7 @@ def main() -> None:
     with running_standin(twilio_api) as twilio, running_standin(bot_api) as telegram:
         env = {
             **twilio_env(twilio.url),
-            "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
-            "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
-            "TELEGRAM_API_BASE_URL": f"{telegram.url}/bot",
+            **telegram_env(telegram.url, TELEGRAM_TOKEN, TELEGRAM_SECRET),
             "LOG_LEVEL": "WARNING",
         }
         WORKDIR.mkdir(parents=True, exist_ok=True)

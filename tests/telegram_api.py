@@ -21,6 +21,11 @@ BOT_USER = {
 }
 
 
+def telegram_env(api_url: str, token: str, secret: str) -> dict[str, str]:
+    """The settings that turn the Telegram channel on with its Bot API at a stand-in."""
+    return {"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_SECRET_TOKEN": secret, "TELEGRAM_API_BASE_URL": f"{api_url}/bot"}
+
+
 def method_of(request: Recorded) -> str:
     """The Bot API method a request calls (``/bot<token>/sendMessage`` → ``sendMessage``)."""
     return request.path.rsplit("/", 1)[-1]

@@ -188,6 +188,20 @@ async def _current_situation(tracker: Tracker) -> tuple[Service, Situation] | No
     return service, situation
 
 
+async def _situation_or_say(
+    dispatcher: CollectingDispatcher, tracker: Tracker, **missing: Any
+) -> tuple[Service, Situation] | None:
+    """The service and situation being discussed; None once the citizen is told what is missing (or what failed)."""
+    try:
+        found = await _current_situation(tracker)
+    except BACKEND_ERRORS as error:
+        report_backend_failure(dispatcher, error)
+        return None
+    if found is None:
+        dispatcher.utter_message(**missing)
+    return found
+
+
 class ActionAnswerService(Action):
     """Answers with the material list or the offices of the chosen service and situation."""
 
@@ -197,13 +211,8 @@ class ActionAnswerService(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Send the answer and offer the next step."""
-        try:
-            found = await _current_situation(tracker)
-        except BACKEND_ERRORS as error:
-            report_backend_failure(dispatcher, error)
-            return []
+        found = await _situation_or_say(dispatcher, tracker, response="utter_ask_service")
         if found is None:
-            dispatcher.utter_message(response="utter_ask_service")
             return []
         question = tracker.get_slot("service_question") or "materials"
         answer = materials_answer(*found) if question == "materials" else office_answer(*found)
@@ -221,13 +230,8 @@ class ActionAnswerOffice(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Give the offices of the service being discussed, or say what is needed first."""
-        try:
-            found = await _current_situation(tracker)
-        except BACKEND_ERRORS as error:
-            report_backend_failure(dispatcher, error)
-            return []
+        found = await _situation_or_say(dispatcher, tracker, text=messages.SERVICE_BEFORE_OFFICE)
         if found is None:
-            dispatcher.utter_message(text=messages.SERVICE_BEFORE_OFFICE)
             return []
         answer = office_answer(*found)
         send_answer(dispatcher, answer)

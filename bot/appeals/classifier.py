@@ -96,14 +96,19 @@ def _text(value: object, where: str, required: bool) -> str:
     return value.strip()
 
 
-def _file_examples(path: Path, tree: CategoryTree) -> list[Example]:
-    """The examples of one file, validated against the tree and the types."""
+def _read_yaml(path: Path) -> object:
+    """A data file's YAML, any error as an ``ExampleError`` that names the file."""
     try:
-        raw = load_strict_yaml(path.read_text(encoding="utf-8"), path.name)
+        return load_strict_yaml(path.read_text(encoding="utf-8"), path.name)
     except OSError as error:
         raise ExampleError(f"{path}: cannot read: {error.strerror}") from error
     except DataFileError as error:
         raise ExampleError(str(error)) from error
+
+
+def _file_examples(path: Path, tree: CategoryTree) -> list[Example]:
+    """The examples of one file, validated against the tree and the types."""
+    raw = _read_yaml(path)
     if not isinstance(raw, LineMapping) or set(raw) != {"first", "examples"}:
         raise ExampleError(f"{path.name}: expected the keys 'first' and 'examples'")
     first = raw["first"]
@@ -266,12 +271,7 @@ def _terms(value: object, where: str) -> tuple[str, ...]:
 
 def read_keywords(path: Path, tree: CategoryTree) -> Keywords:
     """Read the lexicon; every category of the tree and every type must have words."""
-    try:
-        raw = load_strict_yaml(path.read_text(encoding="utf-8"), path.name)
-    except OSError as error:
-        raise ExampleError(f"{path}: cannot read: {error.strerror}") from error
-    except DataFileError as error:
-        raise ExampleError(str(error)) from error
+    raw = _read_yaml(path)
     if not isinstance(raw, LineMapping) or not {"categories", "types"} <= set(raw) <= {
         "categories",
         "types",

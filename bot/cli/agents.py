@@ -9,9 +9,8 @@ import sys
 from datetime import datetime
 from typing import Any, TextIO
 
+from bot.cli.common import open_database
 from bot.core import clock
-from bot.core.db import Database
-from bot.core.settings import get_settings
 from bot.handoff.agents import (
     ROLE_LABELS,
     ROLES,
@@ -86,7 +85,7 @@ def agents_command(args: argparse.Namespace) -> int:
 
 
 async def _add(username: str, name: str, role: str, password: str) -> int:
-    database = Database(get_settings().database_url)
+    database = open_database()
     try:
         await database.create_schema()
         agent = await add_agent(database, username, name, role, password, clock.now())
@@ -97,7 +96,7 @@ async def _add(username: str, name: str, role: str, password: str) -> int:
 
 
 async def _passwd(username: str, password: str) -> int:
-    database = Database(get_settings().database_url)
+    database = open_database()
     try:
         await database.create_schema()
         await change_password(database, username, password)
@@ -108,7 +107,7 @@ async def _passwd(username: str, password: str) -> int:
 
 
 async def _disable(username: str) -> int:
-    database = Database(get_settings().database_url)
+    database = open_database()
     try:
         await database.create_schema()
         await disable_agent(database, username)
@@ -119,7 +118,7 @@ async def _disable(username: str) -> int:
 
 
 async def _list() -> int:
-    database = Database(get_settings().database_url)
+    database = open_database()
     try:
         await database.create_schema()
         listings = await list_agents(database)

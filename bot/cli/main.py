@@ -15,14 +15,11 @@ from bot.catalog.nlu_generate import generated_files
 from bot.catalog.runtime import Hotline
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.cli.agents import add_agents_parser, agents_command
+from bot.cli.common import open_database, refuse
 from bot.cli.orders import add_orders_parser, orders_command
 from bot.core import clock
-from bot.core.db import Database, DatabaseUnavailable, OutdatedTimestamps
+from bot.core.db import DatabaseUnavailable, OutdatedTimestamps
 from bot.core.settings import PROJECT_ROOT, get_settings
-
-
-def _database() -> Database:
-    return Database(get_settings().database_url)
 
 
 async def catalog_import(path: Path) -> int:
@@ -30,9 +27,8 @@ async def catalog_import(path: Path) -> int:
     try:
         parsed = read_catalog(path)
     except CatalogFormatError as error:
-        print(f"错误：{error}", file=sys.stderr)
-        return 2
-    database = _database()
+        return refuse(error, 2)
+    database = open_database()
     try:
         await database.create_schema()
         report = await import_records(database, parsed)
@@ -54,7 +50,7 @@ async def catalog_import(path: Path) -> int:
 
 async def catalog_search(query: str, as_json: bool, limit: int) -> int:
     """Print the ranked matches for a query."""
-    hotline = Hotline(get_settings(), _database())
+    hotline = Hotline(get_settings(), open_database())
     try:
         index = await hotline.catalog_index()
         matches = index.search(query, limit=limit)
@@ -88,7 +84,7 @@ async def catalog_search(query: str, as_json: bool, limit: int) -> int:
 async def cases_import(path: Path) -> int:
     """Import cases from a CSV or JSON file; nothing is stored if it has errors."""
     settings = get_settings()
-    database = _database()
+    database = open_database()
     try:
         await database.create_schema()
         count = await import_cases(database, path, str(settings.pii_hash_key), clock.now())
@@ -113,7 +109,7 @@ async def seed() -> int:
     status = await catalog_import(settings.catalog_path)
     if status:
         return status
-    database = _database()
+    database = open_database()
     try:
         now = clock.now()
         cases = demo_cases(now)
@@ -162,15 +158,14 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
         routing_mentions,
     )
 
-    database = _database()
+    database = open_database()
     try:
         await database.create_schema()
         if action == "add-key":
             try:
                 issued = await add_key(database, department, clock.now())
             except InvalidDepartment as error:
-                print(f"错误：{error}", file=sys.stderr)
-                return 2
+                return refuse(error, 2)
             if not routing_mentions(issued.department):
                 rules = "分派规则（data/appeals/routing.yml）"
                 print(f"提示：{rules}中没有“{issued.department}”，请核对部门名称（只发布办件进度的部门可忽略）。")
@@ -181,8 +176,7 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
             try:
                 info = await revoke_key(database, key_id, clock.now())
             except UnknownKey as error:
-                print(f"错误：{error}", file=sys.stderr)
-                return 1
+                return refuse(error, 1)
             since = clock.in_china(info.revoked_at or clock.now())
             print(f"密钥{info.key_id}（{info.department}）已停用（{since:%Y-%m-%d %H:%M}起）。")
             return 0
@@ -205,8 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：数据库不可用（{error}），请检查 DATABASE_URL 和数据库服务。", file=sys.stderr)
         return 3
     except OutdatedTimestamps as error:
-        print(f"错误：{error}", file=sys.stderr)
-        return 3
+        return refuse(error, 3)
 
 
 def _run(argv: list[str] | None) -> int:
@@ -282,7 +275,7 @@ def _run(argv: list[str] | None) -> int:
 
 async def _upgrade() -> None:
     """Create the tables; an old database's China times are converted to UTC, once (``bot.core.timestamps``)."""
-    database = _database()
+    database = open_database()
     try:
         converted = await database.upgrade()
     finally:

@@ -9,10 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.cli.common import open_database, refuse
 from bot.core import clock
-from bot.core.db import Database
 from bot.core.personal_data import mask_phone, mask_text
-from bot.core.settings import get_settings
 from bot.work_orders.board_import import BoardImportRefused, import_board_file
 from bot.work_orders.filing import UNASSIGNED, InvalidOrderNumber, parse_order_number
 from bot.work_orders.lifecycle import (
@@ -61,13 +60,9 @@ def orders_command(args: argparse.Namespace) -> int:
     return asyncio.run(dispatch_order(args.number, args.department, args.actor))
 
 
-def _database() -> Database:
-    return Database(get_settings().database_url)
-
-
 async def tick(now: datetime | None) -> int:
     """Run the scheduler once and say what it did."""
-    database = _database()
+    database = open_database()
     try:
         await database.create_schema()
         report = await run_once(database, now or clock.now())
@@ -83,7 +78,7 @@ async def tick(now: datetime | None) -> int:
 
 async def import_file(path: Path) -> int:
     """Import board messages as work orders; nothing is stored if the file has errors."""
-    database = _database()
+    database = open_database()
     try:
         await database.create_schema()
         report = await import_board_file(database, path, clock.now())
@@ -140,9 +135,8 @@ async def show(raw_number: str) -> int:
     try:
         number = parse_order_number(raw_number)
     except InvalidOrderNumber as error:
-        print(f"错误：{error}", file=sys.stderr)
-        return 2
-    database = _database()
+        return refuse(error, 2)
+    database = open_database()
     try:
         await database.create_schema()
         detail = await order_detail(database, number)
@@ -157,7 +151,7 @@ async def show(raw_number: str) -> int:
 
 async def list_department(department: str | None) -> int:
     """Print a department's orders, or the dispatcher queue, earliest deadline first."""
-    database = _database()
+    database = open_database()
     try:
         await database.create_schema()
         orders = await list_orders(database, department)
@@ -178,15 +172,13 @@ async def dispatch_order(raw_number: str, department: str, actor: str) -> int:
     try:
         number = parse_order_number(raw_number)
     except InvalidOrderNumber as error:
-        print(f"错误：{error}", file=sys.stderr)
-        return 2
-    database = _database()
+        return refuse(error, 2)
+    database = open_database()
     try:
         await database.create_schema()
         detail = await dispatch(database, number, department, actor, clock.now())
     except (OrderNotFound, InvalidTransition) as error:
-        print(f"错误：{error}", file=sys.stderr)
-        return 1
+        return refuse(error, 1)
     finally:
         await database.close()
     print(f"工单{detail.number}已派至{detail.department}，办理时限{clock.in_china(detail.due_at):%Y-%m-%d %H:%M}。")

@@ -187,10 +187,9 @@ async def orders_per_day(database: Database, now: datetime, days: int) -> list[D
     The database keeps UTC: the orders are counted by their China day here, not by the database's date.
     """
     since = period_start(now, days)
-    query = (
-        select(WorkOrder.created_at, WorkOrder.category_l1, WorkOrder.district, WorkOrder.source, WorkOrder.channel)
-        .where(WorkOrder.created_at >= since, WorkOrder.created_at <= now)
-    )
+    query = select(
+        WorkOrder.created_at, WorkOrder.category_l1, WorkOrder.district, WorkOrder.source, WorkOrder.channel
+    ).where(WorkOrder.created_at >= since, WorkOrder.created_at <= now)
     categories: dict[date, Counter[str]] = defaultdict(Counter)
     channels: dict[date, Counter[str]] = defaultdict(Counter)
     districts: dict[date, Counter[str]] = defaultdict(Counter)

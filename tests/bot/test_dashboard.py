@@ -92,9 +92,7 @@ async def _scenario(database: Database) -> Filed:
     escalated = await _file(
         database, china(2026, 11, 24, 9), category=NOISE, district="海珠区", channel="sms", address="江南大道1号"
     )
-    duplicate = await _file(
-        database, china(2026, 11, 24, 12), category=NOISE, district="海珠区", address="江南大道1号"
-    )
+    duplicate = await _file(database, china(2026, 11, 24, 12), category=NOISE, district="海珠区", address="江南大道1号")
     assert (await lifecycle.order_detail(database, duplicate)).duplicate_of == escalated
     await lifecycle.escalate(
         database,
@@ -104,9 +102,7 @@ async def _scenario(database: Database) -> Filed:
         (await lifecycle.order_detail(database, escalated)).due_at + timedelta(hours=1),
     )
 
-    reopened = await _file(
-        database, china(2026, 11, 25, 9), category=PROPERTY, district="越秀区", channel="telegram"
-    )
+    reopened = await _file(database, china(2026, 11, 25, 9), category=PROPERTY, district="越秀区", channel="telegram")
     await lifecycle.accept(database, reopened, YUEXIU, "王工", china(2026, 11, 25, 10))
     await lifecycle.close(database, reopened, YUEXIU, "王工", "已协调", china(2026, 11, 26, 9))
     await lifecycle.record_follow_up(database, reopened, False, "不满意", "没修好", china(2026, 12, 3, 9))

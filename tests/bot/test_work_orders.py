@@ -148,7 +148,6 @@ async def test_orders_filed_at_once_get_distinct_numbers(database: Database) -> 
     assert sorted(filed.number for filed in numbers) == [f"WO20261128{n:05d}" for n in range(1, 9)]
 
 
-
 async def test_the_number_carries_the_china_day_of_filing(database: Database) -> None:
     # 16:30 UTC on the 27th is 00:30 on the 28th in China: the order is the 28th's first.
     late = datetime(2026, 11, 27, 16, 30, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.test_telegram import SECRET, TOKEN, Telegram, message_update, reply_to, say
 from tests.servers import running_servers
 from tests.standins import StandIn, running_standin
-from tests.telegram_api import BotApi
+from tests.telegram_api import BotApi, telegram_env
 from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env
 
 CITIZEN = "+8613955550001"
@@ -26,9 +26,7 @@ def channels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwilioP
     with running_standin(twilio_api) as twilio, running_standin(api) as bot_api:
         env = {
             **twilio_env(twilio.url),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_SECRET_TOKEN": SECRET,
-            "TELEGRAM_API_BASE_URL": f"{bot_api.url}/bot",
+            **telegram_env(bot_api.url, TOKEN, SECRET),
         }
         with running_servers(Path(tmp_path_factory.mktemp("cross")), extra_env=env) as servers:
             yield TwilioPeer(servers.rasa_url), twilio, Telegram(servers, bot_api, api)

@@ -28,7 +28,7 @@ from channels.telegram.send import SHARE_PHONE_BUTTON
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY
 from tests.servers import Servers, running_servers
 from tests.standins import Recorded, StandIn, running_standin
-from tests.telegram_api import BotApi, method_of, params_of
+from tests.telegram_api import BotApi, method_of, params_of, telegram_env
 
 TOKEN = "123:TEST"
 SECRET = "s3cret"
@@ -61,9 +61,7 @@ def telegram(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Telegram]:
     api = BotApi(TOKEN)
     with running_standin(api) as standin:
         env = {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_SECRET_TOKEN": SECRET,
-            "TELEGRAM_API_BASE_URL": f"{standin.url}/bot",
+            **telegram_env(standin.url, TOKEN, SECRET),
             "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "TELEGRAM_REGISTER_WEBHOOK": "true",
         }
