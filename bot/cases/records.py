@@ -14,6 +14,7 @@ from typing import Any
 from bot.citizens.ownership import LockRule, Verdict, Verification, judge, tail_matches
 from bot.core.clock import parse_moment
 from bot.core.db import Database
+from bot.core.imports import FileRefused
 from bot.core.models import Case, CaseEvent
 from bot.core.numerals import digit_runs
 from bot.core.personal_data import InvalidIdNumber, InvalidPhone, digest, parse_id_number, parse_phone
@@ -46,12 +47,8 @@ def parse_case_number(text: str) -> str:
 # ---------------------------------------------------------------- import
 
 
-class CasesRefused(ValueError):
+class CasesRefused(FileRefused):
     """A cases file with errors: nothing of it was stored."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__(f"{len(errors)} errors; nothing was imported")
-        self.errors = errors
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,12 @@ from sqlalchemy import delete, select
 
 from bot.catalog.formats import ParseResult, ServiceRecord
 from bot.core.db import Database
+from bot.core.imports import FileRefused
 from bot.core.models import Service, Situation
 
 
-class CatalogRefused(ValueError):
+class CatalogRefused(FileRefused):
     """A catalogue file with errors: nothing of it was stored."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__(f"{len(errors)} errors; nothing was imported")
-        self.errors = errors
 
 
 @dataclass(frozen=True)

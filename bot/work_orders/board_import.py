@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.core.clock import UTC, parse_moment
 from bot.core.db import Database
+from bot.core.imports import FileRefused
 from bot.core.settings import Settings
 from bot.work_orders.filing import (
     UNASSIGNED,
@@ -48,12 +49,8 @@ class _Unreadable:
     why: str
 
 
-class BoardImportRefused(ValueError):
+class BoardImportRefused(FileRefused):
     """A file with errors: nothing of it was stored."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__(f"{len(errors)} errors; nothing was imported")
-        self.errors = errors
 
 
 @dataclass(frozen=True)
