@@ -195,6 +195,14 @@ async def _load(session: AsyncSession, number: str) -> WorkOrder:
     return order
 
 
+async def _load_own(session: AsyncSession, number: str, department: str, action: str) -> WorkOrder:
+    """The order, locked, once it is the department's own and ``action`` is allowed in its state (ownership first)."""
+    order = await _load(session, number)
+    _own(order, department)
+    _allow(order, action)
+    return order
+
+
 def _own(order: WorkOrder, department: str) -> None:
     if order.department is None or order.department != department:
         raise NotYourOrder(f"工单{order.number}不是{department}的工单")
@@ -319,9 +327,7 @@ async def dispatch(database: Database, number: str, department: str, actor: str,
 async def accept(database: Database, number: str, department: str, actor: str, now: datetime) -> OrderDetail:
     """The department takes the order on (签收, → 办理中)."""
     async with database.session() as session:
-        order = await _load(session, number)
-        _own(order, department)
-        _allow(order, "accept")
+        order = await _load_own(session, number, department, "accept")
         if order.accepted_at is not None:
             raise InvalidTransition(f"工单{number}已于{in_china(order.accepted_at):%m月%d日%H:%M}签收")
         order.accepted_at = now
@@ -341,9 +347,7 @@ async def add_progress(
     """The department notes progress; the state does not change."""
     text = _required(text, "办理进展")
     async with database.session() as session:
-        order = await _load(session, number)
-        _own(order, department)
-        _allow(order, "progress")
+        order = await _load_own(session, number, department, "progress")
         _accepted(order, "progress")
         session.add(WorkOrderNote(order_number=number, at=now, author=department, kind="progress", text=text))
         record_event(session, order, action="progress", actor=actor, now=now, department=department, reason=text)
@@ -357,9 +361,7 @@ async def close(database: Database, number: str, department: str, actor: str, re
     """The department replies and closes the order (→ 已办结); orders merged into it close with it."""
     reply = _required(reply, "答复内容")
     async with database.session() as session:
-        order = await _load(session, number)
-        _own(order, department)
-        _allow(order, "close")
+        order = await _load_own(session, number, department, "close")
         _accepted(order, "close")
         for closing in [order, *await _merged(session, number)]:
             if closing.status not in OPEN_STATES:
@@ -382,9 +384,7 @@ async def return_order(
     """The department returns an order that is not its own (→ 退单, back to the dispatcher queue)."""
     reason = _required(reason, "退单理由")
     async with database.session() as session:
-        order = await _load(session, number)
-        _own(order, department)
-        _allow(order, "return")
+        order = await _load_own(session, number, department, "return")
         order.department = None
         order.accepted_at = None
         record_event(session, order, action="return", actor=actor, now=now, department=department, reason=reason)
@@ -400,9 +400,7 @@ async def extend(
     """An approved extension with its reason and new deadline (→ 延期)."""
     reason = _required(reason, "延期理由")
     async with database.session() as session:
-        order = await _load(session, number)
-        _own(order, department)
-        _allow(order, "extend")
+        order = await _load_own(session, number, department, "extend")
         _accepted(order, "extend")
         if new_due <= order.due_at or new_due <= now:
             raise InvalidTransition(f"新的办理时限须晚于原时限{in_china(order.due_at):%Y-%m-%d %H:%M}和当前时间")
