@@ -2,3 +2,7 @@
 
 Run with ``python -m rasa_sdk --actions bot.actions``.
 """
+
+from bot.actions.server import release_at_stop
+
+release_at_stop()

@@ -71,6 +71,14 @@ def current() -> Hotline:
     return _current
 
 
+async def close_current() -> None:
+    """Close the process's hotline's database connections and forget it (at the server's stop)."""
+    global _current
+    if _current is not None:
+        await _current.database.close()
+        _current = None
+
+
 def use(hotline: Hotline | None) -> None:
     """Replace the process's hotline (tests, and tools that bring their own database)."""
     global _current
