@@ -25,8 +25,7 @@ from bot.core.clock import china_date, start_of_china_day
 from bot.core.db import Database
 from bot.core.models import WorkOrder, WorkOrderEvent
 from bot.core.personal_data import mask_text
-from bot.core.scales import BASICALLY_SATISFIED, RATINGS
-from bot.core.scales import SATISFIED as SATISFIED_RATING
+from bot.core.scales import BASICALLY_SATISFIED, RATINGS, SATISFIED
 from bot.work_orders.hotspots import HotspotView, open_hotspots
 from bot.work_orders.lifecycle import OPEN_STATES, QUEUE_STATES
 
@@ -40,7 +39,8 @@ SOURCE_ORIGINS = ("board", "agent")
 OTHER_ORIGIN = "other"
 NO_CATEGORY = "未分类"
 NO_DISTRICT = "未填写区"
-SATISFIED = (SATISFIED_RATING, BASICALLY_SATISFIED)
+# The answers that count as satisfied in the satisfaction rate.
+POSITIVE_RATINGS = (SATISFIED, BASICALLY_SATISFIED)
 
 
 def origin(source: str, channel: str) -> str:
@@ -101,7 +101,7 @@ class Satisfaction:
     @property
     def satisfied_rate(self) -> float | None:
         """满意 and 基本满意 out of all answers (None without answers)."""
-        return rate(sum(self.counts[label] for label in SATISFIED), self.answered)
+        return rate(sum(self.counts[label] for label in POSITIVE_RATINGS), self.answered)
 
 
 @dataclass(frozen=True)
