@@ -17,12 +17,13 @@ from typing import Any, Protocol
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot.catalog.choices import pick_choice
+from bot.catalog.choices import pick_choice, yes_or_no
 from bot.citizens.identity import CitizenView
 from bot.core.db import Database
 from bot.core.settings import Settings, get_settings
 from bot.core.shared_state import SharedState, SharedStateUnavailable, open_shared_state
-from channels.text import BUSY_REPLY
+from bot.safety.danger import Danger, assess
+from channels.text import BUSY_REPLY, URGENT_HANDOFF_FAILED
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,11 @@ class TurnDesk(Protocol):
     async def after_turn(self, incoming: Incoming, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The turn's replies, with a request for a person carried out."""
 
-    async def phone_transfer(self, conversation_id: str, citizen_id: int | None) -> None:
+    async def phone_transfer(self, conversation_id: str, citizen_id: int | None, reason: str = "requested") -> None:
         """Record a call put through to the agent line."""
+
+    async def urgent_turn(self, incoming: Incoming, danger: Danger) -> list[dict[str, Any]]:
+        """After the safety reply: record the turn, stop any form, raise an urgent handoff; what follows."""
 
 
 class DeliveryFailed(RuntimeError):
@@ -161,8 +165,12 @@ class Incoming:
 async def run_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[str, Any]]:
     """One turn: the bot's or, while a person answers, the desk's responses; never an exception.
 
-    The responses are Rasa's message dicts (``text``, ``buttons``, ``custom``).
+    The responses are Rasa's message dicts (``text``, ``buttons``, ``custom``). Danger, violence and
+    despair are checked first, before the desk and the dialogue policy: the safety reply comes first.
     """
+    danger = assess(incoming.text)
+    if danger is not None:
+        return await _safety_turn(on_new_message, incoming, danger)
     desk = channel_runtime().desk
     if desk is None:
         return await _bot_turn(on_new_message, incoming)
@@ -179,6 +187,23 @@ async def run_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dic
     except Exception:
         logger.exception("%s: the handoff desk failed after the turn of %s", incoming.channel, incoming.sender_id)
         return messages
+
+
+async def _safety_turn(on_new_message: OnNewMessage, incoming: Incoming, danger: Danger) -> list[dict[str, Any]]:
+    """The number to call first, then the urgent handoff; the dialogue policy is not asked."""
+    logger.warning(
+        "%s: %s words in the turn of %s; safety reply first", incoming.channel, danger.kind, incoming.sender_id
+    )
+    first = {"recipient_id": incoming.sender_id, "text": danger.reply, "custom": {"safety": danger.kind}}
+    desk = channel_runtime().desk
+    if desk is None:  # a process without the console: the bot's turn keeps the message, after the safety reply
+        logger.error("%s: no handoff desk here; no urgent handoff for %s", incoming.channel, incoming.sender_id)
+        return [first, *await _bot_turn(on_new_message, incoming)]
+    try:
+        return [first, *await desk.urgent_turn(incoming, danger)]
+    except Exception:
+        logger.exception("%s: the urgent handoff of %s failed", incoming.channel, incoming.sender_id)
+        return [first, {"recipient_id": incoming.sender_id, "text": URGENT_HANDOFF_FAILED}]
 
 
 async def _bot_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[str, Any]]:
@@ -205,10 +230,15 @@ async def _bot_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[di
 
 @dataclass(frozen=True)
 class Choice:
-    """One option offered to the citizen: what it is called and what choosing it sends."""
+    """One option offered to the citizen: what it is called and what choosing it sends.
+
+    ``answer`` is ``"yes"`` or ``"no"`` for the options of a yes/no offer: a plain 好的 or 不用
+    selects them as surely as their number or their button.
+    """
 
     title: str
     payload: str
+    answer: str | None = None
 
 
 def offered_choices(messages: list[dict[str, Any]]) -> list[Choice]:
@@ -217,7 +247,11 @@ def offered_choices(messages: list[dict[str, Any]]) -> list[Choice]:
         buttons = message.get("buttons") or []
         if buttons:
             return [
-                Choice(title=_bare_title(str(b.get("title") or b.get("payload"))), payload=str(b.get("payload")))
+                Choice(
+                    title=_bare_title(str(b.get("title") or b.get("payload"))),
+                    payload=str(b.get("payload")),
+                    answer=b.get("answer") if b.get("answer") in ("yes", "no") else None,
+                )
                 for b in buttons
             ]
     return []
@@ -235,7 +269,7 @@ async def remember_choices(state: SharedState, sender_id: str, choices: list[Cho
         if not choices:
             await state.delete(key)
             return
-        value = json.dumps([[c.title, c.payload] for c in choices], ensure_ascii=False)
+        value = json.dumps([[c.title, c.payload, c.answer] for c in choices], ensure_ascii=False)
         await state.put(key, value, CHOICES_TTL_S)
     except SharedStateUnavailable:
         logger.warning("choices of %s not kept: shared state unavailable", sender_id)
@@ -250,13 +284,23 @@ async def recall_choices(state: SharedState, sender_id: str) -> list[Choice]:
         return []
     if not raw:
         return []
-    return [Choice(title=title, payload=payload) for title, payload in json.loads(raw)]
+    return [Choice(*choice) for choice in json.loads(raw)]
 
 
 def select_choice(text: str, choices: list[Choice]) -> Choice | None:
-    """The offered choice the citizen's reply selects, by number, ordinal or exact words."""
+    """The offered choice the citizen's reply selects: by number, ordinal, exact words, or a plain yes/no.
+
+    Text that starts with "/" is a typed command, never an answer.
+    """
+    if not choices or text.lstrip()[:1] in ("/", "／"):
+        return None
     index = pick_choice(text, [c.title for c in choices], loose=False)
-    return None if index is None else choices[index]
+    if index is not None:
+        return choices[index]
+    said = yes_or_no(text)
+    if said is None:
+        return None
+    return next((c for c in choices if c.answer == ("yes" if said else "no")), None)
 
 
 async def resolve_reply(state: SharedState, sender_id: str, text: str) -> str:

@@ -10,6 +10,8 @@ MAX_MESSAGE_CHARS = 2000
 TOO_LONG_REPLY = "您的消息太长了（超过2000字），请分几次、简要地说明您要办的事或反映的问题。"
 EMPTY_REPLY = "您好，请问有什么可以帮您？可以直接说要办的事，比如“办护照要带什么”。"
 BUSY_REPLY = "系统繁忙，暂时无法回答。请稍后再试，或拨打12345转人工服务。"
+# After a safety reply, when the urgent handoff itself failed: the numbers were already given.
+URGENT_HANDOFF_FAILED = "人工客服暂时无法接通，请务必先拨打上面的电话求助。"
 
 
 def clean_text(text: str) -> str:

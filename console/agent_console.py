@@ -79,6 +79,7 @@ async def handoff_json(desk: HandoffDesk, handoff: HandoffView) -> dict[str, Any
         "channel_label": staff_label(handoff.channel),
         "status": handoff.status,
         "priority": handoff.priority,
+        "urgent": handoff.urgent,
         "reason": handoff.reason,
         "reason_label": handoffs.REASON_LABELS.get(handoff.reason, handoff.reason),
         "waiting_s": int(((now if handoff.status == handoffs.WAITING else end) - handoff.created_at).total_seconds()),

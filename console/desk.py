@@ -27,7 +27,17 @@ from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event, UserUttered
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    Event,
+    SlotSet,
+    UserUttered,
+)
 
 from bot.citizens.identity import get_citizen
 from bot.core import clock
@@ -38,6 +48,7 @@ from bot.handoff.agents import agent_by_id, online_agents
 from bot.handoff.queue import HandoffQueue, QueueUnavailable, open_handoff_queue
 from bot.handoff.records import HandoffConflict, HandoffView
 from bot.handoff.service_hours import agents_on_duty, describe_hours
+from bot.safety.danger import Danger
 from bot.work_orders.callbacks import file_callback
 from channels.connector import ChannelRuntime, DeliveryFailed, Incoming, channel_runtime
 from channels.outbound import deliver
@@ -52,6 +63,7 @@ CONSOLE = "console"
 HANDOFF_KEY_TTL_S = 24 * 3600
 CANCELLED_REPLY = "好的，已为您取消转人工。请问还有什么可以帮您？"
 WAITING_NOTED = "已收到您的留言，客服接入后会看到。"
+URGENT_WAITING = "已为您优先转接人工客服，客服马上就来，请不要离开。"
 RATING_INTENT = "EXTERNAL_handoff_closed"
 
 
@@ -142,20 +154,61 @@ class HandoffDesk:
     async def after_turn(self, incoming: Incoming, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The turn's replies, with a request for a person turned into a place in the queue."""
         request = next(((m.get("custom") or {}) for m in messages if (m.get("custom") or {}).get("handoff")), None)
-        reason = str(request.get("reason") or "requested") if request else None
-        if handoffs.is_distressed(incoming.text):
-            reason = "distress"
-        if reason is None or not _holds_chat(incoming.channel):
-            if reason == "distress" and request is None and incoming.channel == "voice":
-                return [*messages, {"custom": {"handoff": "requested", "reason": reason}}]
+        if request is None or not _holds_chat(incoming.channel):
             return messages
         kept = [m for m in messages if not (m.get("custom") or {}).get("handoff")]
+        answer = await self._queue_or_explain(incoming, str(request.get("reason") or "requested"))
+        return [*kept, {"recipient_id": incoming.sender_id, "text": answer}]
+
+    async def urgent_turn(self, incoming: Incoming, danger: Danger) -> list[dict[str, Any]]:
+        """After the safety reply: record the turn, stop any form, raise an urgent handoff; what follows.
+
+        The citizen's words and the safety reply go into the conversation (the agent reads them);
+        the form in progress stops, so that the words are never taken as its answer. A waiting
+        handoff is moved ahead of the queue; the consoles raise an alert either way.
+        """
+        await self._record(
+            incoming.sender_id,
+            [
+                UserUttered(
+                    incoming.text,
+                    intent={"name": "emergency", "confidence": 1.0},
+                    input_channel=incoming.channel,
+                    metadata={**incoming.metadata, "safety": danger.kind},
+                ),
+                ActionExecuted("utter_emergency"),
+                BotUttered(danger.reply, metadata={"safety": danger.kind}),
+                ActiveLoop(None),
+                SlotSet(REQUESTED_SLOT, None),
+                ActionExecuted(ACTION_LISTEN_NAME),
+            ],
+            session=True,
+        )
+        reason = danger.handoff_reason
+        if not _holds_chat(incoming.channel):  # the phone: the call is put through after the words are said
+            return [{"custom": {"handoff": "requested", "reason": reason, "urgent": True}}]
+        active = await self._active(incoming.sender_id)
+        if active is None:
+            answer = await self._queue_or_explain(incoming, reason)
+            return [{"recipient_id": incoming.sender_id, "text": answer}]
+        if await handoffs.make_urgent(self.runtime.database, active.id, reason, clock.now()):
+            if active.status == handoffs.WAITING:
+                await self.queue.enqueue(active.id, handoffs.URGENT_PRIORITY, active.created_at.timestamp())
+            logger.warning("handoff %d raised to urgent (%s)", active.id, danger.kind)
+        await self.signal("queue")
+        await self.signal(f"handoff:{active.id}")
+        await self.announce_positions()
+        if active.status == handoffs.WAITING:
+            return [{"recipient_id": incoming.sender_id, "text": URGENT_WAITING}]
+        return []
+
+    async def _queue_or_explain(self, incoming: Incoming, reason: str) -> str:
+        """Queue the conversation for a person; what to tell the citizen, also when that failed."""
         try:
-            answer = await self._hand_off(incoming, reason)
+            return await self._hand_off(incoming, reason)
         except (DatabaseUnavailable, QueueUnavailable, SharedStateUnavailable) as error:
             logger.error("%s: handoff of %s failed: %s", incoming.channel, incoming.sender_id, type(error).__name__)
-            answer = "抱歉，人工服务暂时无法接通，请稍后再试，或拨打12345热线。"
-        return [*kept, {"recipient_id": incoming.sender_id, "text": answer}]
+            return "抱歉，人工服务暂时无法接通，请稍后再试，或拨打12345热线。"
 
     async def _hand_off(self, incoming: Incoming, reason: str) -> str:
         """Queue the conversation (or file a callback out of hours); what to tell the citizen."""
@@ -185,9 +238,12 @@ class HandoffDesk:
         database = self.runtime.database
         citizen = await get_citizen(database, handoff.citizen_id) if handoff.citizen_id else None
         if citizen is None:
+            if handoff.status == handoffs.WAITING:
+                await handoffs.to_callback(database, handoff.id, None, clock.now())
             await handoffs.record_audit(database, handoff.id, None, "no_callback", {"why": why}, clock.now())
+            when = "稍后" if agents_on_duty(self.runtime.settings.agent_hours, clock.now()) else "在人工服务时间"
             return (
-                f"抱歉，{why}，暂时无法为您接通人工客服。请在人工服务时间再联系我们，或拨打12345热线；"
+                f"抱歉，{why}，暂时无法为您接通人工客服。请{when}再联系我们，或拨打12345热线；"
                 "验证手机号后，我们也可以为您登记回电。"
             )
         filed = await file_callback(
@@ -207,12 +263,12 @@ class HandoffDesk:
             await handoffs.record_audit(database, handoff.id, None, "callback", {"order": number}, clock.now())
         return f"抱歉，{why}。已为您登记回电工单，工单号{number}，客服会尽快给您尾号{citizen.phone[-4:]}的手机回电。"
 
-    async def phone_transfer(self, conversation_id: str, citizen_id: int | None) -> None:
+    async def phone_transfer(self, conversation_id: str, citizen_id: int | None, reason: str = "requested") -> None:
         """Record a call put through to the agent line, so that the console shows its transcript."""
         try:
             summary = await self._summary(conversation_id)
             handoff, _ = await handoffs.open_handoff(
-                self.runtime.database, conversation_id, "voice", citizen_id, "requested", summary, clock.now(),
+                self.runtime.database, conversation_id, "voice", citizen_id, reason, summary, clock.now(),
                 status=handoffs.PHONE,
             )  # fmt: skip
         except DatabaseUnavailable:
@@ -309,10 +365,12 @@ class HandoffDesk:
     # --- timeouts and queue updates -----------------------------------------------------------
 
     async def sweep(self) -> int:
-        """Turn handoffs nobody took in time into callbacks; how many."""
+        """Turn handoffs nobody took in time into callbacks (never an urgent one); how many."""
         settings, database = self.runtime.settings, self.runtime.database
         deadline = clock.now() - timedelta(seconds=settings.handoff_max_wait_s)
-        expired = [h for h in await handoffs.list_handoffs(database, (handoffs.WAITING,)) if h.created_at <= deadline]
+        waiting = await handoffs.list_handoffs(database, (handoffs.WAITING,))
+        # An urgent handoff waits for a person however long it takes: the console keeps alerting.
+        expired = [h for h in waiting if h.created_at <= deadline and not h.urgent]
         done = 0
         for handoff in expired:
             if await self.queue.claim(handoff.id, "timeout") is not None:
@@ -415,8 +473,14 @@ class HandoffDesk:
     def _user(incoming: Incoming) -> UserUttered:
         return UserUttered(incoming.text, input_channel=incoming.channel, metadata=incoming.metadata)
 
-    async def _record(self, conversation_id: str, events: list[Event], resume: bool = False) -> None:
-        """Append events to the conversation's tracker under its lock (resuming it first if asked)."""
+    async def _record(
+        self, conversation_id: str, events: list[Event], resume: bool = False, session: bool = False
+    ) -> None:
+        """Append events to the conversation's tracker under its lock (resuming it first if asked).
+
+        With ``session``, the events are a citizen's turn: a new or expired conversation starts its
+        session first, as Rasa does before a message.
+        """
         if self.rasa is None or self.rasa.processor is None:
             logger.error(
                 "handoff: no Rasa agent attached; %d event(s) of %s not recorded", len(events), conversation_id
@@ -424,7 +488,10 @@ class HandoffDesk:
             return
         processor = self.rasa.processor
         async with self.rasa.lock_store.lock(conversation_id):
-            tracker = await processor.get_tracker(conversation_id)
+            if session:
+                tracker = await processor.fetch_tracker_and_update_session(conversation_id, CollectingOutputChannel())
+            else:
+                tracker = await processor.get_tracker(conversation_id)
             if resume:
                 tracker.update(ConversationResumed())
             for event in events:

@@ -132,9 +132,24 @@ def send_answer(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     dispatcher.utter_message(text=answer.text, json_message={**answer.data, "short": answer.short})
 
 
-def choice_buttons(options: Sequence[str]) -> list[dict[str, Any]]:
-    """Buttons whose payload is the option's own words (never an intent)."""
-    return [{"title": f"{n}. {option}", "payload": option} for n, option in enumerate(options, 1)]
+def choice_buttons(options: Sequence[str], answers: Sequence[str | None] = ()) -> list[dict[str, Any]]:
+    """Buttons whose payload is the option's own words (never an intent).
+
+    ``answers`` marks, option by option, the one a plain yes (``"yes"``) or no (``"no"``) selects.
+    """
+    marks = [*answers, *[None] * len(options)]
+    return [
+        {"title": f"{n}. {option}", "payload": option, **({"answer": mark} if mark else {})}
+        for n, (option, mark) in enumerate(zip(options, marks, strict=False), 1)
+    ]
+
+
+def offer_buttons(yes: str, no: str) -> list[dict[str, Any]]:
+    """The two buttons of a yes/no offer (督办, a person): they say yes or no, whatever the NLU makes of the words."""
+    return [
+        {"title": f"1. {yes}", "payload": "/affirm", "answer": "yes"},
+        {"title": f"2. {no}", "payload": "/deny", "answer": "no"},
+    ]
 
 
 def verified_citizen_id(tracker: Tracker) -> int | None:

@@ -12,6 +12,7 @@ from bot.actions.common import (
     BACKEND_ERRORS,
     hotline,
     latest_intent,
+    latest_text,
     message_channel,
     report_backend_failure,
     request_handoff,
@@ -61,6 +62,9 @@ class ActionAcceptOffer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """File the 督办 order or point to a human; otherwise just ask what is needed."""
         offer = tracker.get_slot("pending_offer") or ""
+        if offer and latest_text(tracker).startswith("／"):  # a typed command, never an answer
+            dispatcher.utter_message(text=messages.OFFER_NOT_ANSWERED)
+            return []
         done: list[EventType] = [SlotSet("pending_offer", None)]
         if offer == "human":
             request_handoff(dispatcher, "requested")

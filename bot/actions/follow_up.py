@@ -227,7 +227,7 @@ class ActionAskFollowUpSolved(Action):
             text = messages.CLOSED_WITH_REPLY_ASK_SOLVED.format(number=number, reply=reply)
         else:
             text = messages.CLOSED_ASK_SOLVED.format(number=number)
-        dispatcher.utter_message(text=text, buttons=choice_buttons(SOLVED_OPTIONS))
+        dispatcher.utter_message(text=text, buttons=choice_buttons(SOLVED_OPTIONS, ("yes", "no")))
         return []
 
 

@@ -20,6 +20,7 @@ from bot.actions.common import (
     is_activation,
     latest_intent,
     latest_text,
+    offer_buttons,
     reply_to,
     report_backend_failure,
     send_answer,
@@ -255,7 +256,7 @@ class ActionAnswerPolicy(Action):
             return []
         if service is None:
             dispatcher.utter_message(
-                text=messages.POLICY_NEEDS_STAFF, buttons=choice_buttons(messages.POLICY_HUMAN_CHOICES)
+                text=messages.POLICY_NEEDS_STAFF, buttons=offer_buttons(*messages.POLICY_HUMAN_CHOICES)
             )
             return [SlotSet("pending_offer", "human")]
         answer = conditions_answer(service, service.situations[0])

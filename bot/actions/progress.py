@@ -16,13 +16,13 @@ from bot.actions.common import (
     BACKEND_ERRORS,
     ENDINGS,
     INTERRUPTIONS,
-    choice_buttons,
     has_complained,
     has_entity,
     hotline,
     is_activation,
     latest_intent,
     latest_text,
+    offer_buttons,
     reply_to,
     report_backend_failure,
     request_handoff,
@@ -48,6 +48,7 @@ from bot.work_orders.filing import (
     OrderView,
     find_order,
     find_order_number,
+    is_order_of_citizen,
     orders_of_citizen,
     parse_order_number,
     verify_order_owner,
@@ -57,6 +58,8 @@ FORM = "progress_form"
 # Values of the ownership slots (verify_code, order_verify_code).
 VERIFIED_BY_PHONE = "本机号码"
 OWNER_VERIFIED = "已验证"
+# A work order asked about in the conversation it was filed in.
+FILED_HERE = "本次对话"
 # Fills the ownership slot of a work order that will not be shown, so that the form ends there.
 NOT_VERIFIED = "未核实"
 ORDER_SLOTS = ("order_number", "order_verify_code")
@@ -310,13 +313,21 @@ class ValidateProgressForm(FormValidationAction):
         verified = list(tracker.get_slot("verified_orders") or [])
         if number in verified:
             return {"order_number": number}
-        if order.citizen_id is not None and order.citizen_id == verified_citizen_id(tracker):
+        if order.sender_id and order.sender_id == tracker.sender_id:
+            return {"order_number": number, "order_verify_code": FILED_HERE, "verified_orders": [*verified, number]}
+        citizen_id = verified_citizen_id(tracker)
+        try:
+            owned = citizen_id is not None and await is_order_of_citizen(hotline().database, number, citizen_id)
+        except BACKEND_ERRORS as error:
+            report_backend_failure(dispatcher, error)
+            return {"order_number": number, "order_verify_code": NOT_VERIFIED}
+        if owned:
             return {
                 "order_number": number,
                 "order_verify_code": VERIFIED_BY_PHONE,
                 "verified_orders": [*verified, number],
             }
-        if order.citizen_id is None:
+        if order.citizen_id is None and not order.has_contact_phone:
             dispatcher.utter_message(text=messages.NO_CLAIM_WITHOUT_CITIZEN)
             return {"order_number": number, "order_verify_code": NOT_VERIFIED}
         return {"order_number": number, "order_verify_code": None}
@@ -337,7 +348,7 @@ class ValidateProgressForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Check the last four digits of the filer's phone; too many wrong answers lock the order."""
         number = tracker.get_slot("order_number")
-        if value in (VERIFIED_BY_PHONE, NOT_VERIFIED) or not number:
+        if value in (VERIFIED_BY_PHONE, FILED_HERE, NOT_VERIFIED) or not number:
             return {"order_verify_code": value if number else None}
         if not digit_runs(str(value), min_length=4):
             dispatcher.utter_message(text=messages.SAY_PHONE_TAIL)
@@ -403,7 +414,7 @@ class ActionShowProgress(Action):
             days = (clock.today() - case.promised_date).days
             dispatcher.utter_message(
                 text=messages.CASE_OVERDUE_OFFER.format(days=days),
-                buttons=choice_buttons(messages.SUPERVISION_CHOICES),
+                buttons=offer_buttons(*messages.SUPERVISION_CHOICES),
             )
             return [*reset, SlotSet("pending_offer", f"supervise:{case.number}")]
         dispatcher.utter_message(response="utter_anything_else")

@@ -379,7 +379,7 @@ class ActionAskReportContact(Action):
         if citizen is not None:
             dispatcher.utter_message(
                 text=messages.OFFER_VERIFIED_PHONE.format(tail=citizen.phone[-4:]),
-                buttons=choice_buttons([*messages.VERIFIED_PHONE_CHOICES, *anonymous]),
+                buttons=choice_buttons([*messages.VERIFIED_PHONE_CHOICES, *anonymous], ("yes", "no")),
             )
             return []
         text = messages.ASK_PHONE

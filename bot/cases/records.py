@@ -193,27 +193,25 @@ async def import_cases(database: Database, path: Path, key: str, now: datetime) 
 
 
 async def store_cases(database: Database, records: list[CaseRecord], key: str, now: datetime) -> int:
-    """Insert or replace cases and their timelines in one transaction."""
+    """Insert or replace cases and their timelines in one transaction.
+
+    A case that exists is updated in place, so that the work orders about it (a 督办) keep it.
+    """
     async with database.session() as session:
         for record in records:
-            existing = await session.get(Case, record.number)
-            if existing is not None:
-                await session.delete(existing)
-                await session.flush()
-            case = Case(
-                number=record.number,
-                service_name=record.service_name,
-                department=record.department,
-                status=record.events[-1][0],
-                promised_date=record.promised_date,
-                phone_digest=digest(record.phone, key),
-                phone_tail_digest=digest(record.number + record.phone[-4:], key),
-                id_digest=digest(record.id_number, key) if record.id_number else None,
-                created_at=now,
-                updated_at=now,
-            )
+            case = await session.get(Case, record.number)
+            if case is None:
+                case = Case(number=record.number, created_at=now)
+                session.add(case)
+            case.service_name = record.service_name
+            case.department = record.department
+            case.status = record.events[-1][0]
+            case.promised_date = record.promised_date
+            case.phone_digest = digest(record.phone, key)
+            case.phone_tail_digest = digest(record.number + record.phone[-4:], key)
+            case.id_digest = digest(record.id_number, key) if record.id_number else None
+            case.updated_at = now
             case.events = [CaseEvent(status=s, at=at, note=note) for s, at, note in record.events]
-            session.add(case)
     return len(records)
 
 

@@ -3,12 +3,125 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.catalog.search import normalize
 from bot.core.numerals import to_digits
 
 _ORDINAL = re.compile(r"^(?:第)?([1-9])(?:个|种|项|条|号)?$")
+# A whole answer of yes or no to an offer, in everyday, spoken and Cantonese-flavoured words; the
+# polite words around it (谢谢, 麻烦你了, 吧, 啊) do not change it. "对不起我说错了" is neither.
+_POLITE = re.compile(
+    r"^(?:嗯+|噢|哦|喔|那|那就|就)?(.*?)(?:吧|啊|呀|啦|喇|嘅|的|了|哈|嘛|咯|喔)*(?:谢谢你?|多谢|唔该|麻烦(?:你|您)?了?)*[吧啊呀啦了的]*$"
+)
+_YES_WORDS = frozenset(
+    [
+        "需要",
+        "要",
+        "要的",
+        "好",
+        "好的",
+        "好啊",
+        "可以",
+        "可以的",
+        "行",
+        "行的",
+        "嗯",
+        "嗯嗯",
+        "对",
+        "对的",
+        "是",
+        "是的",
+        "是啊",
+        "没问题",
+        "确认",
+        "确定",
+        "同意",
+        "愿意",
+        "麻烦你了",
+        "麻烦你",
+        "麻烦您了",
+        "麻烦了",
+        "好呀",
+        "得",
+        "得啊",
+        "系",
+        "系呀",
+        "係",
+        "啱",
+        "要呀",
+        "要啊",
+        "ok",
+        "好滴",
+        "中",
+        "成",
+        "就用这个",
+        "用这个",
+        "就这个",
+        "用这个号码",
+        "就用这个号码",
+        "就用我这个号码",
+        "用我这个号码",
+        "就用我的号码",
+        "确认提交",
+        "提交",
+        "没错",
+        "对没错",
+        "就这样",
+        "这样就行",
+        "就这样吧",
+    ]
+)
+_NO_WORDS = frozenset(
+    [
+        "不",
+        "不用",
+        "不用了",
+        "不要",
+        "不要了",
+        "不需要",
+        "不需要了",
+        "算了",
+        "算了吧",
+        "不了",
+        "唔使",
+        "唔使了",
+        "唔要",
+        "唔需要",
+        "不必",
+        "不必了",
+        "没有",
+        "没有了",
+        "不是",
+        "否",
+        "no",
+        "不用麻烦了",
+        "暂时不用",
+        "先不用",
+        "以后再说",
+        "不用谢谢",
+    ]
+)
 _LAST = ("最后一个", "最后那个", "最后一种")
+_PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、~～…]+")
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for a plain yes (需要, 好的, 可以, 嗯, 麻烦你了…), False for a plain no (不用, 算了, 唔使…), else None.
+
+    Only a whole answer counts: "对不起我说错了" or "要办护照" is neither. Text that starts with "/"
+    (or its full-width form) is a typed command, never an answer.
+    """
+    said = unicodedata.normalize("NFKC", text).strip()
+    if not said or said[0] == "/":
+        return None
+    said = _PUNCTUATION.sub("", said.lower())
+    match = _POLITE.match(said)
+    core = match.group(1) if match else said
+    for words, answer in ((_YES_WORDS, True), (_NO_WORDS, False)):
+        if said in words or core in words:
+            return answer
+    return None
 
 
 def pick_choice(text: str, options: list[str], loose: bool = True) -> int | None:
@@ -19,6 +132,9 @@ def pick_choice(text: str, options: list[str], loose: bool = True) -> int | None
     is never mistaken for a choice.
     """
     said = normalize(text)
+    normalized = [normalize(option) for option in options]
+    if said and said in normalized:  # the option's own words, before any filler is taken out of them
+        return normalized.index(said)
     for filler in ("选", "我要", "要", "就", "吧", "啊", "的", "那个", "是"):
         said = said.replace(filler, "") or said
     if not said or not options:
@@ -29,7 +145,6 @@ def pick_choice(text: str, options: list[str], loose: bool = True) -> int | None
     if match:
         index = int(match.group(1)) - 1
         return index if index < len(options) else None
-    normalized = [normalize(option) for option in options]
     exact = [i for i, option in enumerate(normalized) if option == said]
     if exact:
         return exact[0]

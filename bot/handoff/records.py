@@ -40,12 +40,12 @@ REASON_LABELS = {
 }
 # Higher first in the queue.
 REASON_PRIORITY = {"emergency": 2, "distress": 2, "backend_down": 1, "beyond_bot": 1}
+# Danger or despair: raised in the console with an alert, never closed by the waiting timeout.
+URGENT_PRIORITY = 2
 # What a citizen says to give up waiting for a person.
 _CANCEL = re.compile(
     r"^(算了|不用了|不要了|不需要了|取消|取消转人工|不转了|不等了|我不等了|不用转了)[吧啊呀。！!，,.\s]*$"
 )
-# Words of despair: the conversation goes to a person at once, ahead of the queue.
-_DISTRESS = re.compile(r"不想活|活不下去|活着没意思|想死|去死|自杀|轻生|跳楼|结束生命|崩溃了|绝望|走投无路")
 # When nothing is known yet about how long agents take.
 DEFAULT_HANDLING_S = 240.0
 MAX_NOTE_CHARS = 2000
@@ -68,11 +68,6 @@ class PhraseNotFound(LookupError):
 def is_cancel(text: str) -> bool:
     """Whether the citizen's words give up waiting for a person (算了, 不用了…)."""
     return _CANCEL.match(text.strip()) is not None
-
-
-def is_distressed(text: str) -> bool:
-    """Whether the words speak of despair or self-harm."""
-    return _DISTRESS.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -99,6 +94,11 @@ class HandoffView:
     def is_active(self) -> bool:
         """Waiting or with an agent."""
         return self.status in ACTIVE
+
+    @property
+    def urgent(self) -> bool:
+        """Danger or despair: a person must see it."""
+        return self.priority >= URGENT_PRIORITY
 
 
 @dataclass(frozen=True)
@@ -255,6 +255,21 @@ async def _move(
                 raise HandoffNotFound(handoff_id)
             raise HandoffConflict(f"handoff {handoff_id} is not {' or '.join(from_statuses)}")
         session.add(audit)
+
+
+async def make_urgent(database: Database, handoff_id: int, reason: str, now: datetime) -> bool:
+    """Raise an active handoff to urgent (danger or despair said while it waits); False if it already was."""
+    async with database.session() as session:
+        result = await session.execute(
+            update(Handoff)
+            .where(Handoff.id == handoff_id, Handoff.status.in_(ACTIVE), Handoff.priority < URGENT_PRIORITY)
+            .values(priority=URGENT_PRIORITY, reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            return False
+        session.add(HandoffAudit(handoff_id=handoff_id, action="urgent", detail={"reason": reason}, created_at=now))
+    return True
 
 
 async def assign(database: Database, handoff_id: int, agent_id: int, now: datetime) -> None:

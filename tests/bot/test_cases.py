@@ -206,3 +206,17 @@ async def test_supervision_order_for_an_overdue_case(database: Database) -> None
     async with database.session() as session:
         order = await session.get(WorkOrder, first)
     assert order is not None and order.kind == "督办" and order.department == "广州住房公积金管理中心"
+
+
+async def test_cases_are_imported_again_over_a_supervision_order_about_them(database: Database) -> None:
+    """`make run` seeds the demo cases again on every start: a 督办 filed meanwhile must not stop it."""
+    await _import(database)
+    case = await find_case(database, "20261001000777", date(2026, 11, 28))
+    assert case is not None
+    order = await file_supervision_order(database, case, "citizen-1", NOW)
+    assert await _import(database) > 0
+    async with database.session() as session:
+        stored = await session.get(WorkOrder, order)
+        again = await session.get(Case, "20261001000777")
+    assert stored is not None and stored.case_number == "20261001000777"
+    assert again is not None and len(again.events) > 0

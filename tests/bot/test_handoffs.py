@@ -145,12 +145,3 @@ def test_giving_up_words(text: str) -> None:
 @pytest.mark.parametrize("text", ["算了，我还是想问一下护照", "不用了解", "转人工"])
 def test_other_words_do_not_give_up(text: str) -> None:
     assert not handoffs.is_cancel(text)
-
-
-@pytest.mark.parametrize("text", ["我真的不想活了", "活不下去了", "我想自杀", "我已经崩溃了"])
-def test_words_of_despair(text: str) -> None:
-    assert handoffs.is_distressed(text)
-
-
-def test_ordinary_complaints_are_not_despair() -> None:
-    assert not handoffs.is_distressed("楼下太吵了，我要投诉")

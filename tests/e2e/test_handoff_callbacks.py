@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.core import clock
+from channels.twilio.speech import speakable
 from tests.http_clients import WebCitizen
 from tests.servers import Servers, running_servers
 from tests.standins import StandIn, running_standin
-from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env
+from tests.twilio_peer import TwilioPeer, VoiceCall, sms_to, spoken, twilio_api, twilio_env
 
 
 def closed_hours() -> str:
@@ -24,18 +25,18 @@ def closed_hours() -> str:
 
 
 @pytest.fixture(scope="module")
-def quick_timeout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwilioPeer, StandIn]]:
+def quick_timeout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwilioPeer, StandIn, str]]:
     """Agents on duty, but a citizen waits at most two seconds."""
     with running_standin(twilio_api) as twilio:
         env = {**twilio_env(twilio.url), "REDIS_URL": "", "HANDOFF_MAX_WAIT_S": "2", "HANDOFF_SWEEP_S": "0.5"}
         with running_servers(Path(tmp_path_factory.mktemp("callback")), extra_env=env) as servers:
-            yield TwilioPeer(servers.rasa_url), twilio
+            yield TwilioPeer(servers.rasa_url), twilio, servers.rasa_url
 
 
 def test_nobody_takes_the_conversation_so_a_callback_is_filed_and_the_bot_resumes(
-    quick_timeout: tuple[TwilioPeer, StandIn],
+    quick_timeout: tuple[TwilioPeer, StandIn, str],
 ) -> None:
-    peer, twilio = quick_timeout
+    peer, twilio, _ = quick_timeout
     citizen = "+8613955552001"
     peer.sms(citizen, "转人工")
     assert "转接人工客服" in twilio.wait_for(sms_to(citizen)).form["Body"]
@@ -43,6 +44,61 @@ def test_nobody_takes_the_conversation_so_a_callback_is_filed_and_the_bot_resume
     assert re.search(r"WO\d{13}", notice) and "尾号2001" in notice
     peer.sms(citizen, "办护照要带什么材料")
     twilio.wait_for(lambda r: sms_to(citizen)(r) and "护照" in r.form["Body"])  # the bot answers again
+
+
+def test_an_unverified_chat_nobody_took_in_service_hours_is_not_sent_to_service_hours_and_the_bot_resumes(
+    quick_timeout: tuple[TwilioPeer, StandIn, str],
+) -> None:
+    _, _, rasa_url = quick_timeout
+    citizen = WebCitizen(rasa_url)
+    citizen.say("转人工")
+    notice = citizen.wait_for_text("暂时无法为您接通人工客服")
+    assert "稍后再联系我们" in notice and "人工服务时间" not in notice
+    citizen.say("办护照要带什么材料")
+    citizen.wait_for_text("护照", role="bot")  # no longer waiting for a person: the bot answers
+
+
+def test_an_urgent_handoff_is_never_closed_by_the_waiting_timeout(
+    quick_timeout: tuple[TwilioPeer, StandIn, str],
+) -> None:
+    _, _, rasa_url = quick_timeout
+    urgent, ordinary = WebCitizen(rasa_url), WebCitizen(rasa_url)
+    urgent.say("我真的撑不下去了")
+    urgent.wait_for_text("正在为您转接人工客服")
+    ordinary.say("转人工")
+    # The ordinary handoff came later: the sweep that timed it out found the urgent one past its time too.
+    ordinary.wait_for_text("暂时无法为您接通人工客服")
+    assert not [t for t in urgent.texts("bot") if "无法为您接通" in t]
+    urgent.say("还有人吗")
+    urgent.wait_for_text("已收到您的留言")  # still waiting for a person
+
+
+@pytest.fixture(scope="module")
+def no_agent_line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwilioPeer]:
+    """Agents on duty, but no agent line for phone calls."""
+    with running_standin(twilio_api) as twilio:
+        env = {**twilio_env(twilio.url), "REDIS_URL": "", "AGENT_PHONE_NUMBER": ""}
+        with running_servers(Path(tmp_path_factory.mktemp("no-line")), extra_env=env) as servers:
+            yield TwilioPeer(servers.rasa_url)
+
+
+def test_pressing_0_without_an_agent_line_says_no_line_is_available_not_that_it_is_out_of_hours(
+    no_agent_line: TwilioPeer,
+) -> None:
+    call = VoiceCall(no_agent_line, "+8613955552003")
+    call.start()
+    document = call.press("0")
+    said = spoken(document)
+    assert "没有可以接听的人工坐席" in said and "不是人工服务时间" not in said
+    assert "回电" in said and document.find("Hangup") is not None
+
+
+def test_despair_on_a_call_without_an_agent_line_still_hears_12356_first(no_agent_line: TwilioPeer) -> None:
+    call = VoiceCall(no_agent_line, "+8613955552004")
+    call.start()
+    document = call.say("活着没意思 我想一睡不醒算了")
+    says = [say.text or "" for say in document.iter("Say")]
+    assert speakable("12356").rstrip("。") in says[0] and "没有可以接听的人工坐席" in says[-1]
 
 
 @pytest.fixture(scope="module")

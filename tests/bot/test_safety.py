@@ -1,0 +1,108 @@
+"""Danger, violence and despair are recognised in everyday words, and ordinary requests are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.safety.danger import assess
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "numbers"),
+    [
+        # Despair, said plainly or indirectly, with typos and Cantonese-flavoured words.
+        ("活着好累，我不想活了", "despair", ("12356",)),
+        ("每天都睡不着 感觉活着真没意思", "despair", ("12356",)),
+        ("活着没意四", "despair", ("12356",)),
+        ("我真的撑不下去了", "despair", ("12356",)),
+        ("我唔想活喇", "despair", ("12356",)),
+        ("有时候想一睡不醒就好了", "despair", ("12356",)),
+        ("我已经崩溃了", "despair", ("12356",)),
+        ("真想一了百了", "despair", ("12356",)),
+        ("我想自杀", "despair", ("12356",)),
+        # Self-harm now: life in danger, 120/110 first and 12356 too.
+        ("我刚吃了一整瓶安眠药", "self_harm_now", ("120", "110", "12356")),
+        ("我又割腕了", "self_harm_now", ("120", "12356")),
+        ("我现在站在楼顶上，想跳下去", "self_harm_now", ("110", "12356")),
+        ("我打算今晚从桥上跳下去", "self_harm_now", ("110", "12356")),
+        # Violence.
+        ("我老公又打我", "violence", ("110",)),
+        ("佢话要斩死我，而家喺门口踢门", "violence", ("110",)),
+        ("隔壁天天打小孩，打得好惨，是不是虐待", "violence", ("110",)),
+        ("有人在街上拿刀砍人", "violence", ("110",)),
+        # Immediate danger to others.
+        ("有人跳楼", "jump", ("110", "119")),
+        ("对面楼顶上有个人坐在边上好像要跳", "jump", ("110",)),
+        ("我妈突然晕倒了叫不醒", "medical", ("120",)),
+        ("有个老伯倒在地上不动了", "medical", ("120",)),
+        ("厨房好大一股煤气味", "gas", ("119",)),
+        ("楼下着火了 好大的烟", "fire", ("119",)),
+        ("两台车撞了，有人躺在地上流血", "traffic", ("122", "120")),
+        ("有小孩掉河里了", "rescue", ("119", "120")),
+        ("救命啊", "emergency", ("110", "119", "120")),
+    ],
+)
+def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: str, numbers: tuple[str, ...]) -> None:
+    danger = assess(text)
+    assert danger is not None and danger.kind == kind
+    first_sentence = danger.reply.split("。")[0]
+    assert any(number in first_sentence for number in numbers)
+    assert all(number in danger.reply for number in numbers)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "办护照要带什么材料",
+        "楼下太吵了，我要投诉",
+        "你们打我电话就行，138开头那个",
+        "我要转人工，打人工怎么打",
+        "燃气灶打不着火，找谁修",
+        "上个月小区着火了，物业到现在还没修好消防栓",
+        "刚才被困电梯，现在出来了，电梯要找人修",
+        "感冒了吃什么药好得快",
+        "路面塌了一个大坑，麻烦派人处理",
+        "工厂烟囱冒黑烟，偷排废气",
+        "网站又崩溃了，交不了社保",
+        "热死了，空调又坏了",
+        "帮我查下办件进度跟踪到哪了",
+        "号码是四四零一一一一九六二零七零八三五二二",
+        "笑死，这个政策谁定的",
+    ],
+)
+def test_ordinary_requests_are_not_danger(text: str) -> None:
+    assert assess(text) is None
+
+
+def test_despair_and_self_harm_lead_to_a_distress_handoff_and_danger_to_an_emergency_one() -> None:
+    assert assess("我不想活了").handoff_reason == "distress"
+    assert assess("我刚吃了一整瓶安眠药").handoff_reason == "distress"
+    assert assess("我老公又打我").handoff_reason == "emergency"
+    assert assess("厨房好大一股煤气味").handoff_reason == "emergency"
+
+
+# Examples of other intents that are words of despair too: a person and 12356 is the right answer.
+ALSO_DESPAIR = {"有没有人可以帮我 我真的走投无路了"}
+
+
+def test_every_training_example_of_an_emergency_is_recognised_and_no_other_is() -> None:
+    """The NLU's own examples: every emergency one counts as danger, no example of another intent does."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    missed, false = [], []
+    for path in sorted(Path("data/nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            for line in str(item.get("examples", "")).splitlines():
+                text = re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", line.strip()[2:])
+                if not text:
+                    continue
+                found = assess(text) is not None
+                if item.get("intent") == "emergency" and not found:
+                    missed.append(text)
+                elif item.get("intent") != "emergency" and found and text not in ALSO_DESPAIR:
+                    false.append(text)
+    assert missed == []
+    assert false == []
