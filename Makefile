@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help venv model run chat seed lint test test-fast test-unit test-data test-stories test-e2e eval bench bench-ack bench-handoff browsers
+.PHONY: help venv model run chat seed lint test test-fast test-unit test-data test-stories test-e2e eval eval-dialogues eval-catalog bench bench-ack bench-handoff browsers
 
 help:
 	@echo "make run   - build what is missing (venv, model, database) and start the hotline"
@@ -27,6 +27,7 @@ help:
 	@echo "make test-fast - the unit and action tests only (the inner loop, under 2 minutes)"
 	@echo "make chat  - talk to the running hotline in this terminal"
 	@echo "make eval  - NLU evaluation on the held-out test set (data/nlu_test)"
+	@echo "make eval-dialogues - the blind dialogue set played on every channel (SET=dev|test, default dev)"
 	@echo "make bench - turn latency against Rasa's stock starter assistant"
 
 venv: $(VENV)/.installed
@@ -89,6 +90,17 @@ eval: $(MODEL)
 	$(RASA) test nlu --nlu data/nlu_test --model $(MODEL) --out results/nlu --successes --no-plot --quiet >/dev/null 2>&1
 	@echo "=== both sets ==="; $(PY) bench/nlu_eval.py results/nlu
 	@echo; echo "=== appeal classifier (data/appeals, held-out split) ==="; $(PY) bench/appeal_eval.py
+
+# The blind dialogue set (data/eval/dialogues), played through each channel's real route on a fresh
+# database. SET=test only once, at the end (see its README). EVAL_ARGS: --only ID, --category C, --json FILE.
+SET ?= dev
+eval-dialogues: $(MODEL) | venv
+	$(PY) bench/eval_dialogues.py --set $(SET) $(EVAL_ARGS)
+
+# The catalogue search on the blind citizen questions against the real Guangdong catalogue (dev
+# half by default; SET=test only once, at the end: the test half is held out).
+eval-catalog: | venv
+	$(PY) bench/eval_catalog.py --set $(SET)
 
 bench: $(MODEL)
 	$(PY) bench/turn_latency.py

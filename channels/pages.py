@@ -48,7 +48,7 @@ def json_object(request: Request, max_bytes: int) -> dict[str, Any] | None:
         return None
     try:
         body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         return None
     return body if isinstance(body, dict) else None
 

@@ -1,4 +1,7 @@
-"""The REST channel: POST /webhooks/rest/webhook, answered with the bot's responses."""
+"""The REST channel: POST /webhooks/rest/webhook, answered with the bot's responses.
+
+A body over ``MAX_REQUEST_BYTES`` never reaches it: the Rasa server's Sanic app answers 413 first.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +54,8 @@ class RestChannel(InputChannel):
                 return _bad_request("sender应为1-128位字母、数字或_.:-")
             if not isinstance(message, str):
                 return _bad_request("message应为字符串")
+            if len(message.strip()) > MAX_MESSAGE_CHARS:  # refused before the character-by-character cleaning
+                return response.json([{"recipient_id": sender, "text": TOO_LONG_REPLY}])
             text = clean_text(message)
             if not text:
                 return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])

@@ -191,7 +191,7 @@ def _login_body(request: Request) -> tuple[str, str] | None:
         return None
     try:
         body: Any = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         return None
     if not isinstance(body, dict):
         return None

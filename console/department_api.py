@@ -105,7 +105,7 @@ def json_object(body: bytes | None) -> dict[str, Any]:
         return {}
     try:
         parsed = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # RecursionError: nested too deeply
         raise ApiError(400, "请求体不是有效的JSON（UTF-8编码）") from error
     if not isinstance(parsed, dict):
         raise ApiError(400, "请求体应是JSON对象")

@@ -1,20 +1,42 @@
-"""The action server process: what it releases when it stops.
+"""The action server process: who may call it, how large a call may be, what it releases when it stops.
 
-rasa-sdk builds its Sanic app ("rasa_sdk") and then imports this package; the listener registered
-here closes the process's database when the server stops, so that the process exits on SIGTERM
-(an open aiosqlite connection keeps a worker thread that would hold it alive).
+rasa-sdk builds its Sanic app ("rasa_sdk") and then imports this package; ``configure_server``
+then attaches to that app:
+
+- a request middleware that refuses (401) every call but ``/health`` without the token the Rasa
+  server sends (``token`` query parameter, from ``endpoints.yml``; the setting
+  ``ACTION_SERVER_TOKEN``). A server without a token refuses every call. The action server trusts the
+  tracker it is sent (a ``verified`` slot, a citizen id), so only the Rasa server may send one;
+- its own request size limit: a call carries the whole tracker, which grows with the conversation,
+  so it does not take the Rasa server's ``SANIC_REQUEST_MAX_SIZE`` (the same environment);
+- a listener that closes the process's database when the server stops, so that the process exits
+  on SIGTERM (an open aiosqlite connection keeps a worker thread that would hold it alive).
+
+Where it listens is ``SANIC_HOST``, which ``python -m bot run`` sets from ``ACTION_SERVER_HOST``.
 """
 
 from __future__ import annotations
 
+import hmac
+import logging
 from typing import Any
 
-from sanic import Sanic
+from sanic import Sanic, response
 from sanic.exceptions import SanicException
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.catalog import runtime
+from bot.core.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 APP_NAME = "rasa_sdk"
+TOKEN_PARAMETER = "token"
+# Paths anyone may call: the readiness check says nothing but "ok".
+OPEN_PATHS = frozenset({"/health"})
+# A tracker of a long conversation is large; this bounds a call all the same (Sanic's default is 100 MB).
+ACTION_CALL_MAX_BYTES = 32 * 1024 * 1024
 
 
 async def release(*_: Any) -> None:
@@ -22,10 +44,43 @@ async def release(*_: Any) -> None:
     await runtime.close_current()
 
 
-def release_at_stop() -> None:
-    """Register ``release`` with the running action server's app (nothing when there is none, as in tests)."""
+def is_authorised(given: str | None, expected: str) -> bool:
+    """Whether ``given`` is the expected token (compared in constant time; never when none is expected)."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+async def refuse_strangers(request: Request) -> HTTPResponse | None:
+    """401 for a call without the Rasa server's token; nothing (the call goes on) otherwise."""
+    if request.path in OPEN_PATHS:
+        return None
+    if is_authorised(request.args.get(TOKEN_PARAMETER), str(get_settings().action_server_token)):
+        return None
+    logger.warning("refused a call to %s %s from %s: no valid token", request.method, request.path, request.ip)
+    return response.json({"error": "unauthorised"}, status=401)
+
+
+async def warn_without_token(*_: Any) -> None:
+    """Say at start-up that a server without ACTION_SERVER_TOKEN refuses every call."""
+    if not get_settings().action_server_token:
+        logger.error("ACTION_SERVER_TOKEN is not set: the action server refuses every call (start it with make run)")
+
+
+def configure_server() -> None:
+    """Attach the token check, the size limit and ``release`` to the running action server's app.
+
+    Nothing when there is none (as in tests that import the actions).
+    """
     try:
         app = Sanic.get_app(APP_NAME)
     except SanicException:
         return
+    app.config.REQUEST_MAX_SIZE = ACTION_CALL_MAX_BYTES
+    app.register_middleware(refuse_strangers, "request")
+    app.register_listener(warn_without_token, "before_server_start")
     app.register_listener(release, "before_server_stop")
+
+
+# The name bot/actions/__init__.py calls (it predates the token check and the size limit).
+release_at_stop = configure_server

@@ -29,6 +29,7 @@ class Hotline:
         self._services: dict[str, Service] = {}
         self._index_built_at = 0.0
         self._index_lock = asyncio.Lock()
+        self._index_signature = 0
 
     async def service(self, service_id: str) -> Service | None:
         """A service of the catalogue, with its situations, or None."""
@@ -41,22 +42,32 @@ class Hotline:
             if self._index is None or time.monotonic() - self._index_built_at > INDEX_MAX_AGE_S:
                 services = await load_services(self.database)
                 self._services = {service.id: service for service in services}
-                self._index = CatalogIndex.from_entries(
-                    (
-                        SearchEntry(
-                            id=s.id,
-                            name=s.name,
-                            department=s.department,
-                            aliases=tuple(s.aliases),
-                            situations=tuple(x.name for x in s.situations),
-                            source=s.source,
-                        )
-                        for s in services
-                    ),
-                    min_score=self.settings.search_min_score,
-                )
+                signature = hash(tuple((s.id, s.content_hash) for s in services))
+                if self._index is None or signature != self._index_signature:
+                    # Building the index of thousands of services takes seconds: off the event loop,
+                    # and only when the catalogue changed.
+                    self._index = await asyncio.to_thread(self._build_index, services)
+                    self._index_signature = signature
                 self._index_built_at = time.monotonic()
             return self._index
+
+    def _build_index(self, services: list[Service]) -> CatalogIndex:
+        return CatalogIndex.from_entries(
+            (
+                SearchEntry(
+                    id=s.id,
+                    name=s.name,
+                    department=s.department,
+                    aliases=tuple(s.aliases),
+                    situations=tuple(x.name for x in s.situations),
+                    source=s.source,
+                    materials=tuple(m["name"] for x in s.situations for m in x.materials),
+                    area=s.area or "",
+                )
+                for s in services
+            ),
+            min_score=self.settings.search_min_score,
+        )
 
 
 _current: Hotline | None = None

@@ -9,6 +9,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from bot.catalog.retrieval import (
+    FieldIndex,
+    action_prior,
+    clean,
+    document_text,
+    expand,
+    family,
+    kind_of,
+    kind_prior,
+    name_text,
+    tokens,
+)
+
 # Words that carry the request, not the service ("我想问下办护照要带什么材料" → "护照").
 _FILLERS = sorted(
     [
@@ -136,6 +151,8 @@ class SearchEntry:
     aliases: tuple[str, ...] = ()
     situations: tuple[str, ...] = ()
     source: str = "project"
+    materials: tuple[str, ...] = ()
+    area: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,8 @@ class Resolution:
 
     matches: list[Match]
     sure: bool
+    # How likely the first match is the service meant (0 to 1), from the margins of the ranking.
+    confidence: float = 0.0
 
     @property
     def found(self) -> bool:
@@ -161,19 +180,51 @@ class Resolution:
         return bool(self.matches)
 
 
+# The ranking's fields and their weights: BM25 over names (and aliases, situations), BM25 over
+# everything published (department, materials), and how much of what was said a name covers.
+FIELD_WEIGHTS = {"name": 0.45, "document": 0.2, "cover": 0.35}
+# Confidence (see ``Confidence``): a logistic function of the margins between the first candidates,
+# fitted on the dev half of data/eval/catalog_questions (``python bench/eval_catalog.py --calibrate``).
+# A direct answer needs ``SURE_CONFIDENCE``; below that the citizen chooses among the top three.
+SURE_CONFIDENCE = 0.88
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One name of the catalogue ranked for a query, with the evidence of each field."""
+
+    group: int
+    score: float
+    name: float
+    document: float
+    cover: float
+    covered: frozenset[str]
+    # Share of the query's catalogue words (words some name uses) that this name uses.
+    words: float = 0.0
+
+
 @dataclass
 class CatalogIndex:
-    """An in-memory index of service names and aliases, built from the catalogue."""
+    """An in-memory index of the catalogue: names, aliases, departments and materials.
+
+    Services that share a name (the province's and Guangzhou's record of one 事项) are one
+    candidate, answered by Guangzhou's record.
+    """
 
     entries: list[SearchEntry]
     min_score: float = 0.35
-    sure_score: float = 0.7
-    sure_margin: float = 0.05
     _fields: list[tuple[int, str, set[str]]] = field(default_factory=list, repr=False)
     _postings: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
     _norms: list[float] = field(default_factory=list, repr=False)
     _by_id: dict[str, SearchEntry] = field(default_factory=dict, repr=False)
+    _groups: list[list[int]] = field(default_factory=list, repr=False)
+    _group_of: list[int] = field(default_factory=list, repr=False)
+    _kinds: list[str] = field(default_factory=list, repr=False)
+    _heads: list[str] = field(default_factory=list, repr=False)
+    _families: list[str] = field(default_factory=list, repr=False)
+    _names: FieldIndex | None = field(default=None, repr=False)
+    _documents: FieldIndex | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id = {entry.id: entry for entry in self.entries}
@@ -191,6 +242,42 @@ class CatalogIndex:
         self._postings = dict(postings)
         self._idf = {gram: math.log(1 + total / len(fields)) for gram, fields in postings.items()}
         self._norms = [math.sqrt(sum(self._idf[g] ** 2 for g in grams)) or 1.0 for _, _, grams in self._fields]
+        self._build_groups()
+
+    def _build_groups(self) -> None:
+        by_name: dict[str, int] = {}
+        for entry_index, entry in enumerate(self.entries):
+            key = normalize(entry.name)
+            if key not in by_name:
+                by_name[key] = len(self._groups)
+                self._groups.append([])
+            self._groups[by_name[key]].append(entry_index)
+            self._group_of.append(by_name[key])
+        for members in self._groups:
+            # The hotline's own catalogue first, then Guangzhou's record, then the province's.
+            members.sort(key=lambda i: (self.entries[i].source != "project", "广州" not in self.entries[i].area, i))
+        if not self._groups:
+            return
+        heads = [self.entries[members[0]] for members in self._groups]
+        self._kinds = [kind_of(entry.name) for entry in heads]
+        self._heads = [entry.name for entry in heads]
+        self._families = [family(entry.name) for entry in heads]
+        self._names = FieldIndex(
+            [
+                name_text(
+                    entry.name,
+                    [a for i in members for a in self.entries[i].aliases],
+                    [s for i in members for s in self.entries[i].situations],
+                )
+                for entry, members in zip(heads, self._groups, strict=True)
+            ]
+        )
+        self._documents = FieldIndex(
+            [
+                document_text(entry.name, entry.department, [m for i in members for m in self.entries[i].materials])
+                for entry, members in zip(heads, self._groups, strict=True)
+            ]
+        )
 
     @classmethod
     def from_entries(cls, entries: Iterable[SearchEntry], min_score: float = 0.35) -> CatalogIndex:
@@ -201,12 +288,12 @@ class CatalogIndex:
         """The entry of a service id, or None."""
         return self._by_id.get(service_id)
 
-    def search(self, query: str, limit: int = 5) -> list[Match]:
-        """The best-matching services for ``query``, best first."""
+    def _cover_scores(self, query: str) -> tuple[dict[int, tuple[float, int]], set[str]]:
+        """Per entry: how much of the query (its two-character pieces) a name or alias covers."""
         text = strip_fillers(query)
         grams = _grams(text)
         if not grams:
-            return []
+            return {}, grams
         unknown_idf = math.log(1 + len(self._fields) or 1)
         weights = {g: self._idf.get(g, unknown_idf) for g in grams}
         query_norm = math.sqrt(sum(w * w for w in weights.values()))
@@ -231,32 +318,135 @@ class CatalogIndex:
                 score = max(score, 0.5 + 0.5 * len(field_text) / len(text))
             if score > best.get(entry_index, (0.0, -1))[0]:
                 best[entry_index] = (score, field_index)
-        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
-        return [
-            Match(
-                entry=self.entries[index],
-                score=round(score, 4),
-                covered=frozenset(grams & self._fields[field_index][2]),
+        return best, grams
+
+    def rank(self, query: str, limit: int = 5) -> list[Candidate]:
+        """The catalogue's names for ``query``, best first, with each field's evidence."""
+        if not self._groups or self._names is None or self._documents is None:
+            return []
+        cover, grams = self._cover_scores(query)
+        terms = tokens(expand(normalize(query) + " " + clean(query)))
+        name_scores = self._names.scores(terms)
+        document_scores = self._documents.scores(terms)
+        if not cover and not name_scores.any():
+            return []
+        group_cover: dict[int, tuple[float, int]] = {}
+        for entry_index, (score, field_index) in cover.items():
+            group = self._group_of[entry_index]
+            if score > group_cover.get(group, (0.0, -1))[0]:
+                group_cover[group] = (score, field_index)
+        top_name = float(name_scores.max()) or 1.0
+        top_document = float(document_scores.max()) or 1.0
+        pool = (
+            set(group_cover)
+            | set(np.argsort(-name_scores)[:30].tolist())
+            | set(np.argsort(-document_scores)[:30].tolist())
+        )
+        said = clean(query)
+        query_words = {t for t in terms if not t.startswith("#") and self._names.knows(t)}
+        candidates = []
+        for group in pool:
+            name = float(name_scores[group]) / top_name
+            document = float(document_scores[group]) / top_document
+            cover_score, field_index = group_cover.get(group, (0.0, -1))
+            if name <= 0 and cover_score <= 0:
+                continue
+            fused = (
+                (
+                    FIELD_WEIGHTS["name"] * name
+                    + FIELD_WEIGHTS["document"] * document
+                    + FIELD_WEIGHTS["cover"] * cover_score
+                )
+                * kind_prior(self._kinds[group], said)
+                * action_prior(self._heads[group], said)
             )
-            for index, (score, field_index) in ranked[:limit]
-            if score >= self.min_score
-        ]
+            covered = frozenset(grams & self._fields[field_index][2]) if field_index >= 0 else frozenset()
+            words = len(query_words & self._names.terms(group)) / len(query_words) if query_words else 0.0
+            candidates.append(Candidate(group, fused, name, document, cover_score, covered, words))
+        candidates.sort(key=lambda c: (-c.score, c.group))
+        # At most two variants of one family among the first three, so that a third service is offered.
+        first: list[Candidate] = []
+        for candidate in candidates:
+            if len(first) < 3 and sum(self._families[c.group] == self._families[candidate.group] for c in first) >= 2:
+                continue
+            first.append(candidate)
+            if len(first) == 3:
+                break
+        rest = [c for c in candidates if c not in first]
+        return (first + rest)[:limit]
+
+    def _match(self, candidate: Candidate) -> Match:
+        entry = self.entries[self._groups[candidate.group][0]]
+        return Match(entry=entry, score=round(min(candidate.score, 1.0), 4), covered=candidate.covered)
+
+    def search(self, query: str, limit: int = 5) -> list[Match]:
+        """The best-matching services for ``query``, best first (one per name)."""
+        ranked = self.rank(query, limit=limit)
+        if not ranked or not self._worth_offering(ranked[0]):
+            return []
+        return [self._match(c) for c in ranked]
+
+    def _worth_offering(self, top: Candidate) -> bool:
+        """Whether the best candidate's name shares enough with what was said to be offered at all."""
+        return top.cover >= self.min_score or (top.name > 0 and top.words > 0)
+
+    def confidence_features(self, ranked: list[Candidate]) -> dict[str, float]:
+        """What the confidence is computed from: the margins between the first candidates."""
+        top = ranked[0]
+        second = ranked[1] if len(ranked) > 1 else None
+        return {
+            "margin": top.score - (second.score if second else 0.0),
+            "ratio": (second.score / top.score) if second and top.score > 0 else 0.0,
+            "cover": top.cover,
+            "words": top.words,
+            "name": top.name,
+            "name_margin": top.name - max((c.name for c in ranked[1:]), default=0.0),
+            "same_family": float(second is not None and self._families[second.group] == self._families[top.group]),
+        }
+
+    def confidence(self, ranked: list[Candidate]) -> float:
+        """How likely the first candidate is the service meant (a logistic function of the margins)."""
+        if not ranked:
+            return 0.0
+        features = self.confidence_features(ranked)
+        z = CONFIDENCE_BIAS + sum(CONFIDENCE_WEIGHTS[name] * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def explain(self, query: str) -> tuple[dict[str, float], str | None]:
+        """The confidence's features and the name of the first candidate (for calibration)."""
+        ranked = self.rank(query, limit=5)
+        if not ranked or not self._worth_offering(ranked[0]):
+            return {}, None
+        return self.confidence_features(ranked), self._match(ranked[0]).entry.name
 
     def resolve(self, query: str, choices: int = 3) -> Resolution:
-        """One service when the best match is clear, otherwise the top few to choose from."""
-        matches = self.search(query, limit=max(choices, 2))
-        if not matches:
+        """One service when the ranking is clearly sure of it, otherwise the top few to choose from."""
+        ranked = self.rank(query, limit=max(choices, 5))
+        if not ranked or not self._worth_offering(ranked[0]):
             return Resolution(matches=[], sure=False)
-        top = matches[0]
-        runner_up = matches[1].score if len(matches) > 1 else 0.0
+        confidence = self.confidence(ranked)
+        matches = [self._match(c) for c in ranked]
+        top = ranked[0]
         # Words of the query the best match leaves out but another match explains
         # (台湾通行证"签注" against 台湾通行证"签发"): the choice is the citizen's.
         left_out = _grams(strip_fillers(query)) - top.covered
-        explained_elsewhere = any(left_out & other.covered for other in matches[1:choices])
-        clear_lead = top.score >= self.sure_score and top.score - runner_up >= self.sure_margin
-        if clear_lead and not explained_elsewhere:
-            return Resolution(matches=matches[:1], sure=True)
-        return Resolution(matches=matches[:choices], sure=False)
+        explained_elsewhere = any(left_out & other.covered for other in ranked[1:choices])
+        if confidence >= SURE_CONFIDENCE and not explained_elsewhere:
+            return Resolution(matches=matches[:1], sure=True, confidence=round(confidence, 4))
+        return Resolution(matches=matches[:choices], sure=False, confidence=round(confidence, 4))
+
+
+# Fitted by ``python bench/eval_catalog.py --calibrate`` on the dev half (see SURE_CONFIDENCE).
+CONFIDENCE_BIAS = 0.382
+CONFIDENCE_WEIGHTS = {
+    "margin": 1.165,
+    "ratio": -1.224,
+    "cover": 2.600,
+    "words": 0.928,
+    "name": -0.338,
+    "name_margin": -0.178,
+    "same_family": -0.154,
+}
 
 
 def find_situation(text: str, situations: list[tuple[str, list[str]]]) -> int | None:

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from typing import Any, TextIO
 
-from bot.cli.common import open_database
+from bot.cli.common import project_database
 from bot.core import clock
 from bot.handoff.agents import (
     ROLE_LABELS,
@@ -85,45 +85,29 @@ def agents_command(args: argparse.Namespace) -> int:
 
 
 async def _add(username: str, name: str, role: str, password: str) -> int:
-    database = open_database()
-    try:
-        await database.create_schema()
+    async with project_database() as database:
         agent = await add_agent(database, username, name, role, password, clock.now())
-    finally:
-        await database.close()
     print(f"已创建账号 {agent.username}（{agent.name}，{ROLE_LABELS[agent.role]}）。")
     return 0
 
 
 async def _passwd(username: str, password: str) -> int:
-    database = open_database()
-    try:
-        await database.create_schema()
+    async with project_database() as database:
         await change_password(database, username, password)
-    finally:
-        await database.close()
     print(f"已修改 {normalise_username(username)} 的密码，该账号已登录的会话均已退出。")
     return 0
 
 
 async def _disable(username: str) -> int:
-    database = open_database()
-    try:
-        await database.create_schema()
+    async with project_database() as database:
         await disable_agent(database, username)
-    finally:
-        await database.close()
     print(f"已停用账号 {normalise_username(username)}，该账号已登录的会话均已退出。")
     return 0
 
 
 async def _list() -> int:
-    database = open_database()
-    try:
-        await database.create_schema()
+    async with project_database() as database:
         listings = await list_agents(database)
-    finally:
-        await database.close()
     if not listings:
         print("还没有账号。新建：python -m bot agents add 用户名 --name 姓名 --role agent")
         return 0

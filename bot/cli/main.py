@@ -15,7 +15,7 @@ from bot.catalog.nlu_generate import generated_files
 from bot.catalog.runtime import Hotline
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.cli.agents import add_agents_parser, agents_command
-from bot.cli.common import open_database, refuse
+from bot.cli.common import open_database, project_database, refuse, refuse_file
 from bot.cli.orders import add_orders_parser, orders_command
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable, OutdatedTimestamps
@@ -28,17 +28,11 @@ async def catalog_import(path: Path) -> int:
         parsed = read_catalog(path)
     except CatalogFormatError as error:
         return refuse(error, 2)
-    database = open_database()
     try:
-        await database.create_schema()
-        report = await import_records(database, parsed)
+        async with project_database() as database:
+            report = await import_records(database, parsed)
     except CatalogRefused as refused:
-        for line in refused.errors:
-            print(f"错误：{line}", file=sys.stderr)
-        print(f"导入失败：{len(refused.errors)}处错误，未导入任何事项。", file=sys.stderr)
-        return 1
-    finally:
-        await database.close()
+        return refuse_file(refused, "事项")
     for line in report.warnings:
         print(f"提示：{line}")
     print(
@@ -84,20 +78,13 @@ async def catalog_search(query: str, as_json: bool, limit: int) -> int:
 async def cases_import(path: Path) -> int:
     """Import cases from a CSV or JSON file; nothing is stored if it has errors."""
     settings = get_settings()
-    database = open_database()
     try:
-        await database.create_schema()
-        count = await import_cases(database, path, str(settings.pii_hash_key), clock.now())
+        async with project_database() as database:
+            count = await import_cases(database, path, str(settings.pii_hash_key), clock.now())
     except CasesRefused as refused:
-        for line in refused.errors:
-            print(f"错误：{line}", file=sys.stderr)
-        print(f"导入失败：{len(refused.errors)}处错误，未导入任何办件。", file=sys.stderr)
-        return 1
+        return refuse_file(refused, "办件")
     except OSError as error:
-        print(f"错误：无法读取{path}：{error.strerror}", file=sys.stderr)
-        return 2
-    finally:
-        await database.close()
+        return refuse(f"无法读取{path}：{error.strerror}", 2)
     print(f"导入完成：{count}件办件。")
     return 0
 
@@ -158,9 +145,7 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
         routing_mentions,
     )
 
-    database = open_database()
-    try:
-        await database.create_schema()
+    async with project_database() as database:
         if action == "add-key":
             try:
                 issued = await add_key(database, department, clock.now())
@@ -181,8 +166,6 @@ async def departments_command(action: str, department: str, key_id: int) -> int:
             print(f"密钥{info.key_id}（{info.department}）已停用（{since:%Y-%m-%d %H:%M}起）。")
             return 0
         keys = await list_keys(database)
-    finally:
-        await database.close()
     if not keys:
         print("还没有部门密钥。")
     for info in keys:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli.common import open_database, refuse
+from bot.cli.common import project_database, refuse, refuse_file
 from bot.core import clock
 from bot.core.personal_data import mask_phone, mask_text
 from bot.work_orders.board_import import BoardImportRefused, import_board_file
@@ -38,7 +38,9 @@ def add_orders_parser(commands: Any) -> None:
     )
     importing = orders.add_parser("import", help="把网上留言（JSONL或CSV）导入为工单")
     importing.add_argument("path", type=Path)
-    orders.add_parser("show", help="显示工单详情和办理记录").add_argument("number")
+    showing = orders.add_parser("show", help="显示工单详情和办理记录")
+    showing.add_argument("number")
+    showing.add_argument("--json", action="store_true", help="以一个JSON对象输出（联系电话打码）")
     listing = orders.add_parser("list", help="列出一个部门的工单，或待分派队列")
     listing.add_argument("--department", default=None, help="部门名称（不填：待分派队列）")
     dispatching = orders.add_parser("dispatch", help="把待分派的工单派给部门")
@@ -53,21 +55,21 @@ def orders_command(args: argparse.Namespace) -> int:
         return asyncio.run(tick(args.now))
     if args.action == "import":
         return asyncio.run(import_file(args.path))
-    if args.action == "show":
-        return asyncio.run(show(args.number))
     if args.action == "list":
         return asyncio.run(list_department(args.department))
-    return asyncio.run(dispatch_order(args.number, args.department, args.actor))
+    try:
+        number = parse_order_number(args.number)
+    except InvalidOrderNumber as error:
+        return refuse(error, 2)
+    if args.action == "show":
+        return asyncio.run(show(number, as_json=args.json))
+    return asyncio.run(dispatch_order(number, args.department, args.actor))
 
 
 async def tick(now: datetime | None) -> int:
     """Run the scheduler once and say what it did."""
-    database = open_database()
-    try:
-        await database.create_schema()
+    async with project_database() as database:
         report = await run_once(database, now or clock.now())
-    finally:
-        await database.close()
     print(report.summary() + "。")
     if report.escalated:
         print("督办：" + "、".join(report.escalated))
@@ -78,17 +80,11 @@ async def tick(now: datetime | None) -> int:
 
 async def import_file(path: Path) -> int:
     """Import board messages as work orders; nothing is stored if the file has errors."""
-    database = open_database()
     try:
-        await database.create_schema()
-        report = await import_board_file(database, path, clock.now())
+        async with project_database() as database:
+            report = await import_board_file(database, path, clock.now())
     except BoardImportRefused as refused:
-        for line in refused.errors:
-            print(f"错误：{line}", file=sys.stderr)
-        print(f"导入失败：{len(refused.errors)}处错误，未导入任何工单。", file=sys.stderr)
-        return 1
-    finally:
-        await database.close()
+        return refuse_file(refused, "工单")
     print(f"导入完成：{len(report.filed)}件工单。")
     for department, count in report.by_department():
         print(f"  {department}：{count}件")
@@ -130,33 +126,61 @@ def detail_lines(detail: OrderDetail) -> list[str]:
     return lines
 
 
-async def show(raw_number: str) -> int:
-    """Print an order's detail with its audit trail (phone masked)."""
+def detail_json(detail: OrderDetail) -> dict[str, Any]:
+    """An order as one JSON object: times in China time with +08:00, the contact phone masked."""
+
+    def moment(value: datetime | None) -> str | None:
+        return clock.in_china(value).isoformat() if value is not None else None
+
+    contact = "匿名" if detail.anonymous else mask_phone(detail.contact_phone) if detail.contact_phone else None
+    return {
+        "number": detail.number,
+        "type": detail.type,
+        "category": list(detail.category) if detail.category else [],
+        "department": detail.department,
+        "status": detail.state,
+        "district": detail.district,
+        "address": detail.address,
+        "since": detail.since,
+        "description": detail.summary,
+        "title": detail.title,
+        "contact": contact,
+        "channel": detail.channel or detail.source,
+        "created_at": moment(detail.created_at),
+        "deadline": moment(detail.due_at),
+        "events": [
+            {
+                "at": moment(event.at),
+                "action": event.action,
+                "from": event.from_state,
+                "to": event.to_state,
+                "actor": event.actor,
+                "department": event.department,
+                "reason": event.reason,
+            }
+            for event in detail.events
+        ],
+    }
+
+
+async def show(number: str, as_json: bool = False) -> int:
+    """Print an order's detail with its audit trail (phone masked), as lines or one JSON object."""
     try:
-        number = parse_order_number(raw_number)
-    except InvalidOrderNumber as error:
-        return refuse(error, 2)
-    database = open_database()
-    try:
-        await database.create_schema()
-        detail = await order_detail(database, number)
+        async with project_database() as database:
+            detail = await order_detail(database, number)
     except OrderNotFound:
-        print(f"错误：没有工单{number}", file=sys.stderr)
-        return 1
-    finally:
-        await database.close()
-    print("\n".join(detail_lines(detail)))
+        return refuse(f"没有工单{number}", 1)
+    if as_json:
+        print(json.dumps(detail_json(detail), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(detail_lines(detail)))
     return 0
 
 
 async def list_department(department: str | None) -> int:
     """Print a department's orders, or the dispatcher queue, earliest deadline first."""
-    database = open_database()
-    try:
-        await database.create_schema()
+    async with project_database() as database:
         orders = await list_orders(database, department)
-    finally:
-        await database.close()
     now = clock.now()
     label = department or UNASSIGNED
     print(f"{label}：{len(orders)}件")
@@ -167,19 +191,12 @@ async def list_department(department: str | None) -> int:
     return 0
 
 
-async def dispatch_order(raw_number: str, department: str, actor: str) -> int:
+async def dispatch_order(number: str, department: str, actor: str) -> int:
     """Send an order of the dispatcher queue to a department."""
     try:
-        number = parse_order_number(raw_number)
-    except InvalidOrderNumber as error:
-        return refuse(error, 2)
-    database = open_database()
-    try:
-        await database.create_schema()
-        detail = await dispatch(database, number, department, actor, clock.now())
+        async with project_database() as database:
+            detail = await dispatch(database, number, department, actor, clock.now())
     except (OrderNotFound, InvalidTransition) as error:
         return refuse(error, 1)
-    finally:
-        await database.close()
     print(f"工单{detail.number}已派至{detail.department}，办理时限{clock.in_china(detail.due_at):%Y-%m-%d %H:%M}。")
     return 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -14,12 +16,56 @@ from pathlib import Path
 from bot.core.settings import PROJECT_ROOT, Settings, get_settings
 
 STARTUP_TIMEOUT_S = 180.0
+# Where `make run` keeps the action server's token when ACTION_SERVER_TOKEN is not set.
+TOKEN_FILE = PROJECT_ROOT / "var" / "action-server-token"
 
 
-def server_environment(settings: Settings) -> dict[str, str]:
-    """The environment both servers run with: ours, plus what endpoints.yml reads."""
+def stored_token(path: Path) -> str:
+    """The token kept in ``path``, first made there (readable by its owner only) when there is none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+        try:
+            os.link(draft, path)  # atomic: when two start at once, the first one's token is the token
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    token = path.read_text().strip()
+    if not token:
+        raise RuntimeError(f"{path} is empty: delete it (a new token is made) or set ACTION_SERVER_TOKEN")
+    return token
+
+
+def action_server_token(settings: Settings, token_file: Path = TOKEN_FILE) -> str:
+    """The token Rasa sends the action server: ACTION_SERVER_TOKEN, else the one kept in ``token_file``."""
+    return str(settings.action_server_token) or stored_token(token_file)
+
+
+def local_address(host: str) -> str:
+    """The address to reach a server on this machine that listens on ``host`` (URL form)."""
+    address = ipaddress.ip_address(host)
+    if address.is_unspecified:
+        return "127.0.0.1"
+    return f"[{host}]" if address.version == 6 else host
+
+
+def server_environment(settings: Settings, token_file: Path = TOKEN_FILE) -> dict[str, str]:
+    """The environment both servers run with: ours, what endpoints.yml reads, and Sanic's own settings.
+
+    rasa-sdk listens on ``SANIC_HOST``; the Rasa server's Sanic app takes ``SANIC_REQUEST_MAX_SIZE``
+    (the action server sets its own limit, see ``bot/actions/server.py``).
+    """
     env = dict(os.environ)
     env["ACTION_SERVER_URL"] = settings.action_server_url
+    env["ACTION_SERVER_TOKEN"] = action_server_token(settings, token_file)
+    env["SANIC_HOST"] = settings.action_server_host
+    env["SANIC_REQUEST_MAX_SIZE"] = str(settings.max_request_bytes)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -108,7 +154,7 @@ def run_servers() -> int:
         for name, command in server_commands(settings, model, credentials).items():
             processes[name] = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
         checks = {
-            "actions": f"http://localhost:{settings.action_server_port}/health",
+            "actions": f"http://{local_address(settings.action_server_host)}:{settings.action_server_port}/health",
             "rasa": f"http://localhost:{settings.rasa_port}/webhooks/rest/",
         }
         for name, url in checks.items():

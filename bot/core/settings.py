@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+Number = TypeVar("Number", int, float)
 
 
 class Secret:
@@ -30,32 +34,30 @@ class SettingsError(ValueError):
     """An environment variable holds a value the hotline cannot use."""
 
 
-def _int(name: str, default: int, minimum: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
+def _number(name: str, default: Number, minimum: Number, parse: Callable[[str], Number], kind: str) -> Number:
+    """The variable parsed as ``kind`` (default when unset), refused below ``minimum``."""
+    raw = _str(name, "")
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = parse(raw)
     except ValueError as error:
-        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from error
+        raise SettingsError(f"{name} must be {kind}, not {raw!r}") from error
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    return _number(name, default, minimum, int, "a whole number")
+
+
+def _float(name: str, default: float, minimum: float = 0.0) -> float:
+    return _number(name, default, minimum, float, "a number")
 
 
 def _str(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
-
-
-def _float(name: str, default: float, minimum: float = 0.0) -> float:
-    raw = _str(name, str(default))
-    try:
-        value = float(raw)
-    except ValueError as error:
-        raise SettingsError(f"{name} must be a number, not {raw!r}") from error
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
-    return value
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -67,6 +69,18 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
+def _private_host(name: str, default: str) -> str:
+    """An address to listen on: loopback, a private network's, or all (0.0.0.0), never a public one."""
+    raw = _str(name, default)
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be an IP address (127.0.0.1, a private one, 0.0.0.0), not {raw!r}") from error
+    if address.is_global:
+        raise SettingsError(f"{name} must be a loopback or private address, not the public address {raw}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the hotline reads from its environment."""
@@ -76,7 +90,13 @@ class Settings:
     redis_url: str
     action_server_url: str
     action_server_port: int
+    # The action server listens here (loopback unless opened to a private network) and answers only
+    # calls that carry this token (Rasa sends it from endpoints.yml).
+    action_server_host: str
+    action_server_token: Secret
     rasa_port: int
+    # The largest request body the Rasa server reads (Sanic's REQUEST_MAX_SIZE): larger ones get 413 at once.
+    max_request_bytes: int
     pii_hash_key: Secret
     verify_max_failures: int
     verify_lock_minutes: int
@@ -92,6 +112,7 @@ class Settings:
     twilio_number: str
     twilio_api_base_url: str
     twilio_voice: str
+    twilio_speech_language: str
     agent_phone_number: str
     agent_hours: str
     voice_reply_wait_s: float
@@ -155,7 +176,10 @@ def get_settings() -> Settings:
         redis_url=_str("REDIS_URL", ""),
         action_server_url=_str("ACTION_SERVER_URL", f"http://localhost:{action_port}/webhook"),
         action_server_port=action_port,
+        action_server_host=_private_host("ACTION_SERVER_HOST", "127.0.0.1"),
+        action_server_token=Secret(_str("ACTION_SERVER_TOKEN", "")),
         rasa_port=_int("RASA_PORT", 5005, minimum=1),
+        max_request_bytes=_int("MAX_REQUEST_BYTES", 256 * 1024, minimum=1024),
         pii_hash_key=Secret(_str("PII_HASH_KEY", "dev-only-pii-key-change-me")),
         verify_max_failures=_int("VERIFY_MAX_FAILURES", 3, minimum=1),
         verify_lock_minutes=_int("VERIFY_LOCK_MINUTES", 30, minimum=1),
@@ -170,6 +194,7 @@ def get_settings() -> Settings:
         twilio_number=_str("TWILIO_NUMBER", ""),
         twilio_api_base_url=_str("TWILIO_API_BASE_URL", "https://api.twilio.com").rstrip("/"),
         twilio_voice=_str("TWILIO_VOICE", "Polly.Zhiyu"),
+        twilio_speech_language=_str("TWILIO_SPEECH_LANGUAGE", "zh-CN"),
         agent_phone_number=_str("AGENT_PHONE_NUMBER", ""),
         agent_hours=_str("AGENT_HOURS", "08:00-20:00"),
         voice_reply_wait_s=_float("VOICE_REPLY_WAIT_S", 8.0, minimum=0.1),

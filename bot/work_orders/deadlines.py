@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.core.clock import require_aware
+from bot.core.data_files import read_yaml
 from bot.core.settings import PROJECT_ROOT
 from bot.work_orders.working_days import HolidayCalendar, default_calendar
 
@@ -91,13 +90,7 @@ def parse_deadlines(data: Any, name: str = "deadlines.yml") -> Deadlines:
 
 def load_deadlines(path: Path = DEADLINES_PATH) -> Deadlines:
     """Read and check the deadlines file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DeadlineError(f"cannot read {path}: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise DeadlineError(f"{path.name}: not valid YAML ({error})") from error
-    return parse_deadlines(data, path.name)
+    return parse_deadlines(read_yaml(path, DeadlineError), path.name)
 
 
 @functools.lru_cache(maxsize=1)

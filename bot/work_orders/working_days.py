@@ -15,9 +15,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.core.clock import china_date, china_day_at, in_china, start_of_china_day
+from bot.core.data_files import read_yaml
 from bot.core.settings import PROJECT_ROOT
 
 CALENDAR_PATH = PROJECT_ROOT / "data" / "calendar" / "holidays.yml"
@@ -166,13 +165,7 @@ def parse_calendar(data: Any, name: str = "holidays.yml") -> HolidayCalendar:
 
 def load_calendar(path: Path = CALENDAR_PATH) -> HolidayCalendar:
     """Read and check the holiday calendar file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise CalendarError(f"cannot read {path}: {error.strerror}") from error
-    except yaml.YAMLError as error:
-        raise CalendarError(f"{path.name}: not valid YAML ({error})") from error
-    return parse_calendar(data, path.name)
+    return parse_calendar(read_yaml(path, CalendarError), path.name)
 
 
 @functools.lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from bot.citizens.identity import CitizenView, get_citizen, linked_citizen
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import e164_phone, mask_phone
+from bot.core.settings import get_settings
 from bot.core.shared_state import SharedStateUnavailable
 from bot.handoff.service_hours import agents_on_duty, describe_hours
 from bot.work_orders.callbacks import file_callback
@@ -44,10 +46,11 @@ from channels.connector import (
     select_choice,
     spoken_texts,
 )
-from channels.text import BUSY_REPLY, clean_text, split_text
+from channels.text import BUSY_REPLY, MAX_MESSAGE_CHARS, clean_text, split_text
 from channels.twilio.requests import checked_form, refusal, twiml
 from channels.twilio.sms import SMS_PART_CHARS, citizen_of, send_sms, sms_sender_id, text_citizen
 from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
+from channels.twilio.voices import VoiceMismatch, check_voice_settings, say_language
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +62,17 @@ SILENCE_PROMPTS = (
 HOLDING = ("好的，请稍等，我正在为您查询。", "还在查询，请再稍等一下。", "马上就好，请不要挂机。")
 TRANSFERRING = "好的，正在为您转接人工客服，请稍候。"
 NO_SMS = "抱歉，这个号码收不到短信。您可以在网上办事大厅查看完整清单。还有什么可以帮您？"
-SMS_CHOICE = Choice(title="把完整清单发短信给我", payload="__voice_sms__")
+SMS_CHOICE = Choice(title="把完整清单发短信给我", payload="__voice_sms__", answer="yes")
 # Words of a bot question that wants a number typed on the keypad (case number, phone tail).
 _ASKS_FOR_DIGITS = ("编号", "后四位", "号码", "身份证")
 _ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 STATE_TTL_S = 3600
+# Turn and attempt counters in the webhook's query: a few ASCII digits (Twilio echoes what we wrote).
+_COUNTER = re.compile(r"[0-9]{1,5}")
+# The longest key entry taken as an answer (a case number has 14 digits, an ID number 18).
+MAX_KEYED_DIGITS = 32
+TOO_MANY_KEYS = "抱歉，您按的数字太多了，我没有记下。请重新输入，按井号键结束；需要人工服务，请按0。"
+TOO_LONG_SPEECH = "抱歉，您说的内容太长了，我没有记下。请简短地说一下您要办的事，比如“办护照要带什么”。"
 _HINT_WORDS = ("转人工", "查进度", "办件进度", "投诉", "举报", "求助", "建议", "办理地点", "需要什么材料")
 
 
@@ -86,13 +95,15 @@ def asks_for_digits(sentences: list[str]) -> bool:
     return bool(sentences) and any(word in sentences[-1] for word in _ASKS_FOR_DIGITS)
 
 
-def ask(sentences: list[str], next_turn: int, voice: str, hints: str, digits: bool = False) -> VoiceResponse:
-    """Say ``sentences`` and listen for speech or keys, in Mandarin, with barge-in."""
+def ask(
+    sentences: list[str], next_turn: int, voice: str, hints: str, digits: bool = False, listen_in: str = "zh-CN"
+) -> VoiceResponse:
+    """Say ``sentences`` and listen for speech (recognised in ``listen_in``) or keys, with barge-in."""
     document = VoiceResponse()
     keys: dict[str, Any] = {"finish_on_key": "#"} if digits else {"num_digits": 1}
     gather = document.gather(
         input="speech dtmf",
-        language="zh-CN",
+        language=listen_in,
         speech_timeout="auto",
         hints=hints,
         action=f"/webhooks/voice/webhook?turn={next_turn}",
@@ -102,14 +113,15 @@ def ask(sentences: list[str], next_turn: int, voice: str, hints: str, digits: bo
         timeout=6,
         **keys,
     )
-    gather.say(" ".join(s for s in sentences if s), voice=voice, language="zh-CN")
+    gather.say(" ".join(s for s in sentences if s), voice=voice, language=say_language(voice))
     return document
 
 
-def say_and_hang_up(text: str, voice: str) -> VoiceResponse:
-    """A last sentence, then the end of the call."""
+def say_and_hang_up(text: str, voice: str, first: tuple[str, ...] = ()) -> VoiceResponse:
+    """A last sentence (after the turn's own, if any), then the end of the call."""
     document = VoiceResponse()
-    document.say(text, voice=voice, language="zh-CN")
+    for sentence in (*first, text):
+        document.say(sentence, voice=voice, language=say_language(voice))
     document.hangup()
     return document
 
@@ -132,7 +144,18 @@ class TwilioVoiceInput(InputChannel):
         return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """The channel's routes: the call, waiting for slow answers, the transfer, and the call's end."""
+        """The channel's routes: the call, waiting for slow answers, the transfer, and the call's end.
+
+        Raises:
+            VoiceMismatch: TWILIO_VOICE or TWILIO_SPEECH_LANGUAGE is not one Twilio accepts for Mandarin
+                (the voice channel, and with it the server, does not start).
+        """
+        settings = get_settings()
+        try:
+            check_voice_settings(settings.twilio_voice, settings.twilio_speech_language)
+        except VoiceMismatch as error:
+            logger.critical("voice channel not started: %s", error)
+            raise
         webhook = Blueprint("hotline_voice", __name__)
 
         async def checked(request: Request) -> tuple[ChannelRuntime, dict[str, str], Call | HTTPResponse]:
@@ -165,9 +188,17 @@ class TwilioVoiceInput(InputChannel):
                 return call
             turn_text = request.args.get("turn")
             if turn_text is None:
-                return twiml(ask([GREETING], 1, runtime.settings.twilio_voice, await self._hints_for(runtime)))
-            if not turn_text.isdigit():
-                return refusal(400, "turn应为数字")
+                return twiml(
+                    ask(
+                        [GREETING],
+                        1,
+                        runtime.settings.twilio_voice,
+                        await self._hints_for(runtime),
+                        listen_in=runtime.settings.twilio_speech_language,
+                    )
+                )
+            if not _COUNTER.fullmatch(turn_text):
+                return refusal(400, "turn应为1-5位数字")
             turn = int(turn_text)
             try:
                 first = await runtime.state.add_if_new(f"voice:turn:{call.sid}:{turn}", STATE_TTL_S)
@@ -183,8 +214,8 @@ class TwilioVoiceInput(InputChannel):
             if isinstance(call, HTTPResponse):
                 return call
             turn_text, attempt_text = request.args.get("turn", ""), request.args.get("attempt", "")
-            if not (turn_text.isdigit() and attempt_text.isdigit()):
-                return refusal(400, "turn和attempt应为数字")
+            if not (_COUNTER.fullmatch(turn_text) and _COUNTER.fullmatch(attempt_text)):
+                return refusal(400, "turn和attempt应为1-5位数字")
             return twiml(await self._wait_for(runtime, call, int(turn_text), int(attempt_text)))
 
         @webhook.route("/transfer-status", methods=["POST"])
@@ -208,7 +239,7 @@ class TwilioVoiceInput(InputChannel):
             document.say(
                 f"12345智能助理转接来电。对话编号尾号{' '.join(conversation[-4:])}，对话记录请在坐席台查看。",
                 voice=runtime.settings.twilio_voice,
-                language="zh-CN",
+                language=say_language(runtime.settings.twilio_voice),
             )
             return twiml(document)
 
@@ -251,6 +282,21 @@ class TwilioVoiceInput(InputChannel):
             return await self._transfer(runtime, call)
         if not digits and not speech:
             return await self._silence(runtime, call, turn, hints)
+        if len(digits) > MAX_KEYED_DIGITS:  # asked again, before anything reads the keys
+            return str(
+                ask(
+                    [TOO_MANY_KEYS],
+                    turn + 1,
+                    voice,
+                    hints,
+                    digits=True,
+                    listen_in=runtime.settings.twilio_speech_language,
+                )
+            )
+        if len(speech) > MAX_MESSAGE_CHARS:
+            return str(
+                ask([TOO_LONG_SPEECH], turn + 1, voice, hints, listen_in=runtime.settings.twilio_speech_language)
+            )
         try:
             await runtime.state.delete(f"voice:silence:{call.sid}")
         except SharedStateUnavailable:
@@ -277,8 +323,10 @@ class TwilioVoiceInput(InputChannel):
     ) -> str:
         """Run the bot's turn and keep the TwiML of its answer for whichever request picks it up."""
         messages = await run_turn(on_new_message, Incoming(call.sender_id, text, self.name(), call.citizen))
-        if any((m.get("custom") or {}).get("handoff") for m in messages):
-            document = await self._transfer(runtime, call)
+        request = next(((m.get("custom") or {}) for m in messages if (m.get("custom") or {}).get("handoff")), None)
+        if request is not None:  # what the bot said first (a safety reply) is spoken before the transfer
+            first = tuple(speakable(text) for text in spoken_texts(messages))
+            document = await self._transfer(runtime, call, first, str(request.get("reason") or "requested"))
         else:
             document = await self._speak(runtime, call, turn, messages)
         try:
@@ -300,7 +348,16 @@ class TwilioVoiceInput(InputChannel):
         if choices and not expects_digits:
             sentences.append(spoken_choices([c.title for c in choices]))
         voice, hints = runtime.settings.twilio_voice, await self._hints_for(runtime)
-        return str(ask(sentences, turn + 1, voice, hints, digits=expects_digits))
+        return str(
+            ask(
+                sentences,
+                turn + 1,
+                voice,
+                hints,
+                digits=expects_digits,
+                listen_in=runtime.settings.twilio_speech_language,
+            )
+        )
 
     async def _full_list(self, runtime: ChannelRuntime, call: Call) -> str | None:
         """The full text of the last long answer, if one was offered by SMS."""
@@ -314,11 +371,19 @@ class TwilioVoiceInput(InputChannel):
         voice = runtime.settings.twilio_voice
         full = await self._full_list(runtime, call)
         if not full or call.citizen is None:
-            return str(ask([NO_SMS], turn + 1, voice, hints))
+            return str(ask([NO_SMS], turn + 1, voice, hints, listen_in=runtime.settings.twilio_speech_language))
         bodies = split_text(full, SMS_PART_CHARS)
         runtime.spawn(send_sms(runtime, call.phone, bodies), f"voice {call.sid} sms")
         tail = digit_by_digit(call.citizen.phone[-4:])
-        return str(ask([f"好的，完整清单马上发到您尾号{tail}的手机上。还有什么可以帮您？"], turn + 1, voice, hints))
+        return str(
+            ask(
+                [f"好的，完整清单马上发到您尾号{tail}的手机上。还有什么可以帮您？"],
+                turn + 1,
+                voice,
+                hints,
+                listen_in=runtime.settings.twilio_speech_language,
+            )
+        )
 
     async def _silence(self, runtime: ChannelRuntime, call: Call, turn: int, hints: str) -> str:
         """Reprompt, then a simpler question, then a person."""
@@ -328,12 +393,20 @@ class TwilioVoiceInput(InputChannel):
             count = 1
         if count > len(SILENCE_PROMPTS):
             return await self._transfer(runtime, call)
-        return str(ask([SILENCE_PROMPTS[count - 1]], turn + 1, runtime.settings.twilio_voice, hints))
+        return str(
+            ask(
+                [SILENCE_PROMPTS[count - 1]],
+                turn + 1,
+                runtime.settings.twilio_voice,
+                hints,
+                listen_in=runtime.settings.twilio_speech_language,
+            )
+        )
 
     def _holding(self, turn: int, attempt: int, voice: str) -> VoiceResponse:
         """A holding phrase, then Twilio comes back for the answer."""
         document = VoiceResponse()
-        document.say(HOLDING[min(attempt, len(HOLDING)) - 1], voice=voice, language="zh-CN")
+        document.say(HOLDING[min(attempt, len(HOLDING)) - 1], voice=voice, language=say_language(voice))
         document.redirect(f"/webhooks/voice/wait?turn={turn}&attempt={attempt}", method="POST")
         return document
 
@@ -363,24 +436,37 @@ class TwilioVoiceInput(InputChannel):
             return await self._transfer(runtime, call)
         return str(self._holding(turn, attempt + 1, runtime.settings.twilio_voice))
 
-    async def _transfer(self, runtime: ChannelRuntime, call: Call) -> str:
-        """Hand the call to the agent line, or, out of hours, record a callback."""
+    async def _transfer(
+        self, runtime: ChannelRuntime, call: Call, first: tuple[str, ...] = (), reason: str = "requested"
+    ) -> str:
+        """Say ``first``, then hand the call to the agent line; without one, or out of hours, record a callback."""
         settings = runtime.settings
-        if settings.agent_phone_number and agents_on_duty(settings.agent_hours, clock.now()):
+        in_hours = agents_on_duty(settings.agent_hours, clock.now())
+        if settings.agent_phone_number and in_hours:
             document = VoiceResponse()
-            document.say(TRANSFERRING, voice=settings.twilio_voice, language="zh-CN")
+            for sentence in (*first, TRANSFERRING):
+                document.say(sentence, voice=settings.twilio_voice, language=say_language(settings.twilio_voice))
             dial = document.dial(action="/webhooks/voice/transfer-status", method="POST", timeout=30)
             dial.number(settings.agent_phone_number, url=f"/webhooks/voice/whisper?conversation={call.sender_id}")
             if runtime.desk is not None:
-                await runtime.desk.phone_transfer(call.sender_id, call.citizen.id if call.citizen else None)
+                await runtime.desk.phone_transfer(call.sender_id, call.citizen.id if call.citizen else None, reason)
             logger.info("voice: %s transferred to the agent line", call.sender_id)
             return str(document)
-        return str(await self._callback(runtime, call, "非人工服务时间"))
+        if in_hours:
+            logger.error("voice: no agent line configured (AGENT_PHONE_NUMBER); %s gets a callback", call.sender_id)
+        why = "没有可接听的人工坐席" if in_hours else "非人工服务时间"
+        return str(await self._callback(runtime, call, why, first))
 
-    async def _callback(self, runtime: ChannelRuntime, call: Call, reason: str) -> VoiceResponse:
-        """Record a callback work order for the caller and tell them so."""
+    async def _callback(
+        self, runtime: ChannelRuntime, call: Call, reason: str, first: tuple[str, ...] = ()
+    ) -> VoiceResponse:
+        """Record a callback work order for the caller and tell them so (after ``first``)."""
         voice = runtime.settings.twilio_voice
         hours = describe_hours(runtime.settings.agent_hours)
+        if agents_on_duty(runtime.settings.agent_hours, clock.now()):
+            why = "现在没有可以接听的人工坐席"
+        else:
+            why = f"现在不是人工服务时间，人工服务时间是{hours}"
         phone = call.citizen.masked_phone if call.citizen else mask_phone(call.phone) if call.phone else "未知号码"
         try:
             filed = await file_callback(
@@ -395,11 +481,12 @@ class TwilioVoiceInput(InputChannel):
             number = filed.number
         except DatabaseUnavailable:
             logger.error("voice: callback for %s not recorded, database unavailable", call.sender_id)
-            return say_and_hang_up(f"抱歉，现在无法为您转接人工。人工服务时间是{hours}，请到时再拨打12345。", voice)
+            return say_and_hang_up(f"抱歉，{why}，暂时无法为您转接人工，请稍后再拨打12345。", voice, first)
         return say_and_hang_up(
-            f"现在人工客服暂时无法接听，人工服务时间是{hours}。我们已经为您登记了回电，"
+            f"抱歉，{why}。我们已经为您登记了回电，"
             f"工单号{speakable(number).rstrip('。')}。工作人员会尽快给您回电。感谢您的来电，再见。",
             voice,
+            first,
         )
 
     async def _hang_up(

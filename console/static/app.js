@@ -2,7 +2,8 @@
 //
 // Test hooks (data-testid), stable for end-to-end tests:
 //   header      me, logout, tab-console, tab-supervisor (supervisors only), connection (the
-//               "连接中断，正在重连…" banner), notice + notice-text (errors and confirmations, e.g. a 409)
+//               "连接中断，正在重连…" banner), notice + notice-text (errors and confirmations, e.g. a 409),
+//               urgent-alert (data-handoff-id) + urgent-text, urgent-open, urgent-sound (tone blocked)
 //   queue       queue-waiting, queue-mine, queue-phone (the three lists); waiting-count, mine-count,
 //               phone-count; every item: queue-item with data-handoff-id, data-status and data-priority;
 //               inside it: channel, priority, wait-time, reason, summary-line, take (waiting items),
@@ -72,6 +73,8 @@
   let reconnectDelay = 1000;
   let reconnectTimer = null;
   const unread = new Set(); // ids of my handoffs with news not yet looked at
+  let urgentSeen = new Set(); // ids of urgent handoffs already alerted (sound once per new one)
+  let audio = null; // the page's AudioContext for the alert tone, once the browser allows it
   const taking = new Set(); // ids this page is taking (as opposed to ones transferred to me)
   const drafts = new Map(); // handoff id -> {reply, note} not yet sent, kept while another one is open
 
@@ -143,18 +146,7 @@
   }
 
   // ---- small helpers -------------------------------------------------------------------------
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function testid(node, id) {
-    node.dataset.testid = id;
-    return node;
-  }
+  // (element, testid and svg come from markup.js)
 
   function duration(seconds) {
     const total = Math.max(0, Math.floor(Number(seconds) || 0));
@@ -380,9 +372,72 @@
       queueLoaded = true;
       renderQueue();
       if (given.length) showNotice(`有${given.length}个会话转接给您，请在“我的会话”中查看`, "ok");
+      alertUrgent();
       if (arrived.length) announce(`有${arrived.length}个新的会话在排队`);
     } catch (error) {
       showNotice(failure(error, "暂时无法读取排队情况，请稍后再试"));
+    }
+  });
+
+  // Urgent handoffs (danger, despair): a red banner while any waits or newly became urgent in my
+  // list, a tone for each new one, and the page title. They never time out on their own.
+  function urgentHandoffs() {
+    const mine = (queue.mine || []).filter((handoff) => handoff.urgent && isMine(handoff));
+    return [...(queue.waiting || []).filter((handoff) => handoff.urgent), ...mine];
+  }
+
+  function alertUrgent() {
+    const urgent = urgentHandoffs();
+    const fresh = urgent.filter((handoff) => !urgentSeen.has(handoff.id));
+    const waiting = urgent.filter((handoff) => handoff.status === "waiting").length;
+    const banner = $("urgent-alert");
+    const show = waiting > 0 || fresh.length > 0;
+    banner.hidden = !show;
+    if (show) {
+      const first = waiting ? urgent.find((handoff) => handoff.status === "waiting") : fresh[0];
+      banner.dataset.handoffId = String(first.id);
+      $("urgent-text").textContent = waiting
+        ? `紧急：${waiting}个会话涉及人身安全或情绪危机，请立即接入！`
+        : "紧急：您的会话中用户提到了人身安全或情绪危机，请立即查看！";
+      document.title = `【紧急】${document.title}`;
+    }
+    if (fresh.length) playAlertTone();
+    urgentSeen = new Set(urgent.map((handoff) => handoff.id));
+  }
+
+  function playAlertTone() {
+    try {
+      audio = audio || new AudioContext();
+      if (audio.state !== "running") {
+        $("urgent-sound").hidden = false;
+        audio.resume().then(() => {
+          $("urgent-sound").hidden = true;
+        });
+        return;
+      }
+      for (const start of [0, 0.35, 0.7]) {
+        const tone = audio.createOscillator();
+        tone.frequency.value = 880;
+        tone.connect(audio.destination);
+        tone.start(audio.currentTime + start);
+        tone.stop(audio.currentTime + start + 0.2);
+      }
+    } catch (error) {
+      $("urgent-sound").hidden = false;
+    }
+  }
+
+  document.addEventListener("click", () => {
+    if (audio && audio.state !== "running") audio.resume().then(() => ($("urgent-sound").hidden = true));
+  });
+
+  $("urgent-open").addEventListener("click", () => {
+    const id = Number($("urgent-alert").dataset.handoffId);
+    const item = document.querySelector(`[data-handoff-id="${id}"]`);
+    if (item) {
+      item.scrollIntoView({ block: "center" });
+      const target = item.querySelector('[data-testid="take"], [data-testid="open-handoff"]');
+      if (target) target.focus();
     }
   });
 
@@ -1067,12 +1122,6 @@
         return item;
       }),
     );
-  }
-
-  function svg(tag, attributes) {
-    const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
-    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, String(value));
-    return node;
   }
 
   function renderPerHour(hours) {

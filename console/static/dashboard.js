@@ -30,7 +30,6 @@
   const OTHER_COLOUR = "#9aa4ae";
   const SATISFACTION_COLOURS = { 满意: "#3f8f4f", 基本满意: "#d9a21b", 不满意: "#b3141b" };
   const DIMENSIONS = { categories: "类别", channels: "渠道", districts: "区" };
-  const SVG_NS = "http://www.w3.org/2000/svg";
   // A schematic map: Guangzhou's districts on a grid, roughly where they lie (north up).
   const TILES = [
     ["花都区", 1, 0],
@@ -55,25 +54,7 @@
   let loading = null;
 
   // ---- small helpers -------------------------------------------------------------------------
-
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function testid(node, id) {
-    node.setAttribute("data-testid", id);
-    return node;
-  }
-
-  function svg(tag, attributes, text) {
-    const node = document.createElementNS(SVG_NS, tag);
-    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, String(value));
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  // (element, testid and svg come from markup.js)
 
   function tooltip(node, text) {
     // A native tooltip on an SVG shape (and what a screen reader reads for it).

@@ -31,6 +31,7 @@ from bot.handoff.agents import add_agent
 from bot.work_orders.filing import NewOrder, file_order
 from bot.work_orders.lifecycle import accept, close, dispatch, order_detail
 from tests.actions.conftest import APPLICANT_PHONE, run_validation, tracker
+from tests.bot.conftest import complaint
 
 NOW = china(2026, 11, 27, 15, 0)
 REPLY = "经核查，物业已于11月25日修复电梯，并承诺每月检修一次。"
@@ -44,16 +45,7 @@ async def citizen_id(hotline: runtime.Hotline, phone: str = APPLICANT_PHONE) -> 
 
 async def closed_order(hotline: runtime.Hotline, citizen: int | None) -> str:
     """A complaint of ``citizen`` that its department has answered and closed."""
-    order = NewOrder(
-        type="投诉",
-        summary="小区电梯坏了两周，物业一直不修",
-        title="小区电梯坏了两周",
-        district="天河区",
-        category=("城乡建设", "物业管理"),
-        sender_id="citizen-1",
-        channel="sms",
-        citizen_id=citizen,
-    )
+    order = complaint(title="小区电梯坏了两周", sender_id="citizen-1", channel="sms", citizen_id=citizen)
     filed = await file_order(hotline.database, order, NOW)
     department = filed.department or "广州市天河区住房和城乡建设局"
     if filed.department is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,12 +13,12 @@ from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
 from bot.work_orders.dashboard import Dashboard, dashboard, short_title
-from bot.work_orders.filing import NewOrder, file_order
+from bot.work_orders.filing import file_order
+from tests.bot.conftest import PROPERTY, complaint
 
 NOW = china(2026, 12, 4, 16, 0)  # a Friday
 # Two similar orders in a day raise a hotspot here (five by default).
 SETTINGS = dataclasses.replace(get_settings(), hotspot_min_orders=2, duplicate_window_hours=72)
-PROPERTY = ("城乡建设", "物业管理")
 NOISE = ("环境保护", "噪声污染")
 UTILITIES = ("城乡建设", "供水供电供气")  # no routing rule: the dispatcher queue
 TIANHE = "广州市天河区住房和城乡建设局"
@@ -27,31 +28,9 @@ HAIZHU_ENV = "广州市生态环境局海珠区分局"
 HOTLINE = "12345热线"
 
 
-async def _file(
-    database: Database,
-    at: datetime,
-    *,
-    category: tuple[str, str] | None,
-    district: str | None,
-    channel: str = "webchat",
-    source: str = "conversation",
-    kind: str = "投诉",
-    address: str | None = None,
-    title: str = "",
-    department: str | None = None,
-) -> str:
-    order = NewOrder(
-        type=kind,
-        title=title,
-        summary="反映的问题，请尽快处理",
-        category=category,
-        district=district,
-        address=address,
-        channel=channel,
-        source=source,
-        department=department,
-        sender_id="dashboard-test",
-    )
+async def _file(database: Database, at: datetime, **fields: Any) -> str:
+    """File an order of the scenario at ``at``: a web chat complaint, with ``fields`` changed."""
+    order = complaint(summary="反映的问题，请尽快处理", sender_id="dashboard-test", **fields)
     return (await file_order(database, order, at, settings=SETTINGS)).number
 
 
@@ -120,7 +99,7 @@ async def _scenario(database: Database) -> Filed:
         district="白云区",
         channel="",
         source="board",
-        kind="求助",
+        type="求助",
         title="停水三天，电话13812345678",
     )
     assert (await lifecycle.order_detail(database, waiting)).department is None
@@ -130,7 +109,7 @@ async def _scenario(database: Database) -> Filed:
         category=None,
         district=None,
         channel="voice",
-        kind="回电",
+        type="回电",
         department=HOTLINE,
     )
     return Filed(on_time, late, reopened, escalated, duplicate, returned, waiting, callback, old)

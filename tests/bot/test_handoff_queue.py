@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.handoff.queue import HandoffQueue, MemoryHandoffQueue, QueueUnavailable, RedisHandoffQueue
+from tests.bot.conftest import REDIS_URL, in_memory_and_on_redis
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def queue(request: pytest.FixtureRequest) -> AsyncIterator[HandoffQueue]:
-    """A fresh queue of each kind (Redis keys under a prefix of their own)."""
-    made: HandoffQueue
-    if request.param == "memory":
-        made = MemoryHandoffQueue()
-    else:
-        made = RedisHandoffQueue(REDIS_URL, timeout_s=2, prefix=f"test:{uuid.uuid4().hex}:handoff:")
-    yield made
-    await made.close()
+# A fresh queue of each kind, its Redis keys under a prefix of their own.
+queue = in_memory_and_on_redis(
+    MemoryHandoffQueue, lambda prefix: RedisHandoffQueue(REDIS_URL, timeout_s=2, prefix=prefix + "handoff:")
+)
 
 
 async def test_higher_priority_first_then_the_longest_waiting(queue: HandoffQueue) -> None:

@@ -13,15 +13,15 @@ from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
-from bot.work_orders.filing import NewOrder, file_order
+from bot.work_orders.filing import file_order
 from bot.work_orders.lifecycle import InvalidTransition, NotYourOrder, OrderNotFound
 from bot.work_orders.notifications import mark_failed, mark_sent, messages_of_order, pending
+from tests.bot.conftest import PROPERTY, complaint
 
 KEY = "test-key"
 FRIDAY = china(2026, 11, 27, 15, 0)
 HOUSING = "广州市天河区住房和城乡建设局"
 OTHER = "广州市天河区城市管理和综合执法局"
-PROPERTY = ("城乡建设", "物业管理")
 UTILITIES = ("城乡建设", "供水供电供气")
 SETTINGS = dataclasses.replace(get_settings(), duplicate_window_hours=72, duplicate_distance_m=100)
 
@@ -37,17 +37,7 @@ async def _file(
     sender: str = "web-abc",
 ) -> str:
     citizen_id = (await identify(database, "13912345678", KEY, now)).id if citizen else None
-    order = NewOrder(
-        type="投诉",
-        summary="小区电梯坏了两周，物业一直不修",
-        district="天河区",
-        address=address,
-        category=category,
-        anonymous=anonymous,
-        sender_id=sender,
-        channel="webchat",
-        citizen_id=citizen_id,
-    )
+    order = complaint(address=address, category=category, anonymous=anonymous, sender_id=sender, citizen_id=citizen_id)
     return (await file_order(database, order, now, settings=SETTINGS)).number
 
 
@@ -138,18 +128,21 @@ ACTIONS: dict[str, Step] = {
     "escalate": lambda db, n: lifecycle.escalate(db, n, "system", "超过办理时限", _later(50)),
     "follow_up": lambda db, n: lifecycle.record_follow_up(db, n, True, "基本满意", "", _later(50)),
 }
+Outcomes = dict[str, str | type[Exception]]
+# A new order and a returned one (退单) wait in the dispatcher queue: the same moves are open to both.
+IN_QUEUE: Outcomes = {
+    "dispatch": "已派单",
+    "accept": NotYourOrder,
+    "progress": NotYourOrder,
+    "close": NotYourOrder,
+    "return": NotYourOrder,
+    "extend": NotYourOrder,
+    "escalate": "督办",
+    "follow_up": InvalidTransition,
+}
 # What each action does from each state: the state it leads to, or the error it raises.
-EXPECTED: dict[str, dict[str, str | type[Exception]]] = {
-    "queue": {
-        "dispatch": "已派单",
-        "accept": NotYourOrder,
-        "progress": NotYourOrder,
-        "close": NotYourOrder,
-        "return": NotYourOrder,
-        "extend": NotYourOrder,
-        "escalate": "督办",
-        "follow_up": InvalidTransition,
-    },
+EXPECTED: dict[str, Outcomes] = {
+    "queue": IN_QUEUE,
     "已派单": {
         "dispatch": InvalidTransition,
         "accept": "办理中",
@@ -200,26 +193,8 @@ EXPECTED: dict[str, dict[str, str | type[Exception]]] = {
         "escalate": InvalidTransition,
         "follow_up": "已回访",
     },
-    "已回访": {
-        "dispatch": InvalidTransition,
-        "accept": InvalidTransition,
-        "progress": InvalidTransition,
-        "close": InvalidTransition,
-        "return": InvalidTransition,
-        "extend": InvalidTransition,
-        "escalate": InvalidTransition,
-        "follow_up": InvalidTransition,
-    },
-    "退单": {
-        "dispatch": "已派单",
-        "accept": NotYourOrder,
-        "progress": NotYourOrder,
-        "close": NotYourOrder,
-        "return": NotYourOrder,
-        "extend": NotYourOrder,
-        "escalate": "督办",
-        "follow_up": InvalidTransition,
-    },
+    "已回访": dict.fromkeys(ACTIONS, InvalidTransition),  # nothing moves after the 回访
+    "退单": IN_QUEUE,
 }
 CASES = [(state, action) for state, outcomes in EXPECTED.items() for action in outcomes]
 

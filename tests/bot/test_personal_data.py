@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -77,33 +78,31 @@ def test_mask_text_masks_ids_and_phones_but_not_case_numbers() -> None:
     assert VALID_ID not in masked and "13812345678" not in masked
 
 
-def test_log_filter_masks_every_record(caplog: pytest.LogCaptureFixture) -> None:
-    logger = logging.getLogger("tests.masking")
+@pytest.fixture
+def masked_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """``caplog`` behind the masking filter, capturing the INFO records of the ``tests.masking`` logger."""
     handler_filter = MaskingFilter()
     caplog.handler.addFilter(handler_filter)
     try:
         with caplog.at_level(logging.INFO, logger="tests.masking"):
-            logger.info("citizen said %s and %s", "13812345678", VALID_ID)
+            yield caplog
     finally:
         caplog.handler.removeFilter(handler_filter)
-    assert "138****5678" in caplog.text
-    assert "13812345678" not in caplog.text and VALID_ID not in caplog.text
 
 
-def test_the_filter_masks_the_text_of_logged_exceptions(caplog: pytest.LogCaptureFixture) -> None:
-    logger = logging.getLogger("tests.masking")
-    handler_filter = MaskingFilter()
-    caplog.handler.addFilter(handler_filter)
+def test_log_filter_masks_every_record(masked_log: pytest.LogCaptureFixture) -> None:
+    logging.getLogger("tests.masking").info("citizen said %s and %s", "13812345678", VALID_ID)
+    assert "138****5678" in masked_log.text
+    assert "13812345678" not in masked_log.text and VALID_ID not in masked_log.text
+
+
+def test_the_filter_masks_the_text_of_logged_exceptions(masked_log: pytest.LogCaptureFixture) -> None:
     try:
-        with caplog.at_level(logging.INFO, logger="tests.masking"):
-            try:
-                raise ValueError(f"INSERT INTO citizens VALUES ('13812345678', '{VALID_ID}')")
-            except ValueError:
-                logger.exception("the insert failed")
-    finally:
-        caplog.handler.removeFilter(handler_filter)
-    assert "138****5678" in caplog.text
-    assert "13812345678" not in caplog.text and VALID_ID not in caplog.text
+        raise ValueError(f"INSERT INTO citizens VALUES ('13812345678', '{VALID_ID}')")
+    except ValueError:
+        logging.getLogger("tests.masking").exception("the insert failed")
+    assert "138****5678" in masked_log.text
+    assert "13812345678" not in masked_log.text and VALID_ID not in masked_log.text
 
 
 def test_logging_config_of_both_servers_installs_the_filter() -> None:

@@ -9,22 +9,23 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.citizens.identity import identify
 from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
 from bot.work_orders import lifecycle
-from bot.work_orders.filing import NewOrder, file_order, orders_awaiting_follow_up
+from bot.work_orders.filing import file_order, orders_awaiting_follow_up
 from bot.work_orders.hotspots import open_hotspots
 from bot.work_orders.notifications import messages_of_order, pending
 from bot.work_orders.scheduler import TickReport, run_once
+from tests.bot.conftest import complaint
 
 KEY = "test-key"
 FRIDAY = china(2026, 11, 27, 15, 0)
 DUE = china(2026, 12, 4, 23, 59, 59)  # 5 working days after FRIDAY
 HOUSING = "广州市天河区住房和城乡建设局"
-PROPERTY = ("城乡建设", "物业管理")
 UTILITIES = ("城乡建设", "供水供电供气")
 SETTINGS = dataclasses.replace(
     get_settings(),
@@ -36,26 +37,9 @@ SETTINGS = dataclasses.replace(
 )
 
 
-async def _file(
-    database: Database,
-    *,
-    category: tuple[str, str] = PROPERTY,
-    address: str | None = None,
-    anonymous: bool = False,
-    citizen_id: int | None = None,
-    now: datetime = FRIDAY,
-) -> str:
-    order = NewOrder(
-        type="投诉",
-        summary="小区电梯坏了两周",
-        district="天河区",
-        address=address,
-        category=category,
-        anonymous=anonymous,
-        sender_id="web-abc",
-        channel="webchat",
-        citizen_id=citizen_id,
-    )
+async def _file(database: Database, *, now: datetime = FRIDAY, **fields: Any) -> str:
+    """File a lift complaint at ``now``; ``fields`` change it (category, address, anonymous, citizen_id)."""
+    order = complaint(summary="小区电梯坏了两周", **fields)
     return (await file_order(database, order, now, settings=SETTINGS)).number
 
 

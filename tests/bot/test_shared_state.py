@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.core.shared_state import MemoryState, RedisState, SharedState, SharedStateUnavailable
+from tests.bot.conftest import REDIS_URL, in_memory_and_on_redis, redis_prefix
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def state(request: pytest.FixtureRequest) -> AsyncIterator[SharedState]:
-    """A fresh store of each kind (Redis keys under a prefix of their own)."""
-    store: SharedState
-    if request.param == "memory":
-        store = MemoryState()
-    else:
-        store = RedisState(REDIS_URL, timeout_s=2, prefix=f"test:{uuid.uuid4().hex}:")
-    yield store
-    await store.close()
+# A fresh store of each kind, its Redis keys under a prefix of their own.
+state = in_memory_and_on_redis(MemoryState, lambda prefix: RedisState(REDIS_URL, timeout_s=2, prefix=prefix))
 
 
 async def test_a_key_is_new_only_once(state: SharedState) -> None:
@@ -53,7 +41,7 @@ async def test_memory_values_expire(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_redis_values_carry_their_time_to_live() -> None:
-    state = RedisState(REDIS_URL, timeout_s=2, prefix=f"test:{uuid.uuid4().hex}:")
+    state = RedisState(REDIS_URL, timeout_s=2, prefix=redis_prefix())
     await state.put("short", "x", 5)
     await state.increment("count", 7)
     await state.increment("count", 7)

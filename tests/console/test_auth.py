@@ -300,19 +300,23 @@ async def test_an_unknown_cookie_gets_401_and_is_cleared(console: Console) -> No
     assert (cleared["value"], cleared["max-age"], cleared["path"]) == ('""', "0", "/agent")
 
 
+async def _change_sessions(console: Console, **values: Any) -> None:
+    """Set columns of every stored session (to make them look idle or old)."""
+    async with console.database.session() as session:
+        await session.execute(update(AgentSession).values(**values))
+
+
 async def test_a_session_idle_for_an_hour_gets_401(console: Console) -> None:
     cookie, _ = _session(await console.login("wangli"))
     assert (await console.client.get(f"{console.url}/agent/api/things", headers=cookie)).status_code == 200
-    async with console.database.session() as session:
-        await session.execute(update(AgentSession).values(last_seen_at=clock.now() - timedelta(minutes=61)))
+    await _change_sessions(console, last_seen_at=clock.now() - timedelta(minutes=61))
     answer = await console.client.get(f"{console.url}/agent/api/things", headers=cookie)
     assert (answer.status_code, answer.json()) == (401, {"error": SESSION_ENDED})
 
 
 async def test_a_session_older_than_its_maximum_age_gets_401(console: Console) -> None:
     cookie, _ = _session(await console.login("wangli"))
-    async with console.database.session() as session:
-        await session.execute(update(AgentSession).values(expires_at=clock.now() - timedelta(seconds=1)))
+    await _change_sessions(console, expires_at=clock.now() - timedelta(seconds=1))
     answer = await console.client.get(f"{console.url}/agent/api/me", headers=cookie)
     assert (answer.status_code, answer.json()) == (401, {"error": SESSION_ENDED})
 

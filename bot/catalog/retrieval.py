@@ -1,0 +1,411 @@
+"""Ranking thousands of bureaucratic service names: jieba words, BM25 fields, the structure of names.
+
+A citizen says "教资认定要普通话几级"; the catalogue says "高级中学教师、中等职业学校教师和中等职业学校
+实习指导教师资格认定". What this module does about it:
+
+- words: jieba's words (search mode) and the character pairs of each, so that a misspoken or
+  abbreviated word still shares pieces with the name; colloquial words are expanded with the
+  catalogue's terms (``EXPANSIONS``), Cantonese words with Mandarin ones;
+- fields: BM25 (the ``bm25s`` package) over the names, aliases and situations of the services,
+  and over everything a service publishes (name, department, materials);
+- structure: ``事项(情形)`` names are indexed by both parts and their variants share a family
+  (``family``); ``…进度查询`` and other ``…查询`` services rank only when the citizen asks to look
+  something up, ``…预约`` ones when they ask for an appointment;
+- levels: one name published by the province and by Guangzhou is one candidate (Guangzhou's
+  record, the hotline's own city, answers).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+import bm25s
+import jieba
+import numpy as np
+
+# Colloquial words, abbreviations and common misspellings, with the catalogue's words they stand for
+# (added to the query, never replacing what was said).
+EXPANSIONS: dict[str, str] = {
+    # documents and cards
+    "身分证": "身份证",
+    "户照": "护照",
+    "永居证": "外国人永久居留身份证",
+    "绿卡": "外国人永久居留身份证",
+    "回乡证": "港澳居民来往内地通行证",
+    "台胞证": "台湾居民来往大陆通行证",
+    "港奥": "港澳",
+    "驾照": "驾驶证",
+    "行驶本": "行驶证",
+    "残疾证": "残疾人证",
+    "优越卡": "优粤卡",
+    "优悦卡": "优粤卡",
+    "良民证": "无犯罪记录证明",
+    "出生证": "出生医学证明",
+    "结婚证": "结婚登记",
+    "离婚证": "离婚登记",
+    # social insurance and welfare
+    "社保": "社会保险 养老保险 参保",
+    "社报": "社会保险 养老保险 参保",
+    "养老金": "养老保险 待遇",
+    "退休金": "养老保险 待遇",
+    "低保": "最低生活保障",
+    "五保": "特困人员",
+    "抚恤金": "死亡待遇 抚恤",
+    "丧葬费": "死亡待遇 丧葬",
+    # examinations and qualifications
+    "教资": "教师资格",
+    "一建": "一级建造师",
+    "二建": "二级建造师",
+    "注会": "注册会计师",
+    "法考": "法律职业资格",
+    "司考": "法律职业资格",
+    "软考": "计算机技术与软件专业技术资格",
+    "国考": "中央机关 公务员录用考试",
+    "省考": "公务员录用考试",
+    "考公": "公务员录用考试",
+    "事业编": "事业单位公开招聘",
+    "自考": "自学考试",
+    "中级职称": "专业技术资格",
+    # money, tax, property
+    "发飘": "发票",
+    "完税": "完税证明",
+    "个税": "个人所得税",
+    "电费": "用电",
+    "电表": "用电 表",
+    "开电": "用电 报装",
+    "通电": "用电 报装",
+    "户名": "更名过户",
+    "过路费": "通行费",
+    # health, family
+    "结扎": "计划生育手术",
+    "挂号": "门诊预约",
+    "绝育": "计划生育手术",
+    "生小孩": "生育",
+    "上户口": "户口登记 出生",
+    "领养": "收养",
+    # law and order
+    "打官司": "诉讼",
+    "起诉": "诉讼",
+    "电子眼": "电子监控",
+    "闯红灯": "交通违法",
+    "罚单": "交通违法",
+    "律师楼": "律师事务所",
+    "律师行": "律师事务所",
+    "版全": "版权 著作权",
+    "版权": "著作权",
+    "制押": "质押",
+    "出质": "质押",
+    "质押": "出质",
+    "一造": "一级造价工程师",
+    "二造": "二级造价工程师",
+    "病退": "因病 提前退休",
+    "断缴": "断缴补缴",
+    "补缴": "断缴补缴",
+    "公正处": "公证",
+    "公正": "公证",
+    "个签": "个人游签注",
+    "g签": "个人游签注",
+    "自由行": "个人游签注",
+    "跟团": "团队游签注 团队旅游签注",
+    "探亲": "探亲签注",
+    "法律援助": "法律援助",
+    "免费律师": "法律援助",
+    "领证": "结婚登记",
+    "学藉": "学籍",
+    "律施": "律师",
+    "架照": "驾驶证",
+    "考驾照": "机动车驾驶证初次申领",
+    "增驾": "增加准驾车型",
+    "诊所": "医疗机构",
+    "看守所": "被监管人员",
+    "立遗嘱": "遗嘱",
+    "毕业证": "学历 学位",
+    "移表": "移表",
+    "报装": "报装",
+}
+# Words of an action on a service; a name that ends in one of them fits a question that says one.
+_ACTIONS: dict[str, str] = {
+    "注销": "注销|销户|取消|不要了|不用了|关闭",
+    "撤销": "撤销|取消",
+    "迁出": "迁出|迁走|转出|搬走",
+    "迁入": "迁入|转入|迁来|迁进",
+    "变更": "变更|改|换成|更改|转到|跳槽",
+    "补发": "补|丢|掉|遗失|不见",
+    "换领": "换|旧|过期|到期",
+    "换发": "换|旧|过期|到期",
+    "延续": "延续|延期|到期",
+    "作废": "作废",
+}
+# Cantonese words with their Mandarin equivalent (replaced: they carry no catalogue word themselves).
+CANTONESE: dict[str, str] = {
+    "喺边度": "在哪里",
+    "边度": "哪里",
+    "点样": "怎么",
+    "点查": "怎么查",
+    "点搞": "怎么办",
+    "系咪": "是不是",
+    "唔该": "",
+    "使唔使": "要不要",
+    "咩": "什么",
+    "嘅": "的",
+    "冇": "没有",
+    "揸": "驾驶",
+    "畀": "给",
+    "佢": "他",
+    "仔女": "子女",
+    "个仔": "儿子",
+    "喺": "在",
+    "呢间": "这家",
+    "嗰": "那",
+    "真定假": "真假",
+}
+# What the citizen wants done with a service, said in many ways: 查询 and 预约 services.
+_LOOKUP_WORDS = re.compile(r"查|真假|真伪|正规|有没有|在哪看|公布|下载|打印|是不是真|认不认")
+_PROGRESS_WORDS = re.compile(r"进度|办到哪|哪一步|好了没|做好了|好了吗|批下来|审批到|出来了没|出来了吗")
+_APPOINTMENT_WORDS = re.compile(r"预约|约个|排号|取号|挂号")
+_BRACKETED = re.compile(r"^(.+?)[（(](.+)[)）]$")
+_PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+# Words of a request that say nothing about which service (their pieces are not indexed either).
+STOPWORDS = frozenset(
+    [
+        "请问",
+        "你好",
+        "您好",
+        "我想",
+        "我要",
+        "想要",
+        "想问",
+        "问下",
+        "一下",
+        "咨询",
+        "帮我",
+        "麻烦",
+        "怎么",
+        "怎样",
+        "如何",
+        "需要",
+        "什么",
+        "哪些",
+        "哪里",
+        "可以",
+        "能不能",
+        "能否",
+        "是不是",
+        "要不要",
+        "有没有",
+        "要求",
+        "条件",
+        "资料",
+        "材料",
+        "手续",
+        "流程",
+        "东西",
+        "时候",
+        "现在",
+        "已经",
+        "之前",
+        "然后",
+        "还是",
+        "还要",
+        "就是",
+        "那个",
+        "这个",
+        "我们",
+        "你们",
+        "他们",
+        "自己",
+        "因为",
+        "所以",
+        "但是",
+        "如果",
+        "的话",
+        "知道",
+        "不知道",
+        "听说",
+        "一个",
+        "多少",
+        "几天",
+        "多久",
+        "办理",
+        "去办",
+        "怎么办",
+        "在哪",
+        "哪个",
+        "部门",
+        "带什么",
+        "要带",
+        "是否",
+        "不是",
+        "没有",
+        "可不可以",
+        "一起",
+        "大概",
+        "下来",
+        "准备",
+        "提交",
+        "什么样",
+        "请问一下",
+    ]
+)
+# Characters that do not start or end a meaningful pair ("的护" is no word).
+_WEAK_CHARS = frozenset("的了吗呢吧啊呀嗯哦要想我你他她它们是在有和与及或也都就还又把被让给去来个这那哪么啥")
+
+_lock = threading.Lock()
+_tokenizer: jieba.Tokenizer | None = None
+
+
+def _jieba() -> jieba.Tokenizer:
+    """A jieba tokenizer of this module's own (jieba's global one belongs to whoever else uses it)."""
+    global _tokenizer
+    with _lock:
+        if _tokenizer is None:
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            _tokenizer = tokenizer
+        return _tokenizer
+
+
+def clean(text: str) -> str:
+    """Half-width, lower-case, Cantonese words in Mandarin, without punctuation."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    for word, mandarin in CANTONESE.items():
+        text = text.replace(word, mandarin)
+    return _PUNCTUATION.sub("", text)
+
+
+def expand(text: str) -> str:
+    """The cleaned text followed by the catalogue's words for the colloquial words it contains."""
+    text = clean(text)
+    extra = [official for word, official in EXPANSIONS.items() if word in text]
+    return " ".join([text, *extra])
+
+
+def tokens(text: str) -> list[str]:
+    """Index terms of a text: jieba's words (two characters or more, and the dictionary words inside
+    longer ones, as jieba's search mode gives them) and the character pairs of each word."""
+    terms: list[str] = []
+    for chunk in text.split():
+        terms += _chunk_tokens(chunk)
+    return terms
+
+
+@functools.lru_cache(maxsize=65536)
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    # Cached: material names (身份证原件…) repeat across thousands of services and rebuilds.
+    tokenizer = _jieba()
+    terms: list[str] = []
+    for word in tokenizer.lcut(chunk, HMM=False):
+        if word in STOPWORDS:
+            continue
+        if len(word) >= 2 and not word.isdigit():
+            terms.append(word)
+        for size in (2, 3):
+            if len(word) > size:
+                terms += [
+                    word[i : i + size]
+                    for i in range(len(word) - size + 1)
+                    if tokenizer.FREQ.get(word[i : i + size]) and word[i : i + size] not in STOPWORDS
+                ]
+        terms += [
+            "#" + word[i : i + 2]
+            for i in range(len(word) - 1)
+            if word[i] not in _WEAK_CHARS and word[i + 1] not in _WEAK_CHARS and not word[i : i + 2].isdigit()
+        ]
+    if len(chunk) == 1 and chunk not in _WEAK_CHARS:
+        terms.append(chunk)
+    return tuple(terms)
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """``事项(情形)`` → (``事项``, ``情形``); a name without a trailing bracket → (name, "")."""
+    match = _BRACKETED.match(name.strip())
+    if match and len(match.group(1)) >= 2:
+        return match.group(1), match.group(2).strip("（）() ")
+    return name.strip(), ""
+
+
+def family(name: str) -> str:
+    """What variants of one service share: the name without its bracket, 进度查询 or 预约 suffix."""
+    base, _ = split_name(name)
+    base = clean(base)
+    return re.sub(r"(办证进度查询|办理进度查询|进度查询|预约申请|申请预约|预约)$", "", base) or base
+
+
+def kind_of(name: str) -> str:
+    """``progress``, ``lookup``, ``appointment`` or ``service``, by how the name ends."""
+    base = clean(split_name(name)[0])
+    if base.endswith("进度查询"):
+        return "progress"
+    if re.search(r"(查询|查验|公示|公布|下载|名录发布|地图)$", base):
+        return "lookup"
+    if re.search(r"(预约|预约申请|申请预约)$", base):
+        return "appointment"
+    return "service"
+
+
+def action_prior(name: str, query: str) -> float:
+    """A name whose action (注销, 迁出, 补发…) the question does not mention ranks a little lower."""
+    base, qualifier = split_name(name)
+    tail = clean(qualifier or base)[-6:]
+    for action, said in _ACTIONS.items():
+        if action in tail:
+            return 1.05 if re.search(said, query) else 0.85
+    return 1.0
+
+
+def kind_prior(kind: str, query: str) -> float:
+    """How much the kind of a service fits what was asked (a multiplier around 1)."""
+    progress = bool(_PROGRESS_WORDS.search(query))
+    lookup = progress or bool(_LOOKUP_WORDS.search(query))
+    if kind == "progress":
+        return 1.25 if progress else 0.6
+    if kind == "lookup":
+        return 1.15 if lookup else 0.85
+    if kind == "appointment":
+        return 1.1 if _APPOINTMENT_WORDS.search(query) else 1.0
+    return 0.9 if progress else 1.0
+
+
+class FieldIndex:
+    """BM25 over one text per document."""
+
+    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        corpus = [tokens(text) or ["∅"] for text in texts]
+        self._terms = [frozenset(terms) for terms in corpus]
+        self._bm25 = bm25s.BM25(k1=k1, b=b)
+        self._bm25.index(corpus, show_progress=False)
+        self.size = len(corpus)
+
+    def knows(self, term: str) -> bool:
+        """Whether some document has the term."""
+        return term in self._bm25.vocab_dict
+
+    def terms(self, document: int) -> frozenset[str]:
+        """The terms of one document."""
+        return self._terms[document]
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        """BM25 score of every document for the query's terms."""
+        if not query_terms or not self.size:
+            return np.zeros(self.size, dtype=np.float32)
+        known = [t for t in query_terms if t in self._bm25.vocab_dict]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+
+def name_text(name: str, aliases: Iterable[str], situations: Iterable[str]) -> str:
+    """What a service is called: its name, its name's parts, its aliases and situations."""
+    base, qualifier = split_name(name)
+    parts = [clean(name), clean(base), clean(qualifier), *(clean(a) for a in aliases), *(clean(s) for s in situations)]
+    return " ".join(p for p in parts if p)
+
+
+def document_text(name: str, department: str, materials: Iterable[str]) -> str:
+    """Everything a service publishes that a citizen may say: name, department, materials (short)."""
+    parts = [clean(name), clean(department), *(clean(m)[:40] for m in materials)]
+    return " ".join(p for p in parts if p)
