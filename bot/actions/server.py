@@ -17,6 +17,7 @@ Where it listens is ``SANIC_HOST``, which ``python -m bot run`` sets from ``ACTI
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from typing import Any
@@ -42,6 +43,17 @@ ACTION_CALL_MAX_BYTES = 32 * 1024 * 1024
 async def release(*_: Any) -> None:
     """Close the process's database, if it was opened."""
     await runtime.close_current()
+
+
+async def warm_up(app: Sanic, *_: Any) -> None:
+    """Fit the appeal classifier in a thread as the server starts, so that the first report does not wait for it."""
+    from bot.appeals.classifier import trained_classifier  # scikit-learn: only in the action server
+
+    async def fit() -> None:
+        await asyncio.to_thread(trained_classifier)
+        logger.info("appeal classifier ready")
+
+    app.add_task(fit(), name="appeal-classifier-warm-up")
 
 
 def is_authorised(given: str | None, expected: str) -> bool:
@@ -79,6 +91,7 @@ def configure_server() -> None:
     app.config.REQUEST_MAX_SIZE = ACTION_CALL_MAX_BYTES
     app.register_middleware(refuse_strangers, "request")
     app.register_listener(warn_without_token, "before_server_start")
+    app.register_listener(warm_up, "after_server_start")
     app.register_listener(release, "before_server_stop")
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -458,9 +459,18 @@ class AppealClassifier:
         return self.predict_many([(title, text)])[0]
 
 
-@functools.lru_cache(maxsize=1)
+# One fitting at a time: a report filed while the start-up warm-up fits waits for it, not fits again.
+_fitting = threading.Lock()
+
+
 def trained_classifier() -> AppealClassifier:
     """The classifier fitted on the train split of data/appeals/examples, built once per process."""
+    with _fitting:
+        return _fitted()
+
+
+@functools.lru_cache(maxsize=1)
+def _fitted() -> AppealClassifier:
     tree = load_categories()
     train, _ = split_examples(read_examples(EXAMPLES_PATH, tree))
     return AppealClassifier(tree, read_keywords(KEYWORDS_PATH, tree)).fit(train)
