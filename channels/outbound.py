@@ -2,15 +2,19 @@
 
 Each goes out on the citizen's own channel, through the outbound protocol its connector registers
 in ``channels.registry``. Choices are remembered as in a turn, so that the citizen can answer "1"
-on any medium.
+on any medium. A number that is no verified citizen's (the one a citizen gave for a work order) is
+texted by SMS through Twilio's REST API.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.core.personal_data import e164_phone
 from channels.connector import Delivery, DeliveryFailed, channel_runtime, offered_choices, remember_choices
 from channels.registry import outbound_of
+from channels.twilio.api import TwilioSms
+from channels.twilio.sms import render_sms, send_sms
 
 
 async def deliver(
@@ -45,3 +49,18 @@ async def reachable_thread(channel: str, conversation_id: str, citizen_id: int |
     if outbound is None:
         raise DeliveryFailed(f"channel {channel!r} cannot be reached after the conversation")
     return await outbound.thread(conversation_id, citizen_id)
+
+
+async def text_number(phone: str, messages: list[dict[str, Any]]) -> None:
+    """Text messages (Rasa response dicts) to a phone number by SMS, choices numbered.
+
+    Raises:
+        DeliveryFailed: SMS is not set up here, or Twilio did not take every part.
+    """
+    if not messages:
+        return
+    runtime = channel_runtime()
+    if not TwilioSms.from_settings(runtime.settings).configured:
+        raise DeliveryFailed("SMS is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_NUMBER)")
+    if not await send_sms(runtime, e164_phone(phone), render_sms(messages)):
+        raise DeliveryFailed("the SMS was not delivered")

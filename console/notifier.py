@@ -3,7 +3,8 @@
 A notice is sent as it is. A 回访 (follow-up) starts the follow-up dialogue in the citizen's
 conversation (``EXTERNAL_follow_up``), so that the answer is understood; when the model cannot do
 that, the question is sent as text. A phone caller is reached by SMS, in their SMS conversation
-(the channel's outbound says where the citizen is written to later).
+(the channel's outbound says where the citizen is written to later). A message for the number a
+citizen gave for an order (no verified citizen) is texted to that number.
 Every server instance runs the loop; a message is taken by one instance per attempt.
 """
 
@@ -19,7 +20,7 @@ from bot.core.shared_state import SharedStateUnavailable
 from bot.work_orders import notifications
 from bot.work_orders.notifications import OutgoingMessage
 from channels.connector import DeliveryFailed
-from channels.outbound import deliver, reachable_thread
+from channels.outbound import deliver, reachable_thread, text_number
 from console.desk import HandoffDesk
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ async def send_one(desk: HandoffDesk, message: OutgoingMessage) -> None:
     Raises:
         DeliveryFailed: the citizen's channel did not take it.
     """
+    if message.phone is not None:
+        await text_number(message.phone, [{"text": message.text}])
+        return
     channel, conversation_id = await reachable_thread(message.channel, message.conversation_id, message.citizen_id)
     messages: list[dict[str, Any]] = []
     if message.kind == notifications.FOLLOW_UP:

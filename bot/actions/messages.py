@@ -16,6 +16,7 @@ NOT_UNDERSTOOD_HANDOFF = "抱歉，我还是没有听明白，为您转人工客
 SUPERVISION_FILED = "已为您提交督办工单，工单编号{number}。我们会催促承办部门尽快办理，处理结果会通知您。"
 OFFER_ACCEPTED = "好的。请问有什么可以帮您？"
 OFFER_DECLINED = "好的。还有什么可以帮您？"
+OFFER_NOT_ANSWERED = "请直接回答“需要”或“不用”，也可以回复选项的序号。"
 
 # --- services: which one, which situation, what next --------------------------------------------------
 
@@ -57,7 +58,7 @@ SUPERVISION_CHOICES = ("需要督办", "不用了")
 ORDER_NUMBER_INCOMPLETE = "抱歉，没有听到完整的工单号。{error}。"
 ORDER_NOT_FOUND = "没有查到工单号为{number}的工单。请核对工单号，它在登记工单时的回复或短信通知里。"
 NO_CLAIM_WITHOUT_CITIZEN = (
-    "这张工单登记时没有验证手机号，无法核实您是反映人，为保护反映人的信息，这里不能告诉您它的内容。"
+    "这张工单登记时没有验证手机号，也没有留联系电话，无法核实您是反映人，为保护反映人的信息，这里不能告诉您它的内容。"
     "请拨打12345热线，由人工座席核实后为您查询。"
 )
 ORDER_DETAILS = (
@@ -110,6 +111,8 @@ READBACK_PLACE = "地点：{place}"
 READBACK_SINCE = "时间：{since}"
 READBACK_CONTACT = "联系方式：{contact}"
 READBACK_HOW_TO_CHANGE = "没问题请点“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”或“改一下时间”。"
+# The same on the phone (the read-back's spoken form): what to say or press, never a button to tap.
+READBACK_HOW_TO_CHANGE_SPOKEN = "没问题请说“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”。"
 READBACK_CHOICES = ("确认提交", "修改")
 SHARED_LOCATION = "您发送的位置"
 SHARED_LOCATION_AT = "您发送的位置（{place}）"
@@ -123,7 +126,7 @@ ASK_WHICH_FIELD = "请问要修改哪一项？也可以直接说改成什么，�
 
 # --- the filed report -------------------------------------------------------------------------------------
 
-# Also the short (spoken) form, with the number's digits spaced.
+# The spoken form (the short one) is the whole filing message with the number's digits spaced.
 REPORT_FILED = "已为您登记{kind}，工单号{number}。"
 HANDED_TO = "已转交{department}办理"
 TO_BE_DISPATCHED = "将由调度员分派给承办部门"

@@ -61,8 +61,8 @@ def contact_text(contact: str | None, citizen: CitizenView | None) -> str:
     return messages.CONTACT_PHONE.format(phone=mask_phone(contact)) if contact else messages.CONTACT_NONE
 
 
-def readback(slots: dict[str, Any], citizen: CitizenView | None) -> str:
-    """The order as it will be filed, one line a field."""
+def readback(slots: dict[str, Any], citizen: CitizenView | None, *, spoken: bool = False) -> str:
+    """The order as it will be filed, one line a field; ``spoken``: as the phone says it (say or press, not tap)."""
     kind = slots.get("report_kind") or ""
     lines = [
         messages.READBACK_TITLE.format(kind=kind),
@@ -74,7 +74,7 @@ def readback(slots: dict[str, Any], citizen: CitizenView | None) -> str:
     if kind not in WITHOUT_SINCE:
         lines.append(messages.READBACK_SINCE.format(since=slots.get("report_since") or ""))
     lines.append(messages.READBACK_CONTACT.format(contact=contact_text(slots.get("report_contact"), citizen)))
-    lines.append(messages.READBACK_HOW_TO_CHANGE)
+    lines.append(messages.READBACK_HOW_TO_CHANGE_SPOKEN if spoken else messages.READBACK_HOW_TO_CHANGE)
     return "\n".join(lines)
 
 
@@ -99,7 +99,9 @@ class ActionAskReportConfirmed(Action):
             return []
         citizen = await current_citizen(tracker) if tracker.get_slot("report_contact") == VERIFIED else None
         dispatcher.utter_message(
-            text=readback(tracker.slots, citizen), buttons=choice_buttons(messages.READBACK_CHOICES)
+            text=readback(tracker.slots, citizen),
+            buttons=choice_buttons(messages.READBACK_CHOICES, ("yes", "no")),
+            json_message={"kind": "readback", "short": readback(tracker.slots, citizen, spoken=True)},
         )
         return []
 
@@ -180,8 +182,9 @@ class ActionFileReport(Action):
             dispatcher.utter_message(text=messages.REPORT_NOT_FILED.format(error=error))
             return reset
         spoken_number = " ".join(filed.number)
+        text = filed_text(kind, filed, contact, citizen_id, now)
         dispatcher.utter_message(
-            text=filed_text(kind, filed, contact, citizen_id, now),
+            text=text,
             json_message={
                 "kind": "work_order",
                 "number": filed.number,
@@ -189,7 +192,8 @@ class ActionFileReport(Action):
                 "department": filed.department,
                 "due_at": clock.in_china(filed.due_at).isoformat(timespec="minutes"),
                 "duplicate_of": filed.duplicate_of,
-                "short": messages.REPORT_FILED.format(kind=kind, number=spoken_number),
+                # Spoken: the number digit by digit, with the department and the deadline as written.
+                "short": text.replace(filed.number, spoken_number),
                 "spoken_number": spoken_number,
             },
         )

@@ -241,7 +241,8 @@ class Notification(Base):
     order_number: Mapped[str] = Column(
         String(32), ForeignKey("work_orders.number", ondelete="CASCADE"), nullable=False, index=True
     )
-    citizen_id: Mapped[int] = Column(Integer, ForeignKey("citizens.id"), nullable=False)
+    # None: the message goes to the number given for the order (its contact_phone), by SMS.
+    citizen_id: Mapped[int | None] = Column(Integer, ForeignKey("citizens.id"))
     channel: Mapped[str] = Column(String(32), nullable=False)
     conversation_id: Mapped[str] = Column(String(200), nullable=False)
     text: Mapped[str] = Column(Text, nullable=False)

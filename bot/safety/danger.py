@@ -10,6 +10,7 @@ that must and must not count.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -142,36 +143,32 @@ _OUT_ALREADY = re.compile(r"(现在|已经)(出来了|救出来|没事)")
 _NOT_VIOLENCE = re.compile(r"打我(电话|手机|号码)|打(人工|12345|电话)|打印|打车|打卡|打针|打疫苗|打折")
 
 
+def _said(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda words: pattern.search(words) is not None
+
+
+# The kinds in order of urgency: the first whose words occur wins. Below "violence", words about
+# the past ("上个月着火了") are not a danger now.
+_CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("self_harm_now", _said(_SELF_HARM_NOW)),
+    ("despair", _said(_DESPAIR)),
+    ("jump", _said(_JUMP)),
+    ("violence", lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None),
+    ("past", _said(_PAST)),
+    ("traffic", lambda words: _TRAFFIC.search(words) is not None and _INJURED.search(words) is not None),
+    ("medical", _said(_MEDICAL)),
+    ("rescue", lambda words: _RESCUE.search(words) is not None and _OUT_ALREADY.search(words) is None),
+    ("gas", _said(_GAS)),
+    ("fire", _said(_FIRE)),
+    ("emergency", _said(_HELP)),
+)
+
+
 def assess(text: str) -> Danger | None:
     """The danger the message speaks of, or None; the most urgent kind wins."""
     words = re.sub(r"\s+", "", text)
-    if not words:
+    kind = next((kind for kind, found in _CHECKS if found(words)), None) if words else None
+    if kind is None or kind == "past":
         return None
-    if _SELF_HARM_NOW.search(words):
-        return _danger("self_harm_now")
-    if _DESPAIR.search(words):
-        return _danger("despair")
-    if _JUMP.search(words):
-        return _danger("jump")
-    if _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)):
-        return _danger("violence")
-    if _PAST.search(words):
-        return None
-    if _TRAFFIC.search(words) and _INJURED.search(words):
-        return _danger("traffic")
-    if _MEDICAL.search(words):
-        return _danger("medical")
-    if _RESCUE.search(words) and not _OUT_ALREADY.search(words):
-        return _danger("rescue")
-    if _GAS.search(words):
-        return _danger("gas")
-    if _FIRE.search(words):
-        return _danger("fire")
-    if _HELP.search(words):
-        return _danger("emergency")
-    return None
-
-
-def _danger(kind: str) -> Danger:
     numbers, reply = _REPLIES[kind]
     return Danger(kind, numbers, reply)

@@ -16,9 +16,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.appeals.categories import DISTRICTS, TYPES, load_categories
 from bot.citizens.ownership import LockRule, Verdict, Verification, judge, tail_matches
@@ -404,6 +405,10 @@ class OrderView:
     due_at: datetime | None = None
     duplicate_of: str | None = None
     reply: str | None = None
+    # The conversation it was filed in.
+    sender_id: str = ""
+    # Whether a phone number was given for it (not anonymous): its filer can prove the order is theirs.
+    has_contact_phone: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -423,6 +428,17 @@ def _order_view(order: WorkOrder) -> OrderView:
         due_at=order.due_at,
         duplicate_of=order.duplicate_of,
         reply=order.reply,
+        sender_id=order.sender_id,
+        has_contact_phone=bool(order.contact_phone) and not order.anonymous,
+    )
+
+
+def _gave_number_of(citizen_id: int) -> ColumnElement[bool]:
+    """Orders filed without a verified citizen for which this citizen's verified number was given."""
+    return and_(
+        WorkOrder.citizen_id.is_(None),
+        WorkOrder.anonymous.is_(False),
+        WorkOrder.contact_phone == select(Citizen.phone).where(Citizen.id == citizen_id).scalar_subquery(),
     )
 
 
@@ -434,11 +450,14 @@ async def find_order(database: Database, number: str) -> OrderView | None:
 
 
 async def orders_of_citizen(database: Database, citizen_id: int, limit: int = 5) -> list[OrderView]:
-    """A citizen's open orders, most recent first."""
+    """A citizen's open orders (theirs, or filed elsewhere with their number as the contact), most recent first."""
     async with database.session() as session:
         orders = await session.scalars(
             select(WorkOrder)
-            .where(WorkOrder.citizen_id == citizen_id, WorkOrder.status.not_in(CLOSED_STATUSES))
+            .where(
+                or_(WorkOrder.citizen_id == citizen_id, _gave_number_of(citizen_id)),
+                WorkOrder.status.not_in(CLOSED_STATUSES),
+            )
             .order_by(WorkOrder.created_at.desc(), WorkOrder.number.desc())
             .limit(limit)
         )
@@ -460,6 +479,17 @@ async def orders_awaiting_follow_up(database: Database, citizen_id: int) -> list
         return [_order_view(order) for order in orders]
 
 
+async def is_order_of_citizen(database: Database, number: str, citizen_id: int) -> bool:
+    """Whether the order is this verified citizen's: filed by them, or filed with their number as the contact."""
+    async with database.session() as session:
+        found = await session.scalar(
+            select(WorkOrder.number).where(
+                WorkOrder.number == number, or_(WorkOrder.citizen_id == citizen_id, _gave_number_of(citizen_id))
+            )
+        )
+        return found is not None
+
+
 async def verify_order_owner(
     database: Database,
     number: str,
@@ -470,17 +500,22 @@ async def verify_order_owner(
     max_failures: int,
     lock_minutes: int,
 ) -> Verification:
-    """Check the last four digits of the phone of the citizen who filed the order.
+    """Check the last four digits of the phone of the citizen who filed the order, or of the number given for it.
 
     Wrong answers count against the order number in the same lock table as cases (order and case
-    numbers never collide), with the same rule. An order filed without a verified citizen is
-    NOT_FOUND: there is nothing to check against.
+    numbers never collide), with the same rule. An order with neither a verified citizen nor a
+    number given (anonymous, or none left) is NOT_FOUND: there is nothing to check against.
     """
     async with database.session() as session:
-        citizen = await session.scalar(
-            select(Citizen).join(WorkOrder, WorkOrder.citizen_id == Citizen.id).where(WorkOrder.number == number)
-        )
-        if citizen is None:
+        order = await session.get(WorkOrder, number)
+        if order is None:
             return Verification(Verdict.NOT_FOUND)
-        matched = tail_matches(number, answer, digest(number + citizen.phone[-4:], key), key)
+        phone = None
+        if order.citizen_id is not None:
+            phone = await session.scalar(select(Citizen.phone).where(Citizen.id == order.citizen_id))
+        elif order.contact_phone and not order.anonymous:
+            phone = order.contact_phone
+        if not phone:
+            return Verification(Verdict.NOT_FOUND)
+        matched = tail_matches(number, answer, digest(number + phone[-4:], key), key)
         return await judge(session, number, matched, now, LockRule(max_failures, lock_minutes))

@@ -2,22 +2,27 @@
 
 A row is written in the same transaction as the change it tells about, so that a change is never
 told twice nor lost; a sender (the integrator's ``channels/outbound.py``) takes the pending rows,
-delivers them on the citizen's channel and marks them sent or failed. Anonymous orders and orders
-without a verified citizen get no messages.
+delivers them on the citizen's channel and marks them sent or failed. The citizen of an order is
+its verified citizen, in the conversation it was filed from; or, for an order filed without one, the
+number they gave for it, texted by SMS (the number is read from the order when the message is sent,
+never copied into the outbox). Anonymous orders, and orders with neither, get no messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import Select
 
 from bot.core.clock import in_china
 from bot.core.db import Database
 from bot.core.models import Notification, WorkOrder
+from bot.core.personal_data import digest
+from bot.core.settings import get_settings
 from bot.work_orders.working_days import END_OF_DAY
 
 PENDING = "pending"
@@ -27,6 +32,9 @@ FAILED = "failed"
 MAX_ATTEMPTS = 3
 NOTICE = "notice"
 FOLLOW_UP = "follow_up"
+# The channel of the number a citizen gave for an order: the number's SMS thread.
+CONTACT_CHANNEL = "sms"
+CONTACT_THREAD_PREFIX = "sms-"
 
 
 @dataclass(frozen=True)
@@ -35,12 +43,14 @@ class OutgoingMessage:
 
     id: int
     order_number: str
-    citizen_id: int
+    citizen_id: int | None
     channel: str
     conversation_id: str
     text: str
     attempts: int
     kind: str = NOTICE
+    # The number given for the order, when the message goes to it rather than to a verified citizen.
+    phone: str | None = field(default=None, repr=False)
 
 
 def deadline_text(due: datetime, now: datetime | None = None) -> str:
@@ -106,21 +116,50 @@ def follow_up_text(label: str) -> str:
     )
 
 
-def can_notify(order: WorkOrder) -> bool:
-    """Whether the citizen of an order can be told about it (a verified citizen, not anonymous, a channel)."""
-    return not order.anonymous and order.citizen_id is not None and bool(order.channel) and bool(order.sender_id)
+@dataclass(frozen=True)
+class Recipient:
+    """Where an order's messages go: a verified citizen's conversation, or the number given for the order."""
+
+    channel: str
+    conversation_id: str
+    citizen_id: int | None
+
+
+def contact_thread(phone: str) -> str:
+    """The conversation id of a number's SMS thread (as the SMS channel names it; the number never is an id)."""
+    return CONTACT_THREAD_PREFIX + digest(phone, str(get_settings().pii_hash_key))[:20]
+
+
+def recipient_of(order: WorkOrder, kind: str = NOTICE) -> Recipient | None:
+    """Who is told about an order: its verified citizen, else the number given for it; None if nobody.
+
+    The 回访 dialogue needs a verified citizen's conversation: a number given for the order gets notices only.
+    """
+    if order.anonymous:
+        return None
+    if order.citizen_id is not None and order.channel and order.sender_id:
+        return Recipient(order.channel, order.sender_id, order.citizen_id)
+    if order.citizen_id is None and order.contact_phone and kind == NOTICE:
+        return Recipient(CONTACT_CHANNEL, contact_thread(order.contact_phone), None)
+    return None
+
+
+def can_notify(order: WorkOrder, kind: str = NOTICE) -> bool:
+    """Whether the citizen of an order can be told about it (a verified citizen or a number given, not anonymous)."""
+    return recipient_of(order, kind) is not None
 
 
 def _add(session: AsyncSession, recipient: WorkOrder, text: str, now: datetime, kind: str = NOTICE) -> bool:
     """Write one message for an order's citizen, if they can be told; returns whether it was written."""
-    if not can_notify(recipient) or recipient.citizen_id is None:
+    to = recipient_of(recipient, kind)
+    if to is None:
         return False
     session.add(
         Notification(
             order_number=recipient.number,
-            citizen_id=recipient.citizen_id,
-            channel=recipient.channel,
-            conversation_id=recipient.sender_id,
+            citizen_id=to.citizen_id,
+            channel=to.channel,
+            conversation_id=to.conversation_id,
             text=text,
             kind=kind,
             status=PENDING,
@@ -147,7 +186,7 @@ def queue_one(session: AsyncSession, order: WorkOrder, text: str, now: datetime,
     return _add(session, order, text, now, kind)
 
 
-def _outgoing(row: Notification) -> OutgoingMessage:
+def _outgoing(row: Notification, phone: str | None = None) -> OutgoingMessage:
     return OutgoingMessage(
         id=row.id,
         order_number=row.order_number,
@@ -157,25 +196,31 @@ def _outgoing(row: Notification) -> OutgoingMessage:
         text=row.text,
         attempts=row.attempts,
         kind=row.kind,
+        phone=phone if row.citizen_id is None else None,
     )
+
+
+def _with_contact() -> Select:
+    """Messages with the number given for their order (used only for those without a verified citizen)."""
+    return select(Notification, WorkOrder.contact_phone).join(WorkOrder, WorkOrder.number == Notification.order_number)
 
 
 async def pending(database: Database, limit: int = 50) -> list[OutgoingMessage]:
     """The oldest messages still to be delivered."""
     async with database.session() as session:
-        rows = await session.scalars(
-            select(Notification).where(Notification.status == PENDING).order_by(Notification.id).limit(limit)
+        rows = await session.execute(
+            _with_contact().where(Notification.status == PENDING).order_by(Notification.id).limit(limit)
         )
-        return [_outgoing(row) for row in rows]
+        return [_outgoing(row, phone) for row, phone in rows]
 
 
 async def messages_of_order(database: Database, number: str) -> list[OutgoingMessage]:
     """Every message written about an order, oldest first (for the audit view and tests)."""
     async with database.session() as session:
-        rows = await session.scalars(
-            select(Notification).where(Notification.order_number == number).order_by(Notification.id)
+        rows = await session.execute(
+            _with_contact().where(Notification.order_number == number).order_by(Notification.id)
         )
-        return [_outgoing(row) for row in rows]
+        return [_outgoing(row, phone) for row, phone in rows]
 
 
 async def mark_sent(database: Database, notification_id: int, now: datetime) -> None:

@@ -91,8 +91,11 @@ class Call:
 
 
 def asks_for_digits(sentences: list[str]) -> bool:
-    """Whether the bot's last sentence asks for a number the caller may type."""
-    return bool(sentences) and any(word in sentences[-1] for word in _ASKS_FOR_DIGITS)
+    """Whether the bot's last sentence (not its whole last message) asks for a number the caller may type."""
+    if not sentences:
+        return False
+    pieces = [piece for piece in re.split(r"(?<=[。！？!?])", sentences[-1]) if piece.strip()]
+    return bool(pieces) and any(word in pieces[-1] for word in _ASKS_FOR_DIGITS)
 
 
 def ask(

@@ -123,7 +123,10 @@ async def test_overdue_case_offers_supervision(hotline: runtime.Hotline) -> None
     events = await ActionShowProgress().run(dispatcher, tracker(slots=slots), {})
     assert SlotSet("pending_offer", f"supervise:{OVERDUE}") in events
     assert "已经超过承诺时限" in dispatcher.messages[1]["text"]
-    assert [b["payload"] for b in dispatcher.messages[1]["buttons"]] == ["需要督办", "不用了"]
+    buttons = dispatcher.messages[1]["buttons"]
+    assert [b["title"] for b in buttons] == ["1. 需要督办", "2. 不用了"]
+    # The buttons say yes and no themselves: words like 需要督办 could be misread by the NLU.
+    assert [(b["payload"], b["answer"]) for b in buttons] == [("/affirm", "yes"), ("/deny", "no")]
 
 
 async def test_finished_case(hotline: runtime.Hotline) -> None:

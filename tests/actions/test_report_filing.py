@@ -38,15 +38,18 @@ async def test_the_read_back_has_every_field_and_masks_the_phone(hotline: runtim
     assert "联系方式：您验证过的手机（尾号5678）" in (await ask(ActionAskReportConfirmed(), t)).messages[0]["text"]
 
 
+# An anonymous 举报 of a gas leak at a location the citizen shared.
+ANONYMOUS_AT_LOCATION = {
+    "report_kind": "举报",
+    "report_details": "小区燃气管道漏气，有人私接燃气管",
+    "report_location": {"latitude": 23.1291, "longitude": 113.2644},
+    "report_since": "昨晚",
+    "report_contact": "anonymous",
+}
+
+
 async def test_the_read_back_of_an_anonymous_report_at_a_shared_location(hotline: runtime.Hotline) -> None:
-    slots = {
-        "report_kind": "举报",
-        "report_details": "有人倒建筑垃圾",
-        "report_location": {"latitude": 23.1, "longitude": 113.3},
-        "report_since": "昨晚",
-        "report_contact": "anonymous",
-    }
-    text = (await ask(ActionAskReportConfirmed(), tracker("", slots=slots))).messages[0]["text"]
+    text = (await ask(ActionAskReportConfirmed(), tracker("", slots=ANONYMOUS_AT_LOCATION))).messages[0]["text"]
     assert "地点：您发送的位置\n" in text
     assert "联系方式：匿名（不留联系方式，办理结果无法通知您）" in text
 
@@ -136,14 +139,7 @@ async def test_a_confirmed_report_of_a_verified_citizen_is_filed_with_every_fiel
 
 
 async def test_an_anonymous_report_keeps_no_citizen_and_an_urgent_one_is_urgent(hotline: runtime.Hotline) -> None:
-    slots = {
-        "report_kind": "举报",
-        "report_details": "小区燃气管道漏气，有人私接燃气管",
-        "report_location": {"latitude": 23.1291, "longitude": 113.2644},
-        "report_since": "昨晚",
-        "report_contact": "anonymous",
-        "report_confirmed": "yes",
-    }
+    slots = {**ANONYMOUS_AT_LOCATION, "report_confirmed": "yes"}
     metadata = {"channel": "telegram", "citizen_id": await citizen_id(hotline)}
     _, dispatcher = await file(tracker("确认提交", slots=slots, metadata=metadata))
     [order] = await stored_orders(hotline.database)

@@ -100,6 +100,10 @@ def test_a_new_request_is_not_mistaken_for_a_choice() -> None:
 def test_keypad_entry_is_expected_when_the_bot_asks_for_a_number() -> None:
     assert asks_for_digits(["请说一下办件编号。"])
     assert not asks_for_digits(["请问有什么可以帮您？"])
+    # Only the question itself counts: a read-back or a list that mentions 号码 or 身份证 before it does not.
+    assert not asks_for_digits(["联系电话：尾号5678的号码。地址：天河路100号。没问题请说“确认提交”。"])
+    assert not asks_for_digits(["办护照要带身份证和照片。还想了解什么？"])
+    assert asks_for_digits(["好的。请说出手机号码的后四位。"])
 
 
 def test_agent_hours() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,13 +25,25 @@ def closed_hours() -> str:
     return f"{start:%H:00}-{end:%H:00}"
 
 
+@contextmanager
+def twilio_hotline(
+    tmp_path_factory: pytest.TempPathFactory, name: str, **env: str
+) -> Iterator[tuple[Servers, StandIn]]:
+    """Both servers with Twilio at its stand-in, on the embedded defaults, with these settings."""
+    with running_standin(twilio_api) as twilio:
+        settings = {**twilio_env(twilio.url), "REDIS_URL": "", **env}
+        with running_servers(Path(tmp_path_factory.mktemp(name)), extra_env=settings) as servers:
+            yield servers, twilio
+
+
 @pytest.fixture(scope="module")
 def quick_timeout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TwilioPeer, StandIn, str]]:
     """Agents on duty, but a citizen waits at most two seconds."""
-    with running_standin(twilio_api) as twilio:
-        env = {**twilio_env(twilio.url), "REDIS_URL": "", "HANDOFF_MAX_WAIT_S": "2", "HANDOFF_SWEEP_S": "0.5"}
-        with running_servers(Path(tmp_path_factory.mktemp("callback")), extra_env=env) as servers:
-            yield TwilioPeer(servers.rasa_url), twilio, servers.rasa_url
+    with twilio_hotline(tmp_path_factory, "callback", HANDOFF_MAX_WAIT_S="2", HANDOFF_SWEEP_S="0.5") as (
+        servers,
+        twilio,
+    ):
+        yield TwilioPeer(servers.rasa_url), twilio, servers.rasa_url
 
 
 def test_nobody_takes_the_conversation_so_a_callback_is_filed_and_the_bot_resumes(
@@ -76,10 +89,8 @@ def test_an_urgent_handoff_is_never_closed_by_the_waiting_timeout(
 @pytest.fixture(scope="module")
 def no_agent_line(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwilioPeer]:
     """Agents on duty, but no agent line for phone calls."""
-    with running_standin(twilio_api) as twilio:
-        env = {**twilio_env(twilio.url), "REDIS_URL": "", "AGENT_PHONE_NUMBER": ""}
-        with running_servers(Path(tmp_path_factory.mktemp("no-line")), extra_env=env) as servers:
-            yield TwilioPeer(servers.rasa_url)
+    with twilio_hotline(tmp_path_factory, "no-line", AGENT_PHONE_NUMBER="") as (servers, _):
+        yield TwilioPeer(servers.rasa_url)
 
 
 def test_pressing_0_without_an_agent_line_says_no_line_is_available_not_that_it_is_out_of_hours(
@@ -104,10 +115,8 @@ def test_despair_on_a_call_without_an_agent_line_still_hears_12356_first(no_agen
 @pytest.fixture(scope="module")
 def after_hours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Servers, TwilioPeer, StandIn]]:
     """Outside the agents' hours."""
-    with running_standin(twilio_api) as twilio:
-        env = {**twilio_env(twilio.url), "REDIS_URL": "", "AGENT_HOURS": closed_hours()}
-        with running_servers(Path(tmp_path_factory.mktemp("after-hours")), extra_env=env) as servers:
-            yield servers, TwilioPeer(servers.rasa_url), twilio
+    with twilio_hotline(tmp_path_factory, "after-hours", AGENT_HOURS=closed_hours()) as (servers, twilio):
+        yield servers, TwilioPeer(servers.rasa_url), twilio
 
 
 def test_outside_service_hours_a_known_number_gets_a_callback_order(

@@ -6,39 +6,24 @@ for), so that the words could be swallowed as the form's answer; they must not b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from channels.twilio.speech import speakable
-from tests.e2e.test_telegram import SECRET, TOKEN, Telegram, say, sent_to, settle
-from tests.http_clients import Agent, WebCitizen, create_agent
-from tests.servers import running_servers
-from tests.standins import StandIn, running_standin
-from tests.telegram_api import BotApi, params_of, telegram_env
-from tests.twilio_peer import AGENT_NUMBER, TwilioPeer, VoiceCall, sms_to, spoken, twilio_api, twilio_env
+from tests.e2e.test_telegram import Telegram, say, sent_to, settle
+from tests.http_clients import Agent, WebCitizen
+from tests.standins import StandIn
+from tests.telegram_api import params_of
+from tests.twilio_peer import AGENT_NUMBER, TwilioPeer, VoiceCall, sms_to, spoken
 
 CASE_QUESTION = "请告诉我办件编号"
 DETAILS_QUESTION = "请说一下具体情况"
 
 
 @pytest.fixture(scope="module")
-def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, TwilioPeer, StandIn, Telegram, Agent]]:
-    """Both servers with every channel, agents on duty and an agent line; an agent logged in."""
-    api = BotApi(TOKEN)
-    with running_standin(twilio_api) as twilio, running_standin(api) as bot_api:
-        env = {
-            **twilio_env(twilio.url),
-            **telegram_env(bot_api.url, TOKEN, SECRET),
-            "REDIS_URL": "",
-            "HANDOFF_MAX_WAIT_S": "3600",
-        }
-        with running_servers(Path(tmp_path_factory.mktemp("safety")), extra_env=env) as servers:
-            create_agent(servers.env["DATABASE_URL"], "liu", "刘洋")
-            agent = Agent(servers.rasa_url, "liu")
-            assert agent.login()[0] == 200
-            yield servers.rasa_url, TwilioPeer(servers.rasa_url), twilio, Telegram(servers, bot_api, api), agent
+def hotline(channels: tuple[TwilioPeer, StandIn, Telegram, Agent]) -> tuple[str, TwilioPeer, StandIn, Telegram, Agent]:
+    """Both servers with every channel, agents on duty and an agent line; an agent (陈静) logged in."""
+    peer, twilio, telegram, agent = channels
+    return telegram.servers.rasa_url, peer, twilio, telegram, agent
 
 
 def waiting_handoff(agent: Agent, channel_label: str) -> dict:
@@ -47,6 +32,19 @@ def waiting_handoff(agent: Agent, channel_label: str) -> dict:
         lambda: [h for h in agent.queue()["waiting"] if h["channel_label"] == channel_label], "a waiting handoff"
     )
     return dict(found[0])
+
+
+def handled(agent: Agent, handoff_id: int) -> None:
+    """The agent takes the handoff and closes it (the next test starts with an empty queue)."""
+    assert agent.post(f"/handoffs/{handoff_id}/take")[0] == 200
+    assert agent.post(f"/handoffs/{handoff_id}/close")[0] == 200
+
+
+def urgent_handoff_handled(agent: Agent, channel_label: str, reason: str = "") -> None:
+    """The channel's waiting handoff is urgent (for ``reason``, when given); the agent takes and closes it."""
+    handoff = waiting_handoff(agent, channel_label)
+    assert handoff["urgent"] and handoff["reason"] == (reason or handoff["reason"])
+    handled(agent, handoff["id"])
 
 
 def test_despair_in_the_middle_of_a_form_gets_12356_first_then_an_urgent_handoff_on_the_web_chat(
@@ -69,7 +67,7 @@ def test_despair_in_the_middle_of_a_form_gets_12356_first_then_an_urgent_handoff
     handoff = waiting_handoff(agent, "网页")
     assert (handoff["urgent"], handoff["reason"], handoff["position"]) == (True, "distress", 1)
     assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
-    citizen.wait_for_text("人工客服刘洋已接入")
+    citizen.wait_for_text("人工客服陈静已接入")
     transcript = agent.transcript(handoff["id"])
     assert any(e["role"] == "citizen" and "不想活了" in (e["text"] or "") for e in transcript)
     assert any(e["role"] == "bot" and "12356" in (e["text"] or "") for e in transcript)
@@ -100,8 +98,7 @@ def test_danger_said_while_waiting_for_a_person_moves_the_citizen_ahead_of_the_q
     assert [h["urgent"] for h in waiting[:2]] == [True, False]
     assert waiting[0]["reason"] == "emergency"
     for handoff in waiting[:2]:
-        assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
-        assert agent.post(f"/handoffs/{handoff['id']}/close")[0] == 200
+        handled(agent, handoff["id"])
 
 
 def test_violence_by_sms_gets_110_in_the_first_message(
@@ -116,10 +113,7 @@ def test_violence_by_sms_gets_110_in_the_first_message(
     twilio.wait_for(lambda r: sms_to(citizen)(r) and "转接人工客服" in r.form["Body"])
     first = twilio.matching(sms_to(citizen))[before].form["Body"]
     assert "110" in first.split("。")[0]
-    handoff = waiting_handoff(agent, "短信")
-    assert handoff["urgent"] and handoff["reason"] == "emergency"
-    assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
-    assert agent.post(f"/handoffs/{handoff['id']}/close")[0] == 200
+    urgent_handoff_handled(agent, "短信", "emergency")
 
 
 def test_someone_about_to_jump_gets_110_first_on_telegram(
@@ -133,10 +127,7 @@ def test_someone_about_to_jump_gets_110_first_on_telegram(
     say(telegram, chat, "天河城对面楼顶上有个人坐在边上，好像要跳下来", "转接人工客服")
     first = params_of(telegram.standin.matching(sent_to(telegram, chat))[before])["text"]
     assert "110" in first.split("。")[0]
-    handoff = waiting_handoff(agent, "Telegram")
-    assert handoff["urgent"]
-    assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
-    assert agent.post(f"/handoffs/{handoff['id']}/close")[0] == 200
+    urgent_handoff_handled(agent, "Telegram")
 
 
 def test_on_the_phone_the_crisis_number_is_spoken_first_then_the_call_is_put_through(
@@ -168,7 +159,4 @@ def test_a_gas_smell_in_the_middle_of_a_report_gets_119_and_what_to_do(
     citizen.wait_for_text("正在为您转接人工客服")
     first = citizen.texts("bot")[asked]
     assert "119" in first and "明火" in first
-    handoff = waiting_handoff(agent, "网页")
-    assert handoff["urgent"]
-    assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
-    assert agent.post(f"/handoffs/{handoff['id']}/close")[0] == 200
+    urgent_handoff_handled(agent, "网页")
