@@ -25,7 +25,7 @@ from bot.actions.common import (
     report_backend_failure,
     send_answer,
 )
-from bot.catalog.choices import pick_choice
+from bot.catalog.choices import pick_choice, yes_or_no
 from bot.catalog.render import conditions_answer, materials_answer, office_answer
 from bot.catalog.search import find_situation
 from bot.core.models import Service, Situation
@@ -85,6 +85,11 @@ class ValidateServiceForm(FormValidationAction):
             if offered:
                 entries = [e for e in (index.get(service_id) for service_id in offered) if e]
                 picked = pick_choice(text, [entry.name for entry in entries])
+                said = yes_or_no(text)
+                if picked is None and len(entries) == 1 and said is not None:
+                    if not said:  # "不是": the one service offered is not it; ask what it is
+                        return {"service": None, "offered_services": None}
+                    picked = 0
                 if picked is not None:
                     return await self._chosen(entries[picked].id, text, current_id)
             resolution = index.resolve(text)
@@ -95,7 +100,13 @@ class ValidateServiceForm(FormValidationAction):
             return {"service": None, "requested_slot": None}
         if resolution.found:
             options = [m.entry.name for m in resolution.matches]
-            dispatcher.utter_message(text=messages.WHICH_SERVICE, buttons=choice_buttons(options))
+            if len(options) == 1:  # one option: a yes/no question about it
+                dispatcher.utter_message(
+                    text=messages.IS_IT_THIS_SERVICE.format(service=options[0]),
+                    buttons=choice_buttons([options[0], messages.NOT_THIS_SERVICE], ("yes", "no")),
+                )
+            else:
+                dispatcher.utter_message(text=messages.WHICH_SERVICE, buttons=choice_buttons(options))
             return {"service": None, "offered_services": [m.entry.id for m in resolution.matches]}
         current = index.get(current_id) if current_id else None
         if current is not None and tracker.get_slot("requested_slot") != "service":
@@ -151,6 +162,20 @@ class ValidateServiceForm(FormValidationAction):
             dispatcher.utter_message(text=messages.SITUATION_NOT_UNDERSTOOD)
             return {"situation": None}
         return {"situation": names[picked]}
+
+
+class ActionAskService(Action):
+    """Asks which service, unless this turn already offered a list of them (one question a turn)."""
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_ask_service"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The open question, or nothing when the offered choices are the question."""
+        if not tracker.get_slot("offered_services"):
+            dispatcher.utter_message(response="utter_ask_service")
+        return []
 
 
 class ActionAskSituation(Action):

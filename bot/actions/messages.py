@@ -21,6 +21,8 @@ OFFER_NOT_ANSWERED = "请直接回答“需要”或“不用”，也可以回�
 # --- services: which one, which situation, what next --------------------------------------------------
 
 WHICH_SERVICE = "您要办理的是下面哪一项？请说序号或名称。"
+IS_IT_THIS_SERVICE = "您要办理的是“{service}”吗？"
+NOT_THIS_SERVICE = "不是这个"
 SERVICE_NOT_FOUND = "抱歉，没有找到您说的事项。请换个说法，比如“港澳通行证续签”。"
 WHICH_SITUATION = "办理{service}，您属于哪种情况？"
 SITUATION_NOT_UNDERSTOOD = "抱歉，没听明白是哪种情况。"

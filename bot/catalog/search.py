@@ -430,8 +430,12 @@ class CatalogIndex:
         # Words of the query the best match leaves out but another match explains
         # (台湾通行证"签注" against 台湾通行证"签发"): the choice is the citizen's.
         left_out = _grams(strip_fillers(query)) - top.covered
-        explained_elsewhere = any(left_out & other.covered for other in ranked[1:choices])
-        if confidence >= SURE_CONFIDENCE and not explained_elsewhere:
+        # Only a close contender counts (残疾人证 explaining 换证 at a seventh of 驾驶证's score does not).
+        explained_elsewhere = any(
+            left_out & other.covered for other in ranked[1:choices] if other.score >= top.score / 2
+        )
+        # Sure only when most of what was said is covered too ("火星签证" is not 居留许可, however lonely).
+        if confidence >= SURE_CONFIDENCE and not explained_elsewhere and top.cover >= self.min_score:
             return Resolution(matches=matches[:1], sure=True, confidence=round(confidence, 4))
         return Resolution(matches=matches[:choices], sure=False, confidence=round(confidence, 4))
 

@@ -12,6 +12,7 @@ from bot.actions.materials import (
     ActionAnswerOffice,
     ActionAnswerPolicy,
     ActionAnswerService,
+    ActionAskService,
     ActionAskSituation,
     ActionTakePolicyQuestion,
     ValidateServiceForm,
@@ -46,7 +47,7 @@ async def test_single_situation_service_needs_no_situation_question(hotline: run
 
 async def test_unknown_service_is_said_and_asked_again(hotline: runtime.Hotline) -> None:
     slots = {"requested_slot": "service"}
-    t = tracker("我想办个星际旅行许可", "inform", slots=slots, active_loop="service_form")
+    t = tracker("我想办个星际旅行", "inform", slots=slots, active_loop="service_form")
     events, dispatcher = await run_form(t)
     assert SlotSet("service", None) in events
     assert dispatcher.messages[0]["text"].startswith("抱歉，没有找到您说的事项")
@@ -152,7 +153,8 @@ async def test_policy_question_gets_conditions_or_a_human(hotline: runtime.Hotli
     dispatcher = CollectingDispatcher()
     events = await ActionAnswerPolicy().run(dispatcher, tracker("外星人落户政策", "ask_policy"), {})
     assert events == [SlotSet("pending_offer", "human")]
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["转人工", "不用了"]
+    buttons = dispatcher.messages[0]["buttons"]
+    assert [(b["title"], b["payload"]) for b in buttons] == [("1. 转人工", "/affirm"), ("2. 不用了", "/deny")]
 
 
 async def test_database_down_gives_a_clear_message(hotline: runtime.Hotline) -> None:
@@ -183,3 +185,22 @@ async def test_a_policy_question_the_catalogue_cannot_answer_becomes_a_consultat
     events = await ActionTakePolicyQuestion().run(dispatcher, tracker("明年的拆迁补偿标准会提高吗", "ask_policy"), {})
     assert events == [SlotSet("policy_answered", False)]
     assert texts(dispatcher) == ["这个政策问题需要相关部门答复。我帮您登记一张咨询工单，答复会告诉您。"]
+
+
+async def test_a_single_candidate_is_a_yes_no_question_and_a_yes_picks_it(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await run_form(tracker("我要办个火星签证", "ask_materials"))
+    [offered] = next(e["value"] for e in events if e["name"] == "offered_services")
+    [question] = dispatcher.messages
+    assert question["text"].startswith("您要办理的是“") and question["text"].endswith("”吗？")
+    assert [b["answer"] for b in question["buttons"]] == ["yes", "no"]
+    slots = {"offered_services": [offered], "requested_slot": "service"}
+    events, _ = await run_form(tracker("是的", "affirm", slots=slots, active_loop="service_form"))
+    assert SlotSet("service_id", offered) in events
+
+
+async def test_the_service_question_is_not_asked_when_the_choices_were_just_offered(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionAskService().run(dispatcher, tracker("证明", slots={"offered_services": ["passport"]}), {})
+    assert dispatcher.messages == []
+    await ActionAskService().run(dispatcher, tracker("你好"), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_service"]

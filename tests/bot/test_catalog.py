@@ -221,10 +221,7 @@ def test_progress_services_rank_only_when_progress_is_asked(full_index: CatalogI
 @pytest.mark.parametrize(
     "query",
     [
-        pytest.param(
-            "二手车过户要什么手续",
-            marks=pytest.mark.xfail(reason="known: answered with 用电 更名过户 (the only name with 过户)", strict=True),
-        ),
+        "二手车过户要什么手续",  # once answered with 用电 更名过户, the only name with 过户
         "公积金贷款买房要什么条件",
         "深圳的人才住房补贴怎么申请",
     ],
