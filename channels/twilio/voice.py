@@ -62,6 +62,8 @@ SILENCE_PROMPTS = (
 HOLDING = ("好的，请稍等，我正在为您查询。", "还在查询，请再稍等一下。", "马上就好，请不要挂机。")
 TRANSFERRING = "好的，正在为您转接人工客服，请稍候。"
 NO_SMS = "抱歉，这个号码收不到短信。您可以在网上办事大厅查看完整清单。还有什么可以帮您？"
+# Words that ask for the long answer by text ("发短信给我", "发我手机上吧").
+_WANTS_TEXT = re.compile(r"短信|信息|发(给)?我|发到(我的?)?手机|手机上")
 SMS_CHOICE = Choice(title="把完整清单发短信给我", payload="__voice_sms__", answer="yes")
 # Words of a bot question that wants a number typed on the keypad (case number, phone tail).
 _ASKS_FOR_DIGITS = ("编号", "后四位", "号码", "身份证")
@@ -305,7 +307,8 @@ class TwilioVoiceInput(InputChannel):
         except SharedStateUnavailable:
             logger.warning("voice: silence count not reset, shared state unavailable")
         choice = select_choice(digits or speech, await recall_choices(runtime.state, call.sender_id))
-        if choice == SMS_CHOICE or (not choice and "短信" in speech and await self._full_list(runtime, call)):
+        wants_text = _WANTS_TEXT.search(speech) is not None
+        if choice == SMS_CHOICE or (not choice and wants_text and await self._full_list(runtime, call)):
             return await self._text_full_list(runtime, call, turn, hints)
         text = choice.payload if choice else (digits or speech)
         task = runtime.spawn(self._turn(runtime, on_new_message, call, turn, text), f"voice {call.sid} turn {turn}")

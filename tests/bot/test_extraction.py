@@ -100,12 +100,12 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
     assert not wants_anonymity("打这个号码13912345678")
 
 
-@pytest.mark.parametrize("text", ["可以", "好的。", "确认提交", "嗯嗯", "没问题！", "行"])
+@pytest.mark.parametrize("text", ["可以", "好的。", "确认提交", "嗯嗯", "没问题！", "行", "这个电话就行", "打这个电话"])
 def test_a_yes(text: str) -> None:
     assert says_yes(text)
 
 
-@pytest.mark.parametrize("text", ["不行", "用别的号码", "地址不对"])
+@pytest.mark.parametrize("text", ["不行", "用别的号码", "地址不对", "对不起我说错了", "好像不对", "是不是要带身份证"])
 def test_not_a_yes(text: str) -> None:
     assert not says_yes(text)
 

@@ -79,3 +79,9 @@ def test_ratings_are_chosen_by_number_or_words_and_a_plain_yes_is_not_a_rating()
     assert select_choice("1", choices) == choices[0]
     assert select_choice("不满意", choices) == choices[2]
     assert select_choice("好的", choices) is None
+
+
+@pytest.mark.parametrize("answer", ["这个电话就行", "打这个电话", "就用我这个号码", "这个号码就行"])
+def test_the_number_offered_is_accepted_in_the_words_people_use(answer: str) -> None:
+    choices = choices_of(OFFERS["联系电话"])
+    assert select_choice(answer, choices) == choices[0]
