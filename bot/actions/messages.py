@@ -20,6 +20,7 @@ OFFER_NOT_ANSWERED = "请直接回答“需要”或“不用”，也可以回�
 
 # --- services: which one, which situation, what next --------------------------------------------------
 
+ASIDE_NOTED = "您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"
 WHICH_SERVICE = "您要办理的是下面哪一项？请说序号或名称。"
 IS_IT_THIS_SERVICE = "您要办理的是“{service}”吗？"
 NOT_THIS_SERVICE = "不是这个"

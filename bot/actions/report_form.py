@@ -53,6 +53,7 @@ from bot.appeals.extraction import (
     find_correction,
     find_district,
     find_since,
+    is_aside,
     is_unknown,
     says_yes,
     since_as_said,
@@ -212,6 +213,13 @@ class ValidateReportForm(Action):
         if asked in ("report_district", "report_address", "report_since"):
             if is_unknown(text):
                 return {asked: UNKNOWN}
+            field, value = correction(text)
+            if field is not None and field != asked and value:  # "地址唔啱，系青凤大街20号" while asked when
+                return {**self.apply(dispatcher, field, value), "report_confirmed": None}
+            if is_aside(text) and not (find_district(text) or find_address(text) or find_since(text)):
+                # "你哋几点下班？": a question of the citizen's own, never the answer; the form asks again.
+                dispatcher.utter_message(text=messages.ASIDE_NOTED)
+                return {asked: None}
             if intent == "deny":
                 return None
             if asked == "report_district":

@@ -114,6 +114,11 @@ _SINCE_PATTERNS = (
 _YES = re.compile(
     r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|没错|就这样|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行)"
 )
+# The marks of a question: 吗/呢 at the end, or a question word (几点, 怎么, 为什么, 哪里, 点解, 几时…).
+_ASIDE = re.compile(
+    r"(?:吗|呢|嘛|未)$|几点|怎么|为什么|为啥|哪里|哪儿|点解|几时|边度|点样|要多久|多少钱"
+    r"|可不可以|能不能|有没有|是不是|要不要|会不会"
+)
 _OTHER_NUMBER = re.compile(r"换|别的|另一个|另外|其他|其它|不用这个|不要这个|不要用|不用")
 # Words that name a field of the read-back, for "地址不对，是…" and "改一下时间".
 _FIELDS = (
@@ -125,7 +130,8 @@ _FIELDS = (
     ("kind", re.compile(r"类型|类别|不是投诉|不是举报|不是求助|不是建议|改成投诉|改成举报|改成求助|改成建议")),
 )
 # The new value in a correction: what follows the first of these.
-_NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|其实是|正确的是|是)(.+)$")
+# The new value after the correcting word (Cantonese 系/喺 too: "地址唔啱，系青凤大街20号").
+_NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|其实是|正确的是|应该系|其实系|是|系|喺)(.+)$")
 
 
 def without_punctuation(text: str) -> str:
@@ -148,6 +154,11 @@ def is_unknown(text: str) -> bool:
 def wants_anonymity(text: str) -> bool:
     """Whether the citizen asks to stay anonymous (我要匿名), not the opposite (不匿名)."""
     return "匿名" in text and _NOT_ANONYMOUS.search(text) is None
+
+
+def is_aside(text: str) -> bool:
+    """Whether the message is a question of the citizen's own (你们几点下班？), not an answer to one."""
+    return _ASIDE.search(without_punctuation(text)) is not None or text.rstrip().endswith(("？", "?"))
 
 
 def says_yes(text: str) -> bool:

@@ -402,3 +402,19 @@ async def test_the_district_question_mentions_locations_where_they_can_be_shared
     sms = (await ask(ActionAskReportDistrict(), tracker("", metadata={"channel": "sms"}))).messages[0]
     assert telegram["text"] == "请问是在广州市哪个区？比如天河区、越秀区。也可以直接发送位置。"
     assert sms["text"] == "请问是在广州市哪个区？比如天河区、越秀区。"
+
+
+@pytest.mark.parametrize("text", ["你哋几点下班？", "你们几点下班", "是不是要等很久才有人处理"])
+async def test_a_question_of_the_citizens_own_is_never_taken_as_since_when(text: str) -> None:
+    slots, dispatcher = await run_form(answer("report_since", text, slots={**COMPLAINT, "report_since": None}))
+    assert slots == {"report_since": None, "requested_slot": "report_since"}
+    assert texts(dispatcher) == ["您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"), [("地址唔啱，系青凤大街20号", "青凤大街20号"), ("地址不对，是天河路100号", "天河路100号")]
+)
+async def test_a_correction_with_its_new_value_in_the_middle_of_the_form_is_applied(text: str, address: str) -> None:
+    slots, _ = await run_form(answer("report_since", text, slots={**COMPLAINT, "report_since": None}))
+    assert slots["report_address"] == address
+    assert slots["requested_slot"] == "report_since"  # and the question still open is asked again
