@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
+import re
+import secrets
+import select
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,10 +48,68 @@ async def seed_database(url: str) -> None:
         await database.close()
 
 
+_IN_MODIFY = 0x00000002
+_IN_NONBLOCK = os.O_NONBLOCK
+_IN_CLOEXEC = os.O_CLOEXEC
+
+
+class FileWrites:
+    """Writes to one file, told by the kernel (Linux inotify): a wait for a file without polling it."""
+
+    def __init__(self, path: Path) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._descriptor = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+        if self._descriptor < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+        if libc.inotify_add_watch(self._descriptor, os.fsencode(path), _IN_MODIFY) < 0:
+            error = ctypes.get_errno()
+            os.close(self._descriptor)
+            raise OSError(error, f"inotify_add_watch failed for {path}")
+
+    def wait(self, timeout_s: float) -> bool:
+        """Whether the file was written to since the last wait (waiting up to ``timeout_s`` for a write)."""
+        readable, _, _ = select.select([self._descriptor], [], [], max(timeout_s, 0.0))
+        if not readable:
+            return False
+        try:
+            while os.read(self._descriptor, 65536):  # every queued event: the next wait is for a new write
+                pass
+        except BlockingIOError:
+            pass
+        return True
+
+    def close(self) -> None:
+        """Stop watching."""
+        os.close(self._descriptor)
+
+
+def wait_for_log_line(path: Path, needle: str | re.Pattern[str], timeout_s: float = 30.0) -> str:
+    """The text of the log ``path`` once a line of it contains ``needle`` (or matches it).
+
+    Checked once the file is watched, then each time the server writes to it.
+    """
+
+    def found(text: str) -> bool:
+        return needle in text if isinstance(needle, str) else needle.search(text) is not None
+
+    deadline = time.monotonic() + timeout_s
+    writes = FileWrites(path)  # watching before the first read: a write in between cannot be missed
+    try:
+        while True:
+            text = path.read_text(errors="replace")
+            if found(text):
+                return text
+            if not writes.wait(deadline - time.monotonic()):
+                raise AssertionError(f"{needle!r} not in {path.name} within {timeout_s}s")
+    finally:
+        writes.close()
+
+
 @dataclass(frozen=True)
 class Servers:
     """Addresses of the running servers."""
 
+    # The action server's webhook as the Rasa server calls it: with its token (a proxy in front forwards to it).
     action_url: str
     rasa_url: str
     env: dict[str, str]
@@ -54,6 +117,14 @@ class Servers:
     pids: dict[str, int]
     # Every Rasa server instance's address (the first is ``rasa_url``).
     rasa_urls: tuple[str, ...] = ()
+
+    def wait_for_log(self, name: str, needle: str | re.Pattern[str], timeout_s: float = 30.0) -> str:
+        """Server ``name``'s log (``workdir/<name>.log``) once a line of it contains (or matches) ``needle``.
+
+        A line the server writes after the event a test waited for is not in a log read at once:
+        wait for the line that shows the server is done (a marker), then read.
+        """
+        return wait_for_log_line(self.workdir / f"{name}.log", needle, timeout_s)
 
 
 @contextmanager
@@ -80,6 +151,7 @@ def running_servers(
         "ACTION_SERVER_PORT": str(action_port),
         "RASA_PORT": str(rasa_port),
         "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
         "RASA_TELEMETRY_ENABLED": "false",
         "LOG_LEVEL": log_level,
         # Sanic waits up to 15 s at shutdown for open connections (a console's or a page's event stream)
@@ -118,7 +190,7 @@ def running_servers(
                 tail = (workdir / f"{name}.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"the {name} server did not start:\n{tail}")
         yield Servers(
-            action_url=f"http://127.0.0.1:{action_port}/webhook",
+            action_url=f"http://127.0.0.1:{action_port}/webhook?token={env['ACTION_SERVER_TOKEN']}",
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             env=env,
             workdir=workdir,

@@ -111,6 +111,11 @@ class BotApi:
         with self._lock:
             return [m for m in self.sent if m["chat_id"] == chat_id]
 
+    def chats(self) -> list[int]:
+        """The chats messages were sent to so far, in the order of their first message."""
+        with self._lock:
+            return list(dict.fromkeys(m["chat_id"] for m in self.sent))
+
     def calls_of(self, method: str) -> list[tuple[float, dict[str, Any]]]:
         """When and with what parameters ``method`` was called (successful or not)."""
         with self._lock:

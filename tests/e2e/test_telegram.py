@@ -133,9 +133,29 @@ def say(tg: Telegram, chat_id: int, text: str, contains: str = "") -> dict[str, 
     return reply_to(tg, chat_id, message_update(tg, chat_id, text=text), contains)
 
 
+def sent_message(tg: Telegram, chat_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The message the Bot API stand-in took for ``params`` (a reply waited for): its parameters and message_id."""
+    return next(m for m in tg.api.sent_to(chat_id) if m["text"] == params["text"] and "reply_markup" in m)
+
+
+def answered_callback(tg: Telegram, query_id: str) -> Recorded:
+    """The answerCallbackQuery call that stops the spinner of the pressed button ``query_id``, once it is made."""
+    return tg.standin.wait_for(
+        lambda r: method_of(r) == "answerCallbackQuery" and params_of(r).get("callback_query_id") == query_id
+    )
+
+
 def settle(tg: Telegram, chat_id: int) -> None:
     """Wait until every earlier update of the chat was answered (a chat's updates are handled in order)."""
     say(tg, chat_id, "/help", HELP_REPLY)
+
+
+def settled_texts(tg: Telegram, chat_id: int, before: int) -> list[str]:
+    """The chat settled: the texts sent to it after its first ``before`` messages (the settling help left out)."""
+    settle(tg, chat_id)
+    *texts, settled = [params_of(r)["text"] for r in messages_to(tg, chat_id)[before:]]
+    assert settled == HELP_REPLY
+    return texts
 
 
 def inline_buttons(params: dict[str, Any]) -> list[tuple[str, str]]:
@@ -189,15 +209,12 @@ def test_materials_question_gets_buttons_and_a_pressed_button_answers(telegram: 
     asked = say(telegram, chat, "办护照要带什么", "哪种情况")
     buttons = inline_buttons(asked)
     assert buttons == [("1. 首次申领", "c:1"), ("2. 换发", "c:2"), ("3. 补发", "c:3")]
-    keyboard_message = telegram.api.sent_to(chat)[-1]
-    assert keyboard_message["text"] == asked["text"]
+    keyboard_message = sent_message(telegram, chat, asked)  # the message waited for, not the chat's latest
+    assert inline_buttons(keyboard_message) == buttons
     update = callback_update(telegram, chat, keyboard_message["message_id"], "c:1")
     answer = reply_to(telegram, chat, update, "【普通护照签发（首次申领）】")
     assert "居民身份证" in answer["text"]
-    query_id = update["callback_query"]["id"]
-    assert any(
-        params.get("callback_query_id") == query_id for _, params in telegram.api.calls_of("answerCallbackQuery")
-    )
+    assert telegram.api.accepted(answered_callback(telegram, update["callback_query"]["id"]))
 
 
 def test_a_typed_number_selects_an_offered_choice(telegram: Telegram) -> None:
@@ -209,21 +226,20 @@ def test_a_typed_number_selects_an_offered_choice(telegram: Telegram) -> None:
 
 def test_an_old_or_unknown_button_is_expired(telegram: Telegram) -> None:
     chat = 2003
-    say(telegram, chat, "办护照要带什么", "哪种情况")
-    keyboard_message = telegram.api.sent_to(chat)[-1]
+    keyboard_message = sent_message(telegram, chat, say(telegram, chat, "办护照要带什么", "哪种情况"))
     stale = callback_update(telegram, chat, keyboard_message["message_id"] - 500, "c:1")
     assert reply_to(telegram, chat, stale)["text"] == EXPIRED_CHOICE_REPLY
     unknown = callback_update(telegram, chat, keyboard_message["message_id"], "c:9")
     assert reply_to(telegram, chat, unknown)["text"] == EXPIRED_CHOICE_REPLY
-    answered = {params.get("callback_query_id") for _, params in telegram.api.calls_of("answerCallbackQuery")}
-    assert {stale["callback_query"]["id"], unknown["callback_query"]["id"]} <= answered
+    for pressed in (stale, unknown):  # each spinner is stopped, expired or not
+        assert telegram.api.accepted(answered_callback(telegram, pressed["callback_query"]["id"]))
 
 
 def test_start_greets_and_offers_to_share_the_phone_number(telegram: Telegram) -> None:
     chat = 2004
     greeting = say(telegram, chat, "/start", "12345")
-    start_replies = [params_of(r) for r in messages_to(telegram, chat)]
-    assert any(offers_contact(params) for params in start_replies), start_replies
+    # The share-your-number button may come with a later message of the same answer: wait for the one that has it.
+    telegram.standin.wait_for(lambda r: sent_to(telegram, chat)(r) and offers_contact(params_of(r)))
     assert "／start" not in greeting["text"]
 
 
@@ -248,7 +264,7 @@ def test_own_contact_verifies_and_the_progress_lookup_needs_no_tail(telegram: Te
     say(telegram, chat, "查一下办件进度", "办件编号")
     before = len(messages_to(telegram, chat))
     say(telegram, chat, IN_PROGRESS, "当前进度：审查")
-    later = [params_of(r)["text"] for r in messages_to(telegram, chat)[before:]]
+    later = settled_texts(telegram, chat, before)  # every message of that answer, not only the first
     assert not any("后四位" in text for text in later), later
 
 
@@ -384,6 +400,8 @@ def test_a_repeated_update_is_handled_once(telegram: Telegram) -> None:
     update = message_update(telegram, chat, text="/help")
     assert post(telegram, update) == 200
     assert post(telegram, update) == 200
+    telegram.standin.wait_for(sent_to(telegram, chat, HELP_REPLY))  # the first is answered
+    # The chat's updates are answered in order: once 谢谢 is answered, a second help would have been sent.
     say(telegram, chat, "谢谢")
     assert len(messages_to(telegram, chat, HELP_REPLY)) == 1
 
@@ -405,14 +423,16 @@ def test_too_many_requests_is_retried_after_the_time_telegram_asks(telegram: Tel
 
 
 def test_logs_hold_no_token_phone_name_or_coordinates(telegram: Telegram) -> None:
-    # runs last: after contacts, locations and names went through both servers
-    for name in ("rasa", "actions"):
-        log = (telegram.servers.workdir / f"{name}.log").read_text(errors="replace")
+    # runs last: after contacts, locations and names went through both servers.
+    # Every chat's updates are handled to their end (and logged) before a later help in that chat is answered.
+    for chat in telegram.api.chats():
+        settle(telegram, chat)
+    rasa_log = telegram.servers.wait_for_log("rasa", "telegram: webhook registered")
+    actions_log = (telegram.servers.workdir / "actions.log").read_text(errors="replace")  # its calls were answered
+    for log in (rasa_log, actions_log):
         assert TOKEN not in log
         assert APPLICANT_PHONE not in log
         assert FIRST_NAME not in log
         assert "23.129163" not in log and "113.264435" not in log
-    rasa_log = (telegram.servers.workdir / "rasa.log").read_text(errors="replace")
-    assert "telegram: webhook registered" in rasa_log
     channel_lines = [line for line in rasa_log.splitlines() if "channels.telegram.connector" in line]
     assert not any("23.129" in line or "113.264" in line for line in channel_lines)

@@ -175,6 +175,21 @@ def wait_for_entry(hotline: Hotline, session: str, found: Callable[[Entry], bool
     return [data for kind, data in events if kind == "entry"]
 
 
+def turn(
+    hotline: Hotline, session: str, text: str, client_id: str | None = None
+) -> tuple[tuple[int, Any], list[Entry]]:
+    """Send ``text`` and follow the session's events until the bot's turn is over (typing off).
+
+    The answer to the send, and the bot's entries of the turn (all of them: the turn is done).
+    """
+    last = max((entry["seq"] for entry in history(hotline, session)), default=0)
+    with event_stream(hotline, session, after=last) as stream:  # listening before the send: nothing is missed
+        sent = send(hotline, session, text, client_id)
+        assert sent[0] == 202, sent
+        events = stream.events_until(lambda kind, data: kind == "typing" and not data["on"])
+    return sent, [data for kind, data in events if kind == "entry" and data["role"] == "bot"]
+
+
 def is_role(role: str) -> Callable[[Entry], bool]:
     return lambda entry: entry["role"] == role
 
@@ -309,6 +324,8 @@ def test_a_message_sent_while_offline_is_delivered_once_when_back(hotline: Hotli
     context.set_offline(False)
     expect(page.get_by_text("连接中断，正在重连…")).to_be_hidden(timeout=30_000)
     expect(page.locator(".message.bot").first).to_be_visible(timeout=30_000)
+    # The page has settled its message (the log holds it): it sends nothing more.
+    expect(page.locator(".message.citizen.sending, .message.citizen.retrying")).to_have_count(0)
     expect(page.locator(".message.citizen .bubble")).to_have_text(["社保卡掉了怎么补"])
     assert [e["payload"]["text"] for e in history(hotline, session) if e["role"] == "citizen"] == ["社保卡掉了怎么补"]
 
@@ -422,15 +439,14 @@ def test_empty_and_overlong_messages_get_polite_replies_without_a_turn(hotline: 
     ]
     assert entries[0]["payload"]["text"] == EMPTY_REPLY and entries[2]["payload"]["text"] == TOO_LONG_REPLY
     assert entries[1]["seq"] == accepted["seq"]
-    assert user_events(hotline, session) == []  # neither reached the bot
+    turn(hotline, session, "你好")  # a later turn, answered: the bot has had every earlier message it would get
+    assert [event["text"] for event in user_events(hotline, session)] == ["你好"]  # neither reached the bot
 
 
 def test_a_leading_slash_is_text_not_an_intent(hotline: Hotline) -> None:
     session = new_session(hotline)
-    status, accepted = send(hotline, session, "/greet")
-    assert status == 202
-    entries = wait_for_entry(hotline, session, is_role("bot"), after=accepted["seq"])
-    assert GREETING not in bot_texts(entries)
+    _, answer = turn(hotline, session, "/greet")  # the whole answer, not only its first message
+    assert GREETING not in bot_texts(answer)
     [event] = user_events(hotline, session)
     assert event["text"] == "／greet"
     assert event["parse_data"]["intent"]["name"] != "greet"
@@ -438,12 +454,10 @@ def test_a_leading_slash_is_text_not_an_intent(hotline: Hotline) -> None:
 
 def test_a_typed_number_picks_an_offered_choice(hotline: Hotline) -> None:
     session = new_session(hotline)
-    status, accepted = send(hotline, session, "办护照要带什么")
-    offered = wait_for_entry(hotline, session, lambda e: bool(e["payload"].get("buttons")), after=accepted["seq"])
-    assert [b["payload"] for b in offered[-1]["payload"]["buttons"]] == ["首次申领", "换发", "补发"]
-    status, accepted = send(hotline, session, "2")
-    assert status == 202
-    answer = wait_for_entry(hotline, session, is_role("bot"), after=accepted["seq"])
+    _, asked = turn(hotline, session, "办护照要带什么")
+    offered = next(entry for entry in asked if entry["payload"].get("buttons"))
+    assert [b["payload"] for b in offered["payload"]["buttons"]] == ["首次申领", "换发", "补发"]
+    (_, accepted), answer = turn(hotline, session, "2")
     assert "【普通护照签发（换发）】" in bot_texts(answer)
     [typed] = [e for e in history(hotline, session) if e["seq"] == accepted["seq"]]
     assert typed["payload"]["text"] == "2"  # the citizen sees what they typed
@@ -465,15 +479,19 @@ def test_the_stream_says_when_the_bot_is_typing(hotline: Hotline) -> None:
 
 def test_a_resent_message_is_answered_once(hotline: Hotline) -> None:
     session = new_session(hotline)
-    first = send(hotline, session, "你好", client_id="resend-0001")
-    again = send(hotline, session, "你好", client_id="resend-0001")
-    assert first[0] == 202 and again == (200, {"duplicate": True})
-    wait_for_entry(hotline, session, is_role("bot"), after=first[1]["seq"])
+    with event_stream(hotline, session) as stream:
+        first = send(hotline, session, "你好", client_id="resend-0001")
+        again = send(hotline, session, "你好", client_id="resend-0001")
+        assert first[0] == 202 and again == (200, {"duplicate": True})
+        stream.events_until(lambda kind, data: kind == "typing" and not data["on"])  # its turn is over
     assert send(hotline, session, "你好", client_id="resend-0001") == (200, {"duplicate": True})
+    # A later message answered: a second turn for the resent one would have reached the bot before it.
+    turn(hotline, session, "谢谢", client_id="later-0001")
     assert [e["payload"].get("client_id") for e in history(hotline, session) if e["role"] == "citizen"] == [
-        "resend-0001"
+        "resend-0001",
+        "later-0001",
     ]
-    assert len(user_events(hotline, session)) == 1
+    assert [event["text"] for event in user_events(hotline, session)] == ["你好", "谢谢"]
 
 
 def test_a_session_verified_by_sms_code_is_linked_to_the_citizen(hotline: Hotline) -> None:
@@ -493,8 +511,7 @@ def test_a_session_verified_by_sms_code_is_linked_to_the_citizen(hotline: Hotlin
     assert (status, body) == (200, {"verified": True, "phone": masked})
     assert history(hotline, session)[-1]["payload"] == {"event": "verified", "phone": masked}
 
-    status, accepted = send(hotline, session, "你好")
-    wait_for_entry(hotline, session, is_role("bot"), after=accepted["seq"])
+    turn(hotline, session, "你好")
     [event] = user_events(hotline, session)
     assert event["metadata"]["channel"] == "webchat"
     with sqlite3.connect(hotline.database_path) as db:
@@ -505,6 +522,8 @@ def test_a_session_verified_by_sms_code_is_linked_to_the_citizen(hotline: Hotlin
         ).fetchone()
     assert linked is not None and linked[1] == phone
     assert event["metadata"]["citizen_id"] == linked[0]
-    logs = (hotline.servers.workdir / "rasa.log").read_text(errors="replace")
+    # The turn's last line: everything the turn logged is in the log before it.
+    delivered = re.compile(rf"web chat {session[:8]}: \d+ response\(s\) delivered")
+    logs = hotline.servers.wait_for_log("rasa", delivered)
     assert phone not in logs
     assert masked in logs

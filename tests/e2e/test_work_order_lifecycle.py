@@ -27,7 +27,7 @@ from bot.core.settings import PROJECT_ROOT
 from bot.work_orders.department_keys import add_key
 from bot.work_orders.lifecycle import order_detail
 from tests.servers import Servers, running_servers
-from tests.standins import StandIn, running_standin
+from tests.standins import Recorded, StandIn, running_standin
 from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env
 
 CITIZEN = "+8613955553001"
@@ -42,9 +42,25 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Servers,
             yield servers, TwilioPeer(servers.rasa_url), twilio
 
 
-def texted(twilio: StandIn, fragment: str) -> str:
-    """The body of the first SMS to the citizen containing ``fragment``, once it is sent."""
-    return str(twilio.wait_for(lambda r: sms_to(CITIZEN)(r) and fragment in r.form["Body"], timeout_s=60).form["Body"])
+def texts_so_far(twilio: StandIn) -> list[Recorded]:
+    """The SMS sent to the citizen so far."""
+    return twilio.matching(sms_to(CITIZEN))
+
+
+def texted(twilio: StandIn, fragment: str, earlier: list[Recorded]) -> str:
+    """The body of the first SMS to the citizen, not among ``earlier``, containing ``fragment``, once it is sent."""
+
+    def new_and_matching(request: Recorded) -> bool:
+        return sms_to(CITIZEN)(request) and fragment in request.form["Body"] and all(request is not e for e in earlier)
+
+    return str(twilio.wait_for(new_and_matching, timeout_s=60).form["Body"])
+
+
+def sms(peer: TwilioPeer, twilio: StandIn, text: str) -> list[Recorded]:
+    """The citizen texts ``text``; the SMS they had been sent before (their answer comes after those)."""
+    earlier = texts_so_far(twilio)
+    peer.sms(CITIZEN, text)
+    return earlier
 
 
 def run(coroutine: Any) -> Any:
@@ -101,13 +117,10 @@ def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioP
     url = servers.env["DATABASE_URL"]
 
     # Intake by SMS: what, where and since when in one message; the verified number as contact; read back.
-    peer.sms(CITIZEN, "我要投诉，天河区天河路100号楼下的烧烤店油烟太大，已经一个星期了")
-    texted(twilio, "尾号3001")
-    peer.sms(CITIZEN, "可以")
-    read_back = texted(twilio, "确认")
+    texted(twilio, "尾号3001", sms(peer, twilio, "我要投诉，天河区天河路100号楼下的烧烤店油烟太大，已经一个星期了"))
+    read_back = texted(twilio, "确认", sms(peer, twilio, "可以"))
     assert "天河路100号" in read_back and "尾号3001" in read_back
-    peer.sms(CITIZEN, "确认提交")
-    filed = texted(twilio, "工单号")
+    filed = texted(twilio, "工单号", sms(peer, twilio, "确认提交"))
     [number] = re.findall(r"WO\d{13}", filed)
     order = run(_detail(url, number))
     assert order.department and order.department in filed
@@ -116,8 +129,9 @@ def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioP
     # The department works on it through its API; each step reaches the citizen by SMS.
     status, listed = department_call(servers, key, "GET", "/orders")
     assert status == 200 and number in [o["number"] for o in listed["orders"]]
+    earlier = texts_so_far(twilio)
     assert department_call(servers, key, "POST", f"/orders/{number}/accept", {})[0] == 200
-    texted(twilio, "签收")
+    texted(twilio, "签收", earlier)
 
     # The department returns it (not theirs); the dispatcher sends it back; it is accepted again.
     returned = {"reason": "该店位于越秀区，请核实地址"}
@@ -129,30 +143,31 @@ def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioP
 
     # An extension, then the (extended) deadline passes: the scheduler escalates it (督办).
     extension = {"reason": "需协调城管联合执法", "days": 3}
+    earlier = texts_so_far(twilio)
     assert department_call(servers, key, "POST", f"/orders/{number}/extend", extension)[0] == 200
-    texted(twilio, "办理时限延长至")
+    texted(twilio, "办理时限延长至", earlier)
     due = run(_detail(url, number)).due_at
     assert "督办1件" in orders_command(servers, "tick", "--now", (due + timedelta(hours=1)).isoformat())
     assert run(_detail(url, number)).state == "督办"
 
+    earlier = texts_so_far(twilio)
     assert department_call(servers, key, "POST", f"/orders/{number}/progress", {"text": "已上门检查"})[0] == 200
-    texted(twilio, "已上门检查")
+    texted(twilio, "已上门检查", earlier)
     reply = {"reply": "已责令店主加装油烟净化器"}
+    earlier = texts_so_far(twilio)
     assert department_call(servers, key, "POST", f"/orders/{number}/close", reply)[0] == 200
-    texted(twilio, "已责令店主加装油烟净化器")
+    texted(twilio, "已责令店主加装油烟净化器", earlier)
     assert department_call(servers, key, "POST", f"/orders/{number}/close", {"reply": "again"})[0] == 409
 
     # 回访: the scheduler asks a day later; the citizen is not satisfied, so the order is reopened.
     later = (clock.now() + timedelta(hours=25)).isoformat(timespec="seconds")
+    earlier = texts_so_far(twilio)
     assert "回访" in orders_command(servers, "tick", "--now", later)
-    question = texted(twilio, "解决了吗")
+    question = texted(twilio, "解决了吗", earlier)
     assert number in question
-    peer.sms(CITIZEN, "未解决")
-    texted(twilio, "满意")
-    peer.sms(CITIZEN, "不满意")
-    texted(twilio, "还有什么问题")
-    peer.sms(CITIZEN, "油烟还是很大，晚上根本开不了窗")
-    texted(twilio, "重新交办")
+    texted(twilio, "满意", sms(peer, twilio, "未解决"))
+    texted(twilio, "还有什么问题", sms(peer, twilio, "不满意"))
+    texted(twilio, "重新交办", sms(peer, twilio, "油烟还是很大，晚上根本开不了窗"))
     reopened = run(_detail(url, number))
     assert reopened.state == "办理中"
     actions = [event.action for event in reopened.events]
