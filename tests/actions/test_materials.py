@@ -151,7 +151,7 @@ async def test_policy_question_gets_conditions_or_a_human(hotline: runtime.Hotli
     assert SlotSet("service_id", "unemployment-benefit") in events
     assert dispatcher.messages[0]["text"].startswith("【失业保险金申领】办理条件：")
     dispatcher = CollectingDispatcher()
-    events = await ActionAnswerPolicy().run(dispatcher, tracker("外星人落户政策", "ask_policy"), {})
+    events = await ActionAnswerPolicy().run(dispatcher, tracker("养恐龙有什么政策", "ask_policy"), {})
     assert events == [SlotSet("pending_offer", "human")]
     buttons = dispatcher.messages[0]["buttons"]
     assert [(b["title"], b["payload"]) for b in buttons] == [("1. 转人工", "/affirm"), ("2. 不用了", "/deny")]
