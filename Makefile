@@ -45,6 +45,7 @@ model: $(MODEL)
 $(MODEL): $(TRAINING) | venv
 	$(RASA) train --data $(TRAINING_DATA) --fixed-model-name current --out models --quiet
 
+# Upgrades the schema first (Alembic: python -m bot db upgrade), then the catalogue and the demo cases.
 seed: | venv
 	$(PY) -m bot seed
 

@@ -16,12 +16,25 @@ def open_database() -> Database:
     return Database(get_settings().database_url)
 
 
+async def use_schema(database: Database) -> None:
+    """A new database gets the newest schema; any other must be at it already (commands never migrate).
+
+    Raises:
+        OutdatedTimestamps, SchemaOutdated: ``python -m bot db upgrade`` first (the message says so).
+    """
+    state = await database.schema_state()
+    if state.is_new or (state.is_current and not state.marked and not state.old_times):
+        await database.create_schema()  # the tables at the newest revision, or only the mark of UTC times
+        return
+    await database.require_current_schema()
+
+
 @asynccontextmanager
 async def project_database() -> AsyncIterator[Database]:
-    """The project database with its tables created, closed when the block ends."""
+    """The project database at the newest revision (a new one is created), closed when the block ends."""
     database = open_database()
     try:
-        await database.create_schema()
+        await use_schema(database)
         yield database
     finally:
         await database.close()

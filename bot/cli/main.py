@@ -18,7 +18,7 @@ from bot.cli.agents import add_agents_parser, agents_command
 from bot.cli.common import open_database, project_database, refuse, refuse_file
 from bot.cli.orders import add_orders_parser, orders_command
 from bot.core import clock
-from bot.core.db import DatabaseUnavailable, OutdatedTimestamps
+from bot.core.db import DatabaseUnavailable, OutdatedTimestamps, SchemaOutdated
 from bot.core.settings import PROJECT_ROOT, get_settings
 
 
@@ -90,9 +90,9 @@ async def cases_import(path: Path) -> int:
 
 
 async def seed() -> int:
-    """Create the schema (converting an old database's times to UTC), load the default catalogue and the demo cases."""
+    """Upgrade the schema (converting an old database's times to UTC), load the default catalogue and the demo cases."""
     settings = get_settings()
-    await _upgrade()
+    await db_upgrade()
     status = await catalog_import(settings.catalog_path)
     if status:
         return status
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseUnavailable as error:
         print(f"错误：数据库不可用（{error}），请检查 DATABASE_URL 和数据库服务。", file=sys.stderr)
         return 3
-    except OutdatedTimestamps as error:
+    except (OutdatedTimestamps, SchemaOutdated) as error:
         return refuse(error, 3)
 
 
@@ -201,9 +201,13 @@ def _run(argv: list[str] | None) -> int:
     cases_import_parser = cases.add_parser("import", help="导入办件（CSV或JSON）")
     cases_import_parser.add_argument("path", type=Path)
 
-    commands.add_parser("db", help="数据库").add_subparsers(dest="action", required=True).add_parser(
-        "init", help="创建数据表（旧版本数据库中的北京时间一次性转换为UTC）"
-    )
+    db = commands.add_parser("db", help="数据库").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="升级数据库结构到最新版本（新库建表；旧版本数据库中的北京时间一次性转换为UTC）")
+    db.add_parser("init", help="同 upgrade（保留给已有脚本）")
+    db.add_parser("current", help="显示数据库结构的版本（不是最新时退出码为1）")
+    revision = db.add_parser("revision", help="新建一个迁移版本（开发用）")
+    revision.add_argument("-m", "--message", required=True, help="这一版改了什么（一行，英文）")
+    revision.add_argument("--autogenerate", action="store_true", help="由 bot/core/models.py 与数据库的差异生成操作")
     commands.add_parser("seed", help="建表并载入默认目录和演示办件")
     nlu = commands.add_parser("nlu", help="训练数据").add_subparsers(dest="action", required=True)
     generate = nlu.add_parser("generate", help="由目录生成结巴词典和事项查找表")
@@ -227,7 +231,7 @@ def _run(argv: list[str] | None) -> int:
     if args.command == "cases":
         return asyncio.run(cases_import(args.path))
     if args.command == "db":
-        return asyncio.run(_create_schema())
+        return asyncio.run(db_command(args.action, getattr(args, "message", ""), getattr(args, "autogenerate", False)))
     if args.command == "seed":
         return asyncio.run(seed())
     if args.command == "nlu":
@@ -251,23 +255,84 @@ def _run(argv: list[str] | None) -> int:
     if args.command == "run":
         from bot.cli.serve import run_servers
 
+        asyncio.run(_require_current_schema())  # refused with exit status 3 (main), before any server starts
         return run_servers()
     parser.error("unknown command")
     return 2
 
 
-async def _upgrade() -> None:
-    """Create the tables; an old database's China times are converted to UTC, once (``bot.core.timestamps``)."""
+async def db_upgrade() -> int:
+    """Bring the project database to the newest revision and say what was done."""
+    from bot.core import migrations
+
     database = open_database()
     try:
-        converted = await database.upgrade()
+        done = await database.migrate()
     finally:
         await database.close()
-    if converted:
-        print(f"已将旧数据中的{converted}个时间由北京时间转换为UTC存储。")
-
-
-async def _create_schema() -> int:
-    await _upgrade()
-    print("数据表已创建。")
+    if done.before_alembic:
+        print(f"已识别启用版本迁移之前建立的数据库，记为版本{migrations.FIRST}。")
+    if done.converted:
+        print(f"已将旧数据中的{done.converted}个时间由北京时间转换为UTC存储。")
+    if done.before is None and not done.before_alembic:
+        print(f"数据表已创建，数据库版本：{migrations.describe(done.after)}。")
+    elif done.before == done.after:
+        print(f"数据库已是最新版本：{migrations.describe(done.after)}。")
+    else:
+        print(f"数据库已升级：{done.before or migrations.FIRST} → {migrations.describe(done.after)}。")
     return 0
+
+
+async def db_current() -> int:
+    """Print the database's revision against the newest one; exit status 1 when it is not the newest."""
+    from bot.core import migrations
+
+    database = open_database()
+    try:
+        state = await database.schema_state()
+    finally:
+        await database.close()
+    if state.revision is not None:
+        print(f"数据库版本：{migrations.describe(state.revision)}")
+    print(f"最新版本：{migrations.describe(state.head)}")
+    problem = state.problem()
+    if problem is not None:
+        print(problem)
+        return 1
+    print("数据库结构是最新的。")
+    return 0
+
+
+async def db_revision(message: str, autogenerate: bool) -> int:
+    """Write the next revision file; with ``autogenerate``, from what the models add to a database at the newest one."""
+    from bot.core import migrations
+
+    database = open_database()
+    try:
+        await database.require_current_schema()  # autogenerate compares the models with the newest schema
+        async with database.migrating() as connection:
+            script = await connection.run_sync(migrations.new_revision, message, autogenerate)
+    finally:
+        await database.close()
+    print(f"已生成 {Path(script.path).relative_to(PROJECT_ROOT)}：请检查其中的操作（SQLite 上以批处理方式修改表）。")
+    return 0
+
+
+async def db_command(action: str, message: str, autogenerate: bool) -> int:
+    """``db upgrade`` (``init`` is the same), ``db current`` or ``db revision``."""
+    if action == "current":
+        return await db_current()
+    if action == "revision":
+        return await db_revision(message, autogenerate)
+    status = await db_upgrade()
+    if action == "init":
+        print("数据表已创建。")
+    return status
+
+
+async def _require_current_schema() -> None:
+    database = open_database()
+    try:
+        await database.require_current_schema()
+    finally:
+        await database.close()

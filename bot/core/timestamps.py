@@ -5,8 +5,10 @@ Before ``bot.core.clock`` every time was stored naive, most of them in China tim
 clocks of ``channels.webchat.log`` and ``bot.cli.agents``), and the
 citizens verified on the web chat (their link and the times of their citizen record). A database
 keeps the mark ``timestamps=utc`` in ``schema_meta`` once its times are all UTC; ``convert_to_utc``
-(``python -m bot db init`` and ``python -m bot seed``) converts an unmarked one in one transaction
-and sets the mark. China has kept UTC+8 all year since 1991, so a China time is eight hours ahead.
+converts an unmarked one and sets the mark. It is a step of ``Database.migrate`` (``python -m bot db
+upgrade``, ``db init``, ``seed``), not an Alembic revision: it runs at revision 0001, whose tables
+the lists below describe, inside the upgrade's one transaction, before the later revisions. China
+has kept UTC+8 all year since 1991, so a China time is eight hours ahead.
 
 The lists below are what the code before the change wrote: a snapshot, not derived from the
 models, so that a column added later is never shifted by mistake.
