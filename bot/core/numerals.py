@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import cn2an
+
 _DIGIT_OF = {
     "零": "0",
     "〇": "0",
@@ -45,6 +47,19 @@ def to_digits(text: str) -> str:
     return "".join(_DIGIT_OF.get(char, char) for char in text)
 
 
+# A number said with its units (八千, 两千三百四十五, 八千零一): its value, not its digits one by one.
+_NUMERAL = "零〇一二两三四五六七八九十百千"
+_UNIT_NUMBER = re.compile(rf"[一二两三四五六七八九][{_NUMERAL}]*[十百千][{_NUMERAL}]*")
+
+
+def _value_of(match: re.Match[str]) -> str:
+    """The value of a number said with units, in Arabic digits (八千 → 8000); the words as they were if it is none."""
+    try:
+        return str(int(cn2an.cn2an(match.group(), "smart")))
+    except (ValueError, KeyError, TypeError):
+        return match.group()
+
+
 def digit_runs(text: str, min_length: int = 1) -> list[str]:
     """The runs of digits in ``text``, as Arabic digits, at least ``min_length`` long.
 
@@ -52,6 +67,7 @@ def digit_runs(text: str, min_length: int = 1) -> list[str]:
     ``min_length``; spoken numbers such as 二零二六一一二零 become ``20261120``.
     """
     runs = []
+    text = _UNIT_NUMBER.sub(_value_of, text)
     for match in _RUN.finditer(text):
         digits = re.sub(r"[\s\-—杠]", "", to_digits(match.group()))
         if digits.isdigit() and len(digits) >= min_length:

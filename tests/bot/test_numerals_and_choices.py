@@ -41,3 +41,19 @@ def test_terminal_chat_sends_the_payload_of_a_typed_button_number() -> None:
     assert chosen_payload("3", buttons) == "3"
     assert chosen_payload("护照", buttons) == "护照"
     assert render({"custom": {"kind": "materials"}}) == ""
+
+
+@pytest.mark.parametrize(
+    ("said", "runs"),
+    [
+        ("八千", ["8000"]),  # the last four digits said as a number
+        ("尾号八千零一", ["8001"]),
+        ("两千三百四十五", ["2345"]),
+        ("幺三八 零零幺三 八零零零", ["13800138000"]),
+        ("2026 1001 0007 77", ["20261001000777"]),
+        ("2026-1001-000777", ["20261001000777"]),
+        ("第一个", ["1"]),
+    ],
+)
+def test_numbers_said_with_units_spaces_or_dashes(said: str, runs: list[str]) -> None:
+    assert digit_runs(said) == runs
