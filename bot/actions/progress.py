@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -63,6 +64,8 @@ FILED_HERE = "本次对话"
 # Fills the ownership slot of a work order that will not be shown, so that the form ends there.
 NOT_VERIFIED = "未核实"
 ORDER_SLOTS = ("order_number", "order_verify_code")
+# "我唔记得编号": the citizen does not have the number at hand.
+_FORGOTTEN = re.compile(r"不记得|唔记得|记不得|记不清|忘了|忘记|唔记|找不到|揾唔到|冇咗|没有编号|不知道编号|唔知")
 # Words with which a citizen asks about something they reported (a work order), not an application.
 ORDER_WORDS = ("工单", "反映", "投诉", "举报", "求助", "建议", "报修")
 SUMMARY_PREVIEW = 20
@@ -201,12 +204,14 @@ class ValidateProgressForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Take a number from the citizen's words when they say one or were asked for it."""
         intent, text = latest_intent(tracker), latest_text(tracker)
+        asked = tracker.get_slot("requested_slot") == "case_number"
+        if text and asked and _FORGOTTEN.search(text):  # whatever the NLU makes of it (often a "no")
+            return {"case_number": text}
         if not text or intent in INTERRUPTIONS:
             return {}
         if tracker.get_slot("requested_slot") == "verify_code":
             return {}
         said_number = has_entity(tracker, "case_number") or bool(digit_runs(text, min_length=10))
-        asked = tracker.get_slot("requested_slot") == "case_number"
         if said_number or (asked and intent in ANSWERS | {"ask_progress"}):
             return {"case_number": text}
         if is_activation(tracker, FORM):
@@ -218,6 +223,9 @@ class ValidateProgressForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Check the number's form and that the case exists."""
         if not value:
+            return {"case_number": None}
+        if _FORGOTTEN.search(str(value)) and not digit_runs(str(value), min_length=4):
+            dispatcher.utter_message(text=messages.CASE_NUMBER_FORGOTTEN)
             return {"case_number": None}
         try:
             number = parse_case_number(str(value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -289,3 +290,16 @@ async def test_database_down_while_following_up_an_order(hotline: runtime.Hotlin
     t = tracker("我的工单进度", "ask_progress", metadata={"channel": "sms", "citizen_id": 1})
     _, dispatcher = await show({}, t)
     assert dispatcher.messages[0]["text"].startswith("抱歉，系统暂时查询不到相关信息")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"), [("我唔记得编号", "deny"), ("编号忘了", "inform"), ("找不到回执了", "nlu_fallback")]
+)
+async def test_a_citizen_without_the_number_is_told_where_to_find_it_or_how_else(
+    hotline: runtime.Hotline, text: str, intent: str
+) -> None:
+    slots = {"requested_slot": "case_number"}
+    events, dispatcher = await run_form(tracker(text, intent, slots=slots, active_loop="progress_form"))
+    assert SlotSet("case_number", None) in events
+    said = dispatcher.messages[0]["text"]
+    assert "受理回执" in said and "手机号" in said and "转人工" in said
