@@ -47,6 +47,10 @@ ANSWERS = frozenset({"inform", "ask_materials", "ask_policy", "affirm", "nlu_fal
 # so only a sure classification counts; an ending (ENDINGS) always does.
 DIGRESSIONS = frozenset({"greet", "thank", "bot_challenge", "ask_progress", "ask_materials"})
 DIGRESSION_CONFIDENCE = 0.8
+# After a stop word, a change of mind: 还是/我要/我想 and a request of some length.
+_GOES_ON = re.compile(r"还是|我要|我想|改成|帮我")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+GOES_ON_CHARS = 8
 _STOP = re.compile(r"算了|不用了|不要了|不需要了|取消|不报了|不说了|不投诉了|不举报了|不反映了|不登记了|不办了")
 
 # Failures of the backends that the citizen is told about instead of a crash.
@@ -95,8 +99,15 @@ def is_digression(tracker: Tracker) -> bool:
 
 
 def is_stop(text: str) -> bool:
-    """Whether the citizen gives up what a form asks (算了, 不用了, 取消…)."""
-    return _STOP.search(text) is not None
+    """Whether the citizen gives up what a form asks (算了, 不用了, 取消…).
+
+    Not when a change of mind goes on with a new request ("算了，还是投诉吧，岗顶地铁站的扶梯坏了…").
+    """
+    match = _STOP.search(text)
+    if match is None:
+        return False
+    rest = text[match.end() :]
+    return not (_GOES_ON.search(rest) and len(_HAN.findall(rest)) >= GOES_ON_CHARS)
 
 
 def reads_answer(tracker: Tracker) -> bool:

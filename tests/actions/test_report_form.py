@@ -418,3 +418,9 @@ async def test_a_correction_with_its_new_value_in_the_middle_of_the_form_is_appl
     slots, _ = await run_form(answer("report_since", text, slots={**COMPLAINT, "report_since": None}))
     assert slots["report_address"] == address
     assert slots["requested_slot"] == "report_since"  # and the question still open is asked again
+
+
+async def test_a_change_of_mind_that_goes_on_with_the_complaint_is_not_a_stop() -> None:
+    text = "算了，还是投诉吧，天河区岗顶地铁站B出口那个扶梯坏了两个礼拜也没人修"
+    slots, _ = await run_form(answer("report_details", text, slots={**COMPLAINT, "report_details": None}))
+    assert slots["report_details"] == text and "report_confirmed" not in slots
