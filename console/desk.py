@@ -45,7 +45,7 @@ from bot.core.db import DatabaseUnavailable
 from bot.core.shared_state import SharedStateUnavailable
 from bot.handoff import records as handoffs
 from bot.handoff.agents import agent_by_id, online_agents
-from bot.handoff.queue import HandoffQueue, QueueUnavailable, open_handoff_queue
+from bot.handoff.queue import HandoffQueue, QueuedHandoff, QueueUnavailable, open_handoff_queue
 from bot.handoff.records import HandoffConflict, HandoffView
 from bot.handoff.service_hours import agents_on_duty, describe_hours
 from bot.safety.danger import Danger
@@ -427,7 +427,9 @@ class HandoffDesk:
     async def _active(self, conversation_id: str) -> HandoffView | None:
         try:
             known = await self.runtime.state.get(f"handoff:conv:{conversation_id}")
-        except SharedStateUnavailable:
+            if known is None and await self.queue.restore_if_lost():  # Redis lost the markers with the queue
+                known = await self.runtime.state.get(f"handoff:conv:{conversation_id}")
+        except (SharedStateUnavailable, QueueUnavailable):
             known = "?"
         if known is None:
             return None
@@ -537,6 +539,29 @@ class HandoffDesk:
         await self.hub.close()
 
 
+async def queued_in_database(runtime: ChannelRuntime) -> list[QueuedHandoff]:
+    """The active handoffs for a queue rebuild, their conversations marked as with a person again.
+
+    Raises:
+        DatabaseUnavailable: the database is down, unreachable or too slow.
+    """
+    active = await handoffs.list_handoffs(runtime.database, handoffs.ACTIVE)
+    for handoff in active:
+        try:
+            await runtime.state.put(f"handoff:conv:{handoff.conversation_id}", str(handoff.id), HANDOFF_KEY_TTL_S)
+        except SharedStateUnavailable:
+            logger.warning("handoff marker of %s not restored", handoff.conversation_id)
+    return [
+        QueuedHandoff(
+            h.id,
+            h.priority,
+            h.created_at.timestamp(),
+            None if h.status == handoffs.WAITING else _owner(h.agent_id or 0),
+        )
+        for h in active
+    ]
+
+
 def _citizen_id(incoming: Incoming) -> int | None:
     return incoming.citizen.id if incoming.citizen else None
 
@@ -551,7 +576,8 @@ def handoff_desk() -> HandoffDesk:
         runtime = channel_runtime()
         _desk = HandoffDesk(
             runtime,
-            open_handoff_queue(runtime.settings),
+            # Rebuilt from the database (with the desk's markers) whenever its store lost it.
+            open_handoff_queue(runtime.settings, lambda: queued_in_database(runtime)),
             open_chat_hub(runtime.settings, channel=runtime.settings.redis_prefix + "console"),
         )
     return _desk

@@ -3,8 +3,9 @@
 At start: a database whose times were never converted to UTC (``bot.core.timestamps``) stops the
 instance; the handoff desk stands around every bot turn (``channels.connector.run_turn``), the
 default canned phrases exist, the sweeper turns long waits into callbacks, and the outbox is
-delivered. At stop: that work is cancelled and every connection the instance holds is released, so
-that the server exits promptly on SIGTERM.
+delivered; the handoff queue is rebuilt from the database if Redis lost it (``bot.handoff.queue``)
+and expired ids of handled messages are deleted every hour. At stop: that work is cancelled and
+every connection the instance holds is released, so that the server exits promptly on SIGTERM.
 
 Rasa starts nothing but input channels, so this is one: ``channels.registry`` lists it, it has no
 routes, only the server's start and stop listeners.
@@ -22,13 +23,18 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
 from bot.core import clock
-from bot.core.db import DatabaseUnavailable, OutdatedTimestamps
+from bot.core.db import Database, DatabaseUnavailable, OutdatedTimestamps
+from bot.core.shared_state import forget_expired_handled
 from bot.handoff import records as handoffs
+from bot.handoff.queue import QueueUnavailable
 from channels.connector import channel_runtime
 from console.desk import handoff_desk
 from console.notifier import run_notifier
 
 logger = logging.getLogger(__name__)
+
+# How often expired ids of handled messages are deleted (a replay is checked against its expiry anyway).
+HANDLED_PURGE_EVERY_S = 3600.0
 
 
 async def start(app: Sanic) -> None:
@@ -44,11 +50,28 @@ async def start(app: Sanic) -> None:
         await handoffs.ensure_default_phrases(database, clock.now())
     except DatabaseUnavailable as error:  # the instance still starts; phrases come with the database
         logger.warning("start-up: default phrases not added: %s", error)
+    try:  # a queue its store lost (a Redis restart, this process's memory) comes back from the database
+        await desk.queue.restore_if_lost()
+    except QueueUnavailable as error:  # rebuilt by the first queue operation once Redis answers
+        logger.warning("start-up: handoff queue not checked: %s", error)
     loop = asyncio.get_running_loop()
     app.ctx.background = [
         loop.create_task(desk.run_sweeper(), name="handoff-sweeper"),
         loop.create_task(run_notifier(desk, desk.runtime.settings.outbox_every_s), name="outbox"),
+        loop.create_task(forget_handled_messages(database), name="handled-messages"),
     ]
+
+
+async def forget_handled_messages(database: Database, every_s: float = HANDLED_PURGE_EVERY_S) -> None:
+    """Delete expired ids of handled messages (the duplicate check's lasting copy) until cancelled."""
+    while True:
+        try:
+            forgotten = await forget_expired_handled(database, clock.now())
+            if forgotten:
+                logger.info("%d expired ids of handled messages deleted", forgotten)
+        except DatabaseUnavailable as error:
+            logger.warning("expired ids of handled messages not deleted: %s", error)
+        await asyncio.sleep(every_s)
 
 
 async def stop(app: Sanic) -> None:

@@ -421,3 +421,15 @@ class SchemaMeta(Base):
 
     key: Mapped[str] = Column(String(64), primary_key=True)
     value: Mapped[str] = Column(String(200), nullable=False)
+
+
+class HandledMessage(Base):
+    """A platform's message already taken (an SMS ``MessageSid``, a Telegram ``update_id``) until it expires.
+
+    The lasting copy of the connectors' duplicate check: a replay is dropped even after Redis lost its keys.
+    """
+
+    __tablename__ = "handled_messages"
+
+    key: Mapped[str] = Column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, index=True)

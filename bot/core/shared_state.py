@@ -3,18 +3,31 @@
 Connectors keep here what must outlive one request but not one conversation: ids of updates
 already handled, the choices last offered to a citizen, a phone call's silence count and the
 answer of a turn that took too long for the platform to wait.
+
+Ids of platform messages already handled (an SMS ``MessageSid``, a Telegram ``update_id``) are
+also kept in the project database (``first_delivery``): Redis restarting, or an instance without
+Redis restarting, never makes a replayed message look new.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.core import clock
+from bot.core.db import Database, DatabaseUnavailable
+from bot.core.models import HandledMessage
 from bot.core.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class SharedStateUnavailable(RuntimeError):
@@ -158,8 +171,64 @@ class RedisState:
         await self._redis.close()
 
 
-def open_shared_state(settings: Settings, prefix: str = "hotline:") -> SharedState:
-    """Redis when ``REDIS_URL`` is set, in-process otherwise (no connection is made here)."""
+def open_shared_state(settings: Settings, prefix: str | None = None) -> SharedState:
+    """Redis (keys under ``REDIS_PREFIX`` unless told) when ``REDIS_URL`` is set, in-process otherwise (no I/O here)."""
     if settings.redis_url:
-        return RedisState(settings.redis_url, settings.outside_call_timeout_s, prefix)
+        return RedisState(settings.redis_url, settings.outside_call_timeout_s, prefix or settings.redis_prefix)
     return MemoryState()
+
+
+async def record_handled(database: Database, key: str, ttl_s: int, now: datetime) -> bool:
+    """Record a message id in the database; False when it is there already and not expired.
+
+    One statement: a new id is inserted, an expired one is taken again, a live one is left alone.
+
+    Raises:
+        DatabaseUnavailable: the database is down, unreachable or too slow.
+    """
+    dialect = postgresql if not database.is_sqlite else sqlite
+    expires = now + timedelta(seconds=ttl_s)
+    insert = dialect.insert(HandledMessage).values(key=key, expires_at=expires)
+    statement = insert.on_conflict_do_update(
+        index_elements=[HandledMessage.key],
+        set_={"expires_at": expires},
+        where=HandledMessage.expires_at <= now,
+    )
+    async with database.session() as session:
+        result = await session.execute(statement)
+    return bool(result.rowcount)
+
+
+async def forget_expired_handled(database: Database, now: datetime) -> int:
+    """Delete the message ids whose time to live is over; how many.
+
+    Raises:
+        DatabaseUnavailable: the database is down, unreachable or too slow.
+    """
+    async with database.session() as session:
+        result = await session.execute(delete(HandledMessage).where(HandledMessage.expires_at <= now))
+    return int(result.rowcount or 0)
+
+
+async def first_delivery(state: SharedState, database: Database, key: str, ttl_s: int) -> bool:
+    """Whether a platform's message id is seen for the first time within ``ttl_s``: the duplicate check.
+
+    The shared state answers a replay at once; otherwise the database, which keeps every id for
+    ``ttl_s`` whatever happens to Redis, decides. With one of the two away the other decides.
+
+    Raises:
+        SharedStateUnavailable: neither the shared state nor the database answered.
+    """
+    try:
+        if not await state.add_if_new(key, ttl_s):
+            return False
+        state_answered = True
+    except SharedStateUnavailable:
+        state_answered = False
+    try:
+        return await record_handled(database, key, ttl_s, clock.now())
+    except DatabaseUnavailable as error:
+        if not state_answered:
+            raise SharedStateUnavailable(f"neither Redis nor the database answered: {error}") from error
+        logger.warning("duplicate check of %s by the shared state only: %s", key, error)
+        return True

@@ -1,18 +1,37 @@
-"""Rasa's tracker and lock stores, configured from bot.core.settings rather than endpoints.yml."""
+"""Rasa's tracker and lock stores, configured from bot.core.settings rather than endpoints.yml.
+
+The tracker store never falls back to memory. Rasa's ``Agent`` wraps every tracker store in a
+``FailSafeTrackerStore`` that, when the database fails, answers from an empty in-memory tracker and
+keeps the turn there: the citizen is answered without context (an address typed mid-form gets
+"还有什么可以帮您？") and the turn is never stored. Ours is used unwrapped: a database that is away
+raises ``TrackerStoreUnavailable``, the turn fails before anything is said or stored, the connector
+answers ``BUSY_REPLY``, and once the database is back the conversation goes on where it was.
+
+Conversation locks live ``LOCK_LIFETIME_S`` (20 s), not Rasa's 60 s: a ticket is only released by
+its expiry when the instance holding it died, so this is how long a killed instance blocks its
+citizens. It must outlast the longest turn (otherwise two turns of one conversation could run at
+once): a turn is at most a few action server calls, each bounded by the outside-call timeout (5 s)
+of what it calls, so four of those.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import itertools
 import json
-from collections.abc import Iterator
+import math
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from rasa.core.agent import Agent
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -20,9 +39,52 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.core.db import enable_sqlite_pragmas
-from bot.core.settings import get_settings
+from bot.core.db import DatabaseUnavailable, enable_sqlite_pragmas
+from bot.core.settings import Settings, get_settings
 from bot.rasa import patches as rasa_patches
+
+# A turn is at most a few action server calls, each bounded by the outside-call timeout of what it calls.
+TURNS_CALLS = 4
+# What a tracker database that is down, unreachable or too slow raises through SQLAlchemy and the driver.
+_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError, OSError)
+
+
+class TrackerStoreUnavailable(DatabaseUnavailable):
+    """The tracker database could not be reached or answered too slowly: the turn cannot be taken."""
+
+
+def lock_lifetime_s(settings: Settings) -> float:
+    """How long a conversation's lock ticket lives: longer than the longest turn, short after a crash."""
+    return max(15.0, TURNS_CALLS * settings.outside_call_timeout_s)
+
+
+def _create_tracker_store(store: TrackerStore | None, domain: Domain) -> TrackerStore:
+    """Rasa's ``Agent._create_tracker_store``, except that ours is never wrapped in a fallback to memory."""
+    if isinstance(store, SettingsTrackerStore):
+        store.domain = domain
+        return store
+    return _RASA_CREATE_TRACKER_STORE(store, domain)
+
+
+_RASA_CREATE_TRACKER_STORE: Callable[[TrackerStore | None, Domain], TrackerStore] = Agent._create_tracker_store
+
+
+def refuse_memory_fallback() -> None:
+    """Have Rasa's agent use our tracker store as it is, without ``FailSafeTrackerStore`` (once)."""
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)
+
+
+def _unavailable_as_typed(operation: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a database that is away into ``TrackerStoreUnavailable`` (its other errors pass unchanged)."""
+
+    @functools.wraps(operation)
+    async def checked(self: SettingsTrackerStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await operation(self, *args, **kwargs)
+        except _UNAVAILABLE as error:
+            raise TrackerStoreUnavailable(f"the tracker store is unavailable: {type(error).__name__}") from error
+
+    return checked
 
 
 class SettingsTrackerStore(SQLTrackerStore):
@@ -35,9 +97,12 @@ class SettingsTrackerStore(SQLTrackerStore):
         event_broker: EventBroker | None = None,
         **kwargs: Any,
     ) -> None:
-        # Rasa creates its tracker store once at start-up: the moment to fix its hot path.
+        # Rasa creates its tracker store once at start-up: the moment to fix its hot path, and to
+        # keep its agent from hiding a database that is away behind an empty tracker in memory.
         rasa_patches.install()
-        url = make_url(get_settings().tracker_store_url)
+        refuse_memory_fallback()
+        settings = get_settings()
+        url = make_url(settings.tracker_store_url)
         dialect = url.get_backend_name()
         if dialect == "sqlite" and url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -66,12 +131,52 @@ class SettingsTrackerStore(SQLTrackerStore):
             self.engine.dispose()  # type: ignore[has-type]  # Rasa sets it untyped
             self.engine = pooled
             self.sessionmaker = sa.orm.sessionmaker(bind=pooled)
+        elif dialect == "postgresql":
+            # Connecting and every statement are bounded in time, and a connection the server dropped
+            # (a restart) is replaced before use rather than failing the first turn after it.
+            timeout_s = settings.outside_call_timeout_s
+            bounded = sa.create_engine(
+                url,
+                pool_size=5,
+                max_overflow=10,
+                pool_pre_ping=True,
+                pool_timeout=timeout_s,
+                connect_args={
+                    "connect_timeout": max(1, math.ceil(timeout_s)),
+                    "options": f"-c statement_timeout={int(2 * timeout_s * 1000)}",
+                },
+            )
+            self.engine.dispose()  # Rasa sets it untyped
+            self.engine = bounded
+            self.sessionmaker = sa.orm.sessionmaker(bind=bounded)
 
+    @_unavailable_as_typed
+    async def keys(self) -> Iterable[str]:
+        """The conversation ids stored.
+
+        Raises:
+            TrackerStoreUnavailable: the tracker database is away.
+        """
+        return await super().keys()
+
+    @_unavailable_as_typed
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events.
+
+        Raises:
+            TrackerStoreUnavailable: the tracker database is away (nothing of the turn is stored).
+        """
+        await super().save(tracker)
+
+    @_unavailable_as_typed
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         """Rasa's own query of a conversation's events, reading only their JSON.
 
         Rasa builds an ORM object per stored event only to read its ``data`` column (a tenth of
         a turn's CPU); the same query with just that column gives the same tracker.
+
+        Raises:
+            TrackerStoreUnavailable: the tracker database is away (never an empty tracker instead).
         """
         with self.session_scope() as session:
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
@@ -89,10 +194,12 @@ class SettingsTrackerStore(SQLTrackerStore):
 
 
 class SettingsLockStore(LockStore):
-    """Rasa's Redis lock store when ``REDIS_URL`` is set, its in-memory one otherwise."""
+    """Rasa's Redis lock store when ``REDIS_URL`` is set, its in-memory one otherwise; short-lived tickets."""
 
-    def __init__(self, endpoint_config: EndpointConfig | None = None) -> None:
+    def __init__(self, endpoint_config: EndpointConfig | None = None, lifetime_s: float | None = None) -> None:
         settings = get_settings()
+        # Every ticket lives this long, whatever Rasa asks for (its callers pass its 60 s default).
+        self.lifetime_s = lifetime_s if lifetime_s is not None else lock_lifetime_s(settings)
         self.store: LockStore
         if settings.redis_url:
             url = make_url(settings.redis_url)
@@ -108,6 +215,35 @@ class SettingsLockStore(LockStore):
         else:
             self.store = InMemoryLockStore()
         super().__init__()
+
+    @contextlib.asynccontextmanager
+    async def lock(
+        self, conversation_id: str, lock_lifetime: float = 0.0, wait_time_in_seconds: float = 1
+    ) -> AsyncIterator[TicketLock]:
+        """Hold the conversation's lock for a turn (Rasa's ticket lock, ``lifetime_s`` per ticket).
+
+        Rasa's own waiting loop never ends when the waiter's ticket expires while it waits (behind a
+        dead instance's ticket issued just before it, or a long turn): the ticket is gone, so the
+        lock never serves it. Here an expired ticket is replaced by a fresh one at the back.
+        """
+        tickets = [self.issue_ticket(conversation_id)]
+        try:
+            while True:
+                lock = self.get_lock(conversation_id)
+                if lock is None or lock._ticket_for_ticket_number(tickets[-1]) is None:
+                    tickets.append(self.issue_ticket(conversation_id))  # ours expired while waiting
+                    continue
+                if not lock.is_locked(tickets[-1]):
+                    break
+                await asyncio.sleep(wait_time_in_seconds)  # Rasa's polling interval for a lock held elsewhere
+                self.update_lock(conversation_id)
+            yield lock
+        finally:
+            self.cleanup(conversation_id, tickets[-1])
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = 0.0) -> int:
+        """A ticket for the conversation's lock, living ``lifetime_s`` (Rasa's ``lock_lifetime`` is ignored)."""
+        return super().issue_ticket(conversation_id, self.lifetime_s)
 
     def get_lock(self, conversation_id: str) -> TicketLock | None:
         """Fetch the lock of a conversation."""

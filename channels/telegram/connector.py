@@ -28,7 +28,7 @@ from bot.citizens.identity import CitizenView, identify, linked_citizen
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import InvalidPhone
-from bot.core.shared_state import SharedStateUnavailable
+from bot.core.shared_state import SharedStateUnavailable, first_delivery
 from channels.connector import (
     CHOICES_TTL_S,
     ChannelRuntime,
@@ -375,7 +375,8 @@ class TelegramInput(InputChannel):
             except (KeyError, TypeError, ValueError, AttributeError):
                 return _status(400, "the body is not a Telegram Update")
             try:
-                if not await runtime.state.add_if_new(f"telegram:update:{update.update_id}", settings.dedup_window_s):
+                key = f"telegram:update:{update.update_id}"
+                if not await first_delivery(runtime.state, runtime.database, key, settings.dedup_window_s):
                     return response.empty(status=200)
             except SharedStateUnavailable as error:
                 logger.error("telegram: update %s not acknowledged, shared state down: %s", update.update_id, error)

@@ -16,7 +16,7 @@ from bot.citizens.identity import CitizenView, get_citizen, identify
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.personal_data import InvalidPhone, digest, e164_phone
-from bot.core.shared_state import SharedStateUnavailable
+from bot.core.shared_state import SharedStateUnavailable, first_delivery
 from channels.connector import (
     ChannelRuntime,
     Delivery,
@@ -96,7 +96,8 @@ class TwilioSmsInput(InputChannel):
                 return form
             message_sid = form["MessageSid"]
             try:
-                if not await runtime.state.add_if_new(f"sms:{message_sid}", runtime.settings.dedup_window_s):
+                key, window = f"sms:{message_sid}", runtime.settings.dedup_window_s
+                if not await first_delivery(runtime.state, runtime.database, key, window):
                     return twiml(MessagingResponse())
             except SharedStateUnavailable:
                 logger.warning("sms: duplicate check unavailable, handling %s anyway", message_sid)
