@@ -1,11 +1,12 @@
 """The background work of one Rasa server instance, started and stopped in one place.
 
-At start: a database whose times were never converted to UTC (``bot.core.timestamps``) stops the
-instance; the handoff desk stands around every bot turn (``channels.connector.run_turn``), the
-default canned phrases exist, the sweeper turns long waits into callbacks, and the outbox is
-delivered; the handoff queue is rebuilt from the database if Redis lost it (``bot.handoff.queue``)
-and expired ids of handled messages are deleted every hour. At stop: that work is cancelled and
-every connection the instance holds is released, so that the server exits promptly on SIGTERM.
+At start: a database whose times were never converted to UTC (``bot.core.timestamps``) or whose
+schema is behind the newest migration stops the instance; the handoff desk stands around every bot
+turn (``channels.connector.run_turn``), the default canned phrases exist, the sweeper turns long
+waits into callbacks, and the outbox is delivered; the handoff queue is rebuilt from the database
+if Redis lost it (``bot.handoff.queue``) and expired ids of handled messages are deleted every hour.
+At stop: that work is cancelled and every connection the instance holds is released, so that the
+server exits promptly on SIGTERM.
 
 Rasa starts nothing but input channels, so this is one: ``channels.registry`` lists it, it has no
 routes, only the server's start and stop listeners.
@@ -23,7 +24,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
 from bot.core import clock
-from bot.core.db import Database, DatabaseUnavailable, OutdatedTimestamps
+from bot.core.db import Database, DatabaseUnavailable, OutdatedTimestamps, SchemaOutdated
 from bot.core.shared_state import forget_expired_handled
 from bot.handoff import records as handoffs
 from bot.handoff.queue import QueueUnavailable
@@ -44,9 +45,11 @@ async def start(app: Sanic) -> None:
     channel_runtime().desk = desk
     database = desk.runtime.database
     try:
-        if await database.holds_old_times():  # new UTC times among old China ones could never be told apart
-            logger.error("start-up refused: the database's times are not converted to UTC: run python -m bot db init")
-            raise OutdatedTimestamps()
+        try:  # old China times among new UTC ones could never be told apart; a schema behind would fail later
+            await database.require_current_schema()
+        except (OutdatedTimestamps, SchemaOutdated) as error:
+            logger.error("start-up refused: %s (run python -m bot db upgrade)", error)
+            raise
         await handoffs.ensure_default_phrases(database, clock.now())
     except DatabaseUnavailable as error:  # the instance still starts; phrases come with the database
         logger.warning("start-up: default phrases not added: %s", error)

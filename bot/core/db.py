@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg.exceptions
 from sqlalchemy import event, exc, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
@@ -106,6 +107,8 @@ class Upgrade:
 
 
 # What a database that is down, unreachable or too slow raises through SQLAlchemy and the drivers.
+# (asyncpg's lost connection, "connection was closed in the middle of operation", can come through
+# untranslated when it breaks a rollback.)
 _UNAVAILABLE = (
     exc.OperationalError,
     exc.InterfaceError,
@@ -113,6 +116,8 @@ _UNAVAILABLE = (
     exc.TimeoutError,
     OSError,
     asyncio.TimeoutError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
 )
 
 

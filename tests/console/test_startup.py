@@ -6,8 +6,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import text
 
-from bot.core.db import Database, OutdatedTimestamps
+from bot.core.db import Database, OutdatedTimestamps, SchemaOutdated
 from console import startup
 from tests.bot.test_timestamps import make_old_database
 
@@ -27,5 +28,26 @@ async def test_an_instance_does_not_start_on_a_database_with_old_times(
             await startup.start(app)  # type: ignore[arg-type]
         assert not hasattr(app.ctx, "background")  # no sweeper, no outbox writing UTC among China times
         assert "python -m bot db init" in caplog.text
+    finally:
+        await database.close()
+
+
+async def test_an_instance_does_not_start_on_a_database_behind_the_newest_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    database = Database(url)
+    await database.create_schema()
+    async with database.session() as session:  # as a database migrated by an older release would be
+        await session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    desk = SimpleNamespace(runtime=SimpleNamespace(database=database), rasa=None)
+    monkeypatch.setattr(startup, "handoff_desk", lambda: desk)
+    monkeypatch.setattr(startup, "channel_runtime", lambda: SimpleNamespace(desk=None))
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=None))
+    try:
+        with pytest.raises(SchemaOutdated):
+            await startup.start(app)  # type: ignore[arg-type]
+        assert not hasattr(app.ctx, "background")
+        assert "python -m bot db upgrade" in caplog.text
     finally:
         await database.close()
