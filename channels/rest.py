@@ -15,7 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.connector import Incoming, run_turn
-from channels.text import EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text
+from channels.text import EMPTY_REPLY, TOO_LONG_REPLY, clean_text, too_long
 
 _SENDER = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 
@@ -54,12 +54,12 @@ class RestChannel(InputChannel):
                 return _bad_request("sender应为1-128位字母、数字或_.:-")
             if not isinstance(message, str):
                 return _bad_request("message应为字符串")
-            if len(message.strip()) > MAX_MESSAGE_CHARS:  # refused before the character-by-character cleaning
+            if too_long(message.strip()):  # refused before the character-by-character cleaning
                 return response.json([{"recipient_id": sender, "text": TOO_LONG_REPLY}])
             text = clean_text(message)
             if not text:
                 return response.json([{"recipient_id": sender, "text": EMPTY_REPLY}])
-            if len(text) > MAX_MESSAGE_CHARS:
+            if too_long(text):
                 return response.json([{"recipient_id": sender, "text": TOO_LONG_REPLY}])
             return response.json(await run_turn(on_new_message, Incoming(sender, text, self.name())))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.safety.danger import assess
+
 # Longer than any real request; a longer message is answered without parsing it.
 MAX_MESSAGE_CHARS = 2000
 TOO_LONG_REPLY = "您的消息太长了（超过2000字），请分几次、简要地说明您要办的事或反映的问题。"
@@ -12,6 +14,11 @@ EMPTY_REPLY = "您好，请问有什么可以帮您？可以直接说要办的�
 BUSY_REPLY = "系统繁忙，暂时无法回答。请稍后再试，或拨打12345转人工服务。"
 # After a safety reply, when the urgent handoff itself failed: the numbers were already given.
 URGENT_HANDOFF_FAILED = "人工客服暂时无法接通，请务必先拨打上面的电话求助。"
+
+
+def too_long(text: str) -> bool:
+    """Whether a message is longer than any real request; one that speaks of danger never is (safety first)."""
+    return len(text) > MAX_MESSAGE_CHARS and assess(text) is None
 
 
 def clean_text(text: str) -> str:

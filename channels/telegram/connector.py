@@ -56,7 +56,7 @@ from channels.telegram.send import (
     send_message,
     telegram_bot,
 )
-from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text
+from channels.text import BUSY_REPLY, EMPTY_REPLY, TOO_LONG_REPLY, clean_text, too_long
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class TelegramChat:
         text = clean_text(raw)
         if not text:
             await self.reply(EMPTY_REPLY)
-        elif len(text) > MAX_MESSAGE_CHARS:
+        elif too_long(text):
             await self.reply(TOO_LONG_REPLY)
         else:
             await self.turn(await resolve_reply(self.runtime.state, self.sender_id, text))

@@ -30,7 +30,7 @@ from channels.connector import (
     resolve_reply,
     run_turn,
 )
-from channels.text import EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text, split_text
+from channels.text import EMPTY_REPLY, TOO_LONG_REPLY, clean_text, split_text, too_long
 from channels.twilio.api import SmsDeliveryFailed, TwilioSms
 from channels.twilio.requests import checked_form, twiml
 
@@ -116,7 +116,7 @@ class TwilioSmsInput(InputChannel):
         text = clean_text(form["Body"])
         if not text:
             bodies = [MEDIA_REPLY if form["NumMedia"] not in ("", "0") else EMPTY_REPLY]
-        elif len(text) > MAX_MESSAGE_CHARS:
+        elif too_long(text):
             bodies = [TOO_LONG_REPLY]
         else:
             citizen = await citizen_of(runtime, phone, sender_id)

@@ -46,7 +46,7 @@ from channels.connector import (
     select_choice,
     spoken_texts,
 )
-from channels.text import BUSY_REPLY, MAX_MESSAGE_CHARS, clean_text, split_text
+from channels.text import BUSY_REPLY, clean_text, split_text, too_long
 from channels.twilio.requests import checked_form, refusal, twiml
 from channels.twilio.sms import SMS_PART_CHARS, citizen_of, send_sms, sms_sender_id, text_citizen
 from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
@@ -298,7 +298,7 @@ class TwilioVoiceInput(InputChannel):
                     listen_in=runtime.settings.twilio_speech_language,
                 )
             )
-        if len(speech) > MAX_MESSAGE_CHARS:
+        if too_long(speech):
             return str(
                 ask([TOO_LONG_SPEECH], turn + 1, voice, hints, listen_in=runtime.settings.twilio_speech_language)
             )

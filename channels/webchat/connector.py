@@ -38,7 +38,7 @@ from channels.connector import (
     select_choice,
 )
 from channels.pages import PAGE_HEADERS, json_object, static_file
-from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text
+from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text, too_long
 from channels.twilio.api import TwilioSms
 from channels.webchat.log import (
     MAX_ENTRIES_PER_READ,
@@ -330,7 +330,7 @@ async def _take_message(
     if not text:
         await log.append(session_id, "bot", {"text": EMPTY_REPLY})
         return None
-    if len(text) > MAX_MESSAGE_CHARS:
+    if too_long(text):
         entry = await log.append(
             session_id, "citizen", {"text": text[:MAX_MESSAGE_CHARS] + "…", "client_id": client_id}
         )

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from channels.text import MAX_MESSAGE_CHARS, TOO_LONG_REPLY
 from channels.twilio.speech import speakable
+from tests.e2e.test_conversation_http import post
 from tests.e2e.test_telegram import Telegram, say, sent_to, settle
 from tests.http_clients import Agent, WebCitizen
 from tests.standins import StandIn
@@ -160,3 +162,17 @@ def test_a_gas_smell_in_the_middle_of_a_report_gets_119_and_what_to_do(
     first = citizen.texts("bot")[asked]
     assert "119" in first and "明火" in first
     urgent_handoff_handled(agent, "网页")
+
+
+def test_a_message_too_long_to_read_still_gets_the_crisis_number_first(
+    hotline: tuple[str, TwilioPeer, StandIn, Telegram, Agent],
+) -> None:
+    _, _, _, telegram, _ = hotline
+    rambling = "我跟你们讲一下我这几年的情况，" * 160 + "我真的撑不下去了，不想活了"
+    assert len(rambling) > MAX_MESSAGE_CHARS  # any other message this long only gets TOO_LONG_REPLY
+    status, replies = post(telegram.servers, {"sender": "rest-long-despair", "message": rambling})
+    assert status == 200
+    assert "12356" in str(replies[0]["text"]).split("。")[0]
+    assert TOO_LONG_REPLY not in [r.get("text") for r in replies]
+    # REST cannot hold a chat with a person: the integrator gets the urgent request for one.
+    assert {"handoff": "requested", "reason": "distress", "urgent": True} in [r.get("custom") for r in replies]
