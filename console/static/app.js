@@ -433,7 +433,7 @@
 
   $("urgent-open").addEventListener("click", () => {
     const id = Number($("urgent-alert").dataset.handoffId);
-    const item = document.querySelector(`[data-handoff-id="${id}"]`);
+    const item = document.querySelector(`#waiting [data-handoff-id="${id}"], #mine [data-handoff-id="${id}"]`);
     if (item) {
       item.scrollIntoView({ block: "center" });
       const target = item.querySelector('[data-testid="take"], [data-testid="open-handoff"]');

@@ -100,3 +100,31 @@ def test_an_agent_cannot_see_the_supervisor_view(servers: Servers, browser: Brow
     expect(agent.get_by_test_id("tab-supervisor")).to_be_hidden()
     status = agent.evaluate("fetch('/agent/api/stats').then(r => r.status)")
     assert status == 403
+
+
+def test_an_urgent_handoff_raises_an_alert_nobody_can_miss_until_it_is_taken(
+    servers: Servers, browser: Browser
+) -> None:
+    agent = log_in(browser, servers, "zhoumin")
+    banner = agent.get_by_test_id("urgent-alert")
+    expect(banner).to_be_hidden()
+    citizen = new_page(browser, 390, 844)
+    citizen.goto(f"{servers.rasa_url}/chat")
+    expect(citizen.locator("body")).to_have_attribute("data-connection", "open")
+    citizen.get_by_label("输入您的问题").fill("活着好累，我不想活了")
+    citizen.get_by_role("button", name="发送").click()
+    expect(citizen.locator(".message.bot").first).to_contain_text("12356")
+
+    # Without a reload: the red banner, the title, and the item marked urgent at the head of the queue.
+    expect(banner).to_be_visible()
+    expect(agent.get_by_test_id("urgent-text")).to_contain_text("紧急")
+    expect(agent).to_have_title(re.compile("^【紧急】"))
+    item = agent.get_by_test_id("queue-waiting").get_by_test_id("queue-item").first
+    expect(item.get_by_test_id("priority")).to_have_text("紧急")
+    agent.get_by_test_id("urgent-open").click()
+    expect(item.get_by_test_id("take")).to_be_focused()
+    item.get_by_test_id("take").click()
+    expect(banner).to_be_hidden()  # taken: a person has seen it
+    expect(citizen.get_by_text("人工客服 周敏 已接入")).to_be_visible()
+    agent.get_by_test_id("close-handoff").click()
+    agent.get_by_test_id("confirm-ok").click()
