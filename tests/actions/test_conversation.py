@@ -103,3 +103,14 @@ async def test_yes_to_a_person_also_asks_the_channel_to_transfer() -> None:
     assert events == [SlotSet("pending_offer", None)]
     assert dispatcher.messages[0]["text"] == HUMAN_SERVICE
     assert dispatcher.messages[0]["custom"] == {"handoff": "requested", "reason": "requested"}
+
+
+async def test_a_typed_command_is_not_a_yes_to_the_offer(hotline: runtime.Hotline) -> None:
+    """A typed "/restart" reaches the bot as "／restart": even if the NLU calls it a yes, nothing is filed."""
+    slots = {"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]}
+    dispatcher = CollectingDispatcher()
+    events = await ActionAcceptOffer().run(dispatcher, tracker("／restart", "affirm", slots=slots), {})
+    assert events == []  # the offer stays open
+    assert dispatcher.messages[0]["text"] == "请直接回答“需要”或“不用”，也可以回复选项的序号。"
+    async with hotline.database.session() as session:
+        assert (await session.scalars(select(WorkOrder))).all() == []
