@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,16 @@ def needs_shared_data() -> pytest.MarkDecorator:
     """Skip, saying why, where ../shared/data is absent (a user's clone); CI has it."""
     return pytest.mark.skipif(
         not GD_CATALOG.exists(), reason=f"{GD_CATALOG} is absent: the real catalogue lives beside CI only"
+    )
+
+
+def bot_command(
+    *args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m bot …`` in a real process in the project folder, with ``env``; its exit status and output."""
+    command = [sys.executable, "-m", "bot", *args]
+    return subprocess.run(
+        command, input=stdin, capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=timeout
     )
 
 

@@ -20,9 +20,12 @@ from bot.cases.records import import_cases
 from bot.catalog.formats import read_catalog
 from bot.catalog.store import import_records
 from bot.cli.serve import server_commands, server_environment, wait_until_up
+from bot.core import clock
 from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
+from bot.work_orders.department_keys import add_key
+from bot.work_orders.lifecycle import OrderDetail, order_detail
 from channels.registry import write_credentials
 
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
@@ -44,6 +47,24 @@ async def seed_database(url: str) -> None:
         await import_records(database, read_catalog(PROJECT_ROOT / "data" / "catalog"))
         key = str(get_settings().pii_hash_key)
         await import_cases(database, FIXTURE_CASES, key, china(2026, 11, 28, 9))
+    finally:
+        await database.close()
+
+
+async def stored_order(url: str, number: str) -> OrderDetail:
+    """The work order as the servers' database at ``url`` holds it."""
+    database = Database(url)
+    try:
+        return await order_detail(database, number)
+    finally:
+        await database.close()
+
+
+async def new_department_key(url: str, department: str) -> str:
+    """A key of the department API for ``department``, made as `python -m bot departments add-key` makes it."""
+    database = Database(url)
+    try:
+        return (await add_key(database, department, clock.now())).key
     finally:
         await database.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -35,24 +34,23 @@ from bot.cases.records import (
     CaseView,
     InvalidCaseNumber,
     Standing,
-    Verdict,
+    applicant_tail_digest,
     find_case,
     is_applicant_digest,
     parse_case_number,
-    verify_owner,
 )
-from bot.citizens.ownership import Verification
+from bot.citizens.ownership import LockRule, TailDigestOf, Verdict, Verification, verify_tail
 from bot.core import clock
 from bot.core.numerals import digit_runs
 from bot.work_orders.filing import (
     InvalidOrderNumber,
     OrderView,
+    contact_tail_digest,
     find_order,
     find_order_number,
     is_order_of_citizen,
     orders_of_citizen,
     parse_order_number,
-    verify_order_owner,
 )
 
 FORM = "progress_form"
@@ -148,19 +146,19 @@ def lists_own_orders(tracker: Tracker) -> bool:
 
 
 async def check_tail(
-    dispatcher: CollectingDispatcher, verify: Callable[..., Awaitable[Verification]], number: str, answer: str
+    dispatcher: CollectingDispatcher, tail_digest_of: TailDigestOf, number: str, answer: str
 ) -> Verification | None:
-    """Check the last four digits said for ``number`` with ``verify``; None when the backend failed (told)."""
+    """Check the last four digits said for ``number`` (see ``verify_tail``); None when the backend failed (told)."""
     app = hotline()
     try:
-        return await verify(
+        return await verify_tail(
             app.database,
             number,
             answer,
+            tail_digest_of,
             key=str(app.settings.pii_hash_key),
             now=clock.now(),
-            max_failures=app.settings.verify_max_failures,
-            lock_minutes=app.settings.verify_lock_minutes,
+            rule=LockRule(app.settings.verify_max_failures, app.settings.verify_lock_minutes),
         )
     except BACKEND_ERRORS as error:
         report_backend_failure(dispatcher, error)
@@ -270,7 +268,7 @@ class ValidateProgressForm(FormValidationAction):
         if not digit_runs(str(value), min_length=4):
             dispatcher.utter_message(text=messages.SAY_PHONE_TAIL)
             return {"verify_code": None}
-        outcome = await check_tail(dispatcher, verify_owner, number, str(value))
+        outcome = await check_tail(dispatcher, applicant_tail_digest, number, str(value))
         if outcome is None:
             return {"verify_code": None, "requested_slot": None}
         if outcome.verdict is Verdict.VERIFIED:
@@ -361,7 +359,7 @@ class ValidateProgressForm(FormValidationAction):
         if not digit_runs(str(value), min_length=4):
             dispatcher.utter_message(text=messages.SAY_PHONE_TAIL)
             return {"order_verify_code": None}
-        outcome = await check_tail(dispatcher, verify_order_owner, number, str(value))
+        outcome = await check_tail(dispatcher, contact_tail_digest, number, str(value))
         if outcome is None:
             return {"order_verify_code": NOT_VERIFIED}
         if outcome.verdict is Verdict.VERIFIED:

@@ -11,7 +11,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from bot.citizens.ownership import LockRule, Verdict, Verification, judge, tail_matches
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.clock import parse_moment
 from bot.core.db import Database
 from bot.core.imports import FileRefused
@@ -314,23 +315,10 @@ async def find_case(database: Database, number: str, today: date) -> CaseView | 
         )
 
 
-async def verify_owner(
-    database: Database,
-    number: str,
-    answer: str,
-    *,
-    key: str,
-    now: datetime,
-    max_failures: int,
-    lock_minutes: int,
-) -> Verification:
-    """Check the last four digits of the applicant's phone; wrong answers lead to a lock."""
-    async with database.session() as session:
-        case = await session.get(Case, number)
-        if case is None:
-            return Verification(Verdict.NOT_FOUND)
-        matched = tail_matches(number, answer, case.phone_tail_digest, key)
-        return await judge(session, number, matched, now, LockRule(max_failures, lock_minutes))
+async def applicant_tail_digest(session: AsyncSession, number: str, key: str) -> str | None:
+    """The digest of the last four digits of the applicant's phone (for ``verify_tail``); None for no such case."""
+    case = await session.get(Case, number)
+    return None if case is None else case.phone_tail_digest
 
 
 async def is_applicant_phone(database: Database, number: str, phone: str, key: str) -> bool:

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.appeals.categories import DISTRICTS, TYPES, load_categories
-from bot.citizens.ownership import LockRule, Verdict, Verification, judge, tail_matches
 from bot.core.clock import in_china
 from bot.core.db import Database
 from bot.core.models import Citizen, WorkOrder, WorkOrderCounter
@@ -490,32 +489,18 @@ async def is_order_of_citizen(database: Database, number: str, citizen_id: int) 
         return found is not None
 
 
-async def verify_order_owner(
-    database: Database,
-    number: str,
-    answer: str,
-    *,
-    key: str,
-    now: datetime,
-    max_failures: int,
-    lock_minutes: int,
-) -> Verification:
-    """Check the last four digits of the phone of the citizen who filed the order, or of the number given for it.
+async def contact_tail_digest(session: AsyncSession, number: str, key: str) -> str | None:
+    """The digest of the last four digits of the filing citizen's phone, or of the number given for the order.
 
-    Wrong answers count against the order number in the same lock table as cases (order and case
-    numbers never collide), with the same rule. An order with neither a verified citizen nor a
-    number given (anonymous, or none left) is NOT_FOUND: there is nothing to check against.
+    For ``verify_tail``. None for no such order, and for one with neither a verified citizen nor a
+    number given (anonymous, or none left): there is nothing to check against.
     """
-    async with database.session() as session:
-        order = await session.get(WorkOrder, number)
-        if order is None:
-            return Verification(Verdict.NOT_FOUND)
-        phone = None
-        if order.citizen_id is not None:
-            phone = await session.scalar(select(Citizen.phone).where(Citizen.id == order.citizen_id))
-        elif order.contact_phone and not order.anonymous:
-            phone = order.contact_phone
-        if not phone:
-            return Verification(Verdict.NOT_FOUND)
-        matched = tail_matches(number, answer, digest(number + phone[-4:], key), key)
-        return await judge(session, number, matched, now, LockRule(max_failures, lock_minutes))
+    order = await session.get(WorkOrder, number)
+    if order is None:
+        return None
+    phone = None
+    if order.citizen_id is not None:
+        phone = await session.scalar(select(Citizen.phone).where(Citizen.id == order.citizen_id))
+    elif order.contact_phone and not order.anonymous:
+        phone = order.contact_phone
+    return digest(number + phone[-4:], key) if phone else None

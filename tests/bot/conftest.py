@@ -24,6 +24,21 @@ LIFT_COMPLAINT = NewOrder(
 )
 
 
+# A dispatched complaint as a row of work_orders, for tests that write straight into the table (old schemas).
+ORDER_ROW: dict[str, Any] = {
+    "kind": "投诉",
+    "title": "",
+    "summary": "小区电梯经常坏",
+    "sender_id": "tg-1",
+    "status": "已派单",
+    "anonymous": False,
+    "urgency": "normal",
+    "source": "conversation",
+    "reopened": 0,
+    "channel": "telegram",
+}
+
+
 def complaint(**fields: Any) -> NewOrder:
     """``LIFT_COMPLAINT`` with ``fields`` changed."""
     return dataclasses.replace(LIFT_COMPLAINT, **fields)

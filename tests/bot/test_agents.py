@@ -7,7 +7,6 @@ import hashlib
 import io
 import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from bot.cli.agents import PasswordMismatch, read_password
 from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.models import AgentAccount, AgentSession
-from bot.core.settings import PROJECT_ROOT, get_settings
+from bot.core.settings import get_settings
 from bot.handoff.agents import (
     AccountLocked,
     AgentView,
@@ -39,6 +38,7 @@ from bot.handoff.agents import (
     password_matches,
     session_for,
 )
+from tests.conftest import bot_command
 
 T0 = china(2026, 11, 28, 9, 0)
 RULES = LoginRules()
@@ -349,15 +349,7 @@ async def test_online_means_a_live_session_seen_within_two_minutes(database: Dat
 def _cli(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}", "LOG_LEVEL": "INFO"}
     env["TZ"] = "America/New_York"  # a server far from China: what is shown is still China time
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "agents", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
+    return bot_command("agents", *args, env=env, stdin=stdin)
 
 
 async def _login_on_file(tmp_path: Path, username: str, password: str) -> AgentView:

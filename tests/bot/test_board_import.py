@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,9 @@ from sqlalchemy import func, select
 from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.models import WorkOrder
-from bot.core.settings import PROJECT_ROOT
 from bot.work_orders.board_import import BoardImportRefused, import_board_file
 from bot.work_orders.lifecycle import list_orders, order_detail
+from tests.conftest import bot_command
 
 NOW = china(2026, 11, 28, 9, 0)
 HOUSING = "广州市天河区住房和城乡建设局"
@@ -168,14 +167,7 @@ async def test_a_missing_file(database: Database, tmp_path: Path) -> None:
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'hotline.db'}", "LOG_LEVEL": "WARNING"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "orders", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=PROJECT_ROOT,
-        timeout=60,
-    )
+    return bot_command("orders", *args, env=env)
 
 
 def _stored(tmp_path: Path) -> int:

@@ -14,14 +14,14 @@ from bot.cases.records import (
     CasesRefused,
     InvalidCaseNumber,
     Standing,
-    Verdict,
+    applicant_tail_digest,
     file_supervision_order,
     find_case,
     import_cases,
     is_applicant_phone,
     parse_case_number,
-    verify_owner,
 )
+from bot.citizens.ownership import LockRule, Verdict, verify_tail
 from bot.core.clock import UTC, china
 from bot.core.db import Database
 from bot.core.models import Case, WorkOrder
@@ -37,7 +37,7 @@ async def _import(database: Database, path: Path = FIXTURE) -> int:
 
 
 def _verify(database: Database, number: str, answer: str, now: datetime = NOW):  # type: ignore[no-untyped-def]
-    return verify_owner(database, number, answer, key=KEY, now=now, max_failures=3, lock_minutes=30)
+    return verify_tail(database, number, answer, applicant_tail_digest, key=KEY, now=now, rule=LockRule(3, 30))
 
 
 @pytest.mark.parametrize(

@@ -6,19 +6,13 @@ import dataclasses
 from datetime import datetime, timedelta
 
 from bot.citizens.identity import identify
-from bot.citizens.ownership import Verdict
+from bot.citizens.ownership import LockRule, Verdict, Verification, verify_tail
 from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.personal_data import digest
 from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
-from bot.work_orders.filing import (
-    file_order,
-    find_order,
-    is_order_of_citizen,
-    orders_of_citizen,
-    verify_order_owner,
-)
+from bot.work_orders.filing import contact_tail_digest, file_order, find_order, is_order_of_citizen, orders_of_citizen
 from bot.work_orders.notifications import messages_of_order, pending
 from bot.work_orders.scheduler import request_follow_ups
 from tests.bot.conftest import PROPERTY, complaint
@@ -39,6 +33,10 @@ async def _file_with_number(
 ) -> str:
     order = complaint(contact_phone=phone, anonymous=anonymous, address=address, category=PROPERTY)
     return (await file_order(database, order, FRIDAY, settings=SETTINGS)).number
+
+
+async def _verify(database: Database, number: str, answer: str, now: datetime) -> Verification:
+    return await verify_tail(database, number, answer, contact_tail_digest, key=KEY, now=now, rule=LockRule(3, 30))
 
 
 async def _work_through(database: Database, number: str) -> None:
@@ -105,9 +103,7 @@ async def test_the_last_four_digits_of_the_number_given_prove_the_order_with_the
     number = await _file_with_number(database)
 
     async def answer(said: str, minutes: int = 5) -> tuple[Verdict, int]:
-        outcome = await verify_order_owner(
-            database, number, said, key=KEY, now=_later(minutes), max_failures=3, lock_minutes=30
-        )
+        outcome = await _verify(database, number, said, _later(minutes))
         return outcome.verdict, outcome.attempts_left
 
     assert await answer("后四位是8000") == (Verdict.VERIFIED, 0)
@@ -120,7 +116,7 @@ async def test_the_last_four_digits_of_the_number_given_prove_the_order_with_the
 
 async def test_an_anonymous_order_has_nothing_to_prove_against(database: Database) -> None:
     number = await _file_with_number(database, anonymous=True)
-    outcome = await verify_order_owner(database, number, "8000", key=KEY, now=FRIDAY, max_failures=3, lock_minutes=30)
+    outcome = await _verify(database, number, "8000", FRIDAY)
     assert outcome.verdict is Verdict.NOT_FOUND
     view = await find_order(database, number)
     assert view is not None and not view.has_contact_phone and view.sender_id == "web-abc"

@@ -19,6 +19,7 @@ from bot.core import migrations
 from bot.core.clock import UTC
 from bot.core.db import Database, DatabaseUnavailable, OutdatedTimestamps, SchemaOutdated
 from bot.core.models import Base, Citizen, Notification, WorkOrder
+from tests.bot.conftest import ORDER_ROW
 from tests.bot.test_timestamps import make_old_database
 from tests.conftest import create_postgres_database, drop_postgres_database
 
@@ -61,20 +62,7 @@ async def make_database_before_alembic(url: str) -> None:
             )
             await connection.execute(
                 insert(WorkOrder.__table__).values(
-                    number="WO2026120100001",
-                    kind="投诉",
-                    title="",
-                    summary="小区电梯经常坏",
-                    sender_id="tg-1",
-                    status="已派单",
-                    created_at=FILED,
-                    due_at=FILED,
-                    anonymous=False,
-                    urgency="normal",
-                    source="conversation",
-                    reopened=0,
-                    channel="telegram",
-                    citizen_id=7,
+                    **ORDER_ROW, number="WO2026120100001", created_at=FILED, due_at=FILED, citizen_id=7
                 )
             )
             await connection.execute(

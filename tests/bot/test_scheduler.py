@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import os
 import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,14 @@ from typing import Any
 from bot.citizens.identity import identify
 from bot.core.clock import china
 from bot.core.db import Database
-from bot.core.settings import PROJECT_ROOT, get_settings
+from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
 from bot.work_orders.filing import file_order, orders_awaiting_follow_up
 from bot.work_orders.hotspots import open_hotspots
 from bot.work_orders.notifications import messages_of_order, pending
 from bot.work_orders.scheduler import TickReport, run_once
 from tests.bot.conftest import complaint
+from tests.conftest import bot_command
 
 KEY = "test-key"
 FRIDAY = china(2026, 11, 27, 15, 0)
@@ -158,14 +158,7 @@ def test_tick_from_the_command_line(tmp_path: Path) -> None:
     number = asyncio.run(prepare())
 
     def tick(now: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot", "orders", "tick", "--now", now],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=PROJECT_ROOT,
-            timeout=60,
-        )
+        return bot_command("orders", "tick", "--now", now, env=env)
 
     # Without an offset --now is China time: 23:30 on the 4th is before the deadline (23:59:59 China time).
     assert tick("2026-12-04T23:30").stdout.splitlines() == ["督办0件，回访提醒0件。"]

@@ -27,6 +27,7 @@ from bot.core.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from tests.bot.conftest import ORDER_ROW
 from tests.conftest import create_postgres_database, drop_postgres_database
 
 # What the code before the change wrote: naive China time (local_now) and naive UTC (utc_now).
@@ -42,23 +43,7 @@ def _row(name: str, **values: Any) -> Any:
 
 
 def _order(number: str, created_at: datetime, **values: Any) -> Any:
-    return _row(
-        "work_orders",
-        number=number,
-        kind="投诉",
-        title="",
-        summary="小区电梯经常坏",
-        sender_id="tg-1",
-        status="已派单",
-        created_at=created_at,
-        due_at=CHINA_DUE,
-        anonymous=False,
-        urgency="normal",
-        source="conversation",
-        reopened=0,
-        channel="telegram",
-        **values,
-    )
+    return _row("work_orders", **ORDER_ROW, number=number, created_at=created_at, due_at=CHINA_DUE, **values)
 
 
 async def make_old_database(url: str) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from bot.appeals.categories import COMPLAINT, HELP, TYPES, load_categories
 from bot.appeals.routing import route
 from bot.citizens.identity import identify
+from bot.citizens.ownership import LockRule, Verdict, verify_tail
 from bot.core.clock import UTC, china
 from bot.core.db import Database
 from bot.core.models import Hotspot, WorkOrder
@@ -25,15 +26,14 @@ from bot.work_orders.filing import (
     InvalidOrder,
     InvalidOrderNumber,
     NewOrder,
-    Verdict,
     address_key,
+    contact_tail_digest,
     distance_m,
     file_order,
     find_order,
     find_order_number,
     orders_of_citizen,
     parse_order_number,
-    verify_order_owner,
 )
 from bot.work_orders.hotspots import open_hotspots
 from bot.work_orders.lifecycle import list_orders, order_detail
@@ -115,7 +115,7 @@ async def test_a_citizens_open_orders_most_recent_first_at_most_five(database: D
 
 
 def _verify(database: Database, number: str, answer: str, now: datetime = NOW):  # type: ignore[no-untyped-def]
-    return verify_order_owner(database, number, answer, key=KEY, now=now, max_failures=3, lock_minutes=30)
+    return verify_tail(database, number, answer, contact_tail_digest, key=KEY, now=now, rule=LockRule(3, 30))
 
 
 async def test_last_four_digits_of_the_citizen_prove_ownership(database: Database) -> None:

@@ -26,9 +26,9 @@ from bot.core.db import Database
 from bot.core.models import Case
 from bot.work_orders.department_keys import add_key, revoke_key
 from bot.work_orders.filing import NewOrder, file_order
-from bot.work_orders.lifecycle import dispatch, order_detail
+from bot.work_orders.lifecycle import dispatch
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.servers import Servers, free_port, running_servers
+from tests.servers import Servers, free_port, running_servers, stored_order
 
 TIANHE = "广州市天河区住房和城乡建设局"
 YUEXIU = "广州市越秀区住房和城乡建设局"
@@ -77,66 +77,54 @@ async def _keys(url: str) -> dict[str, str]:
         await database.close()
 
 
+# The orders the tests work on, by name: (department, type, title, summary, district, address, contact phone).
+# An order without a contact phone is anonymous.
+ORDERS = {
+    "elevator": (
+        TIANHE,
+        "投诉",
+        "小区电梯经常停运",
+        "龙口西路某小区3号楼电梯一周停了三次，老人上下楼很困难。",
+        "天河区",
+        "天河区龙口西路某小区3号楼",
+        PHONE,
+    ),
+    "anonymous": (
+        TIANHE,
+        "举报",
+        "物业私自占用消防通道停车",
+        "小区物业把消防通道划成收费车位。",
+        "天河区",
+        "天河区天河北路某小区",
+        None,
+    ),
+    "returned": (TIANHE, "求助", "楼道灯坏了", "楼道灯坏了一个月没人修。", "天河区", "天河区体育西路某小区", PHONE),
+    "yuexiu": (
+        YUEXIU,
+        "投诉",
+        "小区水池长期不清洗",
+        "二次供水水池半年没清洗。",
+        "越秀区",
+        "越秀区东风中路某小区",
+        PHONE,
+    ),
+}
+
+
 async def _orders(url: str) -> dict[str, str]:
-    """Orders of two departments, filed and dispatched as the hotline does."""
+    """The orders of ``ORDERS`` (two departments), filed and dispatched as the hotline does."""
     database = Database(url)
     try:
         now = clock.now()
         common = {"category": ("城乡建设", "物业管理"), "urgency": "normal", "source": "conversation"}
-        return {
-            "elevator": await _file(
-                database,
-                TIANHE,
-                now,
-                type="投诉",
-                title="小区电梯经常停运",
-                summary="龙口西路某小区3号楼电梯一周停了三次，老人上下楼很困难。",
-                district="天河区",
-                address="天河区龙口西路某小区3号楼",
-                contact_phone=PHONE,
-                anonymous=False,
-                **common,
-            ),
-            "anonymous": await _file(
-                database,
-                TIANHE,
-                now,
-                type="举报",
-                title="物业私自占用消防通道停车",
-                summary="小区物业把消防通道划成收费车位。",
-                district="天河区",
-                address="天河区天河北路某小区",
-                contact_phone=None,
-                anonymous=True,
-                **common,
-            ),
-            "returned": await _file(
-                database,
-                TIANHE,
-                now,
-                type="求助",
-                title="楼道灯坏了",
-                summary="楼道灯坏了一个月没人修。",
-                district="天河区",
-                address="天河区体育西路某小区",
-                contact_phone=PHONE,
-                anonymous=False,
-                **common,
-            ),
-            "yuexiu": await _file(
-                database,
-                YUEXIU,
-                now,
-                type="投诉",
-                title="小区水池长期不清洗",
-                summary="二次供水水池半年没清洗。",
-                district="越秀区",
-                address="越秀区东风中路某小区",
-                contact_phone=PHONE,
-                anonymous=False,
-                **common,
-            ),
-        }
+        numbers = {}
+        for name, (department, kind, title, summary, district, address, phone) in ORDERS.items():
+            report = {"type": kind, "title": title, "summary": summary, "district": district, "address": address}
+            anonymous = phone is None
+            numbers[name] = await _file(
+                database, department, now, **report, contact_phone=phone, anonymous=anonymous, **common
+            )
+        return numbers
     finally:
         await database.close()
 
@@ -203,15 +191,7 @@ def post(api: Api, path: str, key: str | None, body: object = None, **options: A
 
 def detail(api: Api, number: str) -> Any:
     """The order as stored, read from the server's database."""
-
-    async def read() -> Any:
-        database = Database(api.database_url)
-        try:
-            return await order_detail(database, number)
-        finally:
-            await database.close()
-
-    return asyncio.run(read())
+    return asyncio.run(stored_order(api.database_url, number))
 
 
 # ---------------------------------------------------------------- keys

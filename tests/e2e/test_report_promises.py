@@ -18,12 +18,8 @@ from typing import Any
 
 import pytest
 
-from bot.core import clock
-from bot.core.db import Database
-from bot.work_orders.department_keys import add_key
-from bot.work_orders.lifecycle import order_detail
 from tests.http_clients import WebCitizen
-from tests.servers import Servers, running_servers
+from tests.servers import Servers, new_department_key, running_servers, stored_order
 from tests.standins import Recorded, StandIn, running_standin
 from tests.twilio_peer import sms_to, twilio_api, twilio_env
 
@@ -40,22 +36,6 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Servers,
         env = {**twilio_env(twilio.url), "REDIS_URL": "", "OUTBOX_EVERY_S": "0.5"}
         with running_servers(Path(tmp_path_factory.mktemp("promises")), extra_env=env) as servers:
             yield servers, twilio
-
-
-async def _detail(url: str, number: str) -> Any:
-    database = Database(url)
-    try:
-        return await order_detail(database, number)
-    finally:
-        await database.close()
-
-
-async def _key(url: str, department: str) -> str:
-    database = Database(url)
-    try:
-        return (await add_key(database, department, clock.now())).key
-    finally:
-        await database.close()
 
 
 def department_call(servers: Servers, key: str, path: str, body: Any) -> int:
@@ -99,9 +79,9 @@ def test_the_number_given_is_texted_each_step_and_the_order_followed_here(
     filed = citizen.wait_for_text("工单号", role="bot", timeout_s=60)
     assert "办理结果会通过您留的电话138****8000告诉您" in filed
     [number] = re.findall(r"WO\d{13}", filed)
-    order = asyncio.run(_detail(url, number))
+    order = asyncio.run(stored_order(url, number))
     assert order.department and order.department in filed and "前会给您答复" in filed
-    key = asyncio.run(_key(url, order.department))
+    key = asyncio.run(new_department_key(url, order.department))
 
     assert department_call(servers, key, f"/orders/{number}/accept", {}) == 200
     assert texted(twilio, "签收") == f"您的工单{number}已由{order.department}签收，正在办理。"

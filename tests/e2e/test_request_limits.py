@@ -14,11 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import clock
-from bot.core.db import Database
-from bot.work_orders.department_keys import add_key
 from channels.twilio.voice import TOO_MANY_KEYS
-from tests.servers import Servers, running_servers
+from tests.servers import Servers, new_department_key, running_servers
 from tests.standins import StandIn
 from tests.twilio_peer import TwilioPeer, VoiceCall, spoken, twilio_env
 
@@ -48,15 +45,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory, twilio: StandIn) -> Iterat
 @pytest.fixture(scope="module")
 def department_key(servers: Servers) -> str:
     """A key of the department API, made as `python -m bot departments add-key` makes it."""
-
-    async def issue() -> str:
-        database = Database(servers.env["DATABASE_URL"])
-        try:
-            return (await add_key(database, DEPARTMENT, clock.now())).key
-        finally:
-            await database.close()
-
-    return asyncio.run(issue())
+    return asyncio.run(new_department_key(servers.env["DATABASE_URL"], DEPARTMENT))
 
 
 def open_request(servers: Servers, path: str, head: dict[str, str]) -> socket.socket:

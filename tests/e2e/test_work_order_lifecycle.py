@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,11 +20,8 @@ from typing import Any
 import pytest
 
 from bot.core import clock
-from bot.core.db import Database
-from bot.core.settings import PROJECT_ROOT
-from bot.work_orders.department_keys import add_key
-from bot.work_orders.lifecycle import order_detail
-from tests.servers import Servers, running_servers
+from tests.conftest import bot_command
+from tests.servers import Servers, new_department_key, running_servers, stored_order
 from tests.standins import Recorded, StandIn, running_standin
 from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env
 
@@ -67,22 +62,6 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-async def _detail(url: str, number: str) -> Any:
-    database = Database(url)
-    try:
-        return await order_detail(database, number)
-    finally:
-        await database.close()
-
-
-async def _key(url: str, department: str) -> str:
-    database = Database(url)
-    try:
-        return (await add_key(database, department, clock.now())).key
-    finally:
-        await database.close()
-
-
 def department_call(servers: Servers, key: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
     """One call of the department API with the department's key."""
     request = urllib.request.Request(
@@ -100,15 +79,8 @@ def department_call(servers: Servers, key: str, method: str, path: str, body: An
 
 def orders_command(servers: Servers, *args: str) -> str:
     """``python -m bot orders …`` against the servers' database; its output."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "orders", *args],
-        cwd=PROJECT_ROOT,
-        env=servers.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    done = bot_command("orders", *args, env=servers.env, timeout=300)
+    done.check_returncode()
     return done.stdout
 
 
@@ -122,9 +94,9 @@ def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioP
     assert "天河路100号" in read_back and "尾号3001" in read_back
     filed = texted(twilio, "工单号", sms(peer, twilio, "确认提交"))
     [number] = re.findall(r"WO\d{13}", filed)
-    order = run(_detail(url, number))
+    order = run(stored_order(url, number))
     assert order.department and order.department in filed
-    key = run(_key(url, order.department))
+    key = run(new_department_key(url, order.department))
 
     # The department works on it through its API; each step reaches the citizen by SMS.
     status, listed = department_call(servers, key, "GET", "/orders")
@@ -136,7 +108,7 @@ def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioP
     # The department returns it (not theirs); the dispatcher sends it back; it is accepted again.
     returned = {"reason": "该店位于越秀区，请核实地址"}
     assert department_call(servers, key, "POST", f"/orders/{number}/return", returned)[0] == 200
-    assert run(_detail(url, number)).department is None  # back in the dispatcher queue
+    assert run(stored_order(url, number)).department is None  # back in the dispatcher queue
     assert department_call(servers, key, "GET", f"/orders/{number}")[0] == 404  # no longer theirs
     assert number in orders_command(servers, "dispatch", number, order.department)
     assert department_call(servers, key, "POST", f"/orders/{number}/accept", {})[0] == 200
@@ -146,9 +118,9 @@ def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioP
     earlier = texts_so_far(twilio)
     assert department_call(servers, key, "POST", f"/orders/{number}/extend", extension)[0] == 200
     texted(twilio, "办理时限延长至", earlier)
-    due = run(_detail(url, number)).due_at
+    due = run(stored_order(url, number)).due_at
     assert "督办1件" in orders_command(servers, "tick", "--now", (due + timedelta(hours=1)).isoformat())
-    assert run(_detail(url, number)).state == "督办"
+    assert run(stored_order(url, number)).state == "督办"
 
     earlier = texts_so_far(twilio)
     assert department_call(servers, key, "POST", f"/orders/{number}/progress", {"text": "已上门检查"})[0] == 200
@@ -168,7 +140,7 @@ def test_a_complaint_goes_through_its_whole_life(hotline: tuple[Servers, TwilioP
     texted(twilio, "满意", sms(peer, twilio, "未解决"))
     texted(twilio, "还有什么问题", sms(peer, twilio, "不满意"))
     texted(twilio, "重新交办", sms(peer, twilio, "油烟还是很大，晚上根本开不了窗"))
-    reopened = run(_detail(url, number))
+    reopened = run(stored_order(url, number))
     assert reopened.state == "办理中"
     actions = [event.action for event in reopened.events]
     for step in ("file", "dispatch", "accept", "return", "extend", "escalate", "progress", "close", "reopen"):
