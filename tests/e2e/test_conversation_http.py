@@ -108,3 +108,16 @@ def test_personal_data_is_masked_in_both_servers_logs(servers: Servers) -> None:
     for text in logs.values():
         assert "13912345678" not in text
         assert "11010519491231002X" not in text
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["天河区天河路100号的工地晚上十二点还在施工，噪音很大", "番禺区市桥那个红绿灯坏了，车都乱开"],
+)
+def test_a_problem_stated_with_its_place_is_taken_as_a_report_whatever_its_words(
+    servers: Servers, statement: str
+) -> None:
+    """No 投诉 or 举报 in it, and still a report: the form asks what it needs next, never "还有什么可以帮您"."""
+    said = texts(say(servers, f"e2e-statement-{len(statement)}", statement))
+    assert "还有什么可以帮您" not in said and "没听明白" not in said
+    assert any(word in said for word in ("什么时候", "联系电话", "具体地址", "哪个区"))
