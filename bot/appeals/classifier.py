@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import re
 import threading
 import unicodedata
@@ -14,18 +15,31 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+import joblib
 import numpy as np
+import sklearn
 from scipy.sparse import csr_matrix, hstack, spmatrix
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-from bot.appeals.categories import TYPES, CategoryTree, DataFileError, LineMapping, load_categories, load_strict_yaml
+from bot.appeals.categories import (
+    CATEGORIES_PATH,
+    TYPES,
+    CategoryTree,
+    DataFileError,
+    LineMapping,
+    load_categories,
+    load_strict_yaml,
+)
 from bot.appeals.routing import route
 from bot.core.settings import PROJECT_ROOT
 
 EXAMPLES_PATH = PROJECT_ROOT / "data" / "appeals" / "examples"
+# Where fitted classifiers are kept between processes (each server start would otherwise fit again).
+CACHE_DIR = PROJECT_ROOT / "var" / "cache"
+logger = logging.getLogger(__name__)
 KEYWORDS_PATH = PROJECT_ROOT / "data" / "appeals" / "keywords.yml"
 # Two more test sets, never trained on: the development set (its errors guided later data and lexicon
 # words) and the fresh set, written last and only ever measured (data/appeals/README.md).
@@ -469,11 +483,44 @@ def trained_classifier() -> AppealClassifier:
         return _fitted()
 
 
+def fingerprint() -> str:
+    """A digest of what the classifier is fitted from: the examples, keywords, categories, this module, scikit-learn."""
+    digest = hashlib.sha256(sklearn.__version__.encode())
+    files = [
+        *sorted(p for p in EXAMPLES_PATH.rglob("*") if p.is_file()),
+        KEYWORDS_PATH,
+        CATEGORIES_PATH,
+        Path(__file__),
+    ]
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=1)
 def _fitted() -> AppealClassifier:
+    """The fitted classifier from the cache under var/ when it was fitted from the same data, else fitted (~17 s)."""
+    cache = CACHE_DIR / f"appeal-classifier-{fingerprint()}.joblib"
+    try:
+        cached = joblib.load(cache)
+        if isinstance(cached, AppealClassifier):
+            return cached
+    except FileNotFoundError:
+        pass
+    except Exception as error:  # a truncated or foreign file: fitted again and replaced
+        logger.warning("appeal classifier cache %s unreadable (%s); fitting again", cache.name, type(error).__name__)
     tree = load_categories()
     train, _ = split_examples(read_examples(EXAMPLES_PATH, tree))
-    return AppealClassifier(tree, read_keywords(KEYWORDS_PATH, tree)).fit(train)
+    classifier = AppealClassifier(tree, read_keywords(KEYWORDS_PATH, tree)).fit(train)
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(f".{os.getpid()}.partial")
+        joblib.dump(classifier, partial)
+        os.replace(partial, cache)  # whole or not at all, for the other processes
+    except OSError as error:
+        logger.warning("appeal classifier not cached: %s", error)
+    return classifier
 
 
 def classify(title: str, text: str) -> Classification:

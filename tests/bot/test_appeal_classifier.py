@@ -369,3 +369,42 @@ def test_classify_command_reports_bad_lines_and_goes_on() -> None:
 def test_classify_command_with_no_input_prints_nothing() -> None:
     finished = _run_classify(b"")
     assert (finished.returncode, finished.stdout) == (0, b"")
+
+
+def test_a_fitted_classifier_is_kept_and_a_later_process_loads_it_instead_of_fitting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.appeals import classifier
+
+    trained_classifier()  # fitted (or loaded) and kept under var/cache
+    assert (classifier.CACHE_DIR / f"appeal-classifier-{classifier.fingerprint()}.joblib").is_file()
+    classifier._fitted.cache_clear()  # as a new process
+
+    def no_fitting(*_: object) -> None:
+        raise AssertionError("fitted again although the cache was there")
+
+    monkeypatch.setattr(classifier.AppealClassifier, "fit", no_fitting)
+    try:
+        loaded = trained_classifier()
+        assert loaded.predict("", "楼下工地半夜施工，噪音很大").category == ("环境保护", "噪声污染")
+    finally:
+        classifier._fitted.cache_clear()
+
+
+def test_an_unreadable_cache_is_fitted_again_and_replaced(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.appeals import classifier
+
+    monkeypatch.setattr(classifier, "CACHE_DIR", tmp_path)
+    cache = tmp_path / f"appeal-classifier-{classifier.fingerprint()}.joblib"
+    cache.write_bytes(b"not a pickle")
+    fitted: list[int] = []
+    monkeypatch.setattr(classifier.AppealClassifier, "fit", lambda self, examples: fitted.append(1) or self)
+    classifier._fitted.cache_clear()
+    try:
+        assert isinstance(trained_classifier(), classifier.AppealClassifier)
+    finally:
+        classifier._fitted.cache_clear()
+    assert fitted == [1] and "unreadable" in caplog.text
+    assert cache.read_bytes() != b"not a pickle"
