@@ -12,6 +12,8 @@ from typing import TypeVar
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 Number = TypeVar("Number", int, float)
+# The real three-level tree of appeals (15/118/517), shared beside the project, not part of it.
+DEFAULT_APPEAL_TAXONOMY_FILE = "../shared/data/appeal_taxonomy/taxonomy_3level.csv"
 
 
 class Secret:
@@ -69,6 +71,12 @@ def _bool(name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
+def _project_path(name: str, default: str) -> Path:
+    """A file path; a relative one is taken from the project root (not from the working directory)."""
+    path = Path(_str(name, default)).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
 def _private_host(name: str, default: str) -> str:
     """An address to listen on: loopback, a private network's, or all (0.0.0.0), never a public one."""
     raw = _str(name, default)
@@ -101,6 +109,8 @@ class Settings:
     verify_max_failures: int
     verify_lock_minutes: int
     catalog_path: Path
+    # The three-level classification tree of appeals (a centre's CSV, read where it is, never copied).
+    appeal_taxonomy_file: Path
     search_min_score: float
     outside_call_timeout_s: float
     log_level: str
@@ -184,6 +194,7 @@ def get_settings() -> Settings:
         verify_max_failures=_int("VERIFY_MAX_FAILURES", 3, minimum=1),
         verify_lock_minutes=_int("VERIFY_LOCK_MINUTES", 30, minimum=1),
         catalog_path=Path(_str("CATALOG_PATH", str(PROJECT_ROOT / "data" / "catalog"))),
+        appeal_taxonomy_file=_project_path("APPEAL_TAXONOMY_FILE", DEFAULT_APPEAL_TAXONOMY_FILE),
         search_min_score=_float("SEARCH_MIN_SCORE", 0.35),
         outside_call_timeout_s=_float("OUTSIDE_CALL_TIMEOUT_S", 5.0, minimum=0.1),
         log_level=_str("LOG_LEVEL", "INFO").upper(),
