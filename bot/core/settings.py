@@ -147,10 +147,16 @@ class Settings:
     hotspot_min_orders: int
     follow_up_after_hours: int
     # The agent console's logins (bot/handoff/agents.py).
+    # Failed logins from one address with one username, then from one address with any username,
+    # before that address is refused for AGENT_LOCKOUT_MINUTES (never the account for everyone).
     agent_lockout_failures: int
+    agent_lockout_address_failures: int
     agent_lockout_minutes: int
     agent_session_idle_minutes: int
     agent_session_max_hours: int
+    # /metrics (Prometheus): with a token, answered to ``Authorization: Bearer <token>`` only; without
+    # one, only to requests from the loopback interface that no proxy forwarded.
+    metrics_token: Secret
 
     @property
     def uses_redis(self) -> bool:
@@ -226,7 +232,9 @@ def get_settings() -> Settings:
         hotspot_min_orders=_int("HOTSPOT_MIN_ORDERS", 5, minimum=2),
         follow_up_after_hours=_int("FOLLOW_UP_AFTER_HOURS", 24, minimum=0),
         agent_lockout_failures=_int("AGENT_LOCKOUT_FAILURES", 5, minimum=1),
+        agent_lockout_address_failures=_int("AGENT_LOCKOUT_ADDRESS_FAILURES", 20, minimum=1),
         agent_lockout_minutes=_int("AGENT_LOCKOUT_MINUTES", 15, minimum=1),
         agent_session_idle_minutes=_int("AGENT_SESSION_IDLE_MINUTES", 60, minimum=1),
         agent_session_max_hours=_int("AGENT_SESSION_MAX_HOURS", 12, minimum=1),
+        metrics_token=Secret(_str("METRICS_TOKEN", "")),
     )
