@@ -233,21 +233,29 @@ class WorkOrderNote(Base):
 
 
 class Notification(Base):
-    """A message to the citizen about their work order, waiting in the outbox until it is delivered."""
+    """A message to the citizen waiting in the outbox until it is delivered: about their work order, or a
+    reply (the bot's, an agent's) that their channel could not take when it was sent."""
 
     __tablename__ = "notifications"
 
     id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
-    order_number: Mapped[str] = Column(
-        String(32), ForeignKey("work_orders.number", ondelete="CASCADE"), nullable=False, index=True
+    # None for a reply that is about no order.
+    order_number: Mapped[str | None] = Column(
+        String(32), ForeignKey("work_orders.number", ondelete="CASCADE"), index=True
     )
     # None: the message goes to the number given for the order (its contact_phone), by SMS.
     citizen_id: Mapped[int | None] = Column(Integer, ForeignKey("citizens.id"))
     channel: Mapped[str] = Column(String(32), nullable=False)
-    conversation_id: Mapped[str] = Column(String(200), nullable=False)
+    # Messages of one conversation go out in the order they were written.
+    conversation_id: Mapped[str] = Column(String(200), nullable=False, index=True)
     text: Mapped[str] = Column(Text, nullable=False)
-    # "notice" (sent as it is) or "follow_up" (the 回访 dialogue is started in the conversation)
+    # "notice" (sent as it is), "follow_up" (the 回访 dialogue is started in the conversation) or
+    # "reply" (the messages of ``payload``, as the channel renders them)
     kind: Mapped[str] = Column(String(16), nullable=False, default="notice")
+    # A reply's messages (Rasa response dicts) with their role and agent: {"messages", "role", "agent"}.
+    payload: Mapped[dict[str, Any] | None] = Column(JSON)
+    # Not tried again before this moment (backoff, or the platform's retry-after); None: at once.
+    next_attempt_at: Mapped[datetime | None] = Column(UtcDateTime)
     status: Mapped[str] = Column(String(8), nullable=False, index=True)  # pending, sent or failed
     attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)

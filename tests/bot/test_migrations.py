@@ -159,7 +159,11 @@ async def test_a_database_made_before_alembic_is_taken_in_with_its_data(url: str
             assert (await session.scalars(select(Notification))).all() == []
         async with database.engine.connect() as connection:
             indexes = await connection.run_sync(lambda sync: inspect(sync).get_indexes("notifications"))
-        assert {index["name"] for index in indexes} == {"ix_notifications_order_number", "ix_notifications_status"}
+        assert {index["name"] for index in indexes} == {
+            "ix_notifications_order_number",
+            "ix_notifications_status",
+            "ix_notifications_conversation_id",
+        }
     finally:
         await database.close()
 
