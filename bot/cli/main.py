@@ -1,4 +1,4 @@
-"""Command line of the hotline: ``python -m bot catalog|cases|db|seed|nlu|chat|run|agents``."""
+"""Command line of the hotline: ``python -m bot catalog|cases|db|seed|nlu|chat|run|run-prod|agents``."""
 
 from __future__ import annotations
 
@@ -215,6 +215,9 @@ def _run(argv: list[str] | None) -> int:
     chat = commands.add_parser("chat", help="在终端与运行中的助手对话")
     chat.add_argument("--url", default=None)
     commands.add_parser("run", help="启动动作服务器和Rasa服务器")
+    prod = commands.add_parser("run-prod", help="生产拓扑：多个Rasa实例和动作服务器在nginx之后（PostgreSQL、Redis）")
+    prod.add_argument("--instances", type=int, default=2, choices=range(1, 9), metavar="N", help="Rasa实例数（默认2）")
+    prod.add_argument("--port", type=int, default=8080, help="nginx监听的端口（默认8080）")
     add_agents_parser(commands)
     add_orders_parser(commands)
     departments = commands.add_parser("departments", help="部门接口密钥").add_subparsers(dest="action", required=True)
@@ -257,6 +260,10 @@ def _run(argv: list[str] | None) -> int:
 
         asyncio.run(_require_current_schema())  # refused with exit status 3 (main), before any server starts
         return run_servers()
+    if args.command == "run-prod":
+        from bot.cli.prod import run_prod
+
+        return run_prod(args.instances, args.port)
     parser.error("unknown command")
     return 2
 
