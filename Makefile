@@ -19,12 +19,13 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: help venv model run chat seed lint test test-fast test-unit test-data test-stories test-e2e eval eval-dialogues eval-catalog bench bench-ack bench-handoff browsers
+.PHONY: help venv model run run-prod nginx chat seed lint test test-fast test-unit test-data test-stories test-e2e eval eval-dialogues eval-catalog bench bench-ack bench-handoff browsers
 
 help:
 	@echo "make run   - build what is missing (venv, model, database) and start the hotline"
 	@echo "make test  - lint, unit and action tests, data validation, conversation and end-to-end tests"
 	@echo "make test-fast - the unit and action tests only (the inner loop, under 2 minutes)"
+	@echo "make run-prod - two Rasa instances and the action server behind nginx, on the local PostgreSQL and Redis"
 	@echo "make chat  - talk to the running hotline in this terminal"
 	@echo "make eval  - NLU evaluation on the held-out test set (data/nlu_test)"
 	@echo "make eval-dialogues - the blind dialogue set played on every channel (SET=dev|test, default dev)"
@@ -51,6 +52,19 @@ seed: | venv
 
 run: venv model seed
 	$(PY) -m bot run
+
+# The production topology on this machine: two Rasa instances and the action server behind nginx, on
+# the local PostgreSQL (a database of its own, created and upgraded) and Redis (README: run-prod).
+PROD_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/hotline_prod
+PROD_REDIS_URL ?= redis://127.0.0.1:6379/2
+NGINX := /usr/sbin/nginx
+run-prod: venv model nginx
+	DATABASE_URL=$${DATABASE_URL:-$(PROD_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(PROD_REDIS_URL)} \
+		$(PY) -m bot run-prod --instances $${INSTANCES:-2} --port $${PORT:-8080}
+
+nginx: $(NGINX)
+$(NGINX):
+	apt-get install -y nginx || { apt-get update && apt-get install -y nginx; }
 
 chat: | venv
 	$(PY) -m bot chat
