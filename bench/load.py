@@ -443,9 +443,7 @@ async def drive(args: argparse.Namespace, base: str, pids: dict[str, int], sms_r
         samples.append({"t": 0.0, **{name: rss_mb(pid) for name, pid in pids.items()}})
         while (elapsed := time.perf_counter() - started) < args.duration:
             await asyncio.sleep(min(args.sample_s, args.duration - elapsed))  # the sampling period (bench only)
-            samples.append(
-                {"t": time.perf_counter() - started, **{name: rss_mb(pid) for name, pid in pids.items()}}
-            )
+            samples.append({"t": time.perf_counter() - started, **{name: rss_mb(pid) for name, pid in pids.items()}})
         results.measuring = False
         seconds = time.perf_counter() - started
         cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / seconds for name, pid in pids.items()}
