@@ -10,10 +10,13 @@ someone in.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
+import ipaddress
 import json
 import logging
 import math
+import weakref
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,17 +28,17 @@ from sanic.response import HTTPResponse
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable
 from bot.core.settings import Settings
+from bot.core.shared_state import SharedState
 from bot.handoff.agents import (
     ROLES,
-    AccountLocked,
     ActiveSession,
     AgentView,
     LoginRefused,
     LoginRules,
     end_session,
-    login,
     session_for,
 )
+from bot.handoff.login_throttle import LoginThrottle, LoginThrottled, ThrottleRules, throttled_login
 from channels.connector import channel_runtime
 
 logger = logging.getLogger(__name__)
@@ -59,9 +62,9 @@ MALFORMED_LOGIN = "请输入用户名和密码"
 UNAVAILABLE = "系统繁忙，请稍后再试"
 
 
-def locked_message(minutes: int) -> str:
-    """What a locked account is told: how many minutes until it can try again."""
-    return f"登录失败次数过多，账号已锁定，请{minutes}分钟后再试"
+def throttled_message(minutes: int) -> str:
+    """What a throttled address is told, whatever the username: how many minutes until it can try again."""
+    return f"登录失败次数过多，请{minutes}分钟后再试"
 
 
 def minutes_left(until: datetime, now: datetime) -> int:
@@ -69,8 +72,43 @@ def minutes_left(until: datetime, now: datetime) -> int:
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
-def _error(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status, headers=_NO_STORE)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return response.json({"error": message}, status=status, headers=_NO_STORE | (headers or {}))
+
+
+def client_address(request: Request, settings: Settings) -> str:
+    """The address a request came from: the peer's, or behind a proxy the one the proxy saw.
+
+    ``X-Forwarded-For`` is believed only when ``TRUST_FORWARDED_HEADERS`` is on and the peer itself
+    is a loopback or private address (a proxy of ours): a client on the internet cannot name itself.
+    """
+    peer = request.ip or ""
+    if settings.trust_forwarded_headers and _is_internal(peer):
+        hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+        if hops:
+            return hops[-1]  # the address our proxy appended: what it saw
+    return peer or "unknown"
+
+
+def _is_internal(address: str) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return parsed.is_loopback or parsed.is_private
+
+
+# One throttle per shared state: its in-process fallback counts must outlive a request.
+_throttles: weakref.WeakKeyDictionary[SharedState, LoginThrottle] = weakref.WeakKeyDictionary()
+
+
+def login_throttle(state: SharedState, settings: Settings) -> LoginThrottle:
+    """The failed-login throttle on this shared state, with the current settings' limits."""
+    rules = ThrottleRules.from_settings(settings)
+    throttle = _throttles.get(state)
+    if throttle is None:
+        throttle = _throttles[state] = LoginThrottle(state, rules)
+    return throttle if throttle.rules == rules else dataclasses.replace(throttle, rules=rules)
 
 
 def is_https(request: Request, settings: Settings) -> bool:
@@ -202,7 +240,11 @@ def _login_body(request: Request) -> tuple[str, str] | None:
 
 
 async def login_route(request: Request) -> HTTPResponse:
-    """POST /agent/api/login: a session cookie and the CSRF token, or 401/423."""
+    """POST /agent/api/login: a session cookie and the CSRF token, or 401 (any wrong login), or 429.
+
+    An unknown username and a wrong password get the same 401 after the same work; too many
+    failures from one address (for one username, or for any) get 429 for that address only.
+    """
     if request.headers.get("x-requested-with", "") != REQUESTED_WITH:
         return _error(403, FOREIGN_LOGIN)
     credentials = _login_body(request)
@@ -214,11 +256,21 @@ async def login_route(request: Request) -> HTTPResponse:
         previous = session_token(request)
         if previous is not None:
             await end_session(runtime.database, previous)
-        started = await login(runtime.database, credentials[0], credentials[1], now, login_rules(runtime.settings))
+        started = await throttled_login(
+            runtime.database,
+            login_throttle(runtime.state, runtime.settings),
+            client_address(request, runtime.settings),
+            credentials[0],
+            credentials[1],
+            now,
+            login_rules(runtime.settings),
+        )
     except LoginRefused:
         return _error(401, WRONG_LOGIN)
-    except AccountLocked as locked:
-        return _error(423, locked_message(minutes_left(locked.until, now)))
+    except LoginThrottled as throttled:
+        wait_s = max(1, math.ceil((throttled.until - now).total_seconds()))
+        minutes = minutes_left(throttled.until, now)
+        return _error(429, throttled_message(minutes), {"Retry-After": str(wait_s)})
     except DatabaseUnavailable:
         logger.error("agent console: cannot log in, the database is unavailable")
         return _error(503, UNAVAILABLE)

@@ -111,12 +111,9 @@ async def _list() -> int:
     if not listings:
         print("还没有账号。新建：python -m bot agents add 用户名 --name 姓名 --role agent")
         return 0
-    now = clock.now()
     for listing in listings:
         agent = listing.agent
         state = "启用" if listing.active else "停用"
-        if listing.active and listing.locked_until is not None and listing.locked_until > now:
-            state = f"锁定至{_when(listing.locked_until)}"
         print(
             f"{agent.id}\t{agent.username}\t{agent.name}\t{ROLE_LABELS[agent.role]}\t{state}\t"
             f"最近登录 {_when(listing.last_login_at)}"

@@ -1,4 +1,4 @@
-"""Console accounts of agents and supervisors: passwords, logins with a lock-out, sessions, who is online.
+"""Console accounts of agents and supervisors: passwords, logins, sessions, who is online.
 
 Passwords are kept as scrypt hashes (``scrypt$n$r$p$salt_b64$hash_b64``). A login gives a random
 token (the cookie) and a CSRF token; only the token's SHA-256 digest is stored. A session ends
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,14 +71,6 @@ class LoginRefused(Exception):
     """Wrong username or password (or a disabled account): one answer for all of them."""
 
 
-class AccountLocked(Exception):
-    """Too many failed logins in a row: no login, not even the right one, until ``until``."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(f"locked until {until.isoformat()}")
-        self.until = until
-
-
 @dataclass(frozen=True)
 class AgentView:
     """What the console knows of a logged-in agent or supervisor."""
@@ -101,24 +93,19 @@ class AgentListing:
     active: bool
     created_at: datetime
     last_login_at: datetime | None
-    locked_until: datetime | None
 
 
 @dataclass(frozen=True)
 class LoginRules:
-    """The lock-out after failed logins and the lifetime of a session."""
+    """The lifetime of a session (failed logins are throttled by ``bot.handoff.login_throttle``)."""
 
-    max_failures: int = 5
-    lockout: timedelta = timedelta(minutes=15)
     idle: timedelta = timedelta(minutes=60)
     max_age: timedelta = timedelta(hours=12)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginRules:
-        """The rules of AGENT_LOCKOUT_FAILURES, AGENT_LOCKOUT_MINUTES and AGENT_SESSION_*."""
+        """The rules of AGENT_SESSION_IDLE_MINUTES and AGENT_SESSION_MAX_HOURS."""
         return cls(
-            max_failures=settings.agent_lockout_failures,
-            lockout=timedelta(minutes=settings.agent_lockout_minutes),
             idle=timedelta(minutes=settings.agent_session_idle_minutes),
             max_age=timedelta(hours=settings.agent_session_max_hours),
         )
@@ -275,7 +262,6 @@ async def list_agents(database: Database) -> list[AgentListing]:
             active=a.active,
             created_at=a.created_at,
             last_login_at=a.last_login_at,
-            locked_until=a.locked_until,
         )
         for a in accounts
     ]
@@ -330,56 +316,24 @@ async def _account(session: AsyncSession, username: str) -> AgentAccount | None:
 async def login(database: Database, username: str, password: str, now: datetime, rules: LoginRules) -> NewSession:
     """Check a username and password and start a session.
 
-    A failure counts towards the lock-out; the failure that reaches ``rules.max_failures`` locks
-    the account for ``rules.lockout``; a success resets the count.
+    Every failure is the same ``LoginRefused`` after the same work (an unknown username is checked
+    against a decoy hash). Nothing here locks an account: repeated failures are throttled by where
+    they come from (``bot.handoff.login_throttle``), so nobody can lock an agent out by failing on
+    their name.
 
     Raises:
         LoginRefused: unknown username, wrong password or disabled account (indistinguishable).
-        AccountLocked: the account is locked, whatever the password.
         DatabaseUnavailable: the database is down.
     """
     username = normalise_username(username)
     async with database.session() as session:
         account = await _account(session, username) if len(username) <= 64 else None
-        found = (account.id, account.password_hash, account.active, account.locked_until) if account else None
-    if found is not None and found[3] is not None and found[3] > now:
-        logger.warning("agent login refused for %s: locked until %s", username, found[3].isoformat())
-        raise AccountLocked(found[3])
+        found = (account.id, account.password_hash, account.active) if account else None
     matched = await asyncio.to_thread(password_matches, password, found[1] if found else _decoy_hash())
-    if found is None or not found[2]:
-        logger.warning("agent login refused: unknown or disabled account")
-        raise LoginRefused()
-    if not matched:
-        await _count_failure(database, found[0], username, now, rules)
+    if found is None or not found[2] or not matched:
+        logger.warning("agent login refused: unknown username, wrong password or disabled account")
         raise LoginRefused()
     return await _start_session(database, found[0], username, now, rules)
-
-
-async def _count_failure(database: Database, agent_id: int, username: str, now: datetime, rules: LoginRules) -> None:
-    """Count one failed login; raise AccountLocked when the account is (or has just become) locked."""
-    not_locked = or_(AgentAccount.locked_until.is_(None), AgentAccount.locked_until <= now)
-    async with database.session() as session:
-        # One atomic statement first: concurrent failures are counted one after the other. A lock
-        # that has run out starts the count again.
-        counted = await session.execute(
-            update(AgentAccount)
-            .where(AgentAccount.id == agent_id, not_locked)
-            .values(
-                failed_logins=case((AgentAccount.locked_until.is_(None), AgentAccount.failed_logins + 1), else_=1),
-                locked_until=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        account = await session.get(AgentAccount, agent_id)
-        assert account is not None
-        failures, locked_until = account.failed_logins, account.locked_until
-        if counted.rowcount and failures >= rules.max_failures:
-            locked_until = now + rules.lockout
-            account.locked_until = locked_until
-    if locked_until is not None and locked_until > now:
-        logger.warning("agent login refused for %s: locked until %s", username, locked_until.isoformat())
-        raise AccountLocked(locked_until)
-    logger.warning("agent login refused for %s: wrong password (%d in a row)", username, failures)
 
 
 async def _start_session(
@@ -388,13 +342,11 @@ async def _start_session(
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires_at = now + rules.max_age
     async with database.session() as session:
+        # failed_logins and locked_until are no longer used (throttling is by source address); a lock an
+        # older version left is cleared here.
         reset = await session.execute(
             update(AgentAccount)
-            .where(
-                AgentAccount.id == agent_id,
-                AgentAccount.active.is_(True),
-                or_(AgentAccount.locked_until.is_(None), AgentAccount.locked_until <= now),
-            )
+            .where(AgentAccount.id == agent_id, AgentAccount.active.is_(True))
             .values(failed_logins=0, locked_until=None, last_login_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -411,11 +363,8 @@ async def _start_session(
                 )
             )
             await session.execute(delete(AgentSession).where(_expired(now, rules)))
-    if account is None or not account.active:  # disabled between the password check and now
+    if account is None or not account.active or not reset.rowcount:  # disabled between the check and now
         raise LoginRefused()
-    if not reset.rowcount:  # locked by concurrent failures meanwhile
-        assert account.locked_until is not None
-        raise AccountLocked(account.locked_until)
     logger.info("agent %s logged in", username)
     return NewSession(agent=_view(account), token=token, csrf=csrf, expires_at=expires_at)
 

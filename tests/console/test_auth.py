@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -39,7 +40,7 @@ from console.auth import (
     WRONG_ROLE,
     add_auth_routes,
     authorised,
-    locked_message,
+    throttled_message,
 )
 from tests.servers import free_port
 
@@ -215,15 +216,71 @@ async def test_a_malformed_login_is_a_400(console: Console, body: bytes) -> None
     assert answer.json() == {"error": "请输入用户名和密码"}
 
 
-async def test_five_failures_lock_the_account_with_423_even_for_the_right_password(console: Console) -> None:
+def _from(address: str) -> dict[str, str]:
+    """Headers of a login that came through our proxy from ``address`` (the test client is on loopback)."""
+    return {"X-Forwarded-For": address}
+
+
+async def test_five_failures_from_one_address_get_429_there_while_the_agent_logs_in_elsewhere(console: Console) -> None:
+    attacker, office = _from("203.0.113.5"), _from("10.1.2.3")
     for _ in range(4):
-        assert (await console.login("wangli", "not-the-password")).status_code == 401
-    locked = await console.login("wangli", "not-the-password")
-    assert (locked.status_code, locked.json()) == (423, {"error": "登录失败次数过多，账号已锁定，请15分钟后再试"})
-    assert locked.json()["error"] == locked_message(15)
-    right = await console.login("wangli")
-    assert right.status_code == 423 and _set_cookies(right) == []
-    assert (await console.login("zhaomin")).status_code == 200  # other accounts are not affected
+        assert (await console.login("wangli", "not-the-password", **attacker)).status_code == 401
+    throttled = await console.login("wangli", "not-the-password", **attacker)
+    assert (throttled.status_code, throttled.json()) == (429, {"error": "登录失败次数过多，请15分钟后再试"})
+    assert throttled.json()["error"] == throttled_message(15)
+    assert 890 <= int(throttled.headers["retry-after"]) <= 900
+    right = await console.login("wangli", **attacker)
+    assert right.status_code == 429 and _set_cookies(right) == []  # the attacker's right guess is not even checked
+    assert (await console.login("wangli", **office)).status_code == 200  # the agent at the office is not locked out
+    assert (await console.login("zhaomin", **attacker)).status_code == 200  # nor another account from there
+
+
+async def test_an_unknown_username_gets_exactly_what_a_known_one_gets(console: Console) -> None:
+    answers = {}
+    for username, address in (("wangli", "203.0.113.5"), ("nobody", "203.0.113.6")):
+        seen = []
+        for _ in range(6):
+            answer = await console.login(username, "not-the-password", **_from(address))
+            seen.append((answer.status_code, answer.json()))
+        answers[username] = seen
+    assert answers["wangli"] == answers["nobody"]
+    assert [status for status, _ in answers["nobody"]] == [401] * 4 + [429] * 2
+
+
+async def test_many_usernames_tried_from_one_address_throttle_that_address(console: Console) -> None:
+    console.use_settings(agent_lockout_address_failures=6)
+    sprayer = _from("198.51.100.9")
+    for n in range(5):
+        assert (await console.login(f"guess{n}", "not-the-password", **sprayer)).status_code == 401
+    assert (await console.login("guess5", "not-the-password", **sprayer)).status_code == 429
+    assert (await console.login("wangli", **sprayer)).status_code == 429
+    assert (await console.login("wangli", **_from("10.1.2.3"))).status_code == 200
+
+
+async def test_without_trusted_forwarding_the_peer_address_is_what_counts(console: Console) -> None:
+    """X-Forwarded-For is believed only from a proxy of ours and with TRUST_FORWARDED_HEADERS on."""
+    console.use_settings(trust_forwarded_headers=False)
+    for n in range(4):
+        assert (await console.login("wangli", "not-the-password", **_from(f"203.0.113.{n}"))).status_code == 401
+    # All five came from the test client's own address, whatever they said.
+    assert (await console.login("wangli", "not-the-password", **_from("203.0.113.99"))).status_code == 429
+
+
+async def test_an_unknown_username_takes_as_long_as_a_wrong_password(console: Console) -> None:
+    """Both check a scrypt hash (a decoy for the unknown one): the time does not tell which usernames exist."""
+
+    async def median_s(username: str, address: str) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            answer = await console.login(username, "not-the-password", **_from(address))
+            times.append(time.perf_counter() - started)
+            assert answer.status_code == 401
+        return sorted(times)[1]
+
+    await console.login("warm-up", "not-the-password", **_from("192.0.2.1"))  # the decoy hash is made once
+    known, unknown = await median_s("wangli", "192.0.2.2"), await median_s("nobody", "192.0.2.3")
+    assert unknown >= 0.5 * known and known >= 0.5 * unknown, (known, unknown)
 
 
 # The Secure flag.
