@@ -105,6 +105,7 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
             url = f"http://127.0.0.1:{port}"
             if not wait_until_up(f"{url}/webhooks/rest/", process, 300):
                 raise RuntimeError("run-prod did not start:\n" + log.read_text(errors="replace")[-4000:])
+            wait_for_log_line(log, "按 Ctrl-C 停止", timeout_s=30)  # nginx answers just before the launcher says so
             yield Prod(url, process, log, database_url, twilio)
         finally:
             if process.poll() is None:
