@@ -50,6 +50,23 @@ class DeliveryFailed(RuntimeError):
     """A message could not be delivered to the citizen (channel down, no way to reach them)."""
 
 
+class DeliveryDeferred(DeliveryFailed):
+    """The platform could not be reached or asked to try later (timeout, 5xx, 429): worth trying again.
+
+    ``remaining`` are the messages (Rasa response dicts) it did not take, in order: those before them
+    were delivered and must not be sent again. ``retry_after_s`` is the wait the platform asked for.
+    """
+
+    def __init__(self, reason: str, remaining: list[dict[str, Any]], retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.remaining = remaining
+        self.retry_after_s = retry_after_s
+
+
+class DeliveryRefused(DeliveryFailed):
+    """The platform refused the message for good (the bot was blocked, no such chat, an invalid number)."""
+
+
 @dataclass(frozen=True)
 class Delivery:
     """Messages for a conversation's citizen, sent after their turn (Rasa response dicts: ``text``, ``buttons``).

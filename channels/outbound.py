@@ -55,12 +55,12 @@ async def text_number(phone: str, messages: list[dict[str, Any]]) -> None:
     """Text messages (Rasa response dicts) to a phone number by SMS, choices numbered.
 
     Raises:
-        DeliveryFailed: SMS is not set up here, or Twilio did not take every part.
+        DeliveryDeferred: Twilio could not be reached or asked to try later (the parts it did not take).
+        DeliveryFailed: SMS is not set up here, or Twilio refused it (``DeliveryRefused``).
     """
     if not messages:
         return
     runtime = channel_runtime()
     if not TwilioSms.from_settings(runtime.settings).configured:
         raise DeliveryFailed("SMS is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_NUMBER)")
-    if not await send_sms(runtime, e164_phone(phone), render_sms(messages)):
-        raise DeliveryFailed("the SMS was not delivered")
+    await send_sms(runtime, e164_phone(phone), render_sms(messages))

@@ -344,8 +344,8 @@ async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
             text = _text(body, "text", MAX_MESSAGE_CHARS)
             if text is None:
                 return json_error(400, f"回复内容应为1-{MAX_MESSAGE_CHARS}字")
-            await desk.send(handoff, _actor(agent), text)
-            return _ok({"sent": True}, 202)
+            sent = await desk.send(handoff, _actor(agent), text)
+            return _ok({"sent": sent, "queued": not sent}, 202)
         if what == "close":
             await desk.close(handoff, _actor(agent))
             return _ok({"closed": True})

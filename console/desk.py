@@ -52,6 +52,7 @@ from bot.safety.danger import Danger
 from bot.work_orders.callbacks import file_callback
 from channels.connector import ChannelRuntime, DeliveryFailed, Incoming, channel_runtime
 from channels.outbound import deliver
+from channels.outbox import send_or_keep
 from channels.registry import outbound_of, staff_label
 from channels.webchat.live import ChatHub, HubUnavailable, open_chat_hub
 from console.transcript import summary_of, transcript_of
@@ -304,21 +305,22 @@ class HandoffDesk:
         logger.info("handoff %d taken by agent %d", handoff_id, agent.id)
         return handoff
 
-    async def send(self, handoff: HandoffView, agent: Agentish, text: str) -> None:
-        """An agent's reply, delivered on the citizen's channel and recorded in the tracker.
+    async def send(self, handoff: HandoffView, agent: Agentish, text: str) -> bool:
+        """An agent's reply, delivered on the citizen's channel (or kept in the outbox) and recorded in the tracker.
+
+        Returns whether it went out now (False: its channel did not take it; the outbox will send it).
 
         Raises:
             NotYours: the handoff is not this agent's.
-            DeliveryFailed: the citizen's channel did not take it.
+            DeliveryFailed: the citizen's channel did not take it and it could not be kept either.
         """
         self._check_mine(handoff, agent)
-        await deliver(
-            handoff.channel, handoff.conversation_id, handoff.citizen_id, [{"text": text}], "agent", agent.name
-        )
+        sent = await self._deliver(handoff, [{"text": text}], "agent", agent.name)
         await self._record(
             handoff.conversation_id, [BotUttered(text, metadata={"agent": agent.name, "handoff": handoff.id})]
         )
         await self.signal(f"handoff:{handoff.id}")
+        return sent
 
     async def transfer(self, handoff: HandoffView, agent: Agentish, to: Agentish) -> None:
         """Give an assigned handoff to another agent."""
@@ -341,7 +343,10 @@ class HandoffDesk:
         left = {"custom": {"event": "agent_left"}}  # only the web chat shows it, as a notice
         try:
             await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [left], "system")
-            await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, messages)
+        except DeliveryFailed as error:  # a notice without words: nothing to keep for later
+            logger.warning("handoff %d: end notice not shown: %s", handoff.id, error)
+        try:
+            await self._deliver(handoff, messages)
         except DeliveryFailed as error:
             logger.warning("handoff %d: rating question not delivered: %s", handoff.id, error)
         await self.signal("queue")
@@ -379,7 +384,7 @@ class HandoffDesk:
             await self._forget(handoff.conversation_id)
             await self._record(handoff.conversation_id, [BotUttered(text)], resume=True)
             try:
-                await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [{"text": text}])
+                await self._deliver(handoff, [{"text": text}])
             except DeliveryFailed as error:
                 logger.warning("handoff %d: timeout notice not delivered: %s", handoff.id, error)
             done += 1
@@ -464,12 +469,38 @@ class HandoffDesk:
         """A notice to the citizen from the console (an agent joined, a transfer), recorded in the tracker."""
         notice = {"text": text, "custom": {"event": event}}
         try:
-            await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, [notice], "system", agent_name)
+            await self._deliver(handoff, [notice], "system", agent_name)
         except DeliveryFailed as error:
             logger.warning("handoff %d: notice not delivered: %s", handoff.id, error)
         await self._record(
             handoff.conversation_id, [BotUttered(text, metadata={"agent": agent_name, "handoff": handoff.id})]
         )
+
+    async def _deliver(
+        self, handoff: HandoffView, messages: list[dict[str, Any]], role: str = "bot", agent_name: str | None = None
+    ) -> bool:
+        """Send messages on the handoff's channel, or keep them in the outbox; whether they went out now.
+
+        Raises:
+            DeliveryFailed: the channel cannot be written to, or the messages were neither sent nor kept.
+        """
+        if outbound_of(handoff.channel) is None:
+            raise DeliveryFailed(f"channel {handoff.channel!r} cannot be reached after the conversation")
+
+        async def send() -> bool:
+            await deliver(handoff.channel, handoff.conversation_id, handoff.citizen_id, messages, role, agent_name)
+            return True
+
+        sent = await send_or_keep(
+            handoff.channel,
+            handoff.conversation_id,
+            handoff.citizen_id,
+            messages,
+            send,
+            role=role,
+            agent_name=agent_name,
+        )
+        return sent is True
 
     @staticmethod
     def _user(incoming: Incoming) -> UserUttered:

@@ -78,9 +78,42 @@ class StandIn:
             self.received.clear()
 
 
+@dataclass
+class Outage:
+    """A responder that answers ``status`` (a proxy's 502, a 503) while ``on``, and as ``responder`` otherwise.
+
+    ``pass_first`` requests still get through after it is turned on (a failure in the middle of a
+    turn); ``passed`` are the requests ``responder`` answered with success (what the platform took).
+    """
+
+    responder: Responder
+    on: bool = False
+    status: int = 502
+    pass_first: int = 0
+    passed: list[Recorded] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, request: Recorded) -> tuple[int, Any]:
+        """Answer one request."""
+        with self._lock:
+            failing = self.on and self.pass_first <= 0
+            if self.on and not failing:
+                self.pass_first -= 1
+        if failing:
+            return self.status, {"ok": False, "error_code": self.status, "description": "Bad Gateway"}
+        status, body = self.responder(request)
+        if 200 <= status < 300:
+            with self._lock:
+                self.passed.append(request)
+        return status, body
+
+
 @contextmanager
-def running_standin(responder: Responder) -> Iterator[StandIn]:
-    """Serve ``responder`` on a free local port until the block ends."""
+def running_standin(responder: Responder, port: int = 0) -> Iterator[StandIn]:
+    """Serve ``responder`` on a local port (a free one unless ``port`` is given) until the block ends.
+
+    Given the port of a stand-in that was stopped, the platform comes back at the same address.
+    """
     standin: StandIn
 
     class Handler(BaseHTTPRequestHandler):
@@ -100,7 +133,7 @@ def running_standin(responder: Responder) -> Iterator[StandIn]:
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet."""
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     standin = StandIn(url=f"http://127.0.0.1:{server.server_address[1]}", responder=responder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

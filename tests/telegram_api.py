@@ -47,6 +47,7 @@ class BotApi:
     calls: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
     _accepted: list[Recorded] = field(default_factory=list)
     _failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+    _refused: dict[int, tuple[int, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_message_id: int = 1000
 
@@ -54,6 +55,11 @@ class BotApi:
         """Answer the next call of ``method`` (for ``chat_id``, if given) with 429, retry after ``retry_after`` s."""
         with self._lock:
             self._failures.setdefault(method, []).append((retry_after, chat_id))
+
+    def refuse(self, chat_id: int, status: int, description: str) -> None:
+        """Answer every sendMessage to ``chat_id`` with an error for good (403 bot blocked, 400 chat not found)."""
+        with self._lock:
+            self._refused[chat_id] = (status, description)
 
     def __call__(self, request: Recorded) -> tuple[int, Any]:
         """Answer one Bot API request."""
@@ -74,6 +80,9 @@ class BotApi:
                     "description": f"Too Many Requests: retry after {retry_after}",
                     "parameters": {"retry_after": retry_after},
                 }
+            refused = self._refused.get(int(params.get("chat_id") or 0)) if method == "sendMessage" else None
+            if refused is not None:
+                return refused[0], {"ok": False, "error_code": refused[0], "description": refused[1]}
             status, body = self._answer(method, params)
             if status == 200:
                 self._accepted.append(request)

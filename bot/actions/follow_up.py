@@ -34,7 +34,7 @@ from bot.catalog.choices import pick_choice
 from bot.core import clock
 from bot.core.scales import BASICALLY_SATISFIED, RATINGS, SATISFIED, UNSATISFIED
 from bot.handoff.records import HandoffNotFound, get_handoff, record_rating
-from bot.work_orders.filing import InvalidOrderNumber, find_order, parse_order_number
+from bot.work_orders.filing import InvalidOrderNumber, find_order, is_order_of_citizen, parse_order_number
 from bot.work_orders.lifecycle import CLOSED, FOLLOWED_UP, InvalidTransition, OrderNotFound, record_follow_up
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,14 @@ class ActionStartFollowUp(Action):
         if order is None or order.status != CLOSED:
             logger.warning("回访 of %s not started: %s", number, "unknown" if order is None else order.status)
             return reset
-        if order.citizen_id is None or order.citizen_id != conversation_citizen_id(tracker):
+        # The citizen who filed it, or the one whose number was given for it (its SMS thread: the answer is theirs).
+        citizen_id = conversation_citizen_id(tracker)
+        try:
+            theirs = citizen_id is not None and await is_order_of_citizen(hotline().database, number, citizen_id)
+        except BACKEND_ERRORS as error:
+            logger.error("回访 of an order not started: %s", type(error).__name__)
+            return reset
+        if not theirs:
             logger.warning("回访 of %s not started: not the conversation of the citizen who filed it", number)
             return reset
         return [*reset, SlotSet("follow_up_order", number), SlotSet("follow_up_reply", order.reply or "")]

@@ -6,22 +6,31 @@ delivers them on the citizen's channel and marks them sent or failed. The citize
 its verified citizen, in the conversation it was filed from; or, for an order filed without one, the
 number they gave for it, texted by SMS (the number is read from the order when the message is sent,
 never copied into the outbox). Anonymous orders, and orders with neither, get no messages.
+
+The outbox also keeps the replies a channel could not take when they were sent (the bot's answer
+when the Bot API or Twilio could not be reached, an agent's message): ``keep_reply`` writes them
+with their messages, and the same sender delivers them. A conversation's messages go out in the
+order they were written: a reply finds earlier ones waiting (``waiting_in``) and queues behind them.
+A failure worth retrying (timeout, 5xx, 429) is tried again with backoff (``mark_deferred``) for
+up to a day; a refusal for good (the bot was blocked, no such chat) is failed at once with its
+reason (``mark_refused``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import Select
 
 from bot.core.clock import in_china
 from bot.core.db import Database
 from bot.core.models import Notification, WorkOrder
-from bot.core.personal_data import digest
+from bot.core.personal_data import digest, e164_phone
 from bot.core.settings import get_settings
 from bot.work_orders.working_days import END_OF_DAY
 
@@ -32,6 +41,12 @@ FAILED = "failed"
 MAX_ATTEMPTS = 3
 NOTICE = "notice"
 FOLLOW_UP = "follow_up"
+# A reply of a conversation (the bot's, an agent's, a notice of the desk) that waits for its channel.
+REPLY = "reply"
+# A message worth retrying is tried again after backoff (the outbox's period, doubled each time, at
+# most an hour) or the wait the platform asked for, and given up a day after it was written.
+MAX_BACKOFF = timedelta(hours=1)
+GIVE_UP_AFTER = timedelta(hours=24)
 # The channel of the number a citizen gave for an order: the number's SMS thread.
 CONTACT_CHANNEL = "sms"
 CONTACT_THREAD_PREFIX = "sms-"
@@ -51,6 +66,16 @@ class OutgoingMessage:
     kind: str = NOTICE
     # The number given for the order, when the message goes to it rather than to a verified citizen.
     phone: str | None = field(default=None, repr=False)
+    # A reply's messages (Rasa response dicts), role and agent; a notice is ``text``.
+    messages: list[dict[str, Any]] | None = field(default=None, repr=False)
+    role: str = "bot"
+    agent_name: str | None = None
+    # Not before this moment (backoff); None: at once.
+    next_attempt_at: datetime | None = None
+
+    def due(self, now: datetime) -> bool:
+        """Whether the message may be tried now."""
+        return self.next_attempt_at is None or self.next_attempt_at <= now
 
 
 def deadline_text(due: datetime, now: datetime | None = None) -> str:
@@ -126,22 +151,29 @@ class Recipient:
 
 
 def contact_thread(phone: str) -> str:
-    """The conversation id of a number's SMS thread (as the SMS channel names it; the number never is an id)."""
-    return CONTACT_THREAD_PREFIX + digest(phone, str(get_settings().pii_hash_key))[:20]
+    """The conversation id of a number's SMS thread, as the SMS channel names it (``+86…``; the number never is an id).
+
+    The 回访 of an order filed with this number is asked in this thread, where the number's replies arrive.
+    """
+    return CONTACT_THREAD_PREFIX + digest(e164_phone(phone), str(get_settings().pii_hash_key))[:20]
 
 
 def recipient_of(order: WorkOrder, kind: str = NOTICE) -> Recipient | None:
-    """Who is told about an order: its verified citizen, else the number given for it; None if nobody.
-
-    The 回访 dialogue needs a verified citizen's conversation: a number given for the order gets notices only.
-    """
+    """Who is told about an order: its verified citizen, else the number given for it (by SMS); None if nobody."""
     if order.anonymous:
         return None
     if order.citizen_id is not None and order.channel and order.sender_id:
         return Recipient(order.channel, order.sender_id, order.citizen_id)
-    if order.citizen_id is None and order.contact_phone and kind == NOTICE:
+    if order.citizen_id is None and order.contact_phone:
         return Recipient(CONTACT_CHANNEL, contact_thread(order.contact_phone), None)
     return None
+
+
+def unreachable_reason(order: WorkOrder) -> str:
+    """Why nobody can be told about an order (for the audit trail): anonymous, or no way to reach its citizen."""
+    if order.anonymous:
+        return "匿名反映"
+    return "没有验证过的手机号，也没有留联系电话"
 
 
 def can_notify(order: WorkOrder, kind: str = NOTICE) -> bool:
@@ -187,26 +219,34 @@ def queue_one(session: AsyncSession, order: WorkOrder, text: str, now: datetime,
 
 
 def _outgoing(row: Notification, phone: str | None = None) -> OutgoingMessage:
+    payload = row.payload or {}
+    messages = payload.get("messages")
     return OutgoingMessage(
         id=row.id,
-        order_number=row.order_number,
+        order_number=row.order_number or "",
         citizen_id=row.citizen_id,
         channel=row.channel,
         conversation_id=row.conversation_id,
         text=row.text,
         attempts=row.attempts,
         kind=row.kind,
-        phone=phone if row.citizen_id is None else None,
+        phone=phone if row.citizen_id is None and row.order_number else None,
+        messages=list(messages) if isinstance(messages, list) else None,
+        role=str(payload.get("role") or "bot"),
+        agent_name=payload.get("agent"),
+        next_attempt_at=row.next_attempt_at,
     )
 
 
 def _with_contact() -> Select:
     """Messages with the number given for their order (used only for those without a verified citizen)."""
-    return select(Notification, WorkOrder.contact_phone).join(WorkOrder, WorkOrder.number == Notification.order_number)
+    return select(Notification, WorkOrder.contact_phone).outerjoin(
+        WorkOrder, WorkOrder.number == Notification.order_number
+    )
 
 
-async def pending(database: Database, limit: int = 50) -> list[OutgoingMessage]:
-    """The oldest messages still to be delivered."""
+async def pending(database: Database, limit: int = 200) -> list[OutgoingMessage]:
+    """The oldest messages still to be delivered (due or not: a conversation's order is kept by the sender)."""
     async with database.session() as session:
         rows = await session.execute(
             _with_contact().where(Notification.status == PENDING).order_by(Notification.id).limit(limit)
@@ -221,6 +261,79 @@ async def messages_of_order(database: Database, number: str) -> list[OutgoingMes
             _with_contact().where(Notification.order_number == number).order_by(Notification.id)
         )
         return [_outgoing(row, phone) for row, phone in rows]
+
+
+async def messages_of_conversation(database: Database, conversation_id: str) -> list[OutgoingMessage]:
+    """Every message the outbox holds or held for a conversation, oldest first (for the audit view and tests)."""
+    async with database.session() as session:
+        rows = await session.execute(
+            _with_contact().where(Notification.conversation_id == conversation_id).order_by(Notification.id)
+        )
+        return [_outgoing(row, phone) for row, phone in rows]
+
+
+async def waiting_in(database: Database, conversation_id: str) -> bool:
+    """Whether messages of this conversation wait in the outbox (a new one must go behind them)."""
+    async with database.session() as session:
+        found = await session.scalar(
+            select(Notification.id)
+            .where(Notification.conversation_id == conversation_id, Notification.status == PENDING)
+            .limit(1)
+        )
+        return found is not None
+
+
+async def backlog(database: Database) -> int:
+    """How many messages wait in the outbox."""
+    async with database.session() as session:
+        return int(await session.scalar(select(func.count()).where(Notification.status == PENDING)) or 0)
+
+
+def reply_text(messages: list[dict[str, Any]]) -> str:
+    """The texts of a reply's messages, one a line (what the outbox shows of it)."""
+    return "\n".join(str(m["text"]) for m in messages if m.get("text")) or "（无文字）"
+
+
+async def keep_reply(
+    database: Database,
+    channel: str,
+    conversation_id: str,
+    citizen_id: int | None,
+    messages: list[dict[str, Any]],
+    now: datetime,
+    *,
+    role: str = "bot",
+    agent_name: str | None = None,
+    error: str = "",
+    next_attempt_at: datetime | None = None,
+    refused: bool = False,
+) -> int:
+    """Keep a reply its channel did not take: pending (tried again), or failed with the reason when refused."""
+    async with database.session() as session:
+        row = Notification(
+            order_number=None,
+            citizen_id=citizen_id,
+            channel=channel,
+            conversation_id=conversation_id,
+            text=reply_text(messages),
+            kind=REPLY,
+            payload={"messages": messages, "role": role, "agent": agent_name},
+            status=FAILED if refused else PENDING,
+            attempts=1 if error else 0,
+            created_at=now,
+            next_attempt_at=next_attempt_at,
+            last_error=error[:200] or None,
+        )
+        session.add(row)
+        await session.flush()
+        return int(row.id)
+
+
+def backoff(attempts: int, every_s: float, retry_after_s: float | None = None) -> timedelta:
+    """How long to wait after the ``attempts``-th failed attempt: the platform's wait, else doubling backoff."""
+    if retry_after_s is not None and retry_after_s > 0:
+        return timedelta(seconds=retry_after_s)
+    return min(timedelta(seconds=every_s * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 async def mark_sent(database: Database, notification_id: int, now: datetime) -> None:
@@ -245,3 +358,45 @@ async def mark_failed(database: Database, notification_id: int, error: str, max_
         if row.attempts >= max_attempts:
             row.status = FAILED
         return row.status == FAILED
+
+
+async def mark_deferred(
+    database: Database,
+    notification_id: int,
+    error: str,
+    now: datetime,
+    every_s: float,
+    *,
+    retry_after_s: float | None = None,
+    remaining: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Record a failure worth retrying: tried again after backoff, given up a day after it was written.
+
+    ``remaining`` are the messages still to send (those before them were delivered); the message
+    becomes a reply of those. Returns whether it was given up.
+    """
+    async with database.session() as session:
+        row = await session.get(Notification, notification_id)
+        if row is None:
+            raise LookupError(f"no notification {notification_id}")
+        row.attempts += 1
+        row.last_error = error[:200]
+        if remaining is not None:
+            payload = dict(row.payload or {})
+            row.payload = {**payload, "messages": remaining, "role": payload.get("role", "bot")}
+            row.kind = REPLY
+        row.next_attempt_at = now + backoff(row.attempts, every_s, retry_after_s)
+        if now - row.created_at >= GIVE_UP_AFTER:
+            row.status = FAILED
+        return row.status == FAILED
+
+
+async def mark_refused(database: Database, notification_id: int, error: str) -> None:
+    """Record that the platform refused a message for good: failed at once, with the reason."""
+    async with database.session() as session:
+        row = await session.get(Notification, notification_id)
+        if row is None:
+            raise LookupError(f"no notification {notification_id}")
+        row.attempts += 1
+        row.last_error = error[:200]
+        row.status = FAILED

@@ -46,7 +46,7 @@ class TickReport:
         """One line in Chinese, e.g. 督办3件，回访提醒2件."""
         line = f"督办{len(self.escalated)}件，回访提醒{len(self.follow_ups)}件"
         if self.unreachable:
-            line += f"，无法回访（匿名或无联系渠道）{len(self.unreachable)}件"
+            line += f"，无法回访（匿名或无联系方式）{len(self.unreachable)}件"
         if self.hotspots_closed:
             line += f"，热点解除{self.hotspots_closed}个"
         return line
@@ -104,7 +104,7 @@ async def request_follow_ups(database: Database, now: datetime, after_hours: int
                 record_event(session, order, action="follow_up_request", actor=SYSTEM, now=now, reason="已发送回访提醒")
                 asked.append(order.number)
             else:
-                reason = "匿名或没有联系渠道，未发送回访提醒"
+                reason = f"{notifications.unreachable_reason(order)}，未发送回访提醒"
                 record_event(session, order, action="follow_up_request", actor=SYSTEM, now=now, reason=reason)
                 unreachable.append(order.number)
     return asked, unreachable

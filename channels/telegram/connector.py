@@ -43,6 +43,7 @@ from channels.connector import (
     resolve_reply,
     run_turn,
 )
+from channels.outbox import send_or_keep
 from channels.telegram.send import (
     Outgoing,
     ReplyMarkup,
@@ -53,7 +54,6 @@ from channels.telegram.send import (
     ready_bot,
     render_turn,
     send_all,
-    send_message,
     telegram_bot,
 )
 from channels.text import BUSY_REPLY, EMPTY_REPLY, TOO_LONG_REPLY, clean_text, too_long
@@ -88,6 +88,11 @@ INVALID_PHONE_REPLY = "这个号码不是有效的大陆手机号，无法用来
 _COMMAND = re.compile(r"/([A-Za-z0-9_]+)(?:@\w+)?(?:\s.*)?", re.DOTALL)
 # Updates of one chat are handled one after another, in the order they arrived.
 _chat_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+def keyboard_key(sender_id: str) -> str:
+    """The shared-state key of the message whose buttons answer the choices last offered in a chat."""
+    return f"telegram:keyboard:{sender_id}"
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -141,11 +146,25 @@ class TelegramChat:
 
     @property
     def _keyboard_key(self) -> str:
-        return f"telegram:keyboard:{self.sender_id}"
+        return keyboard_key(self.sender_id)
 
     async def reply(self, text: str, markup: ReplyMarkup | None = None) -> None:
-        """Send one text of ours."""
-        await send_all(self.bot, self.chat_id, [Outgoing(text, markup)])
+        """Send one text of ours (kept in the outbox when the Bot API does not take it)."""
+        await self.send([Outgoing(text, markup)])
+
+    async def send(self, outgoing: list[Outgoing], citizen_id: int | None = None) -> Message | None:
+        """Send messages in order, or keep what the Bot API did not take in the outbox (behind earlier ones).
+
+        Returns the sent message that carries the choices, if it went out now.
+        """
+        messages = [each.as_message() for each in outgoing]
+        try:
+            return await send_or_keep(
+                CHANNEL, self.sender_id, citizen_id, messages, lambda: send_all(self.bot, self.chat_id, outgoing)
+            )
+        except DeliveryFailed as error:  # neither sent nor kept (logged where it happened)
+            logger.error("telegram: chat %s: reply lost: %s", self.chat_id, error)
+            return None
 
     async def citizen(self) -> CitizenView | None:
         """The citizen this Telegram user was verified as, if any (None, logged, when the database is down)."""
@@ -173,7 +192,8 @@ class TelegramChat:
         choices = offered_choices(messages)
         await remember_choices(self.runtime.state, self.sender_id, choices)
         offer_contact = citizen is None and (greeting or asks_for_phone_tail(messages))
-        keyboard_message = await send_all(self.bot, self.chat_id, render_turn(messages, offer_contact))
+        citizen_id = citizen.id if citizen is not None else None
+        keyboard_message = await self.send(render_turn(messages, offer_contact), citizen_id)
         await self._remember_keyboard(keyboard_message, bool(choices))
 
     async def on_text(self, raw: str) -> None:
@@ -258,12 +278,12 @@ async def handle_update(update: Update, chat_id: int, on_new_message: OnNewMessa
             return
         try:
             bot = await ready_bot(runtime.settings)
-        except TelegramError as error:
-            logger.error(
-                "telegram: the Bot API is not usable: %s",
+        except TelegramError as error:  # the turn still runs: what cannot be sent waits in the outbox
+            logger.warning(
+                "telegram: the Bot API did not answer getMe: %s",
                 describe_error(error, str(runtime.settings.telegram_bot_token)),
             )
-            return
+            bot = telegram_bot(runtime.settings)
         chat = TelegramChat(bot, runtime, on_new_message, chat_id, user.id)
         try:
             if update.callback_query is not None:
@@ -274,7 +294,7 @@ async def handle_update(update: Update, chat_id: int, on_new_message: OnNewMessa
                 await chat.reply(EDITED_REPLY)  # (a live location moving edits its message: not answered)
         except (DatabaseUnavailable, SharedStateUnavailable) as error:
             logger.error("telegram: chat %s: %s", chat_id, error)
-            await send_message(bot, chat_id, Outgoing(BUSY_REPLY))
+            await chat.send([Outgoing(BUSY_REPLY)])
 
 
 async def register_webhook(runtime: ChannelRuntime) -> None:
@@ -307,15 +327,23 @@ class TelegramOutbound:
     position_updates = True
 
     async def send(self, delivery: Delivery) -> None:
-        """Send each message to the chat, with its buttons."""
+        """Send each message to the chat, with its buttons.
+
+        Raises:
+            DeliveryDeferred: the Bot API did not take them all (the rest are ``remaining``).
+            DeliveryFailed: not set up, or Telegram refused them (``DeliveryRefused``).
+        """
         settings = channel_runtime().settings
         chat = delivery.conversation_id.removeprefix(self.prefix)
         if not settings.telegram_bot_token or not chat.lstrip("-").isdigit():
             raise DeliveryFailed("telegram is not configured or the chat id is malformed")
-        bot = telegram_bot(settings)
-        for outgoing in render_turn(delivery.messages):
-            if await send_message(bot, int(chat), outgoing) is None:
-                raise DeliveryFailed("telegram did not take the message")
+        keyboard_message = await send_all(telegram_bot(settings), int(chat), render_turn(delivery.messages))
+        if keyboard_message is not None:  # its buttons answer the choices the outbound remembers
+            try:
+                state = channel_runtime().state
+                await state.put(keyboard_key(delivery.conversation_id), str(keyboard_message.message_id), CHOICES_TTL_S)
+            except SharedStateUnavailable as error:
+                logger.warning("telegram: %s: buttons not remembered: %s", delivery.conversation_id, error)
 
     async def thread(self, conversation_id: str, citizen_id: int | None) -> tuple[str, str]:
         """The chat itself."""

@@ -17,11 +17,12 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.core.personal_data import mask_text
 from bot.core.settings import Settings
+from channels.connector import DeliveryDeferred, DeliveryRefused
 from channels.text import split_text
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,22 @@ ReplyMarkup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message to send: its text, its keyboard, and whether that keyboard holds the turn's choices."""
+    """One message to send: its text, its keyboard, and whether that keyboard holds the turn's choices.
+
+    ``buttons`` are the choices (Rasa buttons) its keyboard shows, so that it can be kept for later as it is.
+    """
 
     text: str
     markup: ReplyMarkup | None = None
     carries_choices: bool = False
+    buttons: tuple[dict[str, Any], ...] = ()
+
+    def as_message(self) -> dict[str, Any]:
+        """The message as a Rasa response dict that ``render_turn`` renders back to this message."""
+        message: dict[str, Any] = {"text": self.text}
+        if self.carries_choices:
+            message["buttons"] = list(self.buttons)
+        return message
 
 
 _bot: Bot | None = None
@@ -152,7 +164,8 @@ def render_turn(messages: list[dict[str, Any]], offer_contact: bool = False) -> 
             continue  # a data-only response (a spoken short form): nothing to show
         parts = split_text(text, TELEGRAM_MAX_CHARS)
         outgoing.extend(Outgoing(part) for part in parts[:-1])
-        outgoing.append(Outgoing(parts[-1], keyboard, carries_choices=keyboard is not None))
+        buttons = tuple(message["buttons"]) if keyboard is not None else ()
+        outgoing.append(Outgoing(parts[-1], keyboard, carries_choices=keyboard is not None, buttons=buttons))
     if offer_contact:
         bare = [i for i, o in enumerate(outgoing) if o.markup is None]
         if bare:
@@ -166,37 +179,62 @@ def _seconds(retry_after: int | timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
-async def send_message(bot: Bot, chat_id: int, outgoing: Outgoing) -> Message | None:
-    """Send one message, waiting as Telegram asks when it says "too many requests"; None when it failed.
+async def send_message(bot: Bot, chat_id: int, outgoing: Outgoing) -> Message:
+    """Send one message, waiting as Telegram asks when it says "too many requests" (a short wait, a few times).
 
-    A failure is logged (without the token or personal data), never raised: the citizen's turn
-    is over by then, and nobody is waiting for an exception.
+    Raises:
+        DeliveryDeferred: the Bot API could not be reached, answered 5xx or asked to wait longer
+            (``retry_after_s``); the message is among ``remaining``.
+        DeliveryRefused: Telegram refused it for good (the bot was blocked, no such chat, a bad request).
     """
-    for attempt in range(1, SEND_ATTEMPTS + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return await bot.send_message(chat_id, outgoing.text, reply_markup=outgoing.markup)
         except RetryAfter as error:
             wait_s = _seconds(error.retry_after)
             if attempt == SEND_ATTEMPTS or wait_s > MAX_RETRY_WAIT_S:
-                logger.error(
-                    "telegram: chat %s: gave up after %d attempts (retry after %.0f s)", chat_id, attempt, wait_s
+                logger.warning(
+                    "telegram: chat %s: too many requests after %d attempt(s) (retry after %.0f s)",
+                    chat_id,
+                    attempt,
+                    wait_s,
                 )
-                return None
+                raise DeliveryDeferred(
+                    f"Telegram: too many requests (retry after {wait_s:.0f} s)", [outgoing.as_message()], wait_s
+                ) from error
             logger.warning("telegram: chat %s: too many requests, retrying in %.0f s", chat_id, wait_s)
             await asyncio.sleep(wait_s)
+        except NetworkError as error:  # unreachable, timed out, 5xx (PTB's TimedOut is one); not a 400
+            if isinstance(error, BadRequest):  # PTB counts a 400 (chat not found) among network errors
+                reason = describe_error(error, bot.token)
+                logger.error("telegram: chat %s: sending refused: %s", chat_id, reason)
+                raise DeliveryRefused(f"Telegram: {reason}") from error
+            reason = describe_error(error, bot.token)
+            logger.warning("telegram: chat %s: the Bot API did not take the message: %s", chat_id, reason)
+            raise DeliveryDeferred(f"Telegram: {reason}", [outgoing.as_message()]) from error
         except TelegramError as error:
-            logger.error("telegram: chat %s: sending failed: %s", chat_id, describe_error(error, bot.token))
-            return None
-    return None
+            reason = describe_error(error, bot.token)
+            logger.error("telegram: chat %s: sending refused: %s", chat_id, reason)
+            raise DeliveryRefused(f"Telegram: {reason}") from error
 
 
 async def send_all(bot: Bot, chat_id: int, messages: list[Outgoing]) -> Message | None:
-    """Send messages in order, stopping at the first that fails; the sent message that carries the choices."""
+    """Send messages in order; the sent message that carries the choices (None when none does).
+
+    Raises:
+        DeliveryDeferred: the Bot API did not take one; ``remaining`` are it and those after it
+            (those before were delivered).
+        DeliveryRefused: Telegram refused one for good.
+    """
     with_choices = None
-    for outgoing in messages:
-        sent = await send_message(bot, chat_id, outgoing)
-        if sent is None:
-            return None
+    for index, outgoing in enumerate(messages):
+        try:
+            sent = await send_message(bot, chat_id, outgoing)
+        except DeliveryDeferred as deferred:
+            remaining = [later.as_message() for later in messages[index:]]
+            raise DeliveryDeferred(str(deferred), remaining, deferred.retry_after_s) from deferred
         if outgoing.carries_choices:
             with_choices = sent
     return with_choices

@@ -19,7 +19,25 @@ _RETRYABLE = frozenset({429, 500, 502, 503, 504})
 
 
 class SmsDeliveryFailed(RuntimeError):
-    """Twilio did not accept the message after every attempt."""
+    """Twilio did not accept the message after every attempt.
+
+    ``retryable``: Twilio could not be reached or asked to try later (timeout, 5xx, 429), as opposed
+    to a refusal of this message (another 4xx: an invalid number, a blocked recipient).
+    ``retry_after_s``: the wait Twilio asked for (its ``Retry-After``), if any.
+    """
+
+    def __init__(self, problem: str, retryable: bool = True, retry_after_s: float | None = None) -> None:
+        super().__init__(problem)
+        self.retryable = retryable
+        self.retry_after_s = retry_after_s
+
+
+def _retry_after(raw: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds (Twilio sends seconds), or None."""
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,7 @@ class TwilioSms:
         auth = aiohttp.BasicAuth(self.account_sid, self.auth_token)
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)
         problem = ""
+        retryable, retry_after = True, None
         async with aiohttp.ClientSession(timeout=timeout, auth=auth) as session:
             for attempt in range(1, self.max_attempts + 1):
                 try:
@@ -69,11 +88,13 @@ class TwilioSms:
                         if response.status in (200, 201):
                             return str((await response.json(content_type=None)).get("sid", ""))
                         problem = f"HTTP {response.status}"
+                        retry_after = _retry_after(response.headers.get("Retry-After"))
                         if response.status not in _RETRYABLE:
+                            retryable = False
                             break
                 except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                     problem = type(error).__name__
                 if attempt < self.max_attempts:
                     await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))  # backoff between attempts
         logger.error("sms to %s not delivered after %d attempt(s): %s", mask_phone(to), attempt, problem)
-        raise SmsDeliveryFailed(problem)
+        raise SmsDeliveryFailed(problem, retryable, retry_after)

@@ -20,7 +20,9 @@ from bot.core.shared_state import SharedStateUnavailable, first_delivery
 from channels.connector import (
     ChannelRuntime,
     Delivery,
+    DeliveryDeferred,
     DeliveryFailed,
+    DeliveryRefused,
     Incoming,
     channel_runtime,
     numbered_choices,
@@ -30,6 +32,7 @@ from channels.connector import (
     resolve_reply,
     run_turn,
 )
+from channels.outbox import send_or_keep
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY, clean_text, split_text, too_long
 from channels.twilio.api import SmsDeliveryFailed, TwilioSms
 from channels.twilio.requests import checked_form, twiml
@@ -114,35 +117,49 @@ class TwilioSmsInput(InputChannel):
         phone = form["From"]
         sender_id = sms_sender_id(phone, str(runtime.settings.pii_hash_key))
         text = clean_text(form["Body"])
+        # The number Twilio verified: where a reply kept for later is texted.
+        citizen = await citizen_of(runtime, phone, sender_id)
         if not text:
             bodies = [MEDIA_REPLY if form["NumMedia"] not in ("", "0") else EMPTY_REPLY]
         elif too_long(text):
             bodies = [TOO_LONG_REPLY]
         else:
-            citizen = await citizen_of(runtime, phone, sender_id)
             text = await resolve_reply(runtime.state, sender_id, text)
             messages = await run_turn(on_new_message, Incoming(sender_id, text, self.name(), citizen))
             await remember_choices(runtime.state, sender_id, offered_choices(messages))
             bodies = render_sms(messages)
-        await send_sms(runtime, phone, bodies)
+        kept = [{"text": body} for body in bodies]  # as rendered: the choices were remembered with this turn
+        citizen_id = citizen.id if citizen is not None else None
+        try:
+            await send_or_keep(self.name(), sender_id, citizen_id, kept, lambda: send_sms(runtime, phone, bodies))
+        except DeliveryFailed as error:
+            logger.error("sms: the answer to %s was lost: %s", sender_id, error)
 
 
-async def send_sms(runtime: ChannelRuntime, phone: str, bodies: list[str]) -> bool:
-    """Text ``bodies`` to ``phone`` in order; False (and a log) when one could not be delivered."""
+async def send_sms(runtime: ChannelRuntime, phone: str, bodies: list[str]) -> None:
+    """Text ``bodies`` to ``phone`` in order.
+
+    Raises:
+        DeliveryDeferred: Twilio could not be reached or asked to try later; the bodies it did not take.
+        DeliveryRefused: Twilio refused a body (an invalid number, a blocked recipient).
+    """
     sender = TwilioSms.from_settings(runtime.settings)
-    for body in bodies:
+    for index, body in enumerate(bodies):
         try:
             await sender.send(phone, body)
-        except SmsDeliveryFailed:
-            return False
-    return True
+        except SmsDeliveryFailed as error:
+            reason = f"Twilio: {error}"
+            if not error.retryable:
+                raise DeliveryRefused(reason) from error
+            raise DeliveryDeferred(reason, [{"text": rest} for rest in bodies[index:]], error.retry_after_s) from error
 
 
 async def text_citizen(citizen_id: int | None, messages: list[dict[str, Any]]) -> None:
     """Text the bot's messages to a verified citizen's number.
 
     Raises:
-        DeliveryFailed: no verified number, or the SMS was not delivered.
+        DeliveryDeferred: Twilio could not be reached or asked to try later (what it did not take).
+        DeliveryFailed: no verified number, or Twilio refused the SMS (``DeliveryRefused``).
     """
     runtime = channel_runtime()
     if citizen_id is None:
@@ -153,8 +170,7 @@ async def text_citizen(citizen_id: int | None, messages: list[dict[str, Any]]) -
         raise DeliveryFailed("the citizen's number could not be read") from error
     if citizen is None:
         raise DeliveryFailed("no verified number to text")
-    if not await send_sms(runtime, e164_phone(citizen.phone), render_sms(messages)):
-        raise DeliveryFailed("the SMS was not delivered")
+    await send_sms(runtime, e164_phone(citizen.phone), render_sms(messages))
 
 
 class SmsOutbound:

@@ -748,7 +748,8 @@
       if (code === 202 || code === 200) {
         if (box.value.trim() === text) box.value = "";
         updateCounter();
-        status.textContent = "";
+        // Its channel did not take it now: it waits in the outbox and is sent when the channel answers.
+        status.textContent = data.queued ? "用户的渠道暂时无法送达，消息已进入待发队列，恢复后自动发送" : "";
         refreshOpen();
       } else {
         status.textContent = `未发送：${data.error || "请稍后再试"}`;

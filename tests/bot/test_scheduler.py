@@ -17,7 +17,7 @@ from bot.core.settings import get_settings
 from bot.work_orders import lifecycle
 from bot.work_orders.filing import file_order, orders_awaiting_follow_up
 from bot.work_orders.hotspots import open_hotspots
-from bot.work_orders.notifications import messages_of_order, pending
+from bot.work_orders.notifications import FOLLOW_UP, contact_thread, messages_of_order, pending
 from bot.work_orders.scheduler import TickReport, run_once
 from tests.bot.conftest import complaint
 from tests.conftest import bot_command
@@ -99,7 +99,7 @@ async def test_closed_orders_get_one_follow_up_question_after_a_day(database: Da
     assert (await _tick(database, FRIDAY + timedelta(hours=25))).follow_ups == ()
     report = await _tick(database, FRIDAY + timedelta(hours=26))
     assert (report.follow_ups, report.unreachable) == ((number,), (anonymous,))
-    assert report.summary() == "督办0件，回访提醒1件，无法回访（匿名或无联系渠道）1件"
+    assert report.summary() == "督办0件，回访提醒1件，无法回访（匿名或无联系方式）1件"
     question = (await messages_of_order(database, number))[-1]
     assert question.text == (
         f"您的工单{number}已办结。请问您反映的问题解决了吗？对办理结果是满意、基本满意还是不满意？"
@@ -116,6 +116,27 @@ async def test_closed_orders_get_one_follow_up_question_after_a_day(database: Da
 
     await lifecycle.record_follow_up(database, number, True, "满意", "", FRIDAY + timedelta(hours=31))
     assert [order.number for order in await orders_awaiting_follow_up(database, citizen.id)] == [anonymous]
+
+
+async def test_a_reporter_who_only_gave_a_number_gets_the_follow_up_by_sms(database: Database) -> None:
+    given = await _file(database, contact_phone="13800138000")
+    nobody = await _file(database, address="天河区天河路5号")  # neither a verified citizen nor a number
+    for each in (given, nobody):
+        await lifecycle.accept(database, each, HOUSING, "张工", FRIDAY + timedelta(hours=1))
+        await lifecycle.close(database, each, HOUSING, "张工", "已修复", FRIDAY + timedelta(hours=2))
+
+    report = await _tick(database, FRIDAY + timedelta(hours=26))
+    assert (report.follow_ups, report.unreachable) == ((given,), (nobody,))
+    question = (await messages_of_order(database, given))[-1]
+    # Queued like a verified citizen's, for the number's SMS thread (where its answer arrives).
+    assert (question.kind, question.channel, question.citizen_id) == (FOLLOW_UP, "sms", None)
+    assert question.conversation_id == contact_thread("13800138000") == contact_thread("+8613800138000")
+    assert question.phone == "13800138000"
+    assert question.text.startswith(f"您的工单{given}已办结。请问您反映的问题解决了吗？")
+    reasons = {
+        number: (await lifecycle.order_detail(database, number)).events[-1].reason for number in (given, nobody)
+    }
+    assert reasons == {given: "已发送回访提醒", nobody: "没有验证过的手机号，也没有留联系电话，未发送回访提醒"}
 
 
 async def test_a_reopened_order_is_followed_up_again_after_its_next_closing(database: Database) -> None:

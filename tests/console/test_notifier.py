@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,8 @@ from bot.core.shared_state import MemoryState
 from bot.handoff.queue import MemoryHandoffQueue
 from bot.work_orders import lifecycle
 from bot.work_orders.filing import file_order
-from bot.work_orders.notifications import FAILED, SENT, messages_of_order, pending
+from bot.work_orders.notifications import FAILED, SENT, follow_up_text, messages_of_order, pending
+from bot.work_orders.scheduler import run_once
 from channels.connector import ChannelRuntime
 from channels.webchat.live import open_chat_hub
 from console.desk import HandoffDesk
@@ -71,20 +73,27 @@ async def test_a_message_for_the_number_given_is_texted_to_it(
         assert list(await session.scalars(select(Notification.status))) == [SENT]
 
 
-async def test_twilio_refusing_the_sms_is_retried_then_given_up(
+async def test_twilio_failing_is_retried_with_backoff_then_given_up_a_day_after(
     sqlite_database: Database, twilio: StandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     number = await accepted_order(sqlite_database, "13800000500")  # the stand-in answers 500 to ...0500
     desk = desk_for(sqlite_database, monkeypatch, twilio.url)
-    for _ in range(3):
-        assert await deliver_pending(desk) == 0
+    start = FRIDAY + timedelta(minutes=1)
+    assert await deliver_pending(desk, now=start) == 0
+    assert await deliver_pending(desk, now=start) == 0  # not again at once: it waits for its backoff
+    assert len(twilio.matching(sms_to("+8613800000500"))) == 1
+    [message] = await pending(sqlite_database)
+    assert message.attempts == 1 and message.next_attempt_at is not None and message.next_attempt_at > start
+    assert await deliver_pending(desk, now=message.next_attempt_at) == 0
+    assert len(twilio.matching(sms_to("+8613800000500"))) == 2
+    assert await deliver_pending(desk, now=start + timedelta(hours=25)) == 0
     assert len(twilio.matching(sms_to("+8613800000500"))) == 3
     assert await pending(sqlite_database) == []
     [message] = await messages_of_order(sqlite_database, number)
     assert message.attempts == 3
     async with sqlite_database.session() as session:
         [row] = list(await session.scalars(select(Notification)))
-        assert (row.status, row.last_error) == (FAILED, "the SMS was not delivered")
+        assert (row.status, row.last_error) == (FAILED, "Twilio: HTTP 500")
 
 
 async def test_without_sms_set_up_the_message_waits_and_fails_without_calling_twilio(
@@ -96,3 +105,17 @@ async def test_without_sms_set_up_the_message_waits_and_fails_without_calling_tw
     assert twilio.matching(lambda _: True) == []
     [message] = await pending(sqlite_database)
     assert message.attempts == 1
+
+
+async def test_the_follow_up_of_an_order_filed_with_only_a_number_is_texted_to_that_number(
+    sqlite_database: Database, twilio: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await accepted_order(sqlite_database, "13800138000")
+    await lifecycle.close(sqlite_database, number, HOUSING, "张工", "电梯已修复", FRIDAY + timedelta(hours=1))
+    later = FRIDAY + timedelta(hours=30)
+    assert (await run_once(sqlite_database, later)).follow_ups == (number,)
+    desk = desk_for(sqlite_database, monkeypatch, twilio.url)
+    assert await deliver_pending(desk, now=later) == 3  # accepted, closed, and the 回访 question
+    bodies = [r.form["Body"] for r in twilio.matching(sms_to("+8613800138000"))]
+    assert bodies[-1] == follow_up_text(number)
+    assert await pending(sqlite_database) == []
