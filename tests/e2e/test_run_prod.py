@@ -106,6 +106,8 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prod]:
             if not wait_until_up(f"{url}/webhooks/rest/", process, 300):
                 raise RuntimeError("run-prod did not start:\n" + log.read_text(errors="replace")[-4000:])
             wait_for_log_line(log, "按 Ctrl-C 停止", timeout_s=30)  # nginx answers just before the launcher says so
+            # Before the browser's tests: Playwright keeps an event loop running in this thread afterwards.
+            create_agent(database_url, "zhou", "周敏")
             yield Prod(url, process, log, database_url, twilio)
         finally:
             if process.poll() is None:
@@ -199,7 +201,6 @@ def test_nginx_refuses_a_body_over_the_limit_before_an_instance_reads_it(prod: P
 
 
 def test_an_agent_in_the_console_through_nginx_answers_a_citizen_of_the_other_instance(prod: Prod) -> None:
-    create_agent(prod.database_url, "zhou", "周敏")
     agent = Agent(prod.url, "zhou")
     assert agent.login()[0] == 200
     citizen = WebCitizen(prod.url)
