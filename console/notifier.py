@@ -47,17 +47,18 @@ async def send_one(desk: HandoffDesk, message: OutgoingMessage) -> None:
         DeliveryDeferred: the platform did not take it (``remaining``: what is still to send).
         DeliveryFailed: the citizen's channel did not take it (``DeliveryRefused``: for good).
     """
-    if message.messages is not None:  # a reply, or a 回访 whose dialogue was started already
-        channel, conversation_id = await reachable_thread(message.channel, message.conversation_id, message.citizen_id)
-        await deliver(channel, conversation_id, message.citizen_id, message.messages, message.role, message.agent_name)
-        return
-    if message.phone is not None:
-        if message.kind == notifications.FOLLOW_UP:
+    if message.phone is not None:  # the number given for an order
+        if message.messages is not None:  # what Twilio did not take the last time
+            await text_number(message.phone, message.messages)
+        elif message.kind == notifications.FOLLOW_UP:
             await _follow_up_by_number(desk, message, message.phone)
         else:
             await text_number(message.phone, [{"text": message.text}])
         return
     channel, conversation_id = await reachable_thread(message.channel, message.conversation_id, message.citizen_id)
+    if message.messages is not None:  # a reply, or what the platform did not take the last time
+        await deliver(channel, conversation_id, message.citizen_id, message.messages, message.role, message.agent_name)
+        return
     messages: list[dict[str, Any]] = []
     if message.kind == notifications.FOLLOW_UP:
         messages = await _started(desk, message, conversation_id, message.citizen_id)
