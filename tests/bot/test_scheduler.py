@@ -133,9 +133,7 @@ async def test_a_reporter_who_only_gave_a_number_gets_the_follow_up_by_sms(datab
     assert question.conversation_id == contact_thread("13800138000") == contact_thread("+8613800138000")
     assert question.phone == "13800138000"
     assert question.text.startswith(f"您的工单{given}已办结。请问您反映的问题解决了吗？")
-    reasons = {
-        number: (await lifecycle.order_detail(database, number)).events[-1].reason for number in (given, nobody)
-    }
+    reasons = {number: (await lifecycle.order_detail(database, number)).events[-1].reason for number in (given, nobody)}
     assert reasons == {given: "已发送回访提醒", nobody: "没有验证过的手机号，也没有留联系电话，未发送回访提醒"}
 
 
