@@ -216,6 +216,11 @@ def run_prod(instances: int, port: int) -> int:
         print(refused, file=sys.stderr)
         return 3
     env = server_environment(settings)
+    if not os.environ.get("ACTION_SERVER_URL"):
+        # By address, not `localhost`: Rasa opens a new connection for every action call, and a name
+        # would be resolved each time (in a thread, about 1% of an instance's event loop under load).
+        address = local_address(settings.action_server_host)
+        env["ACTION_SERVER_URL"] = f"http://{address}:{settings.action_server_port}/webhook"
     RUN_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
     credentials = RUN_DIR / "credentials.yml"
     servers = Servers(sys.stdout)
