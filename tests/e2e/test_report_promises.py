@@ -2,7 +2,8 @@
 
 The department accepts, notes progress and closes it through its API; the number given gets an SMS
 (Twilio's REST API, at its stand-in) for each step, and the citizen follows the order up in the
-same conversation without being asked to prove anything.
+same conversation without being asked to prove anything. A day after closing, the 回访 reaches the
+number by SMS, like a verified citizen's, and its answers by SMS are recorded.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.core import clock
+from tests.conftest import bot_command
 from tests.http_clients import WebCitizen
 from tests.servers import Servers, new_department_key, running_servers, stored_order
 from tests.standins import Recorded, StandIn, running_standin
-from tests.twilio_peer import sms_to, twilio_api, twilio_env
+from tests.twilio_peer import TwilioPeer, sms_to, twilio_api, twilio_env
 
 GIVEN = "13800138000"
 TEXTED_TO = "+86" + GIVEN
@@ -53,11 +57,12 @@ def department_call(servers: Servers, key: str, path: str, body: Any) -> int:
         return int(error.code)
 
 
-def texted(twilio: StandIn, fragment: str) -> str:
-    """The body of the SMS to the number given that contains ``fragment``, once it is sent."""
+def texted(twilio: StandIn, fragment: str, earlier: list[Recorded] | None = None) -> str:
+    """The body of the SMS to the number given that contains ``fragment`` (not one of ``earlier``), once it is sent."""
 
     def matching(request: Recorded) -> bool:
-        return sms_to(TEXTED_TO)(request) and fragment in request.form["Body"]
+        new = all(request is not old for old in earlier or [])
+        return sms_to(TEXTED_TO)(request) and fragment in request.form["Body"] and new
 
     return str(twilio.wait_for(matching, timeout_s=120).form["Body"])
 
@@ -97,3 +102,18 @@ def test_the_number_given_is_texted_each_step_and_the_order_followed_here(
     shown = citizen.wait_for_text("当前状态", role="bot")
     assert shown.startswith(f"工单号{number}（投诉）") and "已办结" in shown
     assert not any("登记时没有验证手机号" in text or "后四位" in text for text in citizen.texts("bot"))
+
+    # 回访 a day later, by SMS to the number given, like a verified citizen's; its answers by SMS are recorded.
+    later = (clock.now() + timedelta(hours=25)).isoformat(timespec="seconds")
+    tick = bot_command("orders", "tick", "--now", later, env=servers.env, timeout=300)
+    assert "回访提醒1件" in tick.stdout and "无法回访" not in tick.stdout, tick.stdout + tick.stderr
+    question = texted(twilio, "解决了吗")
+    assert number in question and "已责令安装油烟净化器" in question
+    peer = TwilioPeer(servers.rasa_url)
+    earlier = twilio.matching(sms_to(TEXTED_TO))
+    peer.sms(TEXTED_TO, "解决了")
+    texted(twilio, "满意", earlier)
+    earlier = twilio.matching(sms_to(TEXTED_TO))
+    peer.sms(TEXTED_TO, "满意")
+    assert f"工单{number}的回访已完成" in texted(twilio, "回访已完成", earlier)
+    assert asyncio.run(stored_order(url, number)).state == "已回访"
