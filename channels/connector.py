@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -19,11 +20,13 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.catalog.choices import pick_choice, yes_or_no
 from bot.citizens.identity import CitizenView
+from bot.core import metrics
 from bot.core.db import Database
 from bot.core.settings import Settings, get_settings
 from bot.core.shared_state import SharedState, SharedStateUnavailable, open_shared_state
 from bot.safety.danger import Danger, assess
 from channels.text import BUSY_REPLY, URGENT_HANDOFF_FAILED
+from channels.turn_order import Place, TurnLine
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +128,8 @@ class ChannelRuntime:
     # event loop stays free to acknowledge webhooks however busy the bot is.
     turns: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Each conversation's messages waiting for their turn, in arrival order (``channels.turn_order``).
+    line: TurnLine = field(default_factory=TurnLine)
     # Set when the agent console starts in this process; without it a request for a person is
     # answered with the bot's own words only.
     desk: TurnDesk | None = None
@@ -179,12 +184,28 @@ class Incoming:
         return {"channel": self.channel, "citizen_id": self.citizen.id if self.citizen else None}
 
 
-async def run_turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[str, Any]]:
+async def run_turn(
+    on_new_message: OnNewMessage, incoming: Incoming, place: Place | None = None
+) -> list[dict[str, Any]]:
     """One turn: the bot's or, while a person answers, the desk's responses; never an exception.
 
     The responses are Rasa's message dicts (``text``, ``buttons``, ``custom``). Danger, violence and
     despair are checked first, before the desk and the dialogue policy: the safety reply comes first.
+    The turn waits for the conversation's earlier messages: ``place`` is the one the connector took
+    when the message arrived (and holds around its own work), else one is taken now. Counted in
+    ``bot.core.metrics`` (turns and their time by channel).
     """
+    started = time.perf_counter()
+    try:
+        async with place or channel_runtime().line.join(incoming.sender_id):
+            return await _turn(on_new_message, incoming)
+    finally:
+        metrics.TURNS.labels(channel=incoming.channel).inc()
+        metrics.TURN_SECONDS.labels(channel=incoming.channel).observe(time.perf_counter() - started)
+
+
+async def _turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[str, Any]]:
+    """The turn itself, once it is the message's turn."""
     danger = assess(incoming.text)
     if danger is not None:
         return await _safety_turn(on_new_message, incoming, danger)

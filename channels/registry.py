@@ -57,6 +57,8 @@ CHANNELS = (
     ChannelSpec("console.agent_console.AgentConsoleInput", "客服工作台", "/agent"),
     # The instance's background work (no routes): the handoff desk, the sweeper, the outbox.
     ChannelSpec("console.startup.InstanceWork", "后台任务", ""),
+    # Prometheus metrics of this instance (METRICS_TOKEN, or loopback only).
+    ChannelSpec("console.metrics.MetricsInput", "监控指标", "/metrics"),
     ChannelSpec(
         "channels.twilio.voice.TwilioVoiceInput", "电话（Twilio语音）", "/webhooks/voice/webhook", _TWILIO,
         name="voice", staff_label="电话", outbound=VoiceOutbound(),

@@ -14,13 +14,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.core.metrics import rejected
 from channels.connector import Incoming, run_turn
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY, clean_text, too_long
 
 _SENDER = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 
 
-def _bad_request(reason: str) -> HTTPResponse:
+def _bad_request(reason: str, counted_as: str = "bad_request") -> HTTPResponse:
+    rejected("rest", counted_as)
     return response.json({"error": reason}, status=400)
 
 
@@ -45,7 +47,7 @@ class RestChannel(InputChannel):
             try:
                 body = request.json
             except Exception:  # sanic raises its own BadRequest for broken JSON
-                return _bad_request("请求体不是有效的JSON")
+                return _bad_request("请求体不是有效的JSON", "bad_json")
             if not isinstance(body, dict):
                 return _bad_request("请求体应是包含sender和message的JSON对象")
             sender = body.get("sender")

@@ -6,6 +6,10 @@ Both were found with py-spy under bench/turn_latency.py's load; behaviour is unc
   schema is now checked once and its validator kept; invalid responses raise the same error.
 - Every stored event is turned back into its class by scanning all subclasses of ``Event``
   (5%). A class once found for a type name is now remembered; unknown names scan as before.
+
+And one count: a call to the action server that fails (unreachable, refused, timed out, an error
+answer, an invalid response) is counted in ``bot.core.metrics.ACTION_ERRORS`` by action; a form's
+normal rejection of a message (``ActionExecutionRejection``) is not a failure.
 """
 
 from __future__ import annotations
@@ -15,20 +19,37 @@ from typing import Any
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
-from rasa.core.actions.action import RemoteAction
+from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
 
+from bot.core.metrics import ACTION_ERRORS
+
 _ORIGINAL = RemoteAction._validate_action_result
 _ORIGINAL_RESOLVE = Event.resolve_by_type
+_ORIGINAL_RUN = RemoteAction.run
 
 
 def install() -> None:
-    """Install both fixes (once)."""
+    """Install both fixes and the count of failed action calls (once)."""
     if RemoteAction._validate_action_result is not _ORIGINAL:
         return
     _validate_with_checked_schema()
     _remember_event_classes()
+    _count_action_errors()
+
+
+def _count_action_errors() -> None:
+    async def run(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await _ORIGINAL_RUN(self, *args, **kwargs)
+        except ActionExecutionRejection:
+            raise
+        except Exception:
+            ACTION_ERRORS.labels(action=self.name()).inc()
+            raise
+
+    RemoteAction.run = run
 
 
 def _remember_event_classes() -> None:

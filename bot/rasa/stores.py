@@ -21,11 +21,14 @@ import contextlib
 import functools
 import itertools
 import json
+import logging
 import math
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import redis.asyncio as aioredis
 import sqlalchemy as sa
 from rasa.core.agent import Agent
 from rasa.core.brokers.broker import EventBroker
@@ -36,12 +39,15 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from bot.core.db import DatabaseUnavailable, enable_sqlite_pragmas
 from bot.core.settings import Settings, get_settings
 from bot.rasa import patches as rasa_patches
+
+logger = logging.getLogger(__name__)
 
 # A turn is at most a few action server calls, each bounded by the outside-call timeout of what it calls.
 TURNS_CALLS = 4
@@ -193,14 +199,138 @@ class SettingsTrackerStore(SQLTrackerStore):
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
 
+class _Listener(Protocol):
+    """Waits for the next release of one conversation's lock."""
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return at the next release, or after ``timeout_s``."""
+
+    async def close(self) -> None:
+        """Stop listening."""
+
+
+class _LocalReleases:
+    """Releases announced to the waiters of this process (the in-process lock store)."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+
+    async def listen(self, conversation_id: str) -> _Listener:
+        """A listener for the conversation's next release."""
+        return _EventListener(self._events, conversation_id)
+
+    async def announce(self, conversation_id: str) -> None:
+        """Wake the conversation's waiters."""
+        released = self._events.pop(conversation_id, None)
+        if released is not None:
+            released.set()
+
+
+class _EventListener:
+    def __init__(self, events: dict[str, asyncio.Event], conversation_id: str) -> None:
+        self._events, self._conversation_id = events, conversation_id
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return at the next release, or after ``timeout_s``."""
+        # Taken without an await after the lock was checked: a release cannot fall in between.
+        released = self._events.setdefault(self._conversation_id, asyncio.Event())
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(released.wait(), timeout_s)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+class _RedisReleases:
+    """Releases announced on a Redis channel per conversation, to the waiters of every instance."""
+
+    def __init__(self, url: str, prefix: str, timeout_s: float) -> None:
+        self._url, self._prefix, self._timeout_s = url, prefix, timeout_s
+        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+
+    def _client(self) -> aioredis.Redis:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(
+                self._url, socket_timeout=self._timeout_s, socket_connect_timeout=self._timeout_s
+            )
+            self._clients = {loop: client}  # a client of a loop that is gone is dropped with it
+        return client
+
+    def _channel(self, conversation_id: str) -> str:
+        return f"{self._prefix}lock-released:{conversation_id}"
+
+    async def listen(self, conversation_id: str) -> _Listener:
+        """A listener subscribed to the conversation's releases (checked again by the caller after this)."""
+        pubsub = self._client().pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self._channel(conversation_id))
+        except (RedisError, OSError) as error:
+            logger.warning("lock releases not heard (%s): waiting by polling", type(error).__name__)
+            await pubsub.close()
+            return _Polling()
+        return _PubSubListener(pubsub)
+
+    async def announce(self, conversation_id: str) -> None:
+        """Tell every instance's waiters that the lock was released (best effort: they also wait for expiry)."""
+        try:
+            await self._client().publish(self._channel(conversation_id), "1")
+        except (RedisError, OSError) as error:
+            logger.warning("lock release not announced (%s): waiters poll", type(error).__name__)
+
+
+class _PubSubListener:
+    def __init__(self, pubsub: Any) -> None:
+        self._pubsub = pubsub
+
+    async def wait(self, timeout_s: float) -> None:
+        """Return at the next release, or after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                if await self._pubsub.get_message(timeout=left) is not None:
+                    return
+        except (RedisError, OSError) as error:
+            logger.warning("lock releases not heard (%s): waiting by polling", type(error).__name__)
+            await asyncio.sleep(min(timeout_s, _POLL_S))
+
+    async def close(self) -> None:
+        """Unsubscribe and give the connection back."""
+        with contextlib.suppress(RedisError, OSError):
+            await self._pubsub.unsubscribe()
+        await self._pubsub.close()
+
+
+class _Polling:
+    """Rasa's own way, only while Redis does not answer the subscription."""
+
+    async def wait(self, timeout_s: float) -> None:
+        """Sleep a polling interval."""
+        await asyncio.sleep(min(timeout_s, _POLL_S))
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+# Rasa's polling interval, used only while Redis does not carry the releases.
+_POLL_S = 1.0
+
+
 class SettingsLockStore(LockStore):
-    """Rasa's Redis lock store when ``REDIS_URL`` is set, its in-memory one otherwise; short-lived tickets."""
+    """Rasa's Redis lock store when ``REDIS_URL`` is set, its in-memory one otherwise; short-lived tickets.
+
+    A waiter is woken when the lock is released (an event in-process, a Redis channel across
+    instances), not by Rasa's one-second polling: one citizen's burst of messages is taken one turn
+    right after the other. A ticket whose holder died is passed when it expires.
+    """
 
     def __init__(self, endpoint_config: EndpointConfig | None = None, lifetime_s: float | None = None) -> None:
         settings = get_settings()
         # Every ticket lives this long, whatever Rasa asks for (its callers pass its 60 s default).
         self.lifetime_s = lifetime_s if lifetime_s is not None else lock_lifetime_s(settings)
         self.store: LockStore
+        self.releases: _LocalReleases | _RedisReleases
         if settings.redis_url:
             url = make_url(settings.redis_url)
             self.store = RedisLockStore(
@@ -212,8 +342,10 @@ class SettingsLockStore(LockStore):
                 use_ssl=url.drivername == "rediss",
                 key_prefix="hotline",
             )
+            self.releases = _RedisReleases(settings.redis_url, settings.redis_prefix, settings.outside_call_timeout_s)
         else:
             self.store = InMemoryLockStore()
+            self.releases = _LocalReleases()
         super().__init__()
 
     @contextlib.asynccontextmanager
@@ -222,11 +354,14 @@ class SettingsLockStore(LockStore):
     ) -> AsyncIterator[TicketLock]:
         """Hold the conversation's lock for a turn (Rasa's ticket lock, ``lifetime_s`` per ticket).
 
-        Rasa's own waiting loop never ends when the waiter's ticket expires while it waits (behind a
-        dead instance's ticket issued just before it, or a long turn): the ticket is gone, so the
-        lock never serves it. Here an expired ticket is replaced by a fresh one at the back.
+        Waiting ends when the lock is released (announced) or when the ticket served now expires
+        (its holder died), never on a polling interval. Rasa's own waiting loop never ends when the
+        waiter's ticket expires while it waits (behind a dead instance's ticket issued just before
+        it, or a long turn): the ticket is gone, so the lock never serves it. Here an expired ticket
+        is replaced by a fresh one at the back.
         """
         tickets = [self.issue_ticket(conversation_id)]
+        listener: _Listener | None = None
         try:
             while True:
                 lock = self.get_lock(conversation_id)
@@ -235,11 +370,21 @@ class SettingsLockStore(LockStore):
                     continue
                 if not lock.is_locked(tickets[-1]):
                     break
-                await asyncio.sleep(wait_time_in_seconds)  # Rasa's polling interval for a lock held elsewhere
+                if listener is None:  # listening first, then checked again: no release falls in between
+                    listener = await self.releases.listen(conversation_id)
+                    continue
+                serving = lock._ticket_for_ticket_number(lock.now_serving)
+                await listener.wait(max(0.0, serving.expires - time.time()) + 0.01 if serving else 0.01)
                 self.update_lock(conversation_id)
+            if listener is not None:
+                await listener.close()
+                listener = None
             yield lock
         finally:
+            if listener is not None:
+                await listener.close()
             self.cleanup(conversation_id, tickets[-1])
+            await self.releases.announce(conversation_id)
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = 0.0) -> int:
         """A ticket for the conversation's lock, living ``lifetime_s`` (Rasa's ``lock_lifetime`` is ignored)."""

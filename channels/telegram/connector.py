@@ -27,6 +27,7 @@ from telegram.error import TelegramError
 from bot.citizens.identity import CitizenView, identify, linked_citizen
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable
+from bot.core.metrics import rejected
 from bot.core.personal_data import InvalidPhone
 from bot.core.shared_state import SharedStateUnavailable, first_delivery
 from channels.connector import (
@@ -391,20 +392,25 @@ class TelegramInput(InputChannel):
             settings = runtime.settings
             if not secret_matches(request.headers.get(SECRET_HEADER), str(settings.telegram_secret_token)):
                 logger.warning("telegram: an update without the right secret token was refused")
+                rejected(CHANNEL, "bad_signature")
                 return _status(403, "forbidden")
             try:
                 body = request.json
             except InvalidUsage:
+                rejected(CHANNEL, "bad_json")
                 return _status(400, "the body is not JSON")
             if not isinstance(body, dict) or type(body.get("update_id")) is not int:
+                rejected(CHANNEL, "bad_request")
                 return _status(400, "the body is not a Telegram Update")
             try:
                 update = Update.de_json(body, telegram_bot(settings))
             except (KeyError, TypeError, ValueError, AttributeError):
+                rejected(CHANNEL, "bad_request")
                 return _status(400, "the body is not a Telegram Update")
             try:
                 key = f"telegram:update:{update.update_id}"
                 if not await first_delivery(runtime.state, runtime.database, key, settings.dedup_window_s):
+                    rejected(CHANNEL, "duplicate")
                     return response.empty(status=200)
             except SharedStateUnavailable as error:
                 logger.error("telegram: update %s not acknowledged, shared state down: %s", update.update_id, error)

@@ -10,6 +10,7 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from bot.core.metrics import rejected
 from bot.core.settings import Settings
 
 
@@ -58,16 +59,22 @@ def is_signed_by_twilio(request: Request, form: RequestParameters, settings: Set
     return form.get("AccountSid", "") == settings.twilio_account_sid
 
 
-def checked_form(request: Request, settings: Settings, required: tuple[str, ...]) -> dict[str, str] | HTTPResponse:
-    """The request's fields, or the refusal to send: 403 unless Twilio signed it, 400 when fields are missing."""
+def checked_form(
+    request: Request, settings: Settings, required: tuple[str, ...], channel: str
+) -> dict[str, str] | HTTPResponse:
+    """The request's fields, or the refusal to send (counted for ``channel``): 403 unless Twilio signed it,
+    400 when fields are missing."""
     form = twilio_form(request)
     if not is_signed_by_twilio(request, form, settings):
+        rejected(channel, "bad_signature")
         return refusal(403, "签名无效")
     if not request.content_type.startswith("application/x-www-form-urlencoded"):
+        rejected(channel, "bad_request")
         return refusal(400, "请求体应是Twilio的表单（application/x-www-form-urlencoded）")
     fields = {name: values[0] for name, values in form.items()}
     missing = [name for name in required if not fields.get(name)]
     if missing:
+        rejected(channel, "bad_request")
         return refusal(400, f"缺少字段：{', '.join(missing)}")
     return fields
 

@@ -15,6 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.citizens.identity import CitizenView, get_citizen, identify
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable
+from bot.core.metrics import rejected
 from bot.core.personal_data import InvalidPhone, digest, e164_phone
 from bot.core.shared_state import SharedStateUnavailable, first_delivery
 from channels.connector import (
@@ -94,13 +95,14 @@ class TwilioSmsInput(InputChannel):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             runtime = channel_runtime()
-            form = checked_form(request, runtime.settings, ("MessageSid", "From"))
+            form = checked_form(request, runtime.settings, ("MessageSid", "From"), "sms")
             if isinstance(form, HTTPResponse):
                 return form
             message_sid = form["MessageSid"]
             try:
                 key, window = f"sms:{message_sid}", runtime.settings.dedup_window_s
                 if not await first_delivery(runtime.state, runtime.database, key, window):
+                    rejected("sms", "duplicate")
                     return twiml(MessagingResponse())
             except SharedStateUnavailable:
                 logger.warning("sms: duplicate check unavailable, handling %s anyway", message_sid)

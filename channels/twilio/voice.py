@@ -26,6 +26,7 @@ from bot.catalog.store import load_services
 from bot.citizens.identity import CitizenView, get_citizen, linked_citizen
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable
+from bot.core.metrics import rejected
 from bot.core.personal_data import e164_phone, mask_phone
 from bot.core.settings import get_settings
 from bot.core.shared_state import SharedStateUnavailable
@@ -165,7 +166,7 @@ class TwilioVoiceInput(InputChannel):
 
         async def checked(request: Request) -> tuple[ChannelRuntime, dict[str, str], Call | HTTPResponse]:
             runtime = channel_runtime()
-            form = checked_form(request, runtime.settings, ("CallSid",))
+            form = checked_form(request, runtime.settings, ("CallSid",), "voice")
             if isinstance(form, HTTPResponse):
                 return runtime, {}, form
             call_sid = form["CallSid"]
@@ -203,6 +204,7 @@ class TwilioVoiceInput(InputChannel):
                     )
                 )
             if not _COUNTER.fullmatch(turn_text):
+                rejected("voice", "bad_request")
                 return refusal(400, "turn应为1-5位数字")
             turn = int(turn_text)
             try:
@@ -210,6 +212,7 @@ class TwilioVoiceInput(InputChannel):
             except SharedStateUnavailable:
                 first = True
             if not first:  # Twilio repeated a request: give the same answer
+                rejected("voice", "duplicate")
                 return twiml(await self._wait_for(runtime, call, turn, attempt=1))
             return twiml(await self._listen(runtime, on_new_message, call, turn, form))
 
@@ -220,6 +223,7 @@ class TwilioVoiceInput(InputChannel):
                 return call
             turn_text, attempt_text = request.args.get("turn", ""), request.args.get("attempt", "")
             if not (_COUNTER.fullmatch(turn_text) and _COUNTER.fullmatch(attempt_text)):
+                rejected("voice", "bad_request")
                 return refusal(400, "turn和attempt应为1-5位数字")
             return twiml(await self._wait_for(runtime, call, int(turn_text), int(attempt_text)))
 

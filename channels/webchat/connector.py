@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 from bot.citizens.identity import identify, linked_citizen
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable
+from bot.core.metrics import rejected
 from bot.core.personal_data import InvalidPhone, mask_phone
 from bot.core.shared_state import SharedStateUnavailable
 from channels.connector import (
@@ -39,6 +40,7 @@ from channels.connector import (
 )
 from channels.pages import PAGE_HEADERS, json_object, static_file
 from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text, too_long
+from channels.turn_order import Place
 from channels.twilio.api import TwilioSms
 from channels.webchat.log import (
     MAX_ENTRIES_PER_READ,
@@ -78,6 +80,12 @@ def sender_id(session_id: str) -> str:
 
 def _error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
+
+
+def _refused(reason: str, status: int, message: str) -> HTTPResponse:
+    """A refused message, counted (``bot.core.metrics``)."""
+    rejected(CHANNEL, reason)
+    return _error(status, message)
 
 
 def _json_object(request: Request) -> dict[str, Any] | None:
@@ -215,23 +223,24 @@ class WebChatInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             body = _json_object(request)
             if body is None:
-                return _error(400, "请求体应是JSON对象：session、text、client_id")
+                return _refused("bad_json", 400, "请求体应是JSON对象：session、text、client_id")
             session_id, raw, client_id, shown = (body.get(k) for k in ("session", "text", "client_id", "shown"))
             if not is_session_id(session_id):
-                return _error(400, "session应为32位十六进制会话号")
+                return _refused("bad_request", 400, "session应为32位十六进制会话号")
             if not isinstance(raw, str):
-                return _error(400, "text应为字符串")
+                return _refused("bad_request", 400, "text应为字符串")
             if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
-                return _error(400, "client_id应为8-64位字母、数字、_或-")
+                return _refused("bad_request", 400, "client_id应为8-64位字母、数字、_或-")
             if shown is not None and (not isinstance(shown, str) or len(shown) > MAX_SHOWN_CHARS):
-                return _error(400, f"shown应为不超过{MAX_SHOWN_CHARS}字的字符串")
+                return _refused("bad_request", 400, f"shown应为不超过{MAX_SHOWN_CHARS}字的字符串")
             runtime = channel_runtime()
             log = web_chat_log()
             dedup_key = f"webchat:sent:{session_id}:{client_id}"
             try:
                 if not await log.exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
+                    return _refused("unknown_session", 404, "会话不存在，请重新开始对话")
                 if not await runtime.state.add_if_new(dedup_key, runtime.settings.dedup_window_s):
+                    rejected(CHANNEL, "duplicate")
                     return response.json({"duplicate": True}, status=200)
             except (DatabaseUnavailable, SharedStateUnavailable) as error:
                 logger.error("web chat %s: message not taken: %s", session_id[:8], type(error).__name__)
@@ -336,37 +345,51 @@ async def _take_message(
         )
         await log.append(session_id, "bot", {"text": TOO_LONG_REPLY})
         return entry.seq
-    entry = await log.append(session_id, "citizen", {"text": display, "client_id": client_id})
-    runtime.spawn(_answer(runtime, log, on_new_message, session_id, text), f"webchat-turn-{session_id[:8]}")
+    # Stored and put in line together, one message of the session at a time: the turns follow the
+    # order of the seqs the page shows.
+    async with runtime.line.join(f"arrival:{sender}"):
+        entry = await log.append(session_id, "citizen", {"text": display, "client_id": client_id})
+        place = runtime.line.join(sender)
+    runtime.spawn(
+        _answer(runtime, log, on_new_message, session_id, text, place), f"webchat-turn-{session_id[:8]}"
+    )
     logger.info("web chat %s: message %d taken", session_id[:8], entry.seq)
     return entry.seq
 
 
 async def _answer(
-    runtime: ChannelRuntime, log: ChatLog, on_new_message: OnNewMessage, session_id: str, text: str
+    runtime: ChannelRuntime, log: ChatLog, on_new_message: OnNewMessage, session_id: str, text: str, place: Place
 ) -> None:
-    """One bot turn in the background: typing shown, the turn run, its responses appended to the log."""
+    """One bot turn in the background, after the session's earlier messages: typing shown, the turn run,
+    its responses appended to the log."""
     sender = sender_id(session_id)
-    await log.signal(session_id, "typing")
-    try:
-        entries = await _turn(runtime, log, on_new_message, session_id, sender, text)
-    except (DatabaseUnavailable, SharedStateUnavailable) as error:
-        logger.error("web chat %s: turn failed: %s", session_id[:8], type(error).__name__)
+    async with place:
+        await log.signal(session_id, "typing")
         try:
-            await log.append(session_id, "bot", {"text": BUSY_REPLY})
-        except DatabaseUnavailable:
-            logger.error("web chat %s: could not even store the busy reply", session_id[:8])
-    else:
-        logger.info("web chat %s: %d response(s) delivered", session_id[:8], len(entries))
-    finally:
-        await log.signal(session_id, "idle")
+            entries = await _turn(runtime, log, on_new_message, session_id, sender, text, place)
+        except (DatabaseUnavailable, SharedStateUnavailable) as error:
+            logger.error("web chat %s: turn failed: %s", session_id[:8], type(error).__name__)
+            try:
+                await log.append(session_id, "bot", {"text": BUSY_REPLY})
+            except DatabaseUnavailable:
+                logger.error("web chat %s: could not even store the busy reply", session_id[:8])
+        else:
+            logger.info("web chat %s: %d response(s) delivered", session_id[:8], len(entries))
+        finally:
+            await log.signal(session_id, "idle")
 
 
 async def _turn(
-    runtime: ChannelRuntime, log: ChatLog, on_new_message: OnNewMessage, session_id: str, sender: str, text: str
+    runtime: ChannelRuntime,
+    log: ChatLog,
+    on_new_message: OnNewMessage,
+    session_id: str,
+    sender: str,
+    text: str,
+    place: Place,
 ) -> list[ChatEntry]:
     citizen = await linked_citizen(runtime.database, CHANNEL, session_id)
-    messages = await run_turn(on_new_message, Incoming(sender, text, CHANNEL, citizen))
+    messages = await run_turn(on_new_message, Incoming(sender, text, CHANNEL, citizen), place)
     await remember_choices(runtime.state, sender, offered_choices(messages))
     entries = []
     for message in messages:

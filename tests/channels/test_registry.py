@@ -29,7 +29,7 @@ def started(tmp_path: Path) -> list[str]:
     return list(yaml.safe_load(target.read_text(encoding="utf-8")))
 
 
-def test_without_settings_only_the_web_chat_rest_department_api_agent_console_and_instance_work_start(
+def test_without_settings_only_the_web_chat_rest_department_api_agent_console_instance_work_and_metrics_start(
     no_channel_settings: None, tmp_path: Path
 ) -> None:
     assert started(tmp_path) == [
@@ -38,8 +38,10 @@ def test_without_settings_only_the_web_chat_rest_department_api_agent_console_an
         "console.department_api.DepartmentApiInput",
         "console.agent_console.AgentConsoleInput",
         "console.startup.InstanceWork",
+        "console.metrics.MetricsInput",
     ]
     lines = describe_channels(get_settings(), "http://localhost:5005")
+    assert "监控指标：已开启 http://localhost:5005/metrics" in lines
     assert "客服工作台：已开启 http://localhost:5005/agent" in lines
     assert "网页聊天：已开启 http://localhost:5005/chat" in lines
     assert "Telegram：未开启（缺少 TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN）" in lines

@@ -1,0 +1,84 @@
+"""Conversation locks hand over at once when released (in-process, and across instances on Redis), not per second."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import pytest
+import redis
+
+from bot.rasa.stores import SettingsLockStore
+
+REDIS_URL = "redis://127.0.0.1:6379/5"
+
+
+def _stores(monkeypatch: pytest.MonkeyPatch, kind: str) -> tuple[SettingsLockStore, SettingsLockStore]:
+    """Two lock stores: one process's (twice the same) without Redis, two instances' on Redis."""
+    if kind == "memory":
+        monkeypatch.delenv("REDIS_URL", raising=False)
+        store = SettingsLockStore()
+        return store, store
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    return SettingsLockStore(), SettingsLockStore()
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_twenty_turns_of_one_conversation_follow_each_other_in_order_without_polling(
+    monkeypatch: pytest.MonkeyPatch, clean_settings: None, kind: str
+) -> None:
+    first, second = _stores(monkeypatch, kind)
+    conversation = f"citizen-{uuid.uuid4().hex[:6]}"
+    order: list[int] = []
+    holding = 0
+
+    async def turn(n: int) -> None:
+        nonlocal holding
+        async with (first if n % 2 else second).lock(conversation):
+            holding += 1
+            assert holding == 1  # never two turns of the conversation at once
+            order.append(n)
+            await asyncio.sleep(0.01)  # the turn's own work
+            holding -= 1
+
+    started = time.monotonic()
+    try:
+        turns = []
+        for n in range(20):  # each one takes its ticket (its first step) before the next starts
+            turns.append(asyncio.ensure_future(turn(n)))
+            await asyncio.sleep(0)
+        await asyncio.gather(*turns)
+    finally:
+        if kind == "redis":
+            redis.Redis.from_url(REDIS_URL, socket_timeout=2).delete(f"hotline:lock:{conversation}")
+    elapsed = time.monotonic() - started
+    assert order == list(range(20))
+    assert elapsed < 2.0, elapsed  # Rasa's polling took about one second per waiting turn
+
+
+async def test_a_waiter_on_another_instance_is_woken_when_the_lock_is_released(
+    monkeypatch: pytest.MonkeyPatch, clean_settings: None
+) -> None:
+    holder, waiter = _stores(monkeypatch, "redis")
+    conversation = f"citizen-{uuid.uuid4().hex[:6]}"
+    released_at: list[float] = []
+    acquired_at: list[float] = []
+    held = asyncio.Event()
+
+    async def hold() -> None:
+        async with holder.lock(conversation):
+            held.set()
+            await asyncio.sleep(0.3)
+            released_at.append(time.monotonic())
+
+    async def wait() -> None:
+        await held.wait()
+        async with waiter.lock(conversation):
+            acquired_at.append(time.monotonic())
+
+    try:
+        await asyncio.gather(hold(), wait())
+    finally:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).delete(f"hotline:lock:{conversation}")
+    assert acquired_at[0] - released_at[0] < 0.2, acquired_at[0] - released_at[0]
