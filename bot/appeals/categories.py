@@ -11,15 +11,12 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from bot.core.settings import PROJECT_ROOT, get_settings
-
-# The two-level tree of ours, still read by the classifier and routing until they follow the real tree.
-CATEGORIES_PATH = PROJECT_ROOT / "data" / "appeals" / "categories.yml"
+from bot.core.settings import get_settings
 
 # The CSV's header, exactly.
 TAXONOMY_HEADER = ("level1", "level2", "level3")
@@ -120,7 +117,7 @@ class CategoryTree:
     """First levels in the national order, each with its second levels, each of those with its third levels."""
 
     children: dict[str, tuple[str, ...]]
-    thirds: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    thirds: dict[tuple[str, str], tuple[str, ...]]
 
     def first_levels(self) -> tuple[str, ...]:
         """The first-level names."""
@@ -209,9 +206,13 @@ def taxonomy_path() -> Path:
 
 
 @functools.lru_cache(maxsize=1)
-def load_taxonomy() -> CategoryTree:
+def load_categories() -> CategoryTree:
     """The classification tree of the settings' ``APPEAL_TAXONOMY_FILE``, read once per process."""
     return read_taxonomy(taxonomy_path())
+
+
+# The name the tree's first readers use.
+load_taxonomy = load_categories
 
 
 def known_path(level1: str, level2: str | None = None, level3: str | None = None) -> bool:
@@ -220,55 +221,10 @@ def known_path(level1: str, level2: str | None = None, level3: str | None = None
     For validating a centre's labelled history: ``known_path("城乡建设", "城乡规划", None)`` is True,
     ``known_path("城乡建设", None, "违章建筑")`` is False.
     """
-    tree = load_taxonomy()
+    tree = load_categories()
     if level2 is None:
         return level3 is None and level1 in tree.children
     if level3 is None:
         return tree.is_valid(level1, level2)
     return tree.is_known((level1, level2, level3))
 
-
-# The two-level tree of ours (data/appeals/categories.yml), until the examples follow the real tree.
-
-
-def parse_categories(text: str, source: str = "categories.yml") -> CategoryTree:
-    """Build the tree from YAML text; raises ``CategoryError`` naming what is wrong."""
-    try:
-        raw = load_strict_yaml(text, source)
-    except DataFileError as error:
-        raise CategoryError(str(error)) from error
-    if not isinstance(raw, dict):
-        raise CategoryError(f"{source}: expected a mapping of first levels to lists of second levels")
-    children: dict[str, tuple[str, ...]] = {}
-    for first, seconds in raw.items():
-        if first not in FIRST_LEVELS:
-            raise CategoryError(f"{source}: unknown first level {first!r} (allowed: {'、'.join(FIRST_LEVELS)})")
-        if not isinstance(seconds, list) or not seconds:
-            raise CategoryError(f"{source}: {first} must list at least one second level")
-        seen: list[str] = []
-        for second in seconds:
-            if not isinstance(second, str) or not second.strip():
-                raise CategoryError(f"{source}: {first} has a second level that is not a name: {second!r}")
-            if second in seen:
-                raise CategoryError(f"{source}: {first} lists the second level {second!r} twice")
-            seen.append(second)
-        children[first] = tuple(seen)
-    missing = [first for first in FIRST_LEVELS if first not in children]
-    if missing:
-        raise CategoryError(f"{source}: first levels missing: {'、'.join(missing)}")
-    return CategoryTree(children)
-
-
-def read_categories(path: Path) -> CategoryTree:
-    """Read and validate a category file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CategoryError(f"{path}: cannot read: {error.strerror}") from error
-    return parse_categories(text, path.name)
-
-
-@functools.lru_cache(maxsize=1)
-def load_categories() -> CategoryTree:
-    """The project's category tree (data/appeals/categories.yml), read once per process."""
-    return read_categories(CATEGORIES_PATH)

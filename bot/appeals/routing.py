@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.appeals.categories import (
     DISTRICTS,
+    Category,
     CategoryTree,
     DataFileError,
     LineMapping,
@@ -18,8 +19,10 @@ from bot.core.settings import PROJECT_ROOT
 
 ROUTING_PATH = PROJECT_ROOT / "data" / "appeals" / "routing.yml"
 _RULE_KEYS = frozenset({"category", "department", "districts"})
-# (first level, second level or None, district or None)
-RuleKey = tuple[str, str | None, str | None]
+# A rule's department that sends its category to the dispatcher queue (the dispatcher decides, route() gives None).
+DISPATCHER = "待分派"
+# (first level, second level or None, third level or None, district or None)
+RuleKey = tuple[str, str | None, str | None, str | None]
 
 
 class RoutingError(ValueError):
@@ -28,19 +31,24 @@ class RoutingError(ValueError):
 
 @dataclass(frozen=True)
 class RoutingTable:
-    """Departments by (first, second or None, district or None), with the line each came from."""
+    """Departments by (first, second or None, third or None, district or None)."""
 
     departments: dict[RuleKey, str]
 
-    def route(self, category: tuple[str, str], district: str | None) -> str | None:
-        """The most specific rule's department, or None when no rule covers the category."""
-        first, second = category
+    def route(self, category: Category, district: str | None) -> str | None:
+        """The most specific rule's department (third level, then second, then first; each with the district
+        first), or None when no rule covers the category."""
+        first, second = category[0], category[1]
+        third = category[2] if len(category) > 2 else None
         if district not in DISTRICTS:
             district = None
-        for key in ((first, second, district), (first, second, None), (first, None, district), (first, None, None)):
-            department = self.departments.get(key)
-            if department is not None:
-                return department
+        levels: list[tuple[str | None, str | None]] = [(second, third)] if third is not None else []
+        levels += [(second, None), (None, None)]
+        for level2, level3 in levels:
+            for place in (district, None):
+                department = self.departments.get((first, level2, level3, place))
+                if department is not None:
+                    return None if department == DISPATCHER else department
         return None
 
 
@@ -51,18 +59,24 @@ def _department(value: object, where: str) -> str:
     return value.strip()
 
 
-def _category(value: object, tree: CategoryTree, where: str) -> tuple[str, str | None]:
-    """``城乡建设`` or ``城乡建设/物业管理`` as (first, second or None), checked against the tree."""
+def _category(value: object, tree: CategoryTree, where: str) -> tuple[str, str | None, str | None]:
+    """``城乡建设``, ``城乡建设/城乡规划`` or ``城乡建设/城乡规划/违章建筑`` as (first, second, third; None where not
+    given), checked against the tree."""
     if not isinstance(value, str) or not value.strip():
-        raise RoutingError(f"{where}: category must be 'first' or 'first/second', not {value!r}")
-    first, _, second = value.strip().partition("/")
-    if first not in tree.first_levels():
-        raise RoutingError(f"{where}: unknown first-level category {first!r}")
-    if not second:
-        return first, None
-    if not tree.is_valid(first, second):
-        raise RoutingError(f"{where}: {second!r} is not a second level of {first}")
-    return first, second
+        raise RoutingError(f"{where}: category must be 'first', 'first/second' or 'first/second/third', not {value!r}")
+    parts = value.strip().split("/")
+    first = parts[0]
+    if first not in tree.first_levels() or len(parts) > 3:
+        raise RoutingError(f"{where}: unknown category {value.strip()!r}")
+    if len(parts) == 1:
+        return first, None, None
+    if not tree.is_valid(first, parts[1]):
+        raise RoutingError(f"{where}: {parts[1]!r} is not a second level of {first}")
+    if len(parts) == 2:
+        return first, parts[1], None
+    if not tree.is_known((first, parts[1], parts[2])):
+        raise RoutingError(f"{where}: {parts[2]!r} is not a third level of {first}/{parts[1]}")
+    return first, parts[1], parts[2]
 
 
 def parse_routing(text: str, tree: CategoryTree, source: str = "routing.yml") -> RoutingTable:
@@ -82,7 +96,7 @@ def parse_routing(text: str, tree: CategoryTree, source: str = "routing.yml") ->
         unknown = sorted(set(rule) - _RULE_KEYS)
         if unknown:
             raise RoutingError(f"{where}: unknown keys {', '.join(map(str, unknown))}")
-        first, second = _category(rule.get("category"), tree, where)
+        first, second, third = _category(rule.get("category"), tree, where)
         entries: list[tuple[str | None, str]] = []
         if "department" in rule:
             entries.append((None, _department(rule["department"], where)))
@@ -96,7 +110,7 @@ def parse_routing(text: str, tree: CategoryTree, source: str = "routing.yml") ->
         if not entries:
             raise RoutingError(f"{where}: the rule gives neither a department nor districts")
         for district, department in entries:
-            key = (first, second, district)
+            key = (first, second, third, district)
             if key in departments:
                 raise RoutingError(f"{where}: repeats the rule of line {lines[key]} for {'/'.join(filter(None, key))}")
             departments[key] = department
@@ -119,10 +133,10 @@ def load_routing() -> RoutingTable:
     return read_routing(ROUTING_PATH, load_categories())
 
 
-def route(category: tuple[str, str], district: str | None) -> str | None:
+def route(category: Category, district: str | None) -> str | None:
     """The department responsible for a category in a district, or None (the dispatcher queue).
 
     An unknown district counts as none given (the city-wide rules apply); an unknown category has
-    no rule, so it goes to the dispatcher too.
+    no rule, and a category whose rule says 待分派 is left to the dispatcher: both give None.
     """
     return load_routing().route(category, district)

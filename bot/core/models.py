@@ -155,8 +155,12 @@ class WorkOrder(Base):
     department: Mapped[str | None] = Column(String(200), index=True)
     title: Mapped[str] = Column(String(200), nullable=False, default="")
     summary: Mapped[str] = Column(Text, nullable=False)
+    # The category in the tree of APPEAL_TAXONOMY_FILE; the third level only when the classifier was sure of it.
     category_l1: Mapped[str | None] = Column(String(32))
     category_l2: Mapped[str | None] = Column(String(64))
+    category_l3: Mapped[str | None] = Column(String(64))
+    # The label of our old two-level tree (first/second) an order had before revision 0004 re-labelled it.
+    category_legacy: Mapped[str | None] = Column(String(100))
     district: Mapped[str | None] = Column(String(16))
     address: Mapped[str | None] = Column(String(400))
     # The address without spaces, punctuation or city prefix: what duplicates are matched on.
@@ -271,6 +275,8 @@ class Hotspot(Base):
     id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
     category_l1: Mapped[str] = Column(String(32), nullable=False)
     category_l2: Mapped[str] = Column(String(64), nullable=False)
+    # The label of our old two-level tree (first/second) before revision 0004 re-labelled the hotspot.
+    category_legacy: Mapped[str | None] = Column(String(100))
     district: Mapped[str] = Column(String(16), nullable=False)
     count: Mapped[int] = Column(Integer, nullable=False)
     first_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)

@@ -3,7 +3,7 @@
 A file is JSON Lines (one object a line) or CSV (a header line), with the fields ``title``,
 ``text`` and, optionally, ``district``, ``address``, ``phone``, ``created_at`` (ISO date-time: China
 time unless it carries an offset),
-``type`` (咨询/求助/投诉/举报/建议) and ``category`` (``first/second``, when the board already
+``type`` (咨询/求助/投诉/举报/建议) and ``category`` (``first/second`` or ``first/second/third``, when the board already
 classified it). The whole file is checked, classified and routed first; a single bad record
 refuses the file (every error listed with its line number) and nothing is stored. Good files are
 stored in one transaction, oldest message first.
@@ -107,13 +107,14 @@ def _rows(path: Path) -> tuple[list[tuple[int, Any]], list[str]]:
     return rows, errors
 
 
-def _category(raw: Any) -> tuple[str, str] | None:
+def _category(raw: Any) -> tuple[str, ...] | None:
+    """``一级/二级`` or ``一级/二级/三级`` as a tuple of levels (checked against the tree when filed)."""
     if raw in (None, ""):
         return None
-    first, _, second = str(raw).strip().partition("/")
-    if not first or not second:
-        raise InvalidOrder(f"category应写成“一级/二级”，不是“{raw}”")
-    return first.strip(), second.strip()
+    levels = tuple(level.strip() for level in str(raw).strip().split("/"))
+    if len(levels) not in (2, 3) or not all(levels):
+        raise InvalidOrder(f"category应写成“一级/二级”或“一级/二级/三级”，不是“{raw}”")
+    return levels
 
 
 def _record(raw: Any, line: int, errors: list[str]) -> tuple[datetime | None, Prepared] | None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.appeals.categories import DISTRICTS, TYPES, load_categories
+from bot.appeals.categories import DISTRICTS, TYPES, Category, load_categories
 from bot.core.clock import in_china
 from bot.core.db import Database
 from bot.core.models import Citizen, WorkOrder, WorkOrderCounter
@@ -70,8 +70,9 @@ class NewOrder:
 
     ``type`` (or its older name ``kind``) is the type of appeal, or 回电/督办 for the hotline's own
     orders; without one the classifier decides. ``department`` None (or 待分派) means routed by the
-    category; a department given is used as it is. ``category`` is (first level, second level);
-    without one an appeal is classified from its title and summary.
+    category; a department given is used as it is. ``category`` is (first level, second level) or
+    (first, second, third level) of the tree of APPEAL_TAXONOMY_FILE; without one an appeal is classified
+    from its title and summary.
     """
 
     summary: str
@@ -80,7 +81,7 @@ class NewOrder:
     kind: str | None = None
     department: str | None = None
     title: str = ""
-    category: tuple[str, str] | None = None
+    category: Category | None = None
     district: str | None = None
     address: str | None = None
     latitude: float | None = None
@@ -117,7 +118,7 @@ class Prepared:
 
     order: NewOrder
     kind: str
-    category: tuple[str, str] | None
+    category: Category | None
     district: str | None
     department: str | None
     routed: bool
@@ -177,10 +178,8 @@ def _check_fields(order: NewOrder) -> str | None:
     latitude, longitude = order.latitude, order.longitude
     if latitude is not None and longitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise InvalidOrder("位置的纬度或经度超出范围")
-    if order.category is not None:
-        first, second = order.category
-        if not load_categories().is_valid(first, second):
-            raise InvalidOrder(f"没有“{first}/{second}”这个分类")
+    if order.category is not None and not load_categories().is_known(order.category):
+        raise InvalidOrder(f"没有“{'/'.join(order.category)}”这个分类")
     if order.anonymous or not order.contact_phone:
         return None
     try:
@@ -284,6 +283,7 @@ async def _store(session: AsyncSession, prepared: Prepared, now: datetime, setti
         summary=order.summary.strip(),
         category_l1=prepared.category[0] if prepared.category else None,
         category_l2=prepared.category[1] if prepared.category else None,
+        category_l3=prepared.category[2] if prepared.category and len(prepared.category) > 2 else None,
         district=prepared.district,
         address=(order.address or "").strip() or None,
         address_key=prepared.address_key,

@@ -126,7 +126,7 @@ class OrderDetail:
     type: str
     title: str
     summary: str
-    category: tuple[str, str] | None
+    category: tuple[str, ...] | None  # (first, second) or (first, second, third)
     district: str | None
     address: str | None
     latitude: float | None
@@ -225,6 +225,15 @@ def _required(text: str, what: str) -> str:
     return text
 
 
+def stored_category(order: WorkOrder) -> tuple[str, ...] | None:
+    """An order's category as stored: (first, second), with the third level when there is one; None: none."""
+    if not order.category_l1 or not order.category_l2:
+        return None
+    if order.category_l3:
+        return (order.category_l1, order.category_l2, order.category_l3)
+    return (order.category_l1, order.category_l2)
+
+
 async def _merged(session: AsyncSession, number: str) -> list[WorkOrder]:
     return list(await session.scalars(select(WorkOrder).where(WorkOrder.duplicate_of == number)))
 
@@ -273,7 +282,7 @@ async def _details(session: AsyncSession, orders: list[WorkOrder]) -> list[Order
             type=order.kind,
             title=order.title,
             summary=order.summary,
-            category=(order.category_l1, order.category_l2) if order.category_l1 and order.category_l2 else None,
+            category=stored_category(order),
             district=order.district,
             address=order.address,
             latitude=order.latitude,

@@ -141,7 +141,7 @@ async def test_finished_case(hotline: runtime.Hotline) -> None:
 
 
 # A category no routing rule covers: its orders wait for the dispatcher (待分派).
-UNROUTED = ("城乡建设", "供水供电供气")
+UNROUTED = ("城乡建设", "其他", "其他")
 
 
 async def file_report(hotline: runtime.Hotline, summary: str, filer: int | None, at: datetime = NOW) -> str:

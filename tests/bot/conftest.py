@@ -12,7 +12,7 @@ import pytest
 from bot.work_orders.filing import NewOrder
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-PROPERTY = ("城乡建设", "物业管理")
+PROPERTY = ("城乡建设", "住房保障与房地产", "物业服务")
 # A complaint (投诉) about a broken lift in 天河区, sent by web chat: what most tests file.
 LIFT_COMPLAINT = NewOrder(
     type="投诉",

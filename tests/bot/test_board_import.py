@@ -28,7 +28,7 @@ MESSAGES = [
         "address": "天河区体育西路103号",
         "phone": "13912345678",
         "created_at": "2026-11-27T20:15",
-        "category": "城乡建设/物业管理",
+        "category": "城乡建设/住房保障与房地产/物业服务",
         "type": "投诉",
     },
     {
@@ -36,7 +36,7 @@ MESSAGES = [
         "text": "我们小区停水一整天了",
         "district": "海珠区",
         "address": "海珠区江南大道1号",
-        "category": "城乡建设/供水供电供气",
+        "category": "城乡建设/其他/其他",
         "type": "求助",
     },
     {
@@ -45,7 +45,7 @@ MESSAGES = [
         "district": "天河区",
         "address": "广州市天河区体育西路103号",
         "created_at": "2026-11-28T08:00",
-        "category": "城乡建设/物业管理",
+        "category": "城乡建设/住房保障与房地产/物业服务",
         "type": "投诉",
     },
 ]
@@ -98,7 +98,7 @@ async def test_a_csv_board_file(database: Database, tmp_path: Path) -> None:
     path = tmp_path / "board.csv"
     path.write_text(
         "title,text,district,address,phone,created_at,type,category\n"
-        "路灯不亮,北京路口的路灯坏了一周,越秀区,北京路1号,,2026-11-27T21:00,投诉,城乡建设/市政设施\n",
+        "路灯不亮,北京路口的路灯坏了一周,越秀区,北京路1号,,2026-11-27T21:00,投诉,城乡建设/城市建设和市政管理/城市公共设施\n",
         encoding="utf-8",
     )
     report = await import_board_file(database, path, NOW)

@@ -22,7 +22,7 @@ KEY = "test-key"
 FRIDAY = china(2026, 11, 27, 15, 0)
 HOUSING = "广州市天河区住房和城乡建设局"
 OTHER = "广州市天河区城市管理和综合执法局"
-UTILITIES = ("城乡建设", "供水供电供气")
+UTILITIES = ("城乡建设", "其他", "其他")
 SETTINGS = dataclasses.replace(get_settings(), duplicate_window_hours=72, duplicate_distance_m=100)
 
 

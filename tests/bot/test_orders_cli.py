@@ -25,7 +25,7 @@ def test_show_json_prints_the_order_as_one_object(tmp_path: Path) -> None:
     order = json.loads(shown.stdout)
     assert list(order) == FIELDS
     assert order["number"] == number
-    assert order["category"] == ["城乡建设", "物业管理"]
+    assert order["category"] == ["城乡建设", "住房保障与房地产", "物业服务"]
     assert order["department"] == HOUSING
     assert order["district"] == "天河区" and order["address"] == "天河区体育西路103号"
     assert order["description"] == MESSAGES[0]["text"]

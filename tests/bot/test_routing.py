@@ -9,15 +9,22 @@ import pytest
 from bot.appeals.categories import load_categories
 from bot.appeals.routing import RoutingError, RoutingTable, load_routing, parse_routing, read_routing, route
 
+PROPERTY = ("城乡建设", "住房保障与房地产")
 RULES = """
 - category: 城乡建设
   department: 市住建局
   districts:
     天河区: 天河区住建局
-- category: 城乡建设/物业管理
+- category: 城乡建设/住房保障与房地产
+  department: 市房管处
+  districts:
+    海珠区: 海珠区房管科
+- category: 城乡建设/住房保障与房地产/物业服务
   department: 市物业处
   districts:
     海珠区: 海珠区物业科
+- category: 城乡建设/住房保障与房地产/公房
+  department: 待分派
 """
 
 
@@ -25,53 +32,60 @@ def table() -> RoutingTable:
     return parse_routing(RULES, load_categories())
 
 
-def test_second_level_and_district_is_the_most_specific_rule() -> None:
-    assert table().route(("城乡建设", "物业管理"), "海珠区") == "海珠区物业科"
+def test_third_level_and_district_is_the_most_specific_rule() -> None:
+    assert table().route((*PROPERTY, "物业服务"), "海珠区") == "海珠区物业科"
+    assert table().route((*PROPERTY, "物业服务"), "天河区") == "市物业处"
 
 
-def test_a_second_level_rule_beats_a_first_level_rule_for_the_district() -> None:
-    assert table().route(("城乡建设", "物业管理"), "天河区") == "市物业处"
-    assert table().route(("城乡建设", "物业管理"), None) == "市物业处"
+def test_a_second_level_rule_covers_its_other_third_levels_and_a_category_without_one() -> None:
+    assert table().route((*PROPERTY, "房屋租赁"), "海珠区") == "海珠区房管科"
+    assert table().route((*PROPERTY, "房屋租赁"), "天河区") == "市房管处"
+    assert table().route(PROPERTY, "海珠区") == "海珠区房管科"
+    assert table().route(PROPERTY, None) == "市房管处"
 
 
 def test_first_level_rules_cover_the_other_second_levels() -> None:
-    assert table().route(("城乡建设", "房屋质量"), "天河区") == "天河区住建局"
-    assert table().route(("城乡建设", "房屋质量"), "越秀区") == "市住建局"
-    assert table().route(("城乡建设", "房屋质量"), None) == "市住建局"
+    assert table().route(("城乡建设", "工程质量", "其他"), "天河区") == "天河区住建局"
+    assert table().route(("城乡建设", "工程质量"), "越秀区") == "市住建局"
+    assert table().route(("城乡建设", "工程质量"), None) == "市住建局"
 
 
-def test_a_category_no_rule_covers_goes_to_the_dispatcher() -> None:
-    assert table().route(("环境保护", "噪声污染"), "天河区") is None
-    assert table().route(("环境保护", "噪声污染"), None) is None
+def test_a_category_no_rule_covers_or_a_dispatcher_rule_goes_to_the_dispatcher() -> None:
+    assert table().route(("环境保护", "环境污染", "噪音污染"), "天河区") is None
+    assert table().route(("环境保护", "环境污染"), None) is None
+    assert table().route((*PROPERTY, "公房"), "海珠区") is None
 
 
 def test_an_unknown_district_counts_as_none_and_an_unknown_category_has_no_rule() -> None:
-    assert table().route(("城乡建设", "房屋质量"), "东山区") == "市住建局"
+    assert table().route(("城乡建设", "工程质量"), "东山区") == "市住建局"
     assert table().route(("不存在", "也不存在"), "天河区") is None
 
 
 def test_project_rules_route_by_district_and_fall_back_to_the_city() -> None:
-    assert route(("城乡建设", "物业管理"), "天河区") == "广州市天河区住房和城乡建设局"
-    assert route(("城乡建设", "物业管理"), None) == "广州市住房和城乡建设局"
-    assert route(("环境保护", "噪声污染"), "海珠区") == "广州市生态环境局海珠区分局"
-    assert route(("环境保护", "水污染"), "海珠区") == "广州市海珠区水务局"
-    assert route(("劳动和社会保障", "社会保险"), "天河区") == "广州市社会保险基金管理中心"
+    assert route((*PROPERTY, "物业服务"), "天河区") == "广州市天河区住房和城乡建设局"
+    assert route((*PROPERTY, "物业服务"), None) == "广州市住房和城乡建设局"
+    assert route(("环境保护", "环境污染", "噪音污染"), "海珠区") == "广州市生态环境局海珠区分局"
+    assert route(("环境保护", "环境污染", "水污染"), "海珠区") == "广州市海珠区水务局"
+    # Where a real centre files them, and who does the work in Guangzhou.
+    assert route(("城乡建设", "城乡规划", "违章建筑"), "白云区") == "广州市白云区城市管理和综合执法局"
+    assert route(("城乡建设", "城乡规划", "规划方案"), "白云区") == "广州市规划和自然资源局白云区分局"
+    assert route(("城乡建设", "城市建设和市政管理", "地铁城铁"), "天河区") == "广州地铁集团有限公司"
+    assert route(("城乡建设", "城市建设和市政管理", "电力供应"), None) == "广东电网有限责任公司广州供电局"
+    assert route(("卫生计生", "食品药品监管", "食品安全"), "天河区") == "广州市天河区市场监督管理局"
+    assert route(("政法", "交通管理", "交通事故"), "番禺区") == "广州市公安局交通警察支队番禺区大队"
+    assert route(("政法", "户籍证件", "户籍管理"), "番禺区") == "广州市公安局番禺区分局"
+    assert route(("劳动和社会保障", "城镇职工社会保险", "职工养老保险"), "天河区") == "广州市社会保险基金管理中心"
     # Only the districts with farmland have a district bureau of agriculture.
-    assert route(("农村农业", "农业生产"), "从化区") == "广州市从化区农业农村局"
-    assert route(("农村农业", "农业生产"), "越秀区") == "广州市农业农村局"
+    assert route(("农村农业", "农资农技", "其他"), "从化区") == "广州市从化区农业农村局"
+    assert route(("农村农业", "农资农技", "其他"), "越秀区") == "广州市农业农村局"
 
 
-def test_project_rules_leave_exactly_the_intended_categories_to_the_dispatcher() -> None:
+def test_every_first_and_second_level_of_the_tree_reaches_a_department() -> None:
     tree = load_categories()
-    unrouted = {pair for pair in tree.pairs() if route(pair, None) is None}
-    assert unrouted == {
-        ("城乡建设", "供水供电供气"),
-        ("政法", "司法诉讼"),
-        ("经济管理", "营商环境"),
-        ("党务政务", "工作作风"),
-    }
-    for district in ("天河区", "从化区"):
-        assert {pair for pair in tree.pairs() if route(pair, district) is None} == unrouted
+    for district in (None, "天河区", "从化区"):
+        assert [pair for pair in tree.pairs() if route(pair, district) is None] == []
+        unrouted = {path for path in tree.triples() if route(path, district) is None}
+        assert unrouted == {("城乡建设", "其他", "其他")}  # the dispatcher splits a centre's catch-all
 
 
 def test_project_rules_file_is_valid() -> None:
@@ -81,8 +95,13 @@ def test_project_rules_file_is_valid() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- category: 城建\n  department: x\n", "line 1: unknown first-level category '城建'"),
+        ("- category: 城建\n  department: x\n", "line 1: unknown category '城建'"),
         ("- category: 城乡建设/物业\n  department: x\n", "line 1: '物业' is not a second level of 城乡建设"),
+        (
+            "- category: 城乡建设/城乡规划/物业\n  department: x\n",
+            "line 1: '物业' is not a third level of 城乡建设/城乡规划",
+        ),
+        ("- category: 城乡建设/城乡规划/违章建筑/a\n  department: x\n", "line 1: unknown category"),
         (
             "- category: 城乡建设\n  department: x\n  districts:\n    天河区: y\n    东山区: z\n",
             "line 5: unknown district '东山区'",

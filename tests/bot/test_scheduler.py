@@ -26,7 +26,7 @@ KEY = "test-key"
 FRIDAY = china(2026, 11, 27, 15, 0)
 DUE = china(2026, 12, 4, 23, 59, 59)  # 5 working days after FRIDAY
 HOUSING = "广州市天河区住房和城乡建设局"
-UTILITIES = ("城乡建设", "供水供电供气")
+UTILITIES = ("城乡建设", "其他", "其他")
 SETTINGS = dataclasses.replace(
     get_settings(),
     duplicate_window_hours=72,

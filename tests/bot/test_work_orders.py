@@ -68,10 +68,10 @@ def test_invalid_order_numbers_say_why(said: str) -> None:
         parse_order_number(said)
 
 
-AIR = ("环境保护", "大气污染")
-PROPERTY = ("城乡建设", "物业管理")
-UTILITIES = ("城乡建设", "供水供电供气")  # no routing rule: the dispatcher splits it
-NOISE = ("环境保护", "噪声污染")
+AIR = ("环境保护", "环境污染", "大气污染")
+PROPERTY = ("城乡建设", "住房保障与房地产", "物业服务")
+UTILITIES = ("城乡建设", "其他", "其他")  # no routing rule: the dispatcher splits it
+NOISE = ("环境保护", "环境污染", "噪音污染")
 TIANHE_HOUSING = "广州市天河区住房和城乡建设局"
 
 
@@ -390,7 +390,7 @@ async def test_similar_orders_in_a_short_time_raise_a_hotspot(database: Database
     assert await open_hotspots(database) == []
     await _noise(database, FRIDAY + timedelta(hours=3), n=4)
     (spot,) = await open_hotspots(database)
-    assert (spot.category, spot.district, spot.count) == (NOISE, "天河区", 3)
+    assert (spot.category, spot.district, spot.count) == (NOISE[:2], "天河区", 3)  # a hotspot is of a second level
     assert (spot.first_at, spot.last_at) == (FRIDAY, FRIDAY + timedelta(hours=3))
     await _noise(database, FRIDAY + timedelta(hours=4), n=5)
     (spot,) = await open_hotspots(database)
@@ -407,7 +407,7 @@ async def test_an_appeal_without_a_category_is_classified_and_routed(database: D
     filed = await file_order(database, fumes, FRIDAY, settings=_settings())
     detail = await order_detail(database, filed.number)
     assert detail.category is not None and detail.category[0] == "环境保护"
-    assert load_categories().is_valid(*detail.category)
+    assert load_categories().is_known(detail.category)
     assert detail.type in TYPES
     assert filed.department == route(detail.category, "天河区")
     assert detail.state == ("已派单" if filed.department else "已受理")

@@ -23,9 +23,9 @@ from tests.http_clients import PASSWORD, Agent, Http, create_agent
 from tests.servers import Servers, running_servers
 
 ENV = {"AGENT_HOURS": "00:00-24:00", "REDIS_URL": "", "HANDOFF_MAX_WAIT_S": "3600"}
-PROPERTY = ("城乡建设", "物业管理")
-NOISE = ("环境保护", "噪声污染")
-UTILITIES = ("城乡建设", "供水供电供气")  # no routing rule: the dispatcher queue
+PROPERTY = ("城乡建设", "住房保障与房地产", "物业服务")
+NOISE = ("环境保护", "环境污染", "噪音污染")
+UTILITIES = ("城乡建设", "其他", "其他")  # no routing rule: the dispatcher queue
 TIANHE = "广州市天河区住房和城乡建设局"
 HAIZHU_ENV = "广州市生态环境局海珠区分局"
 T = TypeVar("T")
@@ -46,7 +46,7 @@ async def _file(database: Database, order: NewOrder, days_ago: float) -> str:
 
 
 def _order(
-    category: tuple[str, str], district: str, channel: str, *, type: str = "投诉", title: str = "", source: str = ""
+    category: tuple[str, ...], district: str, channel: str, *, type: str = "投诉", title: str = "", source: str = ""
 ) -> NewOrder:
     return NewOrder(
         type=type,
@@ -205,7 +205,7 @@ def test_a_supervisor_sees_the_dashboard(seeded: Seeded, browser: Browser) -> No
     expect(tianhe_tile).to_have_attribute("data-level", "4")
     expect(page.locator("[data-testid=map-district][data-district=海珠区]")).to_have_attribute("data-level", "0")
     expect(page.get_by_test_id("map-district")).to_have_count(11)
-    expect(page.get_by_test_id("hotspot")).to_have_text(re.compile("天河区.*2件.*城乡建设 / 物业管理"))
+    expect(page.get_by_test_id("hotspot")).to_have_text(re.compile("天河区.*2件.*城乡建设 / 住房保障与房地产"))
 
     # Orders per day, grouped by category, then by channel.
     expect(page.locator("[data-testid=per-day-legend] [data-name=城乡建设]")).to_have_attribute("data-count", "3")

@@ -116,7 +116,7 @@ async def _orders(url: str) -> dict[str, str]:
     database = Database(url)
     try:
         now = clock.now()
-        common = {"category": ("城乡建设", "物业管理"), "urgency": "normal", "source": "conversation"}
+        common = {"category": ("城乡建设", "住房保障与房地产", "物业服务"), "urgency": "normal", "source": "conversation"}
         numbers = {}
         for name, (department, kind, title, summary, district, address, phone) in ORDERS.items():
             report = {"type": kind, "title": title, "summary": summary, "district": district, "address": address}
@@ -244,7 +244,7 @@ def test_a_department_lists_only_its_own_orders(api: Api, orders: dict[str, str]
     elevator = listed[orders["elevator"]]
     assert elevator["title"] == "小区电梯经常停运"
     assert elevator["address"] == "天河区龙口西路某小区3号楼"
-    assert elevator["category"] == ["城乡建设", "物业管理"]
+    assert elevator["category"] == ["城乡建设", "住房保障与房地产", "物业服务"]
     assert elevator["contact_phone"] == "139****5678"
     assert elevator["overdue"] is False
     assert listed[orders["anonymous"]]["contact_phone"] is None
