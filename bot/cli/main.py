@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from bot.appeals.categories import CategoryError
+from bot.appeals.routing import RoutingError
 from bot.cases.demo import DEMO_PHONE, demo_cases
 from bot.cases.records import CasesRefused, import_cases, store_cases
 from bot.catalog.formats import CatalogFormatError, read_catalog
@@ -181,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseUnavailable as error:
         print(f"错误：数据库不可用（{error}），请检查 DATABASE_URL 和数据库服务。", file=sys.stderr)
         return 3
+    except (CategoryError, RoutingError) as error:  # the tree of appeals (APPEAL_TAXONOMY_FILE) or its routing
+        return refuse(error, 3)
     except (OutdatedTimestamps, SchemaOutdated) as error:
         return refuse(error, 3)
 
@@ -259,10 +263,12 @@ def _run(argv: list[str] | None) -> int:
         from bot.cli.serve import run_servers
 
         asyncio.run(_require_current_schema())  # refused with exit status 3 (main), before any server starts
+        _require_appeal_files()  # and a missing or broken classification tree or routing file
         return run_servers()
     if args.command == "run-prod":
         from bot.cli.prod import run_prod
 
+        _require_appeal_files()
         return run_prod(args.instances, args.port)
     parser.error("unknown command")
     return 2
@@ -335,6 +341,14 @@ async def db_command(action: str, message: str, autogenerate: bool) -> int:
     if action == "init":
         print("数据表已创建。")
     return status
+
+
+def _require_appeal_files() -> None:
+    """Read the classification tree (APPEAL_TAXONOMY_FILE) and the routing rules: ``CategoryError`` or
+    ``RoutingError`` naming the file and the line when one is missing or broken."""
+    from bot.appeals.routing import load_routing
+
+    load_routing()  # reads the tree first
 
 
 async def _require_current_schema() -> None:

@@ -114,3 +114,40 @@ def test_the_project_holds_no_copy_of_the_tree() -> None:
         if path.is_file() and path.suffix in {".csv", ".yml", ".txt", ".json", ".jsonl"}:
             text = path.read_text(encoding="utf-8", errors="replace")
             assert sum(line in text for line in lines) < 100, f"{path} looks like a copy of the tree"
+
+
+@pytest.fixture
+def fresh_routing(fresh_tree: None) -> Iterator[None]:
+    """The routing rules read again (over the tree of this test)."""
+    from bot.appeals.routing import load_routing
+
+    load_routing.cache_clear()
+    yield
+    load_routing.cache_clear()
+
+
+def test_the_servers_do_not_start_without_the_tree(
+    fresh_routing: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import serve
+    from bot.cli.main import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'hotline.db'}")
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    started: list[bool] = []
+    monkeypatch.setattr(serve, "run_servers", lambda: started.append(True) or 0)
+    monkeypatch.setenv("APPEAL_TAXONOMY_FILE", str(tmp_path / "gone.csv"))
+    get_settings.cache_clear()
+    assert main(["run"]) == 3
+    error = capsys.readouterr().err
+    assert f"错误：{tmp_path / 'gone.csv'}: the classification tree of appeals is missing" in error
+    assert "APPEAL_TAXONOMY_FILE" in error and not started
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text(_csv("城建,城乡规划,其他"), encoding="utf-8")
+    monkeypatch.setenv("APPEAL_TAXONOMY_FILE", str(broken))
+    get_settings.cache_clear()
+    load_taxonomy.cache_clear()
+    assert main(["run"]) == 3
+    assert "broken.csv line 17: unknown first level '城建'" in capsys.readouterr().err and not started
