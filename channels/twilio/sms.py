@@ -35,6 +35,7 @@ from channels.connector import (
 )
 from channels.outbox import send_or_keep
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY, clean_text, split_text, too_long
+from channels.turn_order import Place
 from channels.twilio.api import SmsDeliveryFailed, TwilioSms
 from channels.twilio.requests import checked_form, twiml
 
@@ -107,15 +108,31 @@ class TwilioSmsInput(InputChannel):
             except SharedStateUnavailable:
                 logger.warning("sms: duplicate check unavailable, handling %s anyway", message_sid)
             fields = {name: form.get(name, "") for name in ("From", "Body", "NumMedia")}
-            runtime.spawn(self._answer(runtime, on_new_message, fields), f"sms {message_sid}")
+            # In line behind the sender's earlier messages from now on: answered (and texted) in that order.
+            place = runtime.line.join(sms_sender_id(fields["From"], str(runtime.settings.pii_hash_key)))
+            runtime.spawn(self._answer(runtime, on_new_message, fields, place), f"sms {message_sid}")
             return twiml(MessagingResponse())
 
         return webhook
 
     async def _answer(
-        self, runtime: ChannelRuntime, on_new_message: Callable[[UserMessage], Awaitable[Any]], form: dict[str, str]
+        self,
+        runtime: ChannelRuntime,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        form: dict[str, str],
+        place: Place,
     ) -> None:
-        """Run the citizen's turn and text the bot's answer back."""
+        """Run the citizen's turn and text the bot's answer back, after their earlier messages."""
+        async with place:
+            await self._answer_in_turn(runtime, on_new_message, form, place)
+
+    async def _answer_in_turn(
+        self,
+        runtime: ChannelRuntime,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        form: dict[str, str],
+        place: Place,
+    ) -> None:
         phone = form["From"]
         sender_id = sms_sender_id(phone, str(runtime.settings.pii_hash_key))
         text = clean_text(form["Body"])
@@ -127,7 +144,7 @@ class TwilioSmsInput(InputChannel):
             bodies = [TOO_LONG_REPLY]
         else:
             text = await resolve_reply(runtime.state, sender_id, text)
-            messages = await run_turn(on_new_message, Incoming(sender_id, text, self.name(), citizen))
+            messages = await run_turn(on_new_message, Incoming(sender_id, text, self.name(), citizen), place)
             await remember_choices(runtime.state, sender_id, offered_choices(messages))
             bodies = render_sms(messages)
         kept = [{"text": body} for body in bodies]  # as rendered: the choices were remembered with this turn
