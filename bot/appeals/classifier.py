@@ -553,7 +553,12 @@ def fingerprint() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _fitted() -> AppealClassifier:
-    """The fitted classifier from the cache under var/ when it was fitted from the same data, else fitted (~17 s)."""
+    """The fitted classifier from the cache under var/ when it was fitted from the same data, else fitted (~9 s).
+
+    Raises:
+        CategoryError: the classification tree (APPEAL_TAXONOMY_FILE) is missing or broken.
+    """
+    tree = load_categories()  # first: a missing tree is said as such, with its file and setting
     cache = CACHE_DIR / f"appeal-classifier-{fingerprint()}.joblib"
     try:
         cached = joblib.load(cache)
@@ -563,7 +568,6 @@ def _fitted() -> AppealClassifier:
         pass
     except Exception as error:  # a truncated or foreign file: fitted again and replaced
         logger.warning("appeal classifier cache %s unreadable (%s); fitting again", cache.name, type(error).__name__)
-    tree = load_categories()
     train, _ = split_examples(read_examples(EXAMPLES_PATH, tree))
     classifier = AppealClassifier(tree, read_keywords(KEYWORDS_PATH, tree)).fit(train)
     try:

@@ -151,3 +151,24 @@ def test_the_servers_do_not_start_without_the_tree(
     load_taxonomy.cache_clear()
     assert main(["run"]) == 3
     assert "broken.csv line 17: unknown first level '城建'" in capsys.readouterr().err and not started
+
+
+def test_classifying_without_the_tree_says_which_file_is_missing(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone.csv"
+    finished = subprocess.run(
+        [sys.executable, "-m", "bot", "classify"],
+        input="小区停水两天了\n".encode(),
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "APPEAL_TAXONOMY_FILE": str(gone)},
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 3
+    assert finished.stdout == b""
+    assert f"错误：{gone}: the classification tree of appeals is missing" in finished.stderr.decode()
+    assert "Traceback" not in finished.stderr.decode()
