@@ -231,3 +231,31 @@ async def test_messages_without_a_category_are_classified(database: Database, tm
     detail = await order_detail(database, report.filed[0].number)
     assert detail.category is not None and detail.category[0] == "环境保护"
     assert detail.type in ("咨询", "求助", "投诉", "举报", "建议")
+
+
+async def test_a_category_of_two_or_three_levels_of_the_tree_is_kept_as_the_board_gave_it(
+    database: Database, tmp_path: Path
+) -> None:
+    two = {**MESSAGES[1], "category": "环境保护/环境污染", "text": "河边工厂排出的水是黑的"}
+    three = {**MESSAGES[0], "category": "政法/交通管理/交通安全管理", "text": "路口的车乱停"}
+    report = await import_board_file(database, _jsonl(tmp_path / "board.jsonl", [two, three]), NOW)
+    details = [await order_detail(database, filed.number) for filed in report.filed]
+    assert {detail.category: detail.department for detail in details} == {
+        ("环境保护", "环境污染"): "广州市生态环境局海珠区分局",
+        ("政法", "交通管理", "交通安全管理"): "广州市公安局交通警察支队天河区大队",
+    }
+
+
+async def test_a_category_outside_the_tree_refuses_the_file(database: Database, tmp_path: Path) -> None:
+    bad = [
+        {**MESSAGES[1], "category": "城乡建设/城乡规划/物业"},
+        {**MESSAGES[1], "category": "城乡建设/城乡规划/违章建筑/天台"},
+        {**MESSAGES[1], "category": "城乡建设/物业管理"},  # a label of our old tree
+    ]
+    with pytest.raises(BoardImportRefused) as refused:
+        await import_board_file(database, _jsonl(tmp_path / "board.jsonl", bad), NOW)
+    errors = refused.value.errors
+    assert "第1行" in errors[0] and "没有“城乡建设/城乡规划/物业”这个分类" in errors[0]
+    assert "第2行" in errors[1] and "“一级/二级”或“一级/二级/三级”" in errors[1]
+    assert "第3行" in errors[2] and "没有“城乡建设/物业管理”这个分类" in errors[2]
+    assert await _count(database) == 0
