@@ -227,4 +227,3 @@ def known_path(level1: str, level2: str | None = None, level3: str | None = None
     if level3 is None:
         return tree.is_valid(level1, level2)
     return tree.is_known((level1, level2, level3))
-
