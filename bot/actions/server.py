@@ -45,12 +45,21 @@ async def release(*_: Any) -> None:
     await runtime.close_current()
 
 
+async def require_appeal_model(*_: Any) -> None:
+    """Load the centre's appeal model of APPEAL_MODEL_DIR before serving: a missing or broken one stops the start."""
+    from bot.appeals.model_store import configured_model, describe
+
+    loaded = await asyncio.to_thread(configured_model)  # AppealModelError: the server does not start
+    if loaded is not None:
+        logger.info("appeal model of %s: %s", loaded.directory, describe(loaded.manifest))
+
+
 async def warm_up(app: Sanic, *_: Any) -> None:
     """Fit the appeal classifier in a thread as the server starts, so that the first report does not wait for it."""
-    from bot.appeals.classifier import trained_classifier  # scikit-learn: only in the action server
+    from bot.appeals.classifier import current_classifier  # scikit-learn: only in the action server
 
     async def fit() -> None:
-        await asyncio.to_thread(trained_classifier)
+        await asyncio.to_thread(current_classifier)
         logger.info("appeal classifier ready")
 
     app.add_task(fit(), name="appeal-classifier-warm-up")
@@ -91,6 +100,7 @@ def configure_server() -> None:
     app.config.REQUEST_MAX_SIZE = ACTION_CALL_MAX_BYTES
     app.register_middleware(refuse_strangers, "request")
     app.register_listener(warn_without_token, "before_server_start")
+    app.register_listener(require_appeal_model, "before_server_start")
     app.register_listener(warm_up, "after_server_start")
     app.register_listener(release, "before_server_stop")
 

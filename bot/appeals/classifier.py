@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import joblib
 import numpy as np
@@ -580,11 +580,30 @@ def _fitted() -> AppealClassifier:
     return classifier
 
 
-def classify(title: str, text: str) -> Classification:
-    """Type, category and confidence of a message, and the city-wide department (no district known here)."""
+class Predictor(Protocol):
+    """What classifies a message: the built-in classifier or a centre's trained model (bot.appeals.training)."""
+
+    def predict(self, title: str, text: str) -> Classification:
+        """Classify one message."""
+
+
+def current_classifier() -> Predictor:
+    """The centre's trained model when APPEAL_MODEL_DIR names one (an error when it is missing or broken), else
+    the built-in classifier."""
+    from bot.appeals.model_store import configured_model
+
+    configured = configured_model()
+    return configured.classifier if configured is not None else trained_classifier()
+
+
+def classify(title: str, text: str, model: Predictor | None = None) -> Classification:
+    """Type, category and confidence of a message, and the city-wide department (no district known here).
+
+    ``model`` None: the current classifier (``current_classifier``).
+    """
     if not (title.strip() or text.strip()):
         raise ValueError("an empty message cannot be classified")
-    result = trained_classifier().predict(title, text)
+    result = (model or current_classifier()).predict(title, text)
     return replace(result, department=route(result.category, None))
 
 
@@ -618,13 +637,14 @@ def parse_line(line: str) -> tuple[str, str]:
     return (title, text) if tab else ("", line)
 
 
-def classify_stream(source: BinaryIO, sink: BinaryIO) -> int:
-    """Classify each line of ``source`` and write one JSON object a line; 1 when any line was refused."""
+def classify_stream(source: BinaryIO, sink: BinaryIO, model: Predictor | None = None) -> int:
+    """Classify each line of ``source`` (with ``model``, else the current classifier) and write one JSON object a
+    line; 1 when any line was refused."""
     failed = False
     for raw in source:
         try:
             title, text = parse_line(raw.decode("utf-8"))
-            result = classify(title, text)
+            result = classify(title, text, model)
             answer: dict[str, object] = {
                 "type": result.type,
                 "category": list(result.category),

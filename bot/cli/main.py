@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.appeals.categories import CategoryError
+from bot.appeals.model_store import AppealModelError
 from bot.appeals.routing import RoutingError
 from bot.cases.demo import DEMO_PHONE, demo_cases
 from bot.cases.records import CasesRefused, import_cases, store_cases
@@ -17,6 +18,7 @@ from bot.catalog.nlu_generate import generated_files
 from bot.catalog.runtime import Hotline
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.cli.agents import add_agents_parser, agents_command
+from bot.cli.appeals import add_appeals_parser, add_model_option, classify_command, train_command
 from bot.cli.common import open_database, project_database, refuse, refuse_file
 from bot.cli.orders import add_orders_parser, orders_command
 from bot.core import clock
@@ -187,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         return refuse(error, 3)
     except (OutdatedTimestamps, SchemaOutdated) as error:
         return refuse(error, 3)
+    except AppealModelError as error:
+        return refuse(f"{error}（APPEAL_MODEL_DIR）", 3)
 
 
 def _run(argv: list[str] | None) -> int:
@@ -228,7 +232,8 @@ def _run(argv: list[str] | None) -> int:
     departments.add_parser("add-key", help="为部门新建密钥（只显示一次）").add_argument("department")
     departments.add_parser("list", help="列出部门和密钥编号（不显示密钥）")
     departments.add_parser("revoke", help="停用一个密钥").add_argument("key_id", type=int)
-    commands.add_parser("classify", help="诉求分类：从标准输入每行读一条留言，每行输出一个JSON")
+    add_model_option(commands.add_parser("classify", help="诉求分类：从标准输入每行读一条留言，每行输出一个JSON"))
+    add_appeals_parser(commands)
 
     args = parser.parse_args(argv)
     if args.command == "catalog" and args.action == "import":
@@ -256,13 +261,14 @@ def _run(argv: list[str] | None) -> int:
     if args.command == "orders":
         return orders_command(args)
     if args.command == "classify":
-        from bot.appeals.classifier import classify_stream
-
-        return classify_stream(sys.stdin.buffer, sys.stdout.buffer)
+        return classify_command(args.model)
+    if args.command == "appeals":
+        return train_command(args.path, args.out)
     if args.command == "run":
         from bot.cli.serve import run_servers
 
         asyncio.run(_require_current_schema())  # refused with exit status 3 (main), before any server starts
+        _require_appeal_model()  # likewise a configured appeal model that is missing or broken
         _require_appeal_files()  # and a missing or broken classification tree or routing file
         return run_servers()
     if args.command == "run-prod":
@@ -349,6 +355,13 @@ def _require_appeal_files() -> None:
     from bot.appeals.routing import load_routing
 
     load_routing()  # reads the tree first
+
+
+def _require_appeal_model() -> None:
+    """Load the model APPEAL_MODEL_DIR names, if any: ``AppealModelError`` when it is missing or broken."""
+    from bot.appeals.model_store import configured_model
+
+    configured_model()
 
 
 async def _require_current_schema() -> None:

@@ -111,6 +111,8 @@ class Settings:
     catalog_path: Path
     # The three-level classification tree of appeals (a centre's CSV, read where it is, never copied).
     appeal_taxonomy_file: Path
+    # A centre's trained appeal model (python -m bot appeals train); None: the built-in classifier.
+    appeal_model_dir: Path | None
     search_min_score: float
     outside_call_timeout_s: float
     log_level: str
@@ -201,6 +203,7 @@ def get_settings() -> Settings:
         verify_lock_minutes=_int("VERIFY_LOCK_MINUTES", 30, minimum=1),
         catalog_path=Path(_str("CATALOG_PATH", str(PROJECT_ROOT / "data" / "catalog"))),
         appeal_taxonomy_file=_project_path("APPEAL_TAXONOMY_FILE", DEFAULT_APPEAL_TAXONOMY_FILE),
+        appeal_model_dir=_project_path("APPEAL_MODEL_DIR", "") if _str("APPEAL_MODEL_DIR", "") else None,
         search_min_score=_float("SEARCH_MIN_SCORE", 0.35),
         outside_call_timeout_s=_float("OUTSIDE_CALL_TIMEOUT_S", 5.0, minimum=0.1),
         log_level=_str("LOG_LEVEL", "INFO").upper(),
