@@ -15,7 +15,7 @@ from telegram.request import HTTPXRequest
 from bot.core.db import Database
 from bot.core.settings import Secret, get_settings
 from bot.core.shared_state import MemoryState
-from channels.connector import ChannelRuntime, offered_choices
+from channels.connector import ChannelRuntime, DeliveryDeferred, DeliveryRefused, offered_choices
 from channels.telegram.connector import command_of, handle_update, private_chat_of, register_webhook, secret_matches
 from channels.telegram.send import (
     CHOOSE_PROMPT,
@@ -187,7 +187,9 @@ async def test_sending_gives_up_after_a_bounded_number_of_attempts(bot: Bot, api
     bot_api, _ = api
     for _ in range(3):
         bot_api.too_many_requests("sendMessage", retry_after=1)
-    assert await send_message(bot, 42, Outgoing("您好")) is None
+    with pytest.raises(DeliveryDeferred) as deferred:  # kept for the outbox, with the wait Telegram asked for
+        await send_message(bot, 42, Outgoing("您好"))
+    assert (deferred.value.remaining, deferred.value.retry_after_s) == ([{"text": "您好"}], 1.0)
     assert len(bot_api.calls_of("sendMessage")) == 3
     assert bot_api.sent_to(42) == []
 
@@ -197,9 +199,10 @@ async def test_a_refused_message_is_logged_without_the_token_and_stops_the_rest(
 ) -> None:
     bot_api, standin = api
     wrong = Bot("999:WRONG", base_url=f"{standin.url}/bot", request=HTTPXRequest(read_timeout=5, connect_timeout=5))
-    assert await send_all(wrong, 42, [Outgoing("第一条"), Outgoing("第二条")]) is None
+    with pytest.raises(DeliveryRefused):
+        await send_all(wrong, 42, [Outgoing("第一条"), Outgoing("第二条")])
     assert len(bot_api.calls_of("sendMessage")) == 1
-    assert "sending failed" in caplog.text
+    assert "sending refused" in caplog.text
     assert "999:WRONG" not in caplog.text
 
 
