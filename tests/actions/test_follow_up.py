@@ -43,9 +43,9 @@ async def citizen_id(hotline: runtime.Hotline, phone: str = APPLICANT_PHONE) -> 
     return (await identify(hotline.database, phone, str(hotline.settings.pii_hash_key), NOW)).id
 
 
-async def closed_order(hotline: runtime.Hotline, citizen: int | None) -> str:
-    """A complaint of ``citizen`` that its department has answered and closed."""
-    order = complaint(title="小区电梯坏了两周", sender_id="citizen-1", channel="sms", citizen_id=citizen)
+async def closed_order(hotline: runtime.Hotline, citizen: int | None, **fields: Any) -> str:
+    """A complaint of ``citizen`` (``fields`` changed) that its department has answered and closed."""
+    order = complaint(title="小区电梯坏了两周", sender_id="citizen-1", channel="sms", citizen_id=citizen, **fields)
     filed = await file_order(hotline.database, order, NOW)
     department = filed.department or "广州市天河区住房和城乡建设局"
     if filed.department is None:
@@ -143,6 +143,23 @@ async def test_no_follow_up_in_another_citizens_conversation(hotline: runtime.Ho
         )
         assert events == RESET
         assert dispatcher.messages == []
+
+
+async def test_the_follow_up_starts_for_the_number_given_for_an_order_and_nobody_else(
+    hotline: runtime.Hotline,
+) -> None:
+    # Filed without a verified citizen, with a number: the 回访 is asked in that number's SMS thread,
+    # whose citizen (the number, as the SMS channel knows it) the hotline names in the event.
+    number = await closed_order(hotline, None, contact_phone="13800002222")
+    given = await citizen_id(hotline, "13800002222")
+    events, _ = await run(
+        ActionStartFollowUp(), triggered("EXTERNAL_follow_up", {"order_number": number}, history(given))
+    )
+    assert events == [*RESET, SlotSet("follow_up_order", number), SlotSet("follow_up_reply", REPLY)]
+    other = await citizen_id(hotline, "13800003333")
+    for events_before in (history(other), history(None)):
+        t = triggered("EXTERNAL_follow_up", {"order_number": number}, events_before)
+        assert (await run(ActionStartFollowUp(), t))[0] == RESET
 
 
 async def test_no_follow_up_of_an_order_that_is_not_closed_or_unknown(hotline: runtime.Hotline) -> None:
