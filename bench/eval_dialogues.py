@@ -53,6 +53,7 @@ from bot.cases.demo import demo_cases
 from bot.cases.records import store_cases
 from bot.core import clock
 from bot.core.db import Database
+from bot.core.encryption import decrypt, is_token
 from bot.core.settings import PROJECT_ROOT, get_settings
 from channels.connector import plain_texts, spoken_texts
 from channels.twilio.sms import sms_sender_id
@@ -316,6 +317,11 @@ def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
         yield connection
 
 
+def _clear(value: str | None) -> str | None:
+    """A phone number as the database keeps it (encrypted, ``bot.core.encryption``), in clear."""
+    return decrypt(value) if is_token(value) else value
+
+
 class Store:
     """Reads what the servers wrote: trackers (Rasa's SQL tracker store) and the project database."""
 
@@ -404,7 +410,7 @@ class Store:
                 district=r[4],
                 address=r[5],
                 since=r[6],
-                contact=None if r[8] else (r[7] or r[9]),
+                contact=None if r[8] else _clear(r[7] or r[9]),
                 anonymous=bool(r[8]),
             )
             for r in rows

@@ -1,7 +1,8 @@
 """The background work of one Rasa server instance, started and stopped in one place.
 
-At start: a database whose times were never converted to UTC (``bot.core.timestamps``) or whose
-schema is behind the newest migration stops the instance; the handoff desk stands around every bot
+At start: a database whose times were never converted to UTC (``bot.core.timestamps``), whose
+schema is behind the newest migration, or whose personal data the encryption key does not decrypt
+stops the instance; the handoff desk stands around every bot
 turn (``channels.connector.run_turn``), the default canned phrases exist, the sweeper turns long
 waits into callbacks, and the outbox is delivered; the handoff queue is rebuilt from the database
 if Redis lost it (``bot.handoff.queue``) and expired ids of handled messages are deleted every hour.
@@ -25,6 +26,7 @@ from sanic import Blueprint, Sanic
 
 from bot.core import clock
 from bot.core.db import Database, DatabaseUnavailable, OutdatedTimestamps, SchemaOutdated
+from bot.core.encryption import PersonalDataKeyError
 from bot.core.shared_state import forget_expired_handled
 from bot.handoff import records as handoffs
 from bot.handoff.queue import QueueUnavailable
@@ -49,6 +51,9 @@ async def start(app: Sanic) -> None:
             await database.require_current_schema()
         except (OutdatedTimestamps, SchemaOutdated) as error:
             logger.error("start-up refused: %s (run python -m bot db upgrade)", error)
+            raise
+        except PersonalDataKeyError as error:
+            logger.error("start-up refused: %s", error)
             raise
         await handoffs.ensure_default_phrases(database, clock.now())
     except DatabaseUnavailable as error:  # the instance still starts; phrases come with the database

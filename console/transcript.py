@@ -9,6 +9,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.core import clock
 from bot.core.personal_data import mask_text
+from bot.privacy.conversation import revealed_text
 from channels.pages import china_time
 
 # How the queue names what the citizen last wanted (intents not listed are shown by their name).
@@ -30,10 +31,16 @@ _QUIET_INTENTS = frozenset({"request_human", "affirm", "deny", "greet", "thank",
 
 
 def transcript_of(tracker: DialogueStateTracker, reveal: bool = False, limit: int = 300) -> list[dict[str, Any]]:
-    """What the citizen, the bot and the agents said, oldest first; numbers masked unless revealed."""
+    """What the citizen, the bot and the agents said, oldest first; numbers masked unless revealed.
+
+    The stored events hold masked texts: a revealed transcript shows the citizen's words as they were
+    said, unsealed from the event (``bot.privacy.conversation``).
+    """
     entries: list[dict[str, Any]] = []
     for event in tracker.events:
         entry = _transcript_entry(event)
+        if reveal and entry is not None and isinstance(event, UserUttered):
+            entry["text"] = revealed_text(entry["text"], event.metadata)
         if entry is None:
             continue
         if not reveal and entry.get("text"):

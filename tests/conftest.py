@@ -17,6 +17,10 @@ import pytest
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT
 
+# Personal data is encrypted with this key in every test (and the servers the tests start), unless one is set.
+TEST_PII_KEY = "dGVzdC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="
+os.environ.setdefault("PII_ENCRYPTION_KEYS", TEST_PII_KEY)
+
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 GD_CATALOG = SHARED_DATA / "gd_service_catalog" / "catalog_2262_slim.jsonl"
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -10,7 +10,11 @@ then attaches to that app:
 - its own request size limit: a call carries the whole tracker, which grows with the conversation,
   so it does not take the Rasa server's ``SANIC_REQUEST_MAX_SIZE`` (the same environment);
 - a listener that closes the process's database when the server stops, so that the process exits
-  on SIGTERM (an open aiosqlite connection keeps a worker thread that would hold it alive).
+  on SIGTERM (an open aiosqlite connection keeps a worker thread that would hold it alive);
+- sealed slot values (``bot.privacy.conversation``): the tracker of an action call is unsealed before
+  the action runs, and the slot values it sets that hold a phone or ID number are sealed before
+  Rasa gets them, so that what Rasa stores never holds a full number and the actions never see a
+  sealed one. Without a valid encryption key the server does not start.
 
 Where it listens is ``SANIC_HOST``, which ``python -m bot run`` sets from ``ACTION_SERVER_HOST``.
 """
@@ -19,16 +23,21 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
+import zlib
 from typing import Any
 
 from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
-from sanic.response import HTTPResponse
+from sanic.response import BaseHTTPResponse, HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.catalog import runtime
+from bot.core.encryption import check_key, cipher
 from bot.core.settings import get_settings
+from bot.privacy.conversation import seal_slot_events, unseal_tracker
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +45,7 @@ APP_NAME = "rasa_sdk"
 TOKEN_PARAMETER = "token"
 # Paths anyone may call: the readiness check says nothing but "ok".
 OPEN_PATHS = frozenset({"/health"})
+WEBHOOK_PATH = "/webhook"
 # A tracker of a long conversation is large; this bounds a call all the same (Sanic's default is 100 MB).
 ACTION_CALL_MAX_BYTES = 32 * 1024 * 1024
 
@@ -82,6 +92,44 @@ async def refuse_strangers(request: Request) -> HTTPResponse | None:
     return response.json({"error": "unauthorised"}, status=401)
 
 
+async def unseal_call(request: Request) -> None:
+    """Unseal the slot values of an action call's tracker, in the body rasa-sdk is about to read."""
+    if request.path != WEBHOOK_PATH or request.method != "POST":
+        return
+    if request.headers.get("Content-Encoding") == "deflate":
+        call = json.loads(zlib.decompress(request.body))
+        if isinstance(call, dict) and isinstance(call.get("tracker"), dict):
+            unseal_tracker(call["tracker"])
+        request.body = zlib.compress(json.dumps(call).encode())
+        return
+    call = request.json  # parsed once and kept: rasa-sdk reads this same object
+    if isinstance(call, dict) and isinstance(call.get("tracker"), dict):
+        unseal_tracker(call["tracker"])
+
+
+async def seal_answer(request: Request, answer: BaseHTTPResponse) -> None:
+    """Seal the slot values that hold a phone or ID number in an action's events, before Rasa gets them."""
+    if request.path != WEBHOOK_PATH or answer.status != 200 or not answer.body:
+        return
+    result = json.loads(answer.body)
+    if isinstance(result, dict) and isinstance(result.get("events"), list):
+        seal_slot_events(result["events"])
+        answer.body = json.dumps(result, ensure_ascii=False).encode()
+
+
+async def check_encryption_key(*_: Any) -> None:
+    """Refuse to start without a valid encryption key, or with one that does not decrypt the stored data.
+
+    A database that cannot be read now (down, or without its tables yet) is checked by its first use instead.
+    """
+    cipher()
+    try:
+        async with runtime.current().database.engine.connect() as connection:
+            await check_key(connection)
+    except (SQLAlchemyError, OSError) as error:
+        logger.warning("start-up: the encryption key not checked against the database: %s", type(error).__name__)
+
+
 async def warn_without_token(*_: Any) -> None:
     """Say at start-up that a server without ACTION_SERVER_TOKEN refuses every call."""
     if not get_settings().action_server_token:
@@ -99,6 +147,9 @@ def configure_server() -> None:
         return
     app.config.REQUEST_MAX_SIZE = ACTION_CALL_MAX_BYTES
     app.register_middleware(refuse_strangers, "request")
+    app.register_middleware(unseal_call, "request")
+    app.register_middleware(seal_answer, "response")
+    app.register_listener(check_encryption_key, "before_server_start")
     app.register_listener(warn_without_token, "before_server_start")
     app.register_listener(require_appeal_model, "before_server_start")
     app.register_listener(warm_up, "after_server_start")

@@ -21,10 +21,12 @@ async def use_schema(database: Database) -> None:
 
     Raises:
         OutdatedTimestamps, SchemaOutdated: ``python -m bot db upgrade`` first (the message says so).
+        PersonalDataKeyError: the encryption key of personal data is missing, malformed or wrong.
     """
     state = await database.schema_state()
     if state.is_new or (state.is_current and not state.marked and not state.old_times):
         await database.create_schema()  # the tables at the newest revision, or only the mark of UTC times
+        await database.check_personal_data_key()  # no key, or a wrong one: refused before anything is done
         return
     await database.require_current_schema()
 

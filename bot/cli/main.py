@@ -21,8 +21,10 @@ from bot.cli.agents import add_agents_parser, agents_command
 from bot.cli.appeals import add_appeals_parser, add_model_option, classify_command, train_command
 from bot.cli.common import open_database, project_database, refuse, refuse_file
 from bot.cli.orders import add_orders_parser, orders_command
+from bot.cli.privacy import add_privacy_parsers, privacy_command
 from bot.core import clock
 from bot.core.db import DatabaseUnavailable, OutdatedTimestamps, SchemaOutdated
+from bot.core.encryption import PersonalDataKeyError
 from bot.core.settings import PROJECT_ROOT, get_settings
 
 
@@ -94,8 +96,13 @@ async def cases_import(path: Path) -> int:
 
 
 async def seed() -> int:
-    """Upgrade the schema (converting an old database's times to UTC), load the default catalogue and the demo cases."""
-    settings = get_settings()
+    """Upgrade the schema (converting an old database's times to UTC), load the default catalogue and the demo cases.
+
+    Without PII_ENCRYPTION_KEYS, the key of personal data is first made into var/ (``make run``).
+    """
+    from bot.cli.serve import ensure_local_key
+
+    settings = ensure_local_key(get_settings())
     await db_upgrade()
     status = await catalog_import(settings.catalog_path)
     if status:
@@ -187,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except (CategoryError, RoutingError) as error:  # the tree of appeals (APPEAL_TAXONOMY_FILE) or its routing
         return refuse(error, 3)
-    except (OutdatedTimestamps, SchemaOutdated) as error:
+    except (OutdatedTimestamps, SchemaOutdated, PersonalDataKeyError) as error:
         return refuse(error, 3)
     except AppealModelError as error:
         return refuse(f"{error}（APPEAL_MODEL_DIR）", 3)
@@ -228,6 +235,7 @@ def _run(argv: list[str] | None) -> int:
     prod.add_argument("--port", type=int, default=8080, help="nginx监听的端口（默认8080）")
     add_agents_parser(commands)
     add_orders_parser(commands)
+    add_privacy_parsers(commands)
     departments = commands.add_parser("departments", help="部门接口密钥").add_subparsers(dest="action", required=True)
     departments.add_parser("add-key", help="为部门新建密钥（只显示一次）").add_argument("department")
     departments.add_parser("list", help="列出部门和密钥编号（不显示密钥）")
@@ -260,20 +268,25 @@ def _run(argv: list[str] | None) -> int:
         return agents_command(args)
     if args.command == "orders":
         return orders_command(args)
+    if args.command in ("pii", "retention"):
+        return privacy_command(args)
     if args.command == "classify":
         return classify_command(args.model)
     if args.command == "appeals":
         return train_command(args.path, args.out)
     if args.command == "run":
-        from bot.cli.serve import run_servers
+        from bot.cli.serve import ensure_local_key, run_servers
 
+        ensure_local_key(get_settings())
         asyncio.run(_require_current_schema())  # refused with exit status 3 (main), before any server starts
         _require_appeal_model()  # likewise a configured appeal model that is missing or broken
         _require_appeal_files()  # and a missing or broken classification tree or routing file
         return run_servers()
     if args.command == "run-prod":
         from bot.cli.prod import run_prod
+        from bot.cli.serve import ensure_local_key
 
+        ensure_local_key(get_settings())  # as make run: the key of personal data, when none is set
         _require_appeal_files()
         return run_prod(args.instances, args.port)
     parser.error("unknown command")

@@ -12,6 +12,8 @@ from typing import Any
 from bot.cli.common import project_database, refuse, refuse_file
 from bot.core import clock
 from bot.core.personal_data import mask_phone, mask_text
+from bot.core.settings import get_settings
+from bot.privacy.trackers import tracker_store
 from bot.work_orders.board_import import BoardImportRefused, import_board_file
 from bot.work_orders.filing import UNASSIGNED, InvalidOrderNumber, parse_order_number
 from bot.work_orders.lifecycle import (
@@ -32,7 +34,7 @@ SOURCE_NAMES = {"conversation": "对话", "board": "网上留言", "agent": "人
 def add_orders_parser(commands: Any) -> None:
     """Add the ``orders`` command and its actions to the command line's subparsers."""
     orders = commands.add_parser("orders", help="工单").add_subparsers(dest="action", required=True)
-    tick = orders.add_parser("tick", help="运行一次定时任务：超期督办、回访提醒、解除热点")
+    tick = orders.add_parser("tick", help="运行一次定时任务：超期督办、回访提醒、解除热点、清理到期个人信息")
     tick.add_argument(
         "--now", type=clock.parse_moment, default=None, help="按此时间运行（ISO格式，不带时区即北京时间；默认当前时间）"
     )
@@ -67,9 +69,9 @@ def orders_command(args: argparse.Namespace) -> int:
 
 
 async def tick(now: datetime | None) -> int:
-    """Run the scheduler once and say what it did."""
-    async with project_database() as database:
-        report = await run_once(database, now or clock.now())
+    """Run the scheduler once (the retention job with it, on the tracker store too) and say what it did."""
+    async with project_database() as database, tracker_store(get_settings(), database) as trackers:
+        report = await run_once(database, now or clock.now(), trackers=trackers)
     print(report.summary() + "。")
     if report.escalated:
         print("督办：" + "、".join(report.escalated))

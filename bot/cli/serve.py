@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.core.settings import PROJECT_ROOT, Settings, get_settings
@@ -20,14 +21,14 @@ STARTUP_TIMEOUT_S = 180.0
 TOKEN_FILE = PROJECT_ROOT / "var" / "action-server-token"
 
 
-def stored_token(path: Path) -> str:
-    """The token kept in ``path``, first made there (readable by its owner only) when there is none."""
+def stored_token(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
+    """The token (or key) kept in ``path``, first made there by ``make`` (readable by its owner only) if none is."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         draft = path.with_name(f".{path.name}.{os.getpid()}")
         descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(32) + "\n")
+            file.write(make() + "\n")
         try:
             os.link(draft, path)  # atomic: when two start at once, the first one's token is the token
         except FileExistsError:
@@ -38,8 +39,22 @@ def stored_token(path: Path) -> str:
         path.chmod(0o600)
     token = path.read_text().strip()
     if not token:
-        raise RuntimeError(f"{path} is empty: delete it (a new token is made) or set ACTION_SERVER_TOKEN")
+        raise RuntimeError(f"{path} is empty: delete it (a new one is made) or set the setting it stands for")
     return token
+
+
+def ensure_local_key(settings: Settings) -> Settings:
+    """`make run` without PII_ENCRYPTION_KEYS: the key of personal data made into ``settings.pii_key_file`` once.
+
+    Returns the settings as read again with that key (those given when the setting was there).
+    """
+    if settings.pii_encryption_keys:
+        return settings
+    from bot.core.encryption import new_key  # cryptography: only when a key is made
+
+    stored_token(settings.pii_key_file, new_key)
+    get_settings.cache_clear()
+    return get_settings()
 
 
 def action_server_token(settings: Settings, token_file: Path = TOKEN_FILE) -> str:

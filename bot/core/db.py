@@ -3,7 +3,8 @@
 The schema's revisions are in ``bot/core/migrations/``. ``upgrade`` (``python -m bot db upgrade``)
 brings any database to the newest one; ``create_schema`` makes a new database at the newest
 revision directly (tests, tools); ``schema_state`` says where a database stands, and
-``require_current_schema`` refuses one that is not at the newest revision (the servers, the commands).
+``require_current_schema`` refuses one that is not at the newest revision, or whose personal data the
+encryption key cannot decrypt (the servers, the commands).
 A new SQLite file is made readable by its owner only, in a folder of its owner's.
 """
 
@@ -298,6 +299,7 @@ class Database:
         Raises:
             OutdatedTimestamps: it holds China times never converted (``python -m bot db upgrade`` converts).
             SchemaOutdated: it is new, made before Alembic, at an older revision or at one that is not ours.
+            PersonalDataKeyError: the encryption key of personal data is missing, malformed or wrong.
             DatabaseUnavailable: the database is down, unreachable or too slow.
         """
         state = await self.schema_state()
@@ -306,7 +308,23 @@ class Database:
         problem = state.problem()
         if problem is not None:
             raise SchemaOutdated(problem)
+        await self.check_personal_data_key()
         return state
+
+    async def check_personal_data_key(self) -> None:
+        """Refuse a missing or malformed encryption key, or one that does not decrypt the stored personal data.
+
+        Raises:
+            PersonalDataKeyError: the key is missing, malformed or wrong.
+            DatabaseUnavailable: the database is down, unreachable or too slow.
+        """
+        from bot.core.encryption import check_key
+
+        try:
+            async with self.engine.connect() as connection:
+                await check_key(connection)
+        except _UNAVAILABLE as error:
+            raise DatabaseUnavailable(f"the project database is unavailable: {type(error).__name__}") from error
 
     async def migrate(self) -> Upgrade:
         """Bring the database to the newest revision, in one transaction under the schema's lock; what was done.

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, declarative_base, relationship, synonym
 from sqlalchemy.types import TypeDecorator
 
 from bot.core.clock import UTC, in_utc
+from bot.core.encryption import EncryptedString
 
 Base: Any = declarative_base()
 
@@ -168,8 +169,10 @@ class WorkOrder(Base):
     latitude: Mapped[float | None] = Column(Float)
     longitude: Mapped[float | None] = Column(Float)
     since: Mapped[str | None] = Column(String(100))
-    # Only a number the citizen gave for this order; never for anonymous orders.
-    contact_phone: Mapped[str | None] = Column(String(20))
+    # Only a number the citizen gave for this order; never for anonymous orders. Encrypted (read back to
+    # send SMS); its keyed digest is what lookups compare.
+    contact_phone: Mapped[str | None] = Column(EncryptedString(255))
+    contact_phone_digest: Mapped[str | None] = Column(String(64), index=True)
     anonymous: Mapped[bool] = Column(Boolean, nullable=False, default=False)
     urgency: Mapped[str] = Column(String(8), nullable=False, default="normal")
     source: Mapped[str] = Column(String(16), nullable=False, default="conversation")
@@ -192,6 +195,8 @@ class WorkOrder(Base):
     # Who filed it and where, so that it can be followed up from any channel.
     citizen_id: Mapped[int | None] = Column(Integer, ForeignKey("citizens.id"), index=True)
     channel: Mapped[str] = Column(String(32), nullable=False, default="")
+    # When the retention job removed its personal data (contact, place, filer; numbers in its texts masked).
+    personal_data_removed_at: Mapped[datetime | None] = Column(UtcDateTime)
 
 
 class WorkOrderCounter(Base):
@@ -291,9 +296,9 @@ class Citizen(Base):
     __tablename__ = "citizens"
 
     id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
-    # The keyed digest finds the citizen; the number itself is kept to call or text them back.
+    # The keyed digest finds the citizen; the number itself is kept, encrypted, to call or text them back.
     phone_digest: Mapped[str] = Column(String(64), nullable=False, unique=True)
-    phone: Mapped[str] = Column(String(20), nullable=False)
+    phone: Mapped[str] = Column(EncryptedString(255), nullable=False)
     created_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
     last_seen_at: Mapped[datetime] = Column(UtcDateTime, nullable=False)
 

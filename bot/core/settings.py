@@ -106,6 +106,10 @@ class Settings:
     # The largest request body the Rasa server reads (Sanic's REQUEST_MAX_SIZE): larger ones get 413 at once.
     max_request_bytes: int
     pii_hash_key: Secret
+    # Keys of the personal data kept encrypted (Fernet, comma-separated: the first encrypts, all decrypt):
+    # PII_ENCRYPTION_KEYS, else the key `make run` keeps in ``pii_key_file``; empty: none (refused at start-up).
+    pii_encryption_keys: Secret
+    pii_key_file: Path
     verify_max_failures: int
     verify_lock_minutes: int
     catalog_path: Path
@@ -156,6 +160,10 @@ class Settings:
     agent_lockout_minutes: int
     agent_session_idle_minutes: int
     agent_session_max_hours: int
+    # Retention (python -m bot retention run, also in the scheduler): days after which personal data goes.
+    retention_conversation_days: int
+    retention_anonymous_webchat_days: int
+    retention_order_days: int
     # /metrics (Prometheus): with a token, answered to ``Authorization: Bearer <token>`` only; without
     # one, only to requests from the loopback interface that no proxy forwarded.
     metrics_token: Secret
@@ -169,6 +177,19 @@ class Settings:
 def default_database_url() -> str:
     """The embedded SQLite database under ``var/``."""
     return f"sqlite:///{PROJECT_ROOT / 'var' / 'hotline.db'}"
+
+
+def default_pii_key_file() -> Path:
+    """Where `make run` keeps the encryption key of personal data when PII_ENCRYPTION_KEYS is not set."""
+    return PROJECT_ROOT / "var" / "pii-encryption-key"
+
+
+def _pii_encryption_keys(key_file: Path) -> Secret:
+    """PII_ENCRYPTION_KEYS, else the key kept in ``key_file`` (when there is one), else empty."""
+    keys = _str("PII_ENCRYPTION_KEYS", "")
+    if not keys and key_file.is_file():
+        keys = key_file.read_text().strip()
+    return Secret(keys)
 
 
 def default_tracker_store_url(database_url: str) -> str:
@@ -188,6 +209,7 @@ def get_settings() -> Settings:
     """Read the settings from the environment once per process."""
     database_url = _str("DATABASE_URL", default_database_url())
     action_port = _int("ACTION_SERVER_PORT", 5055, minimum=1)
+    pii_key_file = Path(_str("PII_KEY_FILE", str(default_pii_key_file())))
     return Settings(
         database_url=database_url,
         tracker_store_url=_str("TRACKER_STORE_URL", default_tracker_store_url(database_url)),
@@ -199,6 +221,8 @@ def get_settings() -> Settings:
         rasa_port=_int("RASA_PORT", 5005, minimum=1),
         max_request_bytes=_int("MAX_REQUEST_BYTES", 256 * 1024, minimum=1024),
         pii_hash_key=Secret(_str("PII_HASH_KEY", "dev-only-pii-key-change-me")),
+        pii_encryption_keys=_pii_encryption_keys(pii_key_file),
+        pii_key_file=pii_key_file,
         verify_max_failures=_int("VERIFY_MAX_FAILURES", 3, minimum=1),
         verify_lock_minutes=_int("VERIFY_LOCK_MINUTES", 30, minimum=1),
         catalog_path=Path(_str("CATALOG_PATH", str(PROJECT_ROOT / "data" / "catalog"))),
@@ -239,5 +263,8 @@ def get_settings() -> Settings:
         agent_lockout_minutes=_int("AGENT_LOCKOUT_MINUTES", 15, minimum=1),
         agent_session_idle_minutes=_int("AGENT_SESSION_IDLE_MINUTES", 60, minimum=1),
         agent_session_max_hours=_int("AGENT_SESSION_MAX_HOURS", 12, minimum=1),
+        retention_conversation_days=_int("RETENTION_CONVERSATION_DAYS", 90, minimum=1),
+        retention_anonymous_webchat_days=_int("RETENTION_ANONYMOUS_WEBCHAT_DAYS", 7, minimum=1),
+        retention_order_days=_int("RETENTION_ORDER_DAYS", 365, minimum=1),
         metrics_token=Secret(_str("METRICS_TOKEN", "")),
     )

@@ -48,6 +48,7 @@ UTC_COLUMNS: dict[str, tuple[str, ...]] = {
     "agents": ("created_at", "locked_until", "last_login_at"),
     "agent_sessions": ("created_at", "expires_at", "last_seen_at"),
     "handled_messages": ("expires_at",),
+    "work_orders": ("personal_data_removed_at",),
 }
 # Columns whose zone was the channel's: UTC for the web chat, China time for the others.
 MIXED_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -7,6 +7,11 @@ keeps the turn there: the citizen is answered without context (an address typed 
 raises ``TrackerStoreUnavailable``, the turn fails before anything is said or stored, the connector
 answers ``BUSY_REPLY``, and once the database is back the conversation goes on where it was.
 
+What is stored holds no full phone or ID number (``bot.privacy.conversation.protect_event``): every
+event is masked on its way into the database; the citizen's words are kept sealed (encrypted) beside
+the masked text, for an agent who reveals the transcript, and slot values the dialogue needs later
+come sealed from the action server. The store refuses to start without a valid encryption key.
+
 Conversation locks live ``LOCK_LIFETIME_S`` (20 s), not Rasa's 60 s: a ticket is only released by
 its expiry when the instance holding it died, so this is how long a killed instance blocks its
 citizens. It must outlast the longest turn (otherwise two turns of one conversation could run at
@@ -38,13 +43,16 @@ from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.utils.endpoints import EndpointConfig
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.core.db import DatabaseUnavailable, enable_sqlite_pragmas
+from bot.core.db import DatabaseUnavailable, enable_sqlite_pragmas, private_sqlite_file
+from bot.core.encryption import cipher
 from bot.core.settings import Settings, get_settings
+from bot.privacy.conversation import protect_event
 from bot.rasa import patches as rasa_patches
 
 logger = logging.getLogger(__name__)
@@ -107,11 +115,12 @@ class SettingsTrackerStore(SQLTrackerStore):
         # keep its agent from hiding a database that is away behind an empty tracker in memory.
         rasa_patches.install()
         refuse_memory_fallback()
+        cipher()  # no key, or a malformed one: the server does not start (PersonalDataKeyError)
         settings = get_settings()
         url = make_url(settings.tracker_store_url)
         dialect = url.get_backend_name()
         if dialect == "sqlite" and url.database:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(url.database))  # readable by its owner only, as the project database
         super().__init__(
             domain=domain,
             dialect=dialect,
@@ -167,12 +176,26 @@ class SettingsTrackerStore(SQLTrackerStore):
 
     @_unavailable_as_typed
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker's new events.
+        """Store the tracker's new events, their phone and ID numbers masked (Rasa's own ``save`` otherwise).
 
         Raises:
             TrackerStoreUnavailable: the tracker database is away (nothing of the turn is stored).
         """
-        await super().save(tracker)
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = protect_event(event.as_dict())
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
 
     @_unavailable_as_typed
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:

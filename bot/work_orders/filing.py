@@ -267,6 +267,11 @@ async def find_duplicate(
     return None
 
 
+def contact_digest(phone: str | None, settings: Settings) -> str | None:
+    """The keyed digest of an order's contact number: what finds the orders a citizen's number was given for."""
+    return None if phone is None else digest(phone, str(settings.pii_hash_key))
+
+
 async def _store(session: AsyncSession, prepared: Prepared, now: datetime, settings: Settings) -> FiledOrder:
     order = prepared.order
     day = in_china(now).strftime("%Y%m%d")  # the number's date is the China day of filing
@@ -291,6 +296,7 @@ async def _store(session: AsyncSession, prepared: Prepared, now: datetime, setti
         longitude=order.longitude,
         since=(order.since or "").strip() or None,
         contact_phone=prepared.contact_phone,
+        contact_phone_digest=contact_digest(prepared.contact_phone, settings),
         anonymous=order.anonymous,
         urgency=order.urgency,
         source=order.source,
@@ -437,7 +443,8 @@ def _gave_number_of(citizen_id: int) -> ColumnElement[bool]:
     return and_(
         WorkOrder.citizen_id.is_(None),
         WorkOrder.anonymous.is_(False),
-        WorkOrder.contact_phone == select(Citizen.phone).where(Citizen.id == citizen_id).scalar_subquery(),
+        WorkOrder.contact_phone_digest
+        == select(Citizen.phone_digest).where(Citizen.id == citizen_id).scalar_subquery(),
     )
 
 

@@ -1,4 +1,5 @@
-"""The work-order scheduler: escalate overdue orders (督办), ask for 回访 after closing, close quiet hotspots.
+"""The work-order scheduler: escalate overdue orders (督办), ask for 回访 after closing, close quiet hotspots,
+and remove personal data whose retention period is over (``bot.privacy.retention``).
 
 ``run_once`` is safe to run as often as wanted (``python -m bot orders tick`` from cron, or a loop):
 an order is escalated once per deadline (again only after an extension that also passed), a
@@ -8,7 +9,7 @@ an order is escalated once per deadline (again only after an extension that also
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -16,6 +17,7 @@ from sqlalchemy import or_, select
 from bot.core.db import Database
 from bot.core.models import WorkOrder
 from bot.core.settings import Settings, get_settings
+from bot.privacy.retention import RetentionReport, run_retention
 from bot.work_orders import notifications
 from bot.work_orders.hotspots import close_quiet
 from bot.work_orders.lifecycle import (
@@ -41,6 +43,7 @@ class TickReport:
     follow_ups: tuple[str, ...]
     unreachable: tuple[str, ...]
     hotspots_closed: int
+    retention: RetentionReport = field(default_factory=RetentionReport)
 
     def summary(self) -> str:
         """One line in Chinese, e.g. 督办3件，回访提醒2件."""
@@ -49,6 +52,8 @@ class TickReport:
             line += f"，无法回访（匿名或无联系方式）{len(self.unreachable)}件"
         if self.hotspots_closed:
             line += f"，热点解除{self.hotspots_closed}个"
+        if self.retention != RetentionReport():
+            line += f"；个人信息到期清理：{self.retention.summary()}"
         return line
 
 
@@ -110,11 +115,17 @@ async def request_follow_ups(database: Database, now: datetime, after_hours: int
     return asked, unreachable
 
 
-async def run_once(database: Database, now: datetime, *, settings: Settings | None = None) -> TickReport:
-    """Escalate overdue orders, send due 回访 questions, close quiet hotspots."""
+async def run_once(
+    database: Database, now: datetime, *, settings: Settings | None = None, trackers: Database | None = None
+) -> TickReport:
+    """Escalate overdue orders, send due 回访 questions, close quiet hotspots, run the retention job.
+
+    ``trackers``: the tracker store's database, whose old conversation events retention deletes (None: not those).
+    """
     settings = settings or get_settings()
     escalated = await escalate_overdue(database, now)
     asked, unreachable = await request_follow_ups(database, now, settings.follow_up_after_hours)
     async with database.session() as session:
         hotspots_closed = await close_quiet(session, now, settings.hotspot_window_hours)
-    return TickReport(tuple(escalated), tuple(asked), tuple(unreachable), hotspots_closed)
+    retention = await run_retention(database, now, settings, trackers)
+    return TickReport(tuple(escalated), tuple(asked), tuple(unreachable), hotspots_closed, retention)

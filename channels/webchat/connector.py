@@ -247,6 +247,9 @@ class WebChatInput(InputChannel):
                 return _error(503, UNAVAILABLE_REPLY)
             try:
                 seq = await _take_message(runtime, log, on_new_message, session_id, raw, client_id, shown)
+            except UnknownSession:  # deleted by the retention job after days without a word
+                await _forget(runtime, dedup_key)
+                return _error(404, "会话不存在，请重新开始对话")
             except DatabaseUnavailable:
                 await _forget(runtime, dedup_key)
                 logger.error("web chat %s: message not stored, the database is unavailable", session_id[:8])

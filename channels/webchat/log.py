@@ -3,6 +3,9 @@
 A session is made by the server (128 random bits) and starts with a ``session_started`` entry;
 each later entry gets the next ``seq`` of its session. A page that reloads or reconnects asks
 for the entries after the last ``seq`` it showed, so nothing said while it was away is lost.
+
+Phone and ID numbers are masked in every entry before it is stored (the page shows them masked too,
+even to the citizen who typed them). The retention job (``bot.privacy.retention``) deletes idle sessions.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy import JSON, String, func, insert, literal, select
 from bot.core import clock
 from bot.core.db import Database
 from bot.core.models import ChatMessage, UtcDateTime
+from bot.privacy.conversation import masked
 from channels.connector import channel_runtime
 from channels.pages import china_time
 from channels.webchat.live import ChatHub, HubUnavailable, open_chat_hub
@@ -69,8 +73,9 @@ class ChatLog:
     def __init__(self, database: Database, hub: ChatHub) -> None:
         self.database = database
         self.hub = hub
-        # Sessions are never deleted, so one seen to exist is remembered: a message to a known
-        # session is taken without a database round trip before it is stored.
+        # A session is deleted only after days without a word (the retention job), so one seen to exist
+        # is remembered: a message to a known session is taken without a database round trip before it
+        # is stored (one deleted meanwhile fails at its append: UnknownSession).
         self._known: set[str] = set()
 
     async def start_session(self) -> str:
@@ -116,6 +121,7 @@ class ChatLog:
         """
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
+        payload = masked(payload)  # never a full phone or ID number at rest
         now = clock.now()
         async with self.database.session() as session:
             # Appends to one session take turns: PostgreSQL locks the session's first entry until

@@ -17,7 +17,7 @@ from bot.work_orders.notifications import messages_of_order, pending
 from bot.work_orders.scheduler import request_follow_ups
 from tests.bot.conftest import PROPERTY, complaint
 
-KEY = "test-key"
+KEY = str(get_settings().pii_hash_key)  # the key filing computes the contact digest with
 FRIDAY = china(2026, 11, 27, 15, 0)
 HOUSING = "广州市天河区住房和城乡建设局"
 GIVEN = "13800138000"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, String, Table, insert, inspect, select, text
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from bot.core import migrations
@@ -24,6 +24,7 @@ from tests.bot.test_timestamps import make_old_database
 from tests.conftest import create_postgres_database, drop_postgres_database
 
 FILED = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+NAIVE = FILED.replace(tzinfo=None)  # as plain columns store it
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -47,6 +48,18 @@ async def _revision(database: Database) -> str | None:
         return await connection.run_sync(migrations.current)
 
 
+# The citizens table as plain columns: what revision 0001 stored (the phone number in clear).
+CLEAR_CITIZENS = Table(
+    "citizens",
+    MetaData(),
+    Column("id", Integer),
+    Column("phone_digest", String),
+    Column("phone", String),
+    Column("created_at", DateTime),
+    Column("last_seen_at", DateTime),
+)
+
+
 async def make_database_before_alembic(url: str) -> None:
     """Revision 0001's tables without a version (what create_schema made), marked UTC, with an order and its notice."""
     database = Database(url)
@@ -55,9 +68,9 @@ async def make_database_before_alembic(url: str) -> None:
             await connection.run_sync(migrations.upgrade, migrations.FIRST)
             await connection.execute(text("DROP TABLE alembic_version"))
             await connection.execute(text("INSERT INTO schema_meta (key, value) VALUES ('timestamps', 'utc')"))
-            await connection.execute(
-                insert(Citizen.__table__).values(
-                    id=7, phone_digest="d" * 64, phone="13800138000", created_at=FILED, last_seen_at=FILED
+            await connection.execute(  # the phone in clear, as it was kept before revision 0005
+                insert(CLEAR_CITIZENS).values(
+                    id=7, phone_digest="d" * 64, phone="13800138000", created_at=NAIVE, last_seen_at=NAIVE
                 )
             )
             await connection.execute(
@@ -432,3 +445,60 @@ def test_db_revision_autogenerates_the_next_revision_from_the_models(
         assert asyncio.run(differences()) == []
     finally:
         Base.metadata.remove(added)
+
+
+async def test_revision_0005_encrypts_the_phone_numbers_and_masks_the_chat_log_and_its_downgrade_decrypts(
+    url: str,
+) -> None:
+    from alembic import command
+
+    from bot.core.encryption import decrypt, is_token
+    from bot.core.personal_data import digest
+    from bot.core.settings import get_settings
+
+    database = Database(url)
+    try:
+        async with database.migrating() as connection:
+            await connection.run_sync(migrations.upgrade, "0003")
+            await connection.execute(
+                insert(CLEAR_CITIZENS).values(
+                    id=7, phone_digest="d" * 64, phone="13800138000", created_at=NAIVE, last_seen_at=NAIVE
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO work_orders (number, kind, title, summary, sender_id, status, anonymous, urgency,"
+                    " source, reopened, channel, created_at, due_at, contact_phone) VALUES ('WO2026120100001', '投诉',"
+                    " '', '路灯坏了', 'web-x', '已派单', false, 'normal', 'conversation', 0, 'webchat', :at, :at,"
+                    " '13912345678')"
+                ),
+                {"at": NAIVE},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO chat_messages (session_id, seq, role, payload, created_at)"
+                    " VALUES ('" + "a" * 32 + "', 0, 'citizen', :payload, :at)"
+                ),
+                {"payload": '{"text": "我的电话13912345678"}', "at": NAIVE},
+            )
+            await connection.run_sync(migrations.upgrade, "0005")
+        phone = (await _rows(database, "SELECT phone FROM citizens"))[0][0]
+        orders = await _rows(database, "SELECT contact_phone, contact_phone_digest FROM work_orders")
+        contact, contact_digest = orders[0]
+        payload = (await _rows(database, "SELECT payload FROM chat_messages"))[0][0]
+        assert is_token(phone) and decrypt(phone) == "13800138000"
+        assert is_token(contact) and decrypt(contact) == "13912345678"
+        assert contact_digest == digest("13912345678", str(get_settings().pii_hash_key))
+        assert "13912345678" not in str(payload) and "139****5678" in str(payload)
+        async with database.migrating() as connection:
+            await connection.run_sync(lambda sync: command.downgrade(migrations.alembic_config(sync), "0003"))
+        await database.engine.dispose()  # PostgreSQL: statements prepared before the tables changed
+        assert await _rows(database, "SELECT phone FROM citizens") == [("13800138000",)]
+        assert await _rows(database, "SELECT contact_phone FROM work_orders") == [("13912345678",)]
+    finally:
+        await database.close()
+
+
+async def _rows(database: Database, sql: str) -> list[tuple[Any, ...]]:
+    async with database.engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text(sql))]

@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
+from bot.core.encryption import EncryptedString
 from bot.core.models import Base, UtcDateTime
 
 MIGRATIONS = Path(__file__).resolve().parent
@@ -81,9 +82,11 @@ def stamp(connection: Connection, target: str = "head") -> None:
 
 
 def render_item(kind: str, item: Any, context: AutogenContext) -> str | Literal[False]:
-    """Autogenerate writes our UTC column type as the plain DateTime it is in the database."""
+    """Autogenerate writes our UTC and encrypted column types as the plain types they are in the database."""
     if kind == "type" and isinstance(item, UtcDateTime):
         return "sa.DateTime()"
+    if kind == "type" and isinstance(item, EncryptedString):
+        return f"sa.String(length={item.impl.length})"
     return False
 
 

@@ -1,7 +1,7 @@
 """the outbox holds every channel's replies: notifications.order_number may be empty, a reply's messages, backoff
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-05
 
 A reply the citizen's channel could not take (Telegram, SMS, an agent's message) waits in the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
