@@ -165,7 +165,11 @@ async def test_the_follow_up_starts_for_the_number_given_for_an_order_and_nobody
 async def test_no_follow_up_of_an_order_that_is_not_closed_or_unknown(hotline: runtime.Hotline) -> None:
     citizen = await citizen_id(hotline)
     order = NewOrder(
-        type="投诉", summary="电梯坏了", category=("城乡建设", "住房保障与房地产", "物业服务"), sender_id="citizen-1", citizen_id=citizen
+        type="投诉",
+        summary="电梯坏了",
+        category=("城乡建设", "住房保障与房地产", "物业服务"),
+        sender_id="citizen-1",
+        citizen_id=citizen,
     )
     open_number = (await file_order(hotline.database, order, NOW)).number
     for number in (open_number, "WO2026112799999", "不是工单号"):
