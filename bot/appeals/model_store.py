@@ -29,8 +29,9 @@ from bot.core.settings import PROJECT_ROOT, get_settings
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "var" / "appeal_model"
 MODEL_FILE = "model.joblib"
 MANIFEST_FILE = "manifest.json"
-# Raised when what is written changes in a way an older reader cannot load.
-MODEL_FORMAT = 1
+# Raised whenever the fitted class (bot.appeals.training.CentreClassifier) changes what it holds: 1 → 2 when the
+# pair model became calibrated and the first level blended (a model of format 1 would fail at its first message).
+MODEL_FORMAT = 2
 RETRAIN = "请用 python -m bot appeals train 重新训练"
 
 

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import functools
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack, spmatrix
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
@@ -29,6 +32,15 @@ from bot.appeals.history import HistoryRecord
 
 # Folds of the cross-validation (fewer when the rarest first level of the history has fewer messages).
 FOLDS = 5
+# The fewest messages a pair needs to be learnt (the calibration's folds each need one).
+PAIR_MIN = 3
+
+
+class Predictor(Protocol):
+    """A fitted classifier of many messages at once (the built-in ``AppealClassifier``)."""
+
+    def predict_many(self, messages: Sequence[tuple[str, str]]) -> list[Classification]:
+        """Classify (title, text) pairs."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class TrainingConfig:
     """How a centre's model is trained (chosen by cross-validation on centre data, see the README of data/eval)."""
 
     # Share of the total training weight carried by the centre's history (the project's examples carry the rest).
-    history_share: float = 0.5
+    history_share: float = 0.25
     # A copy of every feature that only the centre's messages have (domain adaptation); False: shared features only.
     augment: bool = True
     c: float = 0.5
@@ -44,6 +56,13 @@ class TrainingConfig:
     title_weight: int = 2
     use_words: bool = True
     keyword_weight: float = 0.2
+    # Shares of the first-level probabilities taken from the pair model (its children summed) and from a naive
+    # Bayes model of the features, as in the built-in classifier; the rest comes from the first-level model.
+    pair_weight: float = 0.7
+    bayes_weight: float = 0.3
+    # Share of the first level taken from the built-in classifier's answer (weighted by its confidence), which
+    # never saw the centre's messages; 0: the trained model alone.
+    builtin_weight: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -89,25 +108,26 @@ class CachedWordNgrams:
         return [*tokens, *(" ".join(tokens[i : i + 2]) for i in range(len(tokens) - 1))]
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    """Rows of decision scores as probabilities."""
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))
-
-
 class CentreClassifier:
     """Character and word n-grams and keyword hits, each with a centre-only copy; linear SVMs for the first level,
     the pair (first/second) and the type, fitted with the history weighted to its share."""
 
-    def __init__(self, keywords: Keywords, config: TrainingConfig | None = None) -> None:
+    def __init__(
+        self, keywords: Keywords, config: TrainingConfig | None = None, builtin: Predictor | None = None
+    ) -> None:
         self.keywords = keywords
         self.config = config or TrainingConfig()
+        # The built-in classifier (fitted on the project's examples alone), kept with the model and blended in.
+        self.builtin = builtin if self.config.builtin_weight else None
         self._chars: TfidfVectorizer | None = None
         self._words: TfidfVectorizer | None = None
         self._first = CalibratedClassifierCV(LinearSVC(C=self.config.c), cv=3, ensemble=False)
         self._type = CalibratedClassifierCV(LinearSVC(C=self.config.c), cv=3, ensemble=False)
-        self._pair: LinearSVC | None = None
+        self._pair: CalibratedClassifierCV | None = None
+        self._bayes = ComplementNB(alpha=0.3)
         self.pairs: tuple[str, ...] = ()
+        # pair_to_first[i, j] = 1 when pair i is a child of the first-level model's class j.
+        self._pair_to_first = np.zeros((0, 0))
 
     def _text(self, title: str, text: str) -> str:
         return self.keywords.rewrite(message_text(title, text, self.config.title_weight))
@@ -146,16 +166,21 @@ class CentreClassifier:
         features = self._features([self._text(s.title, s.text) for s in samples], [s.centre for s in samples], True)
         weights = self._weights(samples)
         self._first.fit(features, np.array([s.first for s in samples]), sample_weight=weights)
-        rows = [i for i, s in enumerate(samples) if s.pair is not None]
-        if rows:
-            self._pair = LinearSVC(C=self.config.c)
-            labels = np.array(["/".join(samples[i].pair or ()) for i in rows])
-            if len(set(labels)) == 1:  # one pair only: an SVM needs two classes, the answer is that pair
-                self.pairs = (str(labels[0]),)
-                self._pair = None
-            else:
-                self._pair.fit(features[rows], labels, sample_weight=weights[rows])
-                self.pairs = tuple(str(label) for label in self._pair.classes_)
+        self._bayes.fit(features, np.array([s.first for s in samples]), sample_weight=weights)
+        # A pair with fewer messages than the calibration's folds is left out of the pair model (never predicted).
+        counts = Counter("/".join(s.pair) for s in samples if s.pair is not None)
+        rows = [i for i, s in enumerate(samples) if s.pair is not None and counts["/".join(s.pair)] >= PAIR_MIN]
+        labels = np.array(["/".join(samples[i].pair or ()) for i in rows])
+        self._pair, self.pairs = None, ()
+        if len(set(labels)) == 1:  # one pair only: a classifier needs two classes, the answer is that pair
+            self.pairs = (str(labels[0]),)
+        elif len(set(labels)) > 1:
+            self._pair = CalibratedClassifierCV(LinearSVC(C=self.config.c), cv=PAIR_MIN, ensemble=False)
+            self._pair.fit(features[rows], labels, sample_weight=weights[rows])
+            self.pairs = tuple(str(label) for label in self._pair.classes_)
+        self._pair_to_first = np.array(
+            [[pair.split("/", 1)[0] == first for first in self.first_levels()] for pair in self.pairs], dtype=float
+        ).reshape(len(self.pairs), len(self.first_levels()))
         if with_type:
             rows = [i for i, s in enumerate(samples) if s.type]
             self._type.fit(features[rows], np.array([samples[i].type for i in rows]), sample_weight=weights[rows])
@@ -173,9 +198,21 @@ class CentreClassifier:
         features = self._features([self._text(title, text) for title, text in messages], [True] * len(messages))
         first_probabilities = self._first.predict_proba(features)
         if self._pair is not None:
-            pair_scores = _softmax(self._pair.decision_function(features).reshape(len(messages), -1))
+            pair_scores = self._pair.predict_proba(features)
+            weight = self.config.pair_weight
+            first_probabilities = (1 - weight) * first_probabilities + weight * (pair_scores @ self._pair_to_first)
         else:
             pair_scores = np.ones((len(messages), len(self.pairs)))
+        weight = self.config.bayes_weight
+        first_probabilities = (1 - weight) * first_probabilities + weight * self._bayes.predict_proba(features)
+        if self.builtin is not None:
+            votes = np.zeros_like(first_probabilities)
+            columns = {str(label): column for column, label in enumerate(self._first.classes_)}
+            for row, answer in enumerate(self.builtin.predict_many(messages)):
+                if answer.category[0] in columns:
+                    votes[row, columns[answer.category[0]]] = answer.confidence
+            weight = self.config.builtin_weight
+            first_probabilities = (1 - weight) * first_probabilities + weight * votes
         kinds = self._type.predict(features) if hasattr(self._type, "calibrated_classifiers_") else None
         results = []
         for row in range(len(messages)):
@@ -241,6 +278,7 @@ def cross_validate(
     keywords: Keywords,
     config: TrainingConfig,
     progress: Callable[[int, int], None] | None = None,
+    builtin: Predictor | None = None,
 ) -> CrossValidation | None:
     """Stratified k-fold on the history (by first level): each fold's model is trained on our examples and the
     other folds, the plain SVM on the other folds alone. None when the history is too small to fold."""
@@ -255,7 +293,7 @@ def cross_validate(
     for fold, (train_rows, test_rows) in enumerate(splitter.split(np.zeros(len(records)), labels), start=1):
         train = [records[i] for i in train_rows]
         test = [records[i] for i in test_rows]
-        model = CentreClassifier(keywords, config).fit([*ours, *history_samples(train)], with_type=False)
+        model = CentreClassifier(keywords, config, builtin).fit([*ours, *history_samples(train)], with_type=False)
         results = model.predict_many([(r.title, r.text) for r in test])
         first_right += sum(r.level1 == result.category[0] for r, result in zip(test, results, strict=True))
         pair_right += sum(

@@ -76,13 +76,20 @@ def train_command(path: Path, out: Path) -> int:
         f"（中心留言占训练权重的{config.history_share:.0%}）。",
         flush=True,
     )
-    builtin = trained_classifier().predict_many([(r.title, r.text) for r in records])
+    builtin_model = trained_classifier()
+    builtin = builtin_model.predict_many([(r.title, r.text) for r in records])
     builtin_first = sum(r.level1 == b.category[0] for r, b in zip(records, builtin, strict=True)) / len(records)
+    builtin_second = (
+        sum(bool(r.level2) and (r.level1, r.level2) == b.category[:2] for r, b in zip(records, builtin, strict=True))
+        / with_second
+        if with_second
+        else None
+    )
 
     def progress(fold: int, folds: int) -> None:
         print(f"  交叉验证 第{fold}/{folds}折完成", file=sys.stderr, flush=True)
 
-    cv = cross_validate(records, ours, keywords, config, progress)
+    cv = cross_validate(records, ours, keywords, config, progress, builtin_model)
     if cv is None:
         print("留言太少（每个一级分类至少2条、至少2个一级分类），无法交叉验证；仍训练模型。")
     else:
@@ -94,8 +101,8 @@ def train_command(path: Path, out: Path) -> int:
                 f"  二级分类准确率     {_percent(cv.pair)}    {_percent(cv.pair_plain_svm)}"
                 f"   （{cv.with_second}条有二级分类）"
             )
-    print(f"  内置模型（未用本中心数据）一级分类准确率 {builtin_first:.3f}")
-    model = CentreClassifier(keywords, config).fit([*ours, *history_samples(records)])
+    print(f"  内置模型（未用本中心数据）  一级 {builtin_first:.3f}  二级 {_percent(builtin_second)}")
+    model = CentreClassifier(keywords, config, builtin_model).fit([*ours, *history_samples(records)])
     manifest = {
         "trained_at": clock.now().isoformat(timespec="seconds"),
         "source": {"file": path.name, "sha256": history.sha256},
@@ -109,7 +116,10 @@ def train_command(path: Path, out: Path) -> int:
         },
         "config": asdict(config),
         "cross_validation": cv.as_dict() if cv else None,
-        "builtin_first_level_accuracy_on_history": round(builtin_first, 4),
+        "builtin_accuracy_on_history": {
+            "first": round(builtin_first, 4),
+            "second": round(builtin_second, 4) if builtin_second is not None else None,
+        },
     }
     missing_second = sorted(
         {first for first in model.first_levels() if not any(p.startswith(first + "/") for p in model.pairs)}
