@@ -5,7 +5,9 @@ The centre's messages are few (hundreds) against the project's thousands, and th
 fixed share of the training weight, and every feature is also given a copy that only the centre's
 messages switch on (Daumé's feature augmentation): the model learns what holds everywhere from all
 messages and what is particular to the centre from its own, and classifies a new message as the
-centre's. It is measured by stratified k-fold cross-validation on the centre's data against a plain
+centre's. Its first level blends, as the built-in classifier's does, the pair model (children summed)
+and a naive Bayes model, and then the built-in classifier's own answer (fitted on our examples alone,
+kept inside the model). It is measured by stratified k-fold cross-validation on the centre's data against a plain
 character-n-gram linear SVM trained on the same folds (``cross_validate``).
 """
 
@@ -45,7 +47,8 @@ class Predictor(Protocol):
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """How a centre's model is trained (chosen by cross-validation on centre data, see the README of data/eval)."""
+    """How a centre's model is trained: history_share and builtin_weight were chosen by cross-validation on
+    data/eval/centre_history (not blind, see its README); the rest follows the built-in classifier."""
 
     # Share of the total training weight carried by the centre's history (the project's examples carry the rest).
     history_share: float = 0.25
@@ -109,8 +112,9 @@ class CachedWordNgrams:
 
 
 class CentreClassifier:
-    """Character and word n-grams and keyword hits, each with a centre-only copy; linear SVMs for the first level,
-    the pair (first/second) and the type, fitted with the history weighted to its share."""
+    """Character and word n-grams and keyword hits, each with a centre-only copy; calibrated linear SVMs for the
+    first level, the pair (first/second) and the type and a naive Bayes model, fitted with the history weighted to
+    its share; the first level blends them with the built-in classifier's answer."""
 
     def __init__(
         self, keywords: Keywords, config: TrainingConfig | None = None, builtin: Predictor | None = None
