@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,10 @@ from bot.core.models import Base
 
 class DatabaseUnavailable(RuntimeError):
     """The project database could not be reached or answered too slowly."""
+
+
+# The start of what a ``DatabaseUnavailable`` of the project database says (the cause's type follows).
+UNAVAILABLE = "the project database is unavailable"
 
 
 # What a database with China times never converted is told (``db init`` is the older name of ``db upgrade``).
@@ -108,8 +112,6 @@ class Upgrade:
 
 
 # What a database that is down, unreachable or too slow raises through SQLAlchemy and the drivers.
-# (asyncpg's lost connection, "connection was closed in the middle of operation", can come through
-# untranslated when it breaks a rollback.)
 _UNAVAILABLE = (
     exc.OperationalError,
     exc.InterfaceError,
@@ -120,6 +122,32 @@ _UNAVAILABLE = (
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.InterfaceError,
 )
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether an error means the database is down, cut off or too slow (not a statement it refused).
+
+    asyncpg's lost connection ("connection was closed in the middle of operation") reaches us as
+    SQLAlchemy's plain ``DBAPIError`` or as the driver adapter's own error, with the asyncpg error as
+    its cause: the chain of causes is what tells.
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, _UNAVAILABLE) or getattr(seen, "connection_invalidated", False):
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+    return False
+
+
+@contextmanager
+def outage_as(unavailable: type[DatabaseUnavailable], message: str) -> Iterator[None]:
+    """Turn a database outage inside the block into ``unavailable(message…)``; other errors pass unchanged."""
+    try:
+        yield
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        raise unavailable(f"{message}: {type(error).__name__}") from error
 
 
 def async_url(url: str) -> str:
@@ -242,15 +270,14 @@ class Database:
             event.listen(engine.sync_engine, "connect", migration_pragmas)
             self._prepare_file(engine)
         try:
-            async with engine.connect() as connection:
-                if self.is_sqlite:
-                    await connection.exec_driver_sql("BEGIN IMMEDIATE")
-                else:
-                    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-                yield connection
-                await connection.commit()
-        except _UNAVAILABLE as error:
-            raise DatabaseUnavailable(f"cannot change the schema: {type(error).__name__}") from error
+            with outage_as(DatabaseUnavailable, "cannot change the schema"):
+                async with engine.connect() as connection:
+                    if self.is_sqlite:
+                        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    else:
+                        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                    yield connection
+                    await connection.commit()
         finally:
             await engine.dispose()
 
@@ -287,11 +314,9 @@ class Database:
         Raises:
             DatabaseUnavailable: the database is down, unreachable or too slow.
         """
-        try:
+        with outage_as(DatabaseUnavailable, UNAVAILABLE):
             async with self.engine.connect() as connection:
                 return await self._state(connection)
-        except _UNAVAILABLE as error:
-            raise DatabaseUnavailable(f"the project database is unavailable: {type(error).__name__}") from error
 
     async def require_current_schema(self) -> SchemaState:
         """Refuse a database the servers and commands cannot use as it is; its state otherwise.
@@ -372,11 +397,9 @@ class Database:
 
     async def holds_old_times(self) -> bool:
         """Whether the database holds times written before the one clock and not converted yet (see ``upgrade``)."""
-        try:
+        with outage_as(DatabaseUnavailable, UNAVAILABLE):
             async with self.engine.connect() as connection:
                 return not await timestamps.is_marked(connection) and await timestamps.holds_old_times(connection)
-        except _UNAVAILABLE as error:
-            raise DatabaseUnavailable(f"the project database is unavailable: {type(error).__name__}") from error
 
     async def drop_schema(self) -> None:
         """Drop every table of the project and its revision (tests and resets only)."""
@@ -391,7 +414,7 @@ class Database:
         Raises:
             DatabaseUnavailable: the database is down, unreachable or too slow.
         """
-        try:
+        with outage_as(DatabaseUnavailable, UNAVAILABLE):
             async with self._sessions() as session:
                 try:
                     yield session
@@ -399,8 +422,6 @@ class Database:
                 except BaseException:
                     await session.rollback()
                     raise
-        except _UNAVAILABLE as error:
-            raise DatabaseUnavailable(f"the project database is unavailable: {type(error).__name__}") from error
 
     async def close(self) -> None:
         """Release the engine's connections."""

@@ -49,7 +49,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from bot.core.db import DatabaseUnavailable, enable_sqlite_pragmas, private_sqlite_file
+from bot.core.db import DatabaseUnavailable, enable_sqlite_pragmas, outage_as, private_sqlite_file
 from bot.core.encryption import cipher
 from bot.core.settings import Settings, get_settings
 from bot.privacy.conversation import protect_event
@@ -59,8 +59,6 @@ logger = logging.getLogger(__name__)
 
 # A turn is at most a few action server calls, each bounded by the outside-call timeout of what it calls.
 TURNS_CALLS = 4
-# What a tracker database that is down, unreachable or too slow raises through SQLAlchemy and the driver.
-_UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, sa.exc.TimeoutError, OSError)
 
 
 class TrackerStoreUnavailable(DatabaseUnavailable):
@@ -93,10 +91,8 @@ def _unavailable_as_typed(operation: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(operation)
     async def checked(self: SettingsTrackerStore, *args: Any, **kwargs: Any) -> Any:
-        try:
+        with outage_as(TrackerStoreUnavailable, "the tracker store is unavailable"):
             return await operation(self, *args, **kwargs)
-        except _UNAVAILABLE as error:
-            raise TrackerStoreUnavailable(f"the tracker store is unavailable: {type(error).__name__}") from error
 
     return checked
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from bot.cli.main import main
 from bot.core.db import Database, DatabaseUnavailable, async_url
@@ -29,3 +30,16 @@ def test_cli_says_clearly_when_the_database_is_down(
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nothing")
     assert main(["catalog", "search", "护照"]) == 3
     assert "数据库不可用" in capsys.readouterr().err
+
+
+async def test_a_connection_cut_in_the_middle_of_a_query_raises_database_unavailable(postgres_url: str) -> None:
+    """What a server met when PostgreSQL went away during its start-up: the cut is an outage, not a crash."""
+    database = Database(postgres_url)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            async with database.session() as session:
+                await session.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        async with database.session() as session:  # the next unit of work gets a new connection
+            assert await session.scalar(sa.text("SELECT 1")) == 1
+    finally:
+        await database.close()
