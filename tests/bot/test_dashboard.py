@@ -52,7 +52,8 @@ class Filed:
 async def _scenario(database: Database) -> Filed:
     """Orders over two weeks: closed on time and late, followed up, reopened, escalated, returned, queued."""
     day = china(2026, 11, 23, 10, 0)  # a Monday
-    old = await _file(database, china(2026, 11, 10, 9), category=("城乡建设", "城市建设和市政管理", "基础设施"), district="荔湾区")
+    infrastructure = ("城乡建设", "城市建设和市政管理", "基础设施")
+    old = await _file(database, china(2026, 11, 10, 9), category=infrastructure, district="荔湾区")
     old_department = (await lifecycle.order_detail(database, old)).department or ""
     await lifecycle.accept(database, old, old_department, "李工", china(2026, 11, 10, 10))
     await lifecycle.close(database, old, old_department, "李工", "已处理", china(2026, 11, 11, 9))

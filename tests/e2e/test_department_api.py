@@ -116,7 +116,8 @@ async def _orders(url: str) -> dict[str, str]:
     database = Database(url)
     try:
         now = clock.now()
-        common = {"category": ("城乡建设", "住房保障与房地产", "物业服务"), "urgency": "normal", "source": "conversation"}
+        property_services = ("城乡建设", "住房保障与房地产", "物业服务")
+        common = {"category": property_services, "urgency": "normal", "source": "conversation"}
         numbers = {}
         for name, (department, kind, title, summary, district, address, phone) in ORDERS.items():
             report = {"type": kind, "title": title, "summary": summary, "district": district, "address": address}
