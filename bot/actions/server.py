@@ -25,7 +25,9 @@ import asyncio
 import hmac
 import json
 import logging
+import os
 import zlib
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from sanic import Sanic, response
@@ -48,11 +50,27 @@ OPEN_PATHS = frozenset({"/health"})
 WEBHOOK_PATH = "/webhook"
 # A tracker of a long conversation is large; this bounds a call all the same (Sanic's default is 100 MB).
 ACTION_CALL_MAX_BYTES = 32 * 1024 * 1024
+# The exit status of a server that refused to start (the commands' "cannot go on" status).
+START_REFUSED = 3
 
 
 async def release(*_: Any) -> None:
     """Close the process's database, if it was opened."""
     await runtime.close_current()
+
+
+def refuse_start_on_failure(check: Callable[..., Awaitable[None]]) -> Callable[[Any, Any], Coroutine[Any, Any, None]]:
+    """A start-up check whose failure ends the process (exit status 3), as Sanic would otherwise serve on without it."""
+
+    async def checked(*args: Any) -> None:
+        try:
+            await check(*args)
+        except Exception:
+            logger.critical("start-up refused by %s", check.__name__, exc_info=True)
+            logging.shutdown()
+            os._exit(START_REFUSED)
+
+    return checked
 
 
 async def require_appeal_model(*_: Any) -> None:
@@ -149,9 +167,9 @@ def configure_server() -> None:
     app.register_middleware(refuse_strangers, "request")
     app.register_middleware(unseal_call, "request")
     app.register_middleware(seal_answer, "response")
-    app.register_listener(check_encryption_key, "before_server_start")
+    app.register_listener(refuse_start_on_failure(check_encryption_key), "before_server_start")
     app.register_listener(warn_without_token, "before_server_start")
-    app.register_listener(require_appeal_model, "before_server_start")
+    app.register_listener(refuse_start_on_failure(require_appeal_model), "before_server_start")
     app.register_listener(warm_up, "after_server_start")
     app.register_listener(release, "before_server_stop")
 

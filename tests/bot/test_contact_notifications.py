@@ -54,7 +54,7 @@ async def test_the_number_given_for_an_order_is_texted_each_step_of_the_departme
         f"您的工单{number}有新进展（{HOUSING}）：已约物业明天上门检修。",
         f"您的工单{number}已办结。{HOUSING}答复：电梯已修复。稍后我们会向您回访办理结果。",
     ]
-    thread = "sms-" + digest(GIVEN, str(get_settings().pii_hash_key))[:20]
+    thread = "sms-" + digest("+86" + GIVEN, str(get_settings().pii_hash_key))[:20]  # the SMS channel's thread
     for message in messages:
         assert (message.citizen_id, message.channel, message.conversation_id) == (None, "sms", thread)
         assert message.phone == GIVEN  # read from the order, for the sender only
@@ -89,12 +89,17 @@ async def test_a_merged_order_with_a_number_gets_the_originals_messages(database
     assert message.phone == GIVEN
 
 
-async def test_no_follow_up_question_goes_to_a_number_given_the_staff_ask_instead(database: Database) -> None:
+async def test_the_follow_up_question_goes_to_the_number_given_in_its_sms_thread(database: Database) -> None:
     number = await _file_with_number(database)
     await _work_through(database, number)
     asked, unreachable = await request_follow_ups(database, FRIDAY + timedelta(hours=30), 24)
-    assert (asked, unreachable) == ([], [number])
-    assert [message.kind for message in await messages_of_order(database, number)] == ["notice"] * 3
+    assert (asked, unreachable) == ([number], [])
+    messages = await messages_of_order(database, number)
+    assert [message.kind for message in messages] == ["notice"] * 3 + ["follow_up"]
+    question = messages[-1]
+    assert question.text.startswith(f"您的工单{number}已办结。请问您反映的问题解决了吗？")
+    thread = "sms-" + digest("+86" + GIVEN, str(get_settings().pii_hash_key))[:20]
+    assert (question.phone, question.conversation_id) == (GIVEN, thread)
 
 
 async def test_the_last_four_digits_of_the_number_given_prove_the_order_with_the_case_lockout(
