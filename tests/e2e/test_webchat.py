@@ -28,6 +28,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from bot.core.db import Database
+from bot.core.encryption import decrypt
 from bot.core.settings import get_settings
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY
 from channels.webchat.live import RedisHub
@@ -521,7 +522,7 @@ def test_a_session_verified_by_sms_code_is_linked_to_the_citizen(hotline: Hotlin
             "WHERE channel = 'webchat' AND external_id = ?",
             (session,),
         ).fetchone()
-    assert linked is not None and linked[1] == phone
+    assert linked is not None and phone not in linked[1] and decrypt(linked[1]) == phone  # kept encrypted
     assert event["metadata"]["citizen_id"] == linked[0]
     # The turn's last line: everything the turn logged is in the log before it.
     delivered = re.compile(rf"web chat {session[:8]}: \d+ response\(s\) delivered")
