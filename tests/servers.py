@@ -136,6 +136,8 @@ class Servers:
     env: dict[str, str]
     workdir: Path
     pids: dict[str, int]
+    # The server processes by name (to stop one and wait until it has exited).
+    processes: dict[str, subprocess.Popen[bytes]]
     # Every Rasa server instance's address (the first is ``rasa_url``).
     rasa_urls: tuple[str, ...] = ()
 
@@ -146,6 +148,19 @@ class Servers:
         wait for the line that shows the server is done (a marker), then read.
         """
         return wait_for_log_line(self.workdir / f"{name}.log", needle, timeout_s)
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], within_s: float = 20.0) -> None:
+    """Stop servers as an operator would (SIGTERM), killing any that has not exited within ``within_s``."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=within_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
@@ -216,16 +231,11 @@ def running_servers(
             env=env,
             workdir=workdir,
             pids={name: process.pid for name, process in zip(names, processes, strict=True)},
+            processes=dict(zip(names, processes, strict=True)),
             rasa_urls=tuple(f"http://127.0.0.1:{port}" for port in [rasa_port, *more_ports]) if with_rasa else (),
         )
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(processes)
         for log in logs:
             log.close()
         for name, value in saved.items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import signal
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from bot.cli.serve import server_commands, wait_until_up
 from bot.core.encryption import is_token
 from bot.core.settings import PROJECT_ROOT, get_settings
 from tests.http_clients import WebCitizen
-from tests.servers import MODEL, Servers, running_servers, stored_order, wait_for_log_line
+from tests.servers import MODEL, Servers, running_servers, stop_processes, stored_order, wait_for_log_line
 
 GIVEN = "13800138000"
 ID_NUMBER = "11010519491231002X"  # the applicant of the fixture case 20261120000158 (tests/fixtures/cases.json)
@@ -40,10 +39,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 
 def restart(servers: Servers) -> list[subprocess.Popen[bytes]]:
-    """Stop both servers (SIGTERM) and start them again on the same databases; the new processes."""
+    """Stop both servers (SIGTERM), wait until they have exited and start them again on the same databases."""
     names = ("actions", "rasa")
-    for name in names:
-        subprocess.run(["kill", "-TERM", str(servers.pids[name])], check=True)
+    stop_processes([servers.processes[name] for name in names])
     commands = server_commands(get_settings(), MODEL, servers.workdir / "credentials.yml")
     started = []
     for name in names:
@@ -107,7 +105,4 @@ def test_no_full_number_is_stored_and_the_dialogue_goes_on_across_a_restart(serv
         assert is_token(contact) and GIVEN not in contact
         assert all(json.loads(entry) for entry in entries)
     finally:
-        for process in started:
-            process.send_signal(signal.SIGTERM)
-        for process in started:
-            process.wait(timeout=30)
+        stop_processes(started)
