@@ -23,6 +23,7 @@ from bot.cli.serve import server_commands, server_environment, wait_until_up
 from bot.core import clock
 from bot.core.clock import china
 from bot.core.db import Database
+from bot.core.encryption import new_key
 from bot.core.settings import PROJECT_ROOT, get_settings
 from bot.work_orders.department_keys import add_key
 from bot.work_orders.lifecycle import OrderDetail, order_detail
@@ -150,6 +151,30 @@ class Servers:
         return wait_for_log_line(self.workdir / f"{name}.log", needle, timeout_s)
 
 
+def server_overrides(
+    url: str, action_port: int, rasa_port: int, log_level: str = "INFO", extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The settings test servers run with: their database and ports, a fresh token, and a personal-data key.
+
+    The key is the environment's (the suite's, from conftest), else one made for this run: a benchmark or
+    the dialogue evaluation starts servers outside pytest, and the servers refuse to start without one.
+    """
+    return {
+        "DATABASE_URL": url,
+        "ACTION_SERVER_PORT": str(action_port),
+        "RASA_PORT": str(rasa_port),
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
+        "PII_ENCRYPTION_KEYS": os.environ.get("PII_ENCRYPTION_KEYS") or new_key(),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "LOG_LEVEL": log_level,
+        # Sanic waits up to 15 s at shutdown for open connections (a console's or a page's event stream)
+        # to finish; the tests' servers may drop them after a second.
+        "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "1",
+        **(extra_env or {}),
+    }
+
+
 def stop_processes(processes: list[subprocess.Popen[bytes]], within_s: float = 20.0) -> None:
     """Stop servers as an operator would (SIGTERM), killing any that has not exited within ``within_s``."""
     for process in processes:
@@ -182,19 +207,7 @@ def running_servers(
     asyncio.run(seed_database(url))
     action_port, rasa_port = free_port(), free_port()
     more_ports = [free_port() for _ in range(rasa_instances - 1)]
-    overrides = {
-        "DATABASE_URL": url,
-        "ACTION_SERVER_PORT": str(action_port),
-        "RASA_PORT": str(rasa_port),
-        "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
-        "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
-        "RASA_TELEMETRY_ENABLED": "false",
-        "LOG_LEVEL": log_level,
-        # Sanic waits up to 15 s at shutdown for open connections (a console's or a page's event stream)
-        # to finish; the tests' servers may drop them after a second.
-        "SANIC_GRACEFUL_SHUTDOWN_TIMEOUT": "1",
-        **(extra_env or {}),
-    }
+    overrides = server_overrides(url, action_port, rasa_port, log_level, extra_env)
     saved = {name: os.environ.get(name) for name in overrides}
     os.environ.update(overrides)
     get_settings.cache_clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.eval_dialogues import (
     AnswerBook,
     Order,
@@ -145,3 +147,16 @@ def test_first_reply_of_a_joined_sms_is_the_first_message() -> None:
     assert first_message("sms", messages, sms) == "请马上拨打110。"
     web = Reply(["请马上拨打110。", "您也可以拨打心理援助热线12356。"], "请马上拨打110。")
     assert first_message("webchat", messages, web) == "请马上拨打110。"
+
+
+def test_servers_started_outside_the_suite_get_a_personal_data_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make eval-dialogues` and the benchmarks start the servers without the suite's key: they refused to start.
+    from bot.core.encryption import parse_keys
+    from tests.servers import server_overrides
+
+    monkeypatch.delenv("PII_ENCRYPTION_KEYS", raising=False)
+    overrides = server_overrides("sqlite:///x.db", 5001, 5005)
+    assert len(parse_keys(overrides["PII_ENCRYPTION_KEYS"])) == 1
+
+    monkeypatch.setenv("PII_ENCRYPTION_KEYS", overrides["PII_ENCRYPTION_KEYS"])
+    assert server_overrides("sqlite:///x.db", 5001, 5005)["PII_ENCRYPTION_KEYS"] == overrides["PII_ENCRYPTION_KEYS"]
