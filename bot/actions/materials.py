@@ -26,7 +26,7 @@ from bot.actions.common import (
     send_answer,
 )
 from bot.catalog.choices import pick_choice, yes_or_no
-from bot.catalog.render import conditions_answer, materials_answer, office_answer
+from bot.catalog.render import conditions_answer, documents_every_situation_needs, materials_answer, office_answer
 from bot.catalog.search import find_situation
 from bot.core.models import Service, Situation
 
@@ -196,9 +196,13 @@ class ActionAskSituation(Action):
             dispatcher.utter_message(response="utter_ask_service")
             return []
         names = [s.name for s in service.situations]
-        dispatcher.utter_message(
-            text=messages.WHICH_SITUATION.format(service=service.name), buttons=choice_buttons(names)
+        documents = documents_every_situation_needs(service)
+        question = (
+            messages.WHICH_SITUATION_AFTER_COMMON.format(service=service.name, documents="、".join(documents))
+            if documents
+            else messages.WHICH_SITUATION.format(service=service.name)
         )
+        dispatcher.utter_message(text=question, buttons=choice_buttons(names))
         return []
 
 

@@ -110,8 +110,25 @@ async def test_ask_situation_offers_each_situation(hotline: runtime.Hotline) -> 
     dispatcher = CollectingDispatcher()
     await ActionAskSituation().run(dispatcher, tracker(slots={"service_id": "passport"}), {})
     message = dispatcher.messages[0]
-    assert message["text"] == "办理普通护照签发，您属于哪种情况？"
+    # What every situation needs is said first (an operator's "都要带身份证…"), then the one question.
+    assert message["text"] == "办理普通护照签发，不论哪种情况都要带身份证、照片，其他材料看具体情况。您属于哪种情况？"
     assert [b["payload"] for b in message["buttons"]] == ["首次申领", "换发", "补发"]
+
+
+async def test_the_situation_question_names_documents_every_situation_needs(hotline: runtime.Hotline) -> None:
+    # A citizen asking what to bring for a marriage was only asked a question back (blind dialogue set).
+    dispatcher = CollectingDispatcher()
+    await ActionAskSituation().run(dispatcher, tracker(slots={"service_id": "marriage-registration"}), {})
+    [question] = texts(dispatcher)
+    assert question == "办理结婚登记，不论哪种情况都要带身份证、户口簿、照片，其他材料看具体情况。您属于哪种情况？"
+
+
+async def test_the_document_a_service_issues_is_not_named_as_one_to_bring(hotline: runtime.Hotline) -> None:
+    # A first residence permit cannot ask for a residence permit, even if renewals and reissues list one.
+    dispatcher = CollectingDispatcher()
+    await ActionAskSituation().run(dispatcher, tracker(slots={"service_id": "residence-permit"}), {})
+    [question] = texts(dispatcher)
+    assert "身份证" in question and "都要带居住证" not in question and "、居住证" not in question
 
 
 async def test_materials_answer_is_complete_and_has_a_spoken_form(hotline: runtime.Hotline) -> None:
