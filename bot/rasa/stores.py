@@ -178,6 +178,11 @@ class SettingsTrackerStore(SQLTrackerStore):
             TrackerStoreUnavailable: the tracker database is away (nothing of the turn is stored).
         """
         await self.stream_events(tracker)
+        # The database's driver blocks: on a thread, so the event loop serves other turns meanwhile.
+        await asyncio.to_thread(self._store_new_events, tracker)
+
+    def _store_new_events(self, tracker: DialogueStateTracker) -> None:
+        """Write the tracker's events not stored yet, masked, in one transaction (blocking)."""
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
                 data = protect_event(event.as_dict())
@@ -203,13 +208,17 @@ class SettingsTrackerStore(SQLTrackerStore):
         Raises:
             TrackerStoreUnavailable: the tracker database is away (never an empty tracker instead).
         """
-        with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
-            rows = query.with_entities(self.SQLEvent.data).all()
-        events = [json.loads(data) for (data,) in rows]
+        rows = await asyncio.to_thread(self._stored_event_data, sender_id, fetch_events_from_all_sessions)
+        events = [json.loads(data) for data in rows]
         if not self.domain or not events:
             return None
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _stored_event_data(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[str]:
+        """The JSON of a conversation's stored events, in order (blocking)."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+            return [data for (data,) in query.with_entities(self.SQLEvent.data).all()]
 
     def _additional_events(self, session: sa.orm.Session, tracker: DialogueStateTracker) -> Iterator[Event]:
         """The tracker's events not stored yet, counting the stored ones with one plain COUNT."""
