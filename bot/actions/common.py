@@ -130,6 +130,17 @@ def reads_answer(tracker: Tracker) -> bool:
     return True
 
 
+def asked_last(tracker: Tracker, action: str) -> bool:
+    """Whether ``action`` was the bot's last action before the citizen's latest message (a question asked again)."""
+    heard = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            heard = True
+        elif heard and event.get("event") == "action" and event.get("name") != "action_listen":
+            return bool(event.get("name") == action)
+    return False
+
+
 def reply_to(tracker: Tracker, slot: str) -> str | None:
     """The citizen's words when the form asked for ``slot`` and they did not end the form."""
     text = latest_text(tracker)

@@ -14,6 +14,7 @@ from bot.actions.common import (
     ANSWERS,
     BACKEND_ERRORS,
     INTERRUPTIONS,
+    asked_last,
     choice_buttons,
     has_entity,
     hotline,
@@ -26,7 +27,7 @@ from bot.actions.common import (
     send_answer,
 )
 from bot.catalog.choices import pick_choice, yes_or_no
-from bot.catalog.render import conditions_answer, documents_every_situation_needs, materials_answer, office_answer
+from bot.catalog.render import conditions_answer, materials_answer, office_answer
 from bot.catalog.search import find_situation
 from bot.core.models import Service, Situation
 
@@ -196,12 +197,12 @@ class ActionAskSituation(Action):
             dispatcher.utter_message(response="utter_ask_service")
             return []
         names = [s.name for s in service.situations]
-        documents = documents_every_situation_needs(service)
-        question = (
-            messages.WHICH_SITUATION_AFTER_COMMON.format(service=service.name, documents="、".join(documents))
-            if documents
-            else messages.WHICH_SITUATION.format(service=service.name)
-        )
+        question = messages.WHICH_SITUATION.format(service=service.name)
+        asking_materials = (tracker.get_slot("service_question") or "materials") == "materials"
+        if asking_materials and not asked_last(tracker, self.name()):
+            # What an operator does: the usual case's materials at once, then whether the citizen's differs.
+            send_answer(dispatcher, materials_answer(service, service.situations[0]))
+            question = messages.WHICH_SITUATION_AFTER_EXAMPLE.format(first=names[0], others="、".join(names[1:]))
         dispatcher.utter_message(text=question, buttons=choice_buttons(names))
         return []
 

@@ -26,8 +26,8 @@ IS_IT_THIS_SERVICE = "您要办理的是“{service}”吗？"
 NOT_THIS_SERVICE = "不是这个"
 SERVICE_NOT_FOUND = "抱歉，没有找到您说的事项。请换个说法，比如“港澳通行证续签”。"
 WHICH_SITUATION = "办理{service}，您属于哪种情况？"
-# Said instead when every situation needs the same documents: those first, then the one question.
-WHICH_SITUATION_AFTER_COMMON = "办理{service}，不论哪种情况都要带{documents}，其他材料看具体情况。您属于哪种情况？"
+# After the materials of the first (most common) situation: the others differ, so the one question.
+WHICH_SITUATION_AFTER_EXAMPLE = "以上是“{first}”的材料，{others}的材料不同。您属于哪种情况？"
 SITUATION_NOT_UNDERSTOOD = "抱歉，没听明白是哪种情况。"
 ANYTHING_ELSE_TO_KNOW = "还需要了解什么？"
 NEXT_STEPS_AFTER_MATERIALS = ("在哪里办理", "查询办件进度", "没有了，谢谢")

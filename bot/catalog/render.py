@@ -20,35 +20,6 @@ class Answer:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-# Documents a citizen brings for many services, by the words a material's name uses for them: named
-# before the situation question when every situation asks for them (what an operator says first).
-COMMON_DOCUMENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("身份证", ("身份证",)),
-    ("户口簿", ("户口簿", "户口本")),
-    ("照片", ("照片", "相片")),
-    ("居住证", ("居住证",)),
-    ("社会保障卡", ("社会保障卡", "社保卡")),
-    ("护照", ("护照",)),
-    ("结婚证", ("结婚证",)),
-    ("出生医学证明", ("出生医学证明",)),
-    ("营业执照", ("营业执照",)),
-    ("不动产权证书", ("不动产权证",)),
-    ("驾驶证", ("驾驶证",)),
-    ("病历", ("病历",)),
-)
-
-
-def documents_every_situation_needs(service: Service) -> list[str]:
-    """The common documents every situation of the service lists, except the one the service issues."""
-    names = [" ".join(str(material["name"]) for material in situation.materials) for situation in service.situations]
-    return [
-        document
-        for document, words in COMMON_DOCUMENTS
-        if not any(word in service.name for word in words)
-        and all(any(word in text for word in words) for text in names)
-    ]
-
-
 def title(service: Service, situation: Situation) -> str:
     """``普通护照签发（首次申领）``, or the bare name when there is one situation."""
     if len(service.situations) > 1:

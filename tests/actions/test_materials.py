@@ -108,27 +108,40 @@ async def test_earlier_service_is_kept_when_none_is_named(hotline: runtime.Hotli
 
 async def test_ask_situation_offers_each_situation(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
-    await ActionAskSituation().run(dispatcher, tracker(slots={"service_id": "passport"}), {})
-    message = dispatcher.messages[0]
-    # What every situation needs is said first (an operator's "都要带身份证…"), then the one question.
-    assert message["text"] == "办理普通护照签发，不论哪种情况都要带身份证、照片，其他材料看具体情况。您属于哪种情况？"
+    slots = {"service_id": "passport", "service_question": "office"}
+    await ActionAskSituation().run(dispatcher, tracker(slots=slots), {})
+    [message] = dispatcher.messages
+    assert message["text"] == "办理普通护照签发，您属于哪种情况？"
     assert [b["payload"] for b in message["buttons"]] == ["首次申领", "换发", "补发"]
 
 
-async def test_the_situation_question_names_documents_every_situation_needs(hotline: runtime.Hotline) -> None:
+async def test_asked_what_to_bring_the_usual_case_is_answered_before_the_situation_question(
+    hotline: runtime.Hotline,
+) -> None:
     # A citizen asking what to bring for a marriage was only asked a question back (blind dialogue set).
     dispatcher = CollectingDispatcher()
-    await ActionAskSituation().run(dispatcher, tracker(slots={"service_id": "marriage-registration"}), {})
-    [question] = texts(dispatcher)
-    assert question == "办理结婚登记，不论哪种情况都要带身份证、户口簿、照片，其他材料看具体情况。您属于哪种情况？"
+    asked = tracker("结婚登记要带什么", slots={"service_id": "marriage-registration"})
+    await ActionAskSituation().run(dispatcher, asked, {})
+    answer, question = dispatcher.messages
+    assert answer["text"].startswith("【结婚登记（内地居民结婚登记）】") and "双方居民户口簿" in answer["text"]
+    assert answer["custom"]["kind"] == "materials" and answer["custom"]["situation"] == "内地居民结婚登记"
+    assert question["text"] == "以上是“内地居民结婚登记”的材料，涉港澳台及涉外结婚登记的材料不同。您属于哪种情况？"
+    assert [b["payload"] for b in question["buttons"]] == ["内地居民结婚登记", "涉港澳台及涉外结婚登记"]
 
 
-async def test_the_document_a_service_issues_is_not_named_as_one_to_bring(hotline: runtime.Hotline) -> None:
-    # A first residence permit cannot ask for a residence permit, even if renewals and reissues list one.
+async def test_asked_again_the_situation_question_comes_without_the_list_again(hotline: runtime.Hotline) -> None:
+    asked_before = [
+        {"event": "user", "text": "护照要带什么"},
+        {"event": "action", "name": "action_ask_situation"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "啥"},
+        {"event": "action", "name": "service_form"},
+    ]
+    t = tracker("啥", slots={"service_id": "passport", "requested_slot": "situation"})
+    t.events = asked_before
     dispatcher = CollectingDispatcher()
-    await ActionAskSituation().run(dispatcher, tracker(slots={"service_id": "residence-permit"}), {})
-    [question] = texts(dispatcher)
-    assert "身份证" in question and "都要带居住证" not in question and "、居住证" not in question
+    await ActionAskSituation().run(dispatcher, t, {})
+    assert texts(dispatcher) == ["办理普通护照签发，您属于哪种情况？"]
 
 
 async def test_materials_answer_is_complete_and_has_a_spoken_form(hotline: runtime.Hotline) -> None:
