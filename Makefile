@@ -84,7 +84,7 @@ test-fast: | venv
 
 test-unit: test-fast
 
-test-e2e: $(MODEL) browsers | venv
+test-e2e: $(MODEL) browsers nginx | venv
 	$(PYTEST) --dist loadfile --durations=10 tests/e2e
 
 test-data: $(GENERATED) | venv
@@ -132,4 +132,4 @@ browsers: $(CHROMIUM)
 $(CHROMIUM):
 	apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }
 
-test: venv lint test-data model browsers test-fast test-e2e test-stories
+test: venv lint test-data model browsers nginx test-fast test-e2e test-stories

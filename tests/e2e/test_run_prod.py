@@ -141,9 +141,10 @@ def test_a_web_chat_conversation_in_the_browser_goes_on_across_both_instances(pr
     page.get_by_label("输入您的问题").fill("办护照要带什么")
     page.get_by_role("button", name="发送").click()
     expect(page.locator(".message.bot", has_text="您属于哪种情况")).to_be_visible(timeout=30_000)
-    page.get_by_role("button", name="1. 首次申领").click()
-    materials = page.locator(".message.bot", has_text="需要准备以下")
-    expect(materials).to_contain_text("【普通护照签发（首次申领）】", timeout=30_000)
+    # The usual case's list came first; the choice of another case, on the other instance, gets its own.
+    page.get_by_role("button", name="2. 换发").click()
+    renewal = page.locator(".message.bot", has_text="【普通护照签发（换发）】")
+    expect(renewal).to_contain_text("原普通护照", timeout=30_000)
     page.get_by_role("button", name="1. 在哪里办理").click()
     expect(page.locator(".message.bot", has_text="】办理地点：")).to_contain_text("广州市越秀区解放南路155号")
     page.get_by_label("输入您的问题").fill("社保卡掉了怎么补办")
@@ -155,7 +156,7 @@ def test_a_web_chat_conversation_in_the_browser_goes_on_across_both_instances(pr
     page.reload()  # the page's history and its event stream, through nginx again
     expect(page.locator("body")).to_have_attribute("data-connection", "open")
     expect(page.locator(".message.citizen .bubble")).to_have_text(
-        ["办护照要带什么", "首次申领", "在哪里办理", "社保卡掉了怎么补办"]
+        ["办护照要带什么", "换发", "在哪里办理", "社保卡掉了怎么补办"]
     )
 
 
@@ -180,9 +181,10 @@ def test_sms_through_nginx_is_verified_against_the_address_nginx_forwards_and_an
     assert signed_sms(prod, sender, "办护照要带什么").status_code == 200
     question = prod.twilio.wait_for(sms_to(sender), timeout_s=60)
     assert "您属于哪种情况" in question.form["Body"]
-    assert signed_sms(prod, sender, "1").status_code == 200  # the other instance: the choice is remembered
-    answer = prod.twilio.wait_for(lambda r: sms_to(sender)(r) and "需要准备以下" in r.form["Body"], timeout_s=60)
-    assert "【普通护照签发（首次申领）】" in answer.form["Body"]
+    assert signed_sms(prod, sender, "2").status_code == 200  # the other instance: the choice is remembered
+    renewal = "【普通护照签发（换发）】"
+    answer = prod.twilio.wait_for(lambda r: sms_to(sender)(r) and renewal in r.form["Body"], timeout_s=60)
+    assert "原普通护照" in answer.form["Body"]
 
 
 def test_a_request_signed_for_another_host_is_refused_because_nginx_sets_the_forwarded_host(prod: Prod) -> None:

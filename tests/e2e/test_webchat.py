@@ -260,19 +260,19 @@ def test_a_conversation_in_the_browser_survives_a_reload(hotline: Hotline, conte
     page.get_by_role("button", name="发送").click()
     # The first turn of a fresh server loads the NLU's words: on a loaded machine it takes longer than 5 s.
     expect(page.locator(".message.bot", has_text="您属于哪种情况")).to_be_visible(timeout=30_000)
-    page.get_by_role("button", name="1. 首次申领").click()
-    materials = page.locator(".message.bot", has_text="需要准备以下")
-    expect(materials).to_contain_text("【普通护照签发（首次申领）】")
-    expect(materials).to_contain_text("居民身份证")
+    # The usual case's list came with the question; the case picked gets its own list.
+    page.get_by_role("button", name="2. 换发").click()
+    materials = page.locator(".message.bot", has_text="【普通护照签发（换发）】")
+    expect(materials).to_contain_text("原普通护照")
     page.get_by_role("button", name="1. 在哪里办理").click()
     offices = page.locator(".message.bot", has_text="】办理地点：")
     expect(offices).to_contain_text("广州市越秀区解放南路155号")
     expect(page.locator("#typing")).to_be_hidden()
     citizen = page.locator(".message.citizen .bubble")
-    expect(citizen).to_have_text(["办护照要带什么", "首次申领", "在哪里办理"])
+    expect(citizen).to_have_text(["办护照要带什么", "换发", "在哪里办理"])
     # line breaks of the materials list are kept
     first_line, second_line = materials.locator(".bubble").inner_text().split("\n")[:2]
-    assert first_line == "【普通护照签发（首次申领）】" and second_line.startswith("需要准备以下")
+    assert first_line == "【普通护照签发（换发）】" and second_line.startswith("需要准备以下")
     expect(page.get_by_role("button", name="1. 需要带什么材料")).to_be_visible()  # the turn's last message is in
     shown = bubbles(page)
     session = session_of(page)
