@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -31,6 +30,7 @@ from channels.connector import (
     Delivery,
     DeliveryFailed,
     Incoming,
+    OnNewMessage,
     channel_runtime,
     offered_choices,
     recall_choices,
@@ -38,7 +38,7 @@ from channels.connector import (
     run_turn,
     select_choice,
 )
-from channels.pages import PAGE_HEADERS, json_object, static_file
+from channels.pages import PAGE_HEADERS, add_static_route, json_object, page_file
 from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text, too_long
 from channels.turn_order import Place
 from channels.twilio.api import TwilioSms
@@ -56,7 +56,6 @@ from channels.webchat.verify import PhoneVerification, VerificationRefused
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 CHANNEL = "webchat"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -91,6 +90,14 @@ def _refused(reason: str, status: int, message: str) -> HTTPResponse:
 def _json_object(request: Request) -> dict[str, Any] | None:
     """The request body as a JSON object, or None when it is too large, not JSON or not an object."""
     return json_object(request, MAX_BODY_BYTES)
+
+
+def _session_and(request: Request, name: str) -> tuple[str, str] | None:
+    """The session id and the text field ``name`` of a JSON body; None when either is missing or malformed."""
+    body = _json_object(request)
+    if body is None or not is_session_id(body.get("session")) or not isinstance(body.get(name), str):
+        return None
+    return str(body["session"]), str(body[name])
 
 
 def sse_event(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:
@@ -173,11 +180,9 @@ class WebChatInput(InputChannel):
 
         @chat.route("", methods=["GET"])
         async def page(_: Request) -> HTTPResponse:
-            return await response.file(STATIC_DIR / "index.html", headers=_PAGE_HEADERS, mime_type="text/html")
+            return await page_file(STATIC_DIR / "index.html", _PAGE_HEADERS)
 
-        @chat.route("/static/<name:str>", methods=["GET"])
-        async def static(_: Request, name: str) -> HTTPResponse:
-            return await static_file(STATIC_DIR, name)
+        add_static_route(chat, STATIC_DIR)
 
         @chat.route("/api/sessions", methods=["POST"])
         async def start_session(_: Request) -> HTTPResponse:
@@ -258,15 +263,15 @@ class WebChatInput(InputChannel):
 
         @chat.route("/api/verify/start", methods=["POST"])
         async def verify_start(request: Request) -> HTTPResponse:
-            body = _json_object(request)
-            if body is None or not is_session_id(body.get("session")) or not isinstance(body.get("phone"), str):
+            fields = _session_and(request, "phone")
+            if fields is None:
                 return _error(400, "请求体应是JSON对象：session、phone")
-            session_id = str(body["session"])
+            session_id, phone = fields
             runtime = channel_runtime()
             try:
                 if not await web_chat_log().exists(session_id):
                     return _error(404, "会话不存在，请重新开始对话")
-                masked = await _verification(runtime).start(session_id, str(body["phone"]))
+                masked = await _verification(runtime).start(session_id, phone)
             except InvalidPhone as error:
                 return _error(400, f"{error}，请检查后重新输入。")
             except VerificationRefused as error:
@@ -278,16 +283,16 @@ class WebChatInput(InputChannel):
 
         @chat.route("/api/verify/check", methods=["POST"])
         async def verify_check(request: Request) -> HTTPResponse:
-            body = _json_object(request)
-            if body is None or not is_session_id(body.get("session")) or not isinstance(body.get("code"), str):
+            fields = _session_and(request, "code")
+            if fields is None:
                 return _error(400, "请求体应是JSON对象：session、code")
-            session_id = str(body["session"])
+            session_id, code = fields
             runtime = channel_runtime()
             log = web_chat_log()
             try:
                 if not await log.exists(session_id):
                     return _error(404, "会话不存在，请重新开始对话")
-                phone = await _verification(runtime).check(session_id, str(body["code"]))
+                phone = await _verification(runtime).check(session_id, code)
                 key = str(runtime.settings.pii_hash_key)
                 citizen = await identify(runtime.database, phone, key, clock.now(), CHANNEL, session_id)
                 await log.append(session_id, "system", {"event": "verified", "phone": citizen.masked_phone})
@@ -353,9 +358,7 @@ async def _take_message(
     async with runtime.line.join(f"arrival:{sender}"):
         entry = await log.append(session_id, "citizen", {"text": display, "client_id": client_id})
         place = runtime.line.join(sender)
-    runtime.spawn(
-        _answer(runtime, log, on_new_message, session_id, text, place), f"webchat-turn-{session_id[:8]}"
-    )
+    runtime.spawn(_answer(runtime, log, on_new_message, session_id, text, place), f"webchat-turn-{session_id[:8]}")
     logger.info("web chat %s: message %d taken", session_id[:8], entry.seq)
     return entry.seq
 
