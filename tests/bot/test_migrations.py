@@ -6,7 +6,7 @@ import asyncio
 import os
 import shutil
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,21 +21,9 @@ from bot.core.db import Database, DatabaseUnavailable, OutdatedTimestamps, Schem
 from bot.core.models import Base, Citizen, Notification, WorkOrder
 from tests.bot.conftest import ORDER_ROW
 from tests.bot.test_timestamps import make_old_database
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 FILED = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
 NAIVE = FILED.replace(tzinfo=None)  # as plain columns store it
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A URL of a database with nothing in it, on SQLite and on real PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hotline.db'}"
-        return
-    made = await create_postgres_database()
-    yield made
-    await drop_postgres_database(made)
 
 
 async def _schema_differences(database: Database) -> list[Any]:

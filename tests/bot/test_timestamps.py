@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from bot.core.models import (
     WorkOrderEvent,
 )
 from tests.bot.conftest import ORDER_ROW
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 # What the code before the change wrote: naive China time (local_now) and naive UTC (utc_now).
 CHINA_FILED = datetime(2026, 11, 28, 9, 30, 0, 123456)  # China time; microseconds must survive
@@ -141,17 +139,11 @@ async def make_old_database(url: str) -> None:
         await database.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+@pytest.fixture
+async def old_url(url: str) -> str:
     """The URL of a database made the old way, on SQLite and on real PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = await create_postgres_database()
     await make_old_database(url)
-    yield url
-    if request.param == "postgresql":
-        await drop_postgres_database(url)
+    return url
 
 
 async def test_an_old_database_is_converted_once(old_url: str) -> None:
