@@ -68,6 +68,7 @@ HEARTBEAT_S = 15.0
 # How long a page waits before it reconnects a dropped event stream (milliseconds).
 RECONNECT_MS = 2000
 UNAVAILABLE_REPLY = "系统繁忙，请稍后再试，或拨打12345转人工服务。"
+UNKNOWN_SESSION_REPLY = "会话不存在，请重新开始对话"
 # The chat page may be cached briefly by the browser (it has no personal data); the console's may not.
 _PAGE_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-cache"}
 
@@ -202,7 +203,7 @@ class WebChatInput(InputChannel):
             try:
                 log = web_chat_log()
                 if not await log.exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
+                    return _error(404, UNKNOWN_SESSION_REPLY)
                 entries = await log.entries_after(session_id, after)
             except DatabaseUnavailable:
                 return _error(503, UNAVAILABLE_REPLY)
@@ -218,7 +219,7 @@ class WebChatInput(InputChannel):
             log = web_chat_log()
             try:
                 if not await log.exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
+                    return _error(404, UNKNOWN_SESSION_REPLY)
             except DatabaseUnavailable:
                 return _error(503, UNAVAILABLE_REPLY)
             await _stream(request, log, session_id, max(after, resumed))
@@ -243,7 +244,7 @@ class WebChatInput(InputChannel):
             dedup_key = f"webchat:sent:{session_id}:{client_id}"
             try:
                 if not await log.exists(session_id):
-                    return _refused("unknown_session", 404, "会话不存在，请重新开始对话")
+                    return _refused("unknown_session", 404, UNKNOWN_SESSION_REPLY)
                 if not await runtime.state.add_if_new(dedup_key, runtime.settings.dedup_window_s):
                     rejected(CHANNEL, "duplicate")
                     return response.json({"duplicate": True}, status=200)
@@ -254,7 +255,7 @@ class WebChatInput(InputChannel):
                 seq = await _take_message(runtime, log, on_new_message, session_id, raw, client_id, shown)
             except UnknownSession:  # deleted by the retention job after days without a word
                 await _forget(runtime, dedup_key)
-                return _error(404, "会话不存在，请重新开始对话")
+                return _error(404, UNKNOWN_SESSION_REPLY)
             except DatabaseUnavailable:
                 await _forget(runtime, dedup_key)
                 logger.error("web chat %s: message not stored, the database is unavailable", session_id[:8])
@@ -270,7 +271,7 @@ class WebChatInput(InputChannel):
             runtime = channel_runtime()
             try:
                 if not await web_chat_log().exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
+                    return _error(404, UNKNOWN_SESSION_REPLY)
                 masked = await _verification(runtime).start(session_id, phone)
             except InvalidPhone as error:
                 return _error(400, f"{error}，请检查后重新输入。")
@@ -291,7 +292,7 @@ class WebChatInput(InputChannel):
             log = web_chat_log()
             try:
                 if not await log.exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
+                    return _error(404, UNKNOWN_SESSION_REPLY)
                 phone = await _verification(runtime).check(session_id, code)
                 key = str(runtime.settings.pii_hash_key)
                 citizen = await identify(runtime.database, phone, key, clock.now(), CHANNEL, session_id)
