@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.catalog.choices import pick_choice, yes_or_no
 from bot.citizens.identity import CitizenView
@@ -31,6 +34,11 @@ from channels.turn_order import Place, TurnLine
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+async def health(_: Request) -> HTTPResponse:
+    """GET / of a connector: that it is up."""
+    return response.json({"status": "ok"})
 
 
 class TurnDesk(Protocol):

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sanic import response
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -40,6 +40,20 @@ async def static_file(directory: Path, name: str) -> HTTPResponse:
         return json_error(404, "没有这个文件")
     headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
     return await response.file(path, headers=headers, mime_type=_STATIC_TYPES[path.suffix])
+
+
+def add_static_route(blueprint: Blueprint, directory: Path) -> None:
+    """GET /static/<name>: the pages' script, style and image files in ``directory``."""
+
+    async def static(_: Request, name: str) -> HTTPResponse:
+        return await static_file(directory, name)
+
+    blueprint.add_route(static, "/static/<name:str>", methods=["GET"])
+
+
+async def page_file(page: Path, headers: dict[str, str], status: int = 200) -> HTTPResponse:
+    """One of the project's HTML pages."""
+    return await response.file(page, status=status, headers=headers, mime_type="text/html")
 
 
 def json_object(request: Request, max_bytes: int) -> dict[str, Any] | None:

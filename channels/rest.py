@@ -6,16 +6,14 @@ A body over ``MAX_REQUEST_BYTES`` never reaches it: the Rasa server's Sanic app 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.core.metrics import rejected
-from channels.connector import Incoming, run_turn
+from channels.connector import Incoming, OnNewMessage, health, run_turn
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY, clean_text, too_long
 
 _SENDER = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
@@ -34,13 +32,11 @@ class RestChannel(InputChannel):
         """The channel's name and URL prefix."""
         return "rest"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The channel's routes."""
         webhook = Blueprint("hotline_rest", __name__)
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook.add_route(health, "/", methods=["GET"])
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

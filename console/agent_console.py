@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -28,8 +27,8 @@ from bot.handoff.agents import AgentView, list_agents, online_agents
 from bot.handoff.queue import QueueUnavailable
 from bot.handoff.records import HandoffConflict, HandoffNotFound, HandoffView, PhraseNotFound
 from bot.work_orders.filing import InvalidOrder, NewOrder, file_order
-from channels.connector import DeliveryFailed, channel_runtime
-from channels.pages import PAGE_HEADERS, china_time, json_error, json_object, static_file
+from channels.connector import DeliveryFailed, OnNewMessage, channel_runtime
+from channels.pages import PAGE_HEADERS, add_static_route, china_time, json_error, json_object, page_file
 from channels.registry import staff_label
 from channels.text import MAX_MESSAGE_CHARS, clean_text
 from console.auth import add_auth_routes, authorised, current_session, guarded_page
@@ -38,7 +37,6 @@ from console.desk import CONSOLE, Agentish, HandoffDesk, NotYours, handoff_desk
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY_BYTES = 64 * 1024
 HEARTBEAT_S = 15.0
@@ -116,11 +114,9 @@ class AgentConsoleInput(InputChannel):
 
         @console.route("/login", methods=["GET"])
         async def login_page(_: Request) -> HTTPResponse:
-            return await response.file(STATIC_DIR / "login.html", headers=PAGE_HEADERS, mime_type="text/html")
+            return await page_file(STATIC_DIR / "login.html", PAGE_HEADERS)
 
-        @console.route("/static/<name:str>", methods=["GET"])
-        async def static(_: Request, name: str) -> HTTPResponse:
-            return await static_file(STATIC_DIR, name)
+        add_static_route(console, STATIC_DIR)
 
         @console.route("/api/queue", methods=["GET"])
         async def queue(request: Request) -> HTTPResponse:

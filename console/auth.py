@@ -40,6 +40,7 @@ from bot.handoff.agents import (
 )
 from bot.handoff.login_throttle import LoginThrottle, LoginThrottled, ThrottleRules, throttled_login
 from channels.connector import channel_runtime
+from channels.pages import page_file
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ async def guarded_page(
         if checked.status != 403:
             return checked
     status = 403 if isinstance(checked, HTTPResponse) else 200
-    return await response.file(page, status=status, headers=headers, mime_type="text/html")
+    return await page_file(page, headers, status)
 
 
 def _login_body(request: Request) -> tuple[str, str] | None:

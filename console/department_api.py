@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -41,11 +41,10 @@ from bot.core.personal_data import mask_phone
 from bot.work_orders import lifecycle
 from bot.work_orders.department_keys import Caller, authenticate
 from bot.work_orders.working_days import OutsideCalendar, add_working_days
-from channels.connector import channel_runtime
+from channels.connector import OnNewMessage, channel_runtime
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 URL_PREFIX = "/dept/api"
 # A request body larger than this is refused before it is read as JSON.
 MAX_BODY_BYTES = 64 * 1024

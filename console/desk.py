@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -50,7 +49,7 @@ from bot.handoff.records import HandoffConflict, HandoffView
 from bot.handoff.service_hours import agents_on_duty, describe_hours
 from bot.safety.danger import Danger
 from bot.work_orders.callbacks import file_callback
-from channels.connector import ChannelRuntime, DeliveryFailed, Incoming, channel_runtime
+from channels.connector import ChannelRuntime, DeliveryFailed, Incoming, OnNewMessage, channel_runtime
 from channels.outbound import deliver
 from channels.outbox import send_or_keep
 from channels.registry import outbound_of, staff_label
@@ -59,7 +58,6 @@ from console.transcript import summary_of, transcript_of
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 CONSOLE = "console"
 HANDOFF_KEY_TTL_S = 24 * 3600
 CANCELLED_REPLY = "好的，已为您取消转人工。请问还有什么可以帮您？"

@@ -18,11 +18,9 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
@@ -35,7 +33,7 @@ from bot.core.models import Notification
 from bot.core.settings import Settings
 from bot.handoff.queue import QueueUnavailable
 from bot.work_orders import notifications
-from channels.connector import channel_runtime
+from channels.connector import OnNewMessage, channel_runtime
 from channels.registry import CHANNELS
 from console.desk import HandoffDesk, handoff_desk
 
@@ -113,7 +111,7 @@ class MetricsInput(InputChannel):
         """Served at /metrics, not under /webhooks/."""
         return "/metrics"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The scrape route, and the count of bodies refused for their size."""
         exposed = Blueprint("hotline_metrics", __name__)
 

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, Sanic
 
 from bot.core import clock
@@ -30,7 +29,7 @@ from bot.core.encryption import PersonalDataKeyError
 from bot.core.shared_state import forget_expired_handled
 from bot.handoff import records as handoffs
 from bot.handoff.queue import QueueUnavailable
-from channels.connector import channel_runtime
+from channels.connector import OnNewMessage, channel_runtime
 from console.desk import handoff_desk
 from console.notifier import run_notifier
 
@@ -100,7 +99,7 @@ class InstanceWork(InputChannel):
         """Rasa's name of this input."""
         return "hotline_instance"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """Only the start and stop listeners."""
         work = Blueprint("hotline_instance", __name__)
 

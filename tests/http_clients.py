@@ -19,6 +19,17 @@ from bot.handoff.agents import add_agent
 PASSWORD = "correct horse battery"
 
 
+def json_call(url: str, method: str, body: object = None, raw: bytes | None = None) -> tuple[int, Any]:
+    """One request with a JSON body (or ``raw`` bytes); the status and the decoded JSON answer, an error's too."""
+    data = raw if raw is not None else (None if body is None else json.dumps(body, ensure_ascii=False).encode())
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
 def create_agent(database_url: str, username: str, name: str, role: str = "agent") -> None:
     """An account in the servers' database, as `python -m bot agents add` makes it."""
 

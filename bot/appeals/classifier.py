@@ -11,7 +11,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -376,6 +376,31 @@ class WordNgrams:
         return grams
 
 
+def fit_ngram_vectorizers(
+    texts: Sequence[str], char_ngrams: tuple[int, int], word_analyzer: Callable[[str], list[str]] | None
+) -> tuple[TfidfVectorizer, TfidfVectorizer | None]:
+    """Character n-gram and (given a word analyzer) word TF-IDF vectorizers fitted on the texts."""
+    chars = TfidfVectorizer(analyzer="char", ngram_range=char_ngrams, sublinear_tf=True)
+    chars.fit(texts)
+    if word_analyzer is None:
+        return chars, None
+    word_grams = TfidfVectorizer(analyzer=word_analyzer, sublinear_tf=True, lowercase=False)
+    word_grams.fit(texts)
+    return chars, word_grams
+
+
+def ngram_blocks(
+    chars: TfidfVectorizer | None, word_grams: TfidfVectorizer | None, texts: Sequence[str]
+) -> list[spmatrix]:
+    """The character and (when fitted) word n-gram features of the texts, one block each."""
+    if chars is None:
+        raise RuntimeError("the classifier has not been fitted")
+    blocks = [chars.transform(texts)]
+    if word_grams is not None:
+        blocks.append(word_grams.transform(texts))
+    return blocks
+
+
 def scaled_confidence(raw: float, config: ModelConfig) -> float:
     """The raw probability of a category pair mapped by the configured Platt scaling, in [0, 1]."""
     slope, intercept = config.confidence_scaling
@@ -383,7 +408,7 @@ def scaled_confidence(raw: float, config: ModelConfig) -> float:
     return float(1 / (1 + np.exp(-(slope * np.log(clipped / (1 - clipped)) + intercept))))
 
 
-def _linear_model(c: float) -> CalibratedClassifierCV:
+def linear_model(c: float) -> CalibratedClassifierCV:
     """A linear SVM fitted on all examples, its scores calibrated (sigmoid) on 3-fold cross-validated scores.
 
     One SVM rather than an ensemble of three: the same accuracy in cross-validation, a third of the time to
@@ -403,10 +428,10 @@ class AppealClassifier:
         self.config = config or ModelConfig()
         self._chars: TfidfVectorizer | None = None
         self._words: TfidfVectorizer | None = None
-        self._first = _linear_model(self.config.c)
-        self._pair = _linear_model(self.config.c)
-        self._path = _linear_model(self.config.c)
-        self._type = _linear_model(self.config.c)
+        self._first = linear_model(self.config.c)
+        self._pair = linear_model(self.config.c)
+        self._path = linear_model(self.config.c)
+        self._type = linear_model(self.config.c)
         self._bayes = ComplementNB(alpha=0.3)
         # pair_to_first[i, j] = 1 when the pair model's class i is a child of the first-level model's class j.
         self._pair_to_first = np.zeros((0, 0))
@@ -425,18 +450,9 @@ class AppealClassifier:
         else:
             keyword_texts = list(texts)
         if fit:
-            self._chars = TfidfVectorizer(analyzer="char", ngram_range=self.config.char_ngrams, sublinear_tf=True)
-            self._chars.fit(texts)
-            if self.config.use_words:
-                self._words = TfidfVectorizer(
-                    analyzer=WordNgrams(self.config.word_ngrams), sublinear_tf=True, lowercase=False
-                )
-                self._words.fit(texts)
-        if self._chars is None:
-            raise RuntimeError("the classifier has not been fitted")
-        blocks = [self._chars.transform(texts)]
-        if self._words is not None:
-            blocks.append(self._words.transform(texts))
+            analyzer = WordNgrams(self.config.word_ngrams) if self.config.use_words else None
+            self._chars, self._words = fit_ngram_vectorizers(texts, self.config.char_ngrams, analyzer)
+        blocks = ngram_blocks(self._chars, self._words, texts)
         ngrams = hstack(blocks).tocsr()
         if self.config.keyword_weight:
             blocks.append(self.keywords.features(keyword_texts) * self.config.keyword_weight)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.appeals.categories import TYPES, CategoryError, known_path, load_taxonomy
-from bot.core.imports import FileRefused
+from bot.core.imports import FileRefused, json_lines
 
 FIELDS = ("title", "text", "level1", "level2", "level3", "type")
 # A CSV's header must name these; a JSON object must give the last two (a missing title is an empty one).
@@ -150,13 +150,11 @@ def _csv_rows(text: str, errors: list[str]) -> list[tuple[int, object]]:
 def _jsonl_rows(text: str, errors: list[str]) -> list[tuple[int, object]]:
     """(line, record) of a JSON Lines text; a line that is not JSON is an error."""
     rows: list[tuple[int, object]] = []
-    for line, content in enumerate(text.splitlines(), start=1):
-        if not content.strip():
-            continue
-        try:
-            rows.append((line, json.loads(content)))
-        except json.JSONDecodeError as error:
-            errors.append(f"第{line}行：不是有效的JSON（{error.msg}，第{error.colno}个字符）")
+    for line, value in json_lines(text):
+        if isinstance(value, json.JSONDecodeError):
+            errors.append(f"第{line}行：不是有效的JSON（{value.msg}，第{value.colno}个字符）")
+        else:
+            rows.append((line, value))
     return rows
 
 

@@ -29,7 +29,16 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import LinearSVC
 
-from bot.appeals.classifier import Classification, Example, Keywords, message_text, words
+from bot.appeals.classifier import (
+    Classification,
+    Example,
+    Keywords,
+    fit_ngram_vectorizers,
+    linear_model,
+    message_text,
+    ngram_blocks,
+    words,
+)
 from bot.appeals.history import HistoryRecord
 
 # Folds of the cross-validation (fewer when the rarest first level of the history has fewer messages).
@@ -125,8 +134,8 @@ class CentreClassifier:
         self.builtin = builtin if self.config.builtin_weight else None
         self._chars: TfidfVectorizer | None = None
         self._words: TfidfVectorizer | None = None
-        self._first = CalibratedClassifierCV(LinearSVC(C=self.config.c), cv=3, ensemble=False)
-        self._type = CalibratedClassifierCV(LinearSVC(C=self.config.c), cv=3, ensemble=False)
+        self._first = linear_model(self.config.c)
+        self._type = linear_model(self.config.c)
         self._pair: CalibratedClassifierCV | None = None
         self._bayes = ComplementNB(alpha=0.3)
         self.pairs: tuple[str, ...] = ()
@@ -139,16 +148,9 @@ class CentreClassifier:
     def _features(self, texts: Sequence[str], centre: Sequence[bool], fit: bool = False) -> spmatrix:
         """Shared features of each text, then (augmented) the same again for the centre's texts, zero for ours."""
         if fit:
-            self._chars = TfidfVectorizer(analyzer="char", ngram_range=self.config.char_ngrams, sublinear_tf=True)
-            self._chars.fit(texts)
-            if self.config.use_words:
-                self._words = TfidfVectorizer(analyzer=CachedWordNgrams(), sublinear_tf=True, lowercase=False)
-                self._words.fit(texts)
-        if self._chars is None:
-            raise RuntimeError("the classifier has not been fitted")
-        blocks = [self._chars.transform(texts)]
-        if self._words is not None:
-            blocks.append(self._words.transform(texts))
+            analyzer = CachedWordNgrams() if self.config.use_words else None
+            self._chars, self._words = fit_ngram_vectorizers(texts, self.config.char_ngrams, analyzer)
+        blocks = ngram_blocks(self._chars, self._words, texts)
         if self.config.keyword_weight:
             blocks.append(self.keywords.features(texts) * self.config.keyword_weight)
         shared = hstack(blocks).tocsr()

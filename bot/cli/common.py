@@ -32,14 +32,21 @@ async def use_schema(database: Database) -> None:
 
 
 @asynccontextmanager
-async def project_database() -> AsyncIterator[Database]:
-    """The project database at the newest revision (a new one is created), closed when the block ends."""
+async def database_as_it_is() -> AsyncIterator[Database]:
+    """The project database, its schema neither made nor checked, closed when the block ends."""
     database = open_database()
     try:
-        await use_schema(database)
         yield database
     finally:
         await database.close()
+
+
+@asynccontextmanager
+async def project_database() -> AsyncIterator[Database]:
+    """The project database at the newest revision (a new one is created), closed when the block ends."""
+    async with database_as_it_is() as database:
+        await use_schema(database)
+        yield database
 
 
 def refuse(error: object, status: int) -> int:

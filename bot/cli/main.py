@@ -19,7 +19,7 @@ from bot.catalog.runtime import Hotline
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.cli.agents import add_agents_parser, agents_command
 from bot.cli.appeals import add_appeals_parser, add_model_option, classify_command, train_command
-from bot.cli.common import open_database, project_database, refuse, refuse_file
+from bot.cli.common import database_as_it_is, open_database, project_database, refuse, refuse_file
 from bot.cli.orders import add_orders_parser, orders_command
 from bot.cli.privacy import add_privacy_parsers, privacy_command
 from bot.core import clock
@@ -107,13 +107,10 @@ async def seed() -> int:
     status = await catalog_import(settings.catalog_path)
     if status:
         return status
-    database = open_database()
-    try:
+    async with database_as_it_is() as database:
         now = clock.now()
         cases = demo_cases(now)
         await store_cases(database, cases, str(settings.pii_hash_key), now)
-    finally:
-        await database.close()
     print("演示办件（登记手机号后四位均为" + DEMO_PHONE[-4:] + "）：")
     labels = ("办理中", "已超期", "已办结")
     for label, case in zip(labels, cases, strict=False):
@@ -297,11 +294,8 @@ async def db_upgrade() -> int:
     """Bring the project database to the newest revision and say what was done."""
     from bot.core import migrations
 
-    database = open_database()
-    try:
+    async with database_as_it_is() as database:
         done = await database.migrate()
-    finally:
-        await database.close()
     if done.before_alembic:
         print(f"已识别启用版本迁移之前建立的数据库，记为版本{migrations.FIRST}。")
     if done.converted:
@@ -319,11 +313,8 @@ async def db_current() -> int:
     """Print the database's revision against the newest one; exit status 1 when it is not the newest."""
     from bot.core import migrations
 
-    database = open_database()
-    try:
+    async with database_as_it_is() as database:
         state = await database.schema_state()
-    finally:
-        await database.close()
     if state.revision is not None:
         print(f"数据库版本：{migrations.describe(state.revision)}")
     print(f"最新版本：{migrations.describe(state.head)}")
@@ -339,13 +330,10 @@ async def db_revision(message: str, autogenerate: bool) -> int:
     """Write the next revision file; with ``autogenerate``, from what the models add to a database at the newest one."""
     from bot.core import migrations
 
-    database = open_database()
-    try:
+    async with database_as_it_is() as database:
         await database.require_current_schema()  # autogenerate compares the models with the newest schema
         async with database.migrating() as connection:
             script = await connection.run_sync(migrations.new_revision, message, autogenerate)
-    finally:
-        await database.close()
     print(f"已生成 {Path(script.path).relative_to(PROJECT_ROOT)}：请检查其中的操作（SQLite 上以批处理方式修改表）。")
     return 0
 
@@ -378,8 +366,5 @@ def _require_appeal_model() -> None:
 
 
 async def _require_current_schema() -> None:
-    database = open_database()
-    try:
+    async with database_as_it_is() as database:
         await database.require_current_schema()
-    finally:
-        await database.close()

@@ -102,6 +102,15 @@ class HandoffQueue(Protocol):
         """Release connections."""
 
 
+async def _active_handoffs(loader: Loader) -> list[QueuedHandoff] | None:
+    """The active handoffs as the database has them; None (logged) when the database is away."""
+    try:
+        return await loader()
+    except DatabaseUnavailable as error:
+        logger.warning("handoff queue not rebuilt yet, the database is away: %s", error)
+        return None
+
+
 class MemoryHandoffQueue:
     """The queue of one server instance (the embedded default)."""
 
@@ -116,10 +125,8 @@ class MemoryHandoffQueue:
         """On first use in this process: the active handoffs from the database; whether rebuilt now."""
         if self._built or self._loader is None:
             return False
-        try:
-            entries = await self._loader()
-        except DatabaseUnavailable as error:
-            logger.warning("handoff queue not rebuilt yet, the database is away: %s", error)
+        entries = await _active_handoffs(self._loader)
+        if entries is None:
             return False
         async with self._lock:
             if self._built:
@@ -206,10 +213,8 @@ class RedisHandoffQueue:
             async with self._restoring:  # one rebuild at a time in this process
                 if await self._redis.exists(self._built_key):
                     return False
-                try:
-                    entries = await self._loader()
-                except DatabaseUnavailable as error:
-                    logger.warning("handoff queue not rebuilt yet, the database is away: %s", error)
+                entries = await _active_handoffs(self._loader)
+                if entries is None:
                     return False
                 arguments: list[str | float] = [self._owner_prefix, CLAIM_TTL_S]
                 for entry in entries:

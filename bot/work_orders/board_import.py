@@ -23,7 +23,7 @@ from typing import Any
 
 from bot.core.clock import UTC, parse_moment
 from bot.core.db import Database
-from bot.core.imports import FileRefused
+from bot.core.imports import FileRefused, json_lines
 from bot.core.settings import Settings
 from bot.work_orders.filing import (
     UNASSIGNED,
@@ -86,13 +86,10 @@ def _rows(path: Path) -> tuple[list[tuple[int, Any]], list[str]]:
     rows: list[tuple[int, Any]] = []
     errors: list[str] = []
     if path.suffix in (".jsonl", ".ndjson"):
-        for line_number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append((line_number, json.loads(line)))
-            except json.JSONDecodeError as error:
-                rows.append((line_number, _Unreadable(f"不是有效的JSON（{error.msg}）")))
+        for line_number, value in json_lines(text):
+            if isinstance(value, json.JSONDecodeError):
+                value = _Unreadable(f"不是有效的JSON（{value.msg}）")
+            rows.append((line_number, value))
     elif path.suffix == ".csv":
         reader = csv.DictReader(io.StringIO(text))
         for row in reader:

@@ -336,12 +336,26 @@ def backoff(attempts: int, every_s: float, retry_after_s: float | None = None) -
     return min(timedelta(seconds=every_s * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+async def _notification(session: AsyncSession, notification_id: int) -> Notification:
+    """The notification's row; LookupError when there is none."""
+    row = await session.get(Notification, notification_id)
+    if row is None:
+        raise LookupError(f"no notification {notification_id}")
+    return row
+
+
+async def _failed_attempt(session: AsyncSession, notification_id: int, error: str) -> Notification:
+    """The notification's row with one more attempt counted and the error (cut short) kept."""
+    row = await _notification(session, notification_id)
+    row.attempts += 1
+    row.last_error = error[:200]
+    return row
+
+
 async def mark_sent(database: Database, notification_id: int, now: datetime) -> None:
     """Record that a message was delivered."""
     async with database.session() as session:
-        row = await session.get(Notification, notification_id)
-        if row is None:
-            raise LookupError(f"no notification {notification_id}")
+        row = await _notification(session, notification_id)
         row.status = SENT
         row.attempts += 1
         row.sent_at = now
@@ -350,11 +364,7 @@ async def mark_sent(database: Database, notification_id: int, now: datetime) -> 
 async def mark_failed(database: Database, notification_id: int, error: str, max_attempts: int = MAX_ATTEMPTS) -> bool:
     """Record a failed delivery; after ``max_attempts`` the message is given up. Returns whether it was."""
     async with database.session() as session:
-        row = await session.get(Notification, notification_id)
-        if row is None:
-            raise LookupError(f"no notification {notification_id}")
-        row.attempts += 1
-        row.last_error = error[:200]
+        row = await _failed_attempt(session, notification_id, error)
         if row.attempts >= max_attempts:
             row.status = FAILED
         return row.status == FAILED
@@ -376,11 +386,7 @@ async def mark_deferred(
     becomes a reply of those. Returns whether it was given up.
     """
     async with database.session() as session:
-        row = await session.get(Notification, notification_id)
-        if row is None:
-            raise LookupError(f"no notification {notification_id}")
-        row.attempts += 1
-        row.last_error = error[:200]
+        row = await _failed_attempt(session, notification_id, error)
         if remaining is not None:
             payload = dict(row.payload or {})
             row.payload = {**payload, "messages": remaining, "role": payload.get("role", "bot")}
@@ -394,9 +400,5 @@ async def mark_deferred(
 async def mark_refused(database: Database, notification_id: int, error: str) -> None:
     """Record that the platform refused a message for good: failed at once, with the reason."""
     async with database.session() as session:
-        row = await session.get(Notification, notification_id)
-        if row is None:
-            raise LookupError(f"no notification {notification_id}")
-        row.attempts += 1
-        row.last_error = error[:200]
+        row = await _failed_attempt(session, notification_id, error)
         row.status = FAILED

@@ -38,6 +38,7 @@ from channels.connector import (
     Incoming,
     OnNewMessage,
     channel_runtime,
+    health,
     offered_choices,
     recall_choices,
     remember_choices,
@@ -382,9 +383,7 @@ class TelegramInput(InputChannel):
         async def stop(_app: Sanic, _loop: asyncio.AbstractEventLoop) -> None:
             await close_bot()
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook.add_route(health, "/", methods=["GET"])
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

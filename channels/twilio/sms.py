@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import InputChannel
+from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml.messaging_response import MessagingResponse
@@ -25,7 +24,9 @@ from channels.connector import (
     DeliveryFailed,
     DeliveryRefused,
     Incoming,
+    OnNewMessage,
     channel_runtime,
+    health,
     numbered_choices,
     offered_choices,
     plain_texts,
@@ -85,13 +86,11 @@ class TwilioSmsInput(InputChannel):
         """Settings come from bot/core/settings.py, not from credentials.yml."""
         return cls()
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The channel's routes."""
         webhook = Blueprint("hotline_sms", __name__)
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook.add_route(health, "/", methods=["GET"])
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -118,41 +117,32 @@ class TwilioSmsInput(InputChannel):
     async def _answer(
         self,
         runtime: ChannelRuntime,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_new_message: OnNewMessage,
         form: dict[str, str],
         place: Place,
     ) -> None:
         """Run the citizen's turn and text the bot's answer back, after their earlier messages."""
         async with place:
-            await self._answer_in_turn(runtime, on_new_message, form, place)
-
-    async def _answer_in_turn(
-        self,
-        runtime: ChannelRuntime,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        form: dict[str, str],
-        place: Place,
-    ) -> None:
-        phone = form["From"]
-        sender_id = sms_sender_id(phone, str(runtime.settings.pii_hash_key))
-        text = clean_text(form["Body"])
-        # The number Twilio verified: where a reply kept for later is texted.
-        citizen = await citizen_of(runtime, phone, sender_id)
-        if not text:
-            bodies = [MEDIA_REPLY if form["NumMedia"] not in ("", "0") else EMPTY_REPLY]
-        elif too_long(text):
-            bodies = [TOO_LONG_REPLY]
-        else:
-            text = await resolve_reply(runtime.state, sender_id, text)
-            messages = await run_turn(on_new_message, Incoming(sender_id, text, self.name(), citizen), place)
-            await remember_choices(runtime.state, sender_id, offered_choices(messages))
-            bodies = render_sms(messages)
-        kept = [{"text": body} for body in bodies]  # as rendered: the choices were remembered with this turn
-        citizen_id = citizen.id if citizen is not None else None
-        try:
-            await send_or_keep(self.name(), sender_id, citizen_id, kept, lambda: send_sms(runtime, phone, bodies))
-        except DeliveryFailed as error:
-            logger.error("sms: the answer to %s was lost: %s", sender_id, error)
+            phone = form["From"]
+            sender_id = sms_sender_id(phone, str(runtime.settings.pii_hash_key))
+            text = clean_text(form["Body"])
+            # The number Twilio verified: where a reply kept for later is texted.
+            citizen = await citizen_of(runtime, phone, sender_id)
+            if not text:
+                bodies = [MEDIA_REPLY if form["NumMedia"] not in ("", "0") else EMPTY_REPLY]
+            elif too_long(text):
+                bodies = [TOO_LONG_REPLY]
+            else:
+                text = await resolve_reply(runtime.state, sender_id, text)
+                messages = await run_turn(on_new_message, Incoming(sender_id, text, self.name(), citizen), place)
+                await remember_choices(runtime.state, sender_id, offered_choices(messages))
+                bodies = render_sms(messages)
+            kept = [{"text": body} for body in bodies]  # as rendered: the choices were remembered with this turn
+            citizen_id = citizen.id if citizen is not None else None
+            try:
+                await send_or_keep(self.name(), sender_id, citizen_id, kept, lambda: send_sms(runtime, phone, bodies))
+            except DeliveryFailed as error:
+                logger.error("sms: the answer to %s was lost: %s", sender_id, error)
 
 
 async def send_sms(runtime: ChannelRuntime, phone: str, bodies: list[str]) -> None:

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +37,10 @@ from channels.connector import (
     Delivery,
     DeliveryFailed,
     Incoming,
+    OnNewMessage,
     channel_runtime,
     full_answer,
+    health,
     offered_choices,
     recall_choices,
     remember_choices,
@@ -149,7 +150,7 @@ class TwilioVoiceInput(InputChannel):
         """Settings come from bot/core/settings.py, not from credentials.yml."""
         return cls()
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The channel's routes: the call, waiting for slow answers, the transfer, and the call's end.
 
         Raises:
@@ -183,9 +184,7 @@ class TwilioVoiceInput(InputChannel):
                     logger.warning("voice: citizen lookup failed, database unavailable")
             return runtime, form, Call(call_sid, form.get("From", ""), citizen)
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook.add_route(health, "/", methods=["GET"])
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -277,7 +276,7 @@ class TwilioVoiceInput(InputChannel):
     async def _listen(
         self,
         runtime: ChannelRuntime,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_new_message: OnNewMessage,
         call: Call,
         turn: int,
         form: dict[str, str],
@@ -326,7 +325,7 @@ class TwilioVoiceInput(InputChannel):
     async def _turn(
         self,
         runtime: ChannelRuntime,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_new_message: OnNewMessage,
         call: Call,
         turn: int,
         text: str,
@@ -499,9 +498,7 @@ class TwilioVoiceInput(InputChannel):
             first,
         )
 
-    async def _hang_up(
-        self, runtime: ChannelRuntime, on_new_message: Callable[[UserMessage], Awaitable[Any]], call: Call
-    ) -> None:
+    async def _hang_up(self, runtime: ChannelRuntime, on_new_message: OnNewMessage, call: Call) -> None:
         """The caller hung up: stop what is pending, forget the call's state, end the conversation's session."""
         for (sid, turn), task in list(self._pending.items()):
             if sid == call.sid:

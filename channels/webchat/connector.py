@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -31,6 +30,7 @@ from channels.connector import (
     Delivery,
     DeliveryFailed,
     Incoming,
+    OnNewMessage,
     channel_runtime,
     offered_choices,
     recall_choices,
@@ -38,7 +38,7 @@ from channels.connector import (
     run_turn,
     select_choice,
 )
-from channels.pages import PAGE_HEADERS, json_object, static_file
+from channels.pages import PAGE_HEADERS, add_static_route, json_object, page_file
 from channels.text import BUSY_REPLY, EMPTY_REPLY, MAX_MESSAGE_CHARS, TOO_LONG_REPLY, clean_text, too_long
 from channels.turn_order import Place
 from channels.twilio.api import TwilioSms
@@ -56,7 +56,6 @@ from channels.webchat.verify import PhoneVerification, VerificationRefused
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 CHANNEL = "webchat"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -69,6 +68,7 @@ HEARTBEAT_S = 15.0
 # How long a page waits before it reconnects a dropped event stream (milliseconds).
 RECONNECT_MS = 2000
 UNAVAILABLE_REPLY = "系统繁忙，请稍后再试，或拨打12345转人工服务。"
+UNKNOWN_SESSION_REPLY = "会话不存在，请重新开始对话"
 # The chat page may be cached briefly by the browser (it has no personal data); the console's may not.
 _PAGE_HEADERS = {**PAGE_HEADERS, "Cache-Control": "no-cache"}
 
@@ -91,6 +91,14 @@ def _refused(reason: str, status: int, message: str) -> HTTPResponse:
 def _json_object(request: Request) -> dict[str, Any] | None:
     """The request body as a JSON object, or None when it is too large, not JSON or not an object."""
     return json_object(request, MAX_BODY_BYTES)
+
+
+def _session_and(request: Request, name: str) -> tuple[str, str] | None:
+    """The session id and the text field ``name`` of a JSON body; None when either is missing or malformed."""
+    body = _json_object(request)
+    if body is None or not is_session_id(body.get("session")) or not isinstance(body.get(name), str):
+        return None
+    return str(body["session"]), str(body[name])
 
 
 def sse_event(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:
@@ -173,11 +181,9 @@ class WebChatInput(InputChannel):
 
         @chat.route("", methods=["GET"])
         async def page(_: Request) -> HTTPResponse:
-            return await response.file(STATIC_DIR / "index.html", headers=_PAGE_HEADERS, mime_type="text/html")
+            return await page_file(STATIC_DIR / "index.html", _PAGE_HEADERS)
 
-        @chat.route("/static/<name:str>", methods=["GET"])
-        async def static(_: Request, name: str) -> HTTPResponse:
-            return await static_file(STATIC_DIR, name)
+        add_static_route(chat, STATIC_DIR)
 
         @chat.route("/api/sessions", methods=["POST"])
         async def start_session(_: Request) -> HTTPResponse:
@@ -197,7 +203,7 @@ class WebChatInput(InputChannel):
             try:
                 log = web_chat_log()
                 if not await log.exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
+                    return _error(404, UNKNOWN_SESSION_REPLY)
                 entries = await log.entries_after(session_id, after)
             except DatabaseUnavailable:
                 return _error(503, UNAVAILABLE_REPLY)
@@ -213,7 +219,7 @@ class WebChatInput(InputChannel):
             log = web_chat_log()
             try:
                 if not await log.exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
+                    return _error(404, UNKNOWN_SESSION_REPLY)
             except DatabaseUnavailable:
                 return _error(503, UNAVAILABLE_REPLY)
             await _stream(request, log, session_id, max(after, resumed))
@@ -238,7 +244,7 @@ class WebChatInput(InputChannel):
             dedup_key = f"webchat:sent:{session_id}:{client_id}"
             try:
                 if not await log.exists(session_id):
-                    return _refused("unknown_session", 404, "会话不存在，请重新开始对话")
+                    return _refused("unknown_session", 404, UNKNOWN_SESSION_REPLY)
                 if not await runtime.state.add_if_new(dedup_key, runtime.settings.dedup_window_s):
                     rejected(CHANNEL, "duplicate")
                     return response.json({"duplicate": True}, status=200)
@@ -249,7 +255,7 @@ class WebChatInput(InputChannel):
                 seq = await _take_message(runtime, log, on_new_message, session_id, raw, client_id, shown)
             except UnknownSession:  # deleted by the retention job after days without a word
                 await _forget(runtime, dedup_key)
-                return _error(404, "会话不存在，请重新开始对话")
+                return _error(404, UNKNOWN_SESSION_REPLY)
             except DatabaseUnavailable:
                 await _forget(runtime, dedup_key)
                 logger.error("web chat %s: message not stored, the database is unavailable", session_id[:8])
@@ -258,15 +264,15 @@ class WebChatInput(InputChannel):
 
         @chat.route("/api/verify/start", methods=["POST"])
         async def verify_start(request: Request) -> HTTPResponse:
-            body = _json_object(request)
-            if body is None or not is_session_id(body.get("session")) or not isinstance(body.get("phone"), str):
+            fields = _session_and(request, "phone")
+            if fields is None:
                 return _error(400, "请求体应是JSON对象：session、phone")
-            session_id = str(body["session"])
+            session_id, phone = fields
             runtime = channel_runtime()
             try:
                 if not await web_chat_log().exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
-                masked = await _verification(runtime).start(session_id, str(body["phone"]))
+                    return _error(404, UNKNOWN_SESSION_REPLY)
+                masked = await _verification(runtime).start(session_id, phone)
             except InvalidPhone as error:
                 return _error(400, f"{error}，请检查后重新输入。")
             except VerificationRefused as error:
@@ -278,16 +284,16 @@ class WebChatInput(InputChannel):
 
         @chat.route("/api/verify/check", methods=["POST"])
         async def verify_check(request: Request) -> HTTPResponse:
-            body = _json_object(request)
-            if body is None or not is_session_id(body.get("session")) or not isinstance(body.get("code"), str):
+            fields = _session_and(request, "code")
+            if fields is None:
                 return _error(400, "请求体应是JSON对象：session、code")
-            session_id = str(body["session"])
+            session_id, code = fields
             runtime = channel_runtime()
             log = web_chat_log()
             try:
                 if not await log.exists(session_id):
-                    return _error(404, "会话不存在，请重新开始对话")
-                phone = await _verification(runtime).check(session_id, str(body["code"]))
+                    return _error(404, UNKNOWN_SESSION_REPLY)
+                phone = await _verification(runtime).check(session_id, code)
                 key = str(runtime.settings.pii_hash_key)
                 citizen = await identify(runtime.database, phone, key, clock.now(), CHANNEL, session_id)
                 await log.append(session_id, "system", {"event": "verified", "phone": citizen.masked_phone})
@@ -353,9 +359,7 @@ async def _take_message(
     async with runtime.line.join(f"arrival:{sender}"):
         entry = await log.append(session_id, "citizen", {"text": display, "client_id": client_id})
         place = runtime.line.join(sender)
-    runtime.spawn(
-        _answer(runtime, log, on_new_message, session_id, text, place), f"webchat-turn-{session_id[:8]}"
-    )
+    runtime.spawn(_answer(runtime, log, on_new_message, session_id, text, place), f"webchat-turn-{session_id[:8]}")
     logger.info("web chat %s: message %d taken", session_id[:8], entry.seq)
     return entry.seq
 

@@ -711,6 +711,24 @@
     $("reply-count").classList.toggle("over", length > REPLY_MAX_CHARS);
   }
 
+  // A form's status line saying what went wrong.
+  function showError(status, message) {
+    status.textContent = message;
+    status.classList.add("error");
+  }
+
+  // The trimmed text of a form's box; null, said in its status line, when there is none.
+  function typedText(box, status, emptyMessage) {
+    const text = box.value.trim();
+    status.classList.remove("error");
+    if (!text) {
+      showError(status, emptyMessage);
+      box.focus();
+      return null;
+    }
+    return text;
+  }
+
   function sendOnCtrlEnter(form) {
     return (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.isComposing) {
@@ -726,18 +744,11 @@
   $("reply").addEventListener("submit", async (event) => {
     event.preventDefault();
     const box = $("reply-text");
-    const text = box.value.trim();
     const status = $("reply-status");
-    status.classList.remove("error");
-    if (!text) {
-      status.textContent = "请输入回复内容";
-      status.classList.add("error");
-      box.focus();
-      return;
-    }
+    const text = typedText(box, status, "请输入回复内容");
+    if (text === null) return;
     if (text.length > REPLY_MAX_CHARS) {
-      status.textContent = `回复不能超过${REPLY_MAX_CHARS}字`;
-      status.classList.add("error");
+      showError(status, `回复不能超过${REPLY_MAX_CHARS}字`);
       return;
     }
     const id = openId;
@@ -752,16 +763,14 @@
         status.textContent = data.queued ? "用户的渠道暂时无法送达，消息已进入待发队列，恢复后自动发送" : "";
         refreshOpen();
       } else {
-        status.textContent = `未发送：${data.error || "请稍后再试"}`;
-        status.classList.add("error");
+        showError(status, `未发送：${data.error || "请稍后再试"}`);
         if (code === 403 || code === 404 || code === 409) {
           refreshQueue();
           refreshOpen();
         }
       }
     } catch (error) {
-      status.textContent = failure(error, "未发送：网络连接中断，请稍后再试");
-      status.classList.add("error");
+      showError(status, failure(error, "未发送：网络连接中断，请稍后再试"));
     } finally {
       $("send").disabled = false;
       box.focus();
@@ -884,15 +893,9 @@
   $("note-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const box = $("note-text");
-    const text = box.value.trim();
     const status = $("note-status");
-    status.classList.remove("error");
-    if (!text) {
-      status.textContent = "请输入备注内容";
-      status.classList.add("error");
-      box.focus();
-      return;
-    }
+    const text = typedText(box, status, "请输入备注内容");
+    if (text === null) return;
     const id = openId;
     $("add-note").disabled = true;
     try {
@@ -906,12 +909,10 @@
         }
         refreshOpen(); // a read begun before the note was saved must not leave it out
       } else {
-        status.textContent = data.error || "备注未保存，请稍后再试";
-        status.classList.add("error");
+        showError(status, data.error || "备注未保存，请稍后再试");
       }
     } catch (error) {
-      status.textContent = failure(error, "备注未保存：网络连接中断");
-      status.classList.add("error");
+      showError(status, failure(error, "备注未保存：网络连接中断"));
     } finally {
       $("add-note").disabled = false;
     }

@@ -1,15 +1,17 @@
-"""Fixtures of the domain tests: work orders to file, stores that run both in-process and on the real local Redis."""
+"""Fixtures of the domain tests: work orders to file, empty databases of both kinds, stores in-process and on Redis."""
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
 
 from bot.work_orders.filing import NewOrder
+from tests.conftest import create_postgres_database, drop_postgres_database
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PROPERTY = ("城乡建设", "住房保障与房地产", "物业服务")
@@ -37,6 +39,17 @@ ORDER_ROW: dict[str, Any] = {
     "reopened": 0,
     "channel": "telegram",
 }
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A URL of a database with nothing in it, on SQLite and on real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hotline.db'}"
+        return
+    made = await create_postgres_database()
+    yield made
+    await drop_postgres_database(made)
 
 
 def complaint(**fields: Any) -> NewOrder:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Connection
@@ -14,7 +11,6 @@ from sqlalchemy.engine import Connection
 from bot.appeals.categories import load_categories
 from bot.core import migrations
 from bot.core.db import Database
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 FILED = datetime(2026, 12, 1, 2, 30)  # naive UTC, as the tables store it
 _orders = sa.table(
@@ -92,17 +88,6 @@ STORED = [
         ("城乡建设", "城市建设和市政管理", "城管执法"),
     ),
 ]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A URL of an empty database, on SQLite and on real PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'hotline.db'}"
-        return
-    made = await create_postgres_database()
-    yield made
-    await drop_postgres_database(made)
 
 
 async def _database_at_0003_with_old_labels(url: str) -> Database:

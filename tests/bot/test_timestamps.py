@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from bot.core.models import (
     WorkOrderEvent,
 )
 from tests.bot.conftest import ORDER_ROW
-from tests.conftest import create_postgres_database, drop_postgres_database
 
 # What the code before the change wrote: naive China time (local_now) and naive UTC (utc_now).
 CHINA_FILED = datetime(2026, 11, 28, 9, 30, 0, 123456)  # China time; microseconds must survive
@@ -44,6 +42,13 @@ def _row(name: str, **values: Any) -> Any:
 
 def _order(number: str, created_at: datetime, **values: Any) -> Any:
     return _row("work_orders", **ORDER_ROW, number=number, created_at=created_at, due_at=CHINA_DUE, **values)
+
+
+async def stored_filing_time(database: Database) -> str:
+    """The first order's created_at as its column holds it, read as text (no conversion)."""
+    async with database.engine.connect() as connection:
+        raw = await connection.scalar(text("SELECT created_at FROM work_orders WHERE number = 'WO2026112800001'"))
+    return str(raw)
 
 
 async def make_old_database(url: str) -> None:
@@ -141,17 +146,11 @@ async def make_old_database(url: str) -> None:
         await database.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+@pytest.fixture
+async def old_url(url: str) -> str:
     """The URL of a database made the old way, on SQLite and on real PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        url = await create_postgres_database()
     await make_old_database(url)
-    yield url
-    if request.param == "postgresql":
-        await drop_postgres_database(url)
+    return url
 
 
 async def test_an_old_database_is_converted_once(old_url: str) -> None:
@@ -173,11 +172,10 @@ async def test_an_old_database_is_converted_once(old_url: str) -> None:
             message = await session.scalar(select(ChatMessage))
             citizens = {c.id: (c.created_at, c.last_seen_at) for c in await session.scalars(select(Citizen))}
             links = {link.external_id: link.verified_at for link in await session.scalars(select(CitizenLink))}
-            raw = await session.scalar(text("SELECT created_at FROM work_orders WHERE number = 'WO2026112800001'"))
         assert first is not None and second is not None and event is not None
         # China times are now the same moments, kept in UTC; microseconds and empty columns are kept.
         assert first.created_at == china(2026, 11, 28, 9, 30, 0, 123456)
-        assert str(raw).startswith("2026-11-28 01:30:00.123456")
+        assert (await stored_filing_time(database)).startswith("2026-11-28 01:30:00.123456")
         assert first.due_at == china(2026, 12, 4, 23, 59, 59)
         assert first.accepted_at is None
         assert second.accepted_at == china(2026, 11, 28, 11)
@@ -224,9 +222,7 @@ async def test_a_failed_conversion_changes_nothing(old_url: str, monkeypatch: py
         with pytest.raises(IntegrityError):
             await database.upgrade()
         assert await database.holds_old_times()
-        async with database.engine.connect() as connection:
-            raw = await connection.scalar(text("SELECT created_at FROM work_orders WHERE number = 'WO2026112800001'"))
-        assert str(raw).startswith("2026-11-28 09:30:00.123456")
+        assert (await stored_filing_time(database)).startswith("2026-11-28 09:30:00.123456")
     finally:
         await database.close()
 

@@ -33,6 +33,7 @@ from bot.core.settings import get_settings
 from channels.text import EMPTY_REPLY, TOO_LONG_REPLY
 from channels.webchat.live import RedisHub
 from channels.webchat.log import ChatEntry, ChatLog, publish_to_session
+from tests.http_clients import json_call
 from tests.servers import Servers, running_servers
 from tests.standins import Recorded, StandIn, running_standin
 
@@ -96,15 +97,7 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 def call(hotline: Hotline, method: str, path: str, body: object = None, raw: bytes | None = None) -> tuple[int, Any]:
     """One API request; status and decoded JSON."""
-    data = raw if raw is not None else (None if body is None else json.dumps(body, ensure_ascii=False).encode())
-    request = urllib.request.Request(
-        hotline.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    return json_call(hotline.url + path, method, body, raw)
 
 
 def new_session(hotline: Hotline) -> str:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.test_webchat import GREETING
+from tests.http_clients import json_call
 from tests.servers import Servers, running_servers
 
 
@@ -35,17 +34,6 @@ def page(servers: Servers, browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def post(servers: Servers, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        servers.rasa_url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def test_replies_reach_the_page_through_in_process_signals(page: Page) -> None:
     page.get_by_label("输入您的问题").fill("你好")
     page.get_by_role("button", name="发送").click()
@@ -56,7 +44,9 @@ def test_replies_reach_the_page_through_in_process_signals(page: Page) -> None:
 
 def test_without_an_sms_account_verification_is_said_to_be_unavailable(servers: Servers, page: Page) -> None:
     session = str(page.evaluate("localStorage.getItem('hotline12345.webchat.session')"))
-    status, body = post(servers, "/chat/api/verify/start", {"session": session, "phone": "13912345678"})
+    status, body = json_call(
+        servers.rasa_url + "/chat/api/verify/start", "POST", {"session": session, "phone": "13912345678"}
+    )
     assert (status, body["error"]) == (503, "短信验证暂不可用，请稍后再试，或拨打12345人工服务。")
     page.get_by_role("button", name="验证手机号").click()
     page.get_by_role("textbox", name="手机号", exact=True).fill("13912345678")
