@@ -239,3 +239,10 @@ def test_confidence_comes_from_the_ranking(full_index: CatalogIndex) -> None:
     sure = full_index.resolve("良民证")
     unsure = full_index.resolve("证明")
     assert sure.sure and sure.confidence > unsure.confidence
+
+
+@needs_shared_data()
+def test_a_name_that_leaves_out_a_word_of_the_question_is_not_answered_directly(full_index: CatalogIndex) -> None:
+    # Was answered directly with 收费权质押登记（公证）指引: it covers 质押登记 and leaves 股权 out.
+    resolution = full_index.resolve("股权制押登记怎么办")
+    assert not resolution.sure
