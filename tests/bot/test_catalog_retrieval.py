@@ -106,3 +106,29 @@ def test_a_variant_for_an_extension_ranks_lower_when_none_is_asked() -> None:
     assert action_prior(extension, "自建房加建一层要办规划许可证吗") < 1.0
     assert action_prior(extension, "规划许可证快到期了能延期吗") > 1.0
     assert action_prior("乡村建设规划许可证核发", "自建房加建一层要办规划许可证吗") == 1.0
+
+
+# A service and its narrower siblings: the one whose own words were all said comes first.
+SIBLINGS = [
+    "法律援助律师执业许可(（占编人员）)",
+    "法律援助律师执业许可(（聘用人员）)",
+    "法律援助",
+    "办理往来台湾通行证商务签注",
+    "办理往来台湾通行证乘务签注",
+    "办理往来台湾通行证定居签注",
+    "办理往来台湾通行证",
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("我们家是农村的，没钱请律师，听说政府可以免费派律师，要什么条件才能申请？", "法律援助"),
+        ("那个大陆人去台湾的通行证 不是台胞证啊 就是我们自己去台湾那个 到期了怎么换", "办理往来台湾通行证"),
+    ],
+)
+def test_the_service_whose_own_words_were_said_comes_before_narrower_ones(query: str, expected: str) -> None:
+    index = CatalogIndex.from_entries(
+        SearchEntry(id=f"s{n}", name=name, department="某部门") for n, name in enumerate(SIBLINGS)
+    )
+    assert offered(index, query)[0] == expected
