@@ -115,7 +115,7 @@ EXPANSIONS: dict[str, str] = {
     "漏交": "断缴 补缴",
     "停交": "断缴 补缴",
     "补上": "补缴",
-    "养老金": "养老保险 待遇",
+    "养老金": "养老保险",
     "退休金": "养老保险 待遇",
     "低保": "最低生活保障",
     "五保": "特困人员",
@@ -233,6 +233,7 @@ _ACTIONS: dict[str, str] = {
 # Cantonese words with their Mandarin equivalent (replaced: they carry no catalogue word themselves).
 CANTONESE: dict[str, str] = {
     "喺边度": "在哪里",
+    "开间": "开",
     "边度": "哪里",
     "点样": "怎么",
     "点查": "怎么查",

@@ -236,6 +236,7 @@ class CatalogIndex:
     _kinds: list[str] = field(default_factory=list, repr=False)
     _heads: list[str] = field(default_factory=list, repr=False)
     _families: list[str] = field(default_factory=list, repr=False)
+    _bases: list[str] = field(default_factory=list, repr=False)
     _name_words: list[frozenset[str]] = field(default_factory=list, repr=False)
     _names: FieldIndex | None = field(default=None, repr=False)
     _documents: FieldIndex | None = field(default=None, repr=False)
@@ -276,6 +277,7 @@ class CatalogIndex:
         self._kinds = [kind_of(entry.name) for entry in heads]
         self._heads = [entry.name for entry in heads]
         self._families = [family(entry.name) for entry in heads]
+        self._bases = [clean(entry.name) for entry in heads]
         self._name_words = [frozenset(t for t in tokens(clean(entry.name)) if not t.startswith("#")) for entry in heads]
         self._names = FieldIndex(
             [
@@ -387,7 +389,15 @@ class CatalogIndex:
             words = len(query_words & name_terms) / len(query_words) if query_words else 0.0
             said_share = len(said_words & name_terms) / len(said_words) if said_words else 1.0
             candidates.append(Candidate(group, fused, name, document, cover_score, covered, words, said_share))
-        candidates.sort(key=lambda c: (-c.score, c.group))
+        # Names that score the same (用电服务移表 / 暂拆 / 改类): the one more of whose characters were said first.
+        said_chars = set(said)
+        candidates.sort(
+            key=lambda c: (
+                -c.score,
+                -sum(ch in said_chars for ch in self._bases[c.group]) / len(self._bases[c.group] or "-"),
+                c.group,
+            )
+        )
         # At most two variants of one family among the first three, so that a third service is offered.
         first: list[Candidate] = []
         for candidate in candidates:

@@ -132,3 +132,16 @@ def test_the_service_whose_own_words_were_said_comes_before_narrower_ones(query:
         SearchEntry(id=f"s{n}", name=name, department="某部门") for n, name in enumerate(SIBLINGS)
     )
     assert offered(index, query)[0] == expected
+
+
+def test_names_that_score_the_same_are_ordered_by_the_characters_said() -> None:
+    # The siblings tie on every field; was: the first four in catalogue order, 移表 not offered.
+    index = CatalogIndex.from_entries(
+        SearchEntry(id=f"s{n}", name=name, department="供电局")
+        for n, name in enumerate(["用电服务暂拆", "用电服务改类", "用电服务增容", "用电服务暂停", "用电服务移表"])
+    )
+    assert offered(index, "我家电表装在门口老是被人碰，想移到屋里面去，要找供电局吗")[0] == "用电服务移表"
+
+
+def test_a_cantonese_开间_is_opening_one() -> None:
+    assert "设立登记" in expand("我同朋友想合伙开间公司")
