@@ -2,7 +2,11 @@
 
 The real Guangdong catalogue is imported into a temporary database, the index is built the way a
 running action server builds it (``bot.catalog.runtime.Hotline``), and every question goes through
-``CatalogIndex.resolve``, the call the dialogue makes.
+``CatalogIndex.resolve``, the call the dialogue makes. Each question is then played as a conversation
+through the service form's own validation (``ValidateServiceForm.validate_service``, the code the
+action server runs): a direct answer ends it; an offered list (or, for one option, a yes/no question)
+is answered the way a citizen who knows what they want answers it, with the right option's number
+(or 是的), and not at all when the right service is not offered.
 
 Usage:
     python bench/eval_catalog.py                # the dev half (make eval-catalog)
@@ -13,7 +17,8 @@ Usage:
 Numbers: top-1 and top-3 (the right service first / among the offered candidates), answered
 wrong without asking (the search was sure and its one answer is wrong; an out-of-catalogue
 question answered with any service counts as wrong), and for out-of-catalogue questions the share
-correctly not answered (not sure) and the share with nothing offered at all.
+correctly not answered (not sure) and the share with nothing offered at all; and the share of
+conversations that reach the right service (in the catalogue).
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.materials import ValidateServiceForm
+from bot.catalog import runtime
 from bot.catalog.formats import read_catalog
 from bot.catalog.runtime import Hotline
 from bot.catalog.search import CatalogIndex, Resolution
@@ -41,6 +51,7 @@ QUESTIONS = PROJECT_ROOT / "data" / "eval" / "catalog_questions"
 GD_CATALOG = PROJECT_ROOT.parent / "shared" / "data" / "gd_service_catalog" / "catalog_2262_slim.jsonl"
 TARGET_TOP3 = 0.95
 TARGET_CONFIDENT_WRONG = 0.01
+TARGET_CONVERSATIONS = 0.90
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,8 @@ class Outcome:
     names: list[str]
     sure: bool
     confidence: float
+    # The service the conversation settled on (None: none, or the right one was not offered).
+    reached: str | None = None
 
     @property
     def top1(self) -> bool:
@@ -71,6 +84,11 @@ class Outcome:
     def top3(self) -> bool:
         """A right service is among the (at most three) candidates."""
         return any(name in self.question.good for name in self.names[:3])
+
+    @property
+    def reached_right(self) -> bool:
+        """The conversation settled on a right service."""
+        return self.reached is not None and self.reached in self.question.good
 
     @property
     def answered_wrong(self) -> bool:
@@ -93,17 +111,69 @@ def read_questions(split: str) -> list[Question]:
     ]
 
 
-async def build_index(catalog: Path) -> CatalogIndex:
-    """Import ``catalog`` into a temporary database and build the index as a running server does."""
+async def evaluate(catalog: Path, questions: list[Question]) -> tuple[list[Outcome], CatalogIndex, float, float]:
+    """Import ``catalog`` into a temporary database, build the index as a running server does, and put
+    every question to it through ``resolve`` and as a conversation (``converse``).
+
+    Returns the outcomes, the index, the seconds the build took and the milliseconds per ``resolve``.
+    """
     with tempfile.TemporaryDirectory() as folder:
         settings = dataclasses.replace(get_settings(), database_url=f"sqlite:///{folder}/eval.db")
         database = Database(settings.database_url)
+        hotline = Hotline(settings, database)
+        runtime.use(hotline)
         try:
+            started = time.perf_counter()
             await database.create_schema()
             await import_records(database, read_catalog(catalog))
-            return await Hotline(settings, database).catalog_index()
+            index = await hotline.catalog_index()
+            built = time.perf_counter() - started
+            started = time.perf_counter()
+            outcomes = run(index, questions)
+            per_question_ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
+            outcomes = [dataclasses.replace(o, reached=await converse(index, o.question)) for o in outcomes]
+            return outcomes, index, built, per_question_ms
         finally:
+            runtime.use(None)
             await database.close()
+
+
+def _form_tracker(text: str, slots: dict[str, object]) -> Tracker:
+    """The service form's tracker when the citizen has just said ``text``."""
+    return Tracker(
+        sender_id="eval-catalog",
+        slots={"requested_slot": "service", **slots},
+        latest_message={"text": text, "intent": {"name": "ask_materials", "confidence": 1.0}, "entities": []},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "service_form"},
+        latest_action_name="service_form",
+    )
+
+
+async def converse(index: CatalogIndex, question: Question) -> str | None:
+    """Play ``question`` through the service form: the name of the service it settles on, if any.
+
+    The first turn is the question (the form takes the whole message as the service). When the form
+    offers choices, the citizen answers with the right option's number ("2"), or "是的" when one
+    service is offered; when the right service is not offered, the conversation has not reached it.
+    """
+    form = ValidateServiceForm()
+    slots: dict[str, object] = {}
+    said = question.text
+    for _ in range(2):
+        result = await form.validate_service(said, CollectingDispatcher(), _form_tracker(said, slots), {})
+        if result.get("service_id"):
+            entry = index.get(str(result["service_id"]))
+            return entry.name if entry else None
+        offered = [entry for entry in (index.get(str(i)) for i in result.get("offered_services") or []) if entry]
+        right = next((n for n, entry in enumerate(offered) if entry.name in question.good), None)
+        if right is None:
+            return None
+        slots = {"offered_services": result["offered_services"]}
+        said = "是的" if len(offered) == 1 else str(right + 1)
+    return None
 
 
 def run(index: CatalogIndex, questions: list[Question]) -> list[Outcome]:
@@ -141,6 +211,8 @@ def report(outcomes: list[Outcome], label: str) -> None:
         f"answered directly (in catalogue)     {share(sure, inside):.3f}   "
         f"right when answered {share([o for o in sure if o.top1], sure):.3f}"
     )
+    reached = share([o for o in inside if o.reached_right], inside)
+    print(f"conversation reaches the service     {reached:.3f}   goal ≥ {TARGET_CONVERSATIONS} (offered and picked)")
     print(f"out of catalogue: not answered       {share([o for o in outside if not o.sure], outside):.3f}")
     print(f"out of catalogue: nothing offered    {share([o for o in outside if not o.names], outside):.3f}")
     by_register: dict[str, list[Outcome]] = {}
@@ -235,13 +307,8 @@ def main() -> int:
     if args.calibrate and args.set != "dev":
         print("calibrate on dev only: the test half is held out", file=sys.stderr)
         return 2
-    started = time.perf_counter()
-    index = asyncio.run(build_index(args.catalog))
-    built = time.perf_counter() - started
     questions = read_questions(args.set)
-    started = time.perf_counter()
-    outcomes = run(index, questions)
-    per_question_ms = (time.perf_counter() - started) * 1000 / len(questions)
+    outcomes, index, built, per_question_ms = asyncio.run(evaluate(args.catalog, questions))
     if args.calibrate:
         calibrate(index, questions)
         return 0

@@ -3,9 +3,11 @@
 A citizen says "教资认定要普通话几级"; the catalogue says "高级中学教师、中等职业学校教师和中等职业学校
 实习指导教师资格认定". What this module does about it:
 
-- words: jieba's words (search mode) and the character pairs of each, so that a misspoken or
-  abbreviated word still shares pieces with the name; colloquial words are expanded with the
-  catalogue's terms (``EXPANSIONS``), Cantonese words with Mandarin ones;
+- words: jieba's words (search mode) and the character pairs of the text between stopwords (across
+  jieba's cuts), so that a misspoken, abbreviated or oddly cut word still shares pieces with the
+  name; common misspellings are corrected (``MISSPELLINGS``), colloquial words are expanded with
+  the catalogue's terms (``EXPANSIONS``; a 签证 by its purpose, ``VISA_TYPES``; "办到哪一步了" with
+  进度查询), Cantonese words replaced with Mandarin ones;
 - fields: BM25 (the ``bm25s`` package) over the names, aliases and situations of the services,
   and over everything a service publishes (name, department, materials);
 - structure: ``事项(情形)`` names are indexed by both parts and their variants share a family
@@ -27,30 +29,93 @@ import bm25s
 import jieba
 import numpy as np
 
-# Colloquial words, abbreviations and common misspellings, with the catalogue's words they stand for
-# (added to the query, never replacing what was said).
-EXPANSIONS: dict[str, str] = {
-    # documents and cards
+# Common misspellings and homophones of the words citizens type, corrected in a question before
+# anything else (so that "考架照" is read as "考驾照" and expanded as that).
+MISSPELLINGS: dict[str, str] = {
     "身分证": "身份证",
     "户照": "护照",
+    "港奥": "港澳",
+    "优越卡": "优粤卡",
+    "优悦卡": "优粤卡",
+    "发飘": "发票",
+    "版全": "版权",
+    "制押": "质押",
+    "学藉": "学籍",
+    "律施": "律师",
+    "架照": "驾照",
+    "社报": "社保",
+    "公正处": "公证处",
+}
+# Colloquial words and abbreviations, with the catalogue's words they stand for (added to the
+# question, never replacing what was said). Everyday vocabulary, not any one catalogue's names.
+EXPANSIONS: dict[str, str] = {
+    # documents and cards
     "永居证": "外国人永久居留身份证",
     "绿卡": "外国人永久居留身份证",
     "回乡证": "港澳居民来往内地通行证",
     "台胞证": "台湾居民来往大陆通行证",
-    "港奥": "港澳",
-    "驾照": "驾驶证",
+    "驾照": "驾驶证 执照",
+    "公证处": "公证机构",
+    # places and people
+    "香港": "港澳",
+    "澳门": "港澳",
+    "户口": "户籍 户政",
+    "国外": "境外",
+    "外国": "境外",
+    "海外": "境外",
+    "美国": "境外",
+    "加拿大": "境外",
+    "英国": "境外",
+    "日本": "境外",
+    "韩国": "境外",
+    "澳洲": "境外",
+    "澳大利亚": "境外",
+    "新西兰": "境外",
+    "新加坡": "境外",
+    "德国": "境外",
+    "法国": "境外",
+    "老人": "老年人",
+    "小孩": "未成年人 子女",
+    "孩子": "未成年人 子女",
+    "儿子": "子女",
+    "女儿": "子女",
+    "退伍": "退役",
+    "技校": "技工院校 技工学校",
+    "河边": "河道",
+    "江边": "河道",
+    "房子": "房屋 房产",
+    "新房": "居民 住宅",
+    "新屋": "居民 住宅",
+    "自建房": "乡村建设 村民住宅",
+    "农村建房": "乡村建设 村民住宅",
+    "首饰": "珠宝",
+    "手镯": "珠宝",
+    "项链": "珠宝",
+    "戒指": "珠宝",
+    "钻石": "珠宝",
+    "翡翠": "珠宝",
+    "金饰": "珠宝",
     "行驶本": "行驶证",
     "残疾证": "残疾人证",
-    "优越卡": "优粤卡",
-    "优悦卡": "优粤卡",
     "良民证": "无犯罪记录证明",
     "出生证": "出生医学证明",
     "结婚证": "结婚登记",
     "离婚证": "离婚登记",
     # social insurance and welfare
     "社保": "社会保险 养老保险 参保",
-    "社报": "社会保险 养老保险 参保",
-    "养老金": "养老保险 待遇",
+    "医保": "医疗保险",
+    "上班": "职工",
+    "打工": "职工",
+    "转过来": "转移",
+    "转到": "转移",
+    "转回": "转移",
+    "转入": "转移",
+    "没交": "断缴 补缴",
+    "没缴": "断缴 补缴",
+    "漏交": "断缴 补缴",
+    "停交": "断缴 补缴",
+    "补上": "补缴",
+    "养老金": "养老保险",
     "退休金": "养老保险 待遇",
     "低保": "最低生活保障",
     "五保": "特困人员",
@@ -71,7 +136,6 @@ EXPANSIONS: dict[str, str] = {
     "自考": "自学考试",
     "中级职称": "专业技术资格",
     # money, tax, property
-    "发飘": "发票",
     "完税": "完税证明",
     "个税": "个人所得税",
     "电费": "用电",
@@ -80,6 +144,16 @@ EXPANSIONS: dict[str, str] = {
     "通电": "用电 报装",
     "户名": "更名过户",
     "过路费": "通行费",
+    "开发票": "代开 发票",
+    "开公司": "公司 设立登记",
+    "注册公司": "公司 设立登记",
+    "成立公司": "公司 设立登记",
+    "重新开门": "复业",
+    "重新营业": "复业",
+    "恢复营业": "复业",
+    "存钱": "预存 送款",
+    "送钱": "送款",
+    "寄钱": "送款",
     # health, family
     "结扎": "计划生育手术",
     "挂号": "门诊预约",
@@ -95,9 +169,7 @@ EXPANSIONS: dict[str, str] = {
     "罚单": "交通违法",
     "律师楼": "律师事务所",
     "律师行": "律师事务所",
-    "版全": "版权 著作权",
     "版权": "著作权",
-    "制押": "质押",
     "出质": "质押",
     "质押": "出质",
     "一造": "一级造价工程师",
@@ -105,27 +177,44 @@ EXPANSIONS: dict[str, str] = {
     "病退": "因病 提前退休",
     "断缴": "断缴补缴",
     "补缴": "断缴补缴",
-    "公正处": "公证",
     "公正": "公证",
     "个签": "个人游签注",
     "g签": "个人游签注",
     "自由行": "个人游签注",
     "跟团": "团队游签注 团队旅游签注",
     "探亲": "探亲签注",
-    "法律援助": "法律援助",
     "免费律师": "法律援助",
+    "请不起律师": "法律援助",
+    "没钱请律师": "法律援助",
+    "法律问题": "法律咨询",
+    "探望": "探亲",
+    "看望": "探亲",
+    "活着": "生存",
     "领证": "结婚登记",
-    "学藉": "学籍",
-    "律施": "律师",
-    "架照": "驾驶证",
     "考驾照": "机动车驾驶证初次申领",
     "增驾": "增加准驾车型",
     "诊所": "医疗机构",
     "看守所": "被监管人员",
     "立遗嘱": "遗嘱",
     "毕业证": "学历 学位",
-    "移表": "移表",
-    "报装": "报装",
+}
+# China's visa types by their purpose (a question about a 签证 that says what it is for).
+VISA_TYPES: dict[str, str] = {
+    "旅游": "l字",
+    "玩": "l字",
+    "工作": "z字",
+    "上班": "z字",
+    "留学": "x字",
+    "读书": "x字",
+    "探亲": "q字",
+    "家属": "q字",
+    "商务": "m字",
+    "做生意": "m字",
+    "访问": "f字",
+    "交流": "f字",
+    "过境": "g字",
+    "人才": "r字",
+    "记者": "j字",
 }
 # Words of an action on a service; a name that ends in one of them fits a question that says one.
 _ACTIONS: dict[str, str] = {
@@ -138,11 +227,13 @@ _ACTIONS: dict[str, str] = {
     "换领": "换|旧|过期|到期",
     "换发": "换|旧|过期|到期",
     "延续": "延续|延期|到期",
+    "延期": "延期|延长|延续|到期",
     "作废": "作废",
 }
 # Cantonese words with their Mandarin equivalent (replaced: they carry no catalogue word themselves).
 CANTONESE: dict[str, str] = {
     "喺边度": "在哪里",
+    "开间": "开",
     "边度": "哪里",
     "点样": "怎么",
     "点查": "怎么查",
@@ -165,7 +256,9 @@ CANTONESE: dict[str, str] = {
 }
 # What the citizen wants done with a service, said in many ways: 查询 and 预约 services.
 _LOOKUP_WORDS = re.compile(r"查|真假|真伪|正规|有没有|在哪看|公布|下载|打印|是不是真|认不认")
-_PROGRESS_WORDS = re.compile(r"进度|办到哪|哪一步|好了没|做好了|好了吗|批下来|审批到|出来了没|出来了吗")
+_PROGRESS_WORDS = re.compile(
+    r"进度|办到哪|哪一步|好了没|好没有|好没|做好了|好了吗|批下来|审批到|出来了没|出来了吗|出来没|到哪一步"
+)
 _APPOINTMENT_WORDS = re.compile(r"预约|约个|排号|取号|挂号")
 _BRACKETED = re.compile(r"^(.+?)[（(](.+)[)）]$")
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -277,10 +370,21 @@ def clean(text: str) -> str:
     return _PUNCTUATION.sub("", text)
 
 
+def correct(text: str) -> str:
+    """The text with common misspellings corrected (``MISSPELLINGS``)."""
+    for wrong, right in MISSPELLINGS.items():
+        text = text.replace(wrong, right)
+    return text
+
+
 def expand(text: str) -> str:
-    """The cleaned text followed by the catalogue's words for the colloquial words it contains."""
-    text = clean(text)
+    """The cleaned, corrected text followed by the catalogue's words for the colloquial words it contains."""
+    text = correct(clean(text))
     extra = [official for word, official in EXPANSIONS.items() if word in text]
+    if "签证" in text:
+        extra += [letter for word, letter in VISA_TYPES.items() if word in text]
+    if _PROGRESS_WORDS.search(text):
+        extra.append("进度查询")  # "办到哪一步了" is what the catalogue calls 进度查询
     return " ".join([text, *extra])
 
 
@@ -298,9 +402,15 @@ def _chunk_tokens(chunk: str) -> tuple[str, ...]:
     # Cached: material names (身份证原件…) repeat across thousands of services and rebuilds.
     tokenizer = _jieba()
     terms: list[str] = []
+    # Runs of words between stopwords: their character pairs cross jieba's word boundaries, so that
+    # a name jieba cuts into single characters (优粤卡 → 优/粤/卡) is still found by its pieces.
+    runs, run = [], ""
     for word in tokenizer.lcut(chunk, HMM=False):
         if word in STOPWORDS:
+            runs.append(run)
+            run = ""
             continue
+        run += word
         if len(word) >= 2 and not word.isdigit():
             terms.append(word)
         for size in (2, 3):
@@ -310,14 +420,20 @@ def _chunk_tokens(chunk: str) -> tuple[str, ...]:
                     for i in range(len(word) - size + 1)
                     if tokenizer.FREQ.get(word[i : i + size]) and word[i : i + size] not in STOPWORDS
                 ]
-        terms += [
-            "#" + word[i : i + 2]
-            for i in range(len(word) - 1)
-            if word[i] not in _WEAK_CHARS and word[i + 1] not in _WEAK_CHARS and not word[i : i + 2].isdigit()
-        ]
+    runs.append(run)
+    terms += [pair for run in runs for pair in _pairs(run)]
     if len(chunk) == 1 and chunk not in _WEAK_CHARS:
         terms.append(chunk)
     return tuple(terms)
+
+
+def _pairs(text: str) -> list[str]:
+    """The character pairs of ``text`` (marked ``#``) whose characters are not weak and not digits."""
+    return [
+        "#" + text[i : i + 2]
+        for i in range(len(text) - 1)
+        if text[i] not in _WEAK_CHARS and text[i + 1] not in _WEAK_CHARS and not text[i : i + 2].isdigit()
+    ]
 
 
 def split_name(name: str) -> tuple[str, str]:

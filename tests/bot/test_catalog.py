@@ -239,3 +239,34 @@ def test_confidence_comes_from_the_ranking(full_index: CatalogIndex) -> None:
     sure = full_index.resolve("良民证")
     unsure = full_index.resolve("证明")
     assert sure.sure and sure.confidence > unsure.confidence
+
+
+@needs_shared_data()
+def test_a_name_that_leaves_out_a_word_of_the_question_is_not_answered_directly(full_index: CatalogIndex) -> None:
+    # Was answered directly with 收费权质押登记（公证）指引: it covers 质押登记 and leaves 股权 out.
+    resolution = full_index.resolve("股权制押登记怎么办")
+    assert not resolution.sure
+
+
+@pytest.fixture(scope="module")
+def gd_index() -> CatalogIndex:
+    """The 2,262 real services alone, as a centre that imported only its province's catalogue has them."""
+    return CatalogIndex.from_entries(
+        SearchEntry(
+            id=r.id,
+            name=r.name,
+            department=r.department,
+            situations=tuple(s.name for s in r.situations),
+            source=r.source,
+            materials=tuple(m.name for s in r.situations for m in s.materials),
+            area=r.area,
+        )
+        for r in read_catalog(GD_CATALOG).records
+    )
+
+
+@needs_shared_data()
+def test_a_pension_is_the_pension_not_every_pension_insurance_benefit(gd_index: CatalogIndex) -> None:
+    # 养老金 was read as 养老保险 待遇: three 待遇 services (重核, 恢复, 暂停) were offered, not the pension.
+    names = [m.entry.name for m in gd_index.resolve("到退休年龄了 养老金怎么申请").matches]
+    assert "企业职工基本养老金申领" in names

@@ -1,0 +1,147 @@
+"""How the catalogue search reads a citizen's words: pieces of names, misspellings, everyday words, intents."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.catalog.retrieval import action_prior, expand, tokens
+from bot.catalog.search import CatalogIndex, SearchEntry
+
+# Names shaped like the real catalogue's: many say 申请, several share a stem, some are 进度查询.
+NAMES = [
+    "广东省人才优粤卡申办",
+    "申请环保信息公开",
+    "留学申请资格评估",
+    "政府信息依申请公开",
+    "劳动能力再次鉴定申请",
+    "户口迁出",
+    "户口页借出",
+    "户口页归还",
+    "户政业务办理进度查询",
+    "机动车驾驶证初次申领",
+    "机动车驾驶证持军警驾驶证申领",
+    "机动车驾驶证持境外驾驶证申领",
+    "办理往来港澳通行证个人游签注",
+    "办理往来港澳通行证团队游签注",
+    "办理往来台湾通行证个人旅游签注",
+    "延期F字签证",
+    "延期R字签证",
+    "延期G字签证",
+    "延期L字签证",
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> CatalogIndex:
+    return CatalogIndex.from_entries(
+        SearchEntry(id=f"s{n}", name=name, department="某部门") for n, name in enumerate(NAMES)
+    )
+
+
+def offered(index: CatalogIndex, query: str) -> list[str]:
+    return [m.entry.name for m in index.resolve(query).matches]
+
+
+def test_character_pairs_cross_the_words_jieba_cuts() -> None:
+    # jieba cuts 优粤卡 into single characters, which alone are no index terms.
+    assert {"#优粤", "#粤卡"} <= set(tokens("广东省人才优粤卡申办"))
+
+
+def test_a_name_cut_into_single_characters_is_found(index: CatalogIndex) -> None:
+    # Was: every name with 申请 before the card's own (its pieces were never indexed).
+    assert offered(index, "优越卡怎么申请 需要什么条件")[0] == "广东省人才优粤卡申办"
+
+
+def test_misspellings_are_corrected_before_colloquial_words_are_read(index: CatalogIndex) -> None:
+    # 架照 is 驾照, and "考驾照" is the first driving licence.
+    assert "机动车驾驶证初次申领" in expand("考架照要体检吗")
+    assert offered(index, "考架照要体检吗")[0] == "机动车驾驶证初次申领"
+
+
+@pytest.mark.parametrize(
+    ("said", "official"),
+    [
+        ("想签G签去香港", "港澳"),
+        ("女儿嫁去了澳门", "港澳"),
+        ("户口迁移", "户籍"),
+        ("退伍回来了要去哪里报到", "退役"),
+        ("在加拿大考的驾照", "境外"),
+        ("去国外开车", "境外"),
+        ("买的金手镯有个鉴定证书", "珠宝"),
+        ("附近的公正处在哪", "公证机构"),
+        ("技校毕业证丢了", "技工院校"),
+        ("中间有几个月没交社报", "断缴"),
+        ("长沙的社保怎么转过来", "转移"),
+        ("帮老人问一下", "老年人"),
+        ("小孩的证件", "未成年人"),
+    ],
+)
+def test_everyday_words_are_read_as_the_catalogues(said: str, official: str) -> None:
+    assert official in expand(said)
+
+
+def test_a_foreign_driving_licence_is_a_境外_one(index: CatalogIndex) -> None:
+    assert offered(index, "加拿大的驾照能不能直接换成国内驾照")[0] == "机动车驾驶证持境外驾驶证申领"
+
+
+def test_hong_kong_and_macau_are_港澳(index: CatalogIndex) -> None:
+    # Was: 户口页归还 / 户口页借出 first (户口 was the only word a name shared).
+    assert "办理往来港澳通行证个人游签注" in offered(index, "我系外省户口喺广州返工 想签G签去香港行街 得唔得㗎")
+
+
+def test_a_progress_question_finds_the_进度查询_without_the_word(index: CatalogIndex) -> None:
+    # Was: 户口迁出, 户口页归还 and 户口页借出; the progress check was not offered.
+    assert offered(index, "户口迁移办到哪一步了怎么查")[0] == "户政业务办理进度查询"
+    assert "户政业务办理进度查询" not in offered(index, "户口迁出要带什么")
+
+
+def test_a_visa_is_told_by_what_it_is_for(index: CatalogIndex) -> None:
+    # L is the tourist visa; without the word 签证 travel words say nothing of visa letters.
+    assert offered(index, "外国朋友来广州旅游 签证快到期了 想多玩几天能延期吗")[0] == "延期L字签证"
+    assert "l字" not in expand("跟团去旅游要办什么")
+
+
+def test_a_variant_for_an_extension_ranks_lower_when_none_is_asked() -> None:
+    extension = "乡村建设规划许可证核发(办理《乡村建设规划许可证》延期使用)"
+    assert action_prior(extension, "自建房加建一层要办规划许可证吗") < 1.0
+    assert action_prior(extension, "规划许可证快到期了能延期吗") > 1.0
+    assert action_prior("乡村建设规划许可证核发", "自建房加建一层要办规划许可证吗") == 1.0
+
+
+# A service and its narrower siblings: the one whose own words were all said comes first.
+SIBLINGS = [
+    "法律援助律师执业许可(（占编人员）)",
+    "法律援助律师执业许可(（聘用人员）)",
+    "法律援助",
+    "办理往来台湾通行证商务签注",
+    "办理往来台湾通行证乘务签注",
+    "办理往来台湾通行证定居签注",
+    "办理往来台湾通行证",
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("我们家是农村的，没钱请律师，听说政府可以免费派律师，要什么条件才能申请？", "法律援助"),
+        ("那个大陆人去台湾的通行证 不是台胞证啊 就是我们自己去台湾那个 到期了怎么换", "办理往来台湾通行证"),
+    ],
+)
+def test_the_service_whose_own_words_were_said_comes_before_narrower_ones(query: str, expected: str) -> None:
+    index = CatalogIndex.from_entries(
+        SearchEntry(id=f"s{n}", name=name, department="某部门") for n, name in enumerate(SIBLINGS)
+    )
+    assert offered(index, query)[0] == expected
+
+
+def test_names_that_score_the_same_are_ordered_by_the_characters_said() -> None:
+    # The siblings tie on every field; was: the first four in catalogue order, 移表 not offered.
+    index = CatalogIndex.from_entries(
+        SearchEntry(id=f"s{n}", name=name, department="供电局")
+        for n, name in enumerate(["用电服务暂拆", "用电服务改类", "用电服务增容", "用电服务暂停", "用电服务移表"])
+    )
+    assert offered(index, "我家电表装在门口老是被人碰，想移到屋里面去，要找供电局吗")[0] == "用电服务移表"
+
+
+def test_a_cantonese_开间_is_opening_one() -> None:
+    assert "设立登记" in expand("我同朋友想合伙开间公司")
