@@ -21,6 +21,7 @@ from bot.actions.common import (
     is_activation,
     latest_intent,
     latest_text,
+    message_channel,
     offer_buttons,
     reply_to,
     report_backend_failure,
@@ -199,7 +200,10 @@ class ActionAskSituation(Action):
         names = [s.name for s in service.situations]
         question = messages.WHICH_SITUATION.format(service=service.name)
         asking_materials = (tracker.get_slot("service_question") or "materials") == "materials"
-        if asking_materials and not asked_last(tracker, self.name()):
+        # On the phone the list's offer to text it would take the keys the situation question needs:
+        # there the question comes alone.
+        on_the_phone = message_channel(tracker) == "voice"
+        if asking_materials and not on_the_phone and not asked_last(tracker, self.name()):
             # What an operator does: the usual case's materials at once, then whether the citizen's differs.
             send_answer(dispatcher, materials_answer(service, service.situations[0]))
             question = messages.WHICH_SITUATION_AFTER_EXAMPLE.format(first=names[0], others="、".join(names[1:]))

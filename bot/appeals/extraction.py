@@ -94,6 +94,9 @@ _PLACE_END = (
     r"(?:大道|大街|路(?![灯费况线过面上边])|街(?![坊道办])|巷|村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
     r"|地铁站|公交站|站|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
 )
+# After a district's short name, one more character and a place's ending: the name goes on (海珠湖公园,
+# 天河北路), so it is the place's own name, not the district said before it (越秀北京路).
+_NAME_GOES_ON = re.compile(rf"[\u4e00-\u9fff]{_PLACE_END}")
 # One name and what follows it without a break or a 的 (市桥街清河路18号, 江南西路那个菜市场).
 _PLACE = re.compile(
     rf"[\u4e00-\u9fffA-Za-z0-9]{{1,14}}?{_PLACE_END}"
@@ -188,6 +191,8 @@ def strip_district(text: str) -> str:
         return text
     short = district[:-1]
     start = text.find(short) + len(short)
+    if _NAME_GOES_ON.match(text, start):  # 海珠湖公园, 天河北路: the district's name begins the place's
+        start -= len(short)
     rest = text[start:].removeprefix("区")
     for name in DISTRICTS:
         rest = rest.replace(name, "")

@@ -234,3 +234,12 @@ async def test_the_service_question_is_not_asked_when_the_choices_were_just_offe
     assert dispatcher.messages == []
     await ActionAskService().run(dispatcher, tracker("你好"), {})
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_service"]
+
+
+async def test_on_the_phone_the_situation_question_comes_alone(hotline: runtime.Hotline) -> None:
+    # The list's offer to text it took the key meant for the situation (a press of 1 texted the list).
+    t = tracker("护照要带什么", slots={"service_id": "passport"})
+    t.latest_message["metadata"] = {"channel": "voice"}
+    dispatcher = CollectingDispatcher()
+    await ActionAskSituation().run(dispatcher, t, {})
+    assert texts(dispatcher) == ["办理普通护照签发，您属于哪种情况？"]

@@ -43,6 +43,9 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("我要投诉我们楼下的餐馆油烟太大", None, None),
         ("路灯坏了好几天了", None, None),
         ("我要投诉天河区政务中心三号窗口的工作人员", "天河区", None),
+        # A place whose name begins with a district's (blind dialogue set: 海珠湖公园 became 湖公园).
+        ("建议海珠湖公园多放几个垃圾桶，周末人多", "海珠区", "海珠湖公园"),
+        ("天河北路100号门口的水管爆了", "天河区", "天河北路100号"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
@@ -123,6 +126,9 @@ def test_the_district_and_what_precedes_it_are_stripped() -> None:
     assert strip_district("番禺市桥街清河路18号") == "市桥街清河路18号"
     assert strip_district("天河区体育西路100号，越秀区") == "体育西路100号，"
     assert strip_district("海珠路有个井盖坏了") == "海珠路有个井盖坏了"
+    assert strip_district("越秀北京路") == "北京路"  # the district said before the road
+    assert strip_district("海珠区海珠湖公园") == "海珠湖公园"
+    assert strip_district("海珠湖公园") == "海珠湖公园"  # the district's name is the lake's
 
 
 def test_a_place_is_kept_as_said_without_filler() -> None:

@@ -255,7 +255,7 @@ def test_a_conversation_in_the_browser_survives_a_reload(hotline: Hotline, conte
     expect(page.locator(".message.bot", has_text="您属于哪种情况")).to_be_visible(timeout=30_000)
     # The usual case's list came with the question; the case picked gets its own list.
     page.get_by_role("button", name="2. 换发").click()
-    materials = page.locator(".message.bot", has_text="【普通护照签发（换发）】")
+    materials = page.locator(".message.bot", has_text="需要准备以下").filter(has_text="【普通护照签发（换发）】")
     expect(materials).to_contain_text("原普通护照")
     page.get_by_role("button", name="1. 在哪里办理").click()
     offices = page.locator(".message.bot", has_text="】办理地点：")
