@@ -135,7 +135,8 @@ def running_standin(responder: Responder, port: int = 0) -> Iterator[StandIn]:
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     standin = StandIn(url=f"http://127.0.0.1:{server.server_address[1]}", responder=responder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polling every 50 ms (not the default 500): shutdown() waits for the next poll, at the end of every test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield standin

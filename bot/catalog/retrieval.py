@@ -25,7 +25,6 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-import bm25s
 import jieba
 import numpy as np
 
@@ -490,6 +489,8 @@ class FieldIndex:
     """BM25 over one text per document."""
 
     def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> None:
+        import bm25s  # here, not at import time: it loads jax (two seconds), which commands without a search never need
+
         corpus = [tokens(text) or ["∅"] for text in texts]
         self._terms = [frozenset(terms) for terms in corpus]
         self._bm25 = bm25s.BM25(k1=k1, b=b)

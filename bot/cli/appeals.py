@@ -22,6 +22,12 @@ def add_appeals_parser(commands: Any) -> None:
     )
     train.add_argument("path", type=Path, help="已分类的留言文件（.csv 带表头，或 .jsonl）")
     train.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR, help="模型写入的目录（默认 var/appeal_model/）")
+    train.add_argument(
+        "--examples",
+        type=Path,
+        default=None,
+        help="与本中心留言一起训练的项目样例目录（*.yml，默认 data/appeals/examples/）",
+    )
 
 
 def add_model_option(classify: argparse.ArgumentParser) -> None:
@@ -35,8 +41,11 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def train_command(path: Path, out: Path) -> int:
-    """Check the whole file, cross-validate, train on everything and write the model; nothing written on any error."""
+def train_command(path: Path, out: Path, examples_path: Path | None = None) -> int:
+    """Check the whole file, cross-validate, train on everything and write the model; nothing written on any error.
+
+    ``examples_path`` None: the project's examples (data/appeals/examples).
+    """
     from bot.appeals.categories import CategoryError, known_path, load_categories
     from bot.appeals.classifier import (
         EXAMPLES_PATH,
@@ -59,7 +68,7 @@ def train_command(path: Path, out: Path) -> int:
         return 1
     try:
         tree = load_categories()
-        examples = read_examples(EXAMPLES_PATH, tree)
+        examples = read_examples(examples_path or EXAMPLES_PATH, tree)
         keywords = read_keywords(KEYWORDS_PATH, tree)
         ours = example_samples(examples, lambda first, second: known_path(first, second))
     except (ExampleError, CategoryError) as error:

@@ -270,7 +270,7 @@ def _run(argv: list[str] | None) -> int:
     if args.command == "classify":
         return classify_command(args.model)
     if args.command == "appeals":
-        return train_command(args.path, args.out)
+        return train_command(args.path, args.out, args.examples)
     if args.command == "run":
         from bot.cli.serve import ensure_local_key, run_servers
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import cn2an
-
 _DIGIT_OF = {
     "零": "0",
     "〇": "0",
@@ -54,6 +52,8 @@ _UNIT_NUMBER = re.compile(rf"[一二两三四五六七八九][{_NUMERAL}]*[十�
 
 def _value_of(match: re.Match[str]) -> str:
     """The value of a number said with units, in Arabic digits (八千 → 8000); the words as they were if it is none."""
+    import cn2an  # here, not at import time: it takes most of a second to load, and most commands never need it
+
     try:
         return str(int(cn2an.cn2an(match.group(), "smart")))
     except (ValueError, KeyError, TypeError):

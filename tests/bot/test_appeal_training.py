@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.appeals.categories import TYPES
-from bot.appeals.classifier import trained_classifier
+from bot.appeals.categories import TYPES, load_categories
+from bot.appeals.classifier import EXAMPLES_PATH, read_examples, trained_classifier
 from bot.appeals.history import HistoryRefused, read_history
 from bot.appeals.model_store import MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, AppealModelError, load_model
 from bot.appeals.routing import route
 from bot.appeals.training import CentreClassifier
+from bot.cli.main import main
 from bot.core.clock import china
 from bot.core.db import Database
 from bot.core.models import WorkOrder
@@ -48,10 +49,23 @@ def _stdin() -> str:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A model trained by the command on the small history file: (its folder, what the command printed)."""
+def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's message-board examples alone (15 first levels, a sixth of the examples): a folder for
+    ``appeals train --examples``, which fits the same models on it several times faster than on all of them."""
+    folder = tmp_path_factory.mktemp("examples")
+    for path in sorted(EXAMPLES_PATH.glob("*_board*.yml")):
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A model trained by the command on the small history file and the board examples: (its folder, what the
+    command printed)."""
     out = tmp_path_factory.mktemp("model") / "appeal_model"
-    done = bot_command("appeals", "train", str(SMALL), "--out", str(out), env=_env(), timeout=600)
+    done = bot_command(
+        "appeals", "train", str(SMALL), "--out", str(out), "--examples", str(examples), env=_env(), timeout=600
+    )
     assert done.returncode == 0, done.stderr
     return out, done.stdout
 
@@ -74,23 +88,26 @@ def model_setting(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # ---- training on a good file ----
 
 
-def test_training_prints_the_cross_validated_accuracy_against_the_plain_svm(trained: tuple[Path, str]) -> None:
+def test_training_prints_the_cross_validated_accuracy_against_the_plain_svm(
+    trained: tuple[Path, str], examples: Path
+) -> None:
     _, printed = trained
     assert "已检查centre_small.csv：12条留言（3个一级分类，12条有二级分类，12条有诉求类型）" in printed
+    assert f"另用项目样例{len(read_examples(examples, load_categories()))}条" in printed
     assert "交叉验证（4折，按一级分类分层，本中心留言12条" in printed
     assert "普通字符n元线性SVM（同样的折）" in printed
     assert "一级分类准确率" in printed and "二级分类准确率" in printed
     assert "模型已写入" in printed
 
 
-def test_the_model_folder_has_the_model_and_its_manifest(trained: tuple[Path, str]) -> None:
+def test_the_model_folder_has_the_model_and_its_manifest(trained: tuple[Path, str], examples: Path) -> None:
     out, _ = trained
     manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert manifest["format"] == MODEL_FORMAT
     assert manifest["source"] == {"file": "centre_small.csv", "sha256": hashlib.sha256(SMALL.read_bytes()).hexdigest()}
     assert manifest["counts"]["history"] == 12
     assert manifest["counts"]["history_by_level1"] == {"城乡建设": 4, "劳动和社会保障": 4, "教育文体": 4}
-    assert manifest["counts"]["examples"] > 1000
+    assert manifest["counts"]["examples"] == len(read_examples(examples, load_categories())) > 500
     cv = manifest["cross_validation"]
     assert (cv["folds"], cv["messages"], cv["with_second"]) == (4, 12, 12)
     assert 0.0 <= cv["first"] <= 1.0 and 0.0 <= cv["first_plain_svm"] <= 1.0
@@ -210,6 +227,18 @@ def test_the_command_refuses_a_bad_file_listing_every_error_and_writes_nothing(t
     assert "训练失败：history.csv有2处错误，未训练，也未写入任何文件。" in done.stderr
     assert not out.exists()
     assert done.stdout == ""
+
+
+def test_training_with_an_examples_folder_without_examples_is_refused_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "examples"
+    empty.mkdir()
+    out = tmp_path / "model"
+    assert main(["appeals", "train", str(SMALL), "--out", str(out), "--examples", str(empty)]) == 2
+    printed = capsys.readouterr()
+    assert f"错误：项目的样例数据不可用：{empty}: no example files (*.yml)" in printed.err
+    assert not out.exists()
 
 
 # ---- classify --model and APPEAL_MODEL_DIR ----
