@@ -66,7 +66,7 @@ _SATISFIED = re.compile(r"满意|很好|非常好|挺好|不错|好评|点赞|�
 _SCORE = re.compile(r"^(?:打|给|评)?([1-5一二两三四五])(?:分|星|颗星)")
 _SCORES = {"1": UNSATISFIED, "2": UNSATISFIED, "3": BASICALLY_SATISFIED, "4": SATISFIED, "5": SATISFIED}
 _CN_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5"}
-_NO_WORDS = re.compile(r"^(?:没有了?|没了|没什么|不用了?|算了|就这样|就这些)[吧啊了。.！!]*$")
+NO_WORDS = re.compile(r"^(?:没有了?|没了|没什么|不用了?|算了|就这样|就这些)[吧啊了。.！!]*$")
 
 
 def _said(text: str) -> str:
@@ -203,7 +203,7 @@ class ValidateFollowUpForm(Action):
             return None
         asked = tracker.get_slot("requested_slot")
         if asked == "follow_up_words":
-            nothing_more = intent == "thank" or _NO_WORDS.match(text.strip()) is not None
+            nothing_more = intent == "thank" or NO_WORDS.match(text.strip()) is not None
             return {"follow_up_words": "" if nothing_more else text.strip()[:MAX_WORDS]}
         if is_stop(text):
             return {"follow_up_satisfaction": STOPPED}

@@ -32,7 +32,7 @@ from bot.actions.common import (
     message_channel,
     reads_answer,
 )
-from bot.actions.follow_up import _NO_WORDS, MAX_WORDS, parse_rating
+from bot.actions.follow_up import MAX_WORDS, NO_WORDS, parse_rating
 from bot.core import clock
 from bot.core.personal_data import mask_text
 from bot.core.scales import RATINGS, UNSATISFIED
@@ -45,7 +45,9 @@ ASK_ACTION = "action_ask_bot_rating"
 SLOTS = ("bot_rating", "bot_rating_id", "bot_rating_reason", "bot_rating_due")
 # What the bot said that served the citizen (the ``kind`` of its answers): a service's materials,
 # office or conditions, a case's or order's progress, a list of orders, a work order filed.
-SERVED_KINDS = frozenset({"materials", "office", "conditions", "progress", "order_progress", "order_list", "work_order"})
+SERVED_KINDS = frozenset(
+    {"materials", "office", "conditions", "progress", "order_progress", "order_list", "work_order"}
+)
 # Intents that mean the conversation was about danger, or was with a person.
 NOT_THE_BOTS = frozenset({"emergency", "request_human", "EXTERNAL_handoff_closed"})
 
@@ -126,7 +128,9 @@ class ValidateBotRatingForm(Action):
     async def store(self, tracker: Tracker, rating: str) -> str | None:
         """Keep the rating with the channel and the time; its id, or None when the database is down."""
         try:
-            rating_id = await record_bot_rating(hotline().database, message_channel(tracker) or "unknown", rating, clock.now())
+            rating_id = await record_bot_rating(
+                hotline().database, message_channel(tracker) or "unknown", rating, clock.now()
+            )
         except BACKEND_ERRORS as error:
             logger.error("rating of the bot not stored: %s", type(error).__name__)
             return None
@@ -137,7 +141,7 @@ class ValidateBotRatingForm(Action):
         intent = latest_intent(tracker)
         if intent in HARD_ENDINGS:
             return []
-        nothing = intent == "thank" or is_stop(text) or _NO_WORDS.match(text) is not None
+        nothing = intent == "thank" or is_stop(text) or NO_WORDS.match(text) is not None
         reason = "" if nothing else mask_text(text)[:MAX_WORDS]
         rating_id = tracker.get_slot("bot_rating_id")
         if reason and rating_id and str(rating_id).isdigit():

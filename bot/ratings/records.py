@@ -26,7 +26,7 @@ async def record_bot_rating(database: Database, channel: str, rating: str, now: 
 
 
 async def add_reason(database: Database, rating_id: int, reason: str) -> bool:
-    """Keep what the citizen said was wrong, phone and ID numbers masked; False when it has one already or is unknown."""
+    """Keep what the citizen said was wrong, numbers masked; False when it has a reason already or is unknown."""
     async with database.session() as session:
         result = await session.execute(
             update(BotRating)

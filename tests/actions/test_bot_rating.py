@@ -1,4 +1,4 @@
-"""The rating asked when a conversation the bot handled alone ends: when it is asked, how answers are read, what is kept."""
+"""The rating asked when a conversation the bot handled alone ends: when it is asked, how it is read, what is kept."""
 
 from __future__ import annotations
 
@@ -40,13 +40,19 @@ def action(name: str) -> dict[str, Any]:
 
 
 SESSION = [action("action_session_start"), {"event": "session_started"}, action("action_listen")]
-MATERIALS = [said("无犯罪证明要什么", "ask_materials"), action("action_answer_service"), bot("【无犯罪记录证明】…", kind="materials")]
+MATERIALS = [
+    said("无犯罪证明要什么", "ask_materials"),
+    action("action_answer_service"),
+    bot("【无犯罪记录证明】…", kind="materials"),
+]
 GREETING = [said("你好", "greet"), action("utter_greet"), bot("您好，这里是12345…")]
 
 
 def goodbye(events: list[dict[str, Any]]) -> Tracker:
     """The citizen says goodbye after ``events``."""
-    return tracker("拜拜", "goodbye", events=[*events, said("拜拜", "goodbye")], metadata=WEB, latest_action="action_listen")
+    return tracker(
+        "拜拜", "goodbye", events=[*events, said("拜拜", "goodbye")], metadata=WEB, latest_action="action_listen"
+    )
 
 
 async def run(action_: Any, t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
@@ -103,7 +109,13 @@ async def test_a_goodbye_after_a_service_answered_leads_to_the_rating() -> None:
             id="safety",
         ),
         pytest.param(
-            [*SESSION, *MATERIALS, said("转人工", "request_human"), action("action_request_human"), bot("…", handoff="requested")],
+            [
+                *SESSION,
+                *MATERIALS,
+                said("转人工", "request_human"),
+                action("action_request_human"),
+                bot("…", handoff="requested"),
+            ],
             id="handed to a person",
         ),
         pytest.param([*SESSION, *MATERIALS, {"event": "pause"}, {"event": "resume"}], id="an agent answered"),
@@ -177,7 +189,9 @@ async def test_a_low_rating_asks_why_and_keeps_the_reason_masked(hotline: runtim
     events = await validate(answer("3"))
     assert events[0] == SlotSet("bot_rating", "不满意") and events[-1] == SlotSet("requested_slot", "bot_rating_reason")
     rating_id = events[2]["value"]
-    why = answer("材料写得不清楚，打13812345678也没人接", "bot_rating_reason", bot_rating="不满意", bot_rating_id=rating_id)
+    why = answer(
+        "材料写得不清楚，打13812345678也没人接", "bot_rating_reason", bot_rating="不满意", bot_rating_id=rating_id
+    )
     assert await validate(why) == [
         SlotSet("bot_rating_reason", "材料写得不清楚，打138****5678也没人接"),
         SlotSet("requested_slot", None),
@@ -195,7 +209,9 @@ async def test_no_reason_is_no_reason(hotline: runtime.Hotline) -> None:
 async def test_a_typed_command_or_anything_else_is_not_a_rating(hotline: runtime.Hotline) -> None:
     assert await validate(answer("／满意")) == []
     assert await validate(answer("办护照要带什么", intent="ask_materials")) == []
-    answered = tracker("你好", "greet", slots={"requested_slot": "bot_rating"}, active_loop=FORM, latest_action="utter_greet")
+    answered = tracker(
+        "你好", "greet", slots={"requested_slot": "bot_rating"}, active_loop=FORM, latest_action="utter_greet"
+    )
     assert await validate(answered) == [SlotSet("bot_rating", None), SlotSet("requested_slot", None)]
     assert await stored(hotline) == []
 

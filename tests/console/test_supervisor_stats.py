@@ -16,7 +16,9 @@ from bot.ratings.records import record_bot_rating
 from console.agent_console import supervisor_stats
 
 
-async def test_the_bots_ratings_are_counted_apart_from_the_handoffs(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_bots_ratings_are_counted_apart_from_the_handoffs(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     now = clock.now()
     monkeypatch.setattr(clock, "now", lambda: now)
     agent = await add_agent(database, "wang", "王芳", "agent", "correct horse battery", now)

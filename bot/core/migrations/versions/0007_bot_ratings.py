@@ -22,6 +22,9 @@ depends_on = None
 
 def upgrade() -> None:
     """The table of the bot's ratings, indexed by when they were given."""
+    # A database taken in from before Alembic got its missing tables from the models already.
+    if "bot_ratings" in sa.inspect(op.get_bind()).get_table_names():
+        return
     op.create_table(
         "bot_ratings",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
