@@ -11,6 +11,7 @@ handled as usual.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -48,6 +49,9 @@ SLOTS = ("bot_rating", "bot_rating_id", "bot_rating_reason", "bot_rating_due")
 SERVED_KINDS = frozenset(
     {"materials", "office", "conditions", "progress", "order_progress", "order_list", "work_order"}
 )
+# A goodbye at the question of what could be better is no answer up to this many characters.
+GOODBYE_CHARS = 8
+_WORD_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # Intents that mean the conversation was about danger, or was with a person.
 NOT_THE_BOTS = frozenset({"emergency", "request_human", "EXTERNAL_handoff_closed"})
 
@@ -139,9 +143,11 @@ class ValidateBotRatingForm(Action):
     async def read_reason(self, tracker: Tracker, text: str) -> list[EventType]:
         """What could be better, kept masked with the rating; nothing when the citizen has nothing to add."""
         intent = latest_intent(tracker)
-        if intent in HARD_ENDINGS:
+        if intent in HARD_ENDINGS - {"goodbye"}:
             return []
-        nothing = intent == "thank" or is_stop(text) or NO_WORDS.match(text) is not None
+        # A goodbye here says there is nothing to add; a longer message is the reason whatever the NLU makes of it.
+        short_goodbye = intent == "goodbye" and len(_WORD_CHARS.findall(text)) <= GOODBYE_CHARS
+        nothing = intent == "thank" or short_goodbye or is_stop(text) or NO_WORDS.match(text) is not None
         reason = "" if nothing else mask_text(text)[:MAX_WORDS]
         rating_id = tracker.get_slot("bot_rating_id")
         if reason and rating_id and str(rating_id).isdigit():

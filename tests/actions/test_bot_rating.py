@@ -242,3 +242,18 @@ async def test_no_rating_nothing_said() -> None:
     events, dispatcher = await run(ActionFinishBotRating(), tracker("你好", slots={}))
     assert dispatcher.messages == []
     assert len(events) == 4
+
+
+async def test_a_reason_the_nlu_takes_for_a_goodbye_is_still_the_reason(hotline: runtime.Hotline) -> None:
+    events = await validate(answer("不满意"))
+    rating_id = events[2]["value"]
+    long = answer(
+        "材料列得太长了，有事打过来也没用", "bot_rating_reason", "goodbye", bot_rating="不满意", bot_rating_id=rating_id
+    )
+    assert await validate(long) == [
+        SlotSet("bot_rating_reason", "材料列得太长了，有事打过来也没用"),
+        SlotSet("requested_slot", None),
+    ]
+    bye = answer("好了拜拜", "bot_rating_reason", "goodbye", bot_rating="不满意", bot_rating_id=rating_id)
+    assert await validate(bye) == [SlotSet("bot_rating_reason", ""), SlotSet("requested_slot", None)]
+    assert await stored(hotline) == [("telegram", "不满意", "材料列得太长了，有事打过来也没用")]
