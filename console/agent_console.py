@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from bot.handoff import records as handoffs
 from bot.handoff.agents import AgentView, list_agents, online_agents
 from bot.handoff.queue import QueueUnavailable
 from bot.handoff.records import HandoffConflict, HandoffNotFound, HandoffView, PhraseNotFound
+from bot.ratings.records import bot_rating_counts
 from bot.work_orders.filing import InvalidOrder, NewOrder, file_order
 from channels.connector import DeliveryFailed, OnNewMessage, channel_runtime
 from channels.pages import PAGE_HEADERS, add_static_route, china_time, json_error, json_object, page_file
@@ -261,6 +263,7 @@ async def supervisor_stats(desk: HandoffDesk) -> dict[str, Any]:
     online = await online_agents(database, now)
     busy = {h.agent_id for h in await handoffs.list_handoffs(database, (handoffs.ASSIGNED,))}
     day = await handoffs.handoff_stats(database, now)
+    bot_day = await bot_rating_counts(database, now - timedelta(days=1))
     return {
         "queue_length": len(waiting),
         "longest_wait_s": max((int((now - h.created_at).total_seconds()) for h in waiting), default=0),
@@ -272,6 +275,9 @@ async def supervisor_stats(desk: HandoffDesk) -> dict[str, Any]:
         "average_wait_s": None if day.average_wait_s is None else round(day.average_wait_s),
         "satisfaction": day.satisfaction,
         "rated": sum(day.satisfaction.values()),
+        # Conversations the bot handled alone, rated at their goodbye (the last day), apart from the handoffs'.
+        "bot_satisfaction": bot_day,
+        "bot_rated": sum(bot_day.values()),
         "closed_today": day.closed_today,
     }
 

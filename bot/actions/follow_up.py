@@ -57,10 +57,16 @@ _NOT_SOLVED = re.compile(
     r"未解决|没解决|没有解决|没能解决|不解决|没处理|没有处理|没人管|没修好|还没|依然|仍然|还是老样子"
 )
 _SOLVED = re.compile(r"已解决|已经解决|解决了|搞定|修好了|处理好了|弄好了|好了|可以了|没问题")
-_UNSATISFIED = re.compile(r"不满意|不太满意|很差|太差|差劲|不好|不太好|不行|失望|很烂")
-_BASICALLY = re.compile(r"基本|还行|还可以|一般|凑合|马马虎虎|过得去|还好")
-_SATISFIED = re.compile(r"满意|很好|非常好|挺好|不错|好评|点赞")
-_NO_WORDS = re.compile(r"^(?:没有了?|没了|没什么|不用了?|算了|就这样|就这些)[吧啊了。.！!]*$")
+_UNSATISFIED = re.compile(
+    r"不满意|不太满意|唔满意|唔系好满意|唔系几满意|很差|太差|好差|差劲|差评|(?<!不)差(?!不多)|不好|不太好|不行|不太行|失望|很烂"
+)
+_BASICALLY = re.compile(r"基本|还行|还可以|一般|凑合|马马虎虎|过得去|还好|差不多|麻麻")
+_SATISFIED = re.compile(r"满意|很好|非常好|挺好|不错|好评|点赞|满分")
+# A score out of five (5分, 打五星): 4-5 satisfied, 3 basically, 1-2 not. A bare number is the button's.
+_SCORE = re.compile(r"^(?:打|给|评)?([1-5一二两三四五])(?:分|星|颗星)")
+_SCORES = {"1": UNSATISFIED, "2": UNSATISFIED, "3": BASICALLY_SATISFIED, "4": SATISFIED, "5": SATISFIED}
+_CN_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5"}
+NO_WORDS = re.compile(r"^(?:没有了?|没了|没什么|不用了?|算了|就这样|就这些)[吧啊了。.！!]*$")
 
 
 def _said(text: str) -> str:
@@ -69,10 +75,16 @@ def _said(text: str) -> str:
 
 
 def parse_rating(text: str) -> str | None:
-    """满意 / 基本满意 / 不满意 from a button, a number (1-3, 第二个) or the citizen's words; None otherwise."""
+    """满意 / 基本满意 / 不满意 from a button, a number (1-3, 第二个), a score (5分) or words; None otherwise.
+
+    Text that starts with "/" (a typed command; channels make it "／") is never an answer.
+    """
     said = _said(text)
-    if not said:
+    if not said or text.lstrip()[:1] in ("/", "／"):
         return None
+    score = _SCORE.match(said)
+    if score is not None:
+        return _SCORES[_CN_DIGITS.get(score.group(1), score.group(1))]
     picked = pick_choice(said, list(RATINGS), loose=False)
     if picked is not None:
         return RATINGS[picked]
@@ -191,7 +203,7 @@ class ValidateFollowUpForm(Action):
             return None
         asked = tracker.get_slot("requested_slot")
         if asked == "follow_up_words":
-            nothing_more = intent == "thank" or _NO_WORDS.match(text.strip()) is not None
+            nothing_more = intent == "thank" or NO_WORDS.match(text.strip()) is not None
             return {"follow_up_words": "" if nothing_more else text.strip()[:MAX_WORDS]}
         if is_stop(text):
             return {"follow_up_satisfaction": STOPPED}

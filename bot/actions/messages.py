@@ -163,3 +163,10 @@ ORDER_REOPENED = "已收到您的意见，工单{number}已重新交办承办部
 
 ASK_HANDOFF_RATING = "人工服务已结束，请您对本次服务评价："
 THANKS_FOR_RATING = "感谢您的评价！还有什么可以帮您？"
+
+# --- rating a conversation the bot handled alone (asked at the goodbye) -------------------------------------
+
+ASK_BOT_RATING = "感谢您使用12345热线。结束前，请您对本次服务评价：满意、基本满意，还是不满意？"
+ASK_BOT_RATING_REASON = "很抱歉没能让您满意。能说说原因，或者我们哪里可以改进吗？"
+THANKS_FOR_BOT_RATING = "感谢您的评价！再见，如有需要随时拨打12345。"
+THANKS_FOR_BOT_RATING_REASON = "感谢您的意见，我们会认真改进。再见，如有需要随时拨打12345。"

@@ -384,6 +384,21 @@ class Handoff(Base):
     callback_order: Mapped[str | None] = Column(String(32))
 
 
+class BotRating(Base):
+    """A citizen's rating of a conversation the bot handled alone: the channel, when, and no personal data.
+
+    ``reason`` is what the citizen said was wrong after a low rating, its phone and ID numbers masked.
+    """
+
+    __tablename__ = "bot_ratings"
+
+    id: Mapped[int] = Column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = Column(String(32), nullable=False)
+    rating: Mapped[str] = Column(String(8), nullable=False)
+    reason: Mapped[str | None] = Column(Text)
+    rated_at: Mapped[datetime] = Column(UtcDateTime, nullable=False, index=True)
+
+
 class HandoffNote(Base):
     """An agent's internal note on a handoff (never shown to the citizen)."""
 

@@ -28,6 +28,8 @@
 //   supervisor  supervisor (the tab panel), stat-queue-length, stat-longest-wait, stat-agents-online,
 //               stat-agents-busy, stat-average-wait, stat-closed-today, stat-rated, stat-satisfaction
 //               (list) with stat-satisfaction-item (data-label = 满意|基本满意|不满意, data-count),
+//               stat-bot-rated, stat-bot-satisfaction with stat-bot-satisfaction-item (the same, for
+//               conversations the bot handled alone),
 //               stat-per-hour (chart) with stat-bar (data-hour, data-count), stat-updated
 "use strict";
 
@@ -1101,15 +1103,16 @@
     return `${Math.round((count / total) * 100)}%`;
   }
 
-  function renderSatisfaction(stats) {
-    const counts = stats.satisfaction || {};
+  function renderSatisfaction(counts, rated, prefix) {
+    // prefix "stat" (handoffs) or "stat-bot" (conversations the bot handled alone)
+    counts = counts || {};
     const scale = Object.keys(counts); // the server's rating scale, in its order
     const total = scale.reduce((sum, label) => sum + (Number(counts[label]) || 0), 0);
-    $("stat-rated").textContent = String(stats.rated ?? total);
-    $("stat-satisfaction").replaceChildren(
+    $(`${prefix}-rated`).textContent = String(rated ?? total);
+    $(`${prefix}-satisfaction`).replaceChildren(
       ...scale.map((label, index) => {
         const count = Number(counts[label]) || 0;
-        const item = testid(element("li", `satisfaction-item level-${index}`), "stat-satisfaction-item");
+        const item = testid(element("li", `satisfaction-item level-${index}`), `${prefix}-satisfaction-item`);
         item.dataset.label = label;
         item.dataset.count = String(count);
         const bar = element("span", "meter");
@@ -1168,7 +1171,8 @@
     $("stat-agents-busy").textContent = String(stats.agents_busy ?? "—");
     $("stat-average-wait").textContent = stats.average_wait_s == null ? "—" : duration(stats.average_wait_s);
     $("stat-closed-today").textContent = String(stats.closed_today ?? "—");
-    renderSatisfaction(stats);
+    renderSatisfaction(stats.satisfaction, stats.rated, "stat");
+    renderSatisfaction(stats.bot_satisfaction, stats.bot_rated, "stat-bot");
     renderPerHour(stats.handoffs_per_hour || []);
     $("stat-updated").textContent = timeLabel(new Date().toISOString());
   }

@@ -92,6 +92,9 @@ def test_a_citizen_asks_for_a_person_is_answered_in_the_console_and_rates_the_se
     supervisor.get_by_test_id("tab-supervisor").click()
     satisfied = supervisor.locator("[data-testid=stat-satisfaction-item][data-label=满意]")
     expect(satisfied).to_have_attribute("data-count", "1", timeout=40_000)
+    # The bot's own conversations are rated apart (none here: this citizen was handed to a person).
+    expect(supervisor.get_by_test_id("stat-bot-rated")).to_have_text("0")
+    expect(supervisor.get_by_test_id("stat-bot-satisfaction-item")).to_have_count(3)
     expect(supervisor.get_by_test_id("stat-queue-length")).to_have_text("0")
 
 

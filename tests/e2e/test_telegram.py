@@ -436,3 +436,28 @@ def test_logs_hold_no_token_phone_name_or_coordinates(telegram: Telegram) -> Non
         assert "23.129163" not in log and "113.264435" not in log
     channel_lines = [line for line in rasa_log.splitlines() if "channels.telegram.connector" in line]
     assert not any("23.129" in line or "113.264" in line for line in channel_lines)
+
+
+def test_a_conversation_the_bot_served_ends_with_a_rating_and_a_low_one_with_its_reason(telegram: Telegram) -> None:
+    chat = 2030
+    say(telegram, chat, "无犯罪记录证明要什么材料", "【无犯罪记录证明】")
+    asked = say(telegram, chat, "没有了，谢谢", "满意")
+    assert asked["text"].count("？") == 1  # one question, and the goodbye is in it
+    buttons = inline_buttons(asked)
+    assert [title for title, _ in buttons] == ["1. 满意", "2. 基本满意", "3. 不满意"]
+    pressed = callback_update(telegram, chat, sent_message(telegram, chat, asked)["message_id"], buttons[2][1])
+    apology = reply_to(telegram, chat, pressed, "抱歉")
+    assert "改进" in apology["text"]
+    thanks = say(telegram, chat, "材料列得太长了，有事打13812345678", "感谢")
+    assert "再见" in thanks["text"]
+    with sqlite3.connect(telegram.servers.workdir / "hotline.db") as connection:
+        rows = connection.execute("SELECT channel, rating, reason FROM bot_ratings").fetchall()
+    assert rows == [("telegram", "不满意", "材料列得太长了，有事打138****5678")]
+
+
+def test_a_greeting_and_a_goodbye_get_no_rating_question(telegram: Telegram) -> None:
+    chat = 2031
+    say(telegram, chat, "你好", "12345")
+    before = len(messages_to(telegram, chat))
+    assert post(telegram, message_update(telegram, chat, text="拜拜")) == 200
+    assert settled_texts(telegram, chat, before) == ["感谢您的来电，再见！如有需要，随时拨打12345。"]
