@@ -50,6 +50,7 @@ UTC_COLUMNS: dict[str, tuple[str, ...]] = {
     "handled_messages": ("expires_at",),
     "work_orders": ("personal_data_removed_at",),
     "notifications": ("next_attempt_at",),
+    "bot_ratings": ("rated_at",),
 }
 # Columns whose zone was the channel's: UTC for the web chat, China time for the others.
 MIXED_COLUMNS: dict[str, tuple[str, ...]] = {
