@@ -224,10 +224,12 @@ class Database:
             # per unit of work costs several thread hand-offs); a locked file is waited for 5 s.
             options.update(poolclass=AsyncAdaptedQueuePool, pool_size=5, max_overflow=5, connect_args={"timeout": 5})
         else:
-            # PostgreSQL keeps a pool; connecting and every statement are bounded in time.
+            # PostgreSQL keeps a pool; connecting and every statement are bounded in time. Ten stay
+            # open: under load a connection opened for a burst and closed after it costs more than the
+            # statements it ran (a TLS handshake with the server each time).
             options.update(
-                pool_size=5,
-                max_overflow=10,
+                pool_size=10,
+                max_overflow=5,
                 pool_pre_ping=True,
                 pool_timeout=5,
                 connect_args={"timeout": 5, "command_timeout": 10},

@@ -398,12 +398,8 @@ async def _turn(
     citizen = await linked_citizen(runtime.database, CHANNEL, session_id)
     messages = await run_turn(on_new_message, Incoming(sender, text, CHANNEL, citizen), place)
     await remember_choices(runtime.state, sender, offered_choices(messages))
-    entries = []
-    for message in messages:
-        payload = bot_entry_payload(message)
-        if payload is not None:
-            entries.append(await log.append(session_id, "bot", payload))
-    return entries
+    payloads = [payload for payload in map(bot_entry_payload, messages) if payload is not None]
+    return await log.append_all(session_id, "bot", payloads) if payloads else []
 
 
 async def _stream(request: Request, log: ChatLog, session_id: str, after: int) -> None:
@@ -425,8 +421,11 @@ async def _stream(request: Request, log: ChatLog, session_id: str, after: int) -
                 after = entry.seq
             if len(entries) == MAX_ENTRIES_PER_READ:
                 continue  # more to catch up on
+            # The log is read again on news of entries, and at each heartbeat in case a signal was lost;
+            # typing and idle carry no entries.
             signal = await listener.next_signal(HEARTBEAT_S)
+            while signal in ("typing", "idle"):
+                await stream.send(sse_event("typing", {"on": signal == "typing"}))
+                signal = await listener.next_signal(HEARTBEAT_S)
             if signal is None:
                 await stream.send(": heartbeat\n\n")
-            elif signal in ("typing", "idle"):
-                await stream.send(sse_event("typing", {"on": signal == "typing"}))

@@ -119,13 +119,26 @@ class ChatLog:
             ValueError: the role is not one of ``ROLES``.
             DatabaseUnavailable: the project database is down.
         """
+        (entry,) = await self.append_all(session_id, role, [payload])
+        return entry
+
+    async def append_all(self, session_id: str, role: str, payloads: list[dict[str, Any]]) -> list[ChatEntry]:
+        """Store entries as the session's next ones, in order and in one transaction, and wake its pages once.
+
+        Raises:
+            UnknownSession: no session has this id.
+            ValueError: the role is not one of ``ROLES``, or there is nothing to store.
+            DatabaseUnavailable: the project database is down.
+        """
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        payload = masked(payload)  # never a full phone or ID number at rest
+        if not payloads:
+            raise ValueError("no entries to store")
+        stored = [masked(payload) for payload in payloads]  # never a full phone or ID number at rest
         now = clock.now()
         async with self.database.session() as session:
             # Appends to one session take turns: PostgreSQL locks the session's first entry until
-            # commit; SQLite has one writer at a time and takes the seq within the INSERT itself.
+            # commit; SQLite has one writer at a time and takes each seq within the INSERT itself.
             first = await session.scalar(
                 select(ChatMessage.id)
                 .where(ChatMessage.session_id == session_id, ChatMessage.seq == 0)
@@ -133,18 +146,23 @@ class ChatLog:
             )
             if first is None:
                 raise UnknownSession(session_id)
-            next_entry = select(
-                literal(session_id, String()),
-                func.max(ChatMessage.seq) + 1,
-                literal(role, String()),
-                literal(payload, JSON()),
-                literal(now, UtcDateTime()),
-            ).where(ChatMessage.session_id == session_id)
             columns = ["session_id", "seq", "role", "payload", "created_at"]
-            await session.execute(insert(ChatMessage).from_select(columns, next_entry))
-            seq = await session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.session_id == session_id))
+            for payload in stored:
+                next_entry = select(
+                    literal(session_id, String()),
+                    func.max(ChatMessage.seq) + 1,
+                    literal(role, String()),
+                    literal(payload, JSON()),
+                    literal(now, UtcDateTime()),
+                ).where(ChatMessage.session_id == session_id)
+                await session.execute(insert(ChatMessage).from_select(columns, next_entry))
+            last = int(await session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.session_id == session_id)))
+        first_seq = last - len(stored) + 1
+        entries = [
+            ChatEntry(seq=first_seq + n, role=role, payload=payload, created_at=now) for n, payload in enumerate(stored)
+        ]
         await self.signal(session_id, "entries")
-        return ChatEntry(seq=int(seq), role=role, payload=payload, created_at=now)
+        return entries
 
     async def entries_after(self, session_id: str, after: int, limit: int = MAX_ENTRIES_PER_READ) -> list[ChatEntry]:
         """The session's entries with a seq above ``after``, oldest first."""

@@ -66,6 +66,34 @@ async def test_appends_at_the_same_time_get_consecutive_seqs(chat: ChatLog) -> N
     assert [e.payload for e in await chat.entries_after(other, 0)] == [{"text": "别的会话"}]
 
 
+async def test_a_turns_answers_are_stored_together_in_order_and_wake_the_page_once(database: Database) -> None:
+    hub = MemoryHub()
+    chat = ChatLog(database, hub)
+    session_id = await chat.start_session()
+    await chat.append(session_id, "citizen", {"text": "办护照要带什么", "client_id": "c1c1c1c1"})
+    answers = [{"text": "通常需要身份证。"}, {"text": "您属于哪种情况？", "buttons": BUTTONS}, {"text": "电话13812345678"}]
+    async with hub.listen(session_id) as page:
+        stored, _ = await asyncio.gather(
+            chat.append_all(session_id, "bot", answers),
+            chat.append(session_id, "agent", {"text": "同时到达"}),
+        )
+        assert await page.next_signal(2.0) == "entries"
+        assert await page.next_signal(2.0) == "entries"  # the agent's entry: one signal each, not one per answer
+        assert await page.next_signal(0.05) is None
+    seqs = [e.seq for e in stored]
+    assert seqs == list(range(seqs[0], seqs[0] + 3))
+    entries = await chat.entries_after(session_id, 1)
+    assert sorted(e.seq for e in entries) == [2, 3, 4, 5]
+    bot = [e for e in entries if e.role == "bot"]
+    assert [e.seq for e in bot] == seqs
+    assert [e.payload for e in bot] == [answers[0], answers[1], {"text": "电话138****5678"}]  # masked at rest too
+    with pytest.raises(ValueError):
+        await chat.append_all(session_id, "bot", [])
+    with pytest.raises(UnknownSession):
+        await chat.append_all(new_session_id(), "bot", answers)
+    await chat.close()
+
+
 async def test_unknown_sessions_and_roles_are_refused(chat: ChatLog) -> None:
     stranger = new_session_id()
     assert not await chat.exists(stranger)
