@@ -156,8 +156,8 @@ class ChatLog:
                     literal(now, UtcDateTime()),
                 ).where(ChatMessage.session_id == session_id)
                 await session.execute(insert(ChatMessage).from_select(columns, next_entry))
-            last = int(await session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.session_id == session_id)))
-        first_seq = last - len(stored) + 1
+            last = await session.scalar(select(func.max(ChatMessage.seq)).where(ChatMessage.session_id == session_id))
+        first_seq = int(last) - len(stored) + 1
         entries = [
             ChatEntry(seq=first_seq + n, role=role, payload=payload, created_at=now) for n, payload in enumerate(stored)
         ]

@@ -71,7 +71,11 @@ async def test_a_turns_answers_are_stored_together_in_order_and_wake_the_page_on
     chat = ChatLog(database, hub)
     session_id = await chat.start_session()
     await chat.append(session_id, "citizen", {"text": "办护照要带什么", "client_id": "c1c1c1c1"})
-    answers = [{"text": "通常需要身份证。"}, {"text": "您属于哪种情况？", "buttons": BUTTONS}, {"text": "电话13812345678"}]
+    answers = [
+        {"text": "通常需要身份证。"},
+        {"text": "您属于哪种情况？", "buttons": BUTTONS},
+        {"text": "电话13812345678"},
+    ]
     async with hub.listen(session_id) as page:
         stored, _ = await asyncio.gather(
             chat.append_all(session_id, "bot", answers),
