@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.cli.serve import wait_until_up
 from bot.core.settings import PROJECT_ROOT
+from tests.servers import consecutive_ports, free_port
 from tests.standins import Recorded, running_standin
 from tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, twilio_api, twilio_env
 
@@ -77,31 +78,6 @@ def percentile(values: list[float], share: float) -> float:
     """The value below which ``share`` of the values lie (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
-def free_port_pair() -> int:
-    """A port P with P and P+1 free (the Rasa instances take consecutive ports)."""
-    import socket
-
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        try:
-            with socket.socket() as second:
-                second.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -360,7 +336,7 @@ class RunProd:
         self.workdir = workdir
         self.database = f"hotline_bench_{uuid.uuid4().hex[:8]}"
         self.port = free_port()
-        self.rasa_port = free_port_pair()
+        self.rasa_port = consecutive_ports()
         self.env = {
             **os.environ,
             **twilio_env(twilio_url),

@@ -201,3 +201,17 @@ class WebCitizen(Http):
             f"web chat text {fragment!r}",
         )
         return str(found)
+
+
+def agent_answers_a_handoff(agent: Agent, citizen: WebCitizen, greeting: str) -> None:
+    """The citizen asks for a person; the logged-in agent takes the handoff, greets, and reads the citizen's answer."""
+    citizen.say("转人工")
+    citizen.wait_for_text("正在为您转接人工客服")
+    handoff = agent.wait_for(lambda: agent.queue()["waiting"], "the handoff in the queue")[0]
+    assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
+    assert agent.post(f"/handoffs/{handoff['id']}/messages", {"text": greeting})[0] == 202
+    citizen.wait_for_text(greeting, role="agent")
+    citizen.say("我想问一下公积金提取")
+    agent.wait_for(
+        lambda: any("公积金提取" in e["text"] for e in agent.transcript(handoff["id"])), "the citizen's message"
+    )

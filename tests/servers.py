@@ -40,6 +40,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def consecutive_ports() -> int:
+    """A free port whose next port is free too (run-prod's instances listen on RASA_PORT and RASA_PORT + 1)."""
+    while True:
+        port = free_port()
+        try:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+
+
 async def seed_database(url: str) -> None:
     """Schema, the project catalogue and the fixture cases."""
     database = Database(url)

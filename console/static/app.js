@@ -35,7 +35,6 @@
 
 (() => {
   const API = "/agent/api";
-  const REQUEST_TIMEOUT_MS = 15000;
   const STATS_EVERY_MS = 30000;
   const RETRY_MAX_MS = 30000;
   const OK_NOTICE_MS = 8000;
@@ -89,32 +88,14 @@
   }
 
   async function api(method, path, body) {
-    // One JSON request to the console API with a timeout; 401 ends the page's session.
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-    const headers = { Accept: "application/json" };
-    if (method !== "GET") headers["X-CSRF-Token"] = csrf;
-    const init = { method, headers, credentials: "same-origin", signal: controller.signal };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
+    // One JSON request to the console API; 401 ends the page's session.
+    const headers = method === "GET" ? {} : { "X-CSRF-Token": csrf };
+    const answer = await requestJson(method, API + path, headers, body);
+    if (answer.status === 401) {
+      toLogin();
+      throw new SessionEnded("not logged in");
     }
-    try {
-      const response = await fetch(API + path, init);
-      let data = {};
-      try {
-        data = await response.json();
-      } catch (parseError) {
-        data = {};
-      }
-      if (response.status === 401) {
-        toLogin();
-        throw new SessionEnded("not logged in");
-      }
-      return { status: response.status, data: data || {} };
-    } finally {
-      clearTimeout(timer);
-    }
+    return answer;
   }
 
   function failure(error, fallback) {

@@ -20,7 +20,6 @@
 
 (() => {
   const API = "/agent/api";
-  const REQUEST_TIMEOUT_MS = 15000;
   const REFRESH_EVERY_MS = 60000;
   const DEFAULT_DAYS = 14;
   const STACKED_SERIES = 7; // the largest series get a colour each; the rest are summed as 其他
@@ -116,25 +115,9 @@
   // ---- requests ------------------------------------------------------------------------------
 
   async function getJson(path) {
-    // One GET with a timeout; the status and the parsed body ({} when none).
-    const controller = new AbortController();
-    const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-    try {
-      const response = await fetch(API + path, {
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-        signal: controller.signal,
-      });
-      let body = {};
-      try {
-        body = await response.json();
-      } catch (parseError) {
-        body = {};
-      }
-      return { status: response.status, body: body || {} };
-    } finally {
-      clearTimeout(timeout);
-    }
+    // One GET of the console API; the status and the parsed body ({} when none).
+    const { status, data } = await requestJson("GET", API + path, {});
+    return { status, body: data };
   }
 
   // ---- key figures ---------------------------------------------------------------------------

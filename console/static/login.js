@@ -2,7 +2,6 @@
 "use strict";
 
 (() => {
-  const REQUEST_TIMEOUT_MS = 15000;
   const FALLBACK_ERRORS = {
     401: "用户名或密码错误",
     403: "登录请求被拒绝，请刷新页面后再试",
@@ -22,28 +21,8 @@
     form.classList.toggle("has-error", Boolean(text));
   }
 
-  async function request(method, path, body) {
-    // One JSON request with a timeout; returns the status and the parsed body ({} when none).
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-    const headers = { Accept: "application/json", "X-Requested-With": "hotline-console" };
-    const init = { method, headers, credentials: "same-origin", signal: controller.signal };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    try {
-      const response = await fetch(path, init);
-      let data = {};
-      try {
-        data = await response.json();
-      } catch (parseError) {
-        data = {};
-      }
-      return { status: response.status, data };
-    } finally {
-      clearTimeout(timer);
-    }
+  function request(method, path, body) {
+    return requestJson(method, path, { "X-Requested-With": "hotline-console" }, body);
   }
 
   form.addEventListener("submit", async (event) => {

@@ -118,6 +118,12 @@ async def run_validation(
     return events, dispatcher
 
 
+async def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
+    """Run an action with an empty domain; the events and what it said."""
+    dispatcher = CollectingDispatcher()
+    return await action.run(dispatcher, t, {}), dispatcher
+
+
 async def ask(action: Any, t: Tracker) -> CollectingDispatcher:
     """Run an action that asks a question (it sets no slot); what it said."""
     dispatcher = CollectingDispatcher()

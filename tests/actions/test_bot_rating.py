@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot.actions.follow_up import parse_rating
@@ -20,7 +19,7 @@ from bot.actions.rating import (
 )
 from bot.catalog import runtime
 from bot.core.models import BotRating
-from tests.actions.conftest import run_validation, tracker
+from tests.actions.conftest import run, run_validation, tracker
 
 FORM = "bot_rating_form"
 REQUIRED = ["bot_rating", "bot_rating_reason"]
@@ -53,11 +52,6 @@ def goodbye(events: list[dict[str, Any]]) -> Tracker:
     return tracker(
         "拜拜", "goodbye", events=[*events, said("拜拜", "goodbye")], metadata=WEB, latest_action="action_listen"
     )
-
-
-async def run(action_: Any, t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    return await action_.run(dispatcher, t, {}), dispatcher
 
 
 # --- reading the answer ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from bot.handoff import records as handoffs
 from bot.handoff.agents import add_agent
 from bot.work_orders.filing import NewOrder, file_order
 from bot.work_orders.lifecycle import accept, close, dispatch, order_detail
-from tests.actions.conftest import APPLICANT_PHONE, run_validation, tracker
+from tests.actions.conftest import APPLICANT_PHONE, run, run_validation, tracker
 from tests.bot.conftest import complaint
 
 NOW = china(2026, 11, 27, 15, 0)
@@ -72,11 +72,6 @@ def triggered(intent: str, entities: dict[str, str], events: list[dict[str, Any]
         latest_action="action_listen",
         **kwargs,
     )
-
-
-async def run(action: Any, t: Tracker) -> tuple[list[dict[str, Any]], CollectingDispatcher]:
-    dispatcher = CollectingDispatcher()
-    return await action.run(dispatcher, t, {}), dispatcher
 
 
 # --- reading answers ------------------------------------------------------------------------------

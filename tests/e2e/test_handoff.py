@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.http_clients import Agent, WebCitizen, create_agent
+from tests.http_clients import Agent, WebCitizen, agent_answers_a_handoff, create_agent
 from tests.servers import Servers, running_servers
 
 ALL_DAY = {"AGENT_HOURS": "00:00-24:00", "REDIS_URL": "", "HANDOFF_MAX_WAIT_S": "3600"}
@@ -158,17 +158,7 @@ def test_an_agent_on_one_instance_talks_to_a_citizen_on_the_other(two_instances:
     first, second = two_instances.rasa_urls
     agent = Agent(first, "sun")
     assert agent.login()[0] == 200
-    citizen = WebCitizen(second)
-    citizen.say("转人工")
-    citizen.wait_for_text("正在为您转接人工客服")
-    handoff = agent.wait_for(lambda: agent.queue()["waiting"], "the handoff queued on the other instance")[0]
-    assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
-    assert agent.post(f"/handoffs/{handoff['id']}/messages", {"text": "您好，我是孙丽"})[0] == 202
-    citizen.wait_for_text("您好，我是孙丽", role="agent")
-    citizen.say("我想问一下公积金提取")
-    agent.wait_for(
-        lambda: any("公积金提取" in e["text"] for e in agent.transcript(handoff["id"])), "the citizen's message"
-    )
+    agent_answers_a_handoff(agent, WebCitizen(second), "您好，我是孙丽")
 
 
 def at_once(*calls: Callable[[], tuple[int, Any]]) -> list[tuple[int, Any]]:

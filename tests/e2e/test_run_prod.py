@@ -13,7 +13,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -29,8 +28,8 @@ from twilio.request_validator import RequestValidator
 from bot.cli.serve import wait_until_up
 from bot.core.settings import PROJECT_ROOT
 from tests.conftest import POSTGRES_ADMIN_URL, drop_postgres_database
-from tests.http_clients import Agent, WebCitizen, create_agent
-from tests.servers import free_port, wait_for_log_line
+from tests.http_clients import Agent, WebCitizen, agent_answers_a_handoff, create_agent
+from tests.servers import consecutive_ports, free_port, wait_for_log_line
 from tests.standins import StandIn, running_standin
 from tests.twilio_peer import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, sms_to, twilio_api, twilio_env
 
@@ -50,18 +49,6 @@ class Prod:
     def output(self) -> str:
         """Everything the launcher and its servers printed so far."""
         return self.log.read_text(errors="replace")
-
-
-def consecutive_ports() -> int:
-    """A free port whose next port is free too (the instances listen on RASA_PORT and RASA_PORT + 1)."""
-    while True:
-        port = free_port()
-        try:
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
 
 
 def launch(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -205,18 +192,8 @@ def test_nginx_refuses_a_body_over_the_limit_before_an_instance_reads_it(prod: P
 def test_an_agent_in_the_console_through_nginx_answers_a_citizen_of_the_other_instance(prod: Prod) -> None:
     agent = Agent(prod.url, "zhou")
     assert agent.login()[0] == 200
-    citizen = WebCitizen(prod.url)
-    citizen.say("转人工")
-    citizen.wait_for_text("正在为您转接人工客服")
     # The console's event stream (through nginx, unbuffered) says when the queue changed.
-    handoff = agent.wait_for(lambda: agent.queue()["waiting"], "the handoff in the queue")[0]
-    assert agent.post(f"/handoffs/{handoff['id']}/take")[0] == 200
-    assert agent.post(f"/handoffs/{handoff['id']}/messages", {"text": "您好，我是周敏"})[0] == 202
-    citizen.wait_for_text("您好，我是周敏", role="agent")
-    citizen.say("我想问一下公积金提取")
-    agent.wait_for(
-        lambda: any("公积金提取" in e["text"] for e in agent.transcript(handoff["id"])), "the citizen's message"
-    )
+    agent_answers_a_handoff(agent, WebCitizen(prod.url), "您好，我是周敏")
 
 
 def test_sigterm_stops_nginx_the_instances_and_the_action_server(prod: Prod) -> None:
