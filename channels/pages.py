@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from sanic import Blueprint, response
-from sanic.compat import open_async
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -25,15 +24,6 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-# How every page opens: each page file holds the rest, from its viewport and title to the end of its body.
-PAGE_OPENING = (
-    b"<!doctype html>\n"
-    b'<html lang="zh-CN">\n'
-    b"<head>\n"
-    b'  <meta charset="utf-8">\n'
-    b'  <meta name="color-scheme" content="light">\n'
-    b'  <link rel="icon" href="data:,">\n'
-)
 _STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png"}
 _STATIC_NAME = re.compile(r"[a-z0-9_-]{1,64}\.(js|css|svg|png)")
 
@@ -62,10 +52,8 @@ def add_static_route(blueprint: Blueprint, directory: Path) -> None:
 
 
 async def page_file(page: Path, headers: dict[str, str], status: int = 200) -> HTTPResponse:
-    """One of the project's HTML pages: the opening they share, then the page's file."""
-    async with await open_async(page, mode="rb") as file:
-        body = await file.read()
-    return HTTPResponse(PAGE_OPENING + body, status=status, headers=headers, content_type="text/html")
+    """One of the project's HTML pages."""
+    return await response.file(page, status=status, headers=headers, mime_type="text/html")
 
 
 def json_object(request: Request, max_bytes: int) -> dict[str, Any] | None:
