@@ -196,9 +196,12 @@ FIELD_WEIGHTS = {"name": 0.3, "document": 0.15, "cover": 0.3, "precision": 0.25}
 # wrong; 0.84: 30, none wrong; 0.80: 34, one wrong; 0.76: 42, two wrong. 0.86 keeps a step of margin
 # (a question offered three choices still reaches its service; a wrong direct answer does not).
 SURE_CONFIDENCE = 0.86
-# A direct answer also needs the name (or its aliases) to use most of the catalogue words said (words
-# some name uses): "股权质押登记" is not answered with 收费权质押登记, which leaves 股权 out.
-SURE_WORDS = 0.75
+# A direct answer also needs the name (or its aliases) to use at least half of the catalogue words said
+# (words some name uses): "股权质押" is not answered with 收费权质押登记, which leaves 股权 out. Citizens
+# say why and who besides the service (被公司辞退了, 去外国读书用, 开饭店的员工): with 0.75 such questions
+# about a clear service got three choices; with 0.5 they get the answer. On the catalogue questions'
+# dev half 0.5 answers one more question directly (27 of 244), none wrong, as 0.75 did.
+SURE_WORDS = 0.5
 
 
 @dataclass(frozen=True)

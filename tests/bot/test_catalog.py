@@ -147,6 +147,41 @@ def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str,
     assert resolution.matches[0].entry.id == service_id
 
 
+@pytest.fixture(scope="module")
+def project_index() -> CatalogIndex:
+    """The project catalogue alone, as ``make run`` serves it before a centre imports its own."""
+    return CatalogIndex.from_entries(
+        SearchEntry(
+            id=r.id,
+            name=r.name,
+            department=r.department,
+            aliases=tuple(r.aliases),
+            situations=tuple(s.name for s in r.situations),
+            source=r.source,
+            materials=tuple(m.name for s in r.situations for m in s.materials),
+            area=r.area,
+        )
+        for r in read_catalog(PROJECT_CATALOG).records
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "service_id"),
+    [
+        ("开饭店的员工要办健康证，要带啥", "health-certificate"),
+        ("我和老婆打算下个月去领证结婚，要准备什么证件", "marriage-registration"),
+        ("孩子要出国留学，开无犯罪证明要什么", "no-crime-record"),
+    ],
+)
+def test_why_and_who_said_besides_a_clear_service_do_not_keep_it_from_being_answered(
+    project_index: CatalogIndex, query: str, service_id: str
+) -> None:
+    # Were offered as one of three: the name leaves out what is said of why and who (饭店, 员工, 出国, 留学).
+    resolution = project_index.resolve(query)
+    assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
+    assert resolution.matches[0].entry.id == service_id
+
+
 @needs_shared_data()
 def test_unsure_search_offers_choices(full_index: CatalogIndex) -> None:
     # Our catalogue has the Taiwan permit (签发); the real one has its endorsements (签注).
