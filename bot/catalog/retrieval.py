@@ -28,21 +28,17 @@ from collections.abc import Iterable, Sequence
 import jieba
 import numpy as np
 
-# Common misspellings and homophones of the words citizens type, corrected in a question before
-# anything else (so that "考架照" is read as "考驾照" and expanded as that).
+# Common misspellings of the words citizens type (variants, confusions an input method makes: 公正 is
+# its first word for gongzheng), corrected in a question before anything else (so that "公正处" is
+# read as "公证处" and expanded as that). Not one-off homophones of a few questions (律施, 制押, 版全):
+# a table of those is a list of the questions it was written for.
 MISSPELLINGS: dict[str, str] = {
     "身分证": "身份证",
     "户照": "护照",
     "港奥": "港澳",
     "优越卡": "优粤卡",
     "优悦卡": "优粤卡",
-    "发飘": "发票",
-    "版全": "版权",
-    "制押": "质押",
     "学藉": "学籍",
-    "律施": "律师",
-    "架照": "驾照",
-    "社报": "社保",
     "公正处": "公证处",
 }
 # Colloquial words and abbreviations, with the catalogue's words they stand for (added to the
