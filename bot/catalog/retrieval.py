@@ -23,7 +23,8 @@ import functools
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 
 import jieba
 import numpy as np
@@ -248,6 +249,9 @@ CANTONESE: dict[str, str] = {
     "呢间": "这家",
     "嗰": "那",
     "真定假": "真假",
+    "睇": "看",
+    "几多": "多少",
+    "几钱": "多少钱",
 }
 # What the citizen wants done with a service, said in many ways: 查询 and 预约 services.
 _LOOKUP_WORDS = re.compile(r"查|真假|真伪|正规|有没有|在哪看|公布|下载|打印|是不是真|认不认")
@@ -383,6 +387,78 @@ def expand(text: str) -> str:
     return " ".join([text, *extra])
 
 
+# How a text sounds: its syllables without tones, separated by spaces ("底保" → "di bao").
+Reading = Callable[[str], str]
+
+
+def pinyin_reading() -> Reading | None:
+    """How pypinyin reads a text (syllables without tones), or None where pypinyin is not installed."""
+    try:
+        from pypinyin import lazy_pinyin  # here, not at import time: it loads its dictionaries
+    except ImportError:
+        return None
+    return lambda text: " ".join(lazy_pinyin(text))
+
+
+class Homophones:
+    """Known words by their sound: a word misspelt by its sound (底保, 律施) is read as the word (低保, 律师).
+
+    Only pieces of a question that are no word of their own are read again: runs of whole jieba words
+    (two to four characters) with a character jieba could not join into a word (底/保 of 底保), that
+    sound exactly like one known word and like no other, and differ from it by one character (微信上
+    is not 微欣赏, though 信上 sounds like 欣赏). 事业 stays 事业 (a word) and would not
+    become 失业 either (a sound two known words share).
+    """
+
+    def __init__(self, words: Iterable[str], reading: Reading) -> None:
+        self._reading = reading
+        by_sound: dict[str, set[str]] = defaultdict(set)
+        for word in words:
+            if 2 <= len(word) <= 4 and all("\u4e00" <= character <= "\u9fff" for character in word):
+                by_sound[reading(word)].add(word)
+        self._words = {sound: next(iter(words)) for sound, words in by_sound.items() if len(words) == 1}
+        self._known = frozenset(word for words in by_sound.values() for word in words)
+
+    def correct(self, text: str) -> str:
+        """The text with the pieces that only sound like a known word replaced by that word."""
+        tokenizer = _jieba()
+        words = tokenizer.lcut(text, HMM=False)
+        heard, start = [], 0
+        while start < len(words):
+            size = self._heard_size(words, start, tokenizer.FREQ)
+            if size:
+                piece = "".join(words[start : start + size])
+                heard.append(self._words[self._reading(piece)])
+                start += size
+            else:
+                heard.append(words[start])
+                start += 1
+        return "".join(heard)
+
+    def _heard_size(self, words: list[str], start: int, dictionary: dict[str, int]) -> int:
+        """How many words from ``start`` sound like one known word (0: none do), longest first."""
+        for end in range(min(len(words), start + 4), start + 1, -1):
+            run = words[start:end]
+            piece = "".join(run)
+            lonely = any(len(w) == 1 and w not in _WEAK_CHARS for w in run)
+            if (
+                2 <= len(piece) <= 4
+                and lonely
+                and not any(w in STOPWORDS or w in _WEAK_CHARS for w in run)
+                and not dictionary.get(piece)
+                and piece not in self._known
+                and self._reading(piece) in self._words
+                and _one_character_apart(piece, self._words[self._reading(piece)])
+            ):
+                return end - start
+        return 0
+
+
+def _one_character_apart(said: str, word: str) -> bool:
+    """Whether ``said`` is ``word`` with one character replaced (a slip of the input method, not another word)."""
+    return len(said) == len(word) and sum(a != b for a, b in zip(said, word, strict=True)) == 1
+
+
 def tokens(text: str) -> list[str]:
     """Index terms of a text: jieba's words (two characters or more, and the dictionary words inside
     longer ones, as jieba's search mode gives them) and the character pairs of each word."""
@@ -492,6 +568,10 @@ class FieldIndex:
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         self._bm25.index(corpus, show_progress=False)
         self.size = len(corpus)
+
+    def words(self) -> set[str]:
+        """Every word of the documents (their character pairs left out)."""
+        return {term for terms in self._terms for term in terms if not term.startswith("#")}
 
     def knows(self, term: str) -> bool:
         """Whether some document has the term."""

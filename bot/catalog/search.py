@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.catalog.retrieval import (
+    EXPANSIONS,
     FieldIndex,
+    Homophones,
+    Reading,
     action_prior,
     clean,
     correct,
@@ -22,6 +25,7 @@ from bot.catalog.retrieval import (
     kind_of,
     kind_prior,
     name_text,
+    pinyin_reading,
     tokens,
 )
 
@@ -227,6 +231,8 @@ class CatalogIndex:
 
     entries: list[SearchEntry]
     min_score: float = 0.35
+    # How the index hears a question's words (pypinyin where installed; None: by their characters only).
+    reading: Reading | None = field(default_factory=pinyin_reading, repr=False)
     _fields: list[tuple[int, str, set[str]]] = field(default_factory=list, repr=False)
     _postings: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
@@ -241,6 +247,7 @@ class CatalogIndex:
     _name_words: list[frozenset[str]] = field(default_factory=list, repr=False)
     _names: FieldIndex | None = field(default=None, repr=False)
     _documents: FieldIndex | None = field(default=None, repr=False)
+    _homophones: Homophones | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id = {entry.id: entry for entry in self.entries}
@@ -296,6 +303,8 @@ class CatalogIndex:
                 for entry, members in zip(heads, self._groups, strict=True)
             ]
         )
+        if self.reading is not None:
+            self._homophones = Homophones(self._names.words() | set(EXPANSIONS), self.reading)
 
     @classmethod
     def from_entries(cls, entries: Iterable[SearchEntry], min_score: float = 0.35) -> CatalogIndex:
@@ -305,6 +314,11 @@ class CatalogIndex:
     def get(self, service_id: str) -> SearchEntry | None:
         """The entry of a service id, or None."""
         return self._by_id.get(service_id)
+
+    def _heard(self, query: str) -> str:
+        """The question cleaned, its misspellings corrected and the words it only sounds like read as those words."""
+        text = correct(clean(query))
+        return self._homophones.correct(text) if self._homophones is not None else text
 
     def _cover_scores(self, query: str) -> tuple[dict[int, tuple[float, int]], set[str]]:
         """Per entry: how much of the query (its two-character pieces) a name or alias covers."""
@@ -342,6 +356,7 @@ class CatalogIndex:
         """The catalogue's names for ``query``, best first, with each field's evidence."""
         if not self._groups or self._names is None or self._documents is None:
             return []
+        query = self._heard(query)
         cover, grams = self._cover_scores(query)
         # Each term once: the question is read twice (with and without the synonyms of ``normalize``),
         # and a word said three times is no more the service than a word said once.
@@ -464,7 +479,7 @@ class CatalogIndex:
         top = ranked[0]
         # Words of the query the best match leaves out but another match explains
         # (台湾通行证"签注" against 台湾通行证"签发"): the choice is the citizen's.
-        left_out = _grams(strip_fillers(query)) - top.covered
+        left_out = _grams(strip_fillers(self._heard(query))) - top.covered
         # Only a close contender (within 60% of the score) counts: 残疾人证 explaining 换证 does not.
         explained_elsewhere = any(
             left_out & other.covered for other in ranked[1:choices] if other.score >= top.score * 0.6

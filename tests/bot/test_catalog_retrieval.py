@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
-from bot.catalog.retrieval import action_prior, expand, tokens
+from bot.catalog.retrieval import Homophones, action_prior, clean, expand, pinyin_reading, tokens
 from bot.catalog.search import CatalogIndex, SearchEntry
 
 # Names shaped like the real catalogue's: many say 申请, several share a stem, some are 进度查询.
@@ -144,3 +146,61 @@ def test_names_that_score_the_same_are_ordered_by_the_characters_said() -> None:
 
 def test_a_cantonese_开间_is_opening_one() -> None:
     assert "设立登记" in expand("我同朋友想合伙开间公司")
+
+
+# The syllables of this test's characters (the index reads Chinese with pypinyin where it is installed).
+SOUNDS = {"底": "di", "低": "di", "保": "bao", "律": "lv", "施": "shi", "师": "shi", "事": "shi", "失": "shi"}
+SOUNDS |= {"业": "ye", "过": "guo", "路": "lu", "费": "fei", "废": "fei", "湿": "shi", "发": "fa", "票": "piao"}
+SOUNDS |= {"飘": "piao", "飞": "fei"}
+
+
+def read(text: str) -> str:
+    """A reading of the test's characters as pypinyin gives it (syllables without tones)."""
+    return " ".join(SOUNDS.get(character, character) for character in text)
+
+
+def test_a_word_misspelt_by_its_sound_is_read_as_the_word_it_sounds_like() -> None:
+    heard = Homophones(["低保", "律师", "过路费"], read)
+    assert heard.correct("底保怎么申请") == "低保怎么申请"
+    assert heard.correct("查下这个律施是不是正规的") == "查下这个律师是不是正规的"
+    assert heard.correct("高速过路废怎么算") == "高速过路费怎么算"
+
+
+def test_a_word_of_its_own_is_not_read_as_the_known_word_it_sounds_like() -> None:
+    # 事业 and 发飘 are words (jieba knows them): a question about a 事业单位 is not about 失业.
+    heard = Homophones(["失业", "发票"], read)
+    assert heard.correct("事业单位招聘") == "事业单位招聘"
+    assert heard.correct("心里发飘") == "心里发飘"
+
+
+def test_a_sound_that_two_known_words_share_is_left_as_it_was() -> None:
+    assert Homophones(["事业", "失业"], read).correct("湿业") == "湿业"
+
+
+def test_the_index_hears_the_words_of_its_names() -> None:
+    names = [*NAMES, "最低生活保障业务申请预约"]
+    entries = [SearchEntry(id=f"s{n}", name=name, department="某部门") for n, name in enumerate(names)]
+    # 低保 is the everyday word for 最低生活保障 (EXPANSIONS); 底保 only sounds like it.
+    assert offered(CatalogIndex(entries=entries, reading=read), "底保怎么申请")[0] == "最低生活保障业务申请预约"
+    assert "最低生活保障业务申请预约" not in offered(CatalogIndex(entries=entries, reading=None), "底保怎么申请")
+
+
+def test_the_reading_is_pypinyin_where_it_is_installed() -> None:
+    reading = pinyin_reading()
+    if importlib.util.find_spec("pypinyin") is None:
+        assert reading is None
+    else:
+        assert reading is not None and reading("底保") == reading("低保") == "di bao"
+
+
+def test_only_a_slip_of_one_character_is_read_as_the_word() -> None:
+    # 信上 sounds like 欣赏, but a slip of the input method changes one character of a word, not two.
+    sounds = {"信": "xin", "欣": "xin", "上": "shang", "赏": "shang", "微": "wei"}
+    heard = Homophones(["欣赏"], lambda text: " ".join(sounds.get(c, c) for c in text))
+    assert heard.correct("微信上的转账记录") == "微信上的转账记录"
+
+
+def test_cantonese_words_are_read_as_mandarin_before_their_sound_is() -> None:
+    # 睇下 is 看下 (have a look), not 地下 (underground); 几钱 is 多少钱, not 寄钱 (sending money).
+    assert clean("想过去住一排睇下外孙") == "想过去住一排看下外孙"
+    assert clean("过桥费几钱") == clean("过桥费几多钱") == "过桥费多少钱"
