@@ -315,11 +315,6 @@ class CatalogIndex:
         """The entry of a service id, or None."""
         return self._by_id.get(service_id)
 
-    def _heard(self, query: str) -> str:
-        """The question cleaned, its misspellings corrected and the words it only sounds like read as those words."""
-        text = correct(clean(query))
-        return self._homophones.correct(text) if self._homophones is not None else text
-
     def _cover_scores(self, query: str) -> tuple[dict[int, tuple[float, int]], set[str]]:
         """Per entry: how much of the query (its two-character pieces) a name or alias covers."""
         text = strip_fillers(correct(normalize(query)))
@@ -356,11 +351,12 @@ class CatalogIndex:
         """The catalogue's names for ``query``, best first, with each field's evidence."""
         if not self._groups or self._names is None or self._documents is None:
             return []
-        query = self._heard(query)
         cover, grams = self._cover_scores(query)
+        # Words the question only sounds like (底保: 低保) are added to it, as colloquial words' are.
+        heard = self._homophones.hear(correct(clean(query))) if self._homophones is not None else []
         # Each term once: the question is read twice (with and without the synonyms of ``normalize``),
         # and a word said three times is no more the service than a word said once.
-        terms = list(dict.fromkeys(tokens(expand(normalize(query) + " " + clean(query)))))
+        terms = list(dict.fromkeys(tokens(expand(" ".join([normalize(query), clean(query), *heard])))))
         name_scores = self._names.scores(terms)
         document_scores = self._documents.scores(terms)
         if not cover and not name_scores.any():
@@ -479,7 +475,7 @@ class CatalogIndex:
         top = ranked[0]
         # Words of the query the best match leaves out but another match explains
         # (台湾通行证"签注" against 台湾通行证"签发"): the choice is the citizen's.
-        left_out = _grams(strip_fillers(self._heard(query))) - top.covered
+        left_out = _grams(strip_fillers(query)) - top.covered
         # Only a close contender (within 60% of the score) counts: 残疾人证 explaining 换证 does not.
         explained_elsewhere = any(
             left_out & other.covered for other in ranked[1:choices] if other.score >= top.score * 0.6

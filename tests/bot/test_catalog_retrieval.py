@@ -161,20 +161,20 @@ def read(text: str) -> str:
 
 def test_a_word_misspelt_by_its_sound_is_read_as_the_word_it_sounds_like() -> None:
     heard = Homophones(["低保", "律师", "过路费"], read)
-    assert heard.correct("底保怎么申请") == "低保怎么申请"
-    assert heard.correct("查下这个律施是不是正规的") == "查下这个律师是不是正规的"
-    assert heard.correct("高速过路废怎么算") == "高速过路费怎么算"
+    assert heard.hear("底保怎么申请") == ["低保"]
+    assert heard.hear("查下这个律施是不是正规的") == ["律师"]
+    assert heard.hear("高速过路废怎么算") == ["过路费"]
 
 
 def test_a_word_of_its_own_is_not_read_as_the_known_word_it_sounds_like() -> None:
     # 事业 and 发飘 are words (jieba knows them): a question about a 事业单位 is not about 失业.
     heard = Homophones(["失业", "发票"], read)
-    assert heard.correct("事业单位招聘") == "事业单位招聘"
-    assert heard.correct("心里发飘") == "心里发飘"
+    assert heard.hear("事业单位招聘") == []
+    assert heard.hear("心里发飘") == []
 
 
 def test_a_sound_that_two_known_words_share_is_left_as_it_was() -> None:
-    assert Homophones(["事业", "失业"], read).correct("湿业") == "湿业"
+    assert Homophones(["事业", "失业"], read).hear("湿业") == []
 
 
 def test_the_index_hears_the_words_of_its_names() -> None:
@@ -197,10 +197,32 @@ def test_only_a_slip_of_one_character_is_read_as_the_word() -> None:
     # 信上 sounds like 欣赏, but a slip of the input method changes one character of a word, not two.
     sounds = {"信": "xin", "欣": "xin", "上": "shang", "赏": "shang", "微": "wei"}
     heard = Homophones(["欣赏"], lambda text: " ".join(sounds.get(c, c) for c in text))
-    assert heard.correct("微信上的转账记录") == "微信上的转账记录"
+    assert heard.hear("微信上的转账记录") == []
 
 
 def test_cantonese_words_are_read_as_mandarin_before_their_sound_is() -> None:
     # 睇下 is 看下 (have a look), not 地下 (underground); 几钱 is 多少钱, not 寄钱 (sending money).
     assert clean("想过去住一排睇下外孙") == "想过去住一排看下外孙"
     assert clean("过桥费几钱") == clean("过桥费几多钱") == "过桥费多少钱"
+
+
+def test_a_piece_likelier_as_the_words_typed_is_not_heard_as_the_known_word() -> None:
+    # 叫/人 (call someone) is far likelier, by jieba's frequencies, than 交人: no slip.
+    sounds = {"叫": "jiao", "交": "jiao", "人": "ren"}
+    heard = Homophones(["交人"], lambda text: " ".join(sounds.get(c, c) for c in text))
+    assert heard.hear("快叫人来修一下") == []
+
+
+def test_a_piece_with_a_word_of_the_request_or_a_negation_is_not_heard() -> None:
+    # "在手机上办" is not about 上班; "灯不亮" is not about 不良.
+    sounds = {"办": "ban", "班": "ban", "上": "shang", "不": "bu", "亮": "liang", "良": "liang"}
+    heard = Homophones(["上班", "不良"], lambda text: " ".join(sounds.get(c, c) for c in text))
+    assert heard.hear("能不能在手机上办") == []
+    assert heard.hear("路灯一半不亮") == []
+
+
+def test_a_character_jieba_has_never_seen_is_dialect_not_a_slip() -> None:
+    # 搵人 is Cantonese for 找人, not a slip for 文人.
+    sounds = {"搵": "wen", "文": "wen", "人": "ren"}
+    heard = Homophones(["文人"], lambda text: " ".join(sounds.get(c, c) for c in text))
+    assert heard.hear("有没有人工我要搵人讲") == []
