@@ -5,7 +5,8 @@ A citizen says "教资认定要普通话几级"; the catalogue says "高级中�
 
 - words: jieba's words (search mode) and the character pairs of the text between stopwords (across
   jieba's cuts), so that a misspoken, abbreviated or oddly cut word still shares pieces with the
-  name; common misspellings are corrected (``MISSPELLINGS``), colloquial words are expanded with
+  name; common misspellings are corrected (``MISSPELLINGS``), words misspelt by their sound are
+  heard as the known words they sound like (``Homophones``, with pypinyin), colloquial words are expanded with
   the catalogue's terms (``EXPANSIONS``; a 签证 by its purpose, ``VISA_TYPES``; "办到哪一步了" with
   进度查询), Cantonese words replaced with Mandarin ones;
 - fields: BM25 (the ``bm25s`` package) over the names, aliases and situations of the services,
