@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 
 import pytest
 
@@ -154,9 +155,12 @@ SOUNDS |= {"业": "ye", "过": "guo", "路": "lu", "费": "fei", "废": "fei", "
 SOUNDS |= {"飘": "piao", "飞": "fei"}
 
 
-def read(text: str) -> str:
-    """A reading of the test's characters as pypinyin gives it (syllables without tones)."""
-    return " ".join(SOUNDS.get(character, character) for character in text)
+def reading(sounds: dict[str, str]) -> Callable[[str], str]:
+    """A reading of the given characters as pypinyin gives it (syllables without tones)."""
+    return lambda text: " ".join(sounds.get(character, character) for character in text)
+
+
+read = reading(SOUNDS)
 
 
 def test_a_word_misspelt_by_its_sound_is_read_as_the_word_it_sounds_like() -> None:
@@ -186,17 +190,17 @@ def test_the_index_hears_the_words_of_its_names() -> None:
 
 
 def test_the_reading_is_pypinyin_where_it_is_installed() -> None:
-    reading = pinyin_reading()
+    pinyin = pinyin_reading()
     if importlib.util.find_spec("pypinyin") is None:
-        assert reading is None
+        assert pinyin is None
     else:
-        assert reading is not None and reading("底保") == reading("低保") == "di bao"
+        assert pinyin is not None and pinyin("底保") == pinyin("低保") == "di bao"
 
 
 def test_only_a_slip_of_one_character_is_read_as_the_word() -> None:
     # 信上 sounds like 欣赏, but a slip of the input method changes one character of a word, not two.
     sounds = {"信": "xin", "欣": "xin", "上": "shang", "赏": "shang", "微": "wei"}
-    heard = Homophones(["欣赏"], lambda text: " ".join(sounds.get(c, c) for c in text))
+    heard = Homophones(["欣赏"], reading(sounds))
     assert heard.hear("微信上的转账记录") == []
 
 
@@ -209,14 +213,14 @@ def test_cantonese_words_are_read_as_mandarin_before_their_sound_is() -> None:
 def test_a_piece_likelier_as_the_words_typed_is_not_heard_as_the_known_word() -> None:
     # 叫/人 (call someone) is far likelier, by jieba's frequencies, than 交人: no slip.
     sounds = {"叫": "jiao", "交": "jiao", "人": "ren"}
-    heard = Homophones(["交人"], lambda text: " ".join(sounds.get(c, c) for c in text))
+    heard = Homophones(["交人"], reading(sounds))
     assert heard.hear("快叫人来修一下") == []
 
 
 def test_a_piece_with_a_word_of_the_request_or_a_negation_is_not_heard() -> None:
     # "在手机上办" is not about 上班; "灯不亮" is not about 不良.
     sounds = {"办": "ban", "班": "ban", "上": "shang", "不": "bu", "亮": "liang", "良": "liang"}
-    heard = Homophones(["上班", "不良"], lambda text: " ".join(sounds.get(c, c) for c in text))
+    heard = Homophones(["上班", "不良"], reading(sounds))
     assert heard.hear("能不能在手机上办") == []
     assert heard.hear("路灯一半不亮") == []
 
@@ -224,5 +228,5 @@ def test_a_piece_with_a_word_of_the_request_or_a_negation_is_not_heard() -> None
 def test_a_character_jieba_has_never_seen_is_dialect_not_a_slip() -> None:
     # 搵人 is Cantonese for 找人, not a slip for 文人.
     sounds = {"搵": "wen", "文": "wen", "人": "ren"}
-    heard = Homophones(["文人"], lambda text: " ".join(sounds.get(c, c) for c in text))
+    heard = Homophones(["文人"], reading(sounds))
     assert heard.hear("有没有人工我要搵人讲") == []
