@@ -227,6 +227,11 @@ def report(outcomes: list[Outcome], label: str) -> None:
     )
 
 
+def homophones_line(index: CatalogIndex) -> str:
+    """Whether the index hears misspellings that only sound alike (it needs pypinyin)."""
+    return "homophones heard: yes" if index.reading is not None else "homophones heard: no (pypinyin is not installed)"
+
+
 def print_misses(outcomes: list[Outcome]) -> None:
     """The questions outside the top 3, and every wrong direct answer."""
     for outcome in outcomes:
@@ -314,6 +319,7 @@ def main() -> int:
         return 0
     report(outcomes, f"{args.set} half, {len(index.entries)} services")
     print(f"index built in {built:.1f} s (import included); {per_question_ms:.1f} ms per question")
+    print(homophones_line(index))
     if args.misses:
         print_misses(outcomes)
     return 0

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.catalog.retrieval import (
+    EXPANSIONS,
     FieldIndex,
+    Homophones,
+    Reading,
     action_prior,
     clean,
     correct,
@@ -22,6 +25,7 @@ from bot.catalog.retrieval import (
     kind_of,
     kind_prior,
     name_text,
+    pinyin_reading,
     tokens,
 )
 
@@ -230,6 +234,8 @@ class CatalogIndex:
 
     entries: list[SearchEntry]
     min_score: float = 0.35
+    # How the index hears a question's words (pypinyin where installed; None: by their characters only).
+    reading: Reading | None = field(default_factory=pinyin_reading, repr=False)
     _fields: list[tuple[int, str, set[str]]] = field(default_factory=list, repr=False)
     _postings: dict[str, list[int]] = field(default_factory=dict, repr=False)
     _idf: dict[str, float] = field(default_factory=dict, repr=False)
@@ -244,6 +250,7 @@ class CatalogIndex:
     _name_words: list[frozenset[str]] = field(default_factory=list, repr=False)
     _names: FieldIndex | None = field(default=None, repr=False)
     _documents: FieldIndex | None = field(default=None, repr=False)
+    _homophones: Homophones | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._by_id = {entry.id: entry for entry in self.entries}
@@ -299,6 +306,8 @@ class CatalogIndex:
                 for entry, members in zip(heads, self._groups, strict=True)
             ]
         )
+        if self.reading is not None:
+            self._homophones = Homophones(self._names.words() | set(EXPANSIONS), self.reading)
 
     @classmethod
     def from_entries(cls, entries: Iterable[SearchEntry], min_score: float = 0.35) -> CatalogIndex:
@@ -346,9 +355,11 @@ class CatalogIndex:
         if not self._groups or self._names is None or self._documents is None:
             return []
         cover, grams = self._cover_scores(query)
+        # Words the question only sounds like (底保: 低保) are added to it, as colloquial words' are.
+        heard = self._homophones.hear(correct(clean(query))) if self._homophones is not None else []
         # Each term once: the question is read twice (with and without the synonyms of ``normalize``),
         # and a word said three times is no more the service than a word said once.
-        terms = list(dict.fromkeys(tokens(expand(normalize(query) + " " + clean(query)))))
+        terms = list(dict.fromkeys(tokens(expand(" ".join([normalize(query), clean(query), *heard])))))
         name_scores = self._names.scores(terms)
         document_scores = self._documents.scores(terms)
         if not cover and not name_scores.any():

