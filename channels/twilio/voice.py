@@ -9,6 +9,7 @@ comes near Twilio's 15-second limit. The caller id (``From``) identifies the cit
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -51,7 +52,7 @@ from channels.connector import (
 from channels.text import BUSY_REPLY, clean_text, split_text, too_long
 from channels.twilio.requests import checked_form, refusal, twiml
 from channels.twilio.sms import SMS_PART_CHARS, citizen_of, send_sms, sms_sender_id, text_citizen
-from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
+from channels.twilio.speech import asks_to_repeat, digit_by_digit, speakable, spoken_choices
 from channels.twilio.voices import VoiceMismatch, check_voice_settings, say_language
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ SILENCE_PROMPTS = (
 )
 HOLDING = ("好的，请稍等，我正在为您查询。", "还在查询，请再稍等一下。", "马上就好，请不要挂机。")
 TRANSFERRING = "好的，正在为您转接人工客服，请稍候。"
+SAYING_AGAIN = "好的，我再说一遍。"
 NO_SMS = "抱歉，这个号码收不到短信。您可以在网上办事大厅查看完整清单。还有什么可以帮您？"
 # Words that ask for the long answer by text ("发短信给我", "发我手机上吧").
 _WANTS_TEXT = re.compile(r"短信|信息|发(给)?我|发到(我的?)?手机|手机上")
@@ -309,6 +311,10 @@ class TwilioVoiceInput(InputChannel):
             await runtime.state.delete(f"voice:silence:{call.sid}")
         except SharedStateUnavailable:
             logger.warning("voice: silence count not reset, shared state unavailable")
+        if not digits and asks_to_repeat(speech):  # nothing else said: no danger, no new question
+            again = await self._said_last(runtime, call, turn, hints)
+            if again is not None:
+                return again
         choice = select_choice(digits or speech, await recall_choices(runtime.state, call.sender_id))
         wants_text = _WANTS_TEXT.search(speech) is not None
         if choice == SMS_CHOICE or (not choice and wants_text and await self._full_list(runtime, call)):
@@ -356,6 +362,12 @@ class TwilioVoiceInput(InputChannel):
         expects_digits = asks_for_digits(sentences)
         if choices and not expects_digits:
             sentences.append(spoken_choices([c.title for c in choices]))
+        try:  # for a caller who asks to hear it again
+            await runtime.state.put(
+                f"voice:last:{call.sid}", json.dumps({"sentences": sentences, "digits": expects_digits}), STATE_TTL_S
+            )
+        except SharedStateUnavailable:
+            logger.warning("voice: the answer of %s cannot be said again, shared state unavailable", call.sender_id)
         voice, hints = runtime.settings.twilio_voice, await self._hints_for(runtime)
         return str(
             ask(
@@ -364,6 +376,26 @@ class TwilioVoiceInput(InputChannel):
                 voice,
                 hints,
                 digits=expects_digits,
+                listen_in=runtime.settings.twilio_speech_language,
+            )
+        )
+
+    async def _said_last(self, runtime: ChannelRuntime, call: Call, turn: int, hints: str) -> str | None:
+        """The bot's last answer once more, listening as it did (None when there is none to repeat)."""
+        try:
+            kept = await runtime.state.get(f"voice:last:{call.sid}")
+        except SharedStateUnavailable:
+            return None
+        if kept is None:
+            return None
+        last = json.loads(kept)
+        return str(
+            ask(
+                [SAYING_AGAIN, *last["sentences"]],
+                turn + 1,
+                runtime.settings.twilio_voice,
+                hints,
+                digits=bool(last["digits"]),
                 listen_in=runtime.settings.twilio_speech_language,
             )
         )

@@ -12,7 +12,7 @@ from channels.connector import Choice, full_answer, offered_choices, select_choi
 from channels.text import split_text
 from channels.twilio.requests import rebuild_url
 from channels.twilio.sms import SMS_PART_CHARS, render_sms
-from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
+from channels.twilio.speech import asks_to_repeat, digit_by_digit, speakable, spoken_choices
 from channels.twilio.voice import asks_for_digits
 
 ANSWER_TURN = [
@@ -119,3 +119,24 @@ def test_agent_hours() -> None:
     assert describe_hours("08:30-20:00") == "每天8:30到20:00"
     with pytest.raises(InvalidHours):
         agents_on_duty("8点到20点", china(2026, 11, 28, 9))
+
+
+@pytest.mark.parametrize(
+    "speech",
+    ["你说什么 我听不清 大声点", "喂 喂 没听清楚 再说一遍", "麻烦你讲慢点", "可以重复一下吗", "您刚才说什么"],
+)
+def test_a_caller_who_did_not_hear_asks_to_hear_it_again(speech: str) -> None:
+    assert asks_to_repeat(speech)
+
+
+@pytest.mark.parametrize(
+    "speech",
+    [
+        "楼上装修太吵我都听不清电视",  # a complaint that says 听不清
+        "再说一遍护照要什么",  # a new question: the bot answers it
+        "办护照要带什么",
+        "",
+    ],
+)
+def test_a_request_or_a_complaint_is_not_a_request_to_repeat(speech: str) -> None:
+    assert not asks_to_repeat(speech)

@@ -94,6 +94,18 @@ def test_materials_are_read_short_and_texted_in_full(peer: TwilioPeer, twilio: S
     assert message.headers["Authorization"].startswith("Basic ")
 
 
+def test_a_caller_who_did_not_hear_gets_the_last_answer_again(peer: TwilioPeer) -> None:
+    call = VoiceCall(peer, "+8613700004444")
+    call.start()
+    asked = call.say("办护照要带什么")
+    again = call.say("你说什么 我听不清 大声点")
+    heard, before = spoken(again), spoken(asked)
+    assert heard.startswith("好的，我再说一遍")
+    assert before in heard  # the whole last answer, its choices included
+    answer = call.press(key_for(again, "首次申领"))  # its keys still choose as before
+    assert "身份证" in spoken(answer)
+
+
 def test_a_choice_is_selected_by_its_key(peer: TwilioPeer) -> None:
     call = VoiceCall(peer, "+8613700002222")
     call.start()
