@@ -378,11 +378,14 @@ def spoken_texts(messages: list[dict[str, Any]]) -> list[str]:
 
 
 def full_answer(messages: list[dict[str, Any]], kind: str = "materials") -> str | None:
-    """The full text of an answer of this kind (a materials list) that has a short spoken form, if any."""
+    """The full text of an answer of this kind (a materials list) that has a short spoken form, if any.
+
+    Not the usual case's list given before the situation question: its keys belong to the question.
+    """
     previous = None
     for message in messages:
         custom = message.get("custom") or {}
-        if custom.get("short") and custom.get("kind") == kind and previous:
+        if custom.get("short") and custom.get("kind") == kind and not custom.get("usual_case") and previous:
             return previous
         previous = message.get("text") or previous
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -21,7 +22,6 @@ from bot.actions.common import (
     is_activation,
     latest_intent,
     latest_text,
-    message_channel,
     offer_buttons,
     reply_to,
     report_backend_failure,
@@ -200,12 +200,11 @@ class ActionAskSituation(Action):
         names = [s.name for s in service.situations]
         question = messages.WHICH_SITUATION.format(service=service.name)
         asking_materials = (tracker.get_slot("service_question") or "materials") == "materials"
-        # On the phone the list's offer to text it would take the keys the situation question needs:
-        # there the question comes alone.
-        on_the_phone = message_channel(tracker) == "voice"
-        if asking_materials and not on_the_phone and not asked_last(tracker, self.name()):
+        if asking_materials and not asked_last(tracker, self.name()):
             # What an operator does: the usual case's materials at once, then whether the citizen's differs.
-            send_answer(dispatcher, materials_answer(service, service.situations[0]))
+            # Marked as the usual case's: the phone offers to text the citizen's own list, once the case is known.
+            usual = materials_answer(service, service.situations[0])
+            send_answer(dispatcher, replace(usual, data={**usual.data, "usual_case": True}))
             question = messages.WHICH_SITUATION_AFTER_EXAMPLE.format(first=names[0], others="、".join(names[1:]))
         dispatcher.utter_message(text=question, buttons=choice_buttons(names))
         return []

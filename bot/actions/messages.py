@@ -101,6 +101,9 @@ DISTRICT_NOT_RECOGNISED = (
     "没听出是哪个区。广州市有越秀、海珠、荔湾、天河、白云、黄埔、番禺、花都、南沙、从化、增城11个区，请说是哪个区。"
 )
 ADDRESS_TOO_VAGUE = "请说具体一点：哪条路、哪个小区，或者门牌号？"
+# Asked when the place said unasked was only near somewhere (北京路附近), and the time only a length of it.
+ASK_PLACE_SPOT = "您说在“{said}”，具体是哪条路、哪个小区或门牌号？附近有什么店铺或标志也可以。"
+ASK_SINCE_DAY = "您说“{said}”，大概是从哪天开始的？比如“上周一”“12月1日”；记不清可以说“不清楚”。"
 OFFER_VERIFIED_PHONE = "我们会通过您验证过的手机尾号{tail}联系您，可以吗？"
 VERIFIED_PHONE_CHOICES = ("可以", "换一个号码")
 ANONYMOUS_CHOICE = "匿名举报"

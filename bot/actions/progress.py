@@ -66,6 +66,9 @@ ORDER_SLOTS = ("order_number", "order_verify_code")
 _FORGOTTEN = re.compile(r"不记得|唔记得|记不得|记不清|忘了|忘记|唔记|找不到|揾唔到|冇咗|没有编号|不知道编号|唔知")
 # Words with which a citizen asks about something they reported (a work order), not an application.
 ORDER_WORDS = ("工单", "反映", "投诉", "举报", "求助", "建议", "报修")
+# "手机尾号5678", "电话后四位是5678": the ownership answer given with the case number.
+_TAIL_WORDS = re.compile(r"尾号|尾数|后四位|后4位|后面四位")
+PHONE_TAIL_LENGTH = 4
 SUMMARY_PREVIEW = 20
 
 
@@ -120,6 +123,28 @@ def orders_text(orders: list[OrderView]) -> str:
         )
     lines.append(messages.OPEN_ORDERS_PICK)
     return "\n".join(lines)
+
+
+def tail_said_with_number(text: str) -> str | None:
+    """The last four digits of the phone said in the same message as the case number, if any."""
+    found = _TAIL_WORDS.search(text)
+    if found is None or not digit_runs(text[: found.start()], min_length=CASE_NUMBER_LENGTH):
+        return None
+    runs = digit_runs(text[found.end() :], min_length=PHONE_TAIL_LENGTH)
+    return runs[0] if runs and len(runs[0]) == PHONE_TAIL_LENGTH else None
+
+
+def number_in_two_pieces(tracker: Tracker, text: str) -> str | None:
+    """The case number when its start was said in the citizen's previous message and the rest now (a pause)."""
+    said = [str(event.get("text") or "") for event in tracker.events if event.get("event") == "user"]
+    earlier = digit_runs(said[-2], min_length=PHONE_TAIL_LENGTH) if len(said) >= 2 else []
+    rest = digit_runs(text, min_length=1)
+    if not earlier or not rest or len(earlier[-1] + rest[0]) != CASE_NUMBER_LENGTH:
+        return None
+    try:
+        return parse_case_number(earlier[-1] + rest[0])
+    except InvalidCaseNumber:
+        return None
 
 
 def about_orders(tracker: Tracker) -> bool:
@@ -228,8 +253,11 @@ class ValidateProgressForm(FormValidationAction):
         try:
             number = parse_case_number(str(value))
         except InvalidCaseNumber as error:
-            dispatcher.utter_message(text=messages.CASE_NUMBER_INCOMPLETE.format(error=error))
-            return {"case_number": None}
+            joined = number_in_two_pieces(tracker, str(value))
+            if joined is None:
+                dispatcher.utter_message(text=messages.CASE_NUMBER_INCOMPLETE.format(error=error))
+                return {"case_number": None}
+            number = joined
         app = hotline()
         try:
             case = await find_case(app.database, number, clock.today())
@@ -252,17 +280,20 @@ class ValidateProgressForm(FormValidationAction):
     async def extract_verify_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Take the answer to the ownership question."""
+        """Take the answer to the ownership question, or the last four digits said with the number."""
         text = reply_to(tracker, "verify_code")
         if text is not None and (digit_runs(text, min_length=4) or latest_intent(tracker) in ANSWERS):
             return {"verify_code": text}
-        return {}
+        tail = tail_said_with_number(latest_text(tracker))
+        return {"verify_code": tail} if tail else {}
 
     async def validate_verify_code(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Check the last four digits; too many wrong answers lock the case for a while."""
         number = tracker.get_slot("case_number")
+        if tracker.get_slot("verify_code") == VERIFIED_BY_PHONE:  # the case number's check found the applicant
+            value = VERIFIED_BY_PHONE
         if value == VERIFIED_BY_PHONE or not number:
             return {"verify_code": value if number else None}
         if not digit_runs(str(value), min_length=4):

@@ -8,6 +8,7 @@ any field before it is filed.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -36,7 +37,10 @@ from bot.actions.report_slots import (
     CONFIRMED,
     FIELD_OPTIONS,
     OTHER_PHONE,
+    PLACE_SPOT,
+    REFINES,
     REPORT_SLOTS,
+    SINCE_DAY,
     UNKNOWN,
     VERIFIED,
     WHICH_FIELD,
@@ -54,9 +58,13 @@ from bot.appeals.extraction import (
     find_district,
     find_since,
     is_aside,
+    is_only_a_length_of_time,
     is_unknown,
+    other_kind,
+    place_only_near,
     says_yes,
     since_as_said,
+    starts_a_correction,
     wants_anonymity,
     wants_another_number,
     without_punctuation,
@@ -119,12 +127,36 @@ def needed_slots(kind: str | None, location: Any) -> list[str]:
     return [*slots, "report_contact", "report_confirmed"]
 
 
+def refinements(slots: dict[str, Any]) -> list[str]:
+    """What said unasked is still to make precise (PLACE_SPOT, SINCE_DAY), from report_asking."""
+    return [word for word in str(slots.get("report_asking") or "").split() if word in REFINES.values()]
+
+
 def next_slot(slots: dict[str, Any]) -> str | None:
-    """The first slot the report still needs, or None when it is confirmed or cancelled."""
+    """The first slot the report still needs or still has to make precise, or None when it is confirmed or cancelled."""
     if slots.get("report_confirmed") == CANCELLED:
         return None
     needed = needed_slots(slots.get("report_kind"), slots.get("report_location"))
-    return next((slot for slot in needed if slots.get(slot) is None), None)
+    pending = refinements(slots)
+    return next((slot for slot in needed if slots.get(slot) is None or REFINES.get(slot) in pending), None)
+
+
+def unasked_details(text: str, address: str | None, since: str | None) -> dict[str, Any]:
+    """The place and time said unasked, and what of them to ask more precisely (only near a road, only how long)."""
+    near = place_only_near(text, address) if address else None
+    asking = [PLACE_SPOT] if near else []
+    if since and is_only_a_length_of_time(since):
+        asking.append(SINCE_DAY)
+    return {"report_address": near or address, "report_since": since, "report_asking": " ".join(asking) or None}
+
+
+def kept_both(old: str | None, new: str, limit: int) -> str:
+    """A more precise answer with what was said before: the new words when they say the old too, else both."""
+    if not old or new == UNKNOWN:
+        return old or new
+    if clean_place(old) in new:
+        return new[:limit]
+    return f"{old}，{new}"[:limit]
 
 
 def correction(text: str) -> tuple[str | None, str]:
@@ -162,7 +194,7 @@ class ValidateReportForm(Action):
             return []
         updates: dict[str, Any] = {}
         if activation:
-            updates = await self.read_first_message(tracker)
+            updates = self.read_report(tracker, latest_text(tracker), KINDS.get(latest_intent(tracker)))
         elif reads_answer(tracker):
             read = await self.read_answer(dispatcher, tracker)
             if read is None:
@@ -172,10 +204,9 @@ class ValidateReportForm(Action):
         events: list[EventType] = [SlotSet(slot, value) for slot, value in updates.items()]
         return [*events, SlotSet("requested_slot", next_slot(slots))]
 
-    async def read_first_message(self, tracker: Tracker) -> dict[str, Any]:
-        """A new report: its kind from the intent, and whatever the first message already says."""
-        text = latest_text(tracker)
-        kind = KINDS.get(latest_intent(tracker)) or tracker.get_slot("report_kind")
+    def read_report(self, tracker: Tracker, text: str, kind: str | None) -> dict[str, Any]:
+        """A new report: its kind (from the intent, or a change of mind), and whatever its message already says."""
+        kind = kind or tracker.get_slot("report_kind")
         updates: dict[str, Any] = dict.fromkeys(REPORT_SLOTS)
         updates["policy_answered"] = None
         updates["report_kind"] = kind
@@ -183,12 +214,14 @@ class ValidateReportForm(Action):
         if is_external(tracker) or description_length(text) < needed:
             return updates
         updates["report_details"] = text[:MAX_DETAILS]
+        address = since = None
         if kind not in WITHOUT_PLACE:
             updates["report_district"] = find_district(text)
-            updates["report_address"] = find_address(text)
+            address = find_address(text)
             updates["report_location"] = shared_location(tracker)
         if kind not in WITHOUT_SINCE:
-            updates["report_since"] = find_since(text)
+            since = find_since(text)
+        updates.update(unasked_details(text, address, since))
         if kind == REPORT and wants_anonymity(text):
             updates["report_contact"] = ANONYMOUS
         return updates
@@ -198,11 +231,17 @@ class ValidateReportForm(Action):
         text, intent = latest_text(tracker), latest_intent(tracker)
         if not text or intent in HARD_ENDINGS:
             return None
+        asked = tracker.get_slot("requested_slot")
+        kind = other_kind(text, tracker.get_slot("report_kind"))
+        if kind is not None and asked != "report_kind":
+            # "算了，还是投诉吧，…": the report the citizen now makes, with what this message says of it.
+            if description_length(text) >= DETAILS_IN_FIRST_MESSAGE:
+                return self.read_report(tracker, text, kind)
+            return {"report_kind": kind, "report_confirmed": None}
         if is_stop(text):
             return {"report_confirmed": CANCELLED}
         if is_digression(tracker):
             return None
-        asked = tracker.get_slot("requested_slot")
         location = message_location(tracker.latest_message)
         if location is not None and asked in ("report_details", "report_district", "report_address"):
             return {"report_location": location}
@@ -211,27 +250,51 @@ class ValidateReportForm(Action):
         if asked == "report_details":
             return None if intent == "deny" else self.read_details(dispatcher, tracker, text)
         if asked in ("report_district", "report_address", "report_since"):
-            if is_unknown(text):
-                return {asked: UNKNOWN}
-            field, value = correction(text)
-            if field is not None and field != asked and value:  # "地址唔啱，系青凤大街20号" while asked when
-                return {**self.apply(dispatcher, field, value), "report_confirmed": None}
-            if is_aside(text) and not (find_district(text) or find_address(text) or find_since(text)):
-                # "你哋几点下班？": a question of the citizen's own, never the answer; the form asks again.
-                dispatcher.utter_message(text=messages.ASIDE_NOTED)
-                return {asked: None}
-            if intent == "deny":
-                return None
-            if asked == "report_district":
-                return self.read_district(dispatcher, text)
-            if asked == "report_address":
-                return self.read_address(dispatcher, text)
-            return self.read_since(text)
+            read = self.read_place_or_time(dispatcher, tracker, text, intent, asked)
+            return None if read is None else self.refined(tracker, asked, read)
         if asked == "report_contact":
+            field, value = correction(text)
+            if starts_a_correction(text) and field not in (None, asked) and value:  # "不对，不是上周，是上个月"
+                return {**self.apply(dispatcher, field, value), "report_confirmed": None}
             return await self.read_contact(dispatcher, tracker, text, intent)
         if asked == "report_confirmed":
             return self.read_confirmation(dispatcher, tracker, text, intent)
         return None
+
+    def read_place_or_time(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str, asked: str
+    ) -> dict[str, Any] | None:
+        """The answer to the district, address or since question, or None when the message is not one."""
+        if is_unknown(text):
+            return {asked: UNKNOWN}
+        field, value = correction(text)
+        if field is not None and field != asked and value:  # "地址唔啱，系青凤大街20号" while asked when
+            # What is still to make precise stays to ask, but not the field just corrected.
+            pending = " ".join(word for word in refinements(dict(tracker.slots)) if word != REFINES.get(field)) or None
+            return {**self.apply(dispatcher, field, value), "report_confirmed": None, "report_asking": pending}
+        if is_aside(text) and not (find_district(text) or find_address(text) or find_since(text)):
+            # "你哋几点下班？": a question of the citizen's own, never the answer; the form asks again.
+            dispatcher.utter_message(text=messages.ASIDE_NOTED)
+            return {asked: None}
+        if intent == "deny":
+            return None
+        if asked == "report_district":
+            return self.read_district(dispatcher, text)
+        if asked == "report_address":
+            return self.read_address(dispatcher, text)
+        return self.read_since(text)
+
+    def refined(self, tracker: Tracker, asked: str, read: dict[str, Any]) -> dict[str, Any]:
+        """An answer that makes precise what was said unasked keeps that too (北京路附近 → 北京路附近的西湖路)."""
+        pending = refinements(dict(tracker.slots))
+        if REFINES.get(asked) not in pending or asked not in read:
+            return read
+        old = tracker.get_slot(asked)
+        if read[asked] is None:  # asked again: what was said stays meanwhile
+            return {**read, asked: old}
+        rest = " ".join(word for word in pending if word != REFINES[asked]) or None
+        limit = MAX_ADDRESS if asked == "report_address" else MAX_SINCE
+        return {**read, asked: kept_both(old, read[asked], limit), "report_asking": rest}
 
     def read_kind(self, text: str, intent: str) -> dict[str, Any]:
         """The kind of report, from the intent or the words (投诉/举报/求助/建议)."""
@@ -370,6 +433,49 @@ class ActionAskReportDistrict(Action):
             text += messages.OR_SHARE_LOCATION
         dispatcher.utter_message(text=text)
         return []
+
+
+class AskRefinable(Action, ABC):
+    """Asks a field of the report, or makes precise what the citizen said of it unasked."""
+
+    slot = ""
+    # The question that makes it precise, with what was said ({said}).
+    precise = ""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The question that makes precise what was said, or the field's own question."""
+        said = tracker.get_slot(self.slot)
+        if said and REFINES[self.slot] in refinements(dict(tracker.slots)):
+            dispatcher.utter_message(text=self.precise.format(said=said))
+        else:
+            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
+
+
+class ActionAskReportAddress(AskRefinable):
+    """Asks for the address, or for the exact spot when the place said was only near somewhere."""
+
+    slot = "report_address"
+    precise = messages.ASK_PLACE_SPOT
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_ask_report_address"
+
+
+class ActionAskReportSince(AskRefinable):
+    """Asks since when, or the day it began when the citizen said only how long."""
+
+    slot = "report_since"
+    precise = messages.ASK_SINCE_DAY
+
+    def name(self) -> str:
+        """The action's name."""
+        return "action_ask_report_since"
 
 
 class ActionAskReportContact(Action):

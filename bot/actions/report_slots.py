@@ -16,6 +16,11 @@ CANCELLED = "cancelled"  # report_confirmed: the citizen stopped; nothing is fil
 UNKNOWN = "不详"  # district, address or since the citizen does not know
 WHICH_FIELD = "which_field"  # report_asking: the read-back asks which field to change
 OTHER_PHONE = "other_phone"  # report_asking: the citizen does not want the verified number used
+# report_asking, space-separated: what said unasked is still to make precise (the spot near the
+# place said, the day a length of time began), and the slot each one asks again.
+PLACE_SPOT = "place_spot"
+SINCE_DAY = "since_day"
+REFINES = {"report_address": PLACE_SPOT, "report_since": SINCE_DAY}
 
 REPORT_SLOTS = (
     "report_kind",

@@ -134,7 +134,14 @@ _FIELDS = (
 )
 # The new value in a correction: what follows the first of these.
 # The new value after the correcting word (Cantonese 系/喺 too: "地址唔啱，系青凤大街20号").
-_NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|其实是|正确的是|应该系|其实系|是|系|喺)(.+)$")
+# Not the 是 of "不是上周，是上个月": what is denied is not the new value.
+_NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|其实是|正确的是|应该系|其实系|(?<![不唔])是|(?<!唔)系|喺)(.+)$")
+# A message that begins by saying something said before was wrong ("不对，不是上周，是上个月").
+_CORRECTING = re.compile(r"^(?:不对|不是|错了|说错了|搞错了|唔啱|唔系|更正一下|更正)")
+# Words after a place that say it is only near there (北京路附近, 街口街那边): the spot is still to ask.
+_ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
+# A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
+_OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
 
 
 def without_punctuation(text: str) -> str:
@@ -230,6 +237,31 @@ def find_since(text: str) -> str | None:
         if match is not None:
             return match.group()
     return None
+
+
+def is_only_a_length_of_time(since: str) -> bool:
+    """Whether "since when" says only how long (三天了, 一个多星期了), not the day it began."""
+    return _SINCE_PATTERNS[-1].fullmatch(since.strip()) is not None
+
+
+def place_only_near(text: str, address: str) -> str | None:
+    """The place as said when ``text`` puts the problem only near ``address`` (北京路附近), else None."""
+    start = text.find(address)
+    if start < 0:
+        return None
+    near = _ONLY_NEAR.match(text, start + len(address))
+    return address + near.group() if near else None
+
+
+def starts_a_correction(text: str) -> bool:
+    """Whether the message begins by saying something said before was wrong (不对, 不是…, 唔啱)."""
+    return _CORRECTING.match(without_punctuation(text)) is not None
+
+
+def other_kind(text: str, kind: str | None) -> str | None:
+    """The kind of report a change of mind names (算了，还是投诉吧), when it is not ``kind``."""
+    match = _OTHER_KIND.search(text)
+    return match.group(1) if match and match.group(1) != kind else None
 
 
 def since_as_said(text: str) -> str:

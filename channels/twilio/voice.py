@@ -96,6 +96,16 @@ class Call:
         return f"voice-{self.sid}"
 
 
+async def caller_of(runtime: ChannelRuntime, phone: str, sender_id: str) -> CitizenView | None:
+    """The citizen the caller id verifies: linked when the call was answered, or now if that link is not made yet."""
+    try:
+        citizen = await linked_citizen(runtime.database, "voice", sender_id)
+    except DatabaseUnavailable:
+        logger.warning("voice: citizen lookup failed, database unavailable")
+        return None
+    return citizen or await citizen_of(runtime, phone, sender_id, channel="voice")
+
+
 def asks_for_digits(sentences: list[str]) -> bool:
     """Whether the bot's last sentence (not its whole last message) asks for a number the caller may type."""
     if not sentences:
@@ -180,10 +190,7 @@ class TwilioVoiceInput(InputChannel):
                 identifying = citizen_of(runtime, form.get("From", ""), sender_id, channel="voice")
                 runtime.spawn(identifying, f"voice {call_sid} identify")
             else:
-                try:
-                    citizen = await linked_citizen(runtime.database, "voice", sender_id)
-                except DatabaseUnavailable:
-                    logger.warning("voice: citizen lookup failed, database unavailable")
+                citizen = await caller_of(runtime, form.get("From", ""), sender_id)
             return runtime, form, Call(call_sid, form.get("From", ""), citizen)
 
         webhook.add_route(health, "/", methods=["GET"])

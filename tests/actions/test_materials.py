@@ -236,10 +236,17 @@ async def test_the_service_question_is_not_asked_when_the_choices_were_just_offe
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_service"]
 
 
-async def test_on_the_phone_the_situation_question_comes_alone(hotline: runtime.Hotline) -> None:
-    # The list's offer to text it took the key meant for the situation (a press of 1 texted the list).
+async def test_on_the_phone_too_the_usual_case_is_answered_before_the_situation_question(
+    hotline: runtime.Hotline,
+) -> None:
+    # The list is marked as the usual case's: the phone offers to text the caller's own list, once chosen,
+    # so that the situation question keeps its keys.
     t = tracker("护照要带什么", slots={"service_id": "passport"})
     t.latest_message["metadata"] = {"channel": "voice"}
     dispatcher = CollectingDispatcher()
     await ActionAskSituation().run(dispatcher, t, {})
-    assert texts(dispatcher) == ["办理普通护照签发，您属于哪种情况？"]
+    answer, question = dispatcher.messages
+    assert answer["custom"]["kind"] == "materials" and answer["custom"]["usual_case"] is True
+    assert "居民身份证" in answer["custom"]["short"]
+    assert question["text"].startswith("以上是“首次申领”的材料")
+    assert [b["payload"] for b in question["buttons"]] == ["首次申领", "换发", "补发"]

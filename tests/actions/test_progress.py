@@ -303,3 +303,43 @@ async def test_a_citizen_without_the_number_is_told_where_to_find_it_or_how_else
     assert SlotSet("case_number", None) in events
     said = dispatcher.messages[0]["text"]
     assert "受理回执" in said and "手机号" in said and "转人工" in said
+
+
+async def test_the_last_four_digits_said_with_the_number_are_checked_at_once(hotline: runtime.Hotline) -> None:
+    # Asked again, a citizen who had just said them hears a question they already answered.
+    said = f"麻烦查下办件{IN_PROGRESS}，我电话后四位是5678"
+    events, dispatcher = await run_form(tracker(said, "ask_progress"))
+    assert SlotSet("case_number", IN_PROGRESS) in events
+    assert SlotSet("verify_code", "已验证") in events
+    assert SlotSet("verified_cases", [IN_PROGRESS]) in events
+    assert dispatcher.messages == []
+
+
+async def test_wrong_last_four_digits_said_with_the_number_count_as_an_answer(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await run_form(tracker(f"办件{IN_PROGRESS} 手机尾号1111", "ask_progress"))
+    assert SlotSet("case_number", IN_PROGRESS) in events and SlotSet("verify_code", None) in events
+    assert dispatcher.messages[0]["text"] == "后四位与登记的手机号不一致，还可以再试2次。"
+
+
+async def test_a_number_said_in_two_pieces_is_joined(hotline: runtime.Hotline) -> None:
+    # On the phone the citizen paused after the date: the rest came as the next utterance.
+    earlier = [
+        {"event": "user", "text": "想问问进度 号码是 二零二六 一一二零"},
+        {"event": "action", "name": "progress_form"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "零零零 一五八"},
+    ]
+    slots = {"requested_slot": "case_number"}
+    t = tracker("零零零 一五八", "inform", slots=slots, active_loop="progress_form", events=earlier)
+    events, dispatcher = await run_form(t)
+    assert SlotSet("case_number", IN_PROGRESS) in events
+    assert dispatcher.messages == []
+
+
+async def test_a_short_number_without_an_earlier_piece_is_still_explained(hotline: runtime.Hotline) -> None:
+    earlier = [{"event": "user", "text": "查进度"}, {"event": "user", "text": "零零零 一五八"}]
+    slots = {"requested_slot": "case_number"}
+    t = tracker("零零零 一五八", "inform", slots=slots, active_loop="progress_form", events=earlier)
+    events, dispatcher = await run_form(t)
+    assert SlotSet("case_number", None) in events
+    assert "14位数字" in dispatcher.messages[0]["text"]

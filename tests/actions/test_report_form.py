@@ -8,7 +8,13 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.report_form import ActionAskReportContact, ActionAskReportDistrict, ValidateReportForm
+from bot.actions.report_form import (
+    ActionAskReportAddress,
+    ActionAskReportContact,
+    ActionAskReportDistrict,
+    ActionAskReportSince,
+    ValidateReportForm,
+)
 from bot.actions.report_slots import REPORT_SLOTS
 from bot.catalog import runtime
 from tests.actions.conftest import COMPLAINT, READY, ask, buttons, citizen_id, run_validation, texts, tracker
@@ -50,7 +56,7 @@ def answer(
 
 
 async def test_a_first_message_that_says_what_where_and_since_when_leaves_only_the_contact() -> None:
-    text = "我要投诉，天河区龙口西路的垃圾站三天没人清运了，臭味很大"
+    text = "我要投诉，天河区龙口西路的垃圾站从上周一开始就没人清运了，臭味很大"
     slots, dispatcher = await run_form(first(text, "complain"))
     assert slots == {
         **RESET,
@@ -59,7 +65,7 @@ async def test_a_first_message_that_says_what_where_and_since_when_leaves_only_t
         "report_details": text,
         "report_district": "天河区",
         "report_address": "龙口西路",
-        "report_since": "三天",
+        "report_since": "从上周一开始",
         "requested_slot": "report_contact",
     }
     assert dispatcher.messages == []
@@ -95,11 +101,11 @@ async def test_a_shared_location_is_the_place_and_nothing_is_asked_about_it() ->
 async def test_a_location_shared_just_before_the_report_counts() -> None:
     location = {"latitude": 23.1, "longitude": 113.3}
     shared = {"event": "user", "text": "（发送了位置）", "metadata": {"channel": "telegram", "location": location}}
-    now = {"event": "user", "text": "我要投诉这里的路灯一个月都不亮", "metadata": {"channel": "telegram"}}
-    t = first("我要投诉这里的路灯一个月都不亮", "complain", events=[shared, now])
+    now = {"event": "user", "text": "我要投诉这里的路灯从上个月起都不亮", "metadata": {"channel": "telegram"}}
+    t = first("我要投诉这里的路灯从上个月起都不亮", "complain", events=[shared, now])
     slots, _ = await run_form(t)
     assert slots["report_location"] == location
-    assert slots["report_since"] == "一个月"
+    assert slots["report_since"] == "从上个月起"
     assert slots["requested_slot"] == "report_contact"
 
 
@@ -424,3 +430,85 @@ async def test_a_change_of_mind_that_goes_on_with_the_complaint_is_not_a_stop() 
     text = "算了，还是投诉吧，天河区岗顶地铁站B出口那个扶梯坏了两个礼拜也没人修"
     slots, _ = await run_form(answer("report_details", text, slots={**COMPLAINT, "report_details": None}))
     assert slots["report_details"] == text and "report_confirmed" not in slots
+
+
+# --- details refined later: kept, with what was said before ---------------------------------------
+
+
+async def test_a_length_of_time_said_unasked_is_followed_by_the_day_it_started() -> None:
+    text = "我要投诉，荔湾区芳村大道的路灯坏了五天了，晚上走路很危险"
+    slots, _ = await run_form(first(text, "complain"))
+    assert (slots["report_since"], slots["report_asking"], slots["requested_slot"]) == (
+        "五天了",
+        "since_day",
+        "report_since",
+    )
+    filled = {**COMPLAINT, "report_since": "五天了", "report_asking": "since_day"}
+    slots, _ = await run_form(answer("report_since", "上周三晚上开始的", slots=filled))
+    assert slots["report_since"] == "五天了，上周三晚上开始的"
+    assert (slots["report_asking"], slots["requested_slot"]) == (None, "report_contact")
+
+
+async def test_a_day_the_citizen_does_not_know_keeps_the_length_of_time() -> None:
+    filled = {**COMPLAINT, "report_since": "五天了", "report_asking": "since_day"}
+    slots, _ = await run_form(answer("report_since", "记不清了", slots=filled))
+    assert (slots["report_since"], slots["report_asking"]) == ("五天了", None)
+
+
+async def test_a_length_of_time_given_when_asked_is_not_asked_again() -> None:
+    slots, _ = await run_form(answer("report_since", "十来天了", slots={**COMPLAINT, "report_since": None}))
+    assert slots["report_since"] == "十来天了" and slots["requested_slot"] == "report_contact"
+
+
+async def test_a_place_said_only_as_near_a_road_is_followed_by_the_exact_spot() -> None:
+    text = "我要投诉，海珠区江南大道那边有个烧烤档天天半夜很吵"
+    slots, _ = await run_form(first(text, "complain"))
+    assert (slots["report_address"], slots["report_asking"], slots["requested_slot"]) == (
+        "江南大道那边",
+        "place_spot",
+        "report_address",
+    )
+    filled = {**COMPLAINT, "report_district": "海珠区", "report_address": "江南大道那边", "report_asking": "place_spot"}
+    slots, _ = await run_form(answer("report_address", "江南大道中的宝岗路口", slots=filled))
+    assert slots["report_address"] == "江南大道中的宝岗路口"  # the more precise place says the first too
+    slots, _ = await run_form(answer("report_address", "晓港公园东门", slots=filled))
+    assert slots["report_address"] == "江南大道那边，晓港公园东门"  # both kept
+    assert slots["report_asking"] is None and slots["requested_slot"] == "report_contact"
+
+
+async def test_a_correction_of_another_field_at_the_contact_question_is_applied() -> None:
+    filled = {**COMPLAINT, "report_since": "上周"}
+    slots, _ = await run_form(answer("report_contact", "不对，不是上周，是上个月开始的", "deny", slots=filled))
+    assert slots["report_since"] == "上个月开始的"
+    assert slots["requested_slot"] == "report_contact"
+
+
+async def test_a_change_of_mind_about_the_kind_takes_the_new_report() -> None:
+    filled = {**RESET, "report_kind": "建议", "report_details": "公园门口加几张长椅", "report_address": "公园"}
+    text = "算了，还是投诉吧，越秀区东风路的公交站雨棚塌了一个月都没人管"
+    slots, _ = await run_form(answer("report_district", text, "complain", slots=filled))
+    assert slots["report_kind"] == "投诉"
+    assert slots["report_details"] == text
+    assert (slots["report_district"], slots["report_address"]) == ("越秀区", "东风路")
+
+
+async def test_the_questions_that_make_a_detail_precise_repeat_what_the_citizen_said() -> None:
+    near = tracker(slots={"report_address": "江南大道那边", "report_asking": "place_spot since_day"})
+    assert texts(await ask(ActionAskReportAddress(), near)) == [
+        "您说在“江南大道那边”，具体是哪条路、哪个小区或门牌号？附近有什么店铺或标志也可以。"
+    ]
+    how_long = tracker(slots={"report_since": "五天了", "report_asking": "since_day"})
+    assert texts(await ask(ActionAskReportSince(), how_long)) == [
+        "您说“五天了”，大概是从哪天开始的？比如“上周一”“12月1日”；记不清可以说“不清楚”。"
+    ]
+    plain = await ask(ActionAskReportSince(), tracker(slots={"report_since": None}))
+    assert [m["response"] for m in plain.messages] == ["utter_ask_report_since"]
+    plain = await ask(ActionAskReportAddress(), tracker(slots={"report_address": None}))
+    assert [m["response"] for m in plain.messages] == ["utter_ask_report_address"]
+
+
+async def test_a_correction_while_the_exact_spot_is_asked_keeps_that_question_open() -> None:
+    filled = {**COMPLAINT, "report_address": "江南大道那边", "report_since": "上周", "report_asking": "place_spot"}
+    slots, _ = await run_form(answer("report_address", "不对，不是上周，是上个月开始的", "deny", slots=filled))
+    assert slots["report_since"] == "上个月开始的"
+    assert (slots["report_asking"], slots["requested_slot"]) == ("place_spot", "report_address")

@@ -152,7 +152,7 @@ def test_since_when_as_the_citizen_said_it() -> None:
         ("电话改成13912345678", "contact", "13912345678"),
         ("区不对，是海珠区", "district", "海珠区"),
         ("内容应该是楼下噪音", "details", "楼下噪音"),
-        ("不是投诉，是举报", "kind", "投诉是举报"),
+        ("不是投诉，是举报", "kind", "举报"),  # not the denied 投诉
         ("确认提交", None, ""),
     ],
 )

@@ -68,6 +68,13 @@ def test_the_short_form_replaces_the_full_list_when_spoken() -> None:
     assert full_answer(ANSWER_TURN) == ANSWER_TURN[0]["text"]
 
 
+def test_the_usual_case_list_before_a_situation_question_is_not_offered_by_text() -> None:
+    # Offered, the texting took key 1, which the situation question needs; the caller's own list comes next.
+    usual = {"custom": {"kind": "materials", "short": "办护照要带身份证和照片。", "usual_case": True}}
+    question = {"text": "您属于哪种情况？", "buttons": [{"title": "1. 首次申领", "payload": "首次申领"}]}
+    assert full_answer([ANSWER_TURN[0], usual, question]) is None
+
+
 def test_sms_numbers_the_choices() -> None:
     [body] = render_sms(ANSWER_TURN)
     assert body.endswith("回复1：在哪里办理\n回复2：转人工")
