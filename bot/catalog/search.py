@@ -469,7 +469,19 @@ class CatalogIndex:
         return self.confidence_features(ranked), self._match(ranked[0]).entry.name
 
     def resolve(self, query: str, choices: int = 3) -> Resolution:
-        """One service when the ranking is clearly sure of it, otherwise the top few to choose from."""
+        """One service when the ranking is clearly sure of it, otherwise the top few to choose from.
+
+        A citizen who corrects themselves ("港澳通行证 不对不对 是去台湾的那个") means what follows the
+        correction, when that alone names a service surely; otherwise the whole question is read.
+        """
+        corrected = said_after_correction(query)
+        if corrected:
+            resolution = self._resolve(corrected, choices)
+            if resolution.sure:
+                return resolution
+        return self._resolve(query, choices)
+
+    def _resolve(self, query: str, choices: int) -> Resolution:
         ranked = self.rank(query, limit=max(choices, 5))
         if not ranked or not self._worth_offering(ranked[0]):
             return Resolution(matches=[], sure=False)
@@ -508,6 +520,18 @@ CONFIDENCE_WEIGHTS = {
     "name_margin": -0.178,
     "same_family": -0.154,
 }
+
+
+# A citizen correcting what they just said: a doubled 不对/不是, 说错了, or 不对 followed by 是 (唔啱…系).
+_SELF_CORRECTION = re.compile(
+    r"(?:不对不对|不是不是|说错了|讲错了|搞错了|唔啱唔啱|唔系唔系|(?:不对|唔啱|唔系)[\s，,。]*(?=[是系]))[\s，,。]*"
+)
+
+
+def said_after_correction(query: str) -> str:
+    """What follows the last self-correction in the question ("" when there is none, or nothing after it)."""
+    parts = _SELF_CORRECTION.split(query)
+    return parts[-1].strip() if len(parts) > 1 else ""
 
 
 def find_situation(text: str, situations: list[tuple[str, list[str]]]) -> int | None:

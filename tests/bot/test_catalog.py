@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.catalog.formats import read_catalog, split_free_text_materials
-from bot.catalog.search import CatalogIndex, SearchEntry, find_situation
+from bot.catalog.search import CatalogIndex, SearchEntry, find_situation, said_after_correction
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.core.db import Database
 from bot.core.models import Service, Situation
@@ -180,6 +180,27 @@ def test_why_and_who_said_besides_a_clear_service_do_not_keep_it_from_being_answ
     resolution = project_index.resolve(query)
     assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
     assert resolution.matches[0].entry.id == service_id
+
+
+@pytest.mark.parametrize(
+    ("query", "service_id"),
+    [
+        ("我想问护照 哦不对不对 是去澳门的通行证 第一次办要带什么", "hk-macau-permit"),
+        ("港澳通行证签注，说错了，去台湾的通行证第一次怎么办", "taiwan-permit"),
+    ],
+)
+def test_a_citizen_who_corrects_themselves_means_what_follows(
+    project_index: CatalogIndex, query: str, service_id: str
+) -> None:
+    resolution = project_index.resolve(query)
+    assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
+    assert resolution.matches[0].entry.id == service_id
+
+
+def test_a_correction_that_names_no_service_reads_the_whole_question(project_index: CatalogIndex) -> None:
+    assert said_after_correction("办护照 不对不对 是换发") == "是换发"
+    assert project_index.resolve("办护照 不对不对 是换发").matches[0].entry.id == "passport"
+    assert said_after_correction("社保卡上的名字不对怎么改") == ""  # a problem, not a correction
 
 
 @needs_shared_data()
