@@ -38,11 +38,11 @@ from bot.appeals.classifier import (
     Keywords,
     ModelConfig,
     message_text,
-    normalise,
     read_examples,
     read_keywords,
     split_examples,
 )
+from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 
 TARGET_FIRST_LEVEL_ACCURACY = 0.85

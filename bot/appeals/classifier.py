@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import threading
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,6 +35,7 @@ from bot.appeals.categories import (
     taxonomy_path,
 )
 from bot.appeals.routing import route
+from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 
 EXAMPLES_PATH = PROJECT_ROOT / "data" / "appeals" / "examples"
@@ -53,6 +53,8 @@ USERDICTS = (PROJECT_ROOT / "data" / "jieba" / "userdict.txt", PROJECT_ROOT / "d
 HELD_OUT_PERCENT = 20
 # The fewest examples a second or third level needs to be learnt (the calibration's 3 folds each need one).
 MIN_LABEL_EXAMPLES = 3
+# The modules of this package whose code decides what the fitted classifier is (part of its cache key).
+MODEL_MODULES = ("classifier.py", "text.py")
 _PUNCTUATION = re.compile(r"^[\W_]+$")
 
 
@@ -219,11 +221,6 @@ def split_examples(examples: Iterable[Example]) -> tuple[list[Example], list[Exa
     for example in examples:
         (held_out if is_held_out(example) else train).append(example)
     return train, held_out
-
-
-def normalise(text: str) -> str:
-    """Full-width to half-width (NFKC), lower case, runs of whitespace as one space."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 @functools.lru_cache(maxsize=1)
@@ -553,13 +550,13 @@ def trained_classifier() -> AppealClassifier:
 
 
 def fingerprint() -> str:
-    """A digest of what the classifier is fitted from: the examples, keywords, the tree, this module, scikit-learn."""
+    """A digest of what the classifier is fitted from: the examples, keywords, the tree, its modules, scikit-learn."""
     digest = hashlib.sha256(sklearn.__version__.encode())
     files = [
         *sorted(p for p in EXAMPLES_PATH.rglob("*") if p.is_file()),
         KEYWORDS_PATH,
         taxonomy_path(),
-        Path(__file__),
+        *(Path(__file__).with_name(name) for name in MODEL_MODULES),
     ]
     for path in files:
         digest.update(path.name.encode())

@@ -27,7 +27,6 @@ from bot.appeals.classifier import (
     ModelConfig,
     classify,
     is_held_out,
-    normalise,
     parse_line,
     read_examples,
     read_keywords,
@@ -36,6 +35,7 @@ from bot.appeals.classifier import (
     trained_classifier,
 )
 from bot.appeals.routing import route
+from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 
 # ---- the category tree (read from APPEAL_TAXONOMY_FILE: tests/bot/test_appeal_taxonomy.py) ----
