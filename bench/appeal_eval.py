@@ -28,20 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.appeals.categories import load_categories
 from bot.appeals.classifier import (
-    DEV_PATH,
-    EXAMPLES_PATH,
-    FRESH_PATH,
     KEYWORDS_PATH,
     AppealClassifier,
     Classification,
-    Example,
     Keywords,
     ModelConfig,
     message_text,
-    read_examples,
     read_keywords,
-    split_examples,
 )
+from bot.appeals.examples import DEV_PATH, EXAMPLES_PATH, FRESH_PATH, Example, read_examples, split_examples
 from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 

@@ -31,7 +31,6 @@ from sklearn.svm import LinearSVC
 
 from bot.appeals.classifier import (
     Classification,
-    Example,
     Keywords,
     fit_ngram_vectorizers,
     linear_model,
@@ -39,6 +38,7 @@ from bot.appeals.classifier import (
     ngram_blocks,
     words,
 )
+from bot.appeals.examples import Example
 from bot.appeals.history import HistoryRecord
 
 # Folds of the cross-validation (fewer when the rarest first level of the history has fewer messages).

@@ -16,23 +16,25 @@ from bot.appeals.categories import (
     load_categories,
 )
 from bot.appeals.classifier import (
-    DEV_PATH,
-    EXAMPLES_PATH,
-    FRESH_PATH,
     KEYWORDS_PATH,
     MAX_LINE_CHARS,
     BadLine,
-    Example,
-    ExampleError,
     ModelConfig,
     classify,
-    is_held_out,
     parse_line,
-    read_examples,
     read_keywords,
     scaled_confidence,
-    split_examples,
     trained_classifier,
+)
+from bot.appeals.examples import (
+    DEV_PATH,
+    EXAMPLES_PATH,
+    FRESH_PATH,
+    Example,
+    ExampleError,
+    is_held_out,
+    read_examples,
+    split_examples,
 )
 from bot.appeals.routing import route
 from bot.appeals.text import normalise
