@@ -27,16 +27,9 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.appeals.categories import load_categories
-from bot.appeals.classifier import (
-    KEYWORDS_PATH,
-    AppealClassifier,
-    Classification,
-    Keywords,
-    ModelConfig,
-    message_text,
-    read_keywords,
-)
+from bot.appeals.classifier import AppealClassifier, Classification, ModelConfig, message_text
 from bot.appeals.examples import DEV_PATH, EXAMPLES_PATH, FRESH_PATH, Example, read_examples, split_examples
+from bot.appeals.keywords import KEYWORDS_PATH, Keywords, read_keywords
 from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 

@@ -31,7 +31,6 @@ from sklearn.svm import LinearSVC
 
 from bot.appeals.classifier import (
     Classification,
-    Keywords,
     fit_ngram_vectorizers,
     linear_model,
     message_text,
@@ -40,6 +39,7 @@ from bot.appeals.classifier import (
 )
 from bot.appeals.examples import Example
 from bot.appeals.history import HistoryRecord
+from bot.appeals.keywords import Keywords
 
 # Folds of the cross-validation (fewer when the rarest first level of the history has fewer messages).
 FOLDS = 5

@@ -47,9 +47,10 @@ def train_command(path: Path, out: Path, examples_path: Path | None = None) -> i
     ``examples_path`` None: the project's examples (data/appeals/examples).
     """
     from bot.appeals.categories import CategoryError, known_path, load_categories
-    from bot.appeals.classifier import KEYWORDS_PATH, read_keywords, trained_classifier
+    from bot.appeals.classifier import trained_classifier
     from bot.appeals.examples import EXAMPLES_PATH, ExampleError, read_examples
     from bot.appeals.history import HistoryRefused, read_history
+    from bot.appeals.keywords import KEYWORDS_PATH, read_keywords
     from bot.appeals.model_store import save_model
     from bot.appeals.training import CentreClassifier, TrainingConfig, cross_validate, example_samples, history_samples
 

@@ -16,13 +16,11 @@ from bot.appeals.categories import (
     load_categories,
 )
 from bot.appeals.classifier import (
-    KEYWORDS_PATH,
     MAX_LINE_CHARS,
     BadLine,
     ModelConfig,
     classify,
     parse_line,
-    read_keywords,
     scaled_confidence,
     trained_classifier,
 )
@@ -36,6 +34,7 @@ from bot.appeals.examples import (
     read_examples,
     split_examples,
 )
+from bot.appeals.keywords import KEYWORDS_PATH, read_keywords
 from bot.appeals.routing import route
 from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
