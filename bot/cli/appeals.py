@@ -140,8 +140,9 @@ def train_command(path: Path, out: Path, examples_path: Path | None = None) -> i
 
 def classify_command(model_dir: Path | None) -> int:
     """``python -m bot classify``: the model of ``--model``, else the current one; a bad model exits with 2."""
-    from bot.appeals.classifier import classify_stream, current_classifier
+    from bot.appeals.classifier import current_classifier
     from bot.appeals.model_store import model_at
+    from bot.appeals.stream import classify_stream
 
     try:
         model = model_at(model_dir).classifier if model_dir is not None else current_classifier()

@@ -15,15 +15,7 @@ from bot.appeals.categories import (
     TYPES,
     load_categories,
 )
-from bot.appeals.classifier import (
-    MAX_LINE_CHARS,
-    BadLine,
-    ModelConfig,
-    classify,
-    parse_line,
-    scaled_confidence,
-    trained_classifier,
-)
+from bot.appeals.classifier import ModelConfig, classify, scaled_confidence, trained_classifier
 from bot.appeals.examples import (
     DEV_PATH,
     EXAMPLES_PATH,
@@ -36,6 +28,7 @@ from bot.appeals.examples import (
 )
 from bot.appeals.keywords import KEYWORDS_PATH, read_keywords
 from bot.appeals.routing import route
+from bot.appeals.stream import MAX_LINE_CHARS, BadLine, parse_line
 from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 
