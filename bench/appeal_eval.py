@@ -27,22 +27,10 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.appeals.categories import load_categories
-from bot.appeals.classifier import (
-    DEV_PATH,
-    EXAMPLES_PATH,
-    FRESH_PATH,
-    KEYWORDS_PATH,
-    AppealClassifier,
-    Classification,
-    Example,
-    Keywords,
-    ModelConfig,
-    message_text,
-    normalise,
-    read_examples,
-    read_keywords,
-    split_examples,
-)
+from bot.appeals.classifier import AppealClassifier, Classification, ModelConfig, message_text
+from bot.appeals.examples import DEV_PATH, EXAMPLES_PATH, FRESH_PATH, Example, read_examples, split_examples
+from bot.appeals.keywords import KEYWORDS_PATH, Keywords, read_keywords
+from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 
 TARGET_FIRST_LEVEL_ACCURACY = 0.85

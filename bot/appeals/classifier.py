@@ -4,75 +4,42 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 import os
 import re
 import threading
-import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 import joblib
 import numpy as np
 import sklearn
-from scipy.sparse import csr_matrix, hstack, spmatrix
+from scipy.sparse import hstack, spmatrix
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-from bot.appeals.categories import (
-    TYPES,
-    Category,
-    CategoryTree,
-    DataFileError,
-    LineMapping,
-    load_categories,
-    load_strict_yaml,
-    taxonomy_path,
-)
+from bot.appeals.categories import Category, CategoryTree, load_categories, taxonomy_path
+from bot.appeals.examples import EXAMPLES_PATH, Example, read_examples, split_examples
+from bot.appeals.keywords import KEYWORDS_PATH, Keywords, read_keywords
 from bot.appeals.routing import route
+from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 
-EXAMPLES_PATH = PROJECT_ROOT / "data" / "appeals" / "examples"
 # Where fitted classifiers are kept between processes (each server start would otherwise fit again).
 CACHE_DIR = PROJECT_ROOT / "var" / "cache"
 logger = logging.getLogger(__name__)
-KEYWORDS_PATH = PROJECT_ROOT / "data" / "appeals" / "keywords.yml"
-# Two more test sets, never trained on: the development set (its errors guided later data and lexicon
-# words) and the fresh set, written last and only ever measured (data/appeals/README.md).
-DEV_PATH = PROJECT_ROOT / "data" / "appeals" / "dev"
-FRESH_PATH = PROJECT_ROOT / "data" / "appeals" / "fresh"
 # jieba's dictionaries: the catalogue's generated one and the appeals' own words (incl. Cantonese).
 USERDICTS = (PROJECT_ROOT / "data" / "jieba" / "userdict.txt", PROJECT_ROOT / "data" / "appeals" / "userdict.txt")
-# Share of the examples kept out of training, chosen by a stable hash of the message (never by hand).
-HELD_OUT_PERCENT = 20
 # The fewest examples a second or third level needs to be learnt (the calibration's 3 folds each need one).
 MIN_LABEL_EXAMPLES = 3
+# The modules of this package whose code decides what the fitted classifier is (part of its cache key).
+MODEL_MODULES = ("classifier.py", "text.py", "examples.py", "keywords.py")
 _PUNCTUATION = re.compile(r"^[\W_]+$")
-
-
-class ExampleError(ValueError):
-    """A labelled-examples file is unreadable or an example breaks the format."""
-
-
-@dataclass(frozen=True)
-class Example:
-    """One labelled message: what the citizen wrote and what it is."""
-
-    title: str
-    text: str
-    type: str
-    category: tuple[str, str, str]  # (level1, level2, level3) of the tree
-    source: str
-
-    def digest(self) -> str:
-        """A stable digest of the message (title and text), the key of the train/held-out split."""
-        return hashlib.sha256(f"{self.title}\n{self.text}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -116,116 +83,6 @@ class ModelConfig:
     third_min_confidence: float = 0.8
 
 
-def _text(value: object, where: str, required: bool) -> str:
-    """A stripped string field, or an ExampleError saying where it is wrong."""
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ExampleError(f"{where}: expected text, not {value!r}")
-    return value.strip()
-
-
-def _read_yaml(path: Path) -> object:
-    """A data file's YAML, any error as an ``ExampleError`` that names the file."""
-    try:
-        return load_strict_yaml(path.read_text(encoding="utf-8"), path.name)
-    except OSError as error:
-        raise ExampleError(f"{path}: cannot read: {error.strerror}") from error
-    except DataFileError as error:
-        raise ExampleError(str(error)) from error
-
-
-def _file_examples(path: Path, tree: CategoryTree) -> list[Example]:
-    """The examples of one file, validated against the tree and the types."""
-    raw = _read_yaml(path)
-    if not isinstance(raw, LineMapping) or set(raw) != {"first", "examples"}:
-        raise ExampleError(f"{path.name}: expected the keys 'first' and 'examples'")
-    first = raw["first"]
-    if first not in tree.first_levels():
-        raise ExampleError(f"{path.name} line {raw.key_lines['first']}: unknown first level {first!r}")
-    groups = raw["examples"]
-    if not isinstance(groups, LineMapping):
-        raise ExampleError(f"{path.name}: 'examples' must map second levels to third levels to lists of examples")
-    examples = []
-    for second, thirds in groups.items():
-        where = f"{path.name} line {groups.key_lines[second]}"
-        if not tree.is_valid(first, second):
-            raise ExampleError(f"{where}: {second!r} is not a second level of {first}")
-        if not isinstance(thirds, LineMapping) or not thirds:
-            raise ExampleError(f"{where}: {second} must map its third levels to lists of examples")
-        for third, items in thirds.items():
-            examples += _group_examples(path, (first, second, third), items, thirds.key_lines[third], tree)
-    return examples
-
-
-def _group_examples(
-    path: Path, category: tuple[str, str, str], items: object, line: int, tree: CategoryTree
-) -> list[Example]:
-    """The examples listed under one third level, validated."""
-    where = f"{path.name} line {line}"
-    if not tree.is_known(category):
-        raise ExampleError(f"{where}: {category[2]!r} is not a third level of {category[0]}/{category[1]}")
-    if not isinstance(items, list) or not items:
-        raise ExampleError(f"{where}: {category[2]} must list examples")
-    examples = []
-    for item in items:
-        if not isinstance(item, LineMapping):
-            raise ExampleError(f"{where}: every example must be a mapping, not {item!r}")
-        item_where = f"{path.name} line {item.line}"
-        unknown = sorted(set(item) - {"type", "title", "text"})
-        if unknown:
-            raise ExampleError(f"{item_where}: unknown keys {', '.join(map(str, unknown))}")
-        kind = item.get("type")
-        if kind not in TYPES:
-            raise ExampleError(f"{item_where}: type must be one of {'/'.join(TYPES)}, not {kind!r}")
-        examples.append(
-            Example(
-                title=_text(item.get("title"), item_where, required=False),
-                text=_text(item.get("text"), item_where, required=True),
-                type=kind,
-                category=category,
-                source=item_where,
-            )
-        )
-    return examples
-
-
-def read_examples(folder: Path, tree: CategoryTree) -> list[Example]:
-    """Every labelled example of a folder (``*.yml``), validated; the same message twice is refused."""
-    paths = sorted(folder.glob("*.yml"))
-    if not paths:
-        raise ExampleError(f"{folder}: no example files (*.yml)")
-    examples: list[Example] = []
-    seen: dict[str, str] = {}
-    for path in paths:
-        for example in _file_examples(path, tree):
-            key = normalise(f"{example.title}\n{example.text}")
-            if key in seen:
-                raise ExampleError(f"{example.source}: the same message as {seen[key]}")
-            seen[key] = example.source
-            examples.append(example)
-    return examples
-
-
-def is_held_out(example: Example) -> bool:
-    """Whether an example belongs to the held-out split (a fixed share, by the message's digest)."""
-    return int(example.digest()[:8], 16) % 100 < HELD_OUT_PERCENT
-
-
-def split_examples(examples: Iterable[Example]) -> tuple[list[Example], list[Example]]:
-    """(train, held out): the classifier is built from the first only."""
-    train: list[Example] = []
-    held_out: list[Example] = []
-    for example in examples:
-        (held_out if is_held_out(example) else train).append(example)
-    return train, held_out
-
-
-def normalise(text: str) -> str:
-    """Full-width to half-width (NFKC), lower case, runs of whitespace as one space."""
-    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
-
-
 @functools.lru_cache(maxsize=1)
 def _tokenizer() -> object:
     """A jieba tokenizer of its own (Rasa's global one is left alone) with the project's dictionaries."""
@@ -249,115 +106,6 @@ def message_text(title: str, text: str, title_weight: int) -> str:
     """The text the model reads: the title (repeated ``title_weight`` times) then the message."""
     parts = [normalise(title)] * title_weight if title.strip() else []
     return " 。 ".join([*parts, normalise(text)])
-
-
-@dataclass(frozen=True)
-class Keywords:
-    """The hand-written lexicon: words by category pair, cue words by appeal type, and spelling rewrites."""
-
-    categories: dict[tuple[str, str], tuple[str, ...]]
-    types: dict[str, tuple[str, ...]]
-    # Cantonese (or colloquial) spelling -> the standard written word, e.g. 冇 -> 没有.
-    rewrites: dict[str, str] = field(default_factory=dict)
-
-    @functools.cached_property
-    def _rewrite_pattern(self) -> re.Pattern[str] | None:
-        """One alternation of every spelling, the longest first (so 佢哋 wins over 佢)."""
-        if not self.rewrites:
-            return None
-        return re.compile("|".join(re.escape(spelling) for spelling in sorted(self.rewrites, key=len, reverse=True)))
-
-    def rewrite(self, text: str) -> str:
-        """A normalised text with its Cantonese spellings replaced by the standard words."""
-        pattern = self._rewrite_pattern
-        return pattern.sub(lambda match: self.rewrites[match.group(0)], text) if pattern else text
-
-    def hits(self, text: str) -> dict[tuple[str, str], int]:
-        """How many of each category's words a normalised text contains (categories with none left out)."""
-        found = {}
-        for pair, terms in self.categories.items():
-            count = sum(1 for term in terms if term in text)
-            if count:
-                found[pair] = count
-        return found
-
-    def first_level_hits(self, text: str) -> dict[str, int]:
-        """Keyword hits summed by first level."""
-        totals: dict[str, int] = {}
-        for (first, _), count in self.hits(text).items():
-            totals[first] = totals.get(first, 0) + count
-        return totals
-
-    def features(self, texts: Sequence[str]) -> csr_matrix:
-        """log(1 + hits) per category pair, per first level and per type cue, one row per text."""
-        pairs = list(self.categories)
-        firsts = list(dict.fromkeys(first for first, _ in pairs))
-        kinds = list(self.types)
-        matrix = np.zeros((len(texts), len(pairs) + len(firsts) + len(kinds)))
-        for row, text in enumerate(texts):
-            for (first, second), count in self.hits(text).items():
-                matrix[row, pairs.index((first, second))] = count
-                matrix[row, len(pairs) + firsts.index(first)] += count
-            for column, kind in enumerate(kinds):
-                matrix[row, len(pairs) + len(firsts) + column] = sum(1 for cue in self.types[kind] if cue in text)
-        return csr_matrix(np.log1p(matrix))
-
-
-def _terms(value: object, where: str) -> tuple[str, ...]:
-    """A non-empty list of words, normalised like the messages they are looked for in."""
-    if not isinstance(value, list) or not value:
-        raise ExampleError(f"{where}: expected a list of words")
-    terms = tuple(normalise(str(term)) for term in value)
-    if not all(terms):
-        raise ExampleError(f"{where}: an empty word")
-    return terms
-
-
-def read_keywords(path: Path, tree: CategoryTree) -> Keywords:
-    """Read the lexicon: words by (first, second) level of the tree (a second level may have none) and by type."""
-    raw = _read_yaml(path)
-    if not isinstance(raw, LineMapping) or not {"categories", "types"} <= set(raw) <= {
-        "categories",
-        "types",
-        "rewrites",
-    }:
-        raise ExampleError(f"{path.name}: expected the keys 'categories', 'types' and optionally 'rewrites'")
-    categories: dict[tuple[str, str], tuple[str, ...]] = {}
-    firsts = raw["categories"]
-    if not isinstance(firsts, LineMapping):
-        raise ExampleError(f"{path.name}: 'categories' must map first levels to second levels")
-    for first, seconds in firsts.items():
-        where = f"{path.name} line {firsts.key_lines[first]}"
-        if first not in tree.first_levels() or not isinstance(seconds, LineMapping):
-            raise ExampleError(f"{where}: {first!r} is not a first level with second levels under it")
-        for second, terms in seconds.items():
-            if not tree.is_valid(first, second):
-                raise ExampleError(f"{path.name} line {seconds.key_lines[second]}: {second!r} is not under {first}")
-            categories[(first, second)] = _terms(terms, f"{path.name} line {seconds.key_lines[second]}")
-    types = raw["types"]
-    if not isinstance(types, LineMapping) or set(types) != set(TYPES):
-        raise ExampleError(f"{path.name}: 'types' must give cue words for each of {'/'.join(TYPES)}")
-    return Keywords(
-        categories={pair: categories[pair] for pair in tree.pairs() if pair in categories},
-        types={kind: _terms(types[kind], f"{path.name} line {types.key_lines[kind]}") for kind in TYPES},
-        rewrites=_rewrites(raw.get("rewrites"), path.name),
-    )
-
-
-def _rewrites(value: object, name: str) -> dict[str, str]:
-    """Spelling -> standard word, from ``{standard: [spellings]}``; a spelling given twice is refused."""
-    if value is None:
-        return {}
-    if not isinstance(value, LineMapping):
-        raise ExampleError(f"{name}: 'rewrites' must map standard words to lists of spellings")
-    rewrites: dict[str, str] = {}
-    for standard, spellings in value.items():
-        where = f"{name} line {value.key_lines[standard]}"
-        for spelling in _terms(spellings, where):
-            if spelling in rewrites:
-                raise ExampleError(f"{where}: the spelling {spelling!r} is also rewritten to {rewrites[spelling]!r}")
-            rewrites[spelling] = normalise(str(standard))
-    return rewrites
 
 
 @dataclass(frozen=True)
@@ -553,13 +301,13 @@ def trained_classifier() -> AppealClassifier:
 
 
 def fingerprint() -> str:
-    """A digest of what the classifier is fitted from: the examples, keywords, the tree, this module, scikit-learn."""
+    """A digest of what the classifier is fitted from: the examples, keywords, the tree, its modules, scikit-learn."""
     digest = hashlib.sha256(sklearn.__version__.encode())
     files = [
         *sorted(p for p in EXAMPLES_PATH.rglob("*") if p.is_file()),
         KEYWORDS_PATH,
         taxonomy_path(),
-        Path(__file__),
+        *(Path(__file__).with_name(name) for name in MODEL_MODULES),
     ]
     for path in files:
         digest.update(path.name.encode())
@@ -621,58 +369,3 @@ def classify(title: str, text: str, model: Predictor | None = None) -> Classific
         raise ValueError("an empty message cannot be classified")
     result = (model or current_classifier()).predict(title, text)
     return replace(result, department=route(result.category, None))
-
-
-# The longest line `python -m bot classify` accepts (characters).
-MAX_LINE_CHARS = 5000
-
-
-class BadLine(ValueError):
-    """A line of ``python -m bot classify`` input that is not a message."""
-
-
-def parse_line(line: str) -> tuple[str, str]:
-    """(title, text) of one input line: JSON ``{"title", "text"}``, ``title<TAB>text`` or just text."""
-    line = line.rstrip("\r\n")
-    if not line.strip():
-        raise BadLine("空行，没有可分类的内容")
-    if len(line) > MAX_LINE_CHARS:
-        raise BadLine(f"这一行有{len(line)}个字符，最多{MAX_LINE_CHARS}个")
-    if line.lstrip().startswith("{"):
-        try:
-            record = json.loads(line)  # a line starting with "{" is an object or broken
-        except json.JSONDecodeError as error:
-            raise BadLine(f"不是有效的JSON：{error.msg}（第{error.colno}个字符）") from error
-        title, text = record.get("title", ""), record.get("text", "")
-        if not isinstance(title, str) or not isinstance(text, str):
-            raise BadLine("title 和 text 须为字符串")
-        if not (title.strip() or text.strip()):
-            raise BadLine("title 和 text 都是空的")
-        return title, text
-    title, tab, text = line.partition("\t")
-    return (title, text) if tab else ("", line)
-
-
-def classify_stream(source: BinaryIO, sink: BinaryIO, model: Predictor | None = None) -> int:
-    """Classify each line of ``source`` (with ``model``, else the current classifier) and write one JSON object a
-    line; 1 when any line was refused."""
-    failed = False
-    for raw in source:
-        try:
-            title, text = parse_line(raw.decode("utf-8"))
-            result = classify(title, text, model)
-            answer: dict[str, object] = {
-                "type": result.type,
-                "category": list(result.category),
-                "department": result.department,
-                "confidence": result.confidence,
-            }
-        except UnicodeDecodeError:
-            failed = True
-            answer = {"error": "这一行不是UTF-8编码的文本"}
-        except BadLine as error:
-            failed = True
-            answer = {"error": str(error)}
-        sink.write((json.dumps(answer, ensure_ascii=False) + "\n").encode("utf-8"))
-        sink.flush()
-    return 1 if failed else 0

@@ -31,15 +31,15 @@ from sklearn.svm import LinearSVC
 
 from bot.appeals.classifier import (
     Classification,
-    Example,
-    Keywords,
     fit_ngram_vectorizers,
     linear_model,
     message_text,
     ngram_blocks,
     words,
 )
+from bot.appeals.examples import Example
 from bot.appeals.history import HistoryRecord
+from bot.appeals.keywords import Keywords
 
 # Folds of the cross-validation (fewer when the rarest first level of the history has fewer messages).
 FOLDS = 5

@@ -47,15 +47,10 @@ def train_command(path: Path, out: Path, examples_path: Path | None = None) -> i
     ``examples_path`` None: the project's examples (data/appeals/examples).
     """
     from bot.appeals.categories import CategoryError, known_path, load_categories
-    from bot.appeals.classifier import (
-        EXAMPLES_PATH,
-        KEYWORDS_PATH,
-        ExampleError,
-        read_examples,
-        read_keywords,
-        trained_classifier,
-    )
+    from bot.appeals.classifier import trained_classifier
+    from bot.appeals.examples import EXAMPLES_PATH, ExampleError, read_examples
     from bot.appeals.history import HistoryRefused, read_history
+    from bot.appeals.keywords import KEYWORDS_PATH, read_keywords
     from bot.appeals.model_store import save_model
     from bot.appeals.training import CentreClassifier, TrainingConfig, cross_validate, example_samples, history_samples
 
@@ -145,8 +140,9 @@ def train_command(path: Path, out: Path, examples_path: Path | None = None) -> i
 
 def classify_command(model_dir: Path | None) -> int:
     """``python -m bot classify``: the model of ``--model``, else the current one; a bad model exits with 2."""
-    from bot.appeals.classifier import classify_stream, current_classifier
+    from bot.appeals.classifier import current_classifier
     from bot.appeals.model_store import model_at
+    from bot.appeals.stream import classify_stream
 
     try:
         model = model_at(model_dir).classifier if model_dir is not None else current_classifier()

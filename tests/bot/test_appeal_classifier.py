@@ -15,27 +15,21 @@ from bot.appeals.categories import (
     TYPES,
     load_categories,
 )
-from bot.appeals.classifier import (
+from bot.appeals.classifier import ModelConfig, classify, scaled_confidence, trained_classifier
+from bot.appeals.examples import (
     DEV_PATH,
     EXAMPLES_PATH,
     FRESH_PATH,
-    KEYWORDS_PATH,
-    MAX_LINE_CHARS,
-    BadLine,
     Example,
     ExampleError,
-    ModelConfig,
-    classify,
     is_held_out,
-    normalise,
-    parse_line,
     read_examples,
-    read_keywords,
-    scaled_confidence,
     split_examples,
-    trained_classifier,
 )
+from bot.appeals.keywords import KEYWORDS_PATH, read_keywords
 from bot.appeals.routing import route
+from bot.appeals.stream import MAX_LINE_CHARS, BadLine, parse_line
+from bot.appeals.text import normalise
 from bot.core.settings import PROJECT_ROOT
 
 # ---- the category tree (read from APPEAL_TAXONOMY_FILE: tests/bot/test_appeal_taxonomy.py) ----

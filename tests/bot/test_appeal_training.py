@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.appeals.categories import TYPES, load_categories
-from bot.appeals.classifier import EXAMPLES_PATH, read_examples, trained_classifier
+from bot.appeals.classifier import trained_classifier
+from bot.appeals.examples import EXAMPLES_PATH, read_examples
 from bot.appeals.history import HistoryRefused, read_history
 from bot.appeals.model_store import MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, AppealModelError, load_model
 from bot.appeals.routing import route
