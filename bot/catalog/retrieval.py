@@ -6,7 +6,7 @@ A citizen says "教资认定要普通话几级"; the catalogue says "高级中�
 - words: jieba's words (search mode) and the character pairs of the text between stopwords (across
   jieba's cuts), so that a misspoken, abbreviated or oddly cut word still shares pieces with the
   name; common misspellings are corrected (``MISSPELLINGS``), words misspelt by their sound are
-  heard as the known words they sound like (``Homophones``, with pypinyin), colloquial words are expanded with
+  heard as the known words they sound like (``bot.catalog.homophones``), colloquial words are expanded with
   the catalogue's terms (``EXPANSIONS``; a 签证 by its purpose, ``VISA_TYPES``; "办到哪一步了" with
   进度查询), Cantonese words replaced with Mandarin ones;
 - fields: BM25 (the ``bm25s`` package) over the names, aliases and situations of the services,
@@ -21,12 +21,10 @@ A citizen says "教资认定要普通话几级"; the catalogue says "高级中�
 from __future__ import annotations
 
 import functools
-import math
 import re
 import threading
 import unicodedata
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import jieba
 import numpy as np
@@ -345,17 +343,14 @@ STOPWORDS = frozenset(
         "请问一下",
     ]
 )
-# Characters that are a word of their own in almost every sentence that has them: the request's (上办 is
-# no 上班) and negations (不亮 is no 不良); a piece with one is never heard as a known word.
-_OWN_WORDS = frozenset("办弄搞不没")
 # Characters that do not start or end a meaningful pair ("的护" is no word).
-_WEAK_CHARS = frozenset("的了吗呢吧啊呀嗯哦要想我你他她它们是在有和与及或也都就还又把被让给去来个这那哪么啥")
+WEAK_CHARS = frozenset("的了吗呢吧啊呀嗯哦要想我你他她它们是在有和与及或也都就还又把被让给去来个这那哪么啥")
 
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
 
 
-def _jieba() -> jieba.Tokenizer:
+def jieba_tokenizer() -> jieba.Tokenizer:
     """A jieba tokenizer of this module's own (jieba's global one belongs to whoever else uses it)."""
     global _tokenizer
     with _lock:
@@ -392,97 +387,6 @@ def expand(text: str) -> str:
     return " ".join([text, *extra])
 
 
-# A piece is heard as a known word only when jieba's frequencies make the word at least e**3 (twenty)
-# times likelier than the characters typed, read as separate words (底/保 against 低保; not 叫/人 against
-# 交人). On the project's own citizen messages (data/nlu, data/appeals: 6,949 sentences, none of the
-# evaluation's) a word is heard in 48 sentences instead of 88, most of them wrongly (灯不亮了 has no
-# 不良 since _OWN_WORDS; 饭点 still gives 饭店): what is heard is added, so a wrong one costs a term.
-# On the dev questions 12 are heard, all rightly; any threshold from 0 to 4 ranks dev alike.
-HEARD_ODDS = 3.0
-# How a text sounds: its syllables without tones, separated by spaces ("底保" → "di bao").
-Reading = Callable[[str], str]
-
-
-def pinyin_reading() -> Reading | None:
-    """How pypinyin reads a text (syllables without tones), or None where pypinyin is not installed."""
-    try:
-        from pypinyin import lazy_pinyin  # here, not at import time: it loads its dictionaries
-    except ImportError:
-        return None
-    return lambda text: " ".join(lazy_pinyin(text))
-
-
-class Homophones:
-    """Known words by their sound: a word misspelt by its sound (底保, 律施) is heard as the word (低保, 律师).
-
-    Only pieces of a question that are no word of their own are heard: runs of whole jieba words (two to
-    four characters) with a character jieba could not join into a word (底/保 of 底保), that sound exactly
-    like one known word and like no other, differ from it by one character (微信上 is not 微欣赏, though
-    信上 sounds like 欣赏), and are much likelier that word than what was typed (``HEARD_ODDS``). 事业
-    stays 事业 (a word) and would not become 失业 either (a sound two known words share). What is heard
-    is added to the question, never put in place of what was said: a piece heard wrong costs one term.
-    """
-
-    def __init__(self, words: Iterable[str], reading: Reading) -> None:
-        self._reading = reading
-        by_sound: dict[str, set[str]] = defaultdict(set)
-        for word in words:
-            if 2 <= len(word) <= 4 and all("\u4e00" <= character <= "\u9fff" for character in word):
-                by_sound[reading(word)].add(word)
-        self._words = {sound: next(iter(words)) for sound, words in by_sound.items() if len(words) == 1}
-        self._known = frozenset(word for words in by_sound.values() for word in words)
-
-    def hear(self, text: str) -> list[str]:
-        """The known words that pieces of the (cleaned) text only sound like, in the order said."""
-        tokenizer = _jieba()
-        words = tokenizer.lcut(text, HMM=False)
-        heard, start = [], 0
-        while start < len(words):
-            size = self._heard_size(words, start, tokenizer)
-            if size:
-                heard.append(self._words[self._reading("".join(words[start : start + size]))])
-                start += size
-            else:
-                start += 1
-        return heard
-
-    def _heard_size(self, words: list[str], start: int, tokenizer: jieba.Tokenizer) -> int:
-        """How many words from ``start`` sound like one known word (0: none do), longest first."""
-        for end in range(min(len(words), start + 4), start + 1, -1):
-            run = words[start:end]
-            piece = "".join(run)
-            lonely = any(len(w) == 1 and w not in _WEAK_CHARS for w in run)
-            # Characters jieba has never seen as words are dialect (啲, 搵, 咗), not slips of an input method.
-            common = all(tokenizer.FREQ.get(character) for character in piece)
-            if (
-                2 <= len(piece) <= 4
-                and lonely
-                and common
-                and not any(w in STOPWORDS or w in _WEAK_CHARS or w in _OWN_WORDS for w in run)
-                and not tokenizer.FREQ.get(piece)
-                and piece not in self._known
-                and self._reading(piece) in self._words
-                and _one_character_apart(piece, self._words[self._reading(piece)])
-                and _odds(self._words[self._reading(piece)], run, tokenizer) >= HEARD_ODDS
-            ):
-                return end - start
-        return 0
-
-
-def _odds(word: str, said: list[str], tokenizer: jieba.Tokenizer) -> float:
-    """How much likelier ``word`` is than the words said, by jieba's word frequencies (natural log)."""
-
-    def log_share(w: str) -> float:
-        return math.log((tokenizer.FREQ.get(w) or 1) / tokenizer.total)
-
-    return log_share(word) - sum(log_share(w) for w in said)
-
-
-def _one_character_apart(said: str, word: str) -> bool:
-    """Whether ``said`` is ``word`` with one character replaced (a slip of the input method, not another word)."""
-    return len(said) == len(word) and sum(a != b for a, b in zip(said, word, strict=True)) == 1
-
-
 def tokens(text: str) -> list[str]:
     """Index terms of a text: jieba's words (two characters or more, and the dictionary words inside
     longer ones, as jieba's search mode gives them) and the character pairs of each word."""
@@ -495,7 +399,7 @@ def tokens(text: str) -> list[str]:
 @functools.lru_cache(maxsize=65536)
 def _chunk_tokens(chunk: str) -> tuple[str, ...]:
     # Cached: material names (身份证原件…) repeat across thousands of services and rebuilds.
-    tokenizer = _jieba()
+    tokenizer = jieba_tokenizer()
     terms: list[str] = []
     # Runs of words between stopwords: their character pairs cross jieba's word boundaries, so that
     # a name jieba cuts into single characters (优粤卡 → 优/粤/卡) is still found by its pieces.
@@ -517,7 +421,7 @@ def _chunk_tokens(chunk: str) -> tuple[str, ...]:
                 ]
     runs.append(run)
     terms += [pair for run in runs for pair in _pairs(run)]
-    if len(chunk) == 1 and chunk not in _WEAK_CHARS:
+    if len(chunk) == 1 and chunk not in WEAK_CHARS:
         terms.append(chunk)
     return tuple(terms)
 
@@ -527,7 +431,7 @@ def _pairs(text: str) -> list[str]:
     return [
         "#" + text[i : i + 2]
         for i in range(len(text) - 1)
-        if text[i] not in _WEAK_CHARS and text[i + 1] not in _WEAK_CHARS and not text[i : i + 2].isdigit()
+        if text[i] not in WEAK_CHARS and text[i + 1] not in WEAK_CHARS and not text[i : i + 2].isdigit()
     ]
 
 

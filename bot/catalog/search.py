@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.catalog.homophones import Homophones, Reading, pinyin_reading
 from bot.catalog.retrieval import (
     EXPANSIONS,
     FieldIndex,
-    Homophones,
-    Reading,
     action_prior,
     clean,
     correct,
@@ -25,7 +24,6 @@ from bot.catalog.retrieval import (
     kind_of,
     kind_prior,
     name_text,
-    pinyin_reading,
     tokens,
 )
 

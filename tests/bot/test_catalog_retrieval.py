@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.catalog.retrieval import Homophones, action_prior, clean, expand, pinyin_reading, tokens
+from bot.catalog.homophones import Homophones, pinyin_reading
+from bot.catalog.retrieval import action_prior, clean, expand, tokens
 from bot.catalog.search import CatalogIndex, SearchEntry
 
 # Names shaped like the real catalogue's: many say 申请, several share a stem, some are 进度查询.
