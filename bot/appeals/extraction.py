@@ -101,7 +101,8 @@ _NAME_GOES_ON = re.compile(rf"[\u4e00-\u9fff]{_PLACE_END}")
 _PLACE = re.compile(
     rf"[\u4e00-\u9fffA-Za-z0-9]{{1,14}}?{_PLACE_END}"
     rf"(?:[\u4e00-\u7683\u7685-\u9fffA-Za-z0-9]{{0,8}}?{_PLACE_END})*"
-    r"(?:[东南西北中]段)?(?:[0-9一二三四五六七八九十百零〇]+号)?"
+    # The number may follow a pause (a phone transcript: "公益路 二十一号") or the road's direction (江南大道中88号).
+    r"(?:[东南西北中]段)?(?:[东南西北中]?\s?[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))?"
 )
 _NOT_A_PLACE = re.compile(r"^(?:我|你|他|她|这|那|哪|一|整|每|附近|对面|旁边|马路|走路|上路|道路|公路|一路)")
 _NUMERAL = "0-9一二三四五六七八九十两半几"

@@ -46,6 +46,9 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         # A place whose name begins with a district's (blind dialogue set: 海珠湖公园 became 湖公园).
         ("建议海珠湖公园多放几个垃圾桶，周末人多", "海珠区", "海珠湖公园"),
         ("天河北路100号门口的水管爆了", "天河区", "天河北路100号"),
+        # A pause between the road and its number (a phone transcript): the number was lost.
+        ("越秀区 公益路 二十一号 门口堆满垃圾", "越秀区", "公益路二十一号"),
+        ("海珠区江南大道中 88号 有人乱停车", "海珠区", "江南大道中88号"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
