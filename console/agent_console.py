@@ -311,7 +311,7 @@ async def _read(request: Request, handoff_id: int, reveal_reason: str | None) ->
                 database, handoff.id, agent.id, "revealed", {"reason": reveal_reason}, clock.now()
             )
             logger.info("console: agent %d revealed the personal data of handoff %d", agent.id, handoff.id)
-        transcript = await desk.transcript(handoff.conversation_id, reveal=reveal_reason is not None)
+        transcript = await desk.conversations.transcript(handoff.conversation_id, reveal=reveal_reason is not None)
         notes = await handoffs.notes(database, handoff.id)
         body = {
             "handoff": await handoff_json(desk, handoff),
@@ -382,7 +382,7 @@ async def _act(request: Request, handoff_id: int, what: str) -> HTTPResponse:
 
 async def _draft(desk: HandoffDesk, handoff: HandoffView) -> dict[str, Any]:
     """A work order's fields prefilled from the conversation."""
-    transcript = await desk.transcript(handoff.conversation_id)
+    transcript = await desk.conversations.transcript(handoff.conversation_id)
     said = [e["text"] for e in transcript if e["role"] == "citizen"]
     intent = str(handoff.summary.get("intent") or "")
     kind = next((t for t in ("投诉", "举报", "求助", "建议") if t in intent), "咨询")

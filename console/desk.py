@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.events import (
@@ -32,8 +31,6 @@ from rasa.shared.core.events import (
     ActiveLoop,
     BotUttered,
     ConversationPaused,
-    ConversationResumed,
-    Event,
     SlotSet,
     UserUttered,
 )
@@ -54,7 +51,7 @@ from channels.outbound import deliver
 from channels.outbox import send_or_keep
 from channels.registry import outbound_of, staff_label
 from channels.webchat.live import ChatHub, HubUnavailable, open_chat_hub
-from console.transcript import summary_of, transcript_of
+from console.conversations import Conversations
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +106,7 @@ class HandoffDesk:
         self.runtime = runtime
         self.queue = queue
         self.hub = hub
-        self.rasa: Agent | None = None
+        self.conversations = Conversations()
 
     # --- around every turn -------------------------------------------------------------------
 
@@ -124,8 +121,8 @@ class HandoffDesk:
             if await self.queue.claim(handoff.id, "cancelled") is None:
                 await handoffs.cancel(self.runtime.database, handoff.id, clock.now())
                 await self._forget(handoff.conversation_id)
-                await self._record(handoff.conversation_id, [self._user(incoming)], resume=True)
-                await self._record(handoff.conversation_id, [BotUttered(CANCELLED_REPLY)])
+                await self.conversations.record(handoff.conversation_id, [self._user(incoming)], resume=True)
+                await self.conversations.record(handoff.conversation_id, [BotUttered(CANCELLED_REPLY)])
                 await self.signal("queue")
                 await self.announce_positions()
                 logger.info("handoff %d cancelled by the citizen", handoff.id)
@@ -166,7 +163,7 @@ class HandoffDesk:
         the form in progress stops, so that the words are never taken as its answer. A waiting
         handoff is moved ahead of the queue; the consoles raise an alert either way.
         """
-        await self._record(
+        await self.conversations.record(
             incoming.sender_id,
             [
                 UserUttered(
@@ -212,7 +209,7 @@ class HandoffDesk:
     async def _hand_off(self, incoming: Incoming, reason: str) -> str:
         """Queue the conversation (or file a callback out of hours); what to tell the citizen."""
         database, settings, now = self.runtime.database, self.runtime.settings, clock.now()
-        summary = await self._summary(incoming.sender_id, incoming.text)
+        summary = await self.conversations.summary(incoming.sender_id, incoming.text)
         if not agents_on_duty(settings.agent_hours, now):
             handoff, _ = await handoffs.open_handoff(
                 database, incoming.sender_id, incoming.channel, _citizen_id(incoming), reason, summary, now,
@@ -225,7 +222,7 @@ class HandoffDesk:
         if created:
             await self.queue.enqueue(handoff.id, handoff.priority, handoff.created_at.timestamp())
             await self.runtime.state.put(f"handoff:conv:{incoming.sender_id}", str(handoff.id), HANDOFF_KEY_TTL_S)
-            await self._record(incoming.sender_id, [ConversationPaused()])
+            await self.conversations.record(incoming.sender_id, [ConversationPaused()])
             await self.signal("queue")
             logger.info("handoff %d opened (%s, %s)", handoff.id, incoming.channel, reason)
         position = await self.queue.position(handoff.id) or 1
@@ -265,7 +262,7 @@ class HandoffDesk:
     async def phone_transfer(self, conversation_id: str, citizen_id: int | None, reason: str = "requested") -> None:
         """Record a call put through to the agent line, so that the console shows its transcript."""
         try:
-            summary = await self._summary(conversation_id)
+            summary = await self.conversations.summary(conversation_id)
             handoff, _ = await handoffs.open_handoff(
                 self.runtime.database, conversation_id, "voice", citizen_id, reason, summary, clock.now(),
                 status=handoffs.PHONE,
@@ -314,7 +311,7 @@ class HandoffDesk:
         """
         self._check_mine(handoff, agent)
         sent = await self._deliver(handoff, [{"text": text}], "agent", agent.name)
-        await self._record(
+        await self.conversations.record(
             handoff.conversation_id, [BotUttered(text, metadata={"agent": agent.name, "handoff": handoff.id})]
         )
         await self.signal(f"handoff:{handoff.id}")
@@ -334,8 +331,8 @@ class HandoffDesk:
         self._check_mine(handoff, agent)
         await handoffs.close(self.runtime.database, handoff.id, agent.id, clock.now())
         await self._forget(handoff.conversation_id)
-        await self._record(handoff.conversation_id, [], resume=True)
-        messages = await self.trigger(
+        await self.conversations.record(handoff.conversation_id, [], resume=True)
+        messages = await self.conversations.trigger(
             handoff.conversation_id, RATING_INTENT, {"handoff_id": str(handoff.id)}, handoff.citizen_id
         )
         left = {"custom": {"event": "agent_left"}}  # only the web chat shows it, as a notice
@@ -358,13 +355,6 @@ class HandoffDesk:
         if handoff.agent_id != agent.id:
             raise NotYours(handoff.id)
 
-    async def transcript(self, conversation_id: str, reveal: bool = False, limit: int = 300) -> list[dict[str, Any]]:
-        """What the citizen, the bot and the agents said, oldest first; numbers masked unless revealed."""
-        if self.rasa is None or self.rasa.tracker_store is None:
-            return []
-        tracker = await self.rasa.tracker_store.retrieve_full_tracker(conversation_id)
-        return [] if tracker is None else transcript_of(tracker, reveal, limit)
-
     # --- timeouts and queue updates -----------------------------------------------------------
 
     async def sweep(self) -> int:
@@ -380,7 +370,7 @@ class HandoffDesk:
                 continue
             text = await self._callback(handoff, "目前客服繁忙，暂时无人接听")
             await self._forget(handoff.conversation_id)
-            await self._record(handoff.conversation_id, [BotUttered(text)], resume=True)
+            await self.conversations.record(handoff.conversation_id, [BotUttered(text)], resume=True)
             try:
                 await self._deliver(handoff, [{"text": text}])
             except DeliveryFailed as error:
@@ -456,13 +446,6 @@ class HandoffDesk:
         handling = await handoffs.average_handling_s(database)
         return max(1, math.ceil((position - 1) * handling / online / 60))
 
-    async def _summary(self, conversation_id: str, latest_text: str = "") -> dict[str, Any]:
-        """The bot's one-line summary of the conversation for the queue."""
-        tracker = None
-        if self.rasa is not None and self.rasa.tracker_store is not None:
-            tracker = await self.rasa.tracker_store.retrieve(conversation_id)
-        return summary_of(tracker, latest_text)
-
     async def _tell(self, handoff: HandoffView, text: str, agent_name: str, event: str) -> None:
         """A notice to the citizen from the console (an agent joined, a transfer), recorded in the tracker."""
         notice = {"text": text, "custom": {"event": event}}
@@ -470,7 +453,7 @@ class HandoffDesk:
             await self._deliver(handoff, [notice], "system", agent_name)
         except DeliveryFailed as error:
             logger.warning("handoff %d: notice not delivered: %s", handoff.id, error)
-        await self._record(
+        await self.conversations.record(
             handoff.conversation_id, [BotUttered(text, metadata={"agent": agent_name, "handoff": handoff.id})]
         )
 
@@ -503,64 +486,6 @@ class HandoffDesk:
     @staticmethod
     def _user(incoming: Incoming) -> UserUttered:
         return UserUttered(incoming.text, input_channel=incoming.channel, metadata=incoming.metadata)
-
-    async def _record(
-        self, conversation_id: str, events: list[Event], resume: bool = False, session: bool = False
-    ) -> None:
-        """Append events to the conversation's tracker under its lock (resuming it first if asked).
-
-        With ``session``, the events are a citizen's turn: a new or expired conversation starts its
-        session first, as Rasa does before a message.
-        """
-        if self.rasa is None or self.rasa.processor is None:
-            logger.error(
-                "handoff: no Rasa agent attached; %d event(s) of %s not recorded", len(events), conversation_id
-            )
-            return
-        processor = self.rasa.processor
-        async with self.rasa.lock_store.lock(conversation_id):
-            if session:
-                tracker = await processor.fetch_tracker_and_update_session(conversation_id, CollectingOutputChannel())
-            else:
-                tracker = await processor.get_tracker(conversation_id)
-            if resume:
-                tracker.update(ConversationResumed())
-            for event in events:
-                tracker.update(event)
-            await processor.save_tracker(tracker)
-
-    async def trigger(
-        self, conversation_id: str, intent: str, entities: dict[str, str], citizen_id: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Run the bot on an external intent in the conversation; its responses.
-
-        The event carries the citizen it is about (``citizen_id`` in its metadata), as a channel's
-        message would: only this server makes such events, so the actions may trust it.
-        """
-        if self.rasa is None or self.rasa.processor is None:
-            return []
-        processor = self.rasa.processor
-        if intent not in processor.domain.intents:
-            logger.error("the model has no intent %s; nothing asked in %s", intent, conversation_id)
-            return []
-        collector = CollectingOutputChannel()
-        try:
-            async with self.rasa.lock_store.lock(conversation_id):
-                tracker = await processor.fetch_tracker_and_update_session(conversation_id, collector)
-                event = UserUttered.create_external(
-                    intent, [{"entity": k, "value": v} for k, v in entities.items()], tracker.get_latest_input_channel()
-                )
-                if citizen_id is not None:
-                    event.metadata["citizen_id"] = citizen_id
-                tracker.update(event, processor.domain)
-                # What processor.trigger_external_user_uttered does after adding its own (metadata-less) event.
-                tracker = await processor.run_action_extract_slots(collector, tracker)
-                await processor._run_prediction_loop(collector, tracker)
-                await processor.save_tracker(tracker)
-        except Exception:
-            logger.exception("%s in %s failed", intent, conversation_id)
-            return []
-        return list(collector.messages)
 
     async def close_connections(self) -> None:
         """Release the queue's and the hub's connections."""

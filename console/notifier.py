@@ -92,7 +92,9 @@ async def _started(
     Should they not go out, the platform's ``DeliveryDeferred`` carries them, and they are kept as
     they are (``mark_deferred``): the dialogue is not started twice.
     """
-    return await desk.trigger(conversation_id, FOLLOW_UP_INTENT, {"order_number": message.order_number}, citizen_id)
+    return await desk.conversations.trigger(
+        conversation_id, FOLLOW_UP_INTENT, {"order_number": message.order_number}, citizen_id
+    )
 
 
 async def deliver_pending(desk: HandoffDesk, now: datetime | None = None) -> int:

@@ -42,7 +42,7 @@ HANDLED_PURGE_EVERY_S = 3600.0
 async def start(app: Sanic) -> None:
     """Attach the desk to every turn and start the sweeper and the outbox."""
     desk = handoff_desk()
-    desk.rasa = app.ctx.agent
+    desk.conversations.agent = app.ctx.agent
     channel_runtime().desk = desk
     database = desk.runtime.database
     try:
