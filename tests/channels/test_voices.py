@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from channels.twilio.voice import TwilioVoiceInput, ask, say_and_hang_up
+from channels.twilio.prompts import ask, say_and_hang_up
+from channels.twilio.voice import TwilioVoiceInput
 from channels.twilio.voices import SAY_LANGUAGES, VoiceMismatch, check_voice_settings
 
 

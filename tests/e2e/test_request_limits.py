@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from channels.twilio.voice import TOO_MANY_KEYS
+from channels.twilio.prompts import TOO_MANY_KEYS
 from tests.servers import Servers, new_department_key, running_servers
 from tests.standins import StandIn
 from tests.twilio_peer import TwilioPeer, VoiceCall, spoken, twilio_env
