@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.catalog.formats import read_catalog, split_free_text_materials
+from bot.catalog.formats import ServiceRecord, read_catalog, split_free_text_materials
 from bot.catalog.search import CatalogIndex, SearchEntry, find_situation, said_after_correction
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.core.db import Database
@@ -106,12 +106,8 @@ async def test_all_2262_real_records_import_and_reimport(database: Database) -> 
     assert len(with_list) >= 800  # 816 records publish a list of materials
 
 
-@pytest.fixture(scope="module")
-def full_index() -> CatalogIndex:
-    """The project catalogue plus, where present, the 2,262 real services."""
-    records = read_catalog(PROJECT_CATALOG).records
-    if GD_CATALOG.exists():
-        records += read_catalog(GD_CATALOG).records
+def index_of(records: list[ServiceRecord]) -> CatalogIndex:
+    """The search index of catalogue records, built as the running hotline builds it."""
     return CatalogIndex.from_entries(
         SearchEntry(
             id=r.id,
@@ -125,6 +121,15 @@ def full_index() -> CatalogIndex:
         )
         for r in records
     )
+
+
+@pytest.fixture(scope="module")
+def full_index() -> CatalogIndex:
+    """The project catalogue plus, where present, the 2,262 real services."""
+    records = read_catalog(PROJECT_CATALOG).records
+    if GD_CATALOG.exists():
+        records += read_catalog(GD_CATALOG).records
+    return index_of(records)
 
 
 @pytest.mark.parametrize(
@@ -150,19 +155,7 @@ def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str,
 @pytest.fixture(scope="module")
 def project_index() -> CatalogIndex:
     """The project catalogue alone, as ``make run`` serves it before a centre imports its own."""
-    return CatalogIndex.from_entries(
-        SearchEntry(
-            id=r.id,
-            name=r.name,
-            department=r.department,
-            aliases=tuple(r.aliases),
-            situations=tuple(s.name for s in r.situations),
-            source=r.source,
-            materials=tuple(m.name for s in r.situations for m in s.materials),
-            area=r.area,
-        )
-        for r in read_catalog(PROJECT_CATALOG).records
-    )
+    return index_of(read_catalog(PROJECT_CATALOG).records)
 
 
 @pytest.mark.parametrize(
@@ -307,18 +300,7 @@ def test_a_name_that_leaves_out_a_word_of_the_question_is_not_answered_directly(
 @pytest.fixture(scope="module")
 def gd_index() -> CatalogIndex:
     """The 2,262 real services alone, as a centre that imported only its province's catalogue has them."""
-    return CatalogIndex.from_entries(
-        SearchEntry(
-            id=r.id,
-            name=r.name,
-            department=r.department,
-            situations=tuple(s.name for s in r.situations),
-            source=r.source,
-            materials=tuple(m.name for s in r.situations for m in s.materials),
-            area=r.area,
-        )
-        for r in read_catalog(GD_CATALOG).records
-    )
+    return index_of(read_catalog(GD_CATALOG).records)
 
 
 @needs_shared_data()
