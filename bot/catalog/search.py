@@ -472,6 +472,7 @@ class CatalogIndex:
         A citizen who corrects themselves ("港澳通行证 不对不对 是去台湾的那个") means what follows the
         correction, when that alone names a service surely; otherwise the whole question is read.
         """
+        query = without_repeats(query)
         corrected = said_after_correction(query)
         if corrected:
             resolution = self._resolve(corrected, choices)
@@ -524,6 +525,24 @@ CONFIDENCE_WEIGHTS = {
 _SELF_CORRECTION = re.compile(
     r"(?:不对不对|不是不是|说错了|讲错了|搞错了|唔啱唔啱|唔系唔系|(?:不对|唔啱|唔系)[\s，,。]*(?=[是系]))[\s，,。]*"
 )
+
+
+_CHUNK_BREAK = re.compile(r"[\s，,。.！!？?；;、]+")
+
+
+def without_repeats(query: str) -> str:
+    """The question without the pieces a caller says again ("社保卡 社保卡 我的社保卡不见了" → "我的社保卡不见了").
+
+    A piece said again adds nothing to what is asked, but joined to its neighbours it makes character
+    pairs no name has (卡社), which read as words the service leaves out.
+    """
+    chunks = [chunk for chunk in _CHUNK_BREAK.split(query) if chunk]
+    kept = [
+        chunk
+        for n, chunk in enumerate(chunks)
+        if chunk not in chunks[:n] and not any(chunk in other and chunk != other for other in chunks)
+    ]
+    return " ".join(kept) if len(kept) < len(chunks) else query
 
 
 def said_after_correction(query: str) -> str:

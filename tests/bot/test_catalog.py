@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.catalog.formats import ServiceRecord, read_catalog, split_free_text_materials
-from bot.catalog.search import CatalogIndex, SearchEntry, find_situation, said_after_correction
+from bot.catalog.search import CatalogIndex, SearchEntry, find_situation, said_after_correction, without_repeats
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.core.db import Database
 from bot.core.models import Service, Situation
@@ -188,6 +188,15 @@ def test_a_citizen_who_corrects_themselves_means_what_follows(
     resolution = project_index.resolve(query)
     assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
     assert resolution.matches[0].entry.id == service_id
+
+
+def test_what_a_caller_says_again_does_not_make_a_clear_question_unsure(project_index: CatalogIndex) -> None:
+    assert without_repeats("社保卡 社保卡 我想补办社保卡") == "我想补办社保卡"
+    assert without_repeats("护照怎么办") == "护照怎么办"
+    # Was offered as one of three (confidence 0.83): "卡社" and "卡我" are pairs no name has.
+    resolution = project_index.resolve("喂 社保卡 社保卡 我想补办社保卡 社保卡")
+    assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
+    assert resolution.matches[0].entry.id == "social-security-card"
 
 
 def test_a_correction_that_names_no_service_reads_the_whole_question(project_index: CatalogIndex) -> None:
