@@ -19,7 +19,7 @@ async def test_an_instance_does_not_start_on_a_database_with_old_times(
     url = f"sqlite:///{tmp_path / 'old.db'}"
     await make_old_database(url)
     database = Database(url)
-    desk = SimpleNamespace(runtime=SimpleNamespace(database=database), rasa=None)
+    desk = SimpleNamespace(runtime=SimpleNamespace(database=database), conversations=SimpleNamespace(agent=None))
     monkeypatch.setattr(startup, "handoff_desk", lambda: desk)
     monkeypatch.setattr(startup, "channel_runtime", lambda: SimpleNamespace(desk=None))
     app = SimpleNamespace(ctx=SimpleNamespace(agent=None))
@@ -40,7 +40,7 @@ async def test_an_instance_does_not_start_on_a_database_behind_the_newest_migrat
     await database.create_schema()
     async with database.session() as session:  # as a database migrated by an older release would be
         await session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
-    desk = SimpleNamespace(runtime=SimpleNamespace(database=database), rasa=None)
+    desk = SimpleNamespace(runtime=SimpleNamespace(database=database), conversations=SimpleNamespace(agent=None))
     monkeypatch.setattr(startup, "handoff_desk", lambda: desk)
     monkeypatch.setattr(startup, "channel_runtime", lambda: SimpleNamespace(desk=None))
     app = SimpleNamespace(ctx=SimpleNamespace(agent=None))
