@@ -61,7 +61,7 @@ def report_by_sms(peer: TwilioPeer, twilio: StandIn, phone: str, report: str) ->
 
 def test_a_report_by_sms_is_followed_up_on_telegram(channels: tuple[TwilioPeer, StandIn, Telegram]) -> None:
     peer, twilio, telegram = channels
-    filed = report_by_sms(peer, twilio, CITIZEN, "我要投诉，天河区龙口西路的垃圾站三天没人清运了，臭味很大")
+    filed = report_by_sms(peer, twilio, CITIZEN, "我要投诉，天河区龙口西路的垃圾站从上周一开始没人清运，臭味很大")
     [number] = re.findall(r"WO\d{13}", filed)
     assert "办理进展会通知您" in filed
 
@@ -84,7 +84,7 @@ def test_a_report_by_sms_is_followed_up_on_telegram(channels: tuple[TwilioPeer, 
 
 def test_another_telegram_user_does_not_see_the_order(channels: tuple[TwilioPeer, StandIn, Telegram]) -> None:
     peer, twilio, telegram = channels
-    filed = report_by_sms(peer, twilio, "+8613955550002", "我要投诉，越秀区中山五路有一盏路灯坏了一个月了")
+    filed = report_by_sms(peer, twilio, "+8613955550002", "我要投诉，越秀区中山五路有一盏路灯从上个月开始就坏了")
     [number] = re.findall(r"WO\d{13}", filed)
     before = len(messages_to(telegram, STRANGER))
     say(telegram, STRANGER, f"查一下工单{number}")
