@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
@@ -150,6 +151,23 @@ def outage_as(unavailable: type[DatabaseUnavailable], message: str) -> Iterator[
         raise unavailable(f"{message}: {type(error).__name__}") from error
 
 
+async def _connected(engine: AsyncEngine, is_sqlite: bool) -> AsyncConnection:
+    """A connection of ``engine``, opened again while a new SQLite file is being switched to WAL by another.
+
+    Two connections switching a new file to WAL at once can deadlock in SQLite, which then refuses one at
+    once ("database is locked") without waiting: it tries again until ``MIGRATION_LOCK_WAIT_S``.
+    """
+    deadline = time.monotonic() + MIGRATION_LOCK_WAIT_S
+    while True:
+        connection = engine.connect()
+        try:
+            return await connection.start()
+        except exc.OperationalError as error:
+            if not is_sqlite or "database is locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(WAL_SWITCH_RETRY_S)
+
+
 def async_url(url: str) -> str:
     """Turn a plain database URL into the URL of its asyncio driver."""
     parsed = make_url(url)
@@ -170,6 +188,8 @@ def enable_sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+# How soon a migration's connection tries again when another is switching a new SQLite file to WAL.
+WAL_SWITCH_RETRY_S = 0.1
 # Upgrades wait this long for one another (the lock), and a migration's statement may take this long.
 MIGRATION_LOCK_WAIT_S = 60
 MIGRATION_STATEMENT_TIMEOUT_S = 600
@@ -273,13 +293,16 @@ class Database:
             self._prepare_file(engine)
         try:
             with outage_as(DatabaseUnavailable, "cannot change the schema"):
-                async with engine.connect() as connection:
+                connection = await _connected(engine, self.is_sqlite)
+                try:
                     if self.is_sqlite:
                         await connection.exec_driver_sql("BEGIN IMMEDIATE")
                     else:
                         await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
                     yield connection
                     await connection.commit()
+                finally:
+                    await connection.close()  # what was not committed is rolled back
         finally:
             await engine.dispose()
 
