@@ -152,6 +152,13 @@ def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str,
     assert resolution.matches[0].entry.id == service_id
 
 
+def assert_answered(index: CatalogIndex, query: str, service_id: str) -> None:
+    """The question gets that service as its direct answer, not a choice."""
+    resolution = index.resolve(query)
+    assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
+    assert resolution.matches[0].entry.id == service_id
+
+
 @pytest.fixture(scope="module")
 def project_index() -> CatalogIndex:
     """The project catalogue alone, as ``make run`` serves it before a centre imports its own."""
@@ -170,9 +177,7 @@ def test_why_and_who_said_besides_a_clear_service_do_not_keep_it_from_being_answ
     project_index: CatalogIndex, query: str, service_id: str
 ) -> None:
     # Were offered as one of three: the name leaves out what is said of why and who (饭店, 员工, 出国, 留学).
-    resolution = project_index.resolve(query)
-    assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
-    assert resolution.matches[0].entry.id == service_id
+    assert_answered(project_index, query, service_id)
 
 
 @pytest.mark.parametrize(
@@ -185,18 +190,14 @@ def test_why_and_who_said_besides_a_clear_service_do_not_keep_it_from_being_answ
 def test_a_citizen_who_corrects_themselves_means_what_follows(
     project_index: CatalogIndex, query: str, service_id: str
 ) -> None:
-    resolution = project_index.resolve(query)
-    assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
-    assert resolution.matches[0].entry.id == service_id
+    assert_answered(project_index, query, service_id)
 
 
 def test_what_a_caller_says_again_does_not_make_a_clear_question_unsure(project_index: CatalogIndex) -> None:
     assert without_repeats("社保卡 社保卡 我想补办社保卡") == "我想补办社保卡"
     assert without_repeats("护照怎么办") == "护照怎么办"
     # Was offered as one of three (confidence 0.83): "卡社" and "卡我" are pairs no name has.
-    resolution = project_index.resolve("喂 社保卡 社保卡 我想补办社保卡 社保卡")
-    assert resolution.sure, [(m.entry.name, m.score) for m in resolution.matches]
-    assert resolution.matches[0].entry.id == "social-security-card"
+    assert_answered(project_index, "喂 社保卡 社保卡 我想补办社保卡 社保卡", "social-security-card")
 
 
 def test_a_correction_that_names_no_service_reads_the_whole_question(project_index: CatalogIndex) -> None:
