@@ -113,9 +113,11 @@ eval-dialogues: $(MODEL) | venv
 	$(PY) bench/eval_dialogues.py --set $(SET) $(EVAL_ARGS)
 
 # The catalogue search on the blind citizen questions against the real Guangdong catalogue (dev
-# half by default; SET=test only once, at the end: the test half is held out).
+# half by default; SET=test only once, at the end: the test half is held out). QUESTIONS=catalog_questions_2
+# for the second blind set.
+QUESTIONS ?= catalog_questions
 eval-catalog: | venv
-	$(PY) bench/eval_catalog.py --set $(SET)
+	$(PY) bench/eval_catalog.py --set $(SET) --questions $(QUESTIONS)
 
 bench: $(MODEL)
 	$(PY) bench/turn_latency.py

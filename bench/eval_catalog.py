@@ -47,7 +47,8 @@ from bot.catalog.store import import_records
 from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
 
-QUESTIONS = PROJECT_ROOT / "data" / "eval" / "catalog_questions"
+EVAL_DATA = PROJECT_ROOT / "data" / "eval"
+QUESTION_SETS = ("catalog_questions", "catalog_questions_2")  # both written blind; see their READMEs
 GD_CATALOG = PROJECT_ROOT.parent / "shared" / "data" / "gd_service_catalog" / "catalog_2262_slim.jsonl"
 TARGET_TOP3 = 0.95
 TARGET_CONFIDENT_WRONG = 0.01
@@ -96,9 +97,10 @@ class Outcome:
         return self.sure and not self.top1
 
 
-def read_questions(split: str) -> list[Question]:
-    """The questions of ``dev`` or ``test``."""
-    rows = [json.loads(line) for line in (QUESTIONS / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+def read_questions(split: str, questions: str = QUESTION_SETS[0]) -> list[Question]:
+    """The questions of ``dev`` or ``test`` of one of the blind question sets."""
+    path = EVAL_DATA / questions / f"{split}.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return [
         Question(
             id=row["id"],
@@ -302,6 +304,7 @@ def calibrate(index: CatalogIndex, questions: list[Question], folds: int = 5) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", choices=("dev", "test"), default="dev")
+    parser.add_argument("--questions", choices=QUESTION_SETS, default=QUESTION_SETS[0], help="which blind set")
     parser.add_argument("--catalog", type=Path, default=GD_CATALOG)
     parser.add_argument("--misses", action="store_true", help="list the questions the search gets wrong")
     parser.add_argument("--calibrate", action="store_true", help="cross-validated confidence threshold (dev only)")
@@ -312,12 +315,12 @@ def main() -> int:
     if args.calibrate and args.set != "dev":
         print("calibrate on dev only: the test half is held out", file=sys.stderr)
         return 2
-    questions = read_questions(args.set)
+    questions = read_questions(args.set, args.questions)
     outcomes, index, built, per_question_ms = asyncio.run(evaluate(args.catalog, questions))
     if args.calibrate:
         calibrate(index, questions)
         return 0
-    report(outcomes, f"{args.set} half, {len(index.entries)} services")
+    report(outcomes, f"{args.questions}, {args.set} half, {len(index.entries)} services")
     print(f"index built in {built:.1f} s (import included); {per_question_ms:.1f} ms per question")
     print(homophones_line(index))
     if args.misses:
