@@ -64,6 +64,16 @@ def test_district_and_address_in_a_description(text: str, district: str | None, 
         ("昨晚开始停水", "昨晚开始"),
         ("11月20日起就没人管", "11月20日起"),
         ("楼下餐馆每天晚上油烟很大", None),
+        # Cantonese days and this week's weekdays are named times too.
+        ("琴日开始成条街冇水", "琴日开始"),
+        ("寻晚一直有人喺度烧嘢", "寻晚"),
+        ("由今朝起部电梯就坏咗", "由今朝起"),
+        ("旧年到而家都冇人理", "旧年"),
+        ("呢几日夜晚成日有人飙车", "呢几日"),
+        ("前排开始个垃圾站臭到死", "前排开始"),
+        ("礼拜二开始就停电", "礼拜二开始"),
+        ("这个星期三起路灯就不亮了", "这个星期三起"),
+        ("周一开始工地就夜里施工", "周一开始"),
     ],
 )
 def test_since_when_in_a_description(text: str, since: str | None) -> None:
