@@ -59,13 +59,18 @@ class Homophones:
 
     def hear(self, text: str) -> list[str]:
         """The known words that pieces of the (cleaned) text only sound like, in the order said."""
+        return [word for _, word in self.pieces(text)]
+
+    def pieces(self, text: str) -> list[tuple[str, str]]:
+        """The pieces of the (cleaned) text heard as known words, each with the word (底保, 低保), in the order said."""
         tokenizer = jieba_tokenizer()
         words = tokenizer.lcut(text, HMM=False)
         heard, start = [], 0
         while start < len(words):
             size = self._heard_size(words, start, tokenizer)
             if size:
-                heard.append(self._words[self._reading("".join(words[start : start + size]))])
+                piece = "".join(words[start : start + size])
+                heard.append((piece, self._words[self._reading(piece)]))
                 start += size
             else:
                 start += 1

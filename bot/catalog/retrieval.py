@@ -421,9 +421,20 @@ def _chunk_tokens(chunk: str) -> tuple[str, ...]:
                 ]
     runs.append(run)
     terms += [pair for run in runs for pair in _pairs(run)]
+    if is_abbreviation(chunk):
+        terms.append(chunk)
     if len(chunk) == 1 and chunk not in WEAK_CHARS:
         terms.append(chunk)
     return tuple(terms)
+
+
+def is_abbreviation(text: str) -> bool:
+    """Whether ``text`` is a short name jieba cuts into single characters (门特, 优粤卡): a word of its own."""
+    return (
+        2 <= len(text) <= 4
+        and all("\u4e00" <= character <= "\u9fff" for character in text)
+        and all(len(word) == 1 for word in jieba_tokenizer().lcut(text, HMM=False))
+    )
 
 
 def _pairs(text: str) -> list[str]:

@@ -21,6 +21,8 @@ from bot.catalog.retrieval import (
     document_text,
     expand,
     family,
+    is_abbreviation,
+    jieba_tokenizer,
     kind_of,
     kind_prior,
     name_text,
@@ -216,9 +218,10 @@ class Candidate:
     document: float
     cover: float
     covered: frozenset[str]
-    # Share of the query's catalogue words (words some name uses) that this name uses.
+    # Share of the query's catalogue words (words some name uses) that this service's names or published
+    # text (department, materials) use.
     words: float = 0.0
-    # The same share of the words said (before colloquial words are read as the catalogue's).
+    # The same share of the words said (before colloquial words are read as the catalogue's; slips as heard).
     said_words: float = 0.0
 
 
@@ -246,9 +249,12 @@ class CatalogIndex:
     _families: list[str] = field(default_factory=list, repr=False)
     _bases: list[str] = field(default_factory=list, repr=False)
     _name_words: list[frozenset[str]] = field(default_factory=list, repr=False)
+    _aliases: list[frozenset[str]] = field(default_factory=list, repr=False)
     _names: FieldIndex | None = field(default=None, repr=False)
     _documents: FieldIndex | None = field(default=None, repr=False)
     _homophones: Homophones | None = field(default=None, repr=False)
+    # Names and aliases jieba cuts into single characters (门特, 门慢): found in a question as they are.
+    _abbreviations: frozenset[str] = field(default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         self._by_id = {entry.id: entry for entry in self.entries}
@@ -288,6 +294,7 @@ class CatalogIndex:
         self._families = [family(entry.name) for entry in heads]
         self._bases = [clean(entry.name) for entry in heads]
         self._name_words = [frozenset(t for t in tokens(clean(entry.name)) if not t.startswith("#")) for entry in heads]
+        self._aliases = self._distinctive_aliases()
         self._names = FieldIndex(
             [
                 name_text(
@@ -306,6 +313,24 @@ class CatalogIndex:
         )
         if self.reading is not None:
             self._homophones = Homophones(self._names.words() | set(EXPANSIONS), self.reading)
+        tokenizer = jieba_tokenizer()
+        self._abbreviations = frozenset(
+            word for word in self._names.words() if not tokenizer.FREQ.get(word) and is_abbreviation(word)
+        )
+
+    def _distinctive_aliases(self) -> list[frozenset[str]]:
+        """Per candidate name: its aliases that no other service's names say (门特; not 签注, which 居住证签注 says)."""
+        names = [
+            "|".join(normalize(text) for i in members for text in (self.entries[i].name, *self.entries[i].aliases))
+            for members in self._groups
+        ]
+        distinctive = []
+        for group, members in enumerate(self._groups):
+            aliases = {alias for i in members for a in self.entries[i].aliases if len(alias := normalize(a)) >= 2}
+            distinctive.append(
+                frozenset(a for a in aliases if not any(a in text for g, text in enumerate(names) if g != group))
+            )
+        return distinctive
 
     @classmethod
     def from_entries(cls, entries: Iterable[SearchEntry], min_score: float = 0.35) -> CatalogIndex:
@@ -348,25 +373,41 @@ class CatalogIndex:
                 best[entry_index] = (score, field_index)
         return best, grams
 
+    def _by_group(self, cover: dict[int, tuple[float, int]]) -> dict[int, tuple[float, int]]:
+        """The best cover (score, field) of each candidate name, from the cover of each entry."""
+        best: dict[int, tuple[float, int]] = {}
+        for entry_index, (score, field_index) in cover.items():
+            group = self._group_of[entry_index]
+            if score > best.get(group, (0.0, -1))[0]:
+                best[group] = (score, field_index)
+        return best
+
     def rank(self, query: str, limit: int = 5) -> list[Candidate]:
         """The catalogue's names for ``query``, best first, with each field's evidence."""
         if not self._groups or self._names is None or self._documents is None:
             return []
-        cover, grams = self._cover_scores(query)
         # Words the question only sounds like (底保: 低保) are added to it, as colloquial words' are.
-        heard = self._homophones.hear(correct(clean(query))) if self._homophones is not None else []
+        pieces = self._homophones.pieces(correct(clean(query))) if self._homophones is not None else []
+        heard = [word for _, word in pieces]
+        # How much of the question a name covers ranks it as said; what it covers for the confidence, and
+        # which words were said, are read as heard: a slip (结昏 for 结婚) is no word the name leaves out.
+        as_heard = query
+        for piece, word in pieces:
+            as_heard = as_heard.replace(piece, word)
+        cover, said_grams = self._cover_scores(query)
+        heard_cover, grams = self._cover_scores(as_heard) if pieces else (cover, said_grams)
+        # A name or alias jieba has no word for (门特) is a word where it is said, not two characters.
+        said = clean(query)
+        correct_said = correct(said)
+        abbreviations = [word for word in self._abbreviations if word in correct_said]
         # Each term once: the question is read twice (with and without the synonyms of ``normalize``),
         # and a word said three times is no more the service than a word said once.
-        terms = list(dict.fromkeys(tokens(expand(" ".join([normalize(query), clean(query), *heard])))))
+        terms = list(dict.fromkeys([*tokens(expand(" ".join([normalize(query), said, *heard]))), *abbreviations]))
         name_scores = self._names.scores(terms)
         document_scores = self._documents.scores(terms)
         if not cover and not name_scores.any():
             return []
-        group_cover: dict[int, tuple[float, int]] = {}
-        for entry_index, (score, field_index) in cover.items():
-            group = self._group_of[entry_index]
-            if score > group_cover.get(group, (0.0, -1))[0]:
-                group_cover[group] = (score, field_index)
+        group_cover, group_heard_cover = self._by_group(cover), self._by_group(heard_cover)
         top_name = float(name_scores.max()) or 1.0
         top_document = float(document_scores.max()) or 1.0
         pool = (
@@ -374,10 +415,11 @@ class CatalogIndex:
             | set(np.argsort(-name_scores)[:30].tolist())
             | set(np.argsort(-document_scores)[:30].tolist())
         )
-        said = clean(query)
+        said_text = correct(normalize(query))
         query_words = {t for t in terms if not t.startswith("#") and self._names.knows(t)}
         said_terms = set(terms)
-        said_words = {t for t in tokens(correct(normalize(query))) if not t.startswith("#") and self._names.knows(t)}
+        said_words = {t for t in tokens(correct(normalize(as_heard))) if not t.startswith("#") and self._names.knows(t)}
+        said_words |= set(abbreviations)
         candidates = []
         for group in pool:
             name = float(name_scores[group]) / top_name
@@ -387,6 +429,9 @@ class CatalogIndex:
                 continue
             own = self._name_words[group]
             precision = len(own & said_terms) / len(own) if own else 0.0
+            if any(alias in said_text for alias in self._aliases[group]):
+                # An alias is a name too: who says 门特 has said all of one of the service's names.
+                precision = 1.0
             fused = (
                 (
                     FIELD_WEIGHTS["name"] * name
@@ -397,11 +442,13 @@ class CatalogIndex:
                 * kind_prior(self._kinds[group], said)
                 * action_prior(self._heads[group], said)
             )
+            heard_score, field_index = group_heard_cover.get(group, (0.0, -1))
             covered = frozenset(grams & self._fields[field_index][2]) if field_index >= 0 else frozenset()
-            name_terms = self._names.terms(group)
-            words = len(query_words & name_terms) / len(query_words) if query_words else 0.0
-            said_share = len(said_words & name_terms) / len(said_words) if said_words else 1.0
-            candidates.append(Candidate(group, fused, name, document, cover_score, covered, words, said_share))
+            # Words the service publishes (申请表, 户口簿 among its materials) are words it explains.
+            published = (self._names.terms(group), self._documents.terms(group))
+            words = _explained_share(query_words, published, empty=0.0)
+            said_share = _explained_share(said_words, published, empty=1.0)
+            candidates.append(Candidate(group, fused, name, document, heard_score, covered, words, said_share))
         # Names that score the same (用电服务移表 / 暂拆 / 改类): the one more of whose characters were said first.
         said_chars = set(said)
         candidates.sort(
@@ -519,6 +566,13 @@ CONFIDENCE_WEIGHTS = {
     "name_margin": -0.178,
     "same_family": -0.154,
 }
+
+
+def _explained_share(words: set[str], published: tuple[frozenset[str], ...], empty: float) -> float:
+    """The share of ``words`` that one of the ``published`` texts has (``empty`` when no words were said)."""
+    if not words:
+        return empty
+    return 1.0 - len(words.difference(*published)) / len(words)
 
 
 # A citizen correcting what they just said: a doubled 不对/不是, 说错了, or 不对 followed by 是 (唔啱…系).

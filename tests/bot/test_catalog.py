@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.catalog.formats import ServiceRecord, read_catalog, split_free_text_materials
-from bot.catalog.search import CatalogIndex, SearchEntry, find_situation, said_after_correction, without_repeats
+from bot.catalog.search import (
+    SURE_CONFIDENCE,
+    CatalogIndex,
+    SearchEntry,
+    find_situation,
+    said_after_correction,
+    without_repeats,
+)
 from bot.catalog.store import CatalogRefused, import_records, load_services
 from bot.core.db import Database
 from bot.core.models import Service, Situation
@@ -318,3 +325,31 @@ def test_a_pension_is_the_pension_not_every_pension_insurance_benefit(gd_index: 
     # 养老金 was read as 养老保险 待遇: three 待遇 services (重核, 恢复, 暂停) were offered, not the pension.
     names = [m.entry.name for m in gd_index.resolve("到退休年龄了 养老金怎么申请").matches]
     assert "企业职工基本养老金申领" in names
+
+
+@pytest.mark.parametrize(
+    ("query", "service_id"),
+    [
+        ("想办离昏 要什么证件", "divorce-registration"),
+        ("公积筋贷款要哪些材料", "hpf-loan"),
+    ],
+)
+def test_a_slip_that_sounds_like_the_name_is_answered_as_surely_as_the_name(
+    project_index: CatalogIndex, query: str, service_id: str
+) -> None:
+    # Were offered as one of three (0.74, 0.78): the heard word ranked them first, but the slip's own
+    # pairs (离昏, 积筋) were counted as words of the question that the name leaves out.
+    assert_answered(project_index, query, service_id)
+
+
+def test_an_alias_jieba_has_no_word_for_outranks_a_generic_word(project_index: CatalogIndex) -> None:
+    # 门慢 (an alias of the 门诊特定病种 service) was two loose characters: the names with 申请 came first.
+    assert_answered(project_index, "门慢要怎么申请 要带什么", "chronic-disease")
+
+
+def test_an_alias_other_services_say_too_is_not_taken_as_a_name_said_whole(project_index: CatalogIndex) -> None:
+    # 签注 is an alias of the 港澳 endorsement, but the 居住证 says it too: a question about a 台湾 签注
+    # that says it whole must not make the 港澳 one surer (0.87 when every alias said whole counted).
+    resolution = project_index.resolve("台湾签注")
+    first = resolution.matches[0].entry.id
+    assert not (first == "hk-macau-endorsement" and resolution.confidence >= SURE_CONFIDENCE)

@@ -231,3 +231,35 @@ def test_a_character_jieba_has_never_seen_is_dialect_not_a_slip() -> None:
     sounds = {"搵": "wen", "文": "wen", "人": "ren"}
     heard = Homophones(["文人"], reading(sounds))
     assert heard.hear("有没有人工我要搵人讲") == []
+
+
+def test_a_word_heard_is_given_with_the_piece_it_was_heard_in() -> None:
+    heard = Homophones(["低保", "律师"], read)
+    assert heard.pieces("底保和律施") == [("底保", "低保"), ("律施", "律师")]
+
+
+def test_a_short_name_jieba_cuts_into_characters_is_a_word_of_its_own() -> None:
+    # 城居保 is 城/居/保 to jieba; as an alias it is one word, not only its character pairs.
+    assert "城居保" in tokens("城居保")
+    assert "城居保" not in tokens("城乡居民养老保险")
+
+
+def test_an_alias_said_whole_outranks_names_that_share_only_a_generic_word() -> None:
+    entries = [SearchEntry(id=f"s{n}", name=name, department="某部门") for n, name in enumerate(NAMES)]
+    entries.append(
+        SearchEntry(id="pension", name="城乡居民基本养老保险参保登记", department="某部门", aliases=("城居保",))
+    )
+    assert offered(CatalogIndex.from_entries(entries), "城居保要去哪里申请")[0] == "城乡居民基本养老保险参保登记"
+
+
+def test_the_words_a_service_publishes_are_not_words_its_name_leaves_out() -> None:
+    # Materials a citizen asks about (户口簿, 照片) are the service's own, not another service's words.
+    entries = [
+        SearchEntry(
+            id="marriage", name="婚姻登记", department="民政局", materials=("户口簿", "居民身份证", "近期照片")
+        ),
+        SearchEntry(id="household", name="户口簿补领", department="派出所"),
+        SearchEntry(id="photo", name="证件照片采集", department="派出所"),
+    ]
+    ranked = CatalogIndex.from_entries(entries).rank("婚姻登记要带户口簿和照片吗")
+    assert ranked[0].said_words == 1.0
