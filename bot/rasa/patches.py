@@ -9,7 +9,8 @@ All were found with py-spy under bench/turn_latency.py's load; behaviour is unch
 - Every call to the action server opened a new HTTP session and TCP connection (Rasa's
   ``EndpointConfig.request``). The action endpoint now keeps its connections open between calls
   for ``KEEP_ALIVE_S``, shorter than the action server's own keep-alive (Sanic closes idle
-  connections after 5 s), so a connection is never reused after the server dropped it.
+  connections after 5 s), so a connection is never reused after the server dropped it. They are
+  closed when the Rasa server stops (``close_kept_connections``, from ``console.startup``).
 - Every tracker Rasa builds (one per prediction for its policies' dialogue states, one per action
   run) copied each of the domain's slots with ``copy.copy``, through pickling's generic protocol
   (a tenth of a prediction). A slot is now copied directly: same class, same attributes.
@@ -149,6 +150,12 @@ def kept_alive(endpoint: EndpointConfig) -> KeepAliveEndpoint:
         kept = (endpoint, KeepAliveEndpoint(endpoint))
         _KEPT[id(endpoint)] = kept
     return kept[1]
+
+
+async def close_kept_connections() -> None:
+    """Close the action server connections kept for the running event loop (when the server stops)."""
+    for _, endpoint in list(_KEPT.values()):
+        await endpoint.close()
 
 
 def _run_actions_counted_on_kept_connections() -> None:

@@ -135,6 +135,8 @@ async def test_action_calls_keep_their_connection_and_answer_as_before(monkeypat
         assert server.connections == 3  # one more, kept for every later call
         assert {(kind, query["token"]) for kind, query, _ in server.requests} == {("application/json", "secret")}
         assert server.requests[0][2] == server.requests[-1][2]
+        await rasa_patches.close_kept_connections()  # as the Rasa server does when it stops
+        assert rasa_patches.kept_alive(endpoint)._sessions == {}
     finally:
-        await rasa_patches.kept_alive(endpoint).close()
+        await rasa_patches.close_kept_connections()
         await server.stop()
