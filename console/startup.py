@@ -6,8 +6,8 @@ stops the instance; the handoff desk stands around every bot
 turn (``channels.connector.run_turn``), the default canned phrases exist, the sweeper turns long
 waits into callbacks, and the outbox is delivered; the handoff queue is rebuilt from the database
 if Redis lost it (``bot.handoff.queue``) and expired ids of handled messages are deleted every hour.
-At stop: that work is cancelled and every connection the instance holds is released, so that the
-server exits promptly on SIGTERM.
+At stop: that work is cancelled and every connection the instance holds is released (the action
+server's kept connections too), so that the server exits promptly on SIGTERM.
 
 Rasa starts nothing but input channels, so this is one: ``channels.registry`` lists it, it has no
 routes, only the server's start and stop listeners.
@@ -29,6 +29,7 @@ from bot.core.encryption import PersonalDataKeyError
 from bot.core.shared_state import forget_expired_handled
 from bot.handoff import records as handoffs
 from bot.handoff.queue import QueueUnavailable
+from bot.rasa.patches import close_kept_connections
 from channels.connector import OnNewMessage, channel_runtime
 from console.desk import handoff_desk
 from console.notifier import run_notifier
@@ -89,6 +90,7 @@ async def stop(app: Sanic) -> None:
             await task
     await handoff_desk().close_connections()
     await channel_runtime().close()
+    await close_kept_connections()
 
 
 class InstanceWork(InputChannel):

@@ -6,9 +6,11 @@ import uuid
 
 import pytest
 import redis
+import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.rasa.stores import SettingsLockStore, SettingsTrackerStore
@@ -85,3 +87,41 @@ async def test_only_the_latest_session_is_read_back(
     assert [e.text for e in latest.events if isinstance(e, UserUttered)] == ["新的消息"]
     assert [e.text for e in full.events if isinstance(e, UserUttered)] == ["旧的消息", "新的消息"]
     store.engine.dispose()
+
+
+async def test_stored_rows_are_those_rasas_own_store_writes(
+    monkeypatch: pytest.MonkeyPatch, clean_settings: None, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """One INSERT of many rows stores what Rasa's ORM object per event stored, in the same order."""
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'ours.db'}")
+    ours = SettingsTrackerStore(domain=DOMAIN)
+    rasas = SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    first = [
+        SessionStarted(timestamp=1.0),
+        ActionExecuted("action_listen", timestamp=2.0),
+        UserUttered("你好", {"name": "greet", "confidence": 0.9}, timestamp=3.0),
+        SlotSet("service", "护照", timestamp=4.0),
+    ]
+    later = [ActionExecuted("utter_greet", timestamp=5.0), BotUttered("您好", timestamp=6.0)]
+    for store in (ours, rasas):
+        tracker = DialogueStateTracker.from_events("citizen-rows", first)
+        await store.save(tracker)
+        await store.save(tracker)  # nothing new: nothing stored
+        tracker.update_with_events(later, DOMAIN, override_timestamp=False)
+        await store.save(tracker)
+
+    def rows(store: SQLTrackerStore) -> list[tuple[object, ...]]:
+        with store.engine.connect() as connection:
+            return list(
+                connection.execute(
+                    sa.text(
+                        "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events"
+                        " ORDER BY id"
+                    )
+                )
+            )
+
+    assert len(rows(ours)) == 6
+    assert rows(ours) == rows(rasas)
+    ours.engine.dispose()
+    rasas.engine.dispose()
