@@ -29,6 +29,8 @@ from collections.abc import Iterable, Sequence
 import jieba
 import numpy as np
 
+from bot.catalog.lexicon import catalogue_words
+
 # Common misspellings of the words citizens type (variants, confusions an input method makes: 公正 is
 # its first word for gongzheng), corrected in a question before anything else (so that "公正处" is
 # read as "公证处" and expanded as that). Not one-off homophones of a few questions (律施, 制押, 版全):
@@ -380,6 +382,7 @@ def expand(text: str) -> str:
     """The cleaned, corrected text followed by the catalogue's words for the colloquial words it contains."""
     text = correct(clean(text))
     extra = [official for word, official in EXPANSIONS.items() if word in text]
+    extra += catalogue_words(text)
     if "签证" in text:
         extra += [letter for word, letter in VISA_TYPES.items() if word in text]
     if _PROGRESS_WORDS.search(text):
