@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 import jieba
 import numpy as np
 
+from bot.catalog.dialect import mandarin
 from bot.catalog.lexicon import catalogue_words
 
 # Common misspellings of the words citizens type (variants, confusions an input method makes: 公正 is
@@ -366,9 +367,9 @@ def jieba_tokenizer() -> jieba.Tokenizer:
 def clean(text: str) -> str:
     """Half-width, lower-case, Cantonese words in Mandarin, without punctuation."""
     text = unicodedata.normalize("NFKC", text).lower()
-    for word, mandarin in CANTONESE.items():
-        text = text.replace(word, mandarin)
-    return _PUNCTUATION.sub("", text)
+    for word, plain in CANTONESE.items():
+        text = text.replace(word, plain)
+    return _PUNCTUATION.sub("", mandarin(text))
 
 
 def correct(text: str) -> str:

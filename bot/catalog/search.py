@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.catalog.dialect import mandarin
 from bot.catalog.homophones import Homophones, Reading, pinyin_reading
 from bot.catalog.retrieval import (
     EXPANSIONS,
@@ -122,7 +123,7 @@ _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 def normalize(text: str) -> str:
     """Half-width, lower-case, without punctuation, with colloquial words replaced."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _PUNCTUATION.sub("", text)
+    text = _PUNCTUATION.sub("", mandarin(text))
     for word in _SYNONYM_ORDER:
         text = text.replace(word, _SYNONYMS[word])
     return text
