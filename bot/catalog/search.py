@@ -13,6 +13,7 @@ import numpy as np
 
 from bot.catalog.dialect import mandarin
 from bot.catalog.focus import asking_part
+from bot.catalog.groups import group_prior
 from bot.catalog.homophones import Homophones, Reading, pinyin_reading
 from bot.catalog.retrieval import (
     EXPANSIONS,
@@ -407,6 +408,7 @@ class CatalogIndex:
                 )
                 * kind_prior(self._kinds[group], said)
                 * action_prior(self._heads[group], said)
+                * group_prior(self._heads[group], said)
             )
             covered = frozenset(grams & self._fields[field_index][2]) if field_index >= 0 else frozenset()
             name_terms = self._names.terms(group)

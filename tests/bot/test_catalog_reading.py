@@ -6,6 +6,7 @@ import pytest
 
 from bot.catalog.dialect import DIALECT_WORDS, mandarin
 from bot.catalog.focus import asking_part
+from bot.catalog.groups import group_prior
 from bot.catalog.lexicon import EVERYDAY_WORDS
 from bot.catalog.retrieval import clean, expand
 from bot.catalog.search import CatalogIndex, SearchEntry
@@ -115,3 +116,41 @@ def test_a_long_question_is_ranked_by_what_it_asks(index: CatalogIndex) -> None:
     # Was: three pension services, which the story names at length, and the passport fourth.
     question = "我的养老保险交了八年，缴费凭证打过了，待遇也重核过了，现在想问一下护照去哪里办，要多久"
     assert "办理及加注普通护照" in offered(index, question)
+
+
+SIBLINGS_FOR_GROUPS = [
+    "城镇职工基本养老保险关系转移接续申请",
+    "退役军人养老保险关系转移接续申请",
+    "机关事业单位养老保险关系转移接续申请",
+    "未就业随军配偶养老保险关系转移接续申请",
+    "机动车驾驶证初次申领(外国人申领摩托车准驾车型)",
+    "机动车驾驶证初次申领(港澳台居民申领摩托车准驾车型)",
+    "机动车驾驶证初次申领(大陆居民申领摩托车准驾车型)",
+]
+
+
+@pytest.fixture(scope="module")
+def siblings() -> CatalogIndex:
+    return CatalogIndex.from_entries(
+        SearchEntry(id=f"g{n}", name=name, department="某部门") for n, name in enumerate(SIBLINGS_FOR_GROUPS)
+    )
+
+
+def test_group_prior_lowers_a_name_for_a_group_not_said() -> None:
+    assert group_prior("退役军人养老保险关系转移接续申请", "养老保险转到广州") < 1.0
+    assert group_prior("退役军人养老保险关系转移接续申请", "我退伍了 养老保险转到广州") == 1.0
+    assert group_prior("城镇职工基本养老保险关系转移接续申请", "养老保险转到广州") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("在深圳交了几年养老保险 现在回老家了 关系怎么转回去", "城镇职工基本养老保险关系转移接续申请"),
+        ("我是退伍回来的 部队那几年的养老保险怎么转接", "退役军人养老保险关系转移接续申请"),
+        ("第一次考摩托车驾驶证怎么申领", "机动车驾驶证初次申领(大陆居民申领摩托车准驾车型)"),
+    ],
+)
+def test_a_citizen_who_names_no_group_is_offered_the_general_service_first(
+    siblings: CatalogIndex, question: str, expected: str
+) -> None:
+    assert offered(siblings, question)[0] == expected
