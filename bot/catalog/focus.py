@@ -30,3 +30,13 @@ def asking_part(question: str) -> str:
     if not asking or len(asking) == len(clauses):
         return ""
     return " ".join(asking)
+
+
+# A verb asked as "A 不 A" (能不能, 会不会, 要不要, 可不可以, 有没有): the form of a yes-no question, never
+# part of a service's name, but jieba cuts 税能不能 into 税/能/不能 and 不能 is a word some names use.
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1(?:以)?")
+
+
+def without_yes_no_form(text: str) -> str:
+    """``text`` without its "A 不 A" yes-no forms ("税能不能晚点交" → "税晚点交")."""
+    return _A_NOT_A.sub("", text)

@@ -30,6 +30,7 @@ import jieba
 import numpy as np
 
 from bot.catalog.dialect import mandarin
+from bot.catalog.focus import without_yes_no_form
 from bot.catalog.lexicon import catalogue_words
 
 # Common misspellings of the words citizens type (variants, confusions an input method makes: 公正 is
@@ -381,7 +382,7 @@ def correct(text: str) -> str:
 
 def expand(text: str) -> str:
     """The cleaned, corrected text followed by the catalogue's words for the colloquial words it contains."""
-    text = correct(clean(text))
+    text = correct(clean(without_yes_no_form(text)))
     extra = [official for word, official in EXPANSIONS.items() if word in text]
     extra += catalogue_words(text)
     if "签证" in text:

@@ -8,7 +8,7 @@ from bot.catalog.dialect import DIALECT_WORDS, mandarin
 from bot.catalog.focus import asking_part
 from bot.catalog.groups import group_prior
 from bot.catalog.lexicon import EVERYDAY_WORDS
-from bot.catalog.retrieval import clean, expand
+from bot.catalog.retrieval import clean, expand, tokens
 from bot.catalog.search import CatalogIndex, SearchEntry
 
 # Names of the real catalogue, several of them siblings that share most of their words.
@@ -154,3 +154,17 @@ def test_a_citizen_who_names_no_group_is_offered_the_general_service_first(
     siblings: CatalogIndex, question: str, expected: str
 ) -> None:
     assert offered(siblings, question)[0] == expected
+
+
+@pytest.mark.parametrize("question", ["这笔税能不能缓一缓再交", "当过兵的可不可以读高职", "这里有没有停车场"])
+def test_a_yes_no_form_is_no_word_of_the_question(question: str) -> None:
+    terms = tokens(expand(question))
+    assert not {"不能", "不可", "可以", "没有", "#不能", "#不可", "#没有"} & set(terms)
+
+
+def test_a_yes_no_question_is_not_matched_by_a_name_that_says_不能() -> None:
+    index = CatalogIndex.from_entries(
+        SearchEntry(id=f"y{n}", name=name, department="某部门")
+        for n, name in enumerate(["对不能避免造成水土流失危害的认定", "退役士兵高等职业教育报名", "技工学校的设立审批"])
+    )
+    assert "对不能避免造成水土流失危害的认定" not in offered(index, "退伍兵能不能报名读高职")
