@@ -29,6 +29,10 @@ from collections.abc import Iterable, Sequence
 import jieba
 import numpy as np
 
+from bot.catalog.dialect import mandarin
+from bot.catalog.focus import without_yes_no_form
+from bot.catalog.lexicon import catalogue_words
+
 # Common misspellings of the words citizens type (variants, confusions an input method makes: 公正 is
 # its first word for gongzheng), corrected in a question before anything else (so that "公正处" is
 # read as "公证处" and expanded as that). Not one-off homophones of a few questions (律施, 制押, 版全):
@@ -364,9 +368,9 @@ def jieba_tokenizer() -> jieba.Tokenizer:
 def clean(text: str) -> str:
     """Half-width, lower-case, Cantonese words in Mandarin, without punctuation."""
     text = unicodedata.normalize("NFKC", text).lower()
-    for word, mandarin in CANTONESE.items():
-        text = text.replace(word, mandarin)
-    return _PUNCTUATION.sub("", text)
+    for word, plain in CANTONESE.items():
+        text = text.replace(word, plain)
+    return _PUNCTUATION.sub("", mandarin(text))
 
 
 def correct(text: str) -> str:
@@ -378,8 +382,9 @@ def correct(text: str) -> str:
 
 def expand(text: str) -> str:
     """The cleaned, corrected text followed by the catalogue's words for the colloquial words it contains."""
-    text = correct(clean(text))
+    text = correct(clean(without_yes_no_form(text)))
     extra = [official for word, official in EXPANSIONS.items() if word in text]
+    extra += catalogue_words(text)
     if "签证" in text:
         extra += [letter for word, letter in VISA_TYPES.items() if word in text]
     if _PROGRESS_WORDS.search(text):
