@@ -457,8 +457,9 @@ class CatalogIndex:
             )
             heard_score, field_index = group_heard_cover.get(group, (0.0, -1))
             covered = frozenset(grams & self._fields[field_index][2]) if field_index >= 0 else frozenset()
-            # Words the service publishes (申请表, 户口簿 among its materials) are words it explains.
-            published = (self._names.terms(group), self._documents.terms(group))
+            # Words the service publishes (户口簿 among its materials) are words it explains, unless many
+            # services publish them (申请表).
+            published = (self._names.terms(group), self._documents.distinctive_terms(group))
             words = _explained_share(query_words, published, empty=0.0)
             said_share = _explained_share(said_words, published, empty=1.0)
             candidates.append(Candidate(group, fused, name, document, heard_score, covered, words, said_share))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.catalog.homophones import Homophones, pinyin_reading
-from bot.catalog.retrieval import action_prior, clean, expand, tokens
+from bot.catalog.retrieval import FieldIndex, action_prior, clean, expand, tokens
 from bot.catalog.search import CatalogIndex, SearchEntry
 
 # Names shaped like the real catalogue's: many say 申请, several share a stem, some are 进度查询.
@@ -263,3 +263,13 @@ def test_the_words_a_service_publishes_are_not_words_its_name_leaves_out() -> No
     ]
     ranked = CatalogIndex.from_entries(entries).rank("婚姻登记要带户口簿和照片吗")
     assert ranked[0].said_words == 1.0
+
+
+def test_a_word_most_services_publish_is_not_distinctive_of_any() -> None:
+    # 申请 is in nearly every service's materials (…申请表): it says nothing about which service was meant,
+    # so it is not a word 法律援助's materials explain; 户口簿, which one other service lists, is.
+    names = ["婚姻", "收养", "户口", "社团", "船舶", "商标", "专利", "出生", "死亡", "房屋"]
+    documents = [f"{name}申请表" for name in names] + ["法律援助申请表 户口簿", "户口簿 照片"]
+    distinctive = FieldIndex(documents).distinctive_terms(len(documents) - 2)
+    assert {"户口簿", "法律援助"} <= distinctive
+    assert not {"申请", "申请表"} & distinctive
