@@ -284,6 +284,6 @@ EVERYDAY_WORDS: dict[str, str] = {
 }
 
 
-def catalogue_words(text: str) -> list[str]:
-    """The catalogue's words for the everyday words ``text`` (cleaned) contains."""
-    return [official for word, official in EVERYDAY_WORDS.items() if word in text]
+def catalogue_words(text: str) -> list[tuple[str, str]]:
+    """Each everyday word ``text`` (cleaned) contains, with the catalogue's words for it."""
+    return [(word, official) for word, official in EVERYDAY_WORDS.items() if word in text]

@@ -383,14 +383,25 @@ def correct(text: str) -> str:
 
 def expand(text: str) -> str:
     """The cleaned, corrected text followed by the catalogue's words for the colloquial words it contains."""
+    return expand_read(*expansion(text))
+
+
+def expand_read(said: str, colloquial: list[tuple[str, str]]) -> str:
+    """What ``expansion`` read, as one text: what was said, then the catalogue's words."""
+    return " ".join([said, *(official for _, official in colloquial)])
+
+
+def expansion(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The cleaned, corrected text, and each colloquial word it contains with the catalogue's words for it."""
     text = correct(clean(without_yes_no_form(text)))
-    extra = [official for word, official in EXPANSIONS.items() if word in text]
-    extra += catalogue_words(text)
+    pairs = [(word, official) for word, official in EXPANSIONS.items() if word in text]
+    pairs += catalogue_words(text)
     if "签证" in text:
-        extra += [letter for word, letter in VISA_TYPES.items() if word in text]
-    if _PROGRESS_WORDS.search(text):
-        extra.append("进度查询")  # "办到哪一步了" is what the catalogue calls 进度查询
-    return " ".join([text, *extra])
+        pairs += [(word, letter) for word, letter in VISA_TYPES.items() if word in text]
+    progress = _PROGRESS_WORDS.search(text)
+    if progress:
+        pairs.append((progress.group(), "进度查询"))  # "办到哪一步了" is what the catalogue calls 进度查询
+    return text, pairs
 
 
 def tokens(text: str) -> list[str]:
@@ -517,10 +528,13 @@ class FieldIndex:
 
         corpus = [tokens(text) or ["∅"] for text in texts]
         self._terms = [frozenset(terms) for terms in corpus]
-        self._frequency = Counter(term for terms in self._terms for term in terms)
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         self._bm25.index(corpus, show_progress=False)
         self.size = len(corpus)
+        frequency = Counter(term for terms in self._terms for term in terms)
+        most = max(COMMON_TERM_MIN, COMMON_TERM_SHARE * self.size)
+        # Words of many services (申请, in a quarter of all materials), so of none in particular.
+        self.common = frozenset(term for term, count in frequency.items() if count > most)
 
     def words(self) -> set[str]:
         """Every word of the documents (their character pairs left out)."""
@@ -533,11 +547,6 @@ class FieldIndex:
     def terms(self, document: int) -> frozenset[str]:
         """The terms of one document."""
         return self._terms[document]
-
-    def distinctive_terms(self, document: int) -> frozenset[str]:
-        """The terms of one document that few others have (申请, in a quarter of all materials, is not one)."""
-        most = max(COMMON_TERM_MIN, COMMON_TERM_SHARE * self.size)
-        return frozenset(term for term in self._terms[document] if self._frequency[term] <= most)
 
     def scores(self, query_terms: list[str]) -> np.ndarray:
         """BM25 score of every document for the query's terms."""

@@ -23,6 +23,8 @@ from bot.catalog.retrieval import (
     correct,
     document_text,
     expand,
+    expand_read,
+    expansion,
     family,
     is_abbreviation,
     jieba_tokenizer,
@@ -230,6 +232,8 @@ class Candidate:
     words: float = 0.0
     # The same share of the words said (before colloquial words are read as the catalogue's; slips as heard).
     said_words: float = 0.0
+    # Whether the service uses any catalogue word of the query, common ones (申请) included.
+    shares_word: bool = False
 
 
 @dataclass
@@ -409,7 +413,8 @@ class CatalogIndex:
         abbreviations = [word for word in self._abbreviations if word in correct_said]
         # Each term once: the question is read twice (with and without the synonyms of ``normalize``),
         # and a word said three times is no more the service than a word said once.
-        terms = list(dict.fromkeys([*tokens(expand(" ".join([normalize(query), said, *heard]))), *abbreviations]))
+        said_read, colloquial = expansion(" ".join([normalize(query), said, *heard]))
+        terms = list(dict.fromkeys([*tokens(expand_read(said_read, colloquial)), *abbreviations]))
         name_scores = self._names.scores(terms)
         document_scores = self._documents.scores(terms)
         asked = self._asking_terms(query)
@@ -428,10 +433,19 @@ class CatalogIndex:
             | set(np.argsort(-document_scores)[:30].tolist())
         )
         said_text = correct(normalize(query))
-        query_words = {t for t in terms if not t.startswith("#") and self._names.knows(t)}
+        # What was said, word by word; a colloquial word and the catalogue's words for it are one thing
+        # said (买房: 房屋买卖 商品房), explained when the service has any of them. A word many services
+        # publish (申请, 证明) counts only for a service whose name says it (无犯罪记录证明), not for one
+        # whose materials have it (申请表).
+        colloquial_words = {frozenset(self._words(tokens(f"{word} {official}"))[0]) for word, official in colloquial}
+        colloquial_words.discard(frozenset())
+        plain, common_words = self._words(tokens(said_read))
+        plain = (plain | set(abbreviations)).difference(*colloquial_words)
+        query_words = _singles(plain) | colloquial_words
+        any_words = {term for term in terms if not term.startswith("#") and self._names.knows(term)}
         said_terms = set(terms)
-        said_words = {t for t in tokens(correct(normalize(as_heard))) if not t.startswith("#") and self._names.knows(t)}
-        said_words |= set(abbreviations)
+        said_plain, said_common = self._words(tokens(correct(normalize(as_heard))))
+        said_words = _singles(said_plain | set(abbreviations))
         candidates = []
         for group in pool:
             name = float(name_scores[group]) / top_name
@@ -457,12 +471,13 @@ class CatalogIndex:
             )
             heard_score, field_index = group_heard_cover.get(group, (0.0, -1))
             covered = frozenset(grams & self._fields[field_index][2]) if field_index >= 0 else frozenset()
-            # Words the service publishes (户口簿 among its materials) are words it explains, unless many
-            # services publish them (申请表).
-            published = (self._names.terms(group), self._documents.distinctive_terms(group))
-            words = _explained_share(query_words, published, empty=0.0)
-            said_share = _explained_share(said_words, published, empty=1.0)
-            candidates.append(Candidate(group, fused, name, document, heard_score, covered, words, said_share))
+            # Words the service publishes (户口簿 among its materials) are words it explains.
+            named = self._names.terms(group)
+            published = named | self._documents.terms(group)
+            words = _explained_share(query_words | _singles(common_words & named), published, empty=0.0)
+            said_share = _explained_share(said_words | _singles(said_common & named), published, empty=1.0)
+            shares = bool(any_words & published)
+            candidates.append(Candidate(group, fused, name, document, heard_score, covered, words, said_share, shares))
         # Names that score the same (用电服务移表 / 暂拆 / 改类): the one more of whose characters were said first.
         said_chars = set(said)
         candidates.sort(
@@ -483,6 +498,13 @@ class CatalogIndex:
         rest = [c for c in candidates if c not in first]
         return (first + rest)[:limit]
 
+    def _words(self, terms: Iterable[str]) -> tuple[set[str], set[str]]:
+        """The index's words among ``terms``: those few services publish, and the common ones (申请, 证明)."""
+        assert self._names is not None and self._documents is not None
+        known = {term for term in terms if not term.startswith("#") and self._names.knows(term)}
+        common = known & self._documents.common
+        return known - common, common
+
     def _asking_terms(self, query: str) -> list[str]:
         """The index terms of the clauses of a long question that ask for something (none if short)."""
         part = asking_part(query)
@@ -501,7 +523,7 @@ class CatalogIndex:
 
     def _worth_offering(self, top: Candidate) -> bool:
         """Whether the best candidate's name shares enough with what was said to be offered at all."""
-        return top.cover >= self.min_score or (top.name > 0 and top.words > 0)
+        return top.cover >= self.min_score or (top.name > 0 and top.shares_word)
 
     def confidence_features(self, ranked: list[Candidate]) -> dict[str, float]:
         """What the confidence is computed from: the margins between the first candidates."""
@@ -555,7 +577,9 @@ class CatalogIndex:
         top = ranked[0]
         # Words of the query the best match leaves out but another match explains
         # (台湾通行证"签注" against 台湾通行证"签发"): the choice is the citizen's.
-        left_out = _grams(strip_fillers(query)) - top.covered
+        # A word many services publish (申请) explains no service in particular.
+        common = self._documents.common if self._documents is not None else frozenset()
+        left_out = _grams(strip_fillers(query)) - top.covered - common
         # Only a close contender (within 60% of the score) counts: 残疾人证 explaining 换证 does not.
         explained_elsewhere = any(
             left_out & other.covered for other in ranked[1:choices] if other.score >= top.score * 0.6
@@ -587,11 +611,17 @@ CONFIDENCE_WEIGHTS = {
 }
 
 
-def _explained_share(words: set[str], published: tuple[frozenset[str], ...], empty: float) -> float:
-    """The share of ``words`` that one of the ``published`` texts has (``empty`` when no words were said)."""
+def _singles(words: set[str]) -> set[frozenset[str]]:
+    """Each word as a thing said of its own."""
+    return {frozenset({word}) for word in words}
+
+
+def _explained_share(words: set[frozenset[str]], published: frozenset[str], empty: float) -> float:
+    """The share of the things said (each a word, or a colloquial word with the catalogue's words for it)
+    that the ``published`` words explain (``empty`` when nothing was said)."""
     if not words:
         return empty
-    return 1.0 - len(words.difference(*published)) / len(words)
+    return sum(1 for word in words if word & published) / len(words)
 
 
 # A citizen correcting what they just said: a doubled 不对/不是, 说错了, or 不对 followed by 是 (唔啱…系).

@@ -178,6 +178,10 @@ def project_index() -> CatalogIndex:
         ("开饭店的员工要办健康证，要带啥", "health-certificate"),
         ("我和老婆打算下个月去领证结婚，要准备什么证件", "marriage-registration"),
         ("孩子要出国留学，开无犯罪证明要什么", "no-crime-record"),
+        # 买房 read as 房屋买卖 商品房 is one thing said, not three the loan leaves out.
+        ("我同老公想用公积金贷款买房，两个都有交，要准备什么材料", "hpf-loan"),
+        # 申请, in most services' materials, neither explains 门特 nor is another service's word.
+        ("我有高血压要长期拿药，门特那个要怎么申请啊", "chronic-disease"),
     ],
 )
 def test_why_and_who_said_besides_a_clear_service_do_not_keep_it_from_being_answered(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.catalog.homophones import Homophones, pinyin_reading
-from bot.catalog.retrieval import FieldIndex, action_prior, clean, expand, tokens
+from bot.catalog.retrieval import action_prior, clean, expand, tokens
 from bot.catalog.search import CatalogIndex, SearchEntry
 
 # Names shaped like the real catalogue's: many say 申请, several share a stem, some are 进度查询.
@@ -265,11 +265,42 @@ def test_the_words_a_service_publishes_are_not_words_its_name_leaves_out() -> No
     assert ranked[0].said_words == 1.0
 
 
-def test_a_word_most_services_publish_is_not_distinctive_of_any() -> None:
-    # 申请 is in nearly every service's materials (…申请表): it says nothing about which service was meant,
-    # so it is not a word 法律援助's materials explain; 户口簿, which one other service lists, is.
-    names = ["婚姻", "收养", "户口", "社团", "船舶", "商标", "专利", "出生", "死亡", "房屋"]
-    documents = [f"{name}申请表" for name in names] + ["法律援助申请表 户口簿", "户口簿 照片"]
-    distinctive = FieldIndex(documents).distinctive_terms(len(documents) - 2)
-    assert {"户口簿", "法律援助"} <= distinctive
-    assert not {"申请", "申请表"} & distinctive
+def _many_forms(word: str) -> list[SearchEntry]:
+    """Nine services whose materials all have ``word`` (…申请表), as most of a real catalogue's do."""
+    names = ["婚姻登记", "收养登记", "户口迁移", "社团登记", "船舶登记", "商标注册", "专利申请", "出生登记", "证明事项"]
+    return [
+        SearchEntry(id=f"form{n}", name=name, department="某部门", materials=(f"{name}{word}",))
+        for n, name in enumerate(names)
+    ]
+
+
+def test_a_word_most_services_publish_in_their_materials_explains_none_of_them() -> None:
+    # 申请 (…申请表 in most materials) is neither explained by 门特's form nor left out by its name.
+    entries = [
+        *_many_forms("申请表"),
+        SearchEntry(
+            id="chronic",
+            name="门诊特定病种待遇认定",
+            department="医保局",
+            aliases=("门特",),
+            materials=("门诊特定病种待遇申请表",),
+        ),
+    ]
+    index = CatalogIndex.from_entries(entries)
+    assert index.search("门特认定要怎么申请")[0].entry.id == "chronic"
+    top = index.rank("门特认定要怎么申请")[0]
+    assert (top.words, top.said_words) == (1.0, 1.0)
+
+
+def test_a_word_most_services_publish_counts_where_the_name_says_it() -> None:
+    # 证明 is in most materials; said, it is part of what 无犯罪记录证明's name answers, like 犯罪.
+    entries = [
+        *_many_forms("证明"),
+        SearchEntry(id="no-crime", name="无犯罪记录证明", department="公安局"),
+        SearchEntry(id="study", name="出国留学资格评估", department="教育厅"),
+    ]
+    index = CatalogIndex.from_entries(entries)
+    assert index.search("我要出国，开无犯罪证明")[0].entry.id == "no-crime"
+    top = index.rank("我要出国，开无犯罪证明")[0]
+    # 出国 is left out, 犯罪 and 证明 are explained.
+    assert top.said_words == 2 / 3
