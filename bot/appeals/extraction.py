@@ -101,6 +101,8 @@ _NAME_GOES_ON = re.compile(rf"[\u4e00-\u9fff]{_PLACE_END}")
 _PLACE = re.compile(
     rf"[\u4e00-\u9fffA-Za-z0-9]{{1,14}}?{_PLACE_END}"
     rf"(?:[\u4e00-\u7683\u7685-\u9fffA-Za-z0-9]{{0,8}}?{_PLACE_END})*"
+    # A road's direction is part of its name (中山大道西, 广州大道中), not a side or the middle of it (路中间).
+    r"(?:(?:(?<=大道)|(?<=大街)|(?<=路))[东南西北中](?![间央心侧边面部门方头站口段]))?"
     # The number may follow a pause (a phone transcript: "公益路 二十一号") or the road's direction (江南大道中88号).
     r"(?:[东南西北中]段)?(?:[东南西北中]?\s?[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))?"
 )

@@ -39,7 +39,7 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("在白云区京溪那个公交站，司机不等人上齐就开走", "白云区", "京溪那个公交站"),
         ("我家在荔湾区芳村，楼下的下水道堵了", "荔湾区", "芳村"),
         ("海珠路有个井盖坏了", None, "海珠路"),
-        ("白云大道北那里积水很深", None, "白云大道"),
+        ("白云大道北那里积水很深", None, "白云大道北"),
         ("我要投诉我们楼下的餐馆油烟太大", None, None),
         ("路灯坏了好几天了", None, None),
         ("我要投诉天河区政务中心三号窗口的工作人员", "天河区", None),
@@ -49,6 +49,11 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         # A pause between the road and its number (a phone transcript): the number was lost.
         ("越秀区 公益路 二十一号 门口堆满垃圾", "越秀区", "公益路二十一号"),
         ("海珠区江南大道中 88号 有人乱停车", "海珠区", "江南大道中88号"),
+        # A road's direction is its name's (中山大道西), a side or the middle of it is not.
+        ("投诉越秀区解放路北有间茶楼天天占道", "越秀区", "解放路北"),
+        ("天河区黄埔大道西那个地盘半夜施工", "天河区", "黄埔大道西"),
+        ("海珠区工业大道中间有个大坑", "海珠区", "工业大道"),
+        ("白云区机场路东侧的绿化带没人管", "白云区", "机场路"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
