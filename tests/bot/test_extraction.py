@@ -121,7 +121,23 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
     assert not wants_anonymity("打这个号码13912345678")
 
 
-@pytest.mark.parametrize("text", ["可以", "好的。", "确认提交", "嗯嗯", "没问题！", "行", "这个电话就行", "打这个电话"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "可以",
+        "好的。",
+        "确认提交",
+        "嗯嗯",
+        "没问题！",
+        "行",
+        "这个电话就行",
+        "打这个电话",
+        "就用我这个号码",
+        "就打我这个电话吧",
+        "打呢个电话啦",
+        "用我现在这个手机",
+    ],
+)
 def test_a_yes(text: str) -> None:
     assert says_yes(text)
 
