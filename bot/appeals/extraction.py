@@ -134,6 +134,14 @@ _ASIDE = re.compile(
     r"(?:吗|呢|嘛|未)$|几点|怎么|为什么|为啥|哪里|哪儿|点解|几时|边度|点样|要多久|多少钱"
     r"|可不可以|能不能|有没有|是不是|要不要|会不会"
 )
+# Saying what one is doing: making a report (我要投诉, 想反映一下, 举报… at the start, 提个建议), not
+# refusing one (不想投诉) nor speaking of one made before (我要投诉的那个).
+_EXPLICIT_REQUEST = re.compile(
+    r"(?<![不唔没冇别])(?:(?:要|想|想要|需要|来)(投诉|举报|反映|求助)|^(?:喂|你好|您好)*(投诉|举报)"
+    r"|提(?:个|一个|点|几个)?(建议)|我有(?:个|一个|些|几个|一点)?(建议))(?!的)"
+)
+# A report whose kind the citizen does not name (反映).
+REPORTED = "反映"
 _OTHER_NUMBER = re.compile(r"换|别的|另一个|另外|其他|其它|不用这个|不要这个|不要用|不用")
 # Words that name a field of the read-back, for "地址不对，是…" and "改一下时间".
 _FIELDS = (
@@ -268,6 +276,17 @@ def place_only_near(text: str, address: str) -> str | None:
 def starts_a_correction(text: str) -> bool:
     """Whether the message begins by saying something said before was wrong (不对, 不是…, 唔啱)."""
     return _CORRECTING.match(without_punctuation(text)) is not None
+
+
+def explicit_request(text: str) -> str | None:
+    """The kind of report the citizen says they are making (我要投诉…, 举报…, 提个建议), ``REPORTED``
+    for one that names no kind (我想反映一下), or None: not a question about one (我要投诉的那个), never a
+    refusal (不想投诉)."""
+    match = _EXPLICIT_REQUEST.search(without_punctuation(text))
+    if match is None:
+        return None
+    word = next(group for group in match.groups() if group)
+    return REPORTED if word == "反映" else word
 
 
 def other_kind(text: str, kind: str | None) -> str | None:

@@ -1,0 +1,87 @@
+"""Our NLU components: a citizen who says which report they make makes it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.appeals.extraction import explicit_request
+from bot.rasa.components import ExplicitRequestClassifier
+
+INTENTS = {"投诉": "complain", "举报": "report_violation", "求助": "seek_help", "建议": "suggest"}
+
+
+def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
+    """The intent after the component, given the classifier's intent and ranking."""
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": ranking[0][1]},
+            "intent_ranking": [{"name": name, "confidence": confidence} for name, confidence in ranking],
+        }
+    )
+    ExplicitRequestClassifier({"intents": INTENTS}).process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "ranking", "expected"),
+    [
+        # A long complaint the classifier read as out of scope.
+        (
+            "我要投诉，越秀区某某路的那家快餐店厨房好脏，我亲眼看到老鼠，打我电话13800000000",
+            "out_of_scope",
+            [("out_of_scope", 0.6), ("complain", 0.4)],
+            "complain",
+        ),
+        # 投诉 and 举报 scored alike: the fallback classifier gave up, the citizen said 投诉.
+        (
+            "我要投诉 番禺区那个街市的鱼档 缺斤少两",
+            "nlu_fallback",
+            [("nlu_fallback", 0.45), ("report_violation", 0.5), ("complain", 0.5)],
+            "complain",
+        ),
+        # 反映 names no kind: the best-ranked report intent.
+        (
+            "你好，我眼睛不好，想反映一下我们这边公交站的站牌字太小",
+            "goodbye",
+            [("goodbye", 0.5), ("suggest", 0.3), ("complain", 0.2)],
+            "suggest",
+        ),
+        # Not a report being made: left as classified.
+        ("我上次投诉的那个有结果了吗", "ask_progress", [("ask_progress", 0.9)], "ask_progress"),
+        ("我要投诉的那个工单怎么还没人处理", "ask_progress", [("ask_progress", 0.9)], "ask_progress"),
+        ("算了，我不想投诉了", "deny", [("deny", 0.9)], "deny"),
+        ("办护照要带什么", "ask_materials", [("ask_materials", 0.99)], "ask_materials"),
+    ],
+)
+def test_a_citizen_who_says_which_report_they_make_makes_it(
+    text: str, intent: str, ranking: list[tuple[str, float]], expected: str
+) -> None:
+    assert classified(text, intent, ranking) == expected
+
+
+def test_no_training_example_of_another_intent_says_it_makes_a_report() -> None:
+    """The NLU's examples: none of another intent is taken for a report, none of a report for another kind."""
+    wrong = []
+    for path in sorted(Path("data/nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            for line in str(item.get("examples", "")).splitlines():
+                text = re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", line.strip()[2:])
+                kind = explicit_request(text) if text else None
+                intent = item.get("intent")
+                if kind is not None and (intent not in INTENTS.values() or INTENTS.get(kind, intent) != intent):
+                    wrong.append((intent, text))
+    assert wrong == []
+
+
+def test_the_config_maps_every_kind_to_an_intent_of_the_domain() -> None:
+    config = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))
+    step = next(s for s in config["pipeline"] if s["name"].endswith("ExplicitRequestClassifier"))
+    intents = yaml.safe_load(Path("domain.yml").read_text(encoding="utf-8"))["intents"]
+    assert step["intents"] == INTENTS
+    assert set(INTENTS.values()) <= set(intents)
