@@ -114,8 +114,10 @@ class ValidateBotRatingForm(Action):
         if not reads_answer(tracker):  # not an answer, and already answered as usual: do not ask again
             return [SlotSet("bot_rating", None), SlotSet("requested_slot", None)]
         text = latest_text(tracker)
-        if is_external(tracker) or not text or text[:1] in ("/", "／"):
+        if is_external(tracker) or not text:
             return []
+        if text[:1] in ("/", "／"):  # a typed command is no answer: the question stays, and is asked again
+            return [SlotSet("bot_rating", None)] if tracker.get_slot("requested_slot") == "bot_rating" else []
         if tracker.get_slot("requested_slot") == "bot_rating_reason":
             return await self.read_reason(tracker, text)
         rating = parse_rating(text)
