@@ -60,6 +60,7 @@ from bot.appeals.extraction import (
     is_aside,
     is_only_a_length_of_time,
     is_unknown,
+    only_an_area,
     other_kind,
     place_only_near,
     says_yes,
@@ -144,7 +145,7 @@ def next_slot(slots: dict[str, Any]) -> str | None:
 def unasked_details(text: str, address: str | None, since: str | None) -> dict[str, Any]:
     """The place and time said unasked, and what of them to ask more precisely (only near a road, only how long)."""
     near = place_only_near(text, address) if address else None
-    asking = [PLACE_SPOT] if near else []
+    asking = [PLACE_SPOT] if near or (address and only_an_area(address)) else []
     if since and is_only_a_length_of_time(since):
         asking.append(SINCE_DAY)
     return {"report_address": near or address, "report_since": since, "report_asking": " ".join(asking) or None}

@@ -159,6 +159,8 @@ _NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|其实是|正确的�
 # A message that begins by saying something said before was wrong ("不对，不是上周，是上个月").
 _CORRECTING = re.compile(r"^(?:不对|不是|错了|说错了|搞错了|唔啱|唔系|更正一下|更正)")
 # Words after a place that say it is only near there (北京路附近, 街口街那边): the spot is still to ask.
+# A town or a sub-district (街道) alone: 京溪街, 太和镇, 钟落潭镇, 石门街道 (not 北京路, 步行街号).
+_AREA_ONLY = re.compile(r"[\u4e00-\u9fff]{1,5}(?:街道|街|镇|乡)")
 _ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
@@ -271,6 +273,11 @@ def place_only_near(text: str, address: str) -> str | None:
         return None
     near = _ONLY_NEAR.match(text, start + len(address))
     return address + near.group() if near else None
+
+
+def only_an_area(address: str) -> bool:
+    """Whether the place names only a town or a sub-district (京溪街, 太和镇), no road, estate or number in it."""
+    return _AREA_ONLY.fullmatch(clean_place(address)) is not None
 
 
 def starts_a_correction(text: str) -> bool:

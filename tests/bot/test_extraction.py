@@ -14,6 +14,7 @@ from bot.appeals.extraction import (
     is_unknown,
     is_urgent,
     make_title,
+    only_an_area,
     says_yes,
     since_as_said,
     strip_district,
@@ -192,3 +193,19 @@ def test_since_when_as_the_citizen_said_it() -> None:
 )
 def test_a_correction_names_its_field_and_new_value(text: str, field: str | None, value: str) -> None:
     assert find_correction(text) == (field, value)
+
+
+@pytest.mark.parametrize(
+    ("address", "area"),
+    [
+        ("京溪街", True),
+        ("白云区太和镇", True),
+        ("石门街道", True),
+        ("北京路", False),
+        ("上下九步行街88号", False),
+        ("钟落潭镇新村", False),
+        ("天河北路100号", False),
+    ],
+)
+def test_a_place_that_names_only_a_town_or_sub_district(address: str, area: bool) -> None:
+    assert only_an_area(address) is area
