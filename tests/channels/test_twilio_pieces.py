@@ -130,7 +130,14 @@ def test_agent_hours() -> None:
 
 @pytest.mark.parametrize(
     "speech",
-    ["你说什么 我听不清 大声点", "喂 喂 没听清楚 再说一遍", "麻烦你讲慢点", "可以重复一下吗", "您刚才说什么"],
+    [
+        "你说什么 我听不清 大声点",
+        "喂 喂 没听清楚 再说一遍",
+        "麻烦你讲慢点",
+        "可以重复一下吗",
+        "您刚才说什么",
+        "你说得太快了 我跟不上 再说一次",
+    ],
 )
 def test_a_caller_who_did_not_hear_asks_to_hear_it_again(speech: str) -> None:
     assert asks_to_repeat(speech)
@@ -140,6 +147,7 @@ def test_a_caller_who_did_not_hear_asks_to_hear_it_again(speech: str) -> None:
     "speech",
     [
         "楼上装修太吵我都听不清电视",  # a complaint that says 听不清
+        "公交车开得太快了很危险",  # a complaint that says 太快了
         "再说一遍护照要什么",  # a new question: the bot answers it
         "办护照要带什么",
         "",
