@@ -442,7 +442,7 @@ class CatalogIndex:
         plain, common_words = self._words(tokens(said_read))
         plain = (plain | set(abbreviations)).difference(*colloquial_words)
         query_words = _singles(plain) | colloquial_words
-        any_words = {term for term in terms if not term.startswith("#") and self._names.knows(term)}
+        any_words = set().union(*self._words(terms))
         said_terms = set(terms)
         said_plain, said_common = self._words(tokens(correct(normalize(as_heard))))
         said_words = _singles(said_plain | set(abbreviations))

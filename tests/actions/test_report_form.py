@@ -460,25 +460,26 @@ async def test_a_length_of_time_given_when_asked_is_not_asked_again() -> None:
     assert slots["report_since"] == "十来天了" and slots["requested_slot"] == "report_contact"
 
 
-async def test_a_place_said_only_as_a_town_or_sub_district_is_followed_by_the_exact_spot() -> None:
-    # The blind set's 群租房 in 白云区京溪街 was filed with only the sub-district: no one could find it.
-    text = "我要举报，番禺区钟村街有个出租屋住了十几个人，天天有人搬煤气罐"
-    slots, _ = await run_form(first(text, "report_violation"))
+@pytest.mark.parametrize(
+    ("text", "intent", "said"),
+    [
+        ("我要投诉，海珠区江南大道那边有个烧烤档天天半夜很吵", "complain", "江南大道那边"),
+        # The blind set's 群租房 in 白云区京溪街 was filed with only the sub-district: no one could find it.
+        ("我要举报，番禺区钟村街有个出租屋住了十几个人，天天有人搬煤气罐", "report_violation", "钟村街"),
+    ],
+)
+async def test_a_place_said_only_near_a_road_or_as_a_sub_district_is_followed_by_the_exact_spot(
+    text: str, intent: str, said: str
+) -> None:
+    slots, _ = await run_form(first(text, intent))
     assert (slots["report_address"], slots["report_asking"], slots["requested_slot"]) == (
-        "钟村街",
+        said,
         "place_spot",
         "report_address",
     )
 
 
-async def test_a_place_said_only_as_near_a_road_is_followed_by_the_exact_spot() -> None:
-    text = "我要投诉，海珠区江南大道那边有个烧烤档天天半夜很吵"
-    slots, _ = await run_form(first(text, "complain"))
-    assert (slots["report_address"], slots["report_asking"], slots["requested_slot"]) == (
-        "江南大道那边",
-        "place_spot",
-        "report_address",
-    )
+async def test_a_more_precise_place_keeps_what_was_said_before() -> None:
     filled = {**COMPLAINT, "report_district": "海珠区", "report_address": "江南大道那边", "report_asking": "place_spot"}
     slots, _ = await run_form(answer("report_address", "江南大道中的宝岗路口", slots=filled))
     assert slots["report_address"] == "江南大道中的宝岗路口"  # the more precise place says the first too
