@@ -108,6 +108,28 @@ class Outage:
         return status, body
 
 
+@dataclass
+class Stall:
+    """A responder that takes each request as ``responder`` does but holds its answer while ``on``, until
+    ``release`` (a platform that took a message and answered after the client stopped waiting)."""
+
+    responder: Responder
+    on: bool = False
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, request: Recorded) -> tuple[int, Any]:
+        """Answer one request, after the release when stalling."""
+        answer = self.responder(request)
+        if self.on:
+            self.released.wait(timeout=60)
+        return answer
+
+    def release(self) -> None:
+        """Let every held answer go, and stop holding."""
+        self.on = False
+        self.released.set()
+
+
 @contextmanager
 def running_standin(responder: Responder, port: int = 0) -> Iterator[StandIn]:
     """Serve ``responder`` on a local port (a free one unless ``port`` is given) until the block ends.

@@ -33,6 +33,7 @@ from bot.catalog.retrieval import (
     name_text,
     tokens,
 )
+from bot.core.corrections import said_after_correction
 
 # Words that carry the request, not the service ("我想问下办护照要带什么材料" → "护照").
 _FILLERS = sorted(
@@ -624,12 +625,6 @@ def _explained_share(words: set[frozenset[str]], published: frozenset[str], empt
     return sum(1 for word in words if word & published) / len(words)
 
 
-# A citizen correcting what they just said: a doubled 不对/不是, 说错了, or 不对 followed by 是 (唔啱…系).
-_SELF_CORRECTION = re.compile(
-    r"(?:不对不对|不是不是|说错了|讲错了|搞错了|唔啱唔啱|唔系唔系|(?:不对|唔啱|唔系)[\s，,。]*(?=[是系]))[\s，,。]*"
-)
-
-
 _CHUNK_BREAK = re.compile(r"[\s，,。.！!？?；;、]+")
 
 
@@ -646,12 +641,6 @@ def without_repeats(query: str) -> str:
         if chunk not in chunks[:n] and not any(chunk in other and chunk != other for other in chunks)
     ]
     return " ".join(kept) if len(kept) < len(chunks) else query
-
-
-def said_after_correction(query: str) -> str:
-    """What follows the last self-correction in the question ("" when there is none, or nothing after it)."""
-    parts = _SELF_CORRECTION.split(query)
-    return parts[-1].strip() if len(parts) > 1 else ""
 
 
 def find_situation(text: str, situations: list[tuple[str, list[str]]]) -> int | None:

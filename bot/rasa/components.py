@@ -13,6 +13,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import REPORTED, explicit_request
+from bot.core.corrections import corrects_a_number
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -62,3 +63,42 @@ class ExplicitRequestClassifier(GraphComponent, IntentClassifier):
         ranked = [item.get(INTENT_NAME_KEY) for item in message.get(INTENT_RANKING_KEY) or []]
         reports = set(self.intents.values())
         return next((name for name in ranked if name in reports), None)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class CorrectionClassifier(GraphComponent, IntentClassifier):
+    """A citizen who corrects a number they gave ("啊不好意思，我记错了，是5678") gives information, whatever
+    the classifier made of the apology or the 不对 (a goodbye ended the form that had asked for the number).
+
+    ``intent`` is the intent of a message that gives information; only a message classified as one of
+    ``replaces`` (what an apology or a 不对 sounds like) is changed: a request that carries a correction
+    (不对，我要查的是2026…的进度) stays the request it is.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The intent a correction is, and the intents it replaces (config.yml sets them)."""
+        return {"intent": "inform", "replaces": []}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.intent = str(config["intent"])
+        self.replaces = frozenset(config["replaces"])
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> CorrectionClassifier:
+        """The component, from its config."""
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Set the intent of each message that corrects a number and was read as an apology or a no."""
+        for message in messages:
+            classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
+            if classified in self.replaces and corrects_a_number(message.get(TEXT) or ""):
+                message.set(INTENT, {INTENT_NAME_KEY: self.intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+        return messages

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from telegram import (
     Bot,
     InlineKeyboardButton,
@@ -17,7 +18,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 
 from bot.core.personal_data import mask_text
@@ -179,11 +180,17 @@ def _seconds(retry_after: int | timedelta) -> float:
     return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
 
 
+def may_have_arrived(error: TelegramError) -> bool:
+    """Whether the request went out whole and only the answer is missing (Telegram may have taken it)."""
+    return isinstance(error, TimedOut) and isinstance(error.__cause__, httpx.ReadTimeout)
+
+
 async def send_message(bot: Bot, chat_id: int, outgoing: Outgoing) -> Message:
     """Send one message, waiting as Telegram asks when it says "too many requests" (a short wait, a few times).
 
     Raises:
-        DeliveryDeferred: the Bot API could not be reached, answered 5xx or asked to wait longer
+        DeliveryDeferred: the Bot API could not be reached, answered 5xx, did not answer in time (it
+            may have taken the message: sent again, at least once) or asked to wait longer
             (``retry_after_s``); the message is among ``remaining``.
         DeliveryRefused: Telegram refused it for good (the bot was blocked, no such chat, a bad request).
     """
@@ -212,7 +219,15 @@ async def send_message(bot: Bot, chat_id: int, outgoing: Outgoing) -> Message:
                 logger.error("telegram: chat %s: sending refused: %s", chat_id, reason)
                 raise DeliveryRefused(f"Telegram: {reason}") from error
             reason = describe_error(error, bot.token)
-            logger.warning("telegram: chat %s: the Bot API did not take the message: %s", chat_id, reason)
+            if may_have_arrived(error):  # at least once: a reply twice is better than none
+                logger.warning(
+                    "telegram: chat %s: the Bot API did not answer in time; the message may have arrived"
+                    " and will be sent again: %s",
+                    chat_id,
+                    reason,
+                )
+            else:
+                logger.warning("telegram: chat %s: the Bot API did not take the message: %s", chat_id, reason)
             raise DeliveryDeferred(f"Telegram: {reason}", [outgoing.as_message()]) from error
         except TelegramError as error:
             reason = describe_error(error, bot.token)

@@ -14,10 +14,10 @@ from bot.catalog.search import (
     CatalogIndex,
     SearchEntry,
     find_situation,
-    said_after_correction,
     without_repeats,
 )
 from bot.catalog.store import CatalogRefused, import_records, load_services
+from bot.core.corrections import said_after_correction
 from bot.core.db import Database
 from bot.core.models import Service, Situation
 from bot.core.settings import PROJECT_ROOT

@@ -1,4 +1,4 @@
-"""Our NLU components: a citizen who says which report they make makes it."""
+"""Our NLU components: a citizen who says which report they make makes it; a number corrected is information."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import yaml
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import explicit_request
-from bot.rasa.components import ExplicitRequestClassifier
+from bot.core.corrections import corrects_a_number
+from bot.rasa.components import CorrectionClassifier, ExplicitRequestClassifier
 
 INTENTS = {"投诉": "complain", "举报": "report_violation", "求助": "seek_help", "建议": "suggest"}
 
@@ -85,3 +86,45 @@ def test_the_config_maps_every_kind_to_an_intent_of_the_domain() -> None:
     intents = yaml.safe_load(Path("domain.yml").read_text(encoding="utf-8"))["intents"]
     assert step["intents"] == INTENTS
     assert set(INTENTS.values()) <= set(intents)
+
+
+def corrected(text: str, intent: str) -> str:
+    """The intent after the correction component, given the classifier's intent."""
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.8}})
+    CorrectionClassifier({"intent": "inform", "replaces": ["goodbye", "deny", "thank"]}).process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # The apology read as a goodbye ended the progress form that had asked for the digits.
+        ("啊不好意思，我记错了，是5678", "goodbye", "inform"),
+        ("唔好意思讲错咗，系五六七八", "thank", "inform"),
+        ("不对，是6789", "deny", "inform"),
+        # No number corrected, or not a correction: left as classified.
+        ("不好意思，我说错了", "goodbye", "goodbye"),
+        ("不对", "deny", "deny"),
+        ("户口登记错了，是1990年的", "deny", "deny"),
+        ("谢谢，尾号5678", "thank", "thank"),
+        # A request that carries a correction stays the request.
+        ("不对不对，我要查的是20261120000158", "ask_progress", "ask_progress"),
+    ],
+)
+def test_a_number_corrected_with_an_apology_is_information(text: str, intent: str, expected: str) -> None:
+    assert corrected(text, intent) == expected
+
+
+def test_no_training_example_of_a_closing_intent_corrects_a_number() -> None:
+    """The NLU's examples of the intents the correction replaces: none of them reads as a correction."""
+    replaced = {"goodbye", "thank", "greet", "affirm", "deny", "out_of_scope"}
+    wrong = []
+    for path in sorted(Path("data/nlu").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            if item.get("intent") not in replaced:
+                continue
+            for line in str(item.get("examples", "")).splitlines():
+                text = re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", line.strip()[2:])
+                if text and corrects_a_number(text):
+                    wrong.append((item.get("intent"), text))
+    assert wrong == []

@@ -32,7 +32,7 @@ from channels.telegram.send import (
     send_message,
 )
 from channels.text import BUSY_REPLY
-from tests.standins import StandIn, running_standin
+from tests.standins import Stall, StandIn, running_standin
 from tests.telegram_api import BotApi, method_of, params_of
 
 TOKEN = "123:UNIT"
@@ -192,6 +192,38 @@ async def test_sending_gives_up_after_a_bounded_number_of_attempts(bot: Bot, api
     assert (deferred.value.remaining, deferred.value.retry_after_s) == ([{"text": "您好"}], 1.0)
     assert len(bot_api.calls_of("sendMessage")) == 3
     assert bot_api.sent_to(42) == []
+
+
+async def test_a_message_taken_but_answered_too_late_is_sent_again_and_the_log_says_it_may_have_arrived(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """At least once: Telegram took it but its answer came after the client stopped waiting; nothing
+    tells whether it arrived, so the outbox sends it again, and the log says why a citizen may see it twice."""
+    bot_api = BotApi(TOKEN)
+    stall = Stall(bot_api)
+    with running_standin(stall) as standin:
+        client = Bot(TOKEN, base_url=f"{standin.url}/bot", request=HTTPXRequest(read_timeout=0.5, connect_timeout=5))
+        await client.initialize()
+        stall.on = True
+        try:
+            with pytest.raises(DeliveryDeferred) as deferred:
+                await send_message(client, 42, Outgoing("您好"))
+        finally:
+            stall.release()
+            await client.shutdown()
+    assert deferred.value.remaining == [{"text": "您好"}]
+    assert [m["text"] for m in bot_api.sent_to(42)] == ["您好"]  # it had arrived
+    assert "may have arrived and will be sent again" in caplog.text
+
+
+async def test_a_bot_api_that_cannot_be_reached_did_not_take_the_message(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    client = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=HTTPXRequest(connect_timeout=2))
+    with pytest.raises(DeliveryDeferred):
+        await send_message(client, 42, Outgoing("您好"))
+    assert "did not take the message" in caplog.text and "may have arrived" not in caplog.text
 
 
 async def test_a_refused_message_is_logged_without_the_token_and_stops_the_rest(

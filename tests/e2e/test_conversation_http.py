@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,6 +111,26 @@ def test_personal_data_is_masked_in_both_servers_logs(servers: Servers) -> None:
     for text in logs.values():
         assert "13912345678" not in text
         assert "11010519491231002X" not in text
+
+
+@pytest.mark.parametrize(
+    "correction",
+    [
+        "哎呀对不起，我刚才说错了，应该是五六七八",
+        "不好意思哈 号码记错了 是5678",
+        "sorry我输错了，是5678",
+        "对唔住，我讲错咗，系5678",
+        "抱歉抱歉，刚才打错了，是5678",
+        "不好意思，记错了，应该是5678",
+    ],
+)
+def test_a_wrong_phone_tail_corrected_with_an_apology_goes_on_with_the_check(servers: Servers, correction: str) -> None:
+    """The apology sounds like a goodbye; the form still takes the corrected digits and shows the progress."""
+    sender = f"e2e-tail-correction-{zlib.crc32(correction.encode())}"
+    assert "后四位" in texts(say(servers, sender, "帮我查一下办件 编号是20261120000158"))
+    assert "审查" not in texts(say(servers, sender, "1234"))
+    answer = texts(say(servers, sender, correction))
+    assert "当前进度：审查" in answer
 
 
 @pytest.mark.parametrize(

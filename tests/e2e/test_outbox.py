@@ -46,6 +46,10 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
             **twilio_env(twilio.url),
             "REDIS_URL": "",
             "OUTBOX_EVERY_S": "0.2",
+            # The stand-ins answer at once, but on a loaded machine a 5 s wait for their answer ran out
+            # once, and the message the Bot API had taken was sent again (at least once, by design:
+            # tests/channels/test_telegram.py). These tests are about outages: no answer is ever that late.
+            "OUTSIDE_CALL_TIMEOUT_S": "60",
         }
         with running_servers(Path(tmp_path_factory.mktemp("outbox")), extra_env=env) as servers:
             telegram = Telegram(servers, bot_api, api)
@@ -84,7 +88,9 @@ def test_telegram_replies_wait_while_the_bot_api_is_down_and_arrive_once_in_orde
     texts = [str(m["text"]) for m in tg.api.sent_to(CHAT)]
     assert texts[0].startswith(GREETING)
     assert "护照" in texts[1]
-    assert len(texts) == len(set(texts)), texts  # each exactly once
+    log = (servers.workdir / "rasa.log").read_text(errors="replace")
+    late = [line for line in log.splitlines() if "may have arrived" in line]
+    assert len(texts) == len(set(texts)), (texts, late)  # each exactly once
     assert sum(GREETING in text for text in texts) == 1
     assert [status for conversation, status, _ in outbox(servers) if conversation == f"tg-{CHAT}"] == ["sent", "sent"]
 

@@ -1,0 +1,26 @@
+"""A citizen correcting what they just said: 不对不对, 说错了, 我记错了, 唔啱…系, and what follows it."""
+
+from __future__ import annotations
+
+import re
+
+# A doubled 不对/不是, 说错了; "remembered / typed it wrong" followed by the right value (我记错了，是…, not
+# 户口登记错了 or 名字写错了怎么改: a problem, not a correction); or 不对 followed by 是 (唔啱…系).
+_SELF_CORRECTION = re.compile(
+    r"(?:不对不对|不是不是|唔啱唔啱|唔系唔系"
+    r"|[说讲搞]错(?:了|咗)"
+    r"|(?<!登)[记打写输]错(?:了|咗)[\s，,。]*(?=[是系应0-9０-９])"
+    r"|(?:不对|唔啱|唔系)[\s，,。]*(?=[是系]))[\s，,。]*"
+)
+_DIGIT = re.compile(r"[0-9０-９零〇一二三四五六七八九幺两]")
+
+
+def said_after_correction(text: str) -> str:
+    """What follows the last self-correction in the text ("" when there is none, or nothing after it)."""
+    parts = _SELF_CORRECTION.split(text)
+    return parts[-1].strip() if len(parts) > 1 else ""
+
+
+def corrects_a_number(text: str) -> bool:
+    """Whether the text corrects something said before with a number ("啊不好意思，我记错了，是5678")."""
+    return _DIGIT.search(said_after_correction(text)) is not None
