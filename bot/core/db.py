@@ -309,6 +309,7 @@ class Database:
     async def _state(self, connection: AsyncConnection) -> SchemaState:
         """Where the schema stands, read on ``connection``."""
         from bot.core import migrations  # Alembic only when the schema is looked at
+
         revision = await connection.run_sync(migrations.current)
         tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
         marked = await timestamps.is_marked(connection)
@@ -324,6 +325,7 @@ class Database:
         Returns how many stored times were converted.
         """
         from bot.core import migrations  # Alembic only when the schema is looked at
+
         if state.revision is not None and not migrations.known(state.revision):
             raise SchemaOutdated(state.problem())
         if state.revision is None:
@@ -387,6 +389,7 @@ class Database:
             DatabaseUnavailable: the database is down, unreachable, locked or too slow.
         """
         from bot.core import migrations  # Alembic only when the schema is looked at
+
         async with self.migrating() as connection:
             state = await self._state(connection)
             converted = await self._to_head(connection, state, convert=True)
@@ -408,6 +411,7 @@ class Database:
             DatabaseUnavailable: the database is down, unreachable or too slow.
         """
         from bot.core import migrations  # Alembic only when the schema is looked at
+
         async with self.migrating() as connection:
             state = await self._state(connection)
             if state.old_times:

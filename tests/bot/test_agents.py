@@ -169,9 +169,7 @@ async def test_failures_never_lock_the_account(database: Database) -> None:
 async def test_a_lock_an_older_version_stored_neither_refuses_nor_stays(database: Database) -> None:
     await _agent(database)
     async with database.session() as session:
-        await session.execute(
-            update(AgentAccount).values(failed_logins=5, locked_until=T0 + timedelta(minutes=15))
-        )
+        await session.execute(update(AgentAccount).values(failed_logins=5, locked_until=T0 + timedelta(minutes=15)))
     assert (await login(database, "wangli", PASSWORD, T0, RULES)).agent.username == "wangli"
     stored = await _stored_account(database, "wangli")
     assert (stored.failed_logins, stored.locked_until) == (0, None)
@@ -192,11 +190,7 @@ def test_the_default_rules_are_an_idle_hour_and_twelve_hours(
         "AGENT_SESSION_MAX_HOURS",
     ):
         monkeypatch.delenv(name, raising=False)
-    assert (
-        LoginRules.from_settings(get_settings())
-        == RULES
-        == LoginRules(timedelta(minutes=60), timedelta(hours=12))
-    )
+    assert LoginRules.from_settings(get_settings()) == RULES == LoginRules(timedelta(minutes=60), timedelta(hours=12))
 
 
 # Sessions.
