@@ -43,8 +43,8 @@ from bot.appeals.keywords import Keywords
 
 # Folds of the cross-validation (fewer when the rarest first level of the history has fewer messages).
 FOLDS = 5
-# The fewest messages a pair needs to be learnt (the calibration's folds each need one).
-PAIR_MIN = 3
+# The fewest messages a first level, a pair or a type needs to be learnt (the calibration's folds each need one).
+LABEL_MIN = 3
 
 
 class Predictor(Protocol):
@@ -120,6 +120,12 @@ class CachedWordNgrams:
         return [*tokens, *(" ".join(tokens[i : i + 2]) for i in range(len(tokens) - 1))]
 
 
+def learnable(labels: Sequence[str]) -> list[int]:
+    """The rows whose label ("" for none) is given to at least ``LABEL_MIN`` messages."""
+    counts = Counter(labels)
+    return [row for row, label in enumerate(labels) if label and counts[label] >= LABEL_MIN]
+
+
 class CentreClassifier:
     """Character and word n-grams and keyword hits, each with a centre-only copy; calibrated linear SVMs for the
     first level, the pair (first/second) and the type and a naive Bayes model, fitted with the history weighted to
@@ -171,24 +177,26 @@ class CentreClassifier:
         """Fit the first-level, pair and (unless ``with_type`` is False, as in cross-validation) type models."""
         features = self._features([self._text(s.title, s.text) for s in samples], [s.centre for s in samples], True)
         weights = self._weights(samples)
-        self._first.fit(features, np.array([s.first for s in samples]), sample_weight=weights)
-        self._bayes.fit(features, np.array([s.first for s in samples]), sample_weight=weights)
-        # A pair with fewer messages than the calibration's folds is left out of the pair model (never predicted).
-        counts = Counter("/".join(s.pair) for s in samples if s.pair is not None)
-        rows = [i for i, s in enumerate(samples) if s.pair is not None and counts["/".join(s.pair)] >= PAIR_MIN]
+        # A first level, pair or type with fewer messages than the calibration's folds is left out of its model
+        # (never predicted).
+        rows = learnable([s.first for s in samples])
+        firsts = np.array([samples[i].first for i in rows])
+        self._first.fit(features[rows], firsts, sample_weight=weights[rows])
+        self._bayes.fit(features[rows], firsts, sample_weight=weights[rows])
+        rows = learnable(["/".join(s.pair) if s.pair is not None else "" for s in samples])
         labels = np.array(["/".join(samples[i].pair or ()) for i in rows])
         self._pair, self.pairs = None, ()
         if len(set(labels)) == 1:  # one pair only: a classifier needs two classes, the answer is that pair
             self.pairs = (str(labels[0]),)
         elif len(set(labels)) > 1:
-            self._pair = CalibratedClassifierCV(LinearSVC(C=self.config.c), cv=PAIR_MIN, ensemble=False)
+            self._pair = CalibratedClassifierCV(LinearSVC(C=self.config.c), cv=LABEL_MIN, ensemble=False)
             self._pair.fit(features[rows], labels, sample_weight=weights[rows])
             self.pairs = tuple(str(label) for label in self._pair.classes_)
         self._pair_to_first = np.array(
             [[pair.split("/", 1)[0] == first for first in self.first_levels()] for pair in self.pairs], dtype=float
         ).reshape(len(self.pairs), len(self.first_levels()))
         if with_type:
-            rows = [i for i, s in enumerate(samples) if s.type]
+            rows = learnable([s.type for s in samples])
             self._type.fit(features[rows], np.array([samples[i].type for i in rows]), sample_weight=weights[rows])
         return self
 

@@ -52,7 +52,14 @@ def train_command(path: Path, out: Path, examples_path: Path | None = None) -> i
     from bot.appeals.history import HistoryRefused, read_history
     from bot.appeals.keywords import KEYWORDS_PATH, read_keywords
     from bot.appeals.model_store import save_model
-    from bot.appeals.training import CentreClassifier, TrainingConfig, cross_validate, example_samples, history_samples
+    from bot.appeals.training import (
+        LABEL_MIN,
+        CentreClassifier,
+        TrainingConfig,
+        cross_validate,
+        example_samples,
+        history_samples,
+    )
 
     try:
         history = read_history(path)
@@ -106,7 +113,8 @@ def train_command(path: Path, out: Path, examples_path: Path | None = None) -> i
                 f"   （{cv.with_second}条有二级分类）"
             )
     print(f"  内置模型（未用本中心数据）  一级 {builtin_first:.3f}  二级 {_percent(builtin_second)}")
-    model = CentreClassifier(keywords, config, builtin_model).fit([*ours, *history_samples(records)])
+    samples = [*ours, *history_samples(records)]
+    model = CentreClassifier(keywords, config, builtin_model).fit(samples)
     manifest = {
         "trained_at": clock.now().isoformat(timespec="seconds"),
         "source": {"file": path.name, "sha256": history.sha256},
@@ -125,6 +133,9 @@ def train_command(path: Path, out: Path, examples_path: Path | None = None) -> i
             "second": round(builtin_second, 4) if builtin_second is not None else None,
         },
     }
+    unlearnt = sorted({s.first for s in samples} - set(model.first_levels()))
+    if unlearnt:
+        print(f"提示：以下一级分类的留言和样例合计不足{LABEL_MIN}条，模型不会分到这些分类：{'、'.join(unlearnt)}")
     missing_second = sorted(
         {first for first in model.first_levels() if not any(p.startswith(first + "/") for p in model.pairs)}
     )

@@ -8,19 +8,20 @@ import json
 import os
 import shutil
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.appeals.categories import TYPES, load_categories
+from bot.appeals.categories import TYPES, known_path, load_categories
 from bot.appeals.classifier import trained_classifier
 from bot.appeals.examples import EXAMPLES_PATH, read_examples
 from bot.appeals.history import HistoryRefused, read_history
 from bot.appeals.model_store import MANIFEST_FILE, MODEL_FILE, MODEL_FORMAT, AppealModelError, load_model
 from bot.appeals.routing import route
-from bot.appeals.training import CentreClassifier
+from bot.appeals.training import CentreClassifier, example_samples
 from bot.cli.main import main
 from bot.core.clock import china
 from bot.core.db import Database
@@ -51,10 +52,10 @@ def _stdin() -> str:
 
 @pytest.fixture(scope="module")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's message-board examples alone (15 first levels, a sixth of the examples): a folder for
-    ``appeals train --examples``, which fits the same models on it several times faster than on all of them."""
+    """Some of the project's message-board examples (188 of 15 first levels, one with too few to learn): a folder
+    for ``appeals train --examples``, which fits the same models on it far faster than on all of them."""
     folder = tmp_path_factory.mktemp("examples")
-    for path in sorted(EXAMPLES_PATH.glob("*_board*.yml")):
+    for path in sorted([*EXAMPLES_PATH.glob("*_board_short.yml"), *EXAMPLES_PATH.glob("*_board_more.yml")]):
         shutil.copy(path, folder / path.name)
     return folder
 
@@ -108,7 +109,7 @@ def test_the_model_folder_has_the_model_and_its_manifest(trained: tuple[Path, st
     assert manifest["source"] == {"file": "centre_small.csv", "sha256": hashlib.sha256(SMALL.read_bytes()).hexdigest()}
     assert manifest["counts"]["history"] == 12
     assert manifest["counts"]["history_by_level1"] == {"城乡建设": 4, "劳动和社会保障": 4, "教育文体": 4}
-    assert manifest["counts"]["examples"] == len(read_examples(examples, load_categories())) > 500
+    assert manifest["counts"]["examples"] == len(read_examples(examples, load_categories())) == 188
     cv = manifest["cross_validation"]
     assert (cv["folds"], cv["messages"], cv["with_second"]) == (4, 12, 12)
     assert 0.0 <= cv["first"] <= 1.0 and 0.0 <= cv["first_plain_svm"] <= 1.0
@@ -240,6 +241,26 @@ def test_training_with_an_examples_folder_without_examples_is_refused_and_writes
     printed = capsys.readouterr()
     assert f"错误：项目的样例数据不可用：{empty}: no example files (*.yml)" in printed.err
     assert not out.exists()
+
+
+def test_a_category_with_fewer_than_three_messages_is_left_out_with_a_note_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A few examples of each first level (the short board files): some have one or two, too few to calibrate."""
+    few = tmp_path / "examples"
+    few.mkdir()
+    for path in sorted(EXAMPLES_PATH.glob("*_board_short.yml")):
+        shutil.copy(path, few / path.name)
+    counts = Counter(sample.first for sample in example_samples(read_examples(few, load_categories()), known_path))
+    counts.update(record.level1 for record in read_history(SMALL).records)
+    rare = sorted(first for first, count in counts.items() if count < 3)
+    assert rare  # what this test is about
+    out = tmp_path / "model"
+    assert main(["appeals", "train", str(SMALL), "--out", str(out), "--examples", str(few)]) == 0
+    printed = capsys.readouterr().out
+    assert f"提示：以下一级分类的留言和样例合计不足3条，模型不会分到这些分类：{'、'.join(rare)}" in printed
+    assert "模型已写入" in printed
+    assert not set(rare) & set(load_model(out).classifier.first_levels())
 
 
 # ---- classify --model and APPEAL_MODEL_DIR ----
