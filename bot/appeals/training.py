@@ -196,7 +196,7 @@ class CentreClassifier:
             [[pair.split("/", 1)[0] == first for first in self.first_levels()] for pair in self.pairs], dtype=float
         ).reshape(len(self.pairs), len(self.first_levels()))
         if with_type:
-            rows = learnable([s.type for s in samples])
+            rows = learnable([s.type or "" for s in samples])
             self._type.fit(features[rows], np.array([samples[i].type for i in rows]), sample_weight=weights[rows])
         return self
 
