@@ -18,6 +18,9 @@ TRAINING_DATA := data/nlu data/rules data/stories
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 export RASA_TELEMETRY_ENABLED ?= false
+# Compiled modules are kept (__pycache__, git-ignored): every command, server and test process after the first
+# starts without compiling the project again (and pytest keeps its rewritten test modules).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help venv model run run-prod nginx chat seed lint test test-fast test-unit test-data test-stories test-e2e eval eval-dialogues eval-catalog bench bench-ack bench-handoff browsers
 
