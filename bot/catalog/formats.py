@@ -110,7 +110,7 @@ def read_project_files(files: list[Path]) -> ParseResult:
     seen: dict[str, str] = {}
     for path in files:
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)  # libyaml: safe, faster
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             result.errors.append(f"{path.name}: not valid YAML: {error}")
             continue
