@@ -22,7 +22,7 @@ export RASA_TELEMETRY_ENABLED ?= false
 # starts without compiling the project again (and pytest keeps its rewritten test modules).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv model run run-prod nginx chat seed lint test test-fast test-unit test-data test-stories test-e2e eval eval-dialogues eval-catalog bench bench-ack bench-handoff browsers
+.PHONY: help venv model appeal-classifier run run-prod nginx chat seed lint test test-fast test-unit test-data test-stories test-e2e eval eval-dialogues eval-catalog bench bench-ack bench-handoff browsers
 
 help:
 	@echo "make run   - build what is missing (venv, model, database) and start the hotline"
@@ -49,11 +49,16 @@ model: $(MODEL)
 $(MODEL): $(TRAINING) | venv
 	$(RASA) train --data $(TRAINING_DATA) --fixed-model-name current --out models --quiet
 
+# The built-in appeal classifier, fitted from data/appeals once (about 12 s) into var/cache, where the action
+# server and the tests load it; afterwards this only loads it (the cache is keyed by what it is fitted from).
+appeal-classifier: | venv
+	$(PY) -m bot classify < /dev/null
+
 # Upgrades the schema first (Alembic: python -m bot db upgrade), then the catalogue and the demo cases.
 seed: | venv
 	$(PY) -m bot seed
 
-run: venv model seed
+run: venv model appeal-classifier seed
 	$(PY) -m bot run
 
 # The production topology on this machine: two Rasa instances and the action server behind nginx, on
@@ -84,7 +89,7 @@ UNIT_TESTS := tests/bot tests/actions tests/channels tests/console
 
 # worksteal: a worker that runs out of tests takes some of the other's (2:07 instead of 2:14 on a quiet
 # machine, 2026-12-06); a third worker costs more than it gains (2:39: each builds its own fixtures).
-test-fast: | venv
+test-fast: | venv appeal-classifier
 	$(PYTEST) --dist worksteal $(UNIT_TESTS)
 
 test-unit: test-fast
