@@ -16,8 +16,38 @@ from bot.appeals.extraction import REPORTED, explicit_request
 from bot.core.corrections import corrects_a_number
 
 
+class _IntentByWords(GraphComponent, IntentClassifier):
+    """An intent classifier after the trained ones that sets the intent some words make certain (nothing to train)."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> _IntentByWords:
+        """The component, from its config."""
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Set the intent of each message whose words make it certain."""
+        for message in messages:
+            intent = self.intent_of(message)
+            if intent is not None and message.get(INTENT, {}).get(INTENT_NAME_KEY) != intent:
+                message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
+        return messages
+
+    def intent_of(self, message: Message) -> str | None:
+        """The intent the message's words make certain, or None (the classifiers' intent stands)."""
+        raise NotImplementedError
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ExplicitRequestClassifier(GraphComponent, IntentClassifier):
+class ExplicitRequestClassifier(_IntentByWords):
     """A citizen who says what they are doing (我要投诉…, 我想反映一下…) makes that report, whatever the
     classifier made of the rest of a long message (a complaint read as out_of_scope, or as nlu_fallback
     because 投诉 and 举报 scored alike).
@@ -32,26 +62,8 @@ class ExplicitRequestClassifier(GraphComponent, IntentClassifier):
         return {"intents": {}}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         self.intents: dict[str, str] = dict(config["intents"])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ExplicitRequestClassifier:
-        """The component, from its config."""
-        return cls(config)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Set the intent of each message that says which report it makes."""
-        for message in messages:
-            intent = self.intent_of(message)
-            if intent is not None and message.get(INTENT, {}).get(INTENT_NAME_KEY) != intent:
-                message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
-        return messages
 
     def intent_of(self, message: Message) -> str | None:
         """The report intent the message's words say, or None."""
@@ -66,7 +78,7 @@ class ExplicitRequestClassifier(GraphComponent, IntentClassifier):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class CorrectionClassifier(GraphComponent, IntentClassifier):
+class CorrectionClassifier(_IntentByWords):
     """A citizen who corrects a number they gave ("啊不好意思，我记错了，是5678") gives information, whatever
     the classifier made of the apology or the 不对 (a goodbye ended the form that had asked for the number).
 
@@ -81,24 +93,13 @@ class CorrectionClassifier(GraphComponent, IntentClassifier):
         return {"intent": "inform", "replaces": []}
 
     def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
         self.intent = str(config["intent"])
         self.replaces = frozenset(config["replaces"])
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> CorrectionClassifier:
-        """The component, from its config."""
-        return cls(config)
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Set the intent of each message that corrects a number and was read as an apology or a no."""
-        for message in messages:
-            classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
-            if classified in self.replaces and corrects_a_number(message.get(TEXT) or ""):
-                message.set(INTENT, {INTENT_NAME_KEY: self.intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
-        return messages
+    def intent_of(self, message: Message) -> str | None:
+        """The information intent when the message corrects a number and was read as an apology or a no."""
+        classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
+        if classified in self.replaces and corrects_a_number(message.get(TEXT) or ""):
+            return self.intent
+        return None

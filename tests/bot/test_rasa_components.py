@@ -66,17 +66,25 @@ def test_a_citizen_who_says_which_report_they_make_makes_it(
     assert classified(text, intent, ranking) == expected
 
 
-def test_no_training_example_of_another_intent_says_it_makes_a_report() -> None:
-    """The NLU's examples: none of another intent is taken for a report, none of a report for another kind."""
-    wrong = []
+def training_examples() -> list[tuple[str, str]]:
+    """(intent, text) of every NLU training example, its entity marks removed."""
+    examples = []
     for path in sorted(Path("data/nlu").glob("*.yml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
             for line in str(item.get("examples", "")).splitlines():
                 text = re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", line.strip()[2:])
-                kind = explicit_request(text) if text else None
-                intent = item.get("intent")
-                if kind is not None and (intent not in INTENTS.values() or INTENTS.get(kind, intent) != intent):
-                    wrong.append((intent, text))
+                if item.get("intent") and text:
+                    examples.append((str(item["intent"]), text))
+    return examples
+
+
+def test_no_training_example_of_another_intent_says_it_makes_a_report() -> None:
+    """The NLU's examples: none of another intent is taken for a report, none of a report for another kind."""
+    wrong = []
+    for intent, text in training_examples():
+        kind = explicit_request(text)
+        if kind is not None and (intent not in INTENTS.values() or INTENTS.get(kind, intent) != intent):
+            wrong.append((intent, text))
     assert wrong == []
 
 
@@ -118,13 +126,5 @@ def test_a_number_corrected_with_an_apology_is_information(text: str, intent: st
 def test_no_training_example_of_a_closing_intent_corrects_a_number() -> None:
     """The NLU's examples of the intents the correction replaces: none of them reads as a correction."""
     replaced = {"goodbye", "thank", "greet", "affirm", "deny", "out_of_scope"}
-    wrong = []
-    for path in sorted(Path("data/nlu").glob("*.yml")):
-        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if item.get("intent") not in replaced:
-                continue
-            for line in str(item.get("examples", "")).splitlines():
-                text = re.sub(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}", r"\1\2", line.strip()[2:])
-                if text and corrects_a_number(text):
-                    wrong.append((item.get("intent"), text))
+    wrong = [(intent, text) for intent, text in training_examples() if intent in replaced and corrects_a_number(text)]
     assert wrong == []

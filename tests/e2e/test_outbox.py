@@ -89,8 +89,9 @@ def test_telegram_replies_wait_while_the_bot_api_is_down_and_arrive_once_in_orde
     assert texts[0].startswith(GREETING)
     assert "护照" in texts[1]
     log = (servers.workdir / "rasa.log").read_text(errors="replace")
-    late = [line for line in log.splitlines() if "may have arrived" in line]
-    assert len(texts) == len(set(texts)), (texts, late)  # each exactly once
+    # Should a message come twice, the failure says what the sender saw (it failed once in 5 CI runs).
+    sending = [line for line in log.splitlines() if "outbox" in line or "Bot API" in line]
+    assert len(texts) == len(set(texts)), (texts, sending, outbox(servers))  # each exactly once
     assert sum(GREETING in text for text in texts) == 1
     assert [status for conversation, status, _ in outbox(servers) if conversation == f"tg-{CHAT}"] == ["sent", "sent"]
 
