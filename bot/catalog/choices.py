@@ -116,6 +116,10 @@ _NO_WORDS = frozenset(
         "不是这些",
     ]
 )
+# Going ahead with what was offered, said after a yes or instead of one: 催一下, 你发过来吧, 帮我登记.
+_GO_AHEAD = re.compile(
+    r"^(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|发短信|发|登记|提交|安排|转)(?:一下|下|过来|来|给我|我)*$"
+)
 _LAST = ("最后一个", "最后那个", "最后一种")
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、~～…]+")
 
@@ -123,17 +127,34 @@ _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、~～…]+")
 def yes_or_no(text: str) -> bool | None:
     """True for a plain yes (需要, 好的, 可以, 嗯, 麻烦你了…), False for a plain no (不用, 算了, 唔使…), else None.
 
-    Only a whole answer counts: "对不起我说错了" or "要办护照" is neither. Text that starts with "/"
-    (or its full-width form) is a typed command, never an answer.
+    Only a whole answer counts: "对不起我说错了" or "要办护照" is neither; a yes that goes on only to go
+    ahead with the offer ("行吧，催一下", "可以啊 你发过来吧") is a yes. Text that starts with "/" (or its
+    full-width form) is a typed command, never an answer.
     """
     said = unicodedata.normalize("NFKC", text).strip()
     if not said or said[0] == "/":
         return None
-    said = _PUNCTUATION.sub("", said.lower())
+    answer = _plain_answer(_PUNCTUATION.sub("", said.lower()))
+    if answer is not None:
+        return answer
+    # "行吧，催一下", "可以啊 你发过来吧": a yes (or nothing) and then only going ahead with the offer.
+    first, *rest = [clause for clause in _PUNCTUATION.split(said.lower()) if clause]
+    going_ahead = all(_GO_AHEAD.match(_core(clause)) for clause in rest)
+    if going_ahead and (_plain_answer(first) is True or _GO_AHEAD.match(_core(first))):
+        return True
+    return None
+
+
+def _core(said: str) -> str:
+    """The words without the polite ones around them (嗯, 吧, 啊, 谢谢, 麻烦你了)."""
     match = _POLITE.match(said)
-    core = match.group(1) if match else said
+    return match.group(1) if match else said
+
+
+def _plain_answer(said: str) -> bool | None:
+    """True or False for a whole yes or no (punctuation removed), else None."""
     for words, answer in ((_YES_WORDS, True), (_NO_WORDS, False)):
-        if said in words or core in words:
+        if said in words or _core(said) in words:
             return answer
     return None
 

@@ -66,9 +66,21 @@ def test_other_words_are_not_an_answer(words: str) -> None:
     assert select_choice(words, choices_of(OFFERS["督办"])) is None
 
 
+@pytest.mark.parametrize("offer", OFFERS)
+@pytest.mark.parametrize("answer", ["好吧，帮我催一下", "可以 你就发过来吧", "嗯，登记一下", "那就催一下吧", "发给我吧"])
+def test_a_yes_that_goes_on_to_go_ahead_selects_the_first_option(offer: str, answer: str) -> None:
+    choices = choices_of(OFFERS[offer])
+    assert select_choice(answer, choices) == choices[0]
+
+
+@pytest.mark.parametrize("words", ["好的，我还想问一下护照", "可以，帮我转人工", "行，那个社保卡怎么办", "算了 不用催了"])
+def test_a_yes_that_goes_on_to_something_else_is_not_an_answer(words: str) -> None:
+    assert select_choice(words, choices_of(OFFERS["督办"])) is None
+
+
 def test_on_the_phone_a_yes_to_the_sms_offer_texts_the_list() -> None:
     choices = [SMS_CHOICE, *choices_of(choice_buttons(["在哪里办理", "办理时间"]))]
-    for answer in ("好的", "要", "可以", "1", "第一个"):
+    for answer in ("好的", "要", "可以", "1", "第一个", "可以呀，你发给我", "好 发短信给我吧"):
         assert select_choice(answer, choices) == SMS_CHOICE
 
 
