@@ -16,6 +16,9 @@ from channels.twilio.voice import SMS_CHOICE
 
 YES = ["需要", "要", "好", "好的", "可以", "行", "嗯", "对", "是的", "麻烦你了", "好的，谢谢", "需要，麻烦你了", "嗯嗯"]
 NO = ["不用", "不要", "算了", "唔使", "不用了，谢谢", "不需要"]
+# A yes that goes on only to go ahead with the offer is a yes; one that goes on to something else is no answer.
+GO_AHEAD = ["好吧，帮我催一下", "可以 你就发过来吧", "嗯，登记一下", "那就催一下吧", "发给我吧"]
+SOMETHING_ELSE = ["好的，我还想问一下护照", "可以，帮我转人工", "行，那个社保卡怎么办", "算了 不用催了"]
 OFFERS = {
     "督办": offer_buttons(*messages.SUPERVISION_CHOICES),
     "转人工": offer_buttons(*messages.POLICY_HUMAN_CHOICES),
@@ -67,13 +70,13 @@ def test_other_words_are_not_an_answer(words: str) -> None:
 
 
 @pytest.mark.parametrize("offer", OFFERS)
-@pytest.mark.parametrize("answer", ["好吧，帮我催一下", "可以 你就发过来吧", "嗯，登记一下", "那就催一下吧", "发给我吧"])
+@pytest.mark.parametrize("answer", GO_AHEAD)
 def test_a_yes_that_goes_on_to_go_ahead_selects_the_first_option(offer: str, answer: str) -> None:
     choices = choices_of(OFFERS[offer])
     assert select_choice(answer, choices) == choices[0]
 
 
-@pytest.mark.parametrize("words", ["好的，我还想问一下护照", "可以，帮我转人工", "行，那个社保卡怎么办", "算了 不用催了"])
+@pytest.mark.parametrize("words", SOMETHING_ELSE)
 def test_a_yes_that_goes_on_to_something_else_is_not_an_answer(words: str) -> None:
     assert select_choice(words, choices_of(OFFERS["督办"])) is None
 
