@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -36,14 +36,25 @@ def fallbacks_in_a_row(tracker: Tracker) -> int:
 
 
 class ActionHandleFallback(Action):
-    """Asks to rephrase once; after a second miss in a row, offers a human."""
+    """Words that name a catalogue service (结婚的那个) go to the service form, which answers or offers the
+    closest few; anything else is asked to be rephrased once, and after a second miss in a row a human is offered.
+    """
 
     def name(self) -> str:
         """The action's name."""
         return "action_handle_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Rephrase, then a human."""
+        """The service form, or rephrase, then a human."""
+        text = latest_text(tracker)
+        if text and not (tracker.active_loop or {}).get("name"):
+            try:
+                named = (await hotline().catalog_index()).resolve(text).found
+            except BACKEND_ERRORS as error:
+                report_backend_failure(dispatcher, error)
+                return []
+            if named:
+                return [FollowupAction("service_form")]
         if fallbacks_in_a_row(tracker) < 2:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -12,11 +12,13 @@ from bot.actions.conversation import (
     ActionHandleFallback,
     ActionRequestHuman,
 )
-from bot.actions.messages import HUMAN_SERVICE, NOT_UNDERSTOOD_HANDOFF
+from bot.actions.messages import BACKEND_DOWN, HUMAN_SERVICE, NOT_UNDERSTOOD_HANDOFF
 from bot.catalog import runtime
 from bot.citizens.identity import identify
 from bot.core import clock
+from bot.core.db import Database
 from bot.core.models import WorkOrder
+from bot.core.settings import get_settings
 from tests.actions.conftest import APPLICANT_PHONE, IN_PROGRESS, OVERDUE, tracker
 
 
@@ -24,7 +26,7 @@ def user_event(intent: str) -> dict[str, object]:
     return {"event": "user", "text": "x", "parse_data": {"intent": {"name": intent}}}
 
 
-async def test_first_miss_asks_to_rephrase_second_hands_over_to_a_person() -> None:
+async def test_first_miss_asks_to_rephrase_second_hands_over_to_a_person(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     once = tracker("叽里咕噜", "nlu_fallback", events=[user_event("greet"), user_event("nlu_fallback")])
     assert await ActionHandleFallback().run(dispatcher, once, {}) == []
@@ -34,6 +36,35 @@ async def test_first_miss_asks_to_rephrase_second_hands_over_to_a_person() -> No
     assert await ActionHandleFallback().run(dispatcher, twice, {}) == [SlotSet("pending_offer", None)]
     assert dispatcher.messages[0]["text"] == NOT_UNDERSTOOD_HANDOFF
     assert dispatcher.messages[1]["custom"] == {"handoff": "requested", "reason": "not_understood"}
+
+
+async def test_words_the_nlu_missed_that_name_a_service_go_to_the_service_form(hotline: runtime.Hotline) -> None:
+    """ "我要办证" then "结婚的那个": the second was read as nothing, then handed to a person."""
+    dispatcher = CollectingDispatcher()
+    missed = tracker("结婚的那个", "nlu_fallback", events=[user_event("nlu_fallback"), user_event("nlu_fallback")])
+    assert await ActionHandleFallback().run(dispatcher, missed, {}) == [FollowupAction("service_form")]
+    assert dispatcher.messages == []
+
+
+async def test_inside_another_form_a_miss_is_not_taken_for_a_service(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    missed = tracker("结婚的那个", "nlu_fallback", active_loop="report_form", events=[user_event("nlu_fallback")])
+    assert await ActionHandleFallback().run(dispatcher, missed, {}) == []
+    assert dispatcher.messages[0]["response"] == "utter_ask_rephrase"
+
+
+async def test_a_miss_while_the_database_is_down_says_so_and_hands_over() -> None:
+    """The catalogue cannot be read: the citizen is told and handed to a person, not asked to rephrase."""
+    down = runtime.Hotline(get_settings(), Database("postgresql://postgres@127.0.0.1:1/nowhere"))
+    runtime.use(down)
+    try:
+        dispatcher = CollectingDispatcher()
+        missed = tracker("结婚的那个", "nlu_fallback", events=[user_event("nlu_fallback")])
+        assert await ActionHandleFallback().run(dispatcher, missed, {}) == []
+        assert dispatcher.messages[0]["text"] == BACKEND_DOWN
+    finally:
+        await down.database.close()
+        runtime.use(None)
 
 
 async def test_yes_to_supervision_files_a_work_order(hotline: runtime.Hotline) -> None:

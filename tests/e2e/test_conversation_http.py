@@ -134,6 +134,29 @@ def test_a_wrong_phone_tail_corrected_with_an_apology_goes_on_with_the_check(ser
 
 
 @pytest.mark.parametrize(
+    ("named", "service"),
+    [
+        ("离婚的那个", "离婚登记"),
+        ("领结婚证那个", "结婚登记"),
+        ("就是生小孩那个", "生育登记"),
+        ("驾照的", "驾驶证"),
+        ("护照啊", "护照"),
+    ],
+)
+def test_a_service_named_in_words_the_nlu_did_not_place_is_answered_not_asked_to_rephrase(
+    servers: Servers, named: str, service: str
+) -> None:
+    """ "我要办证", then only the service's words: twice not understood, then a person, before."""
+    sender = f"e2e-named-late-{zlib.crc32(named.encode())}"
+    say(servers, sender, "我要办证")
+    replies = say(servers, sender, named)
+    answer = texts(replies)
+    assert "没听明白" not in answer and "转人工" not in answer
+    offered = [str(button["title"]) for m in replies for button in m.get("buttons") or []]  # type: ignore[attr-defined]
+    assert service in answer or any(service in title for title in offered)  # answered, or offered to choose
+
+
+@pytest.mark.parametrize(
     "statement",
     ["天河区天河路100号的工地晚上十二点还在施工，噪音很大", "番禺区市桥那个红绿灯坏了，车都乱开"],
 )
