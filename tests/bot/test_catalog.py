@@ -211,6 +211,14 @@ def test_what_a_caller_says_again_does_not_make_a_clear_question_unsure(project_
     assert_answered(project_index, "喂 社保卡 社保卡 我想补办社保卡 社保卡", "social-security-card")
 
 
+def test_who_and_where_the_citizen_is_do_not_hold_back_a_clear_answer(project_index: CatalogIndex) -> None:
+    """小孩 and 老家 are in other services' aliases (给孩子上户口, 回老家看病): the case's circumstances, not
+    words of another service. Was offered as one of three, beside 姓名变更 and 收养登记."""
+    assert_answered(project_index, "小孩从老家转学过来，要准备什么", "school-transfer")
+    # A circumstance that is the service's own word still counts for it (给孩子办身份证 is the first card).
+    assert project_index.resolve("给孩子办身份证要带什么").matches[0].entry.id == "id-card"
+
+
 def test_a_correction_that_names_no_service_reads_the_whole_question(project_index: CatalogIndex) -> None:
     assert said_after_correction("办护照 不对不对 是换发") == "是换发"
     assert project_index.resolve("办护照 不对不对 是换发").matches[0].entry.id == "passport"
