@@ -29,7 +29,7 @@ from bot.actions.common import (
 )
 from bot.catalog.choices import pick_choice, yes_or_no
 from bot.catalog.render import conditions_answer, materials_answer, office_answer
-from bot.catalog.search import find_situation
+from bot.catalog.search import SearchEntry, find_situation
 from bot.core.models import Service, Situation
 
 FORM = "service_form"
@@ -46,11 +46,16 @@ def situation_of(service: Service, name: str | None) -> Situation | None:
     return next((s for s in service.situations if s.name == name), None)
 
 
+def described_situation(service: Service, text: str) -> int | None:
+    """The index of the service's situation the words describe, by its name or an alias, or None."""
+    return find_situation(text, [(s.name, list(s.aliases)) for s in service.situations])
+
+
 def _situation_slots(service: Service, text: str) -> dict[str, Any]:
     """The situation the words name (the only one when there is one), as a slot."""
     if len(service.situations) == 1:
         return {"situation": service.situations[0].name}
-    index = find_situation(text, [(s.name, list(s.aliases)) for s in service.situations])
+    index = described_situation(service, text)
     return {"situation": service.situations[index].name if index is not None else None}
 
 
@@ -92,6 +97,8 @@ class ValidateServiceForm(FormValidationAction):
                     if not said:  # "不是": the one service offered is not it; ask what it is
                         return {"service": None, "offered_services": None}
                     picked = 0
+                if picked is None and said is None:  # "第一次办": the case of one of them, not its name
+                    picked = await self._described(entries, text)
                 if picked is not None:
                     return await self._chosen(entries[picked].id, text, current_id)
             resolution = index.resolve(text)
@@ -118,6 +125,14 @@ class ValidateServiceForm(FormValidationAction):
             # A service was named (or asked for) but none matches: say so before asking again.
             dispatcher.utter_message(text=messages.SERVICE_NOT_FOUND)
         return {"service": None, "service_id": None, "offered_services": None}
+
+    async def _described(self, entries: list[SearchEntry], text: str) -> int | None:
+        """The first offered service one of whose situations the words describe (第一次办 of 签发), or None."""
+        for number, entry in enumerate(entries):
+            service = await hotline().service(entry.id)
+            if service is not None and len(service.situations) > 1 and described_situation(service, text) is not None:
+                return number
+        return None
 
     async def _chosen(self, service_id: str, text: str, current_id: str | None) -> dict[str, Any]:
         """The slots of the chosen service, and of its situation when the words name one or the service changed."""
@@ -159,7 +174,7 @@ class ValidateServiceForm(FormValidationAction):
         text = str(value or "")
         picked = pick_choice(text, names)
         if picked is None:
-            picked = find_situation(text, [(s.name, list(s.aliases)) for s in service.situations])
+            picked = described_situation(service, text)
         if picked is None:
             dispatcher.utter_message(text=messages.SITUATION_NOT_UNDERSTOOD)
             return {"situation": None}

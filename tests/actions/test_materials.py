@@ -76,6 +76,22 @@ async def test_unsure_search_offers_numbered_choices_and_a_number_picks(hotline:
     assert SlotSet("service_id", offered[1]) in events
 
 
+async def test_among_the_services_offered_the_words_of_one_of_their_cases_choose_it(hotline: runtime.Hotline) -> None:
+    """Offered 港澳通行证签发, 签注 and 护照, the citizen says how it is for them (头一次办): the first offered
+    service with that case, and the case. Before, it was read as a new service name and not found."""
+    offered = ["hk-macau-permit", "hk-macau-endorsement", "passport"]
+    slots = {"offered_services": offered, "requested_slot": "service"}
+    events, dispatcher = await run_form(
+        tracker("头一次办，之前从来没办过", "inform", slots=slots, active_loop="service_form")
+    )
+    assert SlotSet("service_id", "hk-macau-permit") in events
+    assert SlotSet("situation", "首次申领") in events
+    assert dispatcher.messages == []
+    # Words that describe no case of them are still no choice.
+    events, _ = await run_form(tracker("我再想想", "inform", slots=slots, active_loop="service_form"))
+    assert not any(e.get("name") == "service_id" and e.get("value") for e in events)
+
+
 async def test_situation_by_number_and_by_words(hotline: runtime.Hotline) -> None:
     slots = {"service": "普通护照签发", "service_id": "passport", "requested_slot": "situation"}
     events, _ = await run_form(tracker("3", "inform", slots=slots, active_loop="service_form"))
