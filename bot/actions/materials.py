@@ -29,7 +29,8 @@ from bot.actions.common import (
 )
 from bot.catalog.choices import pick_choice, yes_or_no
 from bot.catalog.render import conditions_answer, materials_answer, office_answer
-from bot.catalog.search import SearchEntry, find_situation
+from bot.catalog.search import SearchEntry
+from bot.catalog.wording import find_situation
 from bot.core.models import Service, Situation
 
 FORM = "service_form"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.catalog.search import normalize
+from bot.catalog.wording import normalize
 from bot.core.numerals import to_digits
 
 _ORDINAL = re.compile(r"^(?:第)?([1-9])(?:个|种|项|条|号)?$")

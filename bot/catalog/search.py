@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.catalog.dialect import mandarin
 from bot.catalog.focus import asking_part
 from bot.catalog.groups import group_prior
 from bot.catalog.homophones import Homophones, Reading, pinyin_reading
@@ -33,123 +30,8 @@ from bot.catalog.retrieval import (
     name_text,
     tokens,
 )
+from bot.catalog.wording import char_pairs, normalize, strip_fillers, without_repeats
 from bot.core.corrections import said_after_correction
-
-# Words that carry the request, not the service ("我想问下办护照要带什么材料" → "护照").
-_FILLERS = sorted(
-    [
-        "请问一下",
-        "请问",
-        "你好",
-        "您好",
-        "我想问",
-        "我想",
-        "我要",
-        "想要",
-        "想问",
-        "问一下",
-        "问下",
-        "咨询一下",
-        "咨询",
-        "一下",
-        "帮我",
-        "麻烦",
-        "怎么样",
-        "怎么",
-        "怎样",
-        "如何",
-        "点样",
-        "点办",
-        "需要",
-        "要带",
-        "带什么",
-        "什么",
-        "啥子",
-        "哪些",
-        "资料",
-        "材料",
-        "手续",
-        "流程",
-        "东西",
-        "要求",
-        "条件",
-        "可以",
-        "能不能",
-        "能否",
-        "去哪",
-        "在哪",
-        "哪里",
-        "边度",
-        "那个",
-        "就是",
-        "然后",
-        "还有",
-        "嗯",
-        "呃",
-        "啊",
-        "呀",
-        "吗",
-        "呢",
-        "吧",
-        "的",
-        "了",
-        "办理",
-        "去办",
-        "申办",
-        "弄",
-        "搞",
-        "办",
-    ],
-    key=len,
-    reverse=True,
-)
-# Colloquial words mapped to the catalogue's own terms, applied to queries and names alike.
-_SYNONYMS = {
-    "续签": "签注",
-    "续期": "签注",
-    "掉了": "补",
-    "丢了": "补",
-    "弄丢": "补",
-    "遗失": "补",
-    "不见了": "补",
-    "补办": "补",
-    "补领": "补",
-    "过期": "换",
-    "到期": "换",
-    "驾照": "驾驶证",
-    "身分证": "身份证",
-    "户照": "护照",
-    "社保卡": "社会保障卡",
-    "出生证明": "出生医学证明",
-    "良民证": "无犯罪记录证明",
-}
-_SYNONYM_ORDER = sorted(_SYNONYMS, key=len, reverse=True)
-_PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def normalize(text: str) -> str:
-    """Half-width, lower-case, without punctuation, with colloquial words replaced."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = _PUNCTUATION.sub("", mandarin(text))
-    for word in _SYNONYM_ORDER:
-        text = text.replace(word, _SYNONYMS[word])
-    return text
-
-
-def strip_fillers(text: str) -> str:
-    """The normalized query without the words of the request around the service."""
-    text = normalize(text)
-    for filler in _FILLERS:
-        stripped = text.replace(filler, "")
-        if stripped:
-            text = stripped
-    return text
-
-
-def _grams(text: str) -> set[str]:
-    if len(text) < 2:
-        return {text} if text else set()
-    return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 @dataclass(frozen=True)
@@ -281,7 +163,7 @@ class CatalogIndex:
             for text in {normalize(entry.name), *(normalize(a) for a in entry.aliases)}:
                 if not text:
                     continue
-                grams = _grams(text)
+                grams = char_pairs(text)
                 field_index = len(self._fields)
                 self._fields.append((entry_index, text, grams))
                 for gram in grams:
@@ -362,7 +244,7 @@ class CatalogIndex:
     def _cover_scores(self, query: str) -> tuple[dict[int, tuple[float, int]], set[str]]:
         """Per entry: how much of the query (its two-character pieces) a name or alias covers."""
         text = strip_fillers(correct(normalize(query)))
-        grams = _grams(text)
+        grams = char_pairs(text)
         if not grams:
             return {}, grams
         unknown_idf = math.log(1 + len(self._fields) or 1)
@@ -586,7 +468,7 @@ class CatalogIndex:
         # (台湾通行证"签注" against 台湾通行证"签发"): the choice is the citizen's.
         # A word many services publish (申请) explains no service in particular.
         common = self._documents.common if self._documents is not None else frozenset()
-        left_out = _grams(strip_fillers(query)) - top.covered - common
+        left_out = char_pairs(strip_fillers(query)) - top.covered - common
         # Only a close contender (within 60% of the score) counts: 残疾人证 explaining 换证 does not.
         explained_elsewhere = any(
             left_out & other.covered for other in ranked[1:choices] if other.score >= top.score * 0.6
@@ -629,33 +511,3 @@ def _explained_share(words: set[frozenset[str]], published: frozenset[str], empt
     if not words:
         return empty
     return sum(1 for word in words if word & published) / len(words)
-
-
-_CHUNK_BREAK = re.compile(r"[\s，,。.！!？?；;、]+")
-
-
-def without_repeats(query: str) -> str:
-    """The question without the pieces a caller says again ("社保卡 社保卡 我的社保卡不见了" → "我的社保卡不见了").
-
-    A piece said again adds nothing to what is asked, but joined to its neighbours it makes character
-    pairs no name has (卡社), which read as words the service leaves out.
-    """
-    chunks = [chunk for chunk in _CHUNK_BREAK.split(query) if chunk]
-    kept = [
-        chunk
-        for n, chunk in enumerate(chunks)
-        if chunk not in chunks[:n] and not any(chunk in other and chunk != other for other in chunks)
-    ]
-    return " ".join(kept) if len(kept) < len(chunks) else query
-
-
-def find_situation(text: str, situations: list[tuple[str, list[str]]]) -> int | None:
-    """The situation ``text`` describes, by its name or a colloquial alias (longest wins)."""
-    said = normalize(text)
-    best: tuple[int, int] | None = None
-    for index, (name, aliases) in enumerate(situations):
-        for word in (name, *aliases):
-            candidate = normalize(word)
-            if candidate and candidate in said and (best is None or len(candidate) > best[1]):
-                best = (index, len(candidate))
-    return best[0] if best else None

@@ -9,14 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.catalog.formats import ServiceRecord, read_catalog, split_free_text_materials
-from bot.catalog.search import (
-    SURE_CONFIDENCE,
-    CatalogIndex,
-    SearchEntry,
-    find_situation,
-    without_repeats,
-)
+from bot.catalog.search import SURE_CONFIDENCE, CatalogIndex, SearchEntry
 from bot.catalog.store import CatalogRefused, import_records, load_services
+from bot.catalog.wording import find_situation, without_repeats
 from bot.core.corrections import said_after_correction
 from bot.core.db import Database
 from bot.core.models import Service, Situation

@@ -1,0 +1,157 @@
+"""What a citizen's question says, before it is searched: the text normalised (half-width, colloquial words
+replaced), the request's words around the service stripped, pieces said twice dropped, and the situation
+(情形) that words describe."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.catalog.dialect import mandarin
+
+# Words that carry the request, not the service ("我想问下办护照要带什么材料" → "护照").
+_FILLERS = sorted(
+    [
+        "请问一下",
+        "请问",
+        "你好",
+        "您好",
+        "我想问",
+        "我想",
+        "我要",
+        "想要",
+        "想问",
+        "问一下",
+        "问下",
+        "咨询一下",
+        "咨询",
+        "一下",
+        "帮我",
+        "麻烦",
+        "怎么样",
+        "怎么",
+        "怎样",
+        "如何",
+        "点样",
+        "点办",
+        "需要",
+        "要带",
+        "带什么",
+        "什么",
+        "啥子",
+        "哪些",
+        "资料",
+        "材料",
+        "手续",
+        "流程",
+        "东西",
+        "要求",
+        "条件",
+        "可以",
+        "能不能",
+        "能否",
+        "去哪",
+        "在哪",
+        "哪里",
+        "边度",
+        "那个",
+        "就是",
+        "然后",
+        "还有",
+        "嗯",
+        "呃",
+        "啊",
+        "呀",
+        "吗",
+        "呢",
+        "吧",
+        "的",
+        "了",
+        "办理",
+        "去办",
+        "申办",
+        "弄",
+        "搞",
+        "办",
+    ],
+    key=len,
+    reverse=True,
+)
+# Colloquial words mapped to the catalogue's own terms, applied to queries and names alike.
+_SYNONYMS = {
+    "续签": "签注",
+    "续期": "签注",
+    "掉了": "补",
+    "丢了": "补",
+    "弄丢": "补",
+    "遗失": "补",
+    "不见了": "补",
+    "补办": "补",
+    "补领": "补",
+    "过期": "换",
+    "到期": "换",
+    "驾照": "驾驶证",
+    "身分证": "身份证",
+    "户照": "护照",
+    "社保卡": "社会保障卡",
+    "出生证明": "出生医学证明",
+    "良民证": "无犯罪记录证明",
+}
+_SYNONYM_ORDER = sorted(_SYNONYMS, key=len, reverse=True)
+_PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    """Half-width, lower-case, without punctuation, with colloquial words replaced."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _PUNCTUATION.sub("", mandarin(text))
+    for word in _SYNONYM_ORDER:
+        text = text.replace(word, _SYNONYMS[word])
+    return text
+
+
+def strip_fillers(text: str) -> str:
+    """The normalized query without the words of the request around the service."""
+    text = normalize(text)
+    for filler in _FILLERS:
+        stripped = text.replace(filler, "")
+        if stripped:
+            text = stripped
+    return text
+
+
+def char_pairs(text: str) -> set[str]:
+    """The text's character pairs (the text itself when shorter)."""
+    if len(text) < 2:
+        return {text} if text else set()
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+_CHUNK_BREAK = re.compile(r"[\s，,。.！!？?；;、]+")
+
+
+def without_repeats(query: str) -> str:
+    """The question without the pieces a caller says again ("社保卡 社保卡 我的社保卡不见了" → "我的社保卡不见了").
+
+    A piece said again adds nothing to what is asked, but joined to its neighbours it makes character
+    pairs no name has (卡社), which read as words the service leaves out.
+    """
+    chunks = [chunk for chunk in _CHUNK_BREAK.split(query) if chunk]
+    kept = [
+        chunk
+        for n, chunk in enumerate(chunks)
+        if chunk not in chunks[:n] and not any(chunk in other and chunk != other for other in chunks)
+    ]
+    return " ".join(kept) if len(kept) < len(chunks) else query
+
+
+def find_situation(text: str, situations: list[tuple[str, list[str]]]) -> int | None:
+    """The situation ``text`` describes, by its name or a colloquial alias (longest wins)."""
+    said = normalize(text)
+    best: tuple[int, int] | None = None
+    for index, (name, aliases) in enumerate(situations):
+        for word in (name, *aliases):
+            candidate = normalize(word)
+            if candidate and candidate in said and (best is None or len(candidate) > best[1]):
+                best = (index, len(candidate))
+    return best[0] if best else None
