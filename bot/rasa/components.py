@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -18,9 +19,6 @@ from bot.core.corrections import corrects_a_number
 
 class _IntentByWords(GraphComponent, IntentClassifier):
     """An intent classifier after the trained ones that sets the intent some words make certain (nothing to train)."""
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.config = config
 
     @classmethod
     def create(
@@ -41,9 +39,9 @@ class _IntentByWords(GraphComponent, IntentClassifier):
                 message.set(INTENT, {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}, add_to_output=True)
         return messages
 
+    @abstractmethod
     def intent_of(self, message: Message) -> str | None:
         """The intent the message's words make certain, or None (the classifiers' intent stands)."""
-        raise NotImplementedError
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -62,7 +60,6 @@ class ExplicitRequestClassifier(_IntentByWords):
         return {"intents": {}}
 
     def __init__(self, config: dict[str, Any]) -> None:
-        super().__init__(config)
         self.intents: dict[str, str] = dict(config["intents"])
 
     def intent_of(self, message: Message) -> str | None:
@@ -93,7 +90,6 @@ class CorrectionClassifier(_IntentByWords):
         return {"intent": "inform", "replaces": []}
 
     def __init__(self, config: dict[str, Any]) -> None:
-        super().__init__(config)
         self.intent = str(config["intent"])
         self.replaces = frozenset(config["replaces"])
 
