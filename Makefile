@@ -118,9 +118,11 @@ eval: $(MODEL)
 
 # The blind dialogue set (data/eval/dialogues), played through each channel's real route on a fresh
 # database. SET=test only once, at the end (see its README). EVAL_ARGS: --only ID, --category C, --json FILE.
+# DIALOGUES=dialogues_2: the second blind set (materials, flow, report).
 SET ?= dev
+DIALOGUES ?= dialogues
 eval-dialogues: $(MODEL) | venv
-	$(PY) bench/eval_dialogues.py --set $(SET) $(EVAL_ARGS)
+	$(PY) bench/eval_dialogues.py --set $(SET) --dialogues $(DIALOGUES) $(EVAL_ARGS)
 
 # The catalogue search on the blind citizen questions against the real Guangdong catalogue (dev
 # half by default; SET=test only once, at the end: the test half is held out). QUESTIONS=catalog_questions_2

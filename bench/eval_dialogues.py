@@ -21,7 +21,8 @@ checked on the replies of its turn, and the ``outcome`` on the database (work or
 dialogue's conversation) and on the tracker (which services were answered). How each field is read
 where the set's README is silent: see README "Dialogue evaluation" and ``check_expect`` below.
 
-Usage: python bench/eval_dialogues.py [--set dev|test] [--only ID] [--category C] [--json FILE] [--rest]
+Usage: python bench/eval_dialogues.py [--set dev|test] [--dialogues DIR] [--only ID] [--category C]
+                                      [--json FILE] [--rest]
 The exit status is 0 whatever the pass rate; 2 when the harness itself fails (a server did not start).
 """
 
@@ -836,9 +837,9 @@ def warm_up(harness: Harness, attempts: int = 3) -> str:
     return f"warm-up: no report filed in {attempts} attempts ({time.monotonic() - started:.0f} s)"
 
 
-def load_dialogues(name: str, only: str | None, category: str | None) -> list[dict[str, Any]]:
+def load_dialogues(directory: Path, name: str, only: str | None, category: str | None) -> list[dict[str, Any]]:
     """The set's dialogues, filtered."""
-    dialogues = yaml.safe_load((DIALOGUES / f"{name}.yml").read_text(encoding="utf-8"))
+    dialogues = yaml.safe_load((directory / f"{name}.yml").read_text(encoding="utf-8"))
     return [
         d for d in dialogues if (only is None or d["id"] == only) and (category is None or d["category"] == category)
     ]
@@ -894,12 +895,13 @@ def main() -> int:
     """Run the evaluation; 0 whatever the pass rate, 2 when the servers did not start."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="name", choices=("dev", "test"), default="dev")
+    parser.add_argument("--dialogues", default=DIALOGUES.name, help="the set's directory under data/eval (dialogues)")
     parser.add_argument("--only", help="one dialogue id (dlg-0001)")
     parser.add_argument("--category", help="one category (safety, materials, …)")
     parser.add_argument("--json", type=Path, help="write the results (turns, replies, failures) to this file")
     parser.add_argument("--rest", action="store_true", help="play every dialogue through the REST channel")
     args = parser.parse_args()
-    dialogues = load_dialogues(args.name, args.only, args.category)
+    dialogues = load_dialogues(DIALOGUES.parent / args.dialogues, args.name, args.only, args.category)
     if not dialogues:
         print("no dialogue matches", file=sys.stderr)
         return 2
@@ -942,7 +944,7 @@ def main() -> int:
             return 2
         raise
     print()
-    print(report(results, args.name))
+    print(report(results, f"{args.dialogues}/{args.name}"))
     print(warmed)
     print(f"\n({time.monotonic() - started:.0f} s; servers' logs and databases in {WORKDIR.relative_to(PROJECT_ROOT)})")
     if args.json:

@@ -139,8 +139,21 @@ async def deliver_pending(desk: HandoffDesk, now: datetime | None = None) -> int
                 _log_failure(message, error, "given up")
             continue
         await notifications.mark_sent(database, message.id, now)
+        _log_delivered(message)
         sent += 1
     return sent
+
+
+def _log_delivered(message: OutgoingMessage) -> None:
+    """One line without personal data: which kept message went out (after how many failed tries)."""
+    about = f"order {message.order_number}" if message.order_number else f"conversation {message.conversation_id}"
+    logger.info(
+        "outbox message %d (%s, %s) delivered after %d failed attempt(s)",
+        message.id,
+        about,
+        message.kind,
+        message.attempts,
+    )
 
 
 def _log_failure(message: OutgoingMessage, error: DeliveryFailed, outcome: str) -> None:

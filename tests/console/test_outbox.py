@@ -117,8 +117,15 @@ async def test_a_502_mid_turn_keeps_only_what_telegram_did_not_take_and_later_re
         assert await backlog(sqlite_database) == 2
 
         outage.on = False
+        caplog.set_level(logging.INFO)
         assert await deliver_pending(desk) == 2
         assert texts_to(api) == ["第一条：您好", "第二条：需要督办吗？", "第三条：还有什么可以帮您？"]
+        # The operator sees each kept message go out (no text of it in the log).
+        delivered = [r.getMessage() for r in caplog.records if "delivered after" in r.getMessage()]
+        assert delivered == [
+            f"outbox message {row.id} (conversation tg-{CHAT}, reply) delivered after {attempts} failed attempt(s)"
+            for row, attempts in zip(await rows(sqlite_database), (1, 0), strict=True)
+        ]
         keyboard = api.sent_to(CHAT)[1]["reply_markup"]["inline_keyboard"]
         assert [row[0]["text"] for row in keyboard] == ["是", "否"]
         assert [row.status for row in await rows(sqlite_database)] == [SENT, SENT]
