@@ -73,6 +73,8 @@ class Outcome:
     names: list[str]
     sure: bool
     confidence: float
+    # Not sure, but answered as the likely one with the others named (``Resolution.likely``).
+    likely: bool = False
     # The service the conversation settled on (None: none, or the right one was not offered).
     reached: str | None = None
 
@@ -165,9 +167,16 @@ async def converse(index: CatalogIndex, question: Question) -> str | None:
     slots: dict[str, object] = {}
     said = question.text
     for _ in range(2):
-        result = await form.validate_service(said, CollectingDispatcher(), _form_tracker(said, slots), {})
+        dispatcher = CollectingDispatcher()
+        result = await form.validate_service(said, dispatcher, _form_tracker(said, slots), {})
         if result.get("service_id"):
             entry = index.get(str(result["service_id"]))
+            # Answered as the likely one, with the others named: the citizen says the right one's name.
+            named = " ".join(str(m.get("text") or "") for m in dispatcher.messages)
+            right = next((name for name in question.good if f"“{name}”" in named), None)
+            if entry is not None and entry.name not in question.good and right is not None:
+                slots, said = {}, right
+                continue
             return entry.name if entry else None
         offered = [entry for entry in (index.get(str(i)) for i in result.get("offered_services") or []) if entry]
         right = next((n for n, entry in enumerate(offered) if entry.name in question.good), None)
@@ -188,7 +197,8 @@ def run(index: CatalogIndex, questions: list[Question]) -> list[Outcome]:
                 question=question,
                 names=[m.entry.name for m in resolution.matches],
                 sure=resolution.sure,
-                confidence=getattr(resolution, "confidence", 0.0),
+                confidence=resolution.confidence,
+                likely=resolution.likely,
             )
         )
     return outcomes
@@ -212,6 +222,13 @@ def report(outcomes: list[Outcome], label: str) -> None:
     print(
         f"answered directly (in catalogue)     {share(sure, inside):.3f}   "
         f"right when answered {share([o for o in sure if o.top1], sure):.3f}"
+    )
+    likely = [o for o in outcomes if o.likely]
+    named = [o for o in likely if o.top3 and not o.top1]
+    print(
+        f"answered as the likely one (all)     {share(likely, outcomes):.3f}   "
+        f"right {share([o for o in likely if o.top1], likely):.3f}, "
+        f"wrong with the right one named {share(named, likely):.3f}"
     )
     reached = share([o for o in inside if o.reached_right], inside)
     print(f"conversation reaches the service     {reached:.3f}   goal ≥ {TARGET_CONVERSATIONS} (offered and picked)")

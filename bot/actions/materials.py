@@ -105,6 +105,11 @@ class ValidateServiceForm(FormValidationAction):
             resolution = index.resolve(text)
             if resolution.sure:
                 return await self._chosen(resolution.matches[0].entry.id, text, current_id)
+            if resolution.likely:
+                likely, *others = [m.entry.name for m in resolution.matches]
+                named = "或".join(f"“{name}”" for name in others)
+                dispatcher.utter_message(text=messages.LIKELY_SERVICE.format(service=likely, others=named))
+                return await self._chosen(resolution.matches[0].entry.id, text, current_id)
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return {"service": None, "requested_slot": None}

@@ -23,6 +23,8 @@ OFFER_NOT_ANSWERED = "请直接回答“需要”或“不用”，也可以回�
 ASIDE_NOTED = "您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"
 WHICH_SERVICE = "您要办理的是下面哪一项？请说序号或名称。"
 IS_IT_THIS_SERVICE = "您要办理的是“{service}”吗？"
+# Said before the answer about the likely service; ``others`` are the other candidates' names.
+LIKELY_SERVICE = "我理解您问的是“{service}”。如果您问的是{others}，直接说名称就行。"
 NOT_THIS_SERVICE = "不是这个"
 SERVICE_NOT_FOUND = "抱歉，没有找到您说的事项。请换个说法，比如“港澳通行证续签”。"
 WHICH_SITUATION = "办理{service}，您属于哪种情况？"
@@ -103,7 +105,6 @@ DISTRICT_NOT_RECOGNISED = (
 ADDRESS_TOO_VAGUE = "请说具体一点：哪条路、哪个小区，或者门牌号？"
 # Asked when the place said unasked was only near somewhere (北京路附近), and the time only a length of it.
 ASK_PLACE_SPOT = "您说在“{said}”，具体是哪条路、哪个小区或门牌号？附近有什么店铺或标志也可以。"
-ASK_SINCE_DAY = "您说“{said}”，大概是从哪天开始的？比如“上周一”“12月1日”；记不清可以说“不清楚”。"
 OFFER_VERIFIED_PHONE = "我们会通过您验证过的手机尾号{tail}联系您，可以吗？"
 VERIFIED_PHONE_CHOICES = ("可以", "换一个号码")
 ANONYMOUS_CHOICE = "匿名举报"

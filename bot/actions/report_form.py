@@ -40,7 +40,6 @@ from bot.actions.report_slots import (
     PLACE_SPOT,
     REFINES,
     REPORT_SLOTS,
-    SINCE_DAY,
     UNKNOWN,
     VERIFIED,
     WHICH_FIELD,
@@ -58,7 +57,6 @@ from bot.appeals.extraction import (
     find_district,
     find_since,
     is_aside,
-    is_only_a_length_of_time,
     is_unknown,
     only_an_area,
     other_kind,
@@ -129,7 +127,7 @@ def needed_slots(kind: str | None, location: Any) -> list[str]:
 
 
 def refinements(slots: dict[str, Any]) -> list[str]:
-    """What said unasked is still to make precise (PLACE_SPOT, SINCE_DAY), from report_asking."""
+    """What said unasked is still to make precise (PLACE_SPOT), from report_asking."""
     return [word for word in str(slots.get("report_asking") or "").split() if word in REFINES.values()]
 
 
@@ -143,12 +141,10 @@ def next_slot(slots: dict[str, Any]) -> str | None:
 
 
 def unasked_details(text: str, address: str | None, since: str | None) -> dict[str, Any]:
-    """The place and time said unasked, and what of them to ask more precisely (only near a road, only how long)."""
+    """The place and time said unasked, and whether to ask the exact spot (said only near a road, or an area)."""
     near = place_only_near(text, address) if address else None
-    asking = [PLACE_SPOT] if near or (address and only_an_area(address)) else []
-    if since and is_only_a_length_of_time(since):
-        asking.append(SINCE_DAY)
-    return {"report_address": near or address, "report_since": since, "report_asking": " ".join(asking) or None}
+    asking = PLACE_SPOT if near or (address and only_an_area(address)) else None
+    return {"report_address": near or address, "report_since": since, "report_asking": asking}
 
 
 def kept_both(old: str | None, new: str, limit: int) -> str:
@@ -468,15 +464,17 @@ class ActionAskReportAddress(AskRefinable):
         return "action_ask_report_address"
 
 
-class ActionAskReportSince(AskRefinable):
-    """Asks since when, or the day it began when the citizen said only how long."""
-
-    slot = "report_since"
-    precise = messages.ASK_SINCE_DAY
+class ActionAskReportSince(Action):
+    """Asks since when the problem has been going on."""
 
     def name(self) -> str:
         """The action's name."""
         return "action_ask_report_since"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """The field's own question."""
+        dispatcher.utter_message(response="utter_ask_report_since")
+        return []
 
 
 class ActionAskReportContact(Action):

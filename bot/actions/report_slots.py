@@ -17,10 +17,10 @@ UNKNOWN = "不详"  # district, address or since the citizen does not know
 WHICH_FIELD = "which_field"  # report_asking: the read-back asks which field to change
 OTHER_PHONE = "other_phone"  # report_asking: the citizen does not want the verified number used
 # report_asking, space-separated: what said unasked is still to make precise (the spot near the
-# place said, the day a length of time began), and the slot each one asks again.
+# place said), and the slot each one asks again. A length of time said unasked (两个多星期了) is kept
+# as it is: a department can act on it, and asking the day it began is one question more.
 PLACE_SPOT = "place_spot"
-SINCE_DAY = "since_day"
-REFINES = {"report_address": PLACE_SPOT, "report_since": SINCE_DAY}
+REFINES = {"report_address": PLACE_SPOT}
 
 REPORT_SLOTS = (
     "report_kind",

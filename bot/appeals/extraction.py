@@ -261,11 +261,6 @@ def find_since(text: str) -> str | None:
     return None
 
 
-def is_only_a_length_of_time(since: str) -> bool:
-    """Whether "since when" says only how long (三天了, 一个多星期了), not the day it began."""
-    return _SINCE_PATTERNS[-1].fullmatch(since.strip()) is not None
-
-
 def place_only_near(text: str, address: str) -> str | None:
     """The place as said when ``text`` puts the problem only near ``address`` (北京路附近), else None."""
     start = text.find(address)

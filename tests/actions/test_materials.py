@@ -244,6 +244,26 @@ async def test_a_single_candidate_is_a_yes_no_question_and_a_yes_picks_it(hotlin
     assert SlotSet("service_id", offered) in events
 
 
+async def test_a_likely_service_is_answered_with_the_others_named_not_offered_as_a_list(
+    hotline: runtime.Hotline,
+) -> None:
+    # A citizen who asked what to bring gets the answer in this turn, told which other services might be meant.
+    events, dispatcher = await run_form(tracker("想给孩子改个名字，要准备什么材料？", "ask_materials"))
+    assert SlotSet("service", "姓名变更登记") in events
+    [note] = dispatcher.messages
+    assert note["text"].startswith("我理解您问的是“姓名变更登记”。如果您问的是“")
+    assert "？" not in note["text"] and not note.get("buttons")  # one question a turn: the form asks the next
+    offered = [e for e in events if e["name"] == "offered_services"]
+    assert all(e["value"] is None for e in offered)
+
+
+async def test_a_name_several_services_share_is_still_a_choice(hotline: runtime.Hotline) -> None:
+    events, dispatcher = await run_form(tracker("公积金", "ask_materials"))
+    [question] = dispatcher.messages
+    assert question["text"] == "您要办理的是下面哪一项？请说序号或名称。"
+    assert len(next(e["value"] for e in events if e["name"] == "offered_services")) == 3
+
+
 async def test_the_service_question_is_not_asked_when_the_choices_were_just_offered(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     await ActionAskService().run(dispatcher, tracker("证明", slots={"offered_services": ["passport"]}), {})
