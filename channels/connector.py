@@ -28,7 +28,7 @@ from bot.core.db import Database
 from bot.core.settings import Settings, get_settings
 from bot.core.shared_state import SharedState, SharedStateUnavailable, open_shared_state
 from bot.safety.danger import Danger, assess
-from channels.text import BUSY_REPLY, URGENT_HANDOFF_FAILED
+from channels.text import BUSY_REPLY, NOTHING_TO_REPEAT, URGENT_HANDOFF_FAILED, asks_to_repeat
 from channels.turn_order import Place, TurnLine
 
 logger = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ async def _turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[s
         return await _safety_turn(on_new_message, incoming, danger)
     desk = channel_runtime().desk
     if desk is None:
-        return await _bot_turn(on_new_message, incoming)
+        return await _bot_or_repeat(on_new_message, incoming)
     try:
         held = await desk.held_turn(incoming, on_new_message)
     except Exception:
@@ -227,12 +227,26 @@ async def _turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[s
         held = None
     if held is not None:
         return held
-    messages = await _bot_turn(on_new_message, incoming)
+    messages = await _bot_or_repeat(on_new_message, incoming)
     try:
         return await desk.after_turn(incoming, messages)
     except Exception:
         logger.exception("%s: the handoff desk failed after the turn of %s", incoming.channel, incoming.sender_id)
         return messages
+
+
+async def _bot_or_repeat(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[str, Any]]:
+    """The bot's turn, kept to be said again; or, asked for it (没听清，再说一遍), the last reply again.
+
+    Saying it again does not touch the dialogue: a form waiting for an answer still waits for it.
+    """
+    state = channel_runtime().state
+    if asks_to_repeat(incoming.text):
+        last = await recall_reply(state, incoming.sender_id)
+        return last or [{"recipient_id": incoming.sender_id, "text": NOTHING_TO_REPEAT}]
+    messages = await _bot_turn(on_new_message, incoming)
+    await remember_reply(state, incoming.sender_id, messages)
+    return messages
 
 
 async def _safety_turn(on_new_message: OnNewMessage, incoming: Incoming, danger: Danger) -> list[dict[str, Any]]:
@@ -306,6 +320,24 @@ def offered_choices(messages: list[dict[str, Any]]) -> list[Choice]:
 def _bare_title(title: str) -> str:
     head, dot, rest = title.partition(". ")
     return rest if dot and head.isdigit() else title
+
+
+async def remember_reply(state: SharedState, sender_id: str, messages: list[dict[str, Any]]) -> None:
+    """Keep the bot's last reply to say it again when asked (as long as its choices); best effort, logged."""
+    try:
+        await state.put(f"reply:{sender_id}", json.dumps(messages, ensure_ascii=False), CHOICES_TTL_S)
+    except SharedStateUnavailable:
+        logger.warning("last reply of %s not kept: shared state unavailable", sender_id)
+
+
+async def recall_reply(state: SharedState, sender_id: str) -> list[dict[str, Any]]:
+    """The bot's last reply to this sender (none when expired or the shared state is unavailable, logged)."""
+    try:
+        raw = await state.get(f"reply:{sender_id}")
+    except SharedStateUnavailable:
+        logger.warning("last reply of %s not available: shared state unavailable", sender_id)
+        return []
+    return list(json.loads(raw)) if raw else []
 
 
 async def remember_choices(state: SharedState, sender_id: str, choices: list[Choice]) -> None:

@@ -14,11 +14,71 @@ EMPTY_REPLY = "您好，请问有什么可以帮您？可以直接说要办的�
 BUSY_REPLY = "系统繁忙，暂时无法回答。请稍后再试，或拨打12345转人工服务。"
 # After a safety reply, when the urgent handoff itself failed: the numbers were already given.
 URGENT_HANDOFF_FAILED = "人工客服暂时无法接通，请务必先拨打上面的电话求助。"
+# Asked to say it again when the last reply cannot be read back (none yet, expired, or the shared state is down).
+NOTHING_TO_REPEAT = "抱歉，刚才的回答我这里调不出来了。请再说一下您要办的事，我重新回答您。"
+
+# What a citizen says who did not hear (or read) the last answer ("你说什么 我听不清 大声点", 没看清, 讲多次).
+_REPEAT_ASKS = sorted(
+    [
+        "听不清楚",
+        "没听清楚",
+        "听唔清",
+        "听不清",
+        "没听清",
+        "没听到",
+        "冇听到",
+        "没看清楚",
+        "没看清",
+        "看不清",
+        "再说一遍",
+        "再说一次",
+        "再讲一遍",
+        "再讲一次",
+        "再说一下",
+        "再讲一下",
+        "重复一遍",
+        "重复一下",
+        "重复一次",
+        "大声一点",
+        "大声点",
+        "大声些",
+        "说什么",
+        "讲什么",
+        "讲咩",
+        "说慢一点",
+        "说慢点",
+        "讲慢点",
+        "慢点说",
+        "讲多次",
+        "讲多一次",
+        "说得太快",
+        "讲得太快",
+        "说太快",
+        "讲太快",
+        "太快了",
+        "跟不上",
+    ],
+    key=len,
+    reverse=True,
+)
+# Words around such a request that say nothing more (喂, 麻烦你, 可以…吗, 刚才, 唔该); anything else is a new question.
+_AROUND_REPEAT = re.compile(
+    r"[\s，。？！,.?!喂啊呀哦嗯诶哎我你您刚才说讲的咩什么能不可以请麻烦再吗呢吧了都没一点些遍次唔该]"
+)
 
 
 def too_long(text: str) -> bool:
     """Whether a message is longer than any real request; one that speaks of danger never is (safety first)."""
     return len(text) > MAX_MESSAGE_CHARS and assess(text) is None
+
+
+def asks_to_repeat(text: str) -> bool:
+    """Whether the citizen only asks to hear the last answer again (not a new question that says so too)."""
+    rest, asked = text, False
+    for phrase in _REPEAT_ASKS:
+        if phrase in rest:
+            rest, asked = rest.replace(phrase, " "), True
+    return asked and not _AROUND_REPEAT.sub("", rest)
 
 
 def clean_text(text: str) -> str:

@@ -19,6 +19,7 @@ from bot.actions.common import (
     verified_citizen_id,
 )
 from bot.cases.records import file_supervision_order, find_case
+from bot.catalog.wording import asks_for_some_certificate
 from bot.core import clock
 from bot.work_orders.filing import SUPERVISION
 
@@ -49,7 +50,7 @@ class ActionHandleFallback(Action):
         text = latest_text(tracker)
         if text and not (tracker.active_loop or {}).get("name"):
             try:
-                named = (await hotline().catalog_index()).resolve(text).found
+                named = asks_for_some_certificate(text) or (await hotline().catalog_index()).resolve(text).found
             except BACKEND_ERRORS as error:
                 report_backend_failure(dispatcher, error)
                 return []

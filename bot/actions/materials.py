@@ -30,7 +30,7 @@ from bot.actions.common import (
 from bot.catalog.choices import pick_choice, yes_or_no
 from bot.catalog.render import conditions_answer, materials_answer, office_answer
 from bot.catalog.search import SearchEntry
-from bot.catalog.wording import find_situation
+from bot.catalog.wording import asks_for_some_certificate, find_situation
 from bot.core.models import Service, Situation
 
 FORM = "service_form"
@@ -102,6 +102,8 @@ class ValidateServiceForm(FormValidationAction):
                     picked = await self._described(entries, text)
                 if picked is not None:
                     return await self._chosen(entries[picked].id, text, current_id)
+            if asks_for_some_certificate(text):  # 我要办个证: which one is asked (ActionAskService)
+                return {"service": None, "offered_services": None}
             resolution = index.resolve(text)
             if resolution.sure:
                 return await self._chosen(resolution.matches[0].entry.id, text, current_id)
@@ -196,7 +198,11 @@ class ActionAskService(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """The open question, or nothing when the offered choices are the question."""
-        if not tracker.get_slot("offered_services"):
+        if tracker.get_slot("offered_services"):
+            return []
+        if asks_for_some_certificate(latest_text(tracker)):
+            dispatcher.utter_message(text=messages.WHICH_CERTIFICATE)
+        else:
             dispatcher.utter_message(response="utter_ask_service")
         return []
 

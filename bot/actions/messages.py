@@ -22,6 +22,7 @@ OFFER_NOT_ANSWERED = "请直接回答“需要”或“不用”，也可以回�
 
 ASIDE_NOTED = "您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"
 WHICH_SERVICE = "您要办理的是下面哪一项？请说序号或名称。"
+WHICH_CERTIFICATE = "请问您要办哪一种证？比如身份证、护照、港澳通行证、驾驶证、结婚证、居住证。"
 IS_IT_THIS_SERVICE = "您要办理的是“{service}”吗？"
 # Said before the answer about the likely service; ``others`` are the other candidates' names.
 LIKELY_SERVICE = "我理解您问的是“{service}”。如果您问的是{others}，直接说名称就行。"

@@ -162,6 +162,15 @@ def correction(text: str) -> tuple[str | None, str]:
     return (None if field is None else f"report_{field}"), value
 
 
+def phone_said(text: str) -> str | None:
+    """A mobile number said unasked in a message (the longest run of digits, when it is one), or None."""
+    runs = digit_runs(text, min_length=11)
+    try:
+        return parse_phone(max(runs, key=len)) if runs else None
+    except InvalidPhone:
+        return None
+
+
 def read_phone(dispatcher: CollectingDispatcher, runs: list[str]) -> str | None:
     """The mobile number among the digit runs the citizen said, or None after saying it is not one."""
     try:
@@ -221,6 +230,8 @@ class ValidateReportForm(Action):
         updates.update(unasked_details(text, address, since))
         if kind == REPORT and wants_anonymity(text):
             updates["report_contact"] = ANONYMOUS
+        elif (phone := phone_said(text)) is not None:  # "…，我电话13580367741": not asked for again
+            updates["report_contact"] = phone
         return updates
 
     async def read_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any] | None:

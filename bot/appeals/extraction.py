@@ -76,6 +76,11 @@ URGENT_WORDS = (
     "倒塌",
     "塌方",
 )
+# What is wrong somewhere, in everyday words (a place said with one of these is a report, not information).
+_SOMETHING_WRONG = re.compile(
+    r"坏了|坏咗|烂了|不亮|唔着|漏水|渗水|积水|水浸|堵了|堵住|堵塞|噪音|好吵|很吵|太吵|吵死|扰民|臭|乱停|乱摆|占道|乱扔|乱倒"
+    r"|偷排|拖欠|没人管|没人修|冇人理|停水|停电|冒烟|施工到|还在施工|违建|违章搭建|乱收费|塌|裂了|危险"
+)
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _DISTRICT_NAMES = tuple(
     (name, re.compile(rf"{name[:-1]}(?:区|(?!路|街|大道|大街|桥|山|城|村|镇|公园|广场|机场|中学|小学|医院|站))"))
@@ -108,6 +113,10 @@ _PLACE = re.compile(
 )
 _NOT_A_PLACE = re.compile(r"^(?:我|你|他|她|这|那|哪|一|整|每|附近|对面|旁边|马路|走路|上路|道路|公路|一路)")
 _NUMERAL = "0-9一二三四五六七八九十两半几"
+# A named landmark and the side of it (蕉门河那边, 岗顶地铁站旁边), not one's own door (我家门口, 这边).
+_LANDMARK_NEAR = re.compile(
+    r"(?![我你他她这那])[\u4e00-\u9fffA-Za-z0-9]{2,12}(?:那边|这边|附近|旁边|对面|边上|门口|一带)"
+)
 # A date first (11月20日起), then a named time (上周开始), then a duration (三天了).
 _SINCE_PATTERNS = (
     re.compile(r"(?:从|自)?[0-9一二三四五六七八九十]{1,2}月[0-9一二三四五六七八九十]{1,3}[日号](?:开始|起|以来)?"),
@@ -245,7 +254,9 @@ def find_address(text: str) -> str | None:
         if cut >= 0 and find_district(fragment[cut:]) is None:
             fragment = fragment[cut + 1 :]
         place = clean_place(fragment)
-        if "的" in place:  # "门口的路", "小区里的广场": only what follows the last 的 names the place
+        # "门口的路", "小区里的广场": only what follows the last 的 names the place, unless what comes before it
+        # is a landmark it is near (蕉门河那边的公交站, 岗顶地铁站旁边的天桥).
+        if "的" in place and _LANDMARK_NEAR.fullmatch(place.rsplit("的", 1)[0]) is None:
             place = place.rsplit("的", 1)[1]
         if len(place) >= 2 and _NOT_A_PLACE.match(place) is None:
             return place[:MAX_ADDRESS]
@@ -289,6 +300,14 @@ def explicit_request(text: str) -> str | None:
         return None
     word = next(group for group in match.groups() if group)
     return REPORTED if word == "反映" else word
+
+
+def states_a_problem(text: str) -> bool:
+    """Whether the message tells of something wrong at a place (东风东路…楼梯灯坏了半个多月了, 天河路100号的工地
+    晚上十二点还在施工，噪音很大): a place, and how long or what is wrong; not a question."""
+    if find_address(text) is None or is_aside(text):
+        return False
+    return find_since(text) is not None or _SOMETHING_WRONG.search(text) is not None
 
 
 def other_kind(text: str, kind: str | None) -> str | None:

@@ -155,3 +155,18 @@ def find_situation(text: str, situations: list[tuple[str, list[str]]]) -> int | 
             if candidate and candidate in said and (best is None or len(candidate) > best[1]):
                 best = (index, len(candidate))
     return best[0] if best else None
+
+
+# A certificate asked for without saying which (我要办个证, 办证要带什么): the citizen is asked which one,
+# not offered the services whose aliases happen to say 办证 (开餐馆办证, 买房办证).
+_SOME_CERTIFICATE = re.compile(
+    r"(?:喂|你好|您好|请问|麻烦|那个|就是)*(?:我|我们)?(?:要|想|想要|需要|来|准备)?(?:办理|办|搞|弄)"
+    r"(?:个|一个|张|一张|下|一下)?(?:证|证件|个证)(?:件)?"
+    r"(?:要带什么|要带什么材料|需要什么|需要什么材料|要什么材料|要准备什么|怎么办|去哪里办|在哪里办)?"
+    r"(?:啊|呀|吧|呢|的|嘛)*"
+)
+
+
+def asks_for_some_certificate(text: str) -> bool:
+    """Whether the citizen asks to get a certificate without saying which one (我要办个证)."""
+    return _SOME_CERTIFICATE.fullmatch(_PUNCTUATION.sub("", text)) is not None

@@ -10,11 +10,18 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.appeals.extraction import REPORTED, explicit_request
-from bot.core.corrections import corrects_a_number
+from bot.appeals.extraction import REPORTED, explicit_request, other_kind, states_a_problem
+from bot.core.corrections import corrects_a_number, said_after_correction
 
 
 class _IntentByWords(GraphComponent, IntentClassifier):
@@ -48,7 +55,8 @@ class _IntentByWords(GraphComponent, IntentClassifier):
 class ExplicitRequestClassifier(_IntentByWords):
     """A citizen who says what they are doing (我要投诉…, 我想反映一下…) makes that report, whatever the
     classifier made of the rest of a long message (a complaint read as out_of_scope, or as nlu_fallback
-    because 投诉 and 举报 scored alike).
+    because 投诉 and 举报 scored alike). So does one who tells of a problem at a place for some time
+    (我们那栋楼的楼梯灯坏了半个多月了) when it was read as ``unstated`` (information, nothing asked).
 
     ``intents`` maps each kind of report to its intent; a report that names no kind (反映) takes the
     best-ranked of those intents.
@@ -56,15 +64,19 @@ class ExplicitRequestClassifier(_IntentByWords):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Which intent each kind of report is (config.yml sets them)."""
-        return {"intents": {}}
+        """Which intent each kind of report is, and what a told problem may have been read as (config.yml)."""
+        return {"intents": {}, "unstated": []}
 
     def __init__(self, config: dict[str, Any]) -> None:
         self.intents: dict[str, str] = dict(config["intents"])
+        self.unstated = frozenset(config["unstated"])
 
     def intent_of(self, message: Message) -> str | None:
         """The report intent the message's words say, or None."""
-        kind = explicit_request(message.get(TEXT) or "")
+        text = message.get(TEXT) or ""
+        kind = explicit_request(text) or other_kind(text, None)  # 算了，还是投诉吧，…: the report it becomes
+        if kind is None and message.get(INTENT, {}).get(INTENT_NAME_KEY) in self.unstated and states_a_problem(text):
+            kind = REPORTED
         if kind is None:
             return None
         if kind != REPORTED:
@@ -94,8 +106,12 @@ class CorrectionClassifier(_IntentByWords):
         self.replaces = frozenset(config["replaces"])
 
     def intent_of(self, message: Message) -> str | None:
-        """The information intent when the message corrects a number and was read as an apology or a no."""
+        """The information intent when the message corrects a number or a name and was read as an apology or a no."""
         classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
-        if classified in self.replaces and corrects_a_number(message.get(TEXT) or ""):
-            return self.intent
-        return None
+        text = message.get(TEXT) or ""
+        if classified not in self.replaces:
+            return None
+        # 不对，我说错了，我是要办港澳通行证: the service (or district) named after the correction.
+        corrected = said_after_correction(text)
+        named = any(text[e["start"] : e["end"]] in corrected for e in message.get(ENTITIES) or [] if "start" in e)
+        return self.intent if corrects_a_number(text) or (corrected and named) else None

@@ -12,47 +12,6 @@ _MASKED_PHONE = re.compile(r"1\d{2}\*{4}(\d{4})")
 _MASKED_ID = re.compile(r"\d{6}\*{8}(\d{3}[\dXx])")
 _URL = re.compile(r"https?://\S+")
 _BULLET = re.compile(r"^\s*(?:[-•·*]|\d+[.、)])\s*", re.MULTILINE)
-# What a caller says who did not hear the last answer ("你说什么 我听不清 大声点", Cantonese 讲多次).
-_REPEAT_ASKS = sorted(
-    [
-        "听不清楚",
-        "没听清楚",
-        "听唔清",
-        "听不清",
-        "没听清",
-        "再说一遍",
-        "再说一次",
-        "再讲一遍",
-        "再讲一次",
-        "重复一遍",
-        "重复一下",
-        "重复一次",
-        "大声一点",
-        "大声点",
-        "大声些",
-        "说什么",
-        "讲什么",
-        "讲咩",
-        "说慢一点",
-        "说慢点",
-        "讲慢点",
-        "慢点说",
-        "讲多次",
-        "讲多一次",
-        "说得太快",
-        "讲得太快",
-        "说太快",
-        "讲太快",
-        "太快了",
-        "跟不上",
-    ],
-    key=len,
-    reverse=True,
-)
-# Words around such a request that say nothing more (喂, 麻烦你, 可以…吗, 刚才); anything else is a new question.
-_AROUND_REPEAT = re.compile(
-    r"[\s，。？！,.?!喂啊呀哦嗯诶哎我你您刚才说讲的咩什么能不可以请麻烦再吗呢吧了都没一点些遍次]"
-)
 
 
 def digit_by_digit(number: str) -> str:
@@ -74,15 +33,6 @@ def speakable(text: str) -> str:
     text = re.sub(r"\s*\n+\s*", "。", text.strip())
     text = re.sub(r"([。！？；，])[。，]+", r"\1", text)
     return text.strip("。 ") + "。" if text.strip("。 ") else ""
-
-
-def asks_to_repeat(speech: str) -> bool:
-    """Whether the caller only asks to hear the last answer again (not a new question that says so too)."""
-    rest, asked = speech, False
-    for phrase in _REPEAT_ASKS:
-        if phrase in rest:
-            rest, asked = rest.replace(phrase, " "), True
-    return asked and not _AROUND_REPEAT.sub("", rest)
 
 
 def spoken_choices(titles: list[str]) -> str:

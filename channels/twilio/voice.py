@@ -49,7 +49,7 @@ from channels.connector import (
     select_choice,
     spoken_texts,
 )
-from channels.text import BUSY_REPLY, clean_text, split_text, too_long
+from channels.text import BUSY_REPLY, asks_to_repeat, clean_text, split_text, too_long
 from channels.twilio.prompts import (
     GREETING,
     HOLDING,
@@ -65,7 +65,7 @@ from channels.twilio.prompts import (
 )
 from channels.twilio.requests import checked_form, refusal, twiml
 from channels.twilio.sms import SMS_PART_CHARS, citizen_of, send_sms, sms_sender_id, text_citizen
-from channels.twilio.speech import asks_to_repeat, digit_by_digit, speakable, spoken_choices
+from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
 from channels.twilio.voices import VoiceMismatch, check_voice_settings, say_language
 
 logger = logging.getLogger(__name__)

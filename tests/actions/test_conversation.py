@@ -46,6 +46,14 @@ async def test_words_the_nlu_missed_that_name_a_service_go_to_the_service_form(h
     assert dispatcher.messages == []
 
 
+async def test_a_certificate_asked_for_without_saying_which_goes_to_the_service_form(hotline: runtime.Hotline) -> None:
+    """The second blind set: "喂 我要办个证" got "没太听明白"; the form asks which one (test_materials)."""
+    dispatcher = CollectingDispatcher()
+    missed = tracker("喂 我要办个证", "nlu_fallback", events=[user_event("nlu_fallback")])
+    assert await ActionHandleFallback().run(dispatcher, missed, {}) == [FollowupAction("service_form")]
+    assert dispatcher.messages == []
+
+
 async def test_inside_another_form_a_miss_is_not_taken_for_a_service(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     missed = tracker("结婚的那个", "nlu_fallback", active_loop="report_form", events=[user_event("nlu_fallback")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -231,6 +232,19 @@ async def test_a_policy_question_the_catalogue_cannot_answer_becomes_a_consultat
     events = await ActionTakePolicyQuestion().run(dispatcher, tracker("明年的拆迁补偿标准会提高吗", "ask_policy"), {})
     assert events == [SlotSet("policy_answered", False)]
     assert texts(dispatcher) == ["这个政策问题需要相关部门答复。我帮您登记一张咨询工单，答复会告诉您。"]
+
+
+@pytest.mark.parametrize("text", ["我要办证", "喂 我要办个证", "办证要带什么材料"])
+async def test_a_certificate_not_named_is_asked_which_not_offered_services_that_say_banzheng(
+    hotline: runtime.Hotline, text: str
+) -> None:
+    # Before: 食品经营许可 and 不动产转移登记 were offered (their aliases 开餐馆办证, 买房办证).
+    events, dispatcher = await run_form(tracker(text, "ask_materials"))
+    assert dispatcher.messages == []
+    assert not any(e["name"] == "service" and e["value"] for e in events)
+    asked = CollectingDispatcher()
+    await ActionAskService().run(asked, tracker(text, "ask_materials"), {})
+    assert texts(asked) == ["请问您要办哪一种证？比如身份证、护照、港澳通行证、驾驶证、结婚证、居住证。"]
 
 
 async def test_a_single_candidate_is_a_yes_no_question_and_a_yes_picks_it(hotline: runtime.Hotline) -> None:

@@ -435,6 +435,17 @@ async def test_a_change_of_mind_that_goes_on_with_the_complaint_is_not_a_stop() 
 # --- details refined later: kept, with what was said before ---------------------------------------
 
 
+async def test_a_number_given_in_the_first_message_is_the_contact_and_not_asked_for_again() -> None:
+    # The second blind set: everything was said at once, then "请留一个联系电话" all the same.
+    text = "投诉：白云区机场路棠溪那个工地晚上十二点还在施工打桩，已经连续一个星期了，我电话13580367741"
+    slots, _ = await run_form(first(text, "complain"))
+    assert (slots["report_contact"], slots["requested_slot"]) == ("13580367741", "report_confirmed")
+    slots, _ = await run_form(
+        first("我要投诉，天河区天河路100号的烧烤店油烟太大，已经一个星期了，电话1358036", "complain")
+    )
+    assert slots["report_contact"] is None  # not a mobile number: asked for
+
+
 @pytest.mark.parametrize(
     ("text", "since"),
     [

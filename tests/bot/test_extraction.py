@@ -55,6 +55,9 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("天河区黄埔大道西那个地盘半夜施工", "天河区", "黄埔大道西"),
         ("海珠区工业大道中间有个大坑", "海珠区", "工业大道"),
         ("白云区机场路东侧的绿化带没人管", "白云区", "机场路"),
+        # A landmark and the side of it before the 的 (the second blind set filed 南沙区公交站).
+        ("建议在南沙区蕉门河那边的公交站加个遮雨棚，下雨天等车全身湿透", "南沙区", "蕉门河那边的公交站"),
+        ("小区里的广场晚上跳舞好吵", None, "广场"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:

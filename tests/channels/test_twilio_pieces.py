@@ -9,11 +9,11 @@ import pytest
 from bot.core.clock import UTC, china
 from bot.handoff.service_hours import InvalidHours, agents_on_duty, describe_hours
 from channels.connector import Choice, full_answer, offered_choices, select_choice, spoken_texts
-from channels.text import split_text
+from channels.text import asks_to_repeat, split_text
 from channels.twilio.prompts import asks_for_digits
 from channels.twilio.requests import rebuild_url
 from channels.twilio.sms import SMS_PART_CHARS, render_sms
-from channels.twilio.speech import asks_to_repeat, digit_by_digit, speakable, spoken_choices
+from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
 
 ANSWER_TURN = [
     {"text": "【护照 首次申领】所需材料：\n1. 居民身份证原件\n2. 近期证件照", "buttons": []},

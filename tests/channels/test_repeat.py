@@ -1,0 +1,104 @@
+"""Asked to say it again (没听清，再说一遍), the citizen gets the last reply again, on every channel.
+
+The turns go through ``run_turn``, the function every connector calls, with the process's channel
+runtime; the bot is a callable that answers through Rasa's output channel, as Rasa's own does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+
+from bot.core.db import Database
+from bot.core.settings import get_settings
+from bot.core.shared_state import MemoryState, RedisState, SharedState
+from channels import connector
+from channels.connector import ChannelRuntime, Incoming, run_turn
+from channels.text import NOTHING_TO_REPEAT, asks_to_repeat
+
+REPEAT = [
+    "刚才没看清，能再说一遍吗",  # the second blind set: read as a goodbye, the bot asked for a rating
+    "再说一遍",
+    "请再说一遍",
+    "麻烦你再讲一次",
+    "没听清",
+    "没听清楚 再说一下",
+    "唔该讲多次",
+    "能不能重复一下",
+    "你刚才说什么",
+    "喂 喂 没听到",
+]
+NOT_REPEAT = [
+    "我再说一遍，我的地址是天河路100号",
+    "再说一遍我要投诉",
+    "喂",
+    "你讲的我听不明白啊 你叫个人来跟我讲吧",
+    "好的",
+    "再见",
+]
+
+
+@pytest.mark.parametrize("text", REPEAT)
+def test_asking_to_hear_it_again_is_recognised(text: str) -> None:
+    assert asks_to_repeat(text)
+
+
+@pytest.mark.parametrize("text", NOT_REPEAT)
+def test_a_message_that_says_more_is_not_a_request_to_repeat(text: str) -> None:
+    assert not asks_to_repeat(text)
+
+
+class Bot:
+    """Answers each message with its number; what Rasa's ``handle_message`` does with the output channel."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.heard.append(message.text or "")
+        await message.output_channel.send_response(
+            message.sender_id,
+            {"text": f"第{len(self.heard)}个回答：{message.text}", "buttons": [{"title": "是", "payload": "/affirm"}]},
+        )
+
+
+UseState = Callable[[SharedState], None]
+
+
+@pytest.fixture
+def with_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UseState:
+    """Run the turns with this shared state (the process's channel runtime, as the connectors use it)."""
+
+    def use(state: SharedState) -> None:
+        runtime = ChannelRuntime(get_settings(), Database(f"sqlite:///{tmp_path / 'hotline.db'}"), state)
+        monkeypatch.setattr(connector, "_runtime", runtime)
+
+    return use
+
+
+async def test_the_last_reply_is_said_again_and_the_dialogue_does_not_see_the_request(with_state: UseState) -> None:
+    with_state(MemoryState())
+    bot = Bot()
+    first = await run_turn(bot, Incoming("web-1", "办护照要带什么", "webchat"))
+    again = await run_turn(bot, Incoming("web-1", "刚才没看清，能再说一遍吗", "webchat"))
+    assert [m["text"] for m in again] == [m["text"] for m in first] == ["第1个回答：办护照要带什么"]
+    assert again[0]["buttons"] == [{"title": "是", "payload": "/affirm"}]  # its choices are offered again
+    assert bot.heard == ["办护照要带什么"]  # a form waiting for an answer still waits for it
+    other = await run_turn(bot, Incoming("web-2", "再说一遍", "webchat"))
+    assert [m["text"] for m in other] == [NOTHING_TO_REPEAT]  # nothing said to this citizen yet
+
+
+async def test_without_the_shared_state_the_citizen_is_asked_again_and_it_is_logged(
+    with_state: UseState, caplog: pytest.LogCaptureFixture
+) -> None:
+    with_state(RedisState("redis://127.0.0.1:1/0", 0.5))
+    bot = Bot()
+    assert [m["text"] for m in await run_turn(bot, Incoming("sms-1", "办护照要带什么", "sms"))] == [
+        "第1个回答：办护照要带什么"
+    ]
+    assert [m["text"] for m in await run_turn(bot, Incoming("sms-1", "没听清", "sms"))] == [NOTHING_TO_REPEAT]
+    assert "last reply of sms-1 not kept: shared state unavailable" in caplog.text
+    assert "last reply of sms-1 not available: shared state unavailable" in caplog.text
