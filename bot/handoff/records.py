@@ -46,6 +46,13 @@ URGENT_PRIORITY = 2
 _CANCEL = re.compile(
     r"^(算了|不用了|不要了|不需要了|取消|取消转人工|不转了|不等了|我不等了|不用转了)[吧啊呀。！!，,.\s]*$"
 )
+# What a citizen says to be put through to a person (转人工, 叫个人来跟我讲, 搵个真人), not a person spoken
+# of (投诉你们的工作人员, 物业说找个人来修).
+_PERSON_ASKED = re.compile(
+    r"转(?:接)?人工|人工(?:客服|服务|坐席)|(?:要|找|接|转|畀)(?:个)?(?:人工|真人|活人)"
+    r"|(?:叫|找|让|搵|请)(?:个|一个|你们的?)?(?:人|真人|活人|工作人员|话务员|接线员|客服)(?:来|嚟|过来)?"
+    r"(?:跟|同|和|帮|听)(?:我|电话)"
+)
 # When nothing is known yet about how long agents take.
 DEFAULT_HANDLING_S = 240.0
 MAX_NOTE_CHARS = 2000
@@ -63,6 +70,11 @@ class HandoffConflict(RuntimeError):
 
 class PhraseNotFound(LookupError):
     """No phrase of this agent has this id."""
+
+
+def asks_for_a_person(text: str) -> bool:
+    """Whether the citizen asks to talk to a person (你叫个人来跟我讲吧, 转人工)."""
+    return _PERSON_ASKED.search(text) is not None
 
 
 def is_cancel(text: str) -> bool:

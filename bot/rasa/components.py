@@ -22,6 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import REPORTED, explicit_request, other_kind, states_a_problem
 from bot.core.corrections import corrects_a_number, said_after_correction
+from bot.handoff.records import asks_for_a_person
 
 
 class _IntentByWords(GraphComponent, IntentClassifier):
@@ -115,3 +116,30 @@ class CorrectionClassifier(_IntentByWords):
         corrected = said_after_correction(text)
         named = any(text[e["start"] : e["end"]] in corrected for e in message.get(ENTITIES) or [] if "start" in e)
         return self.intent if corrects_a_number(text) or (corrected and named) else None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class PersonRequestClassifier(_IntentByWords):
+    """A citizen who asks for a person (你叫个人来跟我讲吧, 转人工) is put through, whatever the classifier made
+    of the rest (an elderly caller's "你讲的我听不明白啊" read as out of scope).
+
+    ``intent`` is the intent of asking for a person; only a message classified as one of ``replaces`` is
+    changed: a complaint about the staff (投诉你们的工作人员) stays a complaint.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The intent of asking for a person, and the intents it replaces (config.yml sets them)."""
+        return {"intent": "request_human", "replaces": []}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.intent = str(config["intent"])
+        self.replaces = frozenset(config["replaces"])
+
+    def intent_of(self, message: Message) -> str | None:
+        """The intent of asking for a person, when the words ask for one and the message was read as a replaced one."""
+        classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
+        if classified in self.replaces and asks_for_a_person(message.get(TEXT) or ""):
+            return self.intent
+        return None
+

@@ -11,7 +11,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import explicit_request
 from bot.core.corrections import corrects_a_number
-from bot.rasa.components import CorrectionClassifier, ExplicitRequestClassifier
+from bot.handoff.records import asks_for_a_person
+from bot.rasa.components import CorrectionClassifier, ExplicitRequestClassifier, PersonRequestClassifier
 
 INTENTS = {"投诉": "complain", "举报": "report_violation", "求助": "seek_help", "建议": "suggest"}
 UNSTATED = ["inform", "out_of_scope", "nlu_fallback", "greet"]
@@ -177,4 +178,39 @@ def test_no_training_example_of_a_closing_intent_corrects_a_number() -> None:
     """The NLU's examples of the intents the correction replaces: none of them reads as a correction."""
     replaced = {"goodbye", "thank", "greet", "affirm", "deny", "out_of_scope"}
     wrong = [(intent, text) for intent, text in training_examples() if intent in replaced and corrects_a_number(text)]
+    assert wrong == []
+
+
+PERSON_REPLACES = ["out_of_scope", "nlu_fallback", "greet", "inform", "goodbye", "thank", "bot_challenge"]
+
+
+def put_through(text: str, intent: str) -> str:
+    """The intent after the person-request component, given the classifier's intent."""
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.8}})
+    PersonRequestClassifier({"intent": "request_human", "replaces": PERSON_REPLACES}).process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # The second blind set: an elderly caller asking for a person got "这个问题我回答不了".
+        ("喂 喂 你讲的我听不明白啊 你叫个人来跟我讲吧 我年纪大了", "out_of_scope", "request_human"),
+        ("叫个真人嚟听电话", "nlu_fallback", "request_human"),
+        ("唔该转人工", "greet", "request_human"),
+        # A person spoken of, or a report: left as classified.
+        ("我要投诉你们的工作人员", "complain", "complain"),
+        ("物业说找个人来修 结果一直没人来", "out_of_scope", "out_of_scope"),
+        ("转人工", "complain", "complain"),
+    ],
+)
+def test_a_citizen_who_asks_for_a_person_is_put_through(text: str, intent: str, expected: str) -> None:
+    assert put_through(text, intent) == expected
+
+
+def test_no_training_example_of_a_replaced_intent_asks_for_a_person() -> None:
+    config = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))
+    step = next(s for s in config["pipeline"] if s["name"].endswith("PersonRequestClassifier"))
+    assert step["replaces"] == PERSON_REPLACES
+    wrong = [(i, t) for i, t in training_examples() if i in PERSON_REPLACES and asks_for_a_person(t)]
     assert wrong == []

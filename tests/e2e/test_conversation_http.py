@@ -167,3 +167,13 @@ def test_a_problem_stated_with_its_place_is_taken_as_a_report_whatever_its_words
     said = texts(say(servers, f"e2e-statement-{len(statement)}", statement))
     assert "还有什么可以帮您" not in said and "没听明白" not in said
     assert any(word in said for word in ("什么时候", "联系电话", "具体地址", "哪个区"))
+
+
+def test_asked_to_say_it_again_the_bot_repeats_its_last_answer_and_the_question_stays_open(servers: Servers) -> None:
+    """The second blind set: "刚才没看清，能再说一遍吗" was read as a goodbye, and the rating question came."""
+    sender = "e2e-say-it-again"
+    first = texts(say(servers, sender, "办护照要带什么"))
+    assert "身份证" in first
+    assert texts(say(servers, sender, "刚才没看清，能再说一遍吗")) == first
+    answer = texts(say(servers, sender, "第一次办"))  # still the answer to the situation question
+    assert "身份证" in answer and "评价" not in answer
