@@ -97,7 +97,7 @@ _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
     r"(?:大道|大街|路(?![灯费况线过面上边])|街(?![坊道办])|巷|村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
-    r"|地铁站|公交站|站|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
+    r"|地铁站|公交站|站|工地|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
 )
 # After a district's short name, one more character and a place's ending: the name goes on (海珠湖公园,
 # 天河北路), so it is the place's own name, not the district said before it (越秀北京路).

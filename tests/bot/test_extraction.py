@@ -58,6 +58,8 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         # A landmark and the side of it before the 的 (the second blind set filed 南沙区公交站).
         ("建议在南沙区蕉门河那边的公交站加个遮雨棚，下雨天等车全身湿透", "南沙区", "蕉门河那边的公交站"),
         ("小区里的广场晚上跳舞好吵", None, "广场"),
+        # A construction site is a place (the second blind set filed 机场路 for 机场路棠溪那个工地).
+        ("投诉白云区机场路棠溪那个工地晚上十二点还在施工打桩", "白云区", "机场路棠溪那个工地"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
