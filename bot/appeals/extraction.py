@@ -97,7 +97,7 @@ _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
     r"(?:大道|大街|路(?![灯费况线过面上边])|街(?![坊道办])|巷|村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
-    r"|地铁站|公交站|站|工地|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
+    r"|地铁站|公交站|站|工地|半岛|山庄|家园|苑|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
 )
 # After a district's short name, one more character and a place's ending: the name goes on (海珠湖公园,
 # 天河北路), so it is the place's own name, not the district said before it (越秀北京路).
@@ -122,16 +122,19 @@ _SINCE_PATTERNS = (
     re.compile(r"(?:从|自)?[0-9一二三四五六七八九十]{1,2}月[0-9一二三四五六七八九十]{1,3}[日号](?:开始|起|以来)?"),
     re.compile(
         r"(?:从|自|由)?(?:昨天|昨晚|前天|前晚|今天|今早|今晚|上周[一二三四五六日天]?|上个?星期[一二三四五六日天]?"
-        r"|上个?礼拜[一二三四五六日天]?|上个月|上月|这几天|前几天|去年|年初|月初"
+        r"|上个?礼拜[一二三四五六日天]?|上个月|上月|这几天|前几天|前[两三四五六七八九十]天|去年|年初|月初"
         # Cantonese: 琴日/寻日 (yesterday), 琴晚/寻晚, 前日, 今朝, 旧年 (last year), 呢几日 (these days).
-        r"|琴日|琴晚|寻日|寻晚|前日|今朝|旧年|呢几日|前几日"
+        r"|琴日|琴晚|寻日|寻晚|前日|今朝|旧年|呢几日|前几日|前[两三四五六七八九十]日"
         # This week's day (这个星期三, 礼拜二开始), never a day that comes back (每周一).
         r"|(?:这个?|本|今个)(?:星期|礼拜|周)[一二三四五六日天]"
         r"|(?<!每)(?<!每个)(?:星期|礼拜|周)[一二三四五六日天](?=开始|起|以来)"
         # 前排 (Cantonese: lately) only with its 开始/起: alone it is the front row.
-        r"|前排(?=开始|起))(?:早上|晚上|下午|开始|起|以来)?"
+        r"|前排(?=开始|起))(?:年底|年尾|月底|月尾|底)?(?:早上|晚上|下午|开始|起|以来)?"
     ),
-    re.compile(rf"(?:快|近|已经|都)?[{_NUMERAL}]+个?多?(?:天|周|星期|礼拜|月|年|小时)多?(?:了|以来|之前|前)?"),
+    # A length of time, Cantonese too (三日, 成个礼拜: a whole week; 钟头: hours).
+    re.compile(
+        rf"(?:快|近|已经|都)?(?:[{_NUMERAL}]+个?多?|成个)(?:天|日|周|星期|礼拜|月|年|小时|钟头)多?(?:了|以来|之前|前)?"
+    ),
 )
 _YES = re.compile(
     r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|没错|就这样|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行"
@@ -259,7 +262,13 @@ def find_address(text: str) -> str | None:
         if "的" in place and _LANDMARK_NEAR.fullmatch(place.rsplit("的", 1)[0]) is None:
             place = place.rsplit("的", 1)[1]
         if len(place) >= 2 and _NOT_A_PLACE.match(place) is None:
-            return place[:MAX_ADDRESS]
+            # A sub-district and, after its 的, the estate in it (大石街的星河湾半岛): both, the estate found.
+            inside = (
+                _PLACE.match(text, match.end() + 1)
+                if only_an_area(place) and text[match.end() : match.end() + 1] == "的"
+                else None
+            )
+            return (place + clean_place(inside.group()) if inside else place)[:MAX_ADDRESS]
     return None
 
 

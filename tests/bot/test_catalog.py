@@ -360,3 +360,11 @@ def test_an_alias_other_services_say_too_is_not_taken_as_a_name_said_whole(proje
     resolution = project_index.resolve("台湾签注")
     first = resolution.matches[0].entry.id
     assert not (first == "hk-macau-endorsement" and resolution.confidence >= SURE_CONFIDENCE)
+
+
+@pytest.mark.parametrize("lost", ["结婚证不见了 要补一个", "我的结婚证丢了"])
+def test_a_loss_said_ranks_the_service_that_replaces_it_first(project_index: CatalogIndex, lost: str) -> None:
+    """The second blind set: a lost 结婚证 was answered with 结婚登记, which issues one, not 补领婚姻登记证."""
+    assert project_index.resolve(lost).matches[0].entry.name == "补领婚姻登记证"
+    # Nothing lost: the service that issues it.
+    assert project_index.resolve("领结婚证要带什么").matches[0].entry.name == "结婚登记"

@@ -60,6 +60,8 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("小区里的广场晚上跳舞好吵", None, "广场"),
         # A construction site is a place (the second blind set filed 机场路 for 机场路棠溪那个工地).
         ("投诉白云区机场路棠溪那个工地晚上十二点还在施工打桩", "白云区", "机场路棠溪那个工地"),
+        # A sub-district and the estate in it (the form asked for the exact spot of 大石街).
+        ("我住在番禺区大石街的星河湾半岛，小区后门那条路停满了大货车", "番禺区", "大石街星河湾半岛"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
@@ -85,6 +87,13 @@ def test_district_and_address_in_a_description(text: str, district: str | None, 
         ("礼拜二开始就停电", "礼拜二开始"),
         ("这个星期三起路灯就不亮了", "这个星期三起"),
         ("周一开始工地就夜里施工", "周一开始"),
+        # The second blind set's test half: Cantonese lengths and the end of a year were not heard, and
+        # the form asked "从什么时候开始" after them.
+        ("啲水浸咗三日都冇人嚟抽", "三日"),
+        ("喺人行道度切瓷砖，搞咗成个礼拜", "成个礼拜"),
+        ("从去年年底开始就一直这样", "从去年年底开始"),
+        ("前两日开始成晚有人飙车", "前两日开始"),
+        ("我每日都经过嗰度", None),
     ],
 )
 def test_since_when_in_a_description(text: str, since: str | None) -> None:
