@@ -366,5 +366,6 @@ def test_an_alias_other_services_say_too_is_not_taken_as_a_name_said_whole(proje
 def test_a_loss_said_ranks_the_service_that_replaces_it_first(project_index: CatalogIndex, lost: str) -> None:
     """The second blind set: a lost 结婚证 was answered with 结婚登记, which issues one, not 补领婚姻登记证."""
     assert project_index.resolve(lost).matches[0].entry.name == "补领婚姻登记证"
-    # Nothing lost: the service that issues it.
+    # Nothing lost: the service that issues it; 补贴 is no loss (the old people's allowance stays first).
     assert project_index.resolve("领结婚证要带什么").matches[0].entry.name == "结婚登记"
+    assert project_index.resolve("老人家的补贴每个月那个 要带什么").matches[0].entry.name == "高龄老人津贴申领"
