@@ -179,6 +179,11 @@ class ValidateServiceForm(FormValidationAction):
         names = [s.name for s in service.situations]
         if value in names:
             return {"situation": value}
+        if "service" in tracker.slots_to_validate():
+            # The message named a service (不是结婚 是我结婚证不见了): read as that, not as this question's answer,
+            # so it is not "not understood" (the service's own case, if it said one, is already set).
+            chosen = tracker.get_slot("situation")
+            return {"situation": chosen if chosen in names else None}
         text = str(value or "")
         picked = pick_choice(text, names)
         if picked is None:

@@ -108,6 +108,29 @@ async def test_unclear_situation_is_asked_again(hotline: runtime.Hotline) -> Non
     assert dispatcher.messages[0]["text"] == "抱歉，没听明白是哪种情况。"
 
 
+async def test_another_service_named_at_the_situation_question_is_no_unclear_situation(
+    hotline: runtime.Hotline,
+) -> None:
+    # The second blind set: the choices came with "抱歉，没听明白是哪种情况" (the message was read as both).
+    slots = {"service": "结婚登记", "service_id": "marriage-registration", "requested_slot": "situation"}
+    text = "哦不是 不是结婚 是我结婚证不见了 要补一个 要带什么"
+    entities = [{"entity": "service", "value": "结婚证", "start": 12, "end": 15}]
+    events, dispatcher = await run_form(
+        tracker(text, "ask_materials", slots=slots, entities=entities, active_loop="service_form")
+    )
+    assert "抱歉，没听明白是哪种情况。" not in texts(dispatcher)
+    assert SlotSet("service_id", "marriage-cert-reissue") in events or any(
+        e["name"] == "offered_services" and e["value"] for e in events
+    )
+    # Switched to another service, with no case said: its choices or its own question, nothing "unclear".
+    for said, named in (("那港澳通行证呢", "港澳通行证"), ("算了 我问下护照", "护照")):
+        start = said.index(named)
+        entity = [{"entity": "service", "value": named, "start": start, "end": start + len(named)}]
+        t = tracker(said, "ask_materials", slots=slots, entities=entity, active_loop="service_form")
+        _, dispatcher = await run_form(t)
+        assert "抱歉，没听明白是哪种情况。" not in texts(dispatcher)
+
+
 async def test_a_digression_fills_nothing(hotline: runtime.Hotline) -> None:
     slots = {"service": "普通护照签发", "service_id": "passport", "requested_slot": "situation"}
     events, dispatcher = await run_form(
