@@ -87,8 +87,31 @@ class ExplicitRequestClassifier(_IntentByWords):
         return next((name for name in ranked if name in reports), None)
 
 
+class _ReplacingIntent(_IntentByWords):
+    """Sets ``intent`` when the words say it and the classifiers read the message as one of ``replaces``
+    (config.yml sets both); a message read as anything else keeps its intent."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The intent the words make certain, and the intents it replaces."""
+        return {"intent": "", "replaces": []}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.intent = str(config["intent"])
+        self.replaces = frozenset(config["replaces"])
+
+    def intent_of(self, message: Message) -> str | None:
+        """``intent`` when the message was read as a replaced intent and its words say it, else None."""
+        classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
+        return self.intent if classified in self.replaces and self.says_it(message) else None
+
+    @abstractmethod
+    def says_it(self, message: Message) -> bool:
+        """Whether the message's words make ``intent`` certain."""
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class CorrectionClassifier(_IntentByWords):
+class CorrectionClassifier(_ReplacingIntent):
     """A citizen who corrects a number they gave ("啊不好意思，我记错了，是5678") gives information, whatever
     the classifier made of the apology or the 不对 (a goodbye ended the form that had asked for the number).
 
@@ -97,29 +120,17 @@ class CorrectionClassifier(_IntentByWords):
     (不对，我要查的是2026…的进度) stays the request it is.
     """
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """The intent a correction is, and the intents it replaces (config.yml sets them)."""
-        return {"intent": "inform", "replaces": []}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.intent = str(config["intent"])
-        self.replaces = frozenset(config["replaces"])
-
-    def intent_of(self, message: Message) -> str | None:
-        """The information intent when the message corrects a number or a name and was read as an apology or a no."""
-        classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
+    def says_it(self, message: Message) -> bool:
+        """Whether the message corrects a number, or names a service (or district) after its correction."""
         text = message.get(TEXT) or ""
-        if classified not in self.replaces:
-            return None
         # 不对，我说错了，我是要办港澳通行证: the service (or district) named after the correction.
         corrected = said_after_correction(text)
         named = any(text[e["start"] : e["end"]] in corrected for e in message.get(ENTITIES) or [] if "start" in e)
-        return self.intent if corrects_a_number(text) or (corrected and named) else None
+        return corrects_a_number(text) or bool(corrected and named)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class PersonRequestClassifier(_IntentByWords):
+class PersonRequestClassifier(_ReplacingIntent):
     """A citizen who asks for a person (你叫个人来跟我讲吧, 转人工) is put through, whatever the classifier made
     of the rest (an elderly caller's "你讲的我听不明白啊" read as out of scope).
 
@@ -127,19 +138,6 @@ class PersonRequestClassifier(_IntentByWords):
     changed: a complaint about the staff (投诉你们的工作人员) stays a complaint.
     """
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """The intent of asking for a person, and the intents it replaces (config.yml sets them)."""
-        return {"intent": "request_human", "replaces": []}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.intent = str(config["intent"])
-        self.replaces = frozenset(config["replaces"])
-
-    def intent_of(self, message: Message) -> str | None:
-        """The intent of asking for a person, when the words ask for one and the message was read as a replaced one."""
-        classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
-        if classified in self.replaces and asks_for_a_person(message.get(TEXT) or ""):
-            return self.intent
-        return None
-
+    def says_it(self, message: Message) -> bool:
+        """Whether the words ask for a person."""
+        return asks_for_a_person(message.get(TEXT) or "")
