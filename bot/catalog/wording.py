@@ -86,6 +86,7 @@ _SYNONYMS = {
     "弄丢": "补",
     "遗失": "补",
     "不见了": "补",
+    "找不到了": "补",
     "补办": "补",
     "补领": "补",
     "过期": "换",
@@ -98,13 +99,15 @@ _SYNONYMS = {
     "良民证": "无犯罪记录证明",
 }
 _SYNONYM_ORDER = sorted(_SYNONYMS, key=len, reverse=True)
+# Not knowing where it went is a loss too (不知道丢在哪里了, 不记得放哪了): said as 补 like the words above.
+_LEFT_SOMEWHERE = re.compile(r"(?:(?:不知道|不记得|忘了)?(?:丢|掉)|(?:不记得|忘了)放)(?:在|到)?哪(?:里|儿)?去?了?")
 _PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
 def normalize(text: str) -> str:
     """Half-width, lower-case, without punctuation, with colloquial words replaced."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _PUNCTUATION.sub("", mandarin(text))
+    text = _LEFT_SOMEWHERE.sub("补", _PUNCTUATION.sub("", mandarin(text)))
     for word in _SYNONYM_ORDER:
         text = text.replace(word, _SYNONYMS[word])
     return text
@@ -165,6 +168,19 @@ _SOME_CERTIFICATE = re.compile(
     r"(?:要带什么|要带什么材料|需要什么|需要什么材料|要什么材料|要准备什么|怎么办|去哪里办|在哪里办)?"
     r"(?:啊|呀|吧|呢|的|嘛)*"
 )
+
+
+# Words that say a document was lost (after Cantonese is read as Mandarin: 唔见咗, 搵唔到 …).
+_LOST = re.compile(r"掉了|丢了|丢失|弄丢|遗失|不见了|找不到了")
+# A question where to go (在哪里办, 去哪补): a question about the office, not about the materials.
+_ASKS_WHERE = re.compile(r"哪里|哪儿|去哪|在哪|什么地方|地址")
+
+
+def says_a_loss(text: str) -> bool:
+    """Whether the citizen says a document was lost (丢了, 找不到了, 不知道丢在哪里了), and asks nowhere where to go."""
+    said = mandarin(unicodedata.normalize("NFKC", text))
+    rest = _LEFT_SOMEWHERE.sub("丢了", said)
+    return _LOST.search(rest) is not None and _ASKS_WHERE.search(rest) is None
 
 
 def asks_for_some_certificate(text: str) -> bool:

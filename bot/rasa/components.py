@@ -21,6 +21,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import REPORTED, explicit_request, other_kind, states_a_problem
+from bot.catalog.wording import says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.handoff.records import asks_for_a_person
 
@@ -141,3 +142,19 @@ class PersonRequestClassifier(_ReplacingIntent):
     def says_it(self, message: Message) -> bool:
         """Whether the words ask for a person."""
         return asks_for_a_person(message.get(TEXT) or "")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class LossClassifier(_ReplacingIntent):
+    """A citizen who names a document and says it is lost (结婚证找不到了, 身份证不知道丢在哪里了) asks what
+    replacing it takes, whatever the classifier made of it (a fallback, or 在哪里 read as asking for the office).
+
+    ``intent`` is the intent of asking for materials; only a message classified as one of ``replaces`` is
+    changed, and only when it names a service and asks nowhere where to go (身份证丢了去哪里补 stays a
+    question about the office).
+    """
+
+    def says_it(self, message: Message) -> bool:
+        """Whether the message names a service and says it was lost."""
+        named = any(e.get("entity") == "service" for e in message.get(ENTITIES) or [])
+        return named and says_a_loss(message.get(TEXT) or "")

@@ -243,6 +243,10 @@ def test_real_catalogue_names_are_found_by_partial_name(full_index: CatalogIndex
 def test_situation_from_colloquial_words() -> None:
     situations = [("首次申领", ["第一次"]), ("换发", ["过期了", "到期"]), ("补发", ["丢了", "掉了"])]
     assert find_situation("护照丢了怎么办", situations) == 2
+    # The blind sets' other ways of saying it: it cannot be found, it was left somewhere.
+    assert find_situation("护照找不到了", situations) == 2
+    assert find_situation("护照不知道丢在哪里了", situations) == 2
+    assert find_situation("护照丢咗", situations) == 2
     assert find_situation("我是第一次办", situations) == 0
     assert find_situation("随便问问", situations) is None
 
@@ -362,7 +366,9 @@ def test_an_alias_other_services_say_too_is_not_taken_as_a_name_said_whole(proje
     assert not (first == "hk-macau-endorsement" and resolution.confidence >= SURE_CONFIDENCE)
 
 
-@pytest.mark.parametrize("lost", ["结婚证不见了 要补一个", "我的结婚证丢了"])
+@pytest.mark.parametrize(
+    "lost", ["结婚证不见了 要补一个", "我的结婚证丢了", "我的结婚证找不到了 要补办", "结婚证不知道丢在哪里了"]
+)
 def test_a_loss_said_ranks_the_service_that_replaces_it_first(project_index: CatalogIndex, lost: str) -> None:
     """The second blind set: a lost 结婚证 was answered with 结婚登记, which issues one, not 补领婚姻登记证."""
     assert project_index.resolve(lost).matches[0].entry.name == "补领婚姻登记证"

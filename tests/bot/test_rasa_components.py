@@ -12,7 +12,13 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.appeals.extraction import explicit_request
 from bot.core.corrections import corrects_a_number
 from bot.handoff.records import asks_for_a_person
-from bot.rasa.components import CorrectionClassifier, ExplicitRequestClassifier, PersonRequestClassifier
+from bot.catalog.wording import says_a_loss
+from bot.rasa.components import (
+    CorrectionClassifier,
+    ExplicitRequestClassifier,
+    LossClassifier,
+    PersonRequestClassifier,
+)
 
 INTENTS = {"投诉": "complain", "举报": "report_violation", "求助": "seek_help", "建议": "suggest"}
 UNSTATED = ["inform", "out_of_scope", "nlu_fallback", "greet"]
@@ -213,4 +219,46 @@ def test_no_training_example_of_a_replaced_intent_asks_for_a_person() -> None:
     step = next(s for s in config["pipeline"] if s["name"].endswith("PersonRequestClassifier"))
     assert step["replaces"] == PERSON_REPLACES
     wrong = [(i, t) for i, t in training_examples() if i in PERSON_REPLACES and asks_for_a_person(t)]
+    assert wrong == []
+
+
+LOSS_REPLACES = ["nlu_fallback", "ask_office"]
+
+
+def after_loss(text: str, intent: str, service: str | None) -> str:
+    """The intent after the loss component, given the classifier's intent and the service named."""
+    entities = [] if service is None else [{"entity": "service", "value": service, "start": 0, "end": len(service)}]
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.8}, "entities": entities})
+    LossClassifier({"intent": "ask_materials", "replaces": LOSS_REPLACES}).process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "service", "expected"),
+    [
+        # The blind sets: a lost certificate read as a fallback, or as asking where the office is.
+        ("结婚证找不到了", "nlu_fallback", "结婚证", "ask_materials"),
+        ("身份证不知道丢在哪里了", "ask_office", "身份证", "ask_materials"),
+        ("我部手机连埋身份证都唔见咗", "nlu_fallback", "身份证", "ask_materials"),
+        # A dream of a loss (an example of out_of_scope) is not replaced.
+        ("我梦见我的护照丢了 这个梦是什么意思", "out_of_scope", "护照", "out_of_scope"),
+        # Where to go is asked: the office; no service named, or no loss: as classified.
+        ("身份证丢了去哪里补办", "ask_office", "身份证", "ask_office"),
+        ("钱包找不到了", "nlu_fallback", None, "nlu_fallback"),
+        ("身份证办好了没有", "nlu_fallback", "身份证", "nlu_fallback"),
+        # A progress question about a lost card stays one.
+        ("身份证丢了补办的进度怎么样", "ask_progress", "身份证", "ask_progress"),
+    ],
+)
+def test_a_lost_document_is_a_question_of_what_replacing_it_takes(
+    text: str, intent: str, service: str | None, expected: str
+) -> None:
+    assert after_loss(text, intent, service) == expected
+
+
+def test_no_training_example_of_a_replaced_intent_says_a_loss() -> None:
+    config = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))
+    step = next(s for s in config["pipeline"] if s["name"].endswith("LossClassifier"))
+    assert step["replaces"] == LOSS_REPLACES
+    wrong = [(i, t) for i, t in training_examples() if i in LOSS_REPLACES and says_a_loss(t)]
     assert wrong == []

@@ -24,6 +24,15 @@ from bot.safety.danger import assess
         ("自从老头子去世，我觉得活着都冇什么意思，净拖累儿女", "despair", ("12356",)),
         ("我一把年纪了，活着有什么用", "despair", ("12356",)),
         ("我就是个累赘", "despair", ("12356",)),
+        # The third blind set: life without meaning, typos (生名), a burden to one's family, wanting to follow
+        # the dead, everyone better off without me.
+        ("觉得人生都没有什么意义了", "despair", ("12356",)),
+        ("真想结束自己的生名", "despair", ("12356",)),
+        ("我觉得自己在家里就是一个累赘", "despair", ("12356",)),
+        ("我成了儿女的负担", "despair", ("12356",)),
+        ("还不如早点下去陪我老头子", "despair", ("12356",)),
+        ("我死了他们都轻松了", "despair", ("12356",)),
+        ("不如我走了大家都解脱", "despair", ("12356",)),
         # Self-harm now: life in danger, 120/110 first and 12356 too.
         ("我刚吃了一整瓶安眠药", "self_harm_now", ("120", "110", "12356")),
         ("我又割腕了", "self_harm_now", ("120", "12356")),
@@ -36,6 +45,9 @@ from bot.safety.danger import assess
         ("有人在街上拿刀砍人", "violence", ("110",)),
         ("对面那户人家每天打孩子，今晚又在打，哭得很厉害", "violence", ("110",)),
         ("楼上又在用皮带抽小孩", "violence", ("110",)),
+        # A threat said, a door kicked in (the third blind set: in the middle of a verification).
+        ("他喝多了说要打死我", "violence", ("110",)),
+        ("有人一直在踹我家的门", "violence", ("110",)),
         # Immediate danger to others.
         ("有人跳楼", "jump", ("110", "119")),
         ("对面楼顶上有个人坐在边上好像要跳", "jump", ("110",)),
@@ -45,6 +57,8 @@ from bot.safety.danger import assess
         ("楼下有个伯伯坐喺度，点叫都唔应", "medical", ("120",)),
         ("厨房好大一股煤气味", "gas", ("119",)),
         ("楼下着火了 好大的烟", "fire", ("119",)),
+        ("隔篱屋着咗火啊", "fire", ("119",)),
+        ("火烛啊 快啲嚟", "fire", ("119",)),
         ("两台车撞了，有人躺在地上流血", "traffic", ("122", "120")),
         ("有小孩掉河里了", "rescue", ("119", "120")),
         ("救命啊", "emergency", ("110", "119", "120")),
@@ -80,6 +94,17 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         "物业电话叫了半天都没人应",
         "疫情拖累了生意，能不能减免租金",
         "坐车坐到头晕，公交车空调太冷",
+        # Look-alikes of the words above.
+        "这个规定有什么意义",
+        "我周末要去陪老伴复查",
+        "你们走了以后门口的垃圾还是没人收",
+        "房贷是家里最大的负担",
+        "物业说要打官司",
+        "你帮我打印一下材料清单",
+        "燃气灶点不着火",
+        "这个月真是衰死了",
+        "我下去陪孩子玩一会再打过来",
+        "小区门口小心火烛的牌子掉了",
     ],
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:
