@@ -111,6 +111,8 @@ _PLACE = re.compile(
     # The number may follow a pause (a phone transcript: "公益路 二十一号") or the road's direction (江南大道中88号).
     r"(?:[东南西北中]段)?(?:[东南西北中]?\s?[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))?"
 )
+# A pause between the parts of one address (棠下街 棠德南路): spaces; a comma ends a clause instead.
+_PAUSE = re.compile(r"\s+")
 _NOT_A_PLACE = re.compile(r"^(?:我|你|他|她|这|那|哪|一|整|每|附近|对面|旁边|马路|走路|上路|道路|公路|一路)")
 _NUMERAL = "0-9一二三四五六七八九十两半几"
 # A named landmark and the side of it (蕉门河那边, 岗顶地铁站旁边), not one's own door (我家门口, 这边).
@@ -268,8 +270,21 @@ def find_address(text: str) -> str | None:
                 if only_an_area(place) and text[match.end() : match.end() + 1] == "的"
                 else None
             )
-            return (place + clean_place(inside.group()) if inside else place)[:MAX_ADDRESS]
+            if inside:
+                place += clean_place(inside.group())
+            return (place + _said_after_pauses(text, (inside or match).end()))[:MAX_ADDRESS]
     return None
+
+
+def _said_after_pauses(text: str, end: int) -> str:
+    """The parts of the address that follow a pause (棠下街 棠德南路 华港花园), joined; "" when none does."""
+    parts = []
+    while (pause := _PAUSE.match(text, end)) is not None and (part := _PLACE.match(text, pause.end())) is not None:
+        if "的" in part.group() or _NOT_A_PLACE.match(part.group()):
+            break
+        parts.append(clean_place(part.group()))
+        end = part.end()
+    return "".join(parts)
 
 
 def find_since(text: str) -> str | None:

@@ -145,6 +145,7 @@ def full_index() -> CatalogIndex:
         ("小孩上户口", "birth-registration"),
         ("驾照到期了怎么换", "driving-license"),
         ("身分证过期了", "id-card"),
+        ("社报卡怎么补办 丢了", "social-security-card"),
         ("良民证", "no-crime-record"),
     ],
 )
@@ -367,7 +368,14 @@ def test_an_alias_other_services_say_too_is_not_taken_as_a_name_said_whole(proje
 
 
 @pytest.mark.parametrize(
-    "lost", ["结婚证不见了 要补一个", "我的结婚证丢了", "我的结婚证找不到了 要补办", "结婚证不知道丢在哪里了"]
+    "lost",
+    [
+        "结婚证不见了 要补一个",
+        "我的结婚证丢了",
+        "我的结婚证找不到了 要补办",
+        "结婚证不知道丢在哪里了",
+        "结婚证搬家的时候搞丢了，补结婚证要什么",
+    ],
 )
 def test_a_loss_said_ranks_the_service_that_replaces_it_first(project_index: CatalogIndex, lost: str) -> None:
     """The second blind set: a lost 结婚证 was answered with 结婚登记, which issues one, not 补领婚姻登记证."""

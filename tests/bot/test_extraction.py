@@ -62,6 +62,11 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("投诉白云区机场路棠溪那个工地晚上十二点还在施工打桩", "白云区", "机场路棠溪那个工地"),
         # A sub-district and the estate in it (the form asked for the exact spot of 大石街).
         ("我住在番禺区大石街的星河湾半岛，小区后门那条路停满了大货车", "番禺区", "大石街星河湾半岛"),
+        # The parts of an address said with pauses between them (the third blind set kept only the first).
+        ("天河区棠下街 棠德南路 华港花园", "天河区", "棠下街棠德南路华港花园"),
+        ("花都区新华街 凤凰北路 云山诗意小区", "花都区", "新华街凤凰北路云山诗意小区"),
+        ("天河路 小区门口的路灯坏了", None, "天河路"),
+        ("海珠区江南西路 晚上一直很吵", "海珠区", "江南西路"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
