@@ -13,10 +13,11 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.shared.core.constants import USER_INTENT_RESTART
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -28,7 +29,7 @@ from bot.core.db import Database
 from bot.core.settings import Settings, get_settings
 from bot.core.shared_state import SharedState, SharedStateUnavailable, open_shared_state
 from bot.safety.danger import Danger, assess
-from channels.text import BUSY_REPLY, NOTHING_TO_REPEAT, URGENT_HANDOFF_FAILED, asks_to_repeat
+from channels.text import BUSY_REPLY, NOTHING_TO_REPEAT, URGENT_HANDOFF_FAILED, asks_to_repeat, asks_to_start_over
 from channels.turn_order import Place, TurnLine
 
 logger = logging.getLogger(__name__)
@@ -177,6 +178,10 @@ def channel_runtime() -> ChannelRuntime:
     return _runtime
 
 
+# What Rasa reads as its restart intent (a citizen's own "/..." never reaches it: ``clean_text``).
+RESTART = f"/{USER_INTENT_RESTART}"
+
+
 @dataclass(frozen=True)
 class Incoming:
     """A citizen's message as a connector hands it on."""
@@ -241,7 +246,9 @@ async def _bot_or_repeat(on_new_message: OnNewMessage, incoming: Incoming) -> li
     Saying it again does not touch the dialogue: a form waiting for an answer still waits for it.
     """
     state = channel_runtime().state
-    if asks_to_repeat(incoming.text):
+    if asks_to_start_over(incoming.text):  # Rasa's own restart (utter_restart says so): nothing pending stays
+        incoming = replace(incoming, text=RESTART)
+    elif asks_to_repeat(incoming.text):
         last = await recall_reply(state, incoming.sender_id)
         return last or [{"recipient_id": incoming.sender_id, "text": NOTHING_TO_REPEAT}]
     messages = await _bot_turn(on_new_message, incoming)

@@ -15,6 +15,8 @@ BUSY_REPLY = "系统繁忙，暂时无法回答。请稍后再试，或拨打123
 # After a safety reply, when the urgent handoff itself failed: the numbers were already given.
 URGENT_HANDOFF_FAILED = "人工客服暂时无法接通，请务必先拨打上面的电话求助。"
 # Asked to say it again when the last reply cannot be read back (none yet, expired, or the shared state is down).
+# Typed commands that start the conversation over (a pending question or offer is dropped).
+_START_OVER = frozenset(["restart", "reset"])
 NOTHING_TO_REPEAT = "抱歉，刚才的回答我这里调不出来了。请再说一下您要办的事，我重新回答您。"
 
 # What a citizen says who did not hear (or read) the last answer ("你说什么 我听不清 大声点", 没看清, 讲多次).
@@ -82,6 +84,12 @@ def asks_to_repeat(text: str) -> bool:
         if phrase in rest:
             rest, asked = rest.replace(phrase, " "), True
     return asked and not _AROUND_REPEAT.sub("", _TAKING_NOTES.sub("", rest))
+
+
+def asks_to_start_over(text: str) -> bool:
+    """Whether the text is a typed command to start over (/restart, /reset), slash full-width or not."""
+    said = text.strip().lower()
+    return said[:1] in ("/", "／") and said[1:] in _START_OVER
 
 
 def clean_text(text: str) -> str:

@@ -34,6 +34,11 @@ _YES_WORDS = frozenset(
         "是的",
         "是啊",
         "没问题",
+        "冇问题",
+        "无问题",
+        "就咁啦",
+        "就咁",
+        "得啦",
         "确认",
         "确定",
         "同意",
@@ -118,7 +123,7 @@ _NO_WORDS = frozenset(
 )
 # Going ahead with what was offered, said after a yes or instead of one: 催一下, 你发过来吧, 帮我登记.
 _GO_AHEAD = re.compile(
-    r"^(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|发短信|发|登记|提交|安排|转)(?:一下|下|过来|来|给我|我)*$"
+    r"^(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|发(?:个|条|一条)?短信|发|登记|提交|安排|转)(?:一下|下|过来|来|给我|我)*$"
 )
 _LAST = ("最后一个", "最后那个", "最后一种")
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、~～…]+")
@@ -137,9 +142,9 @@ def yes_or_no(text: str) -> bool | None:
     answer = _plain_answer(_PUNCTUATION.sub("", said.lower()))
     if answer is not None:
         return answer
-    # "行吧，催一下", "可以啊 你发过来吧": a yes (or nothing) and then only going ahead with the offer.
+    # "行吧，催一下", "可以啊 你发过来吧", "冇问题，就咁啦": a yes (or nothing), then only going ahead or yes again.
     first, *rest = [clause for clause in _PUNCTUATION.split(said.lower()) if clause]
-    going_ahead = all(_GO_AHEAD.match(_core(clause)) for clause in rest)
+    going_ahead = all(_GO_AHEAD.match(_core(clause)) or _plain_answer(clause) is True for clause in rest)
     if going_ahead and (_plain_answer(first) is True or _GO_AHEAD.match(_core(first))):
         return True
     return None

@@ -156,6 +156,8 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
         "就打我这个电话吧",
         "打呢个电话啦",
         "用我现在这个手机",
+        "冇问题，就咁啦",  # the third blind set: Cantonese, read as a goodbye at the read-back
+        "就咁啦",
     ],
 )
 def test_a_yes(text: str) -> None:

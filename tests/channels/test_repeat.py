@@ -1,4 +1,5 @@
-"""Asked to say it again (没听清，再说一遍), the citizen gets the last reply again, on every channel.
+"""Asked to say it again (没听清，再说一遍), the citizen gets the last reply again, on every channel; typed
+/restart, the conversation starts over.
 
 The turns go through ``run_turn``, the function every connector calls, with the process's channel
 runtime; the bot is a callable that answers through Rasa's output channel, as Rasa's own does.
@@ -16,8 +17,8 @@ from bot.core.db import Database
 from bot.core.settings import get_settings
 from bot.core.shared_state import MemoryState, RedisState, SharedState
 from channels import connector
-from channels.connector import ChannelRuntime, Incoming, run_turn
-from channels.text import NOTHING_TO_REPEAT, asks_to_repeat
+from channels.connector import RESTART, ChannelRuntime, Incoming, run_turn
+from channels.text import NOTHING_TO_REPEAT, asks_to_repeat, clean_text
 
 REPEAT = [
     "刚才没看清，能再说一遍吗",  # the second blind set: read as a goodbye, the bot asked for a rating
@@ -104,3 +105,16 @@ async def test_without_the_shared_state_the_citizen_is_asked_again_and_it_is_log
     assert [m["text"] for m in await run_turn(bot, Incoming("sms-1", "没听清", "sms"))] == [NOTHING_TO_REPEAT]
     assert "last reply of sms-1 not kept: shared state unavailable" in caplog.text
     assert "last reply of sms-1 not available: shared state unavailable" in caplog.text
+
+
+@pytest.mark.parametrize("typed", ["/restart", "／restart", " /Restart ", "/reset"])
+async def test_a_typed_restart_is_rasas_restart_and_nothing_else_typed_with_a_slash_is(
+    with_state: UseState, typed: str
+) -> None:
+    """The third blind set: /restart during the 督办 offer kept the offer open, and the "嗯" after it filed one."""
+    with_state(MemoryState())
+    bot = Bot()
+    await run_turn(bot, Incoming("tg-1", clean_text(typed), "telegram"))
+    await run_turn(bot, Incoming("tg-1", clean_text("/restart_now"), "telegram"))
+    assert bot.heard == [RESTART, "／restart_now"]
+    assert RESTART == "/restart"  # Rasa's restart intent (action_restart: utter_restart, every slot and form reset)

@@ -255,6 +255,17 @@ def test_a_typed_intent_is_text_not_an_intent(telegram: Telegram) -> None:
     assert not any("人工座席服务时间" in text for text in texts), texts
 
 
+def test_restart_starts_over_and_drops_the_question_it_was_asking(telegram: Telegram) -> None:
+    """The third blind set: /restart during an offer kept it open, and the next "嗯" accepted it."""
+    chat = 2041
+    say(telegram, chat, "办护照要带什么", "哪种情况")
+    assert "重新开始" in say(telegram, chat, "/restart")["text"]
+    before = len(messages_to(telegram, chat))
+    say(telegram, chat, "1")
+    texts = settled_texts(telegram, chat, before)
+    assert not any("护照" in text for text in texts), texts  # the dropped question's first option was not taken
+
+
 def test_own_contact_verifies_and_the_progress_lookup_needs_no_tail(telegram: Telegram) -> None:
     chat = 2007
     contact = {"phone_number": "+86" + APPLICANT_PHONE, "first_name": FIRST_NAME, "user_id": chat}
