@@ -10,9 +10,9 @@ import yaml
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import explicit_request
+from bot.catalog.wording import says_a_loss
 from bot.core.corrections import corrects_a_number
 from bot.handoff.records import asks_for_a_person
-from bot.catalog.wording import says_a_loss
 from bot.rasa.components import (
     CorrectionClassifier,
     ExplicitRequestClassifier,
