@@ -18,6 +18,11 @@ HOLDING = ("好的，请稍等，我正在为您查询。", "还在查询，请�
 TRANSFERRING = "好的，正在为您转接人工客服，请稍候。"
 SAYING_AGAIN = "好的，我再说一遍。"
 NO_SMS = "抱歉，这个号码收不到短信。您可以在网上办事大厅查看完整清单。还有什么可以帮您？"
+# Asked to text the list when the caller's number is withheld.
+NO_NUMBER_FOR_SMS = (
+    "抱歉，您的来电没有显示号码，没法给您发短信。您可以在网上办事大厅查看完整清单，"
+    "或者说“再说一遍”，我再念一次。还有什么可以帮您？"
+)
 TOO_MANY_KEYS = "抱歉，您按的数字太多了，我没有记下。请重新输入，按井号键结束；需要人工服务，请按0。"
 TOO_LONG_SPEECH = "抱歉，您说的内容太长了，我没有记下。请简短地说一下您要办的事，比如“办护照要带什么”。"
 # Words of a bot question that wants a number typed on the keypad (case number, phone tail).

@@ -53,6 +53,7 @@ from channels.text import BUSY_REPLY, asks_to_repeat, clean_text, split_text, to
 from channels.twilio.prompts import (
     GREETING,
     HOLDING,
+    NO_NUMBER_FOR_SMS,
     NO_SMS,
     SAYING_AGAIN,
     SILENCE_PROMPTS,
@@ -323,8 +324,9 @@ class TwilioVoiceInput(InputChannel):
         sentences = [speakable(text) for text in spoken_texts(messages)] or [speakable(BUSY_REPLY)]
         choices = offered_choices(messages)
         full = full_answer(messages)
-        if full and call.citizen is not None:
+        if full:  # kept even when the number is withheld: asked to text it, the caller hears why it cannot be
             await runtime.state.put(f"voice:full:{call.sid}", full, STATE_TTL_S)
+        if full and call.citizen is not None:
             choices = [SMS_CHOICE, *choices]
         await remember_choices(runtime.state, call.sender_id, choices)
         expects_digits = asks_for_digits(sentences)
@@ -380,7 +382,8 @@ class TwilioVoiceInput(InputChannel):
         voice = runtime.settings.twilio_voice
         full = await self._full_list(runtime, call)
         if not full or call.citizen is None:
-            return str(ask([NO_SMS], turn + 1, voice, hints, listen_in=runtime.settings.twilio_speech_language))
+            said = NO_NUMBER_FOR_SMS if full else NO_SMS
+            return str(ask([said], turn + 1, voice, hints, listen_in=runtime.settings.twilio_speech_language))
         bodies = split_text(full, SMS_PART_CHARS)
         runtime.spawn(send_sms(runtime, call.phone, bodies), f"voice {call.sid} sms")
         tail = digit_by_digit(call.citizen.phone[-4:])

@@ -99,6 +99,11 @@ def test_district_and_address_in_a_description(text: str, district: str | None, 
         ("从去年年底开始就一直这样", "从去年年底开始"),
         ("前两日开始成晚有人飙车", "前两日开始"),
         ("我每日都经过嗰度", None),
+        # The third blind set: "always been there" answers since when; the form asked it again.
+        ("无证经营的黑网吧，在庆丰村里面，一直都有", "一直都有"),
+        ("这个档口长期占道经营", "长期"),
+        ("晚上一直有人唱歌，三天了", "三天了"),
+        ("路灯坏了一直没人修", None),
     ],
 )
 def test_since_when_in_a_description(text: str, since: str | None) -> None:
@@ -158,6 +163,7 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
         "用我现在这个手机",
         "冇问题，就咁啦",  # the third blind set: Cantonese, read as a goodbye at the read-back
         "就咁啦",
+        "就用我发短信的这个号码",  # the third blind set, by SMS: the offered number was asked again
     ],
 )
 def test_a_yes(text: str) -> None:

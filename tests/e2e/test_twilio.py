@@ -23,6 +23,7 @@ from tests.twilio_peer import (
 )
 
 APPLICANT = "+8613912345678"  # the applicant of the fixture case 20261120000158 (tests/fixtures/cases.json)
+WITHHELD = "+266696687"  # the caller id Twilio sends when the caller withheld it
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,20 @@ def test_materials_are_read_short_and_texted_in_full(peer: TwilioPeer, twilio: S
     message = twilio.wait_for(sms_to("+8613700001234"))
     assert "首次申领" in message.form["Body"] and "1." in message.form["Body"]
     assert message.headers["Authorization"].startswith("Basic ")
+
+
+def test_a_withheld_caller_who_asks_for_the_list_by_sms_hears_why_it_cannot_be_sent(
+    peer: TwilioPeer, twilio: StandIn
+) -> None:
+    """The third blind set: "好 发个短信给我吧" after a materials answer got "没太听明白" from a withheld number."""
+    call = VoiceCall(peer, WITHHELD)
+    call.start()
+    answer = call.press(key_for(call.say("办护照要带什么"), "首次申领"))
+    assert "身份证" in spoken(answer) and "发短信给我" not in spoken(answer)  # no number to text: not offered
+    asked = call.say("好 发个短信给我吧")
+    assert "没有显示号码" in spoken(asked) and "短信" in spoken(asked)
+    assert "身份证" in spoken(call.say("再说一遍"))  # the list once more, as offered
+    assert not twilio.matching(sms_to(WITHHELD))
 
 
 def test_a_caller_who_did_not_hear_gets_the_last_answer_again(peer: TwilioPeer) -> None:
