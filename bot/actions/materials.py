@@ -105,6 +105,9 @@ class ValidateServiceForm(FormValidationAction):
             if asks_for_some_certificate(text):  # 我要办个证: which one is asked (ActionAskService)
                 return {"service": None, "offered_services": None}
             resolution = index.resolve(text)
+            if not resolution.sure and not has_entity(tracker, "service") and await self._case_of(current_id, text):
+                # "其实是丢了，要补办": no service named, a case of the one discussed (not every 补 service).
+                return await self._chosen(str(current_id), text, current_id)
             if resolution.sure:
                 return await self._chosen(resolution.matches[0].entry.id, text, current_id)
             if resolution.likely:
@@ -134,11 +137,15 @@ class ValidateServiceForm(FormValidationAction):
             dispatcher.utter_message(text=messages.SERVICE_NOT_FOUND)
         return {"service": None, "service_id": None, "offered_services": None}
 
+    async def _case_of(self, service_id: str | None, text: str) -> bool:
+        """Whether the words describe one of the service's cases (it has more than one)."""
+        service = await hotline().service(service_id) if service_id else None
+        return service is not None and len(service.situations) > 1 and described_situation(service, text) is not None
+
     async def _described(self, entries: list[SearchEntry], text: str) -> int | None:
         """The first offered service one of whose situations the words describe (第一次办 of 签发), or None."""
         for number, entry in enumerate(entries):
-            service = await hotline().service(entry.id)
-            if service is not None and len(service.situations) > 1 and described_situation(service, text) is not None:
+            if await self._case_of(entry.id, text):
                 return number
         return None
 

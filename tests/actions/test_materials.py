@@ -146,6 +146,24 @@ async def test_earlier_service_is_kept_when_none_is_named(hotline: runtime.Hotli
     assert not any(e["name"] == "service_id" and e["value"] != "passport" for e in events)
 
 
+async def test_a_case_said_without_a_service_is_the_case_of_the_service_discussed(hotline: runtime.Hotline) -> None:
+    """The third blind set: "哦不对，其实是丢了，要补办" after the passport's renewal got a list of every 补 service."""
+    slots = {"service": "普通护照签发", "service_id": "passport", "situation": "换发"}
+    events, dispatcher = await run_form(tracker("哦不对，其实是丢了，要补办", "nlu_fallback", slots=slots))
+    assert SlotSet("situation", "补发") in events
+    assert not any(
+        e["name"] in ("service_id", "offered_services") and e["value"] not in (None, "passport") for e in events
+    )
+    assert "请说序号或名称" not in " ".join(texts(dispatcher))
+    # A service named is that service, not a case of the one discussed.
+    entity = [{"entity": "service", "value": "社保卡", "start": 0, "end": 3}]
+    events, _ = await run_form(tracker("社保卡丢了要补办", "ask_materials", slots=slots, entities=entity))
+    assert SlotSet("service_id", "social-security-card") in events
+    # A typo the lookup does not know (社报卡), but the search is sure of: that service too.
+    events, _ = await run_form(tracker("社报卡丢了要补办", "nlu_fallback", slots=slots))
+    assert SlotSet("service_id", "social-security-card") in events
+
+
 async def test_ask_situation_offers_each_situation(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     slots = {"service_id": "passport", "service_question": "office"}
