@@ -61,6 +61,7 @@ from bot.appeals.extraction import (
     only_an_area,
     other_kind,
     place_only_near,
+    spot_after,
     says_yes,
     since_as_said,
     starts_a_correction,
@@ -143,6 +144,9 @@ def next_slot(slots: dict[str, Any]) -> str | None:
 def unasked_details(text: str, address: str | None, since: str | None) -> dict[str, Any]:
     """The place and time said unasked, and whether to ask the exact spot (said only near a road, or an area)."""
     near = place_only_near(text, address) if address else None
+    spot = spot_after(text, near or address) if address else None
+    if spot:  # the rough place and the spot described right after it: nothing to ask
+        return {"report_address": f"{near or address}，{spot}", "report_since": since, "report_asking": None}
     asking = PLACE_SPOT if near or (address and only_an_area(address)) else None
     return {"report_address": near or address, "report_since": since, "report_asking": asking}
 

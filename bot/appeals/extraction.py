@@ -97,7 +97,7 @@ _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
     r"(?:大道|大街|路(?![灯费况线过面上边])|街(?![坊道办])|巷|村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
-    r"|地铁站|公交站|站|工地|半岛|山庄|家园|苑|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
+    r"|地铁站|公交站|站|工地|半岛|山庄|家园|苑|新城|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
 )
 # After a district's short name, one more character and a place's ending: the name goes on (海珠湖公园,
 # 天河北路), so it is the place's own name, not the district said before it (越秀北京路).
@@ -181,6 +181,8 @@ _CORRECTING = re.compile(r"^(?:不对|不是|错了|说错了|搞错了|唔啱|�
 # Words after a place that say it is only near there (北京路附近, 街口街那边): the spot is still to ask.
 # A town or a sub-district (街道) alone: 京溪街, 太和镇, 钟落潭镇, 石门街道 (not 北京路, 步行街号).
 _AREA_ONLY = re.compile(r"[\u4e00-\u9fff]{1,5}(?:街道|街|镇|乡)")
+# A spot described after a rough place: "就是/就在…路口/门口/出口/拐角".
+_SPOT_AFTER = re.compile(r"[，,\s]*(?:就是|就在|即系|就系)([^，。,！？!?]{2,24}?(?:十字路口|丁字路口|路口|出口|门口|拐角|交界处?))")
 _ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
@@ -309,6 +311,13 @@ def place_only_near(text: str, address: str) -> str | None:
         return None
     near = _ONLY_NEAR.match(text, start + len(address))
     return address + near.group() if near else None
+
+
+def spot_after(text: str, place: str) -> str | None:
+    """The spot said right after a place given only roughly (金洲大道那边，就是地铁站出来那个十字路口), or None."""
+    start = text.find(place)
+    spot = _SPOT_AFTER.match(text, start + len(place)) if start >= 0 else None
+    return spot.group(1) if spot else None
 
 
 def only_an_area(address: str) -> bool:

@@ -483,6 +483,17 @@ async def test_a_place_said_only_near_a_road_or_as_a_sub_district_is_followed_by
     )
 
 
+async def test_a_spot_described_right_after_a_rough_place_is_not_asked_for() -> None:
+    """The third blind set: the spot (the crossing 200 m from the metro exit) was said, and asked for again."""
+    text = (
+        "你好，我住在南沙区金洲大道那边，就是金洲地铁站出来往前走两百米的那个十字路口，那个红绿灯坏了，"
+        "从前天开始就一直闪黄灯"
+    )
+    slots, _ = await run_form(first(text, "complain"))
+    assert slots["report_address"] == "金洲大道那边，金洲地铁站出来往前走两百米的那个十字路口"
+    assert slots["report_asking"] is None and slots["requested_slot"] != "report_address"
+
+
 async def test_a_more_precise_place_keeps_what_was_said_before() -> None:
     filled = {**COMPLAINT, "report_district": "海珠区", "report_address": "江南大道那边", "report_asking": "place_spot"}
     slots, _ = await run_form(answer("report_address", "江南大道中的宝岗路口", slots=filled))

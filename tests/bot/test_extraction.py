@@ -65,6 +65,7 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         # The parts of an address said with pauses between them (the third blind set kept only the first).
         ("天河区棠下街 棠德南路 华港花园", "天河区", "棠下街棠德南路华港花园"),
         ("花都区新华街 凤凰北路 云山诗意小区", "花都区", "新华街凤凰北路云山诗意小区"),
+        ("天河区 华景新城 中心花园", "天河区", "华景新城中心花园"),
         ("天河路 小区门口的路灯坏了", None, "天河路"),
         ("海珠区江南西路 晚上一直很吵", "海珠区", "江南西路"),
     ],
