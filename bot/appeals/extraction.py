@@ -182,7 +182,9 @@ _CORRECTING = re.compile(r"^(?:不对|不是|错了|说错了|搞错了|唔啱|�
 # A town or a sub-district (街道) alone: 京溪街, 太和镇, 钟落潭镇, 石门街道 (not 北京路, 步行街号).
 _AREA_ONLY = re.compile(r"[\u4e00-\u9fff]{1,5}(?:街道|街|镇|乡)")
 # A spot described after a rough place: "就是/就在…路口/门口/出口/拐角".
-_SPOT_AFTER = re.compile(r"[，,\s]*(?:就是|就在|即系|就系)([^，。,！？!?]{2,24}?(?:十字路口|丁字路口|路口|出口|门口|拐角|交界处?))")
+_SPOT_AFTER = re.compile(
+    r"[，,\s]*(?:就是|就在|即系|就系)([^，。,！？!?]{2,24}?(?:十字路口|丁字路口|路口|出口|门口|拐角|交界处?))"
+)
 _ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
