@@ -124,7 +124,8 @@ READBACK_DETAILS = "事情：{details}"
 READBACK_PLACE = "地点：{place}"
 READBACK_SINCE = "时间：{since}"
 READBACK_CONTACT = "联系方式：{contact}"
-READBACK_HOW_TO_CHANGE = "没问题请点“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”或“改一下时间”。"
+# Written: an SMS has no button to tap, so the citizen is told to answer (a button, where shown, does the same).
+READBACK_HOW_TO_CHANGE = "没问题请回复“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”或“改一下时间”。"
 # The same on the phone (the read-back's spoken form): what to say or press, never a button to tap.
 READBACK_HOW_TO_CHANGE_SPOKEN = "没问题请说“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”。"
 READBACK_CHOICES = ("确认提交", "修改")

@@ -137,11 +137,10 @@ _SINCE_PATTERNS = (
     re.compile(
         rf"(?:快|近|已经|都)?(?:[{_NUMERAL}]+个?多?|成个)(?:天|日|周|星期|礼拜|月|年|小时|钟头)多?(?:了|以来|之前|前)?"
     ),
-    # Long-standing, said without a date (一直都有, 一直都是这样, 好多年了, 长期): "since when" is answered.
-    # Not 一直 alone: 一直有人唱歌 is all evening, 一直没人修 says nothing of when it began.
-    re.compile(
-        r"一直都(?:有|是这样|这样|存在)|一直(?:是这样|这样|以来)|长期(?=存在|都|有|占|违|在)|好多年了?|好几年了?"
-    ),
+    # Long-standing, said without a date (一直都有, 一直都是这样, 好多年了): "since when" is answered.
+    # Not 一直 alone (一直有人唱歌 is all evening, 一直没人修 says nothing of when it began), nor 长期
+    # (长期违停 says how often, not since when: the third blind set answered the question after it).
+    re.compile(r"一直都(?:有|是这样|这样|存在)|一直(?:是这样|这样|以来)|好多年了?|好几年了?"),
 )
 _YES = re.compile(
     r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|冇问题|无问题|没错|就这样|就咁|得啦|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行"

@@ -30,7 +30,7 @@ async def test_the_read_back_has_every_field_and_masks_the_phone(hotline: runtim
     assert message["text"] == (
         "请核对您要登记的投诉：\n类型：投诉\n事情：天河区龙口西路的垃圾站三天没人清运了，臭味很大\n"
         "地点：天河区龙口西路\n时间：三天\n联系方式：手机139****5678\n"
-        "没问题请点“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”或“改一下时间”。"
+        "没问题请回复“确认提交”；要改哪里直接说就行，比如“地址不对，是天河路100号”或“改一下时间”。"
     )
     assert buttons(message) == ["确认提交", "修改"]
     verified = {"citizen_id": await citizen_id(hotline)}

@@ -102,7 +102,7 @@ def test_district_and_address_in_a_description(text: str, district: str | None, 
         ("我每日都经过嗰度", None),
         # The third blind set: "always been there" answers since when; the form asked it again.
         ("无证经营的黑网吧，在庆丰村里面，一直都有", "一直都有"),
-        ("这个档口长期占道经营", "长期"),
+        ("小区门口有车长期违停", None),
         ("晚上一直有人唱歌，三天了", "三天了"),
         ("路灯坏了一直没人修", None),
     ],
