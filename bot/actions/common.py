@@ -141,6 +141,17 @@ def asked_last(tracker: Tracker, action: str) -> bool:
     return False
 
 
+def slot_before_this_turn(tracker: Tracker, slot: str) -> Any:
+    """The slot's value before the citizen's latest message (what its mappings set this turn left out)."""
+    before_turn = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            before_turn = True
+        elif before_turn and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
 def reply_to(tracker: Tracker, slot: str) -> str | None:
     """The citizen's words when the form asked for ``slot`` and they did not end the form."""
     text = latest_text(tracker)

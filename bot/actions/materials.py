@@ -26,6 +26,7 @@ from bot.actions.common import (
     reply_to,
     report_backend_failure,
     send_answer,
+    slot_before_this_turn,
 )
 from bot.catalog.choices import pick_choice, yes_or_no
 from bot.catalog.render import conditions_answer, materials_answer, office_answer
@@ -195,6 +196,11 @@ class ValidateServiceForm(FormValidationAction):
         picked = pick_choice(text, names)
         if picked is None:
             picked = described_situation(service, text)
+        if picked is None and latest_intent(tracker) == "ask_office":
+            # "周末开门吗": an aside, answered for the usual case; the case is still asked, and then what was asked
+            # first (the materials) is answered, not the offices again.
+            send_answer(dispatcher, office_answer(service, service.situations[0]))
+            return {"situation": None, "service_question": slot_before_this_turn(tracker, "service_question")}
         if picked is None:
             dispatcher.utter_message(text=messages.SITUATION_NOT_UNDERSTOOD)
             return {"situation": None}

@@ -108,6 +108,32 @@ async def test_unclear_situation_is_asked_again(hotline: runtime.Hotline) -> Non
     assert dispatcher.messages[0]["text"] == "抱歉，没听明白是哪种情况。"
 
 
+async def test_an_office_question_at_the_situation_question_is_answered_and_the_question_stays(
+    hotline: runtime.Hotline,
+) -> None:
+    """The third blind set: "对了，你们办事大厅周末开门吗？" got "没听明白是哪种情况", and the materials asked for
+    first were never given (the office question had taken their place)."""
+    slots = {
+        "service": "普通护照签发",
+        "service_id": "passport",
+        "requested_slot": "situation",
+        "service_question": "office",  # set by the ask_office intent's slot mapping this turn
+    }
+    events_before = [
+        {"event": "slot", "name": "service_question", "value": "materials"},
+        {"event": "user", "text": "对了，你们办事大厅周末开门吗？"},
+        {"event": "slot", "name": "service_question", "value": "office"},
+    ]
+    t = tracker(
+        "对了，你们办事大厅周末开门吗？", "ask_office", slots=slots, active_loop="service_form", events=events_before
+    )
+    events, dispatcher = await run_form(t)
+    said = " ".join(texts(dispatcher))
+    assert "没听明白" not in said and "出入境" in said  # the offices, with their hours
+    assert SlotSet("situation", None) in events  # the case is still asked
+    assert SlotSet("service_question", "materials") in events  # and then the materials asked for first
+
+
 async def test_another_service_named_at_the_situation_question_is_no_unclear_situation(
     hotline: runtime.Hotline,
 ) -> None:
