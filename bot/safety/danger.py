@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.catalog.dialect import mandarin
+
 
 @dataclass(frozen=True)
 class Danger:
@@ -84,7 +86,14 @@ _REPLIES = {
 }
 
 # A message speaking of the past or of someone else's story is not a danger now ("上个月着火了，物业没处理").
-_PAST = re.compile(r"上个?月|去年|前年|以前|之前|上周|上星期|上次|几天前|前几天|新闻|电视上|电影")
+_PAST = re.compile(r"上个?月|去年|前年|以前|之前|上周|上星期|上次|几天前|前几天|新闻|电视上|电视剧|电影")
+# ... unless it also says that something is happening now ("我之前投诉过…现在棚子烧起来了").
+_NOW = re.compile(
+    r"(?<!到)(?<!至)现在|(?<!到)而家|刚刚|刚才|啱啱|正在|马上|救命|快来|快啲|快点|今天|今晚|今早|赶紧|又(在|撞|打)"
+    r"|(你|他|她)怎么了"
+)
+# A danger that may happen, not one that is happening ("万一着火", "很容易着火", "发生火灾逃不出去").
+_MAY_HAPPEN = re.compile(r"(万一|如果|一旦|容易|隐患|怕|担心|防止|预防|发生)[^，。,！？]{0,3}$")
 
 # Self-harm happening or about to happen now: life in danger.
 _SELF_HARM_NOW = re.compile(
@@ -94,8 +103,15 @@ _SELF_HARM_NOW = re.compile(
     r"|攒了.{0,6}(安眠药|药)|(安眠药|药).{0,8}(全部|都)(吃|吞)"
     r"|(站在|爬上|坐在|到了).{0,6}(阳台外|楼顶|天台|桥上|江边|河边|珠江边|海边|窗台|窗外)"
     r"|(阳台外面|楼顶上|天台上|桥上|江边上?|河边上?|海边上?).{0,8}(想跳|要跳|跳下去)"
-    r"|(想|要|准备|打算)(从.{0,8})?(跳下去|跳楼|跳河|跳江|跳海|跳桥)"
-    r"|烧炭|上吊|(想|要)(撞车|卧轨)"
+    r"|(想|要|准备|打算|就)(从.{0,8})?(跳下去|跳楼|跳河|跳江|跳海|跳桥|跳落去|落水)"
+    r"|烧炭|(点|烧)(了|紧|着)炭|上吊(?!柜)|(想|要)(撞车|卧轨)"
+    # Cutting: a wrist, oneself, with a blade (手腕割了好几刀, 用刀片划了自己, 界咗手).
+    r"|(割|划|界)(了|咗)?(自己|手腕|手脉)|手腕(割|划)|刀片[^，。,！？]{0,4}(划|割)|(割|划|界)(了|咗)(好几|几)?(刀|下)"
+    # Pills taken: all of them, by the strip or the bottle (降压药全吃了, 吃了三板).
+    r"|药[^，。,！？]{0,4}(全|都)(吃|吞|食)(了|咗|晒)|(吃|吞|食)(了|咗)[一二三四五六七八九十两几成整\d]+(板|瓶|盒|樽)"
+    r"|绳子[^，。,！？]{0,6}挂好"
+    # On a bridge, a roof or a river bank, about to go down.
+    r"|(桥上|桥上面|江边|河边|海边|天台|楼顶|顶楼)[^。]{0,16}(就下去|要下去|跳下去|跳落去|落水)"
 )
 # Despair or self-harm said without an act now.
 _DESPAIR = re.compile(
@@ -108,6 +124,25 @@ _DESPAIR = re.compile(
     r"|(只会|净|总是|老是|一直)?拖累(孩子|子女|儿女|仔女|家人|家里|全家|屋企|大家|你们)"
     r"|(我|自己)(就|只)?(是|系|成了)(个|一个)?(累赘|废人|多余的人)"
     r"|(我|自己)[^，。,！？]{0,8}(是|系|成了)[^，。,！？]{0,6}(累赘|废人|多余的人)"
+    # Death as a relief or a wish, said sideways (不如早点死了省事, 死了就不会痛, 怎么死才不会痛, 一死百了).
+    r"|(还)?不如(我)?(早点|早啲|快点|直接)?死|不如(早点|早啲)?走(了|咗)?(仲好|好过|算了|省事|干净|更好)"
+    r"|一死百了|怎么死|死(了|咗)(是不是)?就(不|唔)(会|用|使)(这样|咁)?(痛|辛苦|难受|烦)|想死的念头|死的念头"
+    r"|死(了|咗)?比活着(轻松|好)|死(了|咗)[^。，,]{0,6}(仲|会|就|都)?(好过|轻松|解脱)"
+    r"|(没有|冇|少了)我[^。，,]{0,6}(会|仲|就|都)?(好过|好啲|好点|轻松|更好)|少了我一个"
+    r"|(死了|不在了|走了)[^。]{0,4}(也)?没(有)?人(会)?(在意|在乎|发现|知道)"
+    r"|(死|走了|没醒|不在了|消失)[^。]{0,10}(大家|他们|家里人|屋企人)[^。，,]{0,6}(轻松|好过|解脱|好啲)"
+    # Wanting to disappear, to follow someone who died, to take the child along.
+    r"|(没了|走了|消失|不在了)也好|消失算了|想(要)?消失|(从|在)(这个?)?世界上?消失|一起走了?算了"
+    r"|(带|抱)着?(孩子|小孩|仔女|他|她)[^。，,]{0,10}一起(走|死|消失|跳)"
+    r"|去那边陪|(早点|早啲)(过去|下去)陪|跟埋(他|她)去|想跟(他|她)(一起)?去|叫我过去[^。]{0,6}想过去"
+    r"|(不|唔)想再?(生存|活)(落去|下去)|(留|活)(在|喺)(这个|呢个)世界|活下去的(理由|意义|勇气|希望)"
+    r"|(人生|活着|生活)[^，。,]{0,4}意义都没有|再也不(要|想)?醒|等死|不想(再)?熬(了|下去)|不想再坚持下去"
+    r"|整个人(都)?崩(了|溃)|浪费空气|(我|自己)(就是|是)(个|一个)?废物|我(是|係|系)咪?(好|很)?多余"
+    # Saying goodbye, putting affairs in order.
+    r"|遗书|找不到我了|不会再(打来|打电话|麻烦你们)了|没有以后了|没什么(要|好)交代|东西都送人"
+    r"|(存款|钱)都(转|留)给|我以后(都)?用不上了|最后(找个人)?(说说话|说几句|讲几句)|告个别|去一个很远的地方"
+    r"|(我|自己)的后事|不会在(这里|度)(很久|好耐)|转告[^。]{0,10}对不起"
+    r"|活着(就是|只会)?(拖累|连累|累赘)|(拖累|连累)(儿子|女儿|我妈|我爸|老伴|家里人|屋企人|他们|佢哋)"
     r"|(我|自己)(就|只)?(是|系|成了)(家里|全家|屋企|大家|儿女|子女|孩子|仔女)的?(负担|包袱)"
     r"|(人生|生活|日子)(真的?|已经|都)?(没有?|冇)(什么|啥|咩|乜)?(意义|意思|盼头|希望)"
     r"|结束(自己的?)?生名|(早点|不如|想|干脆|跟着)[^，。,！？]{0,3}下去陪|(我|不如)(死了|走了)[^，。,！？]{0,6}(轻松|解脱|省心|好过)"
@@ -116,16 +151,26 @@ _DESPAIR = re.compile(
 _VIOLENCE = re.compile(
     r"(天天|每天|日日|成日|经常|又|又在|正在|在|一直)打(小孩|孩子|细路|个仔|个女|儿子|女儿|老人)"
     r"|(皮带|衣架|藤条|棍子?)(抽|打)|抽得.{0,4}(哭|叫)|打得.{0,4}(哭|惨叫)|"
-    r"(老公|老婆|丈夫|妻子|男朋友|女朋友|前夫|爸|妈|他|她|佢|有人|邻居).{0,6}(又|在|要|一直|经常)?"
-    r"(打我|打我们|打孩子|打小孩|打人|斩死我|砍我|杀我|杀了我|掐我|砸门|踢门|踹门|拿刀|持刀)"
+    r"(老公|老婆|丈夫|妻子|男朋友|女朋友|前夫|前度|老伴|儿子|女儿|孙子|男人|爸|妈|他|她|佢|有人|邻居).{0,6}"
+    r"(又|在|要|一直|经常|就)?(打我|打我们|打孩子|打小孩|打老婆|打人|斩死我|砍我|杀我|杀了我|掐我|砸我|推我|捅我|砸门|踢门|踹门|拿刀|持刀)"
     r"|家暴|家庭暴力|虐待|被打了?|打得我|(要|话要|说要)(杀|砍|斩)(死)?我|(要|话要|说要)打死我|拿刀|持刀|砍人|捅人|捅了"
     r"|(踹|踢|砸|撞)[^，。,！？]{0,4}(我|我们|我家)的?门"
+    # Threats to kill, a knife out, a break-in, someone held or beaten (弄死我, 拎住把刀, 闯进我家, 打老婆).
+    r"|(捅|砍|斩|杀|弄|搞)死(我|我们)|打死(我|我们)(?!也)|(把|将)(我|我们|你们)(都|全)?(杀|砍|捅|弄死)"
+    r"|见不到明天的太阳|(拿|拎|揸|持)(着|住|咗|了)?(一?把)?(刀|西瓜刀|菜刀|砍刀|铁棍)|追人|打交"
+    r"|闯进(我)?(家|屋)|撬(紧|着)?(我)?(家|屋企)?的?门|(不|唔)让(我)?(走|出)|把我推倒|推倒我|推了我|(不会|别|不要)再打我"
+    r"|掐(住)?我的?脖子|(天天|经常|成日|每天|一直)被(打|虐待)"
+    r"|打老婆|打老公|扯着?头发|烟头烫|青一块紫一块|不方便说话[^。]{0,10}(他|她)(就)?在旁边"
     r"|强奸|性侵|绑架|被拐|拐卖|抢劫|抢我|抢小孩|打架|斗殴|斩人|对砍|砍刀|(棍|棒).{0,6}打|追着人?打|打得.{0,4}血"
     r"|撬(我家?的?)?门|进贼|入室|被人跟踪|(有人|他|她|佢)(在|一直)?跟踪我|放火|纵火"
 )
 # Someone else about to jump.
 _JUMP = re.compile(
-    r"(有人|有个人|一个人|那个人|男的|女的|小孩|老人).{0,16}(跳楼|要跳|想跳|跳下来|跳下去|坐在(楼顶|天台|楼边|边上))"
+    r"(有人|有个人|一个人|那个人|男的|女的|小孩|老人|老太太|小伙子|后生仔|同学|他|她|我(老婆|老公|儿子|女儿|姐|哥|妹|弟|妈|爸))"
+    r".{0,16}(跳楼|要跳|想跳|就跳|准备跳|跳下来|跳下去|跳落嚟|跳落去|坐在(楼顶|天台|楼边|边上))"
+    r"|爬(到|出|了出|咗出)(护栏|栏杆|窗口?|窗户|阳台)|翻(过|出)(栏杆|护栏)|(翻|爬)出来了"
+    r"|(楼顶|天台|顶楼|窗台)[^。]{0,10}(站在|坐在|企在|企喺|站)(边上|边度|边缘)|站在[^。]{0,6}(栏杆|护栏)外"
+    r"|(天台|楼顶|顶楼)[^。]{0,12}(就跳|要跳|想跳)"
     r"|(楼顶|天台|桥上).{0,10}(有人|有个人).{0,10}(跳|坐在边上|站在边上)"
     r"|有人.{0,6}(跳江|跳河|跳海|跳楼)了?"
 )
@@ -133,6 +178,9 @@ _RESCUE = re.compile(
     r"掉(进|到|落)?.{0,4}(河|江|水|海|湖|池|化粪池|井|塘)里?|溺水|被冲走|在水里.{0,4}扑腾|扑腾|救人"
     r"|被困|困在|被埋|埋在|压住了?人|压在.{0,8}下面|(塌|滑坡|泥石流|山泥倾泻).{0,10}(有人|压|埋|人被)|要塌|爆炸|卷进去"
     r"|冲进(江|河|海|水)|从楼上掉|掉下来了|(水|火).{0,10}出不去"
+    r"|遇溺|沉(了|咗)(下去|落去)|(游泳|落水|下水)[^。]{0,12}(看不到人|不见人|冇咗人)|晕在(下面|井里|池里|里面)"
+    r"|(井|化粪池|池|坑)(里|下面)[^。]{0,6}(上不来|出不来)|塌了?[^。]{0,12}还在里面|掉(下|落)(山崖|悬崖|山)"
+    r"|电梯[^。]{0,10}(往下掉|掉下去|坠|急降)|(塘|河|江|湖|海|水库)边?[^。]{0,6}掉(下去|进去|落去|咗落去)"
 )
 _HELP = re.compile(r"救命|快来人|快叫(救护车|消防|警察)|快(打|叫|报)(一一零|一一九|一二零|110|119|120|警)")
 _MEDICAL = re.compile(
@@ -142,37 +190,104 @@ _MEDICAL = re.compile(
     r"|晕低|晕咗|晕左|晕过去了?|瞓低咗?喺地"
     r"|(有人|个人|路人|老人|阿伯|阿婆|伯|婆|爷|奶|爸|妈|老婆|老公|老伴|孩子|小孩|仔|女|他|她|佢)"
     r".{0,12}(叫极都|点叫都|叫都|叫咗好耐都|喊了半天都|叫了半天都|拍都)(唔|不|没|冇)(应|醒|反应)"
+    r"|(叫|喊)极?(他|她|佢)都?(不|唔|没|冇)(应|醒|反应)|嘴(也|都)?歪|话都说不清|半边(身)?(动不了|没知觉)"
+    r"|血(一直|都)?(喷|涌)|喷血|血(一直)?(在)?流(个)?不停|血(一直|一直在)流|血流(唔|不)停|血止(唔|不)住"
+    r"|(摔|跌)(倒|低)(了|咗)?[^。]{0,6}(起不来|起唔到|爬不起来)|倒下(之后|后|了)?[^。]{0,8}(没动|不动|不起伏)"
+    r"|倒下去了|喘不(上|过)气|透不过气|捂着脖子|卡(在)?喉咙|中暑(倒|晕)|不会说话了|胸口[^。]{0,4}不起伏"
     r"|(人|老人|爸|妈|老婆|老公|老伴|孩子|小孩|他|她|佢|伯|婆|爷|奶).{0,6}(倒在地上|倒地不起)|大出血|流了(好多|很多|一地)的?血|血流不止|噎住了|溺水|触电了|煤气中毒|一氧化碳中毒"
 )
 _GAS = re.compile(
-    r"(燃气|煤气|天然气)(管道?)?.{0,4}(爆|喷)|(煤气|燃气|天然气|液化气)(味|泄漏|泄露|漏了|漏气)|漏(煤|燃|天然)气|好大一?股?(煤气|燃气|天然气)"
+    r"(燃气|煤气|天然气)(管道?)?.{0,4}(爆|喷)|(煤气|燃气|天然气|液化气|石油气)(味|泄漏|泄露|漏了|漏气)|漏(煤|燃|天然)气"
+    r"|好大一?股?(煤气|燃气|天然气)"
+    r"|(燃气|煤气|天然气|液化气|石油气|气罐|气瓶|气樽)(管道?|罐|瓶|表|阀门?)?[^。]{0,12}(漏|泄|一直在放|在放|有气出来)"
+    r"|(燃气|煤气|天然气)管[^。，,]{0,4}(破|断|爆)|像(是)?(煤气|燃气|天然气)|臭鸡蛋(的)?味"
 )
-_FIRE = re.compile(r"(?<!不)着(咗|左)?火(了|啦)?|浓烟|起火了?|失火|火灾|烧起来了|火好大|大火|(?<!小心)火烛")
-_TRAFFIC = re.compile(r"(车|货车).{0,3}翻了|车祸|撞车|(车|两台车|两辆车).{0,4}撞了|被车撞|撞倒了?人|撞到人|撞了人|翻车")
-_INJURED = re.compile(r"躺在|卡在|受伤|流血|流了.{0,4}血|躺在地上|倒在地上|动都不动|不动了|昏迷|伤者|伤员|卡在车里")
+_FIRE = re.compile(
+    r"(?<![不唔])着(咗|左)?火(了|啦)?|浓烟|起火了?|失火|火灾|烧起来了|火好大|大火|(?<!小心)火烛|火苗"
+    r"|烧焦味|(门|门把手)[^。]{0,6}(很|好)?烫|(全|都)是烟(?!味)|(插座|电线|电箱|电动车|电池|充电器)[^。]{0,4}冒(烟|火)"
+)
+_TRAFFIC = re.compile(
+    r"(车|货车).{0,3}翻了|车祸|撞车|(车|两台车|两辆车).{0,4}撞了|被车撞|撞倒了?人|撞到人|撞了人|翻车|追尾"
+    r"|被[^。，,]{0,5}(车|摩托|电动车)撞|被撞(了|咗|倒|飞)|蹭了"
+)
+# Words of an accident that hurt someone by themselves (撞飞, 碾过, 撞倒了好几个学生).
+_TRAFFIC_HURT = re.compile(r"撞飞|碾(了|过|到|咗)|撞倒了?[^。，,]{0,4}(人|学生|行人|小孩|老人|阿婆|阿伯)")
+_INJURED = re.compile(
+    r"躺在|卡在|受伤|流血|流了.{0,4}血|躺在地上|倒在地上|动都不动|不动了|昏迷|伤者|伤员|卡在车里|车底"
+    r"|里面还有人|出不来|出唔到|站不起来|起不来|(腿|手|骨头)(好像)?断(了|咗)|流紧血|流着血|不会应人|唔识应人|说不出话"
+)
 # The danger is over ("刚才被困电梯，现在出来了").
-_OUT_ALREADY = re.compile(r"(现在|已经)(出来了|救出来|没事)")
+_OUT_ALREADY = re.compile(r"(现在|已经)(出来了|救出来|没事)|抢救过来|脱离(了)?危险|母子平安|已经出院")
 # Words that look like violence but are not ("打我电话", "打人工").
+# A business that cannot go on is no person in despair ("小店都活不下去了").
+_NOT_DESPAIR = re.compile(r"(店|生意|公司|企业|厂|行业|商户|档口|我们这种)[^，。,]{0,4}活不下去")
 _NOT_VIOLENCE = re.compile(r"打我(电话|手机|号码)|打(人工|12345|电话)|打印|打车|打卡|打针|打疫苗|打折")
+
+
+# How a message reads once its common typos of these words are mended and Cantonese is read as Mandarin
+# (the patterns above are matched against the message as written and as read).
+_TYPOS = {
+    "安眠要": "安眠药",
+    "手碗": "手腕",
+    "血一直留": "血一直流",
+    "燃期": "燃气",
+    "着伙": "着火",
+    "不想或": "不想活",
+    "一了白了": "一了百了",
+    "累追": "累赘",
+    "准被": "准备",
+    "车货": "车祸",
+    "想si": "想死",
+    "生名": "生命",
+    "浪废": "浪费",
+    "老攻": "老公",
+}
+_CANTONESE = {"佢": "他", "喺": "在", "冇": "没", "嘅": "的", "企": "站", "啱啱": "刚刚", "食": "吃", "樽": "瓶"}
+# A caller who speaks of themselves at the height (我在楼顶, 我想跳): self-harm, not someone else about to jump.
+_SELF_SPOKEN = re.compile(
+    r"我(现在|而家)?(就)?(在|站在|坐在|爬上)|我(真的?|真系|真是)?(想|要|准备|打算|就)(跳|下去|落水)"
+)
+
+
+def _read(words: str) -> str:
+    """The message with the typos above mended and Cantonese words read as Mandarin."""
+    for table in (_TYPOS, _CANTONESE):
+        for word, plain in table.items():
+            words = words.replace(word, plain)
+    return mandarin(words)
 
 
 def _said(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     return lambda words: pattern.search(words) is not None
 
 
-# The kinds in order of urgency: the first whose words occur wins. Below "violence", words about
-# the past ("上个月着火了") are not a danger now.
+def _happening(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    """Said as happening, not as what may happen (万一着火, 很容易着火)."""
+    return lambda words: any(
+        _MAY_HAPPEN.search(words[max(0, m.start() - 6) : m.start()]) is None for m in pattern.finditer(words)
+    )
+
+
+def _past(words: str) -> bool:
+    """Told as the past or a story (上个月着火了, 新闻里说), with nothing said to be happening now."""
+    return _PAST.search(words) is not None and _NOW.search(words) is None
+
+
+# The kinds in order of urgency: the first whose words occur wins. Someone else at a height comes before
+# the caller's own self-harm unless the caller speaks of themselves. Below "despair", words about the past
+# ("上个月着火了", "电视剧里家暴") are not a danger now.
 _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("jump", lambda words: _JUMP.search(words) is not None and _SELF_SPOKEN.search(words) is None and not _past(words)),
     ("self_harm_now", _said(_SELF_HARM_NOW)),
-    ("despair", _said(_DESPAIR)),
+    ("despair", lambda words: _DESPAIR.search(_NOT_DESPAIR.sub("", words)) is not None),
+    ("past", _past),
     ("jump", _said(_JUMP)),
     ("violence", lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None),
-    ("past", _said(_PAST)),
-    ("traffic", lambda words: _TRAFFIC.search(words) is not None and _INJURED.search(words) is not None),
-    ("medical", _said(_MEDICAL)),
+    ("traffic", lambda words: bool((_TRAFFIC.search(words) and _INJURED.search(words)) or _TRAFFIC_HURT.search(words))),
+    ("medical", lambda words: _MEDICAL.search(words) is not None and _OUT_ALREADY.search(words) is None),
     ("rescue", lambda words: _RESCUE.search(words) is not None and _OUT_ALREADY.search(words) is None),
     ("gas", _said(_GAS)),
-    ("fire", _said(_FIRE)),
+    ("fire", _happening(_FIRE)),
     ("emergency", _said(_HELP)),
 )
 
@@ -180,7 +295,10 @@ _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
 def assess(text: str) -> Danger | None:
     """The danger the message speaks of, or None; the most urgent kind wins."""
     words = re.sub(r"\s+", "", text)
-    kind = next((kind for kind, found in _CHECKS if found(words)), None) if words else None
+    if not words:
+        return None
+    read = _read(words)
+    kind = next((kind for kind, found in _CHECKS if found(words) or found(read)), None)
     if kind is None or kind == "past":
         return None
     numbers, reply = _REPLIES[kind]

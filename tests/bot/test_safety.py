@@ -111,6 +111,81 @@ def test_ordinary_requests_are_not_danger(text: str) -> None:
     assert assess(text) is None
 
 
+# Families a blind development set of 428 single messages (data/eval/safety_phrases, bench/eval_safety.py)
+# showed missing: found 97 of 233 dangers before. Said here in our own words.
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # Death as a relief, a wish to disappear or to follow the dead; goodbyes; affairs put in order.
+        ("病成这样 还不如早点死了算了", "despair"),
+        ("我成日谂 死咗就唔使咁辛苦", "despair"),
+        ("没有我 他们会过得好点", "despair"),
+        ("我只想从这个世界上消失", "despair"),
+        ("老伴走了三年 我想早点去那边陪她", "despair"),
+        ("遗书已经放在桌上了", "despair"),
+        ("存款都转给我弟了 以后也没有以后了", "despair"),
+        ("不想连累他们 我自己了断", "despair"),
+        ("我真系唔想再生存落去", "despair"),
+        # Typos and homophones of the words themselves.
+        ("我不想或了", "despair"),
+        ("我是家里的累追", "despair"),
+        ("刚吃了半瓶安眠要", "self_harm_now"),
+        # Self-harm now: cutting, pills by the strip, charcoal, a bridge.
+        ("我用刀片划了自己几下", "self_harm_now"),
+        ("家里的药我全吃了", "self_harm_now"),
+        ("我在车库点了炭", "self_harm_now"),
+        ("我在江边 等一下就下去", "self_harm_now"),
+        # Someone else at a height: the jump reply, not the caller's own.
+        ("我女儿爬到阳台护栏外面去了", "jump"),
+        ("桥上有个男的翻过栏杆了", "jump"),
+        # Violence: threats, a knife, a break-in, a child hurt.
+        ("他说要把我们都杀了", "violence"),
+        ("楼下有人拿着菜刀到处追人", "violence"),
+        ("有人闯进我家了 我躲在厕所", "violence"),
+        ("隔壁小孩身上青一块紫一块的", "violence"),
+        ("他们把我堵在办公室 不让我走", "violence"),
+        # Medical: a stroke's signs, bleeding, choking, a fall with no getting up.
+        ("我爸嘴都歪了 话都说不清", "medical"),
+        ("手被割到 血一直流", "medical"),
+        ("宝宝吃东西卡喉咙了", "medical"),
+        ("阿婆跌低咗起唔到身", "medical"),
+        # Gas, fire, rescue, traffic in other words.
+        ("楼下餐馆的液化气罐在漏气", "gas"),
+        ("屋企有阵臭鸡蛋味", "gas"),
+        ("插座冒烟了还有火苗", "fire"),
+        ("门把手好烫 外面都是烟", "fire"),
+        ("有人在水塘遇溺", "rescue"),
+        ("电梯突然往下掉 里面有人", "rescue"),
+        ("被电动车撞了 腿好像断了", "traffic"),
+        ("一辆车冲上人行道撞飞了一个人", "traffic"),
+        # Told as the past, but happening now: still a danger.
+        ("之前就投诉过这个棚子 现在它烧起来了", "fire"),
+    ],
+)
+def test_the_development_sets_families_are_recognised(text: str, kind: str) -> None:
+    danger = assess(text)
+    assert danger is not None and danger.kind == kind, danger
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个月楼下着火的事 到现在还没赔",  # until now is not now
+        "新闻里说有人跳楼了 建议天台装护栏",  # someone else's story
+        "楼道堆满纸皮 万一着火怎么办",  # what may happen
+        "消防通道被堵死了 很容易着火",
+        "疫情三年 我们这种小店都活不下去了",  # a business, not a person
+        "装修师傅上吊柜的时候把水管打穿了",  # a wall cupboard
+        "司机在车上抽烟 整车都是烟味",
+        "她上个月大出血 抢救过来了 现在母子平安",  # over
+        "燃气灶打极都唔着火",
+        "打死我也想不到会这样",
+    ],
+)
+def test_the_development_sets_look_alikes_are_not_danger(text: str) -> None:
+    assert assess(text) is None
+
+
 def test_despair_and_self_harm_lead_to_a_distress_handoff_and_danger_to_an_emergency_one() -> None:
     assert assess("我不想活了").handoff_reason == "distress"
     assert assess("我刚吃了一整瓶安眠药").handoff_reason == "distress"
