@@ -30,6 +30,8 @@ from bot.core.shared_state import forget_expired_handled
 from bot.handoff import records as handoffs
 from bot.handoff.queue import QueueUnavailable
 from bot.rasa.patches import close_kept_connections
+from bot.safety.danger import danger_model
+from bot.safety.model import SafetyModelError
 from channels.connector import OnNewMessage, channel_runtime
 from console.desk import handoff_desk
 from console.notifier import run_notifier
@@ -62,6 +64,11 @@ async def start(app: Sanic) -> None:
         await desk.queue.restore_if_lost()
     except QueueUnavailable as error:  # rebuilt by the first queue operation once Redis answers
         logger.warning("start-up: handoff queue not checked: %s", error)
+    try:  # trained before the first message rather than during it (a few seconds, off the event loop)
+        await asyncio.to_thread(danger_model)
+    except SafetyModelError as error:
+        logger.error("start-up refused: %s", error)
+        raise
     loop = asyncio.get_running_loop()
     app.ctx.background = [
         loop.create_task(desk.run_sweeper(), name="handoff-sweeper"),

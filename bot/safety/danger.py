@@ -9,11 +9,13 @@ that must and must not count.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.catalog.dialect import mandarin
+from bot.safety.model import THRESHOLD, DangerModel, train
+from bot.safety.reading import read_as_plain
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class Danger:
     @property
     def handoff_reason(self) -> str:
         """The reason of the urgent handoff that follows (``bot.handoff.records.REASON_LABELS``)."""
-        return "distress" if self.kind in ("despair", "self_harm_now") else "emergency"
+        return "distress" if self.kind in ("despair", "self_harm_now", "possible") else "emergency"
 
 
 # What is said first, by kind. Warm and plain; the number comes in the first sentence.
@@ -77,6 +79,13 @@ _REPLIES = {
     "fire": (
         ("119",),
         "请立即拨打119火警，先离开着火的地方，用湿毛巾捂住口鼻，不要乘电梯！我现在就为您联系人工客服。",
+    ),
+    # Heard by the model (``bot.safety.model``), not by the word lists: which danger is not known, so every
+    # number, and a person at once.
+    "possible": (
+        ("110", "120", "119", "12356"),
+        "听起来您可能遇到了危险或者很难受的事。如果有危险正在发生，请立即拨打110报警、120急救或119火警；"
+        "如果心里很难受、撑不住了，请拨打全国心理援助热线12356，那里有人陪您说说话。我现在就为您联系人工客服。",
     ),
     "traffic": (
         ("122", "120"),
@@ -158,7 +167,7 @@ _VIOLENCE = re.compile(
     # Threats to kill, a knife out, a break-in, someone held or beaten (弄死我, 拎住把刀, 闯进我家, 打老婆).
     r"|(捅|砍|斩|杀|弄|搞)死(我|我们)|打死(我|我们)(?!也)|(把|将)(我|我们|你们)(都|全)?(杀|砍|捅|弄死)"
     r"|见不到明天的太阳|(拿|拎|揸|持)(着|住|咗|了)?(一?把)?(刀|西瓜刀|菜刀|砍刀|铁棍)|追人|打交"
-    r"|闯进(我)?(家|屋)|撬(紧|着)?(我)?(家|屋企)?的?门|(不|唔)让(我)?(走|出)|把我推倒|推倒我|推了我|(不会|别|不要)再打我"
+    r"|闯进(我)?(家|屋)|撬(紧|着)?(我)?(家|屋企)?的?门|(不|唔)让(我)?(走|出)|把我推倒|推倒我|推了我(一把|一下|好几下|几下)|(不会|别|不要)再打我"
     r"|掐(住)?我的?脖子|(天天|经常|成日|每天|一直)被(打|虐待)"
     r"|打老婆|打老公|扯着?头发|烟头烫|青一块紫一块|不方便说话[^。]{0,10}(他|她)(就)?在旁边"
     r"|强奸|性侵|绑架|被拐|拐卖|抢劫|抢我|抢小孩|打架|斗殴|斩人|对砍|砍刀|(棍|棒).{0,6}打|追着人?打|打得.{0,4}血"
@@ -224,37 +233,10 @@ _NOT_DESPAIR = re.compile(r"(店|生意|公司|企业|厂|行业|商户|档口|�
 _NOT_VIOLENCE = re.compile(r"打我(电话|手机|号码)|打(人工|12345|电话)|打印|打车|打卡|打针|打疫苗|打折")
 
 
-# How a message reads once its common typos of these words are mended and Cantonese is read as Mandarin
-# (the patterns above are matched against the message as written and as read).
-_TYPOS = {
-    "安眠要": "安眠药",
-    "手碗": "手腕",
-    "血一直留": "血一直流",
-    "燃期": "燃气",
-    "着伙": "着火",
-    "不想或": "不想活",
-    "一了白了": "一了百了",
-    "累追": "累赘",
-    "准被": "准备",
-    "车货": "车祸",
-    "想si": "想死",
-    "生名": "生命",
-    "浪废": "浪费",
-    "老攻": "老公",
-}
-_CANTONESE = {"佢": "他", "喺": "在", "冇": "没", "嘅": "的", "企": "站", "啱啱": "刚刚", "食": "吃", "樽": "瓶"}
 # A caller who speaks of themselves at the height (我在楼顶, 我想跳): self-harm, not someone else about to jump.
 _SELF_SPOKEN = re.compile(
     r"我(现在|而家)?(就)?(在|站在|坐在|爬上)|我(真的?|真系|真是)?(想|要|准备|打算|就)(跳|下去|落水)"
 )
-
-
-def _read(words: str) -> str:
-    """The message with the typos above mended and Cantonese words read as Mandarin."""
-    for table in (_TYPOS, _CANTONESE):
-        for word, plain in table.items():
-            words = words.replace(word, plain)
-    return mandarin(words)
 
 
 def _said(pattern: re.Pattern[str]) -> Callable[[str], bool]:
@@ -292,13 +274,29 @@ _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
 )
 
 
-def assess(text: str) -> Danger | None:
-    """The danger the message speaks of, or None; the most urgent kind wins."""
+def listed_kind(text: str) -> str | None:
+    """The kind of danger the word lists hear in the message ("past" for one told as over), or None."""
     words = re.sub(r"\s+", "", text)
-    if not words:
-        return None
-    read = _read(words)
-    kind = next((kind for kind, found in _CHECKS if found(words) or found(read)), None)
+    read = read_as_plain(words)
+    return next((kind for kind, found in _CHECKS if found(words) or found(read)), None) if words else None
+
+
+@functools.lru_cache(maxsize=1)
+def danger_model() -> DangerModel:
+    """The model for what the word lists miss, trained on first use (the servers train it at start-up)."""
+    return train(lambda text: listed_kind(text) not in (None, "past"))
+
+
+def assess(text: str) -> Danger | None:
+    """The danger the message speaks of, or None; the most urgent kind the word lists hear wins, and what they
+    miss the model may still hear."""
+    kind = listed_kind(text)
+    if (
+        kind is None
+        and text.strip()
+        and danger_model().probability(read_as_plain(re.sub(r"\s+", "", text))) >= THRESHOLD
+    ):
+        kind = "possible"  # said in words nobody listed
     if kind is None or kind == "past":
         return None
     numbers, reply = _REPLIES[kind]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot.safety.danger import assess
+from bot.safety import model
+from bot.safety.danger import assess, listed_kind
 
 
 @pytest.mark.parametrize(
@@ -218,3 +221,32 @@ def test_every_training_example_of_an_emergency_is_recognised_and_no_other_is() 
                     false.append(text)
     assert missed == []
     assert false == []
+
+
+# The model (bot.safety.model) hears what the word lists miss: it says every number and brings a person.
+def test_danger_in_words_nobody_listed_gets_every_number_and_a_person() -> None:
+    text = "我爸刚才说了句胡话就不出声了，手脚冰凉"
+    assert listed_kind(text) is None  # no word list hears it
+    danger = assess(text)
+    assert danger is not None and danger.kind == "possible"
+    assert all(number in danger.reply for number in ("110", "120", "119", "12356"))
+    assert danger.handoff_reason == "distress"  # a person sees it at once
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我想投诉楼下烧烤档油烟太大，晚上十点以后还在营业，窗户都不敢开",
+        "尊敬的领导：我们小区门口的道路年久失修，坑洼不平，雨天积水严重，老人小孩出行很不方便，恳请尽快维修。",
+        "你好 我想问下护照加急要多久",
+        "我老伴前年走了，房本上是我们两个人的名字，现在想过户给儿子要带什么",
+    ],
+)
+def test_ordinary_messages_long_or_short_are_not_heard_as_danger(text: str) -> None:
+    assert assess(text) is None
+
+
+def test_a_safety_model_without_its_training_data_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(model, "EXAMPLES", tmp_path / "missing.jsonl")
+    with pytest.raises(model.SafetyModelError, match="training data unreadable"):
+        model.train(lambda text: False)
