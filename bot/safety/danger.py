@@ -291,11 +291,8 @@ def assess(text: str) -> Danger | None:
     """The danger the message speaks of, or None; the most urgent kind the word lists hear wins, and what they
     miss the model may still hear."""
     kind = listed_kind(text)
-    if (
-        kind is None
-        and text.strip()
-        and danger_model().probability(read_as_plain(re.sub(r"\s+", "", text))) >= THRESHOLD
-    ):
+    words = re.sub(r"\s+", "", text)
+    if kind is None and words and danger_model().probability(read_as_plain(words)) >= THRESHOLD:
         kind = "possible"  # said in words nobody listed
     if kind is None or kind == "past":
         return None
