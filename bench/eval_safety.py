@@ -4,7 +4,7 @@ Each line of the set's ``phrases.jsonl`` is ``{"text", "kind", "register"}``; ``
 or ``none``. Prints, by kind, how many dangers got a number at all (recall) and the right kind, and how
 many ordinary messages got one (false alarms); ``--show`` lists the misses.
 
-Usage: python bench/eval_safety.py [--phrases data/eval/safety_phrases_test/phrases.jsonl] [--show]
+Usage: python bench/eval_safety.py [--phrases data/eval/safety_phrases_test2/phrases.jsonl] [--show]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.core.settings import PROJECT_ROOT
 from bot.safety.danger import assess
 
-PHRASES = PROJECT_ROOT / "data" / "eval" / "safety_phrases_test" / "phrases.jsonl"
+PHRASES = PROJECT_ROOT / "data" / "eval" / "safety_phrases_test2" / "phrases.jsonl"
 
 
 def main() -> int:

@@ -247,6 +247,6 @@ def test_ordinary_messages_long_or_short_are_not_heard_as_danger(text: str) -> N
 
 
 def test_a_safety_model_without_its_training_data_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(model, "EXAMPLES", tmp_path / "missing.jsonl")
+    monkeypatch.setattr(model, "EXAMPLES", tmp_path)  # a folder without examples
     with pytest.raises(model.SafetyModelError, match="training data unreadable"):
         model.train(lambda text: False)
