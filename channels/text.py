@@ -68,8 +68,10 @@ _REPEAT_ASKS = sorted(
 _AROUND_REPEAT = re.compile(
     r"[\s，。？！,.?!喂啊呀哦嗯诶哎我你您刚才说讲的咩什么能不可以请麻烦再吗呢吧了都没一点些遍次唔该]"
 )
-# Why it is asked, which says nothing more either: 我拿个笔记一下, 我记下来.
-_TAKING_NOTES = re.compile(r"我?(?:拿(?:个|支|只)?笔)?(?:记|抄)(?:一)?下(?:来)?")
+# Why it is asked, which says nothing more either: 我拿个笔记一下, 我记下来, 我年纪大了没记住.
+_TAKING_NOTES = re.compile(
+    r"我?(?:拿(?:个|支|只)?笔)?(?:记|抄)(?:一)?下(?:来)?|年纪大了?|人老了|记性不好|没记住|记不住|没记下|忘记了?|忘了"
+)
 
 
 def too_long(text: str) -> bool:

@@ -118,6 +118,8 @@ PHONE_NEEDED = "投诉、求助、建议和咨询需要留一个联系电话，�
 
 # --- the report's read-back ------------------------------------------------------------------------------
 
+# A report given up for a question about a service, answered right after (one question a turn: none here).
+REPORT_DROPPED_FOR_QUESTION = "好的，不登记了。"
 READBACK_TITLE = "请核对您要登记的{kind}："
 READBACK_KIND = "类型：{kind}"
 READBACK_DETAILS = "事情：{details}"

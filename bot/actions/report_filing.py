@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -16,6 +16,7 @@ from bot.actions.common import (
     BACKEND_ERRORS,
     choice_buttons,
     current_citizen,
+    has_entity,
     hotline,
     message_channel,
     report_backend_failure,
@@ -140,6 +141,9 @@ class ActionFileReport(Action):
         slots = tracker.slots
         reset: list[EventType] = [SlotSet(slot, None) for slot in REPORT_SLOTS]
         if slots.get("report_confirmed") == CANCELLED:
+            if has_entity(tracker, "service"):  # 算了不是反映，我想问残疾证要什么材料: the question is answered next
+                dispatcher.utter_message(text=messages.REPORT_DROPPED_FOR_QUESTION)
+                return [*reset, FollowupAction("service_form")]
             dispatcher.utter_message(response="utter_form_cancelled")
             return reset
         kind, details = slots.get("report_kind"), slots.get("report_details")

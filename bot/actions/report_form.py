@@ -332,13 +332,17 @@ class ValidateReportForm(Action):
         return updates
 
     def read_district(self, dispatcher: CollectingDispatcher, text: str) -> dict[str, Any]:
-        """The district (and the address, when the answer names a road or an estate too)."""
+        """The district, and the place as the citizen said it when the answer names a road or an estate too."""
         district = find_district(text)
+        place = clean_place(text)[:MAX_ADDRESS] if find_address(text) else None
+        if district is None and place:
+            # A bus route or a metro line (五号线 杨箕站到珠江新城站): the place is kept, its district left to the
+            # department, not asked again and again.
+            return {"report_district": UNKNOWN, "report_address": place}
         if district is None:
             dispatcher.utter_message(text=messages.DISTRICT_NOT_RECOGNISED)
             return {"report_district": None}
-        address = find_address(text)
-        return {"report_district": district, **({"report_address": address} if address else {})}
+        return {"report_district": district, **({"report_address": place} if place else {})}
 
     def read_address(self, dispatcher: CollectingDispatcher, text: str) -> dict[str, Any]:
         """The address as the citizen said it (a district named with it corrects the district)."""

@@ -83,7 +83,12 @@ _SOMETHING_WRONG = re.compile(
 )
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _DISTRICT_NAMES = tuple(
-    (name, re.compile(rf"{name[:-1]}(?:区|(?!路|街|大道|大街|桥|山|城|村|镇|公园|广场|机场|中学|小学|医院|站))"))
+    (
+        name,
+        re.compile(
+            rf"{name[:-1]}(?:区|(?!路|街|大道|大街|桥|山|城|村|镇|公园|广场|机场|中学|小学|医院|站|[\u4e00-\u9fff]{{1,2}}站))"
+        ),
+    )
     for name in DISTRICTS
 )
 _UNKNOWN = re.compile(
@@ -119,11 +124,14 @@ _NUMERAL = "0-9一二三四五六七八九十两半几"
 _LANDMARK_NEAR = re.compile(
     r"(?![我你他她这那])[\u4e00-\u9fffA-Za-z0-9]{2,12}(?:那边|这边|附近|旁边|对面|边上|门口|一带)"
 )
+# How long the citizen has lived, worked or studied somewhere, said before a length of time: not the problem's.
+_OWN_TIME = re.compile(r"(住|居住|工作|上班|做|干|读书|生活|待)(了|在这里|在这|这里|这儿|喺度|咗)?$")
 # A date first (11月20日起), then a named time (上周开始), then a duration (三天了).
 _SINCE_PATTERNS = (
     re.compile(r"(?:从|自)?[0-9一二三四五六七八九十]{1,2}月[0-9一二三四五六七八九十]{1,3}[日号](?:开始|起|以来)?"),
     re.compile(
-        r"(?:从|自|由)?(?:昨天|昨晚|前天|前晚|今天|今早|今晚|上周[一二三四五六日天]?|上个?星期[一二三四五六日天]?"
+        # A season first, of last year or this one (去年冬天, not 去年 alone).
+        r"(?:从|自|由)?(?:(?:去年|今年|旧年)?(?:春天|夏天|秋天|冬天|入冬|入秋)|昨天|昨晚|前天|前晚|今天|今早|今晚|上周[一二三四五六日天]?|上个?星期[一二三四五六日天]?"
         r"|上个?礼拜[一二三四五六日天]?|上个月|上月|这几天|前几天|前[两三四五六七八九十]天|去年|年初|月初"
         # Cantonese: 琴日/寻日 (yesterday), 琴晚/寻晚, 前日, 今朝, 旧年 (last year), 呢几日 (these days).
         r"|琴日|琴晚|寻日|寻晚|前日|今朝|旧年|呢几日|前几日|前[两三四五六七八九十]日"
@@ -152,6 +160,8 @@ _YES = re.compile(
 _ASIDE = re.compile(
     r"(?:吗|呢|嘛|未)$|几点|怎么|为什么|为啥|哪里|哪儿|点解|几时|边度|点样|要多久|多少钱"
     r"|可不可以|能不能|有没有|是不是|要不要|会不会"
+    # A question said in passing (顺便问一下, 想问下) or as A-not-A (上不上班, 开不开门, 收唔收).
+    r"|顺便问|想问一?下|问一?下你们|([\u4e00-\u9fff])[不没唔冇]\1"
 )
 # Saying what one is doing: making a report (我要投诉, 想反映一下, 举报… at the start, 提个建议), not
 # refusing one (不想投诉) nor speaking of one made before (我要投诉的那个).
@@ -297,11 +307,12 @@ def _said_after_pauses(text: str, end: int) -> str:
 
 
 def find_since(text: str) -> str | None:
-    """When the problem started, if the description says so (三天了, 上周开始, 昨晚), or None."""
+    """When the problem started, if the description says so (三天了, 上周开始, 昨晚), or None; not how long the
+    citizen has lived or worked there (我住这里几十年了)."""
     for pattern in _SINCE_PATTERNS:
-        match = pattern.search(text)
-        if match is not None:
-            return match.group()
+        for match in pattern.finditer(text):
+            if _OWN_TIME.search(text[max(0, match.start() - 6) : match.start()]) is None:
+                return match.group()
     return None
 
 

@@ -12,7 +12,7 @@ _ORDINAL = re.compile(r"^(?:第)?([1-9])(?:个|种|项|条|号)?$")
 # A whole answer of yes or no to an offer, in everyday, spoken and Cantonese-flavoured words; the
 # polite words around it (谢谢, 麻烦你了, 吧, 啊) do not change it. "对不起我说错了" is neither.
 _POLITE = re.compile(
-    r"^(?:嗯+|噢|哦|喔|那|那就|就)?(.*?)(?:吧|啊|呀|啦|喇|嘅|的|了|哈|嘛|咯|喔)*(?:谢谢你?|多谢|唔该|麻烦(?:你|您)?了?)*[吧啊呀啦了的]*$"
+    r"^(?:嗯+|噢|哦|喔|那|那就|就)?(.*?)(?:吧|啊|呀|啦|喇|嘅|的|了|哈|嘛|咯|喔)*(?:谢谢你?|多谢晒?|唔该晒?|麻烦(?:你|您)?了?)*[吧啊呀啦了的]*$"
 )
 _YES_WORDS = frozenset(
     [

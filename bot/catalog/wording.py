@@ -99,6 +99,9 @@ _SYNONYMS = {
     "社宝卡": "社会保障卡",
     "出生证明": "出生医学证明",
     "良民证": "无犯罪记录证明",
+    # English names some citizens type (hi 我想问下 passport 第一次办要带什么).
+    "passport": "护照",
+    "idcard": "身份证",
 }
 _SYNONYM_ORDER = sorted(_SYNONYMS, key=len, reverse=True)
 # Not knowing where it went is a loss too (不知道丢在哪里了, 不记得放哪了): said as 补 like the words above.
@@ -170,6 +173,19 @@ _SOME_CERTIFICATE = re.compile(
     r"(?:要带什么|要带什么材料|需要什么|需要什么材料|要什么材料|要准备什么|怎么办|去哪里办|在哪里办)?"
     r"(?:啊|呀|吧|呢|的|嘛)*"
 )
+
+
+# Asking what to bring (要准备些什么东西, 需要哪些材料, 要带咩): a question about a service's materials.
+_ASKS_WHAT_TO_BRING = re.compile(
+    r"(?:要|需要|得|使)(?:准备|带|拿|交|提供|备)?(?:些|哪些|啲)?(?:什么|啥|咩|乜嘢?)(?:东西|材料|资料|证件|嘢|手续)"
+    r"|(?:要|需要)(?:准备|带|拿|交|提供)(?:些|哪些|啲)?(?:什么|啥|咩|乜嘢?)"
+    r"|(?:需要|要)(?:哪些|什么)(?:材料|资料|证件)"
+)
+
+
+def asks_what_to_bring(text: str) -> bool:
+    """Whether the citizen asks what to bring or prepare (办退休要准备些什么东西)."""
+    return _ASKS_WHAT_TO_BRING.search(mandarin(unicodedata.normalize("NFKC", text))) is not None
 
 
 # Words that say a document was lost (after Cantonese is read as Mandarin: 唔见咗, 搵唔到 …).

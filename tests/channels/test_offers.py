@@ -15,7 +15,11 @@ from channels.connector import Choice, offered_choices, select_choice
 from channels.twilio.voice import SMS_CHOICE
 
 YES = ["需要", "要", "好", "好的", "可以", "行", "嗯", "对", "是的", "麻烦你了", "好的，谢谢", "需要，麻烦你了", "嗯嗯"]
-YES += ["冇问题", "冇问题，就咁啦"]  # Cantonese (the third blind set: read as a goodbye at the read-back)
+YES += [
+    "冇问题",
+    "冇问题，就咁啦",
+    "好啊，唔该晒",
+]  # Cantonese (the third blind set: read as a goodbye at the read-back)
 NO = ["不用", "不要", "算了", "唔使", "不用了，谢谢", "不需要"]
 # A yes that goes on only to go ahead with the offer is a yes; one that goes on to something else is no answer.
 GO_AHEAD = ["好吧，帮我催一下", "可以 你就发过来吧", "嗯，登记一下", "那就催一下吧", "发给我吧", "好 发个短信给我吧"]
