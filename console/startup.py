@@ -64,17 +64,22 @@ async def start(app: Sanic) -> None:
         await desk.queue.restore_if_lost()
     except QueueUnavailable as error:  # rebuilt by the first queue operation once Redis answers
         logger.warning("start-up: handoff queue not checked: %s", error)
-    try:  # trained before the first message rather than during it (a few seconds, off the event loop)
-        await asyncio.to_thread(danger_model)
-    except SafetyModelError as error:
-        logger.error("start-up refused: %s", error)
-        raise
     loop = asyncio.get_running_loop()
     app.ctx.background = [
         loop.create_task(desk.run_sweeper(), name="handoff-sweeper"),
         loop.create_task(run_notifier(desk, desk.runtime.settings.outbox_every_s), name="outbox"),
         loop.create_task(forget_handled_messages(database), name="handled-messages"),
     ]
+
+
+async def prepare() -> None:
+    """Before the server takes any message: train the safety model (a few seconds, off the event loop), so that
+    no citizen's first message waits for it; a model that cannot be trained refuses the start."""
+    try:
+        await asyncio.to_thread(danger_model)
+    except SafetyModelError as error:
+        logger.error("start-up refused: %s", error)
+        raise
 
 
 async def forget_handled_messages(database: Database, every_s: float = HANDLED_PURGE_EVERY_S) -> None:
@@ -109,8 +114,12 @@ class InstanceWork(InputChannel):
         return "hotline_instance"
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        """Only the start and stop listeners."""
+        """Only the listeners: before the start, at the start and at the stop."""
         work = Blueprint("hotline_instance", __name__)
+
+        @work.listener("before_server_start")
+        async def preparing(app: Sanic, _: Any) -> None:
+            await prepare()
 
         @work.listener("after_server_start")
         async def started(app: Sanic, _: Any) -> None:

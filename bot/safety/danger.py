@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -283,9 +284,18 @@ def listed_kind(text: str) -> str | None:
     return next((kind for kind, found in _CHECKS if found(words) or found(read)), None) if words else None
 
 
-@functools.lru_cache(maxsize=1)
+_TRAINING = threading.Lock()
+
+
 def danger_model() -> DangerModel:
-    """The model for what the word lists miss, trained on first use (the servers train it at start-up)."""
+    """The model for what the word lists miss, trained once on first use (the servers train it before they
+    take a message); callers meanwhile wait for that one training."""
+    with _TRAINING:
+        return _trained()
+
+
+@functools.lru_cache(maxsize=1)
+def _trained() -> DangerModel:
     return train(lambda text: listed_kind(text) not in (None, "past"))
 
 

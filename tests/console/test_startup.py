@@ -1,7 +1,9 @@
-"""The instance's start-up: it refuses a database whose times were never converted to UTC."""
+"""The instance's start-up: it refuses a database whose times were never converted to UTC, and to start
+without its safety model."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -9,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.core.db import Database, OutdatedTimestamps, SchemaOutdated
+from bot.safety import danger, model
 from console import startup
 from tests.bot.test_timestamps import make_old_database
 
@@ -51,3 +54,14 @@ async def test_an_instance_does_not_start_on_a_database_behind_the_newest_migrat
         assert "python -m bot db upgrade" in caplog.text
     finally:
         await database.close()
+
+
+async def test_an_instance_does_not_start_without_its_safety_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The model is trained before the server takes a message; without its training data it refuses the start."""
+    monkeypatch.setattr(model, "EXAMPLES", tmp_path)  # a folder without examples
+    monkeypatch.setattr(danger, "_trained", functools.lru_cache(maxsize=1)(danger._trained.__wrapped__))
+    with pytest.raises(model.SafetyModelError, match="training data unreadable"):
+        await startup.prepare()
+    assert "start-up refused: safety model: training data unreadable" in caplog.text
