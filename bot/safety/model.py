@@ -65,10 +65,10 @@ def training_messages(listed: Callable[[str], bool]) -> tuple[list[str], list[st
         rows = [json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
         nlu = load_data(str(NLU_DATA)).intent_examples
         appeals = [f"{e.title} {e.text}".strip() for e in read_examples(EXAMPLES_PATH, load_categories())]
-    except (OSError, ValueError) as error:
-        raise SafetyModelError(f"safety model: training data unreadable: {error}") from error
-    texts = [str(row["text"]) for row in rows] + [str(example.get("text")) for example in nlu]
-    labels = [NONE if row["kind"] == NONE else DANGER for row in rows]
+        texts = [str(row["text"]) for row in rows] + [str(example.get("text")) for example in nlu]
+        labels = [NONE if row["kind"] == NONE else DANGER for row in rows]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SafetyModelError(f"safety model: training data unreadable: {error!r}") from error
     labels += [DANGER if example.get("intent") == "emergency" else NONE for example in nlu]
     ordinary = [text for text in appeals if not listed(text)]
     return [read_as_plain(re.sub(r"\s+", "", text)) for text in texts + ordinary], labels + [NONE] * len(ordinary)

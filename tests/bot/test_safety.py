@@ -254,3 +254,10 @@ def test_a_safety_model_without_its_training_data_is_an_error(monkeypatch: pytes
     monkeypatch.setattr(model, "EXAMPLES", tmp_path)  # a folder without examples
     with pytest.raises(model.SafetyModelError, match="training data unreadable"):
         model.train(lambda text: False)
+
+
+def test_a_safety_example_without_its_kind_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "broken.jsonl").write_text('{"text": "救命"}\n', encoding="utf-8")
+    monkeypatch.setattr(model, "EXAMPLES", tmp_path)
+    with pytest.raises(model.SafetyModelError, match="training data unreadable"):
+        model.train(lambda text: False)
