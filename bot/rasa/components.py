@@ -26,6 +26,11 @@ from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.handoff.records import asks_for_a_person
 
 
+def names_a_service(message: Message) -> bool:
+    """Whether the entity extractor found a catalogue service in the message."""
+    return any(entity.get("entity") == "service" for entity in message.get(ENTITIES) or [])
+
+
 class _IntentByWords(GraphComponent, IntentClassifier):
     """An intent classifier after the trained ones that sets the intent some words make certain (nothing to train)."""
 
@@ -156,8 +161,7 @@ class LossClassifier(_ReplacingIntent):
 
     def says_it(self, message: Message) -> bool:
         """Whether the message names a service and says it was lost."""
-        named = any(e.get("entity") == "service" for e in message.get(ENTITIES) or [])
-        return named and says_a_loss(message.get(TEXT) or "")
+        return names_a_service(message) and says_a_loss(message.get(TEXT) or "")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -171,5 +175,4 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
 
     def says_it(self, message: Message) -> bool:
         """Whether the message names a service and asks what to bring."""
-        named = any(e.get("entity") == "service" for e in message.get(ENTITIES) or [])
-        return named and asks_what_to_bring(message.get(TEXT) or "")
+        return names_a_service(message) and asks_what_to_bring(message.get(TEXT) or "")

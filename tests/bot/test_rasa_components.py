@@ -19,6 +19,7 @@ from bot.rasa.components import (
     LossClassifier,
     MaterialsQuestionClassifier,
     PersonRequestClassifier,
+    _ReplacingIntent,
 )
 
 INTENTS = {"投诉": "complain", "举报": "report_violation", "求助": "seek_help", "建议": "suggest"}
@@ -216,9 +217,7 @@ def test_a_citizen_who_asks_for_a_person_is_put_through(text: str, intent: str, 
 
 
 def test_no_training_example_of_a_replaced_intent_asks_for_a_person() -> None:
-    config = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))
-    step = next(s for s in config["pipeline"] if s["name"].endswith("PersonRequestClassifier"))
-    assert step["replaces"] == PERSON_REPLACES
+    assert configured_replaces("PersonRequestClassifier") == PERSON_REPLACES
     wrong = [(i, t) for i, t in training_examples() if i in PERSON_REPLACES and asks_for_a_person(t)]
     assert wrong == []
 
@@ -226,12 +225,21 @@ def test_no_training_example_of_a_replaced_intent_asks_for_a_person() -> None:
 LOSS_REPLACES = ["nlu_fallback", "ask_office"]
 
 
-def after_loss(text: str, intent: str, service: str | None) -> str:
-    """The intent after the loss component, given the classifier's intent and the service named."""
+def replaced(
+    component: type[_ReplacingIntent], replaces: list[str], text: str, intent: str, service: str | None
+) -> str:
+    """The intent after a word-rule component that makes a question about a named service, given the
+    classifier's intent and the service the entity extractor found."""
     entities = [] if service is None else [{"entity": "service", "value": service, "start": 0, "end": len(service)}]
     message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.8}, "entities": entities})
-    LossClassifier({"intent": "ask_materials", "replaces": LOSS_REPLACES}).process([message])
+    component({"intent": "ask_materials", "replaces": replaces}).process([message])
     return message.get("intent")["name"]
+
+
+def configured_replaces(component: str) -> list[str]:
+    """The intents the component replaces in config.yml."""
+    config = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))
+    return next(s for s in config["pipeline"] if s["name"].endswith(component))["replaces"]
 
 
 @pytest.mark.parametrize(
@@ -254,26 +262,16 @@ def after_loss(text: str, intent: str, service: str | None) -> str:
 def test_a_lost_document_is_a_question_of_what_replacing_it_takes(
     text: str, intent: str, service: str | None, expected: str
 ) -> None:
-    assert after_loss(text, intent, service) == expected
+    assert replaced(LossClassifier, LOSS_REPLACES, text, intent, service) == expected
 
 
 def test_no_training_example_of_a_replaced_intent_says_a_loss() -> None:
-    config = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))
-    step = next(s for s in config["pipeline"] if s["name"].endswith("LossClassifier"))
-    assert step["replaces"] == LOSS_REPLACES
+    assert configured_replaces("LossClassifier") == LOSS_REPLACES
     wrong = [(i, t) for i, t in training_examples() if i in LOSS_REPLACES and says_a_loss(t)]
     assert wrong == []
 
 
 MATERIALS_REPLACES = ["goodbye", "thank", "greet", "affirm", "deny", "out_of_scope", "nlu_fallback", "bot_challenge"]
-
-
-def after_materials(text: str, intent: str, service: str | None) -> str:
-    """The intent after the materials-question component, given the classifier's intent and the service named."""
-    entities = [] if service is None else [{"entity": "service", "value": service, "start": 0, "end": len(service)}]
-    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.8}, "entities": entities})
-    MaterialsQuestionClassifier({"intent": "ask_materials", "replaces": MATERIALS_REPLACES}).process([message])
-    return message.get("intent")["name"]
 
 
 @pytest.mark.parametrize(
@@ -299,13 +297,11 @@ def after_materials(text: str, intent: str, service: str | None) -> str:
 def test_a_service_and_what_to_bring_is_a_materials_question(
     text: str, intent: str, service: str | None, expected: str
 ) -> None:
-    assert after_materials(text, intent, service) == expected
+    assert replaced(MaterialsQuestionClassifier, MATERIALS_REPLACES, text, intent, service) == expected
 
 
 def test_no_training_example_of_a_replaced_intent_asks_what_to_bring() -> None:
-    config = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))
-    step = next(s for s in config["pipeline"] if s["name"].endswith("MaterialsQuestionClassifier"))
-    assert step["replaces"] == MATERIALS_REPLACES
+    assert configured_replaces("MaterialsQuestionClassifier") == MATERIALS_REPLACES
     lookup = yaml.safe_load(Path("data/nlu/service_lookup.yml").read_text(encoding="utf-8"))["nlu"]
     services = [
         line[2:].strip() for item in lookup if item.get("lookup") == "service" for line in item["examples"].splitlines()
