@@ -304,7 +304,7 @@ def assess(text: str) -> Danger | None:
     miss the model may still hear."""
     kind = listed_kind(text)
     words = re.sub(r"\s+", "", text)
-    if kind is None and words and danger_model().probability(read_as_plain(words)) >= THRESHOLD:
+    if kind is None and words and danger_model().probability(words) >= THRESHOLD:
         kind = "possible"  # said in words nobody listed
     if kind is None or kind == "past":
         return None

@@ -43,10 +43,15 @@ class DangerModel:
     vectorizer: TfidfVectorizer
     classifier: LogisticRegression
 
-    def probability(self, read: str) -> float:
-        """The probability that the message (as ``danger`` reads it) speaks of a danger."""
-        scores = self.classifier.predict_proba(self.vectorizer.transform([read]))[0]
+    def probability(self, text: str) -> float:
+        """The probability that the message speaks of a danger."""
+        scores = self.classifier.predict_proba(self.vectorizer.transform([as_read(text)]))[0]
         return float(scores[list(self.classifier.classes_).index(DANGER)])
+
+
+def as_read(text: str) -> str:
+    """The message as the model learns and hears it: without spaces, read as ``danger`` reads it."""
+    return read_as_plain(re.sub(r"\s+", "", text))
 
 
 def training_messages(listed: Callable[[str], bool]) -> tuple[list[str], list[str]]:
@@ -71,7 +76,7 @@ def training_messages(listed: Callable[[str], bool]) -> tuple[list[str], list[st
         raise SafetyModelError(f"safety model: training data unreadable: {error!r}") from error
     labels += [DANGER if example.get("intent") == "emergency" else NONE for example in nlu]
     ordinary = [text for text in appeals if not listed(text)]
-    return [read_as_plain(re.sub(r"\s+", "", text)) for text in texts + ordinary], labels + [NONE] * len(ordinary)
+    return [as_read(text) for text in texts + ordinary], labels + [NONE] * len(ordinary)
 
 
 def train(listed: Callable[[str], bool]) -> DangerModel:
