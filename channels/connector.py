@@ -416,15 +416,17 @@ def spoken_texts(messages: list[dict[str, Any]]) -> list[str]:
     return texts
 
 
-def full_answer(messages: list[dict[str, Any]], kind: str = "materials") -> str | None:
+def full_answer(messages: list[dict[str, Any]], kind: str = "materials", usual_case: bool = False) -> str | None:
     """The full text of an answer of this kind (a materials list) that has a short spoken form, if any.
 
-    Not the usual case's list given before the situation question: its keys belong to the question.
+    Not the usual case's list given before the situation question (its keys belong to the question to
+    offer it by), unless ``usual_case`` asks for it (to text it to a caller who asks for it).
     """
     previous = None
     for message in messages:
         custom = message.get("custom") or {}
-        if custom.get("short") and custom.get("kind") == kind and not custom.get("usual_case") and previous:
+        of_kind = custom.get("kind") == kind and usual_case == bool(custom.get("usual_case"))
+        if custom.get("short") and of_kind and previous:
             return previous
         previous = message.get("text") or previous
     return None

@@ -21,6 +21,7 @@ from bot.actions.common import (
     HARD_ENDINGS,
     choice_buttons,
     current_citizen,
+    has_entity,
     is_activation,
     is_digression,
     is_external,
@@ -61,6 +62,7 @@ from bot.appeals.extraction import (
     only_an_area,
     other_kind,
     place_only_near,
+    renamed_kind,
     says_yes,
     since_as_said,
     spot_after,
@@ -244,6 +246,11 @@ class ValidateReportForm(Action):
         if not text or intent in HARD_ENDINGS:
             return None
         asked = tracker.get_slot("requested_slot")
+        renamed = renamed_kind(text, tracker.get_slot("report_kind"))
+        if renamed is not None and asked != "report_kind":
+            # "其实也不算举报吧，是投诉，他们收了我一个学期的钱…": the same matter, its words added to the rest.
+            details = " ".join(part for part in (tracker.get_slot("report_details"), text) if part)
+            return {"report_kind": renamed, "report_details": details[:MAX_DETAILS], "report_confirmed": None}
         kind = other_kind(text, tracker.get_slot("report_kind"))
         if kind is not None and asked != "report_kind":
             # "算了，还是投诉吧，…": the report the citizen now makes, with what this message says of it.
@@ -252,6 +259,10 @@ class ValidateReportForm(Action):
             return {"report_kind": kind, "report_confirmed": None}
         if is_stop(text):
             return {"report_confirmed": CANCELLED}
+        if intent == "ask_materials" and not has_entity(tracker, "service") and is_aside(text):
+            # "你们这个是不是要收费的" at any question: a question of the citizen's own, the form goes on.
+            dispatcher.utter_message(text=messages.ASIDE_NOTED)
+            return {asked: None} if asked else {}
         if is_digression(tracker):
             return None
         location = message_location(tracker.latest_message)

@@ -197,6 +197,10 @@ _SPOT_AFTER = re.compile(
 _ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
+# The same matter called another kind (其实也不算举报吧，是投诉，…: the fourth blind set).
+_RENAMED_KIND = re.compile(
+    r"(?:不算|不是|唔系|唔算)(?:是)?(?:投诉|举报|求助|建议)[吧啦喇嘅的]*[，,。\s]*(?:应该|其实)?(?:是|算|系)(投诉|举报|求助|建议)"
+)
 
 
 def without_punctuation(text: str) -> str:
@@ -364,6 +368,12 @@ def states_a_problem(text: str) -> bool:
 def other_kind(text: str, kind: str | None) -> str | None:
     """The kind of report a change of mind names (算了，还是投诉吧), when it is not ``kind``."""
     match = _OTHER_KIND.search(text)
+    return match.group(1) if match and match.group(1) != kind else None
+
+
+def renamed_kind(text: str, kind: str | None) -> str | None:
+    """The kind the citizen now gives the same matter (不算举报，是投诉), when it is not ``kind``."""
+    match = _RENAMED_KIND.search(text)
     return match.group(1) if match and match.group(1) != kind else None
 
 

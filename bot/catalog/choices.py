@@ -121,9 +121,17 @@ _NO_WORDS = frozenset(
         "不是这些",
     ]
 )
-# Going ahead with what was offered, said after a yes or instead of one: 催一下, 你发过来吧, 帮我登记.
+# Going ahead with what was offered, said after a yes or instead of one: 催一下, 你发过来吧, 帮我登记,
+# 帮我催下佢哋 (the ones it is about named), 办一个 (the 督办 itself).
 _GO_AHEAD = re.compile(
-    r"^(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|发(?:个|条|一条)?短信|发|登记|提交|安排|转)(?:一下|下|过来|来|给我|我)*$"
+    r"^(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办)"
+    r"(?:一下|下|一个|个|过来|来|给我|我|他们|她们|佢哋|佢地|佢)*$"
+)
+# The number the citizen is calling or writing from, offered for the contact: 就用我现在打的这个号码,
+# 用返我而家打嚟呢个号码啦 (Cantonese: the fourth blind set).
+_THIS_NUMBER = re.compile(
+    r"^(?:就|都)?用(?:返|回)?(?:我)?(?:现在|而家|宜家)?(?:打(?:来|嚟|进来|入嚟)?|在用|用紧)?(?:的|嘅)?"
+    r"(?:这个|呢个|这|呢)(?:号码|号|电话|手机)(?:就得|就行|就可以)?$"
 )
 _LAST = ("最后一个", "最后那个", "最后一种")
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、~～…]+")
@@ -161,6 +169,8 @@ def _plain_answer(said: str) -> bool | None:
     for words, answer in ((_YES_WORDS, True), (_NO_WORDS, False)):
         if said in words or _core(said) in words:
             return answer
+    if _THIS_NUMBER.match(_core(said)):
+        return True
     return None
 
 

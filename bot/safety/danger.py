@@ -96,25 +96,27 @@ _REPLIES = {
 }
 
 # A message speaking of the past or of someone else's story is not a danger now ("上个月着火了，物业没处理").
-_PAST = re.compile(r"上个?月|去年|前年|以前|之前|上周|上星期|上次|几天前|前几天|新闻|电视上|电视剧|电影")
+_PAST = re.compile(
+    r"上个?月|去年|前年|前两年|以前|之前|上周|上星期|上次|几天前|前几天|新闻|电视上|电视剧|电影|演练|演习"
+)
 # ... unless it also says that something is happening now ("我之前投诉过…现在棚子烧起来了").
 _NOW = re.compile(
     r"(?<!到)(?<!至)现在|(?<!到)而家|刚刚|刚才|啱啱|正在|马上|救命|快来|快啲|快点|今天|今晚|今早|赶紧|又(在|撞|打)"
     r"|(你|他|她)怎么了"
 )
 # A danger that may happen, not one that is happening ("万一着火", "很容易着火", "发生火灾逃不出去").
-_MAY_HAPPEN = re.compile(r"(万一|如果|一旦|容易|隐患|怕|担心|防止|预防|发生)[^，。,！？]{0,3}$")
+_MAY_HAPPEN = re.compile(r"(万一|如果|要是|一旦|容易|隐患|怕|担心|防止|预防|发生|没有)[^，。,！？]{0,3}$")
 
 # Self-harm happening or about to happen now: life in danger.
 _SELF_HARM_NOW = re.compile(
     r"(吃|吞|喝)了?(一整?瓶|好多|很多|整瓶|一把|一堆)的?(安眠药|农药|药|药片)"
     r"|(吃|吞|喝)了?.{0,4}(安眠药|农药|百草枯|老鼠药|敌敌畏)"
     r"|割(了|破)?(手|腕|脉)|又割|割得"
-    r"|攒了.{0,6}(安眠药|药)|(安眠药|药).{0,8}(全部|都)(吃|吞)"
+    r"|攒了.{0,6}(安眠药|药)(?![^，。,！？]{0,10}寄)|(安眠药|药).{0,8}(全部|都)(吃|吞)"
     r"|(站在|爬上|坐在|到了).{0,6}(阳台外|楼顶|天台|桥上|江边|河边|珠江边|海边|窗台|窗外)"
     r"|(阳台外面|楼顶上|天台上|桥上|江边上?|河边上?|海边上?).{0,8}(想跳|要跳|跳下去)"
     r"|(想|要|准备|打算|就)(从.{0,8})?(跳下去|跳楼|跳河|跳江|跳海|跳桥|跳落去|落水)"
-    r"|烧炭|(点|烧)(了|紧|着)炭|上吊(?!柜)|(想|要)(撞车|卧轨)"
+    r"|烧炭(?!取暖)|(点|烧)(了|紧|着)炭|上吊(?!柜)|(想|要)(撞车|卧轨)"
     # Cutting: a wrist, oneself, with a blade (手腕割了好几刀, 用刀片划了自己, 界咗手).
     r"|(割|划|界)(了|咗)?(自己|手腕|手脉)|手腕(割|划)|刀片[^，。,！？]{0,4}(划|割)|(割|划|界)(了|咗)(好几|几)?(刀|下)"
     # Pills taken: all of them, by the strip or the bottle (降压药全吃了, 吃了三板).
@@ -166,6 +168,8 @@ _VIOLENCE = re.compile(
     r"(老公|老婆|丈夫|妻子|男朋友|女朋友|前夫|前度|老伴|儿子|女儿|孙子|男人|爸|妈|他|她|佢|有人|邻居).{0,6}"
     r"(又|在|要|一直|经常|就)?(打我|打我们|打孩子|打小孩|打老婆|打人|斩死我|砍我|杀我|杀了我|掐我|砸我|推我|捅我|砸门|踢门|踹门|拿刀|持刀)"
     r"|家暴|家庭暴力|虐待|被打了?|打得我|(要|话要|说要)(杀|砍|斩)(死)?我|(要|话要|说要)打死我|拿刀|持刀|砍人|捅人|捅了"
+    # Coming to kill (要过来杀了我全家: the fourth blind set).
+    r"|(要|话要|说要)(过来|过嚟|来|上门|上来)(杀|砍|斩|捅|打死)(了|死)?(我|我们|我全家|我家)|(杀|砍|斩)(了|死)?(我)?全家"
     r"|(踹|踢|砸|撞)[^，。,！？]{0,4}(我|我们|我家)的?门"
     # Threats to kill, a knife out, a break-in, someone held or beaten (弄死我, 拎住把刀, 闯进我家, 打老婆).
     r"|(捅|砍|斩|杀|弄|搞)死(我|我们)|打死(我|我们)(?!也)|(把|将)(我|我们|你们)(都|全)?(杀|砍|捅|弄死)"
@@ -230,9 +234,13 @@ _INJURED = re.compile(
 )
 # The danger is over ("刚才被困电梯，现在出来了").
 _OUT_ALREADY = re.compile(r"(现在|已经)(出来了|救出来|没事)|抢救过来|脱离(了)?危险|母子平安|已经出院")
+# A sale at rock-bottom prices (跳楼价, 跳楼甩卖) is nobody jumping.
+_NOT_JUMP = re.compile(r"跳楼(价|甩卖|大甩卖|大减价|清货|清仓)")
 # Words that look like violence but are not ("打我电话", "打人工").
 # A business that cannot go on is no person in despair ("小店都活不下去了").
-_NOT_DESPAIR = re.compile(r"(店|生意|公司|企业|厂|行业|商户|档口|我们这种)[^，。,]{0,4}活不下去")
+_NOT_DESPAIR = re.compile(
+    r"(店|生意|公司|企业|厂|行业|商户|档口|我们这种)[^，。,]{0,4}(活不下去|撑不下去|做不下去|熬不下去|顶不住)"
+)
 _NOT_VIOLENCE = re.compile(r"打我(电话|手机|号码)|打(人工|12345|电话)|打印|打车|打卡|打针|打疫苗|打折")
 
 
@@ -261,12 +269,17 @@ def _past(words: str) -> bool:
 # The kinds in order of urgency: the first whose words occur wins. Someone else at a height comes before
 # the caller's own self-harm unless the caller speaks of themselves. Below "despair", words about the past
 # ("上个月着火了", "电视剧里家暴") are not a danger now.
+def _jumping(words: str) -> bool:
+    """Someone at a height about to jump, not a shop's 跳楼价."""
+    return _JUMP.search(_NOT_JUMP.sub("", words)) is not None
+
+
 _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("jump", lambda words: _JUMP.search(words) is not None and _SELF_SPOKEN.search(words) is None and not _past(words)),
+    ("jump", lambda words: _jumping(words) and _SELF_SPOKEN.search(words) is None and not _past(words)),
     ("self_harm_now", _said(_SELF_HARM_NOW)),
     ("despair", lambda words: _DESPAIR.search(_NOT_DESPAIR.sub("", words)) is not None),
     ("past", _past),
-    ("jump", _said(_JUMP)),
+    ("jump", _jumping),
     ("violence", lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None),
     ("traffic", lambda words: bool((_TRAFFIC.search(words) and _INJURED.search(words)) or _TRAFFIC_HURT.search(words))),
     ("medical", lambda words: _MEDICAL.search(words) is not None and _OUT_ALREADY.search(words) is None),
@@ -304,8 +317,9 @@ def assess(text: str) -> Danger | None:
     miss the model may still hear."""
     kind = listed_kind(text)
     words = re.sub(r"\s+", "", text)
-    if kind is None and words and danger_model().probability(words) >= THRESHOLD:
-        kind = "possible"  # said in words nobody listed
+    # Said in words nobody listed, and not said to be over (刚才被困电梯，现在出来了).
+    if kind is None and words and _OUT_ALREADY.search(words) is None and danger_model().probability(words) >= THRESHOLD:
+        kind = "possible"
     if kind is None or kind == "past":
         return None
     numbers, reply = _REPLIES[kind]

@@ -71,8 +71,8 @@ from channels.twilio.voices import VoiceMismatch, check_voice_settings, say_lang
 
 logger = logging.getLogger(__name__)
 
-# Words that ask for the long answer by text ("发短信给我", "发我手机上吧").
-_WANTS_TEXT = re.compile(r"短信|信息|发(给)?我|发到(我的?)?手机|手机上")
+# Words that ask for the long answer by text ("发短信给我", "发我手机上吧", "发这个号就行").
+_WANTS_TEXT = re.compile(r"短信|信息|发(给)?我|发到(我的?)?手机|手机上|发(到|去|给)?(我?这个|我的?)(号|电话|手机)")
 SMS_CHOICE = Choice(title="把完整清单发短信给我", payload="__voice_sms__", answer="yes")
 _ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 STATE_TTL_S = 3600
@@ -105,6 +105,11 @@ async def caller_of(runtime: ChannelRuntime, phone: str, sender_id: str) -> Citi
         logger.warning("voice: citizen lookup failed, database unavailable")
         return None
     return citizen or await citizen_of(runtime, phone, sender_id, channel="voice")
+
+
+def asks_for_text(speech: str) -> bool:
+    """Whether the caller asks for the last long answer by SMS."""
+    return _WANTS_TEXT.search(speech) is not None
 
 
 class TwilioVoiceInput(InputChannel):
@@ -285,7 +290,7 @@ class TwilioVoiceInput(InputChannel):
             if again is not None:
                 return again
         choice = select_choice(digits or speech, await recall_choices(runtime.state, call.sender_id))
-        wants_text = _WANTS_TEXT.search(speech) is not None
+        wants_text = asks_for_text(speech)
         if choice == SMS_CHOICE or (not choice and wants_text and await self._full_list(runtime, call)):
             return await self._text_full_list(runtime, call, turn, hints)
         text = choice.payload if choice else (digits or speech)
@@ -324,8 +329,12 @@ class TwilioVoiceInput(InputChannel):
         sentences = [speakable(text) for text in spoken_texts(messages)] or [speakable(BUSY_REPLY)]
         choices = offered_choices(messages)
         full = full_answer(messages)
-        if full:  # kept even when the number is withheld: asked to text it, the caller hears why it cannot be
-            await runtime.state.put(f"voice:full:{call.sid}", full, STATE_TTL_S)
+        # Kept even when the number is withheld (asked to text it, the caller hears why it cannot be), and
+        # for the usual case before a situation question too (asked for, it is texted; not offered: the
+        # question's keys are its own).
+        kept = full or full_answer(messages, usual_case=True)
+        if kept:
+            await runtime.state.put(f"voice:full:{call.sid}", kept, STATE_TTL_S)
         if full and call.citizen is not None:
             choices = [SMS_CHOICE, *choices]
         await remember_choices(runtime.state, call.sender_id, choices)

@@ -329,7 +329,8 @@ async def test_a_likely_service_is_answered_with_the_others_named_not_offered_as
     hotline: runtime.Hotline,
 ) -> None:
     # A citizen who asked what to bring gets the answer in this turn, told which other services might be meant.
-    events, dispatcher = await run_form(tracker("想给孩子改个名字，要准备什么材料？", "ask_materials"))
+    # (想给孩子改个名字 is 改名字 now, an alias: answered as sure; the fourth blind set's 我想改个名 got nothing)
+    events, dispatcher = await run_form(tracker("孩子的名字想改一下，要准备什么材料？", "ask_materials"))
     assert SlotSet("service", "姓名变更登记") in events
     [note] = dispatcher.messages
     assert note["text"].startswith("我理解您问的是“姓名变更登记”。如果您问的是“")

@@ -460,6 +460,26 @@ async def test_a_change_of_mind_that_goes_on_with_the_complaint_is_not_a_stop() 
     assert slots["report_details"] == text and "report_confirmed" not in slots
 
 
+async def test_a_question_about_something_else_read_as_a_materials_question_is_an_aside() -> None:
+    """The fourth blind set: "你们这个是不是要收费的" at the place question dropped the report."""
+    text = "稍等一下 我老婆问 你们这个是不是要收费的"
+    slots, dispatcher = await run_form(
+        answer("report_district", text, "ask_materials", slots={**COMPLAINT, "report_district": None})
+    )
+    assert slots == {"report_district": None, "requested_slot": "report_district"}
+    assert texts(dispatcher) == ["您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"]
+
+
+async def test_the_same_matter_called_another_kind_keeps_all_its_words() -> None:
+    """The fourth blind set: "其实也不算举报吧，是投诉，…" kept 举报 and lost what it added."""
+    filled = {**RESET, "report_kind": "举报", "report_details": "我要举报一家无牌的托管班，小孩放学都送那里"}
+    text = "其实也不算举报吧，是投诉，他们收了我一个学期的钱，现在人跑了，电话也打不通"
+    slots, _ = await run_form(answer("report_district", text, "complain", slots=filled))
+    assert slots["report_kind"] == "投诉"
+    assert slots["report_details"] == f"我要举报一家无牌的托管班，小孩放学都送那里 {text}"
+    assert slots["requested_slot"] == "report_district"
+
+
 # --- details refined later: kept, with what was said before ---------------------------------------
 
 

@@ -375,6 +375,8 @@ def test_an_alias_other_services_say_too_is_not_taken_as_a_name_said_whole(proje
         "我的结婚证找不到了 要补办",
         "结婚证不知道丢在哪里了",
         "结婚证搬家的时候搞丢了，补结婚证要什么",
+        # The fourth blind set: the loss said with its verb (弄丢了), the replacement named apart (补一个).
+        "我跟我老伴的结婚证 搬家的时候弄丢了 现在要补一个 要带什么去啊",
     ],
 )
 def test_a_loss_said_ranks_the_service_that_replaces_it_first(project_index: CatalogIndex, lost: str) -> None:

@@ -51,6 +51,8 @@ from bot.safety.danger import assess, listed_kind
         # A threat said, a door kicked in (the third blind set: in the middle of a verification).
         ("他喝多了说要打死我", "violence", ("110",)),
         ("有人一直在踹我家的门", "violence", ("110",)),
+        # Coming to kill (the fourth blind set: heard only by the model, so with every number and 12356).
+        ("我前夫刚发微信说要过来杀了我全家，他已经开车在路上了，我跟孩子在家", "violence", ("110",)),
         # Immediate danger to others.
         ("有人跳楼", "jump", ("110", "119")),
         ("对面楼顶上有个人坐在边上好像要跳", "jump", ("110",)),
@@ -59,6 +61,7 @@ from bot.safety.danger import assess, listed_kind
         ("街口有个阿婆晕低咗", "medical", ("120",)),
         ("楼下有个伯伯坐喺度，点叫都唔应", "medical", ("120",)),
         ("厨房好大一股煤气味", "gas", ("119",)),
+        ("楼道里一股很冲的煤汽味，我现在都不敢开灯，怎么办", "gas", ("119",)),  # the fourth blind set: a typo
         ("楼下着火了 好大的烟", "fire", ("119",)),
         ("隔篱屋着咗火啊", "fire", ("119",)),
         ("火烛啊 快啲嚟", "fire", ("119",)),
@@ -108,6 +111,16 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         "这个月真是衰死了",
         "我下去陪孩子玩一会再打过来",
         "小区门口小心火烛的牌子掉了",
+        # A company that cannot go on, angrily (the fourth blind set: heard as despair).
+        "公司撑不下去要注消了，真是要被气死，企业注消要什么资料",
+        # The third blind training set's look-alikes: a drill, a sale, a fire that may happen or did not,
+        # charcoal for warmth seen on TV, medicine saved up to post home.
+        "我们小区每年都组织一次燃气泄漏应急演练，请问今年的时间定了吗？",
+        "佢哋间铺头搞跳楼价清货，点知买返嚟啲嘢全部烂嘅，点投诉？",
+        "我们楼道里的消防栓没有水，要是真着火了怎么办？希望有关部门检察一下。",
+        "那个就是我们小区的消防通道被车堵住了平时都堵着没有着火就是想让你们管一下",
+        "我以前在电视上看到有人烧炭取暖出事，我家冬天也用炭盆，想问下要注意什么？",
+        "我攒了一个月的药是给老家的妈妈寄的，快递说药品不能寄，怎么办？",
     ],
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:

@@ -23,7 +23,10 @@ YES += [
 NO = ["不用", "不要", "算了", "唔使", "不用了，谢谢", "不需要"]
 # A yes that goes on only to go ahead with the offer is a yes; one that goes on to something else is no answer.
 GO_AHEAD = ["好吧，帮我催一下", "可以 你就发过来吧", "嗯，登记一下", "那就催一下吧", "发给我吧", "好 发个短信给我吧"]
+# The fourth blind set: the ones the offer is about named (佢哋, 他们), and 办 for the 督办 itself.
+GO_AHEAD += ["好啊 帮我催下佢哋啦", "好的，帮我催一下他们", "那行吧，办一个", "可以，帮我办一下"]
 SOMETHING_ELSE = ["好的，我还想问一下护照", "可以，帮我转人工", "行，那个社保卡怎么办", "算了 不用催了"]
+SOMETHING_ELSE += ["好，我要办护照"]
 OFFERS = {
     "督办": offer_buttons(*messages.SUPERVISION_CHOICES),
     "转人工": offer_buttons(*messages.POLICY_HUMAN_CHOICES),
@@ -101,7 +104,17 @@ def test_ratings_are_chosen_by_number_or_words_and_a_plain_yes_is_not_a_rating()
     assert select_choice("好的", choices) is None
 
 
-@pytest.mark.parametrize("answer", ["这个电话就行", "打这个电话", "就用我这个号码", "这个号码就行"])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "这个电话就行",
+        "打这个电话",
+        "就用我这个号码",
+        "这个号码就行",
+        "用返我而家打嚟呢个号码啦",  # the fourth blind set: Cantonese, asked again and again
+        "就用我现在打的这个号码吧",
+    ],
+)
 def test_the_number_offered_is_accepted_in_the_words_people_use(answer: str) -> None:
     choices = choices_of(OFFERS["联系电话"])
     assert select_choice(answer, choices) == choices[0]

@@ -14,6 +14,7 @@ from channels.twilio.prompts import asks_for_digits
 from channels.twilio.requests import rebuild_url
 from channels.twilio.sms import SMS_PART_CHARS, render_sms
 from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
+from channels.twilio.voice import asks_for_text
 
 ANSWER_TURN = [
     {"text": "【护照 首次申领】所需材料：\n1. 居民身份证原件\n2. 近期证件照", "buttons": []},
@@ -73,6 +74,19 @@ def test_the_usual_case_list_before_a_situation_question_is_not_offered_by_text(
     usual = {"custom": {"kind": "materials", "short": "办护照要带身份证和照片。", "usual_case": True}}
     question = {"text": "您属于哪种情况？", "buttons": [{"title": "1. 首次申领", "payload": "首次申领"}]}
     assert full_answer([ANSWER_TURN[0], usual, question]) is None
+    # asked for by text, though, it is the list to send
+    assert full_answer([ANSWER_TURN[0], usual, question], usual_case=True) == ANSWER_TURN[0]["text"]
+
+
+@pytest.mark.parametrize("said", ["好 发个短信给我吧", "好的 发到我手机上吧", "需要 发这个号就行", "发我这个电话吧"])
+def test_asking_for_the_list_by_text_is_heard(said: str) -> None:
+    """The fourth blind set: "需要 发这个号就行" was not heard as asking for the SMS."""
+    assert asks_for_text(said)
+
+
+@pytest.mark.parametrize("said", ["在哪里办理", "办护照要带什么", "这个号码是我的吗"])
+def test_other_words_do_not_ask_for_the_list_by_text(said: str) -> None:
+    assert not asks_for_text(said)
 
 
 def test_sms_numbers_the_choices() -> None:

@@ -109,6 +109,20 @@ def test_a_withheld_caller_who_asks_for_the_list_by_sms_hears_why_it_cannot_be_s
     assert not twilio.matching(sms_to(WITHHELD))
 
 
+def test_a_caller_who_asks_for_the_list_by_sms_at_the_situation_question_gets_the_usual_case_texted(
+    peer: TwilioPeer, twilio: StandIn
+) -> None:
+    """The fourth blind set: "好的 发到我手机上吧" at the situation question was taken for a wrong answer to it."""
+    call = VoiceCall(peer, "+8613700005656")
+    call.start()
+    asked = call.say("办护照要带什么")
+    assert "哪种情况" in spoken(asked) and "发短信给我" not in spoken(asked)  # its keys are the question's
+    texted = call.say("好的 发到我手机上吧")
+    assert "尾号五六五六" in spoken(texted)
+    message = twilio.wait_for(sms_to("+8613700005656"))
+    assert "首次申领" in message.form["Body"] and "1." in message.form["Body"]
+
+
 def test_a_caller_who_did_not_hear_gets_the_last_answer_again(peer: TwilioPeer) -> None:
     call = VoiceCall(peer, "+8613700004444")
     call.start()
