@@ -14,10 +14,12 @@ from bot.actions.common import (
     latest_intent,
     latest_text,
     message_channel,
+    offer_buttons,
     report_backend_failure,
     request_handoff,
     verified_citizen_id,
 )
+from bot.appeals.extraction import is_aside
 from bot.cases.records import file_supervision_order, find_case
 from bot.catalog.wording import asks_for_some_certificate
 from bot.core import clock
@@ -36,6 +38,11 @@ def fallbacks_in_a_row(tracker: Tracker) -> int:
     return count
 
 
+def asks_about_supervision(text: str) -> bool:
+    """Whether the words ask about 督办 itself (督办之后一般多久会有回复？, 督办有没有用)."""
+    return "督办" in text and is_aside(text)
+
+
 class ActionHandleFallback(Action):
     """Words that name a catalogue service (结婚的那个) go to the service form, which answers or offers the
     closest few; anything else is asked to be rephrased once, and after a second miss in a row a human is offered.
@@ -48,6 +55,11 @@ class ActionHandleFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """The service form, or rephrase, then a human."""
         text = latest_text(tracker)
+        if (tracker.get_slot("pending_offer") or "").startswith("supervise:") and asks_about_supervision(text):
+            dispatcher.utter_message(
+                text=messages.SUPERVISION_EXPLAINED, buttons=offer_buttons(*messages.SUPERVISION_CHOICES)
+            )
+            return []  # the offer stands
         if text and not (tracker.active_loop or {}).get("name"):
             try:
                 named = asks_for_some_certificate(text) or (await hotline().catalog_index()).resolve(text).found

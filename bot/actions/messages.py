@@ -64,6 +64,11 @@ CASE_NUMBER_FORGOTTEN = (
     "我可以直接查到您名下的办件。也可以说“转人工”，由客服帮您查。"
 )
 SUPERVISION_CHOICES = ("需要督办", "不用了")
+# A question about 督办 itself at the offer (督办之后一般多久会有回复？): answered, and the offer made again.
+SUPERVISION_EXPLAINED = (
+    "督办就是由我们登记一张督办工单，转给承办部门，催促他们尽快办理；处理结果会通知您，"
+    "具体什么时候答复以承办部门为准，不收费。需要为您提交督办吗？"
+)
 
 # --- progress of a work order (工单) -------------------------------------------------------------------
 

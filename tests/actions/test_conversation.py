@@ -54,6 +54,24 @@ async def test_a_certificate_asked_for_without_saying_which_goes_to_the_service_
     assert dispatcher.messages == []
 
 
+async def test_a_question_about_supervision_at_its_offer_is_answered_and_the_offer_stands(
+    hotline: runtime.Hotline,
+) -> None:
+    """The fourth blind set: "督办之后一般多久会有回复？" at the 督办 offer got a list of services, and the yes
+    after it ("那行吧，办一个") found no offer."""
+    dispatcher = CollectingDispatcher()
+    asked = tracker(
+        "督办之后一般多久会有回复？",
+        "nlu_fallback",
+        slots={"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]},
+        events=[user_event("nlu_fallback")],
+    )
+    assert await ActionHandleFallback().run(dispatcher, asked, {}) == []
+    [answer] = dispatcher.messages
+    assert answer["text"].startswith("督办就是") and answer["text"].endswith("需要为您提交督办吗？")
+    assert [b["payload"] for b in answer["buttons"]] == ["/affirm", "/deny"]
+
+
 async def test_inside_another_form_a_miss_is_not_taken_for_a_service(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     missed = tracker("结婚的那个", "nlu_fallback", active_loop="report_form", events=[user_event("nlu_fallback")])

@@ -88,6 +88,10 @@ async def test_among_the_services_offered_the_words_of_one_of_their_cases_choose
     assert SlotSet("service_id", "hk-macau-permit") in events
     assert SlotSet("situation", "首次申领") in events
     assert dispatcher.messages == []
+    # The fourth blind set: a first time said as 第一次申请，以前没有办过.
+    events, _ = await run_form(tracker("第一次申请，以前没有办过", "inform", slots=slots, active_loop="service_form"))
+    assert SlotSet("service_id", "hk-macau-permit") in events
+    assert SlotSet("situation", "首次申领") in events
     # Words that describe no case of them are still no choice.
     events, _ = await run_form(tracker("我再想想", "inform", slots=slots, active_loop="service_form"))
     assert not any(e.get("name") == "service_id" and e.get("value") for e in events)
@@ -337,6 +341,18 @@ async def test_a_likely_service_is_answered_with_the_others_named_not_offered_as
     assert "？" not in note["text"] and not note.get("buttons")  # one question a turn: the form asks the next
     offered = [e for e in events if e["name"] == "offered_services"]
     assert all(e["value"] is None for e in offered)
+
+
+async def test_words_that_describe_the_first_services_own_case_make_it_the_likely_one(
+    hotline: runtime.Hotline,
+) -> None:
+    """The fourth blind set: 夫妻投靠随迁 (户口迁移's 投靠亲属迁入) got a choice of three instead of the materials."""
+    text = "我想把户口从老家迁到广州，我老公是广州户籍，夫妻投靠随迁要带什么"
+    events, dispatcher = await run_form(tracker(text, "ask_materials"))
+    assert SlotSet("service", "户口迁移") in events
+    assert SlotSet("situation", "投靠亲属迁入") in events
+    [note] = dispatcher.messages
+    assert note["text"].startswith("我理解您问的是“户口迁移”。") and not note.get("buttons")
 
 
 async def test_a_name_several_services_share_is_still_a_choice(hotline: runtime.Hotline) -> None:

@@ -97,6 +97,9 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
         ("我要投诉的那个工单怎么还没人处理", "ask_progress", [("ask_progress", 0.9)], "ask_progress"),
         ("算了，我不想投诉了", "deny", [("deny", 0.9)], "deny"),
         ("办护照要带什么", "ask_materials", [("ask_materials", 0.99)], "ask_materials"),
+        # A person asked for first, to complain to (the fourth blind set: the report form started instead).
+        ("我不想跟机器讲 给我转人工 我有事要投诉", "request_human", [("request_human", 1.0)], "request_human"),
+        ("我要投诉你们的工作人员", "complain", [("complain", 0.9)], "complain"),
     ],
 )
 def test_a_citizen_who_says_which_report_they_make_makes_it(
