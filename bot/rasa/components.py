@@ -20,7 +20,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.appeals.extraction import REPORTED, explicit_request, other_kind, states_a_problem
+from bot.appeals.extraction import REPORTED, corrects_a_field, explicit_request, other_kind, states_a_problem
 from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.handoff.records import asks_for_a_person
@@ -134,7 +134,8 @@ class CorrectionClassifier(_ReplacingIntent):
         # 不对，我说错了，我是要办港澳通行证: the service (or district) named after the correction.
         corrected = said_after_correction(text)
         named = any(text[e["start"] : e["end"]] in corrected for e in message.get(ENTITIES) or [] if "start" in e)
-        return corrects_a_number(text) or bool(corrected and named)
+        # 地址说错了，不是大石街，是钟村街汉溪大道那家，对不起: a field of the report corrected, its apology no goodbye.
+        return corrects_a_number(text) or bool(corrected and named) or corrects_a_field(text)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

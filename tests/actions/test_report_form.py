@@ -480,6 +480,13 @@ async def test_the_same_matter_called_another_kind_keeps_all_its_words() -> None
     assert slots["requested_slot"] == "report_district"
 
 
+async def test_a_place_corrected_at_the_read_back_with_an_apology_keeps_only_the_place() -> None:
+    """The fourth blind set's test half: "…是钟村街汉溪大道那家，对不起" ended the form as a goodbye."""
+    text = "地址说错了，不是大石街，是钟村街汉溪大道那家，对不起"
+    slots, _ = await run_form(answer("report_confirmed", text, slots=READY))
+    assert slots["report_address"] == "钟村街汉溪大道那家"
+
+
 # --- details refined later: kept, with what was said before ---------------------------------------
 
 

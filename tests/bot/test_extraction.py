@@ -206,6 +206,12 @@ def test_a_place_is_kept_as_said_without_filler() -> None:
     assert clean_place("那边") == ""
 
 
+def test_a_kind_of_place_with_no_name_is_no_address() -> None:
+    """The fourth blind set's test half: "花都区老小区" was filed as the place, and the estate never asked."""
+    assert find_address("我们是花都区一个老小区，电梯用了十几年，去年物业就说要换了") is None
+    assert find_address("花都区天马花园小区的电梯三天两头坏") is not None
+
+
 def test_since_when_as_the_citizen_said_it() -> None:
     assert since_as_said("三天了。") == "三天了"
     assert since_as_said("上周，开始") == "上周 开始"

@@ -157,6 +157,8 @@ def corrected(text: str, intent: str, entity: str | None = None) -> str:
         ("啊不好意思，我记错了，是5678", "goodbye", "inform"),
         ("唔好意思讲错咗，系五六七八", "thank", "inform"),
         ("不对，是6789", "deny", "inform"),
+        # The fourth blind set's test half: a place corrected at the read-back, the apology read as a goodbye.
+        ("地址说错了，不是大石街，是钟村街汉溪大道那家，对不起", "goodbye", "inform"),
         # No number corrected, or not a correction: left as classified.
         ("不好意思，我说错了", "goodbye", "goodbye"),
         ("不对", "deny", "deny"),
@@ -209,6 +211,7 @@ def put_through(text: str, intent: str) -> str:
         ("喂 喂 你讲的我听不明白啊 你叫个人来跟我讲吧 我年纪大了", "out_of_scope", "request_human"),
         ("叫个真人嚟听电话", "nlu_fallback", "request_human"),
         ("唔该转人工", "greet", "request_human"),
+        ("我要转人公", "nlu_fallback", "request_human"),  # the fourth blind set's test half: a typo
         # A person spoken of, or a report: left as classified.
         ("我要投诉你们的工作人员", "complain", "complain"),
         ("物业说找个人来修 结果一直没人来", "out_of_scope", "out_of_scope"),

@@ -25,6 +25,7 @@ NO = ["不用", "不要", "算了", "唔使", "不用了，谢谢", "不需要"]
 GO_AHEAD = ["好吧，帮我催一下", "可以 你就发过来吧", "嗯，登记一下", "那就催一下吧", "发给我吧", "好 发个短信给我吧"]
 # The fourth blind set: the ones the offer is about named (佢哋, 他们), and 办 for the 督办 itself.
 GO_AHEAD += ["好啊 帮我催下佢哋啦", "好的，帮我催一下他们", "那行吧，办一个", "可以，帮我办一下"]
+GO_AHEAD += ["需要，尽快啊，我等着这笔钱交房租"]  # its test half: hurried, with why
 SOMETHING_ELSE = ["好的，我还想问一下护照", "可以，帮我转人工", "行，那个社保卡怎么办", "算了 不用催了"]
 SOMETHING_ELSE += ["好，我要办护照"]
 OFFERS = {
@@ -113,6 +114,7 @@ def test_ratings_are_chosen_by_number_or_words_and_a_plain_yes_is_not_a_rating()
         "这个号码就行",
         "用返我而家打嚟呢个号码啦",  # the fourth blind set: Cantonese, asked again and again
         "就用我现在打的这个号码吧",
+        "我这个电话就行",  # the fourth blind set's test half: asked again and again on the phone
     ],
 )
 def test_the_number_offered_is_accepted_in_the_words_people_use(answer: str) -> None:
