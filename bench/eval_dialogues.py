@@ -429,6 +429,15 @@ class Store:
             return None
         return "urgent" if row[0] >= 2 else "normal"
 
+    def waiting_for_agent(self, conversation_id: str) -> bool:
+        """Whether the conversation waits in the agents' queue (or is with an agent)."""
+        with _read_only(self.database) as db:
+            row = db.execute(
+                "SELECT 1 FROM handoffs WHERE conversation_id = ? AND status IN ('waiting', 'assigned') LIMIT 1",
+                (conversation_id,),
+            ).fetchone()
+        return row is not None
+
     def last_handoff_id(self) -> int:
         """The newest handoff's id (0 when none)."""
         with _read_only(self.database) as db:
@@ -593,6 +602,13 @@ class SmsCitizen(Citizen):
             raise RuntimeError(f"sms webhook answered {answer.status_code}: {answer.text[:200]}")
         texts = _quiet_collect(self._texts, before)
         return Reply(texts, texts[0] if texts else "")
+
+    def start_over(self, waiting: bool) -> None:
+        """Another day's conversation from a number an earlier dialogue used: leave the agents' queue if it
+        waits there (算了, as the queue's message says), then start over (/restart), as a citizen can."""
+        if waiting:
+            self.say("算了")
+        self.say("/restart")
 
 
 class TelegramCitizen(Citizen):
@@ -772,6 +788,8 @@ class Harness:
         conversation = citizen.conversation_id
         earlier = {order.number for order in self.store.orders(conversation)} if conversation else set()
         try:
+            if isinstance(citizen, SmsCitizen) and self.store.last_event_id(conversation):
+                citizen.start_over(waiting=self.store.waiting_for_agent(conversation))
             citizen.start()
             for n, step in enumerate(dialogue["turns"], 1):
                 turn = self.turn(citizen, step["user"], scripted=True)

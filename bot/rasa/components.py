@@ -179,3 +179,17 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
     def says_it(self, message: Message) -> bool:
         """Whether the message names a service and asks what to bring."""
         return names_a_service(message) and asks_what_to_bring(message.get(TEXT) or "")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class CaseNumberClassifier(_ReplacingIntent):
+    """A citizen who gives a case number asks where it stands, whatever the classifier made of the story around
+    it (a wife asking for her husband's passport, read as a goodbye: the fifth blind set).
+
+    ``intent`` is the intent of asking for progress; only a message classified as one of ``replaces`` (closings,
+    greetings, fallbacks) and holding a case number is changed: an answer, a yes or a report keeps its intent.
+    """
+
+    def says_it(self, message: Message) -> bool:
+        """Whether the entity extractor found a case number in the message."""
+        return any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])

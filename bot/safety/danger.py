@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.safety.model import THRESHOLD, DangerModel, train
+from bot.safety.model import MIN_CHARACTERS, THRESHOLD, DangerModel, train
 from bot.safety.reading import read_as_plain
 
 
@@ -174,7 +174,7 @@ _VIOLENCE = re.compile(
     r"|(要|话要|说要)(过来|过嚟|来|上门|上来)(杀|砍|斩|捅|打死)(了|死)?(我|我们|我全家|我家)|(杀|砍|斩)(了|死)?(我)?全家"
     r"|(踹|踢|砸|撞)[^，。,！？]{0,4}(我|我们|我家)的?门"
     # Threats to kill, a knife out, a break-in, someone held or beaten (弄死我, 拎住把刀, 闯进我家, 打老婆).
-    r"|(捅|砍|斩|杀|弄|搞)死(我|我们)|打死(我|我们)(?!也)|(把|将)(我|我们|你们)(都|全)?(杀|砍|捅|弄死)"
+    r"|(捅|砍|斩|杀|弄|搞)死(我|我们)|打死(我|我们)(?!也|都)|(把|将)(我|我们|你们)(都|全)?(杀|砍|捅|弄死)"
     r"|见不到明天的太阳|(拿|拎|揸|持)(着|住|咗|了)?(一?把)?(刀|西瓜刀|菜刀|砍刀|铁棍)|追人|打交"
     r"|闯进(我)?(家|屋)|撬(紧|着)?(我)?(家|屋企)?的?门|(不|唔)让(我)?(走|出)|把我推倒|推倒我|推了我(一把|一下|好几下|几下)|(不会|别|不要)再打我"
     r"|掐(住)?我的?脖子|(天天|经常|成日|每天|一直)被(打|虐待)"
@@ -182,7 +182,7 @@ _VIOLENCE = re.compile(
     r"|(一直|一路|成日)跟(着|住|踪)我|跟踪我|(有人|有个男的|有个人|个男人|有个女的).{0,12}跟(着|住)我"
     r"|打老婆|打老公|扯着?头发|烟头烫|青一块紫一块|不方便说话[^。]{0,10}(他|她)(就)?在旁边"
     r"|强奸|性侵|绑架|被拐|拐卖|抢劫|抢我|抢小孩|打架|斗殴|斩人|对砍|砍刀|(棍|棒).{0,6}打|追着人?打|打得.{0,4}血"
-    r"|撬(我家?的?)?门|进贼|入室|被人跟踪|(有人|他|她|佢)(在|一直)?跟踪我|放火|纵火"
+    r"|撬(我家?的?)?门|进贼|入室|被人跟踪|(有人|他|她|佢)(在|一直)?跟踪我|放火(?!烧荒|烧草|烧山|烧田|烧垃圾|烧秸秆)|纵火"
 )
 # Someone else about to jump.
 _JUMP = re.compile(
@@ -227,6 +227,8 @@ _GAS = re.compile(
 )
 _FIRE = re.compile(
     r"(?<![不唔])着(咗|左)?火(了|啦)?|浓烟|起火了?|失火|火灾|烧起来了|火好大|大火|(?<!小心)火烛|火苗"
+    # Fields or a hill set on fire, the fire reaching houses (放火烧荒，火已经烧到房子边上: the fifth blind set).
+    r"|烧荒|山火|火(已经|都|快|要)?烧到"
     r"|烧焦味|(门|门把手)[^。]{0,6}(很|好)?烫|(全|都)是烟(?!味)|(插座|电线|电箱|电动车|电池|充电器)[^。]{0,4}冒(烟|火)"
 )
 _TRAFFIC = re.compile(
@@ -325,7 +327,12 @@ def assess(text: str) -> Danger | None:
     kind = listed_kind(text)
     words = re.sub(r"\s+", "", text)
     # Said in words nobody listed, and not said to be over (刚才被困电梯，现在出来了).
-    if kind is None and words and _OUT_ALREADY.search(words) is None and danger_model().probability(words) >= THRESHOLD:
+    if (
+        kind is None
+        and len(words) >= MIN_CHARACTERS
+        and _OUT_ALREADY.search(words) is None
+        and danger_model().probability(words) >= THRESHOLD
+    ):
         kind = "possible"
     if kind is None or kind == "past":
         return None

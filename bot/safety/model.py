@@ -30,6 +30,10 @@ DANGER, NONE = "danger", "none"
 # 0.5) and took 0.02% of the ordinary messages for danger (0.06% at 0.5); at 0.5 short look-alikes of our own
 # tests (燃气灶点不着火, 衰死了, the NLU's "不想") counted, at 0.8 none does.
 THRESHOLD = 0.8
+# Below this many characters the model is not asked: a word or two (the NLU's "不想") says too little for
+# character n-grams, and the word lists hear the short cries (想死, 不想活). With the fourth training set
+# "不想" alone reached the threshold.
+MIN_CHARACTERS = 5
 
 
 class SafetyModelError(RuntimeError):

@@ -17,6 +17,8 @@ SILENCE_PROMPTS = (
 HOLDING = ("好的，请稍等，我正在为您查询。", "还在查询，请再稍等一下。", "马上就好，请不要挂机。")
 TRANSFERRING = "好的，正在为您转接人工客服，请稍候。"
 SAYING_AGAIN = "好的，我再说一遍。"
+# The list is on its way: the caller hears that it comes by SMS, and to which number (the fifth blind set).
+LIST_TEXTED = "好的，完整清单马上用短信发到您尾号{tail}的手机上。还有什么可以帮您？"
 NO_SMS = "抱歉，这个号码收不到短信。您可以在网上办事大厅查看完整清单。还有什么可以帮您？"
 # Asked to text the list when the caller's number is withheld.
 NO_NUMBER_FOR_SMS = (

@@ -53,6 +53,7 @@ from channels.text import BUSY_REPLY, asks_to_repeat, clean_text, split_text, to
 from channels.twilio.prompts import (
     GREETING,
     HOLDING,
+    LIST_TEXTED,
     NO_NUMBER_FOR_SMS,
     NO_SMS,
     SAYING_AGAIN,
@@ -398,7 +399,7 @@ class TwilioVoiceInput(InputChannel):
         tail = digit_by_digit(call.citizen.phone[-4:])
         return str(
             ask(
-                [f"好的，完整清单马上发到您尾号{tail}的手机上。还有什么可以帮您？"],
+                [LIST_TEXTED.format(tail=tail)],
                 turn + 1,
                 voice,
                 hints,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -54,14 +55,23 @@ async def test_a_certificate_asked_for_without_saying_which_goes_to_the_service_
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "督办之后一般多久会有回复？",
+        # The fifth blind set, on the phone: not understanding the word is asking what it means.
+        "督办是什么意思啊 我听不懂",
+        "咩叫督办啊",
+    ],
+)
 async def test_a_question_about_supervision_at_its_offer_is_answered_and_the_offer_stands(
-    hotline: runtime.Hotline,
+    hotline: runtime.Hotline, text: str
 ) -> None:
     """The fourth blind set: "督办之后一般多久会有回复？" at the 督办 offer got a list of services, and the yes
     after it ("那行吧，办一个") found no offer."""
     dispatcher = CollectingDispatcher()
     asked = tracker(
-        "督办之后一般多久会有回复？",
+        text,
         "nlu_fallback",
         slots={"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]},
         events=[user_event("nlu_fallback")],

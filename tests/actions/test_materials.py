@@ -176,6 +176,22 @@ async def test_earlier_service_is_kept_when_none_is_named(hotline: runtime.Hotli
     assert not any(e["name"] == "service_id" and e["value"] != "passport" for e in events)
 
 
+async def test_a_materials_question_that_names_no_service_is_about_the_one_discussed(
+    hotline: runtime.Hotline,
+) -> None:
+    """The fifth blind set: after 公积金租房提取, an angry "是不是要带什么材料去柜台？" about the online form was
+    asked "您要办理的是“新办纳税人涉税事项办理”吗？" (its words 提交, 信息校验 matched that one weakly)."""
+    slots = {"service": "住房公积金提取", "service_id": "hpf-withdrawal"}
+    text = (
+        "我要被这个系统气死了！网上填了三次，每次提交都说信息校验失败，我下午请了半天假专门弄这个，要疯了。"
+        "是不是要带什么材料去柜台？"
+    )
+    events, dispatcher = await run_form(tracker(text, "ask_materials", slots=slots))
+    assert not any(e["name"] == "service_id" and e["value"] not in (None, "hpf-withdrawal") for e in events)
+    assert not any(e["name"] == "offered_services" and e["value"] for e in events)
+    assert "新办纳税人" not in " ".join(texts(dispatcher))
+
+
 async def test_a_case_said_without_a_service_is_the_case_of_the_service_discussed(hotline: runtime.Hotline) -> None:
     """The third blind set: "哦不对，其实是丢了，要补办" after the passport's renewal got a list of every 补 service."""
     slots = {"service": "普通护照签发", "service_id": "passport", "situation": "换发"}
@@ -296,6 +312,19 @@ async def test_a_policy_question_the_catalogue_answers_is_answered(hotline: runt
     events = await ActionTakePolicyQuestion().run(dispatcher, tracker("办护照需要什么条件", "ask_policy"), {})
     assert events[-1] == SlotSet("policy_answered", True)
     assert dispatcher.messages[0]["text"]
+
+
+async def test_a_policy_question_about_a_likely_service_is_answered_with_its_name_said(
+    hotline: runtime.Hotline,
+) -> None:
+    """The fifth blind set: 老人家有没有补贴…八十五岁 was filed as 咨询 though 高龄老人津贴 answers it."""
+    dispatcher = CollectingDispatcher()
+    text = "我是想问 那个 老人家有没有什么补贴可以领的 我八十五岁了 住在花都"
+    events = await ActionTakePolicyQuestion().run(dispatcher, tracker(text, "ask_policy"), {})
+    assert events[-1] == SlotSet("policy_answered", True)
+    said = texts(dispatcher)
+    assert said[0].startswith("我理解您问的是“高龄老人津贴申领”")
+    assert "高龄" in said[1] and "咨询工单" not in "".join(said)
 
 
 async def test_a_policy_question_the_catalogue_cannot_answer_becomes_a_consultation(hotline: runtime.Hotline) -> None:

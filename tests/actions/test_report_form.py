@@ -15,7 +15,7 @@ from bot.actions.report_form import (
     ActionAskReportSince,
     ValidateReportForm,
 )
-from bot.actions.report_slots import REPORT_SLOTS, UNKNOWN
+from bot.actions.report_slots import ANONYMOUS, REPORT_SLOTS, UNKNOWN
 from bot.catalog import runtime
 from tests.actions.conftest import COMPLAINT, READY, ask, buttons, citizen_id, run_validation, texts, tracker
 
@@ -257,8 +257,8 @@ async def test_a_district_that_is_not_in_guangzhou_is_asked_again_with_the_list(
         ("荔湾区芳村大道西 花地湾12栋", "荔湾区", "芳村大道西花地湾12栋"),
         ("天河区 华景新城 中心花园", "天河区", "华景新城中心花园"),
         # A bus route or a metro line spans districts: the place is kept, its district left to the department
-        # (the form asked for the district again and again).
-        ("B2路 往天河客运站方向 石牌桥站附近", UNKNOWN, "B2路往天河客运站方向石牌桥站"),
+        # (the form asked for the district again and again); a stop it names gives the district (石牌桥: 天河区).
+        ("B2路 往天河客运站方向 石牌桥站附近", "天河区", "B2路往天河客运站方向石牌桥站"),
         ("五号线 杨箕站到珠江新城站那一段", UNKNOWN, "五号线杨箕站到珠江新城站那一段"),
     ],
 )
@@ -538,6 +538,41 @@ async def test_a_place_said_only_near_a_road_or_as_a_sub_district_is_followed_by
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("荔湾区多宝路那边的下水道堵了，一下雨就反上来，街口全是污水，有一个多礼拜了", "多宝路"),
+        ("喂 你好 我们天河区员村四横路那里 有个消防栓被人撞歪了 一直在漏水 漏了三四天了", "员村四横路"),
+    ],
+)
+async def test_a_street_said_with_there_is_the_place_not_a_rough_one(text: str, said: str) -> None:
+    """The fifth blind set: 多宝路那边 is on 多宝路; only a long 大道 or a whole area needs the spot asked."""
+    slots, _ = await run_form(first(text, "complain"))
+    assert (slots["report_address"], slots["report_asking"]) == (said, None)
+    assert slots["requested_slot"] != "report_address"
+
+
+async def test_the_time_asked_for_given_with_a_question_about_replies_is_kept_and_the_question_noted() -> None:
+    """The fifth blind set: "上个月开始吧。顺便问一下，你们这个投诉多久有回复？…" was read as a progress
+    question, the form left for the order lookup and nothing was filed."""
+    text = "上个月开始吧。顺便问一下，你们这个投诉多久有回复？我之前投诉的事情拖到我都快老死了"
+    slots, dispatcher = await run_form(
+        answer("report_since", text, "ask_progress", slots={**COMPLAINT, "report_since": None})
+    )
+    assert slots["report_since"] == "上个月开始" and slots["requested_slot"] == "report_contact"
+    assert texts(dispatcher) == ["您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"]
+
+
+async def test_a_known_place_without_its_district_is_not_asked_which_district() -> None:
+    """The fifth blind set: 越秀公园 and 广州南站 were followed by "请问是在广州市哪个区？"."""
+    slots, _ = await run_form(first("我想提个建议，越秀公园入面啲公厕太少啦，老人家同细路好唔方便", "suggest"))
+    assert (slots["report_district"], slots["report_address"]) == ("越秀区", "越秀公园")
+    assert slots["requested_slot"] not in ("report_district", "report_address")
+    filled = {**COMPLAINT, "report_district": None, "report_address": None}
+    slots, _ = await run_form(answer("report_district", "就在广州南站出站口", slots=filled))
+    assert slots["report_district"] == "番禺区"
+
+
 async def test_a_spot_described_right_after_a_rough_place_is_not_asked_for() -> None:
     """The third blind set: the spot (the crossing 200 m from the metro exit) was said, and asked for again."""
     text = (
@@ -565,13 +600,28 @@ async def test_a_correction_of_another_field_at_the_contact_question_is_applied(
     assert slots["requested_slot"] == "report_contact"
 
 
-async def test_a_change_of_mind_about_the_kind_takes_the_new_report() -> None:
+async def test_a_change_of_mind_about_the_kind_takes_the_new_report_and_keeps_the_words_said_before() -> None:
     filled = {**RESET, "report_kind": "建议", "report_details": "公园门口加几张长椅", "report_address": "公园"}
     text = "算了，还是投诉吧，越秀区东风路的公交站雨棚塌了一个月都没人管"
     slots, _ = await run_form(answer("report_district", text, "complain", slots=filled))
     assert slots["report_kind"] == "投诉"
-    assert slots["report_details"] == text
+    assert slots["report_details"] == f"公园门口加几张长椅 {text}"  # every word the citizen said
     assert (slots["report_district"], slots["report_address"]) == ("越秀区", "东风路")
+
+
+async def test_a_change_to_an_anonymous_report_keeps_what_the_first_message_said() -> None:
+    """The fifth blind set: the 秤 of the complaint was lost when the citizen chose an anonymous 举报 instead."""
+    filled = {
+        **COMPLAINT,
+        "report_details": "我想投诉南沙金洲那个菜市场，卖猪肉的秤有问题，一斤少二两",
+        "report_district": "南沙区",
+        "report_address": None,
+    }
+    text = "算了，还是匿名举报吧，他们认识我。上周买的，金洲市场进门左边第二档"
+    slots, _ = await run_form(answer("report_address", text, "report_violation", slots=filled))
+    assert slots["report_kind"] == "举报" and slots["report_contact"] == ANONYMOUS
+    assert "秤" in slots["report_details"] and "第二档" in slots["report_details"]
+    assert (slots["report_district"], slots["report_address"], slots["report_since"]) == ("南沙区", "金洲市场", "上周")
 
 
 async def test_the_questions_that_make_a_detail_precise_repeat_what_the_citizen_said() -> None:

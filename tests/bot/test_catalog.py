@@ -147,6 +147,10 @@ def full_index() -> CatalogIndex:
         ("身分证过期了", "id-card"),
         ("社报卡怎么补办 丢了", "social-security-card"),
         ("良民证", "no-crime-record"),
+        # The fifth blind set: the pinyin initials citizens type (sfz 身份证, gjj 公积金).
+        ("sfz到期换领要啥", "id-card"),
+        ("SFZ过期了要换", "id-card"),
+        ("gjj租房提取要什么", "hpf-withdrawal"),
     ],
 )
 def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str, service_id: str) -> None:

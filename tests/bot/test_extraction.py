@@ -68,6 +68,12 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("天河区 华景新城 中心花园", "天河区", "华景新城中心花园"),
         ("天河路 小区门口的路灯坏了", None, "天河路"),
         ("海珠区江南西路 晚上一直很吵", "海珠区", "江南西路"),
+        # The fifth blind set: an estate called 邨, a dormitory's building, an island, a station said after 从.
+        ("你好 我想投诉我们小区物业 番禺区祈福新邨 停车费说加就加", "番禺区", "祈福新邨"),
+        ("你好我住白云区京溪南方医院宿舍八栋，电梯坏了十几天没人修", "白云区", "京溪南方医院宿舍八栋"),
+        ("我要投诉番禺区大石 南浦岛那边 有个工地泥头车不冲洗就上路", "番禺区", "南浦岛"),
+        ("喂 我刚从广州南站出来 出站口那里一堆黑车拉客", None, "广州南站"),
+        ("投述291路公交司机，开车一直玩手机", None, "291路"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
@@ -110,6 +116,15 @@ def test_district_and_address_in_a_description(text: str, district: str | None, 
         ("我住这里几十年了 以前好好的 现在楼下开了个麻将馆", None),
         ("我在这里工作了三年，这个垃圾站臭了两个月了", "两个月了"),
         ("从去年冬天开始就这样", "从去年冬天开始"),
+        # The fifth blind set: a season that says when it is worse is not when it began; the week before
+        # last; this month's start; a time corrected in the same message.
+        ("天台养咗十几只鸡，臭到飞起，夏天仲多晒乌蝇，佢养咗大半年啦", "大半年"),
+        ("今年夏天开始楼下天天烧烤", "今年夏天开始"),
+        ("上上个星期三开始就漏水", "上上个星期三开始"),
+        ("工地泥头车不冲洗就上路 整条路都是泥 这个月开始的", "这个月开始"),
+        ("我上个星期三去吃亲眼看到的，哦不是，是上上个星期三", "上上个星期三"),
+        ("说不要还骂我 就刚刚发生的", "刚刚"),
+        ("我刚才说错了，是三楼", None),
     ],
 )
 def test_since_when_in_a_description(text: str, since: str | None) -> None:
@@ -147,6 +162,9 @@ def test_answers_that_say_something(text: str) -> None:
 def test_anonymity_is_asked_for_unless_refused() -> None:
     assert wants_anonymity("我要匿名举报") and wants_anonymity("匿名")
     assert not wants_anonymity("不要匿名")
+    # The fifth blind set: not leaving a number or a name is asking to stay anonymous.
+    assert wants_anonymity("不留联系方式") and wants_anonymity("我不想留名") and wants_anonymity("唔留电话喇")
+    assert not wants_anonymity("不留联系方式的话能不能办")
     assert not wants_anonymity("别匿名，用我的手机")
     assert not wants_anonymity("我不想匿名")
     assert not wants_anonymity("打这个号码13912345678")
@@ -170,6 +188,8 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
         "冇问题，就咁啦",  # the third blind set: Cantonese, read as a goodbye at the read-back
         "就咁啦",
         "就用我发短信的这个号码",  # the third blind set, by SMS: the offered number was asked again
+        "用我分享给你的那个号码",  # the fifth blind set, on Telegram: the shared contact's number
+        "就用我分享的号码吧",
     ],
 )
 def test_a_yes(text: str) -> None:

@@ -89,7 +89,7 @@ def test_materials_are_read_short_and_texted_in_full(peer: TwilioPeer, twilio: S
     assert "居民身份证" in heard or "身份证" in heard
     assert "1." not in heard and "【" not in heard  # the short spoken form, not the written list
     texted = call.press(key_for(answer, "把完整清单发短信给我"))
-    assert "尾号幺二三四" in spoken(texted)
+    assert "短信" in spoken(texted) and "尾号幺二三四" in spoken(texted)  # how it comes, and to which number
     message = twilio.wait_for(sms_to("+8613700001234"))
     assert "首次申领" in message.form["Body"] and "1." in message.form["Body"]
     assert message.headers["Authorization"].startswith("Basic ")

@@ -1,0 +1,63 @@
+"""Guangzhou's places and their districts: a report naming 广州南站 or 越秀公园 and no district is in 番禺区 or 越秀区.
+
+The gazetteer is ``data/places/guangzhou.yml`` (district → names); names under ``ambiguous`` never decide.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bot.appeals.categories import DISTRICTS
+from bot.core.data_files import read_yaml
+from bot.core.settings import PROJECT_ROOT
+
+GAZETTEER = PROJECT_ROOT / "data" / "places" / "guangzhou.yml"
+AMBIGUOUS = "ambiguous"
+
+
+class GazetteerError(Exception):
+    """The gazetteer cannot be read or is malformed."""
+
+
+@cache
+def places() -> dict[str, str]:
+    """Every unambiguous place name and its district, read once."""
+    document = read_yaml(GAZETTEER, GazetteerError)
+    if not isinstance(document, dict) or set(document) - {*DISTRICTS, AMBIGUOUS}:
+        raise GazetteerError(f"{GAZETTEER.name}: keys must be Guangzhou's districts and {AMBIGUOUS!r}")
+    ambiguous = set(document.get(AMBIGUOUS) or [])
+    found: dict[str, str] = {}
+    for district, names in document.items():
+        if district == AMBIGUOUS:
+            continue
+        for name in names or []:
+            if not isinstance(name, str) or len(name) < 2:
+                raise GazetteerError(f"{GAZETTEER.name}: {district}: {name!r} is not a place name")
+            if name in found or name in ambiguous:
+                raise GazetteerError(f"{GAZETTEER.name}: {name} is listed twice")
+            found[name] = district
+    return found
+
+
+def district_of_place(text: str) -> str | None:
+    """The district of the known places ``text`` names, or None when it names none or places in two districts
+    (五号线杨箕站到珠江新城站: 越秀区 and 天河区). A name inside a longer one found (中新 in 中新知识城) does
+    not count."""
+    found = [
+        (start, start + len(name), district) for name, district in places().items() for start in _starts(text, name)
+    ]
+    districts = {
+        district
+        for start, end, district in found
+        if not any(s <= start and end <= e and e - s > end - start for s, e, _ in found)
+    }
+    return districts.pop() if len(districts) == 1 else None
+
+
+def _starts(text: str, name: str) -> list[int]:
+    """Where ``name`` begins in ``text``, every time."""
+    starts, start = [], text.find(name)
+    while start >= 0:
+        starts.append(start)
+        start = text.find(name, start + 1)
+    return starts
