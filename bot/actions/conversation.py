@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -21,7 +19,7 @@ from bot.actions.common import (
     request_handoff,
     verified_citizen_id,
 )
-from bot.appeals.extraction import is_aside
+from bot.appeals.extraction import asks_about_supervision
 from bot.cases.records import file_supervision_order, find_case
 from bot.catalog.wording import asks_for_some_certificate
 from bot.core import clock
@@ -38,15 +36,6 @@ def fallbacks_in_a_row(tracker: Tracker) -> int:
             break
         count += 1
     return count
-
-
-# Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
-_NOT_UNDERSTOOD = re.compile(r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明")
-
-
-def asks_about_supervision(text: str) -> bool:
-    """Whether the words ask about 督办 itself (督办之后一般多久会有回复？, 督办有没有用)."""
-    return "督办" in text and (is_aside(text) or _NOT_UNDERSTOOD.search(text) is not None)
 
 
 class ActionHandleFallback(Action):

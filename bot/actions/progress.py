@@ -69,6 +69,8 @@ ORDER_WORDS = ("工单", "反映", "投诉", "举报", "求助", "建议", "报�
 # "手机尾号5678", "电话后四位是5678": the ownership answer given with the case number.
 _TAIL_WORDS = re.compile(r"尾号|尾数|后四位|后4位|后面四位")
 PHONE_TAIL_LENGTH = 4
+# A whole mobile number said after the case number (手机是13912345678), clear or masked (139****5678).
+_WHOLE_PHONE = re.compile(r"(?:手机|电话|号码)[号码]?[是系为:：\s]*1\d{2}(?:\d{4}|\*{4})(\d{4})(?!\d)")
 SUMMARY_PREVIEW = 20
 
 
@@ -128,7 +130,12 @@ def orders_text(orders: list[OrderView]) -> str:
 def tail_said_with_number(text: str) -> str | None:
     """The last four digits of the phone said in the same message as the case number, if any."""
     found = _TAIL_WORDS.search(text)
-    if found is None or not digit_runs(text[: found.start()], min_length=CASE_NUMBER_LENGTH):
+    if found is None:
+        # The whole number said instead (他手机是13912345678: the fifth blind set), or as the privacy layer
+        # masked it (139****5678): its last four.
+        whole = _WHOLE_PHONE.search(text)
+        return whole.group(1) if whole and digit_runs(text[: whole.start()], min_length=CASE_NUMBER_LENGTH) else None
+    if not digit_runs(text[: found.start()], min_length=CASE_NUMBER_LENGTH):
         return None
     runs = digit_runs(text[found.end() :], min_length=PHONE_TAIL_LENGTH)
     return runs[0] if runs and len(runs[0]) == PHONE_TAIL_LENGTH else None

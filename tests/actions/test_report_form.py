@@ -552,6 +552,14 @@ async def test_a_street_said_with_there_is_the_place_not_a_rough_one(text: str, 
     assert slots["requested_slot"] != "report_address"
 
 
+async def test_a_known_place_is_the_place_when_no_road_or_estate_is_named() -> None:
+    """The fifth blind set: "在黄埔区大沙地东" was asked "哪条路、哪个小区或门牌号？" and the citizen had no more."""
+    text = "我要投诉一家外卖店，店名叫阿强烧腊饭，在黄埔区大沙地东，昨天吃完全家拉肚子"
+    slots, _ = await run_form(first(text, "complain"))
+    assert (slots["report_district"], slots["report_address"]) == ("黄埔区", "大沙地东")
+    assert slots["requested_slot"] not in ("report_district", "report_address")
+
+
 async def test_the_time_asked_for_given_with_a_question_about_replies_is_kept_and_the_question_noted() -> None:
     """The fifth blind set: "上个月开始吧。顺便问一下，你们这个投诉多久有回复？…" was read as a progress
     question, the form left for the order lookup and nothing was filed."""

@@ -189,6 +189,7 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
         "就咁啦",
         "就用我发短信的这个号码",  # the third blind set, by SMS: the offered number was asked again
         "用我分享给你的那个号码",  # the fifth blind set, on Telegram: the shared contact's number
+        "我就用这个电话 打来这个",  # the fifth blind set, on the phone
         "就用我分享的号码吧",
     ],
 )

@@ -6,7 +6,7 @@ import pytest
 
 from bot.appeals.categories import DISTRICTS
 from bot.appeals.extraction import find_district_or_place
-from bot.appeals.places import district_of_place, places
+from bot.appeals.places import district_of_place, place_named, places
 
 
 def test_every_place_lies_in_one_of_the_districts_and_none_is_a_district_itself() -> None:
@@ -59,3 +59,9 @@ def test_places_in_two_districts_give_none(text: str, district: str | None) -> N
 
 def test_a_district_said_wins_over_a_place_of_another() -> None:
     assert find_district_or_place("我在海珠区，刚从广州南站回来") == "海珠区"
+
+
+def test_the_place_named_is_the_longer_of_two_with_the_side_said_after_it() -> None:
+    assert place_named("在黄埔区大沙地东，店门口写的") == "大沙地东"
+    assert place_named("中新知识城那边的路灯坏了") == "中新知识城"
+    assert place_named("我们楼下的路灯坏了") is None

@@ -20,6 +20,7 @@ from bot.rasa.components import (
     LossClassifier,
     MaterialsQuestionClassifier,
     PersonRequestClassifier,
+    SupervisionQuestionClassifier,
     _ReplacingIntent,
 )
 
@@ -368,3 +369,21 @@ def test_a_case_number_in_what_reads_as_a_closing_asks_its_progress(text: str, i
 
 def test_the_case_number_component_replaces_what_the_config_says() -> None:
     assert configured_replaces("CaseNumberClassifier") == CASE_REPLACES
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("督办是什么意思啊 我听不懂", "out_of_scope", "nlu_fallback"),  # the fifth blind set, on the phone
+        ("咩叫督办啊", "out_of_scope", "nlu_fallback"),
+        ("今天天气怎么样", "out_of_scope", "out_of_scope"),
+        ("我要督办", "affirm", "affirm"),
+    ],
+)
+def test_a_question_about_supervision_goes_to_the_fallback_that_knows_the_offer(
+    text: str, intent: str, expected: str
+) -> None:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.75}})
+    SupervisionQuestionClassifier({"intent": "nlu_fallback", "replaces": ["out_of_scope"]}).process([message])
+    assert message.get("intent")["name"] == expected
+    assert configured_replaces("SupervisionQuestionClassifier") == ["out_of_scope"]
