@@ -125,6 +125,8 @@ _PLACE = re.compile(
     # The number may follow a pause (a phone transcript: "公益路 二十一号") or the road's direction (江南大道中88号).
     r"(?:[东南西北中]段)?(?:[东南西北中]?\s?[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))?"
 )
+# Coming from a place (我刚从广州南站出来): what follows 从 is the place; not the 从 of a name (广从公路, 从化).
+_COMING_FROM = re.compile(r"(?<=[刚我就才都])从")
 # A pause between the parts of one address (棠下街 棠德南路): spaces; a comma ends a clause instead.
 _PAUSE = re.compile(r"\s+")
 _NOT_A_PLACE = re.compile(r"^(?:我|你|他|她|这|那|哪|一|整|每|附近|对面|旁边|马路|走路|上路|道路|公路|一路)")
@@ -321,7 +323,8 @@ def find_address(text: str) -> str | None:
         fragment = match.group()
         for word in INTENT_WORDS:
             fragment = fragment.replace(word, "")
-        cut = max(fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到", "从"))
+        starts = [match.start() for match in _COMING_FROM.finditer(fragment)]
+        cut = max([fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到")] + starts)
         if cut >= 0 and find_district(fragment[cut:]) is None:
             fragment = fragment[cut + 1 :]
         place = clean_place(fragment)
