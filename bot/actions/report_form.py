@@ -369,7 +369,8 @@ class ValidateReportForm(Action):
     def read_district(self, dispatcher: CollectingDispatcher, text: str) -> dict[str, Any]:
         """The district, and the place as the citizen said it when the answer names a road or an estate too."""
         district = find_district_or_place(text)
-        place = clean_place(text)[:MAX_ADDRESS] if find_address(text) else None
+        # A road or estate as said; else a known place (在黄埔区大沙地东，店门口写的: the fifth blind set).
+        place = clean_place(text)[:MAX_ADDRESS] if find_address(text) else place_named(text)
         if district is None and place:
             # A bus route or a metro line (五号线 杨箕站到珠江新城站): the place is kept, its district left to the
             # department, not asked again and again.

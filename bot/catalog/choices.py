@@ -124,7 +124,7 @@ _NO_WORDS = frozenset(
 # Going ahead with what was offered, said after a yes or instead of one: 催一下, 你发过来吧, 帮我登记,
 # 帮我催下佢哋 (the ones it is about named), 办一个 (the 督办 itself).
 _GO_AHEAD = re.compile(
-    r"^(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办)"
+    r"^(?:那|就是|是)?(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办)"
     r"(?:一下|下|一个|个|过来|来|给我|我|他们|她们|佢哋|佢地|佢)*$"
 )
 # The number the citizen is calling or writing from, offered for the contact: 就用我现在打的这个号码,
@@ -135,6 +135,10 @@ _THIS_NUMBER = re.compile(
 )
 # Hurrying what was accepted, or why it is urgent: 需要，尽快啊，我等着这笔钱交房租 (the fourth blind set's test half).
 _URGING = re.compile(r"^(?:尽快|快点|快啲|赶紧|越快越好|麻烦快点)|^我?(?:等着|急着|急用|赶着|等紧)")
+# Sounds of understanding or hesitation that answer nothing on their own (哦, 噢, 啊, 呃).
+_INTERJECTION = re.compile(r"[哦噢喔啊呃嗯唔]+")
+# The same yes said again and again (好好好, 行行行, 对对对).
+_REPEATED_YES = re.compile(r"(好|行|对|要|得)\1+")
 _LAST = ("最后一个", "最后那个", "最后一种")
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、~～…]+")
 
@@ -153,7 +157,11 @@ def yes_or_no(text: str) -> bool | None:
     if answer is not None:
         return answer
     # "行吧，催一下", "可以啊 你发过来吧", "冇问题，就咁啦": a yes (or nothing), then only going ahead or yes again.
-    first, *rest = [clause for clause in _PUNCTUATION.split(said.lower()) if clause]
+    clauses = [clause for clause in _PUNCTUATION.split(said.lower()) if clause]
+    # "哦 就是帮我催一下 好好好": the sound of understanding before it says nothing (the fifth blind set).
+    while len(clauses) > 1 and _INTERJECTION.fullmatch(clauses[0]):
+        clauses.pop(0)
+    first, *rest = clauses
     going_ahead = all(
         _GO_AHEAD.match(_core(clause)) or _plain_answer(clause) is True or _URGING.match(clause) for clause in rest
     )
@@ -173,7 +181,7 @@ def _plain_answer(said: str) -> bool | None:
     for words, answer in ((_YES_WORDS, True), (_NO_WORDS, False)):
         if said in words or _core(said) in words:
             return answer
-    if _THIS_NUMBER.match(_core(said)):
+    if _THIS_NUMBER.match(_core(said)) or _REPEATED_YES.fullmatch(_core(said)):
         return True
     return None
 

@@ -560,6 +560,14 @@ async def test_a_known_place_is_the_place_when_no_road_or_estate_is_named() -> N
     assert slots["requested_slot"] not in ("report_district", "report_address")
 
 
+async def test_a_known_place_said_at_the_district_question_is_kept_as_the_place() -> None:
+    """The fifth blind set: the shop's place came at the district question with a question after it."""
+    filled = {**COMPLAINT, "report_district": None, "report_address": None}
+    text = "店名叫阿强烧腊饭，在黄埔区大沙地东，店门口写的。这种情况你们会不会派人去查卫生？"
+    slots, _ = await run_form(answer("report_district", text, slots=filled))
+    assert (slots["report_district"], slots["report_address"]) == ("黄埔区", "大沙地东")
+
+
 async def test_the_time_asked_for_given_with_a_question_about_replies_is_kept_and_the_question_noted() -> None:
     """The fifth blind set: "上个月开始吧。顺便问一下，你们这个投诉多久有回复？…" was read as a progress
     question, the form left for the order lookup and nothing was filed."""
