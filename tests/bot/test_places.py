@@ -65,3 +65,4 @@ def test_the_place_named_is_the_longer_of_two_with_the_side_said_after_it() -> N
     assert place_named("在黄埔区大沙地东，店门口写的") == "大沙地东"
     assert place_named("中新知识城那边的路灯坏了") == "中新知识城"
     assert place_named("我们楼下的路灯坏了") is None
+    assert place_named("你好，增城中新镇福和那边，我们村口的农田边上") == "中新镇福和"  # the fifth blind set
