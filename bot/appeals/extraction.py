@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.appeals.categories import DISTRICTS
-from bot.appeals.places import district_of_place
+from bot.appeals.places import district_of_place, places
 
 # A description says something with at least this many Chinese characters besides the words of
 # INTENT_WORDS; a title is the first clause that does.
@@ -390,8 +390,12 @@ def spot_after(text: str, place: str) -> str | None:
 
 
 def only_an_area(address: str) -> bool:
-    """Whether the place names only a town or a sub-district (京溪街, 太和镇), no road, estate or number in it."""
-    return _AREA_ONLY.fullmatch(clean_place(address)) is not None
+    """Whether the place names only a town or a sub-district (京溪街, 太和镇), no road, estate or number in it;
+    or only a known area (万顷沙, 石牌), not a station, market or park one can find by its name."""
+    place = clean_place(address)
+    if _AREA_ONLY.fullmatch(place) is not None:
+        return True
+    return place in places() and _SHORT_PLACE.search(place) is None and not place.endswith(("道", "街", "路"))
 
 
 def starts_a_correction(text: str) -> bool:
