@@ -554,7 +554,9 @@ async def test_a_street_said_with_there_is_the_place_not_a_rough_one(text: str, 
 
 async def test_a_known_area_said_alone_is_followed_by_the_exact_spot() -> None:
     """The fourth blind set's 万顷沙 (a town), named by the gazetteer, was filed without asking where in it."""
-    slots, _ = await run_form(first("举报有人在万顷沙的河涌边偷倒建筑垃圾，都是晚上十二点以后开泥头车来倒", "report_violation"))
+    slots, _ = await run_form(
+        first("举报有人在万顷沙的河涌边偷倒建筑垃圾，都是晚上十二点以后开泥头车来倒", "report_violation")
+    )
     assert (slots["report_district"], slots["report_address"]) == ("南沙区", "万顷沙")
     assert (slots["report_asking"], slots["requested_slot"]) == ("place_spot", "report_address")
 
