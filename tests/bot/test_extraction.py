@@ -75,6 +75,8 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("喂 我刚从广州南站出来 出站口那里一堆黑车拉客", None, "广州南站"),
         ("白云区太和镇 广从公路 一千号", "白云区", "广从公路"),  # 从 of a name is no "from"
         ("投述291路公交司机，开车一直玩手机", None, "291路"),
+        # The fifth set's test half: the road said after the sub-district and a comma is part of the place.
+        ("我住从化街口街，河滨北路，家门口有个大坑", None, "从化街口街河滨北路"),  # 从化区 by the gazetteer
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
@@ -125,6 +127,12 @@ def test_district_and_address_in_a_description(text: str, district: str | None, 
         ("工地泥头车不冲洗就上路 整条路都是泥 这个月开始的", "这个月开始"),
         ("我上个星期三去吃亲眼看到的，哦不是，是上上个星期三", "上上个星期三"),
         ("说不要还骂我 就刚刚发生的", "刚刚"),
+        # The fifth set's test half: a holiday or an event as the start (从中秋节到现在, 国庆后, 台风过后).
+        ("那个工地每晚都施工到半夜一两点。从中秋节到现在", "从中秋节到现在"),
+        ("从国庆后开始，天天跳到十点多", "从国庆后开始"),
+        ("呢啲树倒咗喺路边 系前日台风过后就咁嘅", "前日台风过后"),
+        ("开学之后门口天天堵车", "开学之后"),
+        ("国庆放假安排是怎样的", None),
         ("我刚才说错了，是三楼", None),
     ],
 )
@@ -165,6 +173,7 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
     assert not wants_anonymity("不要匿名")
     # The fifth blind set: not leaving a number or a name is asking to stay anonymous.
     assert wants_anonymity("不留联系方式") and wants_anonymity("我不想留名") and wants_anonymity("唔留电话喇")
+    assert wants_anonymity("唔留名得唔得") and wants_anonymity("不留名字可以吗")  # asked (the test half)
     assert not wants_anonymity("不留联系方式的话能不能办")
     assert not wants_anonymity("别匿名，用我的手机")
     assert not wants_anonymity("我不想匿名")

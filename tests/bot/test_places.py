@@ -26,6 +26,7 @@ def test_every_place_lies_in_one_of_the_districts_and_none_is_a_district_itself(
         # The longer name of two that begin together decides (中新知识城 is in 黄埔区, 中新镇 in 增城区).
         ("中新知识城那边的路灯坏了", "黄埔区"),
         ("中新镇福和那边村口有人倒垃圾", "增城区"),
+        ("我住从化街口街，河滨北路，家门口有个大坑", "从化区"),
     ],
 )
 def test_a_known_place_gives_its_district(text: str, district: str) -> None:

@@ -239,7 +239,7 @@ def test_no_training_example_of_a_replaced_intent_asks_for_a_person() -> None:
     assert wrong == []
 
 
-LOSS_REPLACES = ["nlu_fallback", "ask_office", "greet"]
+LOSS_REPLACES = ["nlu_fallback", "ask_office", "greet", "goodbye"]
 
 
 def replaced(
@@ -268,6 +268,8 @@ def configured_replaces(component: str) -> list[str]:
         ("我部手机连埋身份证都唔见咗", "nlu_fallback", "身份证", "ask_materials"),
         # The fifth blind set, on the phone: the request after "喂 喂 听唔听到啊" read as a greeting.
         ("喂 喂 听唔听到啊 我喺地铁度 信号唔好 我想问 嗯 社保卡 唔见咗 点补", "greet", "社保卡", "ask_materials"),
+        # Its test half: a correction with the loss after it, read as a goodbye.
+        ("哦不对，我问错了，我们已经结婚了，是结婚证弄丢了要补", "goodbye", "结婚证", "ask_materials"),
         # A dream of a loss (an example of out_of_scope) is not replaced.
         ("我梦见我的护照丢了 这个梦是什么意思", "out_of_scope", "护照", "out_of_scope"),
         # Where to go is asked: the office; no service named, or no loss: as classified.

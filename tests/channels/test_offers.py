@@ -26,7 +26,10 @@ GO_AHEAD = ["好吧，帮我催一下", "可以 你就发过来吧", "嗯，登�
 # The fourth blind set: the ones the offer is about named (佢哋, 他们), and 办 for the 督办 itself.
 GO_AHEAD += ["好啊 帮我催下佢哋啦", "好的，帮我催一下他们", "那行吧，办一个", "可以，帮我办一下"]
 GO_AHEAD += ["需要，尽快啊，我等着这笔钱交房租"]  # its test half: hurried, with why
-GO_AHEAD += ["哦 就是帮我催一下 好好好 那你帮我催"]  # the fifth blind set, on the phone, once 督办 was explained
+GO_AHEAD += [
+    "哦 就是帮我催一下 好好好 那你帮我催",
+    "需要，督办吧",
+]  # and its test half: the offer named  # the fifth blind set, on the phone, once 督办 was explained
 SOMETHING_ELSE = ["好的，我还想问一下护照", "可以，帮我转人工", "行，那个社保卡怎么办", "算了 不用催了"]
 SOMETHING_ELSE += ["好，我要办护照"]
 OFFERS = {
