@@ -283,9 +283,11 @@ class ValidateReportForm(Action):
             # "上个月开始吧。顺便问一下，你们这个投诉多久有回复？": the answer, and the question noted (the fifth
             # blind set: read as a progress question, the form was left and nothing filed).
             dispatcher.utter_message(text=messages.ASIDE_NOTED)
-            if asked == "report_since":  # the time as said, without the question after it
-                return self.refined(tracker, asked, {"report_since": find_since(text)})
-            read = self.read_place_or_time(dispatcher, tracker, text, intent, str(asked))
+            read = (  # the time as said, without the question after it
+                {"report_since": find_since(text)}
+                if asked == "report_since"
+                else self.read_place_or_time(dispatcher, tracker, text, intent, str(asked))
+            )
             return None if read is None else self.refined(tracker, str(asked), read)
         if is_digression(tracker):
             return None

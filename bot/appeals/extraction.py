@@ -226,7 +226,7 @@ _SPOT_AFTER = re.compile(
 )
 _ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
 # The end of a name that says what kind of place it is (a road, a village, an estate): no area then.
-_NAMED_KIND = re.compile(rf"(?:道|街|路|村|城|园|苑|邨|湾|{_PLACE_END})$")
+_NAMED_KIND = re.compile(rf"(?:道|街|路|村|城|园|苑|邨|湾|座|号|{_PLACE_END})$")
 # "There" after a place: on it (多宝路那边), unless the place is long or wide (江南大道那边, 南浦岛那边).
 _THERE = frozenset(["那边", "这边", "那里", "这里"])
 # A place small enough to be found by its name: a street, a number, an estate, a building, a market, a station.
@@ -403,7 +403,7 @@ def only_an_area(address: str) -> bool:
     place = clean_place(address)
     if _AREA_ONLY.fullmatch(place) is not None:
         return True
-    return place in places() and _SHORT_PLACE.search(place) is None and _NAMED_KIND.search(place) is None
+    return place in places() and _NAMED_KIND.search(place) is None
 
 
 def starts_a_correction(text: str) -> bool:

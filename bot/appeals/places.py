@@ -57,12 +57,12 @@ def district_of_place(text: str) -> str | None:
 def place_named(text: str) -> str | None:
     """The first known place ``text`` names (the longer of two that begin together), with a known place said
     right after it (中新镇福和) and the side of it (大沙地东), or None."""
-    found = [(start, -len(name), name) for name in places() for start in _starts(text, name)[:1]]
+    found = [(text.find(name), -len(name), name) for name in places() if name in text]
     if not found:
         return None
     start, _, name = min(found)
     end = start + len(name)
-    # A known place inside the first said right after it (中新镇福和): both.
+    # Another known place said right after the first (中新镇福和): both.
     inner = max((n for n in places() if text.startswith(n, end)), key=len, default="")
     name, end = name + inner, end + len(inner)
     return name + text[end] if text[end : end + 1] in ("东", "南", "西", "北") else name
