@@ -118,8 +118,8 @@ ASK_PHONE = "请留一个联系电话（11位手机号），方便把办理结�
 # Added to ASK_PHONE for a 举报.
 OR_ANONYMOUS = "如果不想留联系方式，可以说“我要匿名”。"
 INVALID_PHONE = "这个号码好像不对：手机号应为以1开头的11位数字，请再说一遍。"
-ONLY_REPORTS_ANONYMOUS = "只有举报可以匿名。投诉、求助、建议和咨询需要留一个联系电话，以便把办理结果告诉您。"
-PHONE_NEEDED = "投诉、求助、建议和咨询需要留一个联系电话，以便把办理结果告诉您；不想登记了可以说“算了”。"
+# A number refused: anonymity is possible for every kind (only a 举报 is offered it unasked).
+PHONE_NEEDED = "留一个联系电话，办理结果才能告诉您；不想留可以说“匿名”，不想登记了可以说“算了”。"
 
 # --- the report's read-back ------------------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ TO_BE_DISPATCHED = "将由调度员分派给承办部门"
 ANSWER_DUE = "{handled_by}，{deadline}前会给您答复。"
 ALREADY_BEING_HANDLED = "这个问题已经在工单{number}中处理，办理结果也会通知您。"
 KEEP_THE_NUMBER = "请记下工单号，了解进度请拨打12345热线报上工单号。"
-FILED_ANONYMOUSLY = "您是匿名举报，我们不会记录您的联系方式。" + KEEP_THE_NUMBER
+FILED_ANONYMOUSLY = "您是匿名反映，我们不会记录您的联系方式。" + KEEP_THE_NUMBER
 PROGRESS_WILL_BE_TOLD = "办理进展会通知您。"
 RESULT_BY_PHONE = "办理结果会通过您留的电话{phone}告诉您。" + KEEP_THE_NUMBER
 REPORT_NOT_FILED = "抱歉，工单没能登记：{error}。请拨打12345热线，由人工座席为您登记。"

@@ -241,7 +241,7 @@ class ValidateReportForm(Action):
         if kind not in WITHOUT_SINCE:
             since = find_since(text)
         updates.update(unasked_details(text, address, since))
-        if kind == REPORT and wants_anonymity(text):
+        if wants_anonymity(text):
             updates["report_contact"] = ANONYMOUS
         elif (phone := phone_said(text)) is not None:  # "…，我电话13580367741": not asked for again
             updates["report_contact"] = phone
@@ -398,13 +398,10 @@ class ValidateReportForm(Action):
     async def read_contact(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, text: str, intent: str
     ) -> dict[str, Any]:
-        """The verified number, another number (checked), or anonymity (举报 only)."""
+        """The verified number, another number (checked), or anonymity (offered for a 举报, taken for any kind)."""
         kind = tracker.get_slot("report_kind")
         if wants_anonymity(text):
-            if kind == REPORT:
-                return {"report_contact": ANONYMOUS, "report_asking": None}
-            dispatcher.utter_message(text=messages.ONLY_REPORTS_ANONYMOUS)
-            return {"report_contact": None}
+            return {"report_contact": ANONYMOUS, "report_asking": None}
         runs = digit_runs(text, min_length=5)
         if runs:
             phone = read_phone(dispatcher, runs)

@@ -145,7 +145,7 @@ async def test_an_anonymous_report_keeps_no_citizen_and_an_urgent_one_is_urgent(
     [order] = await stored_orders(hotline.database)
     assert (order.anonymous, order.citizen_id, order.contact_phone) == (True, None, None)
     assert (order.latitude, order.longitude, order.district, order.urgency) == (23.1291, 113.2644, None, "urgent")
-    assert "您是匿名举报，我们不会记录您的联系方式。请记下工单号" in dispatcher.messages[0]["text"]
+    assert "您是匿名反映，我们不会记录您的联系方式。请记下工单号" in dispatcher.messages[0]["text"]
 
 
 async def test_another_number_is_stored_and_shown_masked(hotline: runtime.Hotline) -> None:

@@ -331,18 +331,25 @@ async def test_an_invalid_number_is_asked_again_clearly() -> None:
     assert texts(dispatcher) == ["这个号码好像不对：手机号应为以1开头的11位数字，请再说一遍。"]
 
 
-async def test_anonymity_only_for_reports_of_violations() -> None:
+async def test_any_report_may_be_anonymous_and_only_a_violation_is_offered_it() -> None:
     slots, _ = await run_form(answer("report_contact", "我要匿名", slots={**COMPLAINT, "report_kind": "举报"}))
     assert slots == {"report_contact": "anonymous", "report_asking": None, "requested_slot": "report_confirmed"}
-    slots, dispatcher = await run_form(answer("report_contact", "我要匿名"))
-    assert slots == {"report_contact": None, "requested_slot": "report_contact"}
-    assert texts(dispatcher)[0].startswith("只有举报可以匿名。")
+    # A complaint too: a 12345 centre takes anonymous complaints; the read-back says the result cannot be told.
+    slots, dispatcher = await run_form(answer("report_contact", "我不想留名，匿名吧"))
+    assert slots == {"report_contact": "anonymous", "report_asking": None, "requested_slot": "report_confirmed"}
+    assert texts(dispatcher) == []
+
+
+async def test_a_complaint_that_says_anonymous_at_once_is_not_asked_for_a_number() -> None:
+    slots, _ = await run_form(first("我想匿名投诉，白云区同和街有个大排档天天占道经营到凌晨两点", "complain"))
+    assert (slots["report_kind"], slots["report_contact"]) == ("投诉", "anonymous")
 
 
 async def test_a_citizen_without_a_verified_number_who_will_not_leave_one_is_told_why() -> None:
-    slots, dispatcher = await run_form(answer("report_contact", "不想留", "deny"))
+    slots, dispatcher = await run_form(answer("report_contact", "不要", "deny"))
     assert slots == {"report_contact": None, "requested_slot": "report_contact"}
-    assert "需要留一个联系电话" in texts(dispatcher)[0]
+    assert "办理结果才能告诉您" in texts(dispatcher)[0]
+    assert "匿名" in texts(dispatcher)[0]
 
 
 # --- read-back and corrections --------------------------------------------------------------------
