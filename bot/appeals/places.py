@@ -39,6 +39,14 @@ def places() -> dict[str, str]:
     return found
 
 
+@cache
+def place_names() -> tuple[str, ...]:
+    """Every name in the gazetteer, the ambiguous ones too (for keeping a place as said, never for a district),
+    the longest first."""
+    document = read_yaml(GAZETTEER, GazetteerError)
+    return tuple(sorted({*places(), *(document.get(AMBIGUOUS) or [])}, key=len, reverse=True))
+
+
 def district_of_place(text: str) -> str | None:
     """The district of the known places ``text`` names, or None when it names none or places in two districts
     (五号线杨箕站到珠江新城站: 越秀区 and 天河区). A name inside a longer one found (中新 in 中新知识城) does

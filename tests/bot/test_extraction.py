@@ -71,12 +71,20 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         # The fifth blind set: an estate called 邨, a dormitory's building, an island, a station said after 从.
         ("你好 我想投诉我们小区物业 番禺区祈福新邨 停车费说加就加", "番禺区", "祈福新邨"),
         ("你好我住白云区京溪南方医院宿舍八栋，电梯坏了十几天没人修", "白云区", "京溪南方医院宿舍八栋"),
-        ("我要投诉番禺区大石 南浦岛那边 有个工地泥头车不冲洗就上路", "番禺区", "南浦岛"),
+        ("我要投诉番禺区大石 南浦岛那边 有个工地泥头车不冲洗就上路", "番禺区", "大石南浦岛"),
         ("喂 我刚从广州南站出来 出站口那里一堆黑车拉客", None, "广州南站"),
         ("白云区太和镇 广从公路 一千号", "白云区", "广从公路"),  # 从 of a name is no "from"
         ("投述291路公交司机，开车一直玩手机", None, "291路"),
         # The fifth set's test half: the road said after the sub-district and a comma is part of the place.
         ("我住从化街口街，河滨北路，家门口有个大坑", None, "从化街口街河滨北路"),  # 从化区 by the gazetteer
+        # A village or estate and the area said just before it (a town, a neighbourhood): both, as one address;
+        # a road needs no area.
+        ("我住花都狮岭，成条村的路灯都坏了一个月", "花都区", "狮岭成条村"),
+        ("增城新塘那边，大敦村入口的工地半夜施工", "增城区", "新塘大敦村"),  # 新塘: ambiguous, kept as said
+        ("黄埔文冲，石化路那个公交站没有遮雨棚", "黄埔区", "石化路那个公交站"),
+        ("天河区岗顶，石牌西路口的红绿灯坏了", "天河区", "石牌西路"),
+        # …but not one said earlier in another clause.
+        ("我以前住岗顶，现在搬到了车陂路，楼下天天吵", None, "车陂路"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
