@@ -19,7 +19,7 @@ from bot.actions.common import (
     request_handoff,
     verified_citizen_id,
 )
-from bot.appeals.extraction import asks_about_supervision
+from bot.appeals.extraction import REPORTED, asks_about_supervision, asks_for_supervision, explicit_request
 from bot.cases.records import file_supervision_order, find_case
 from bot.catalog.wording import asks_for_some_certificate
 from bot.core import clock
@@ -71,6 +71,19 @@ class ActionHandleFallback(Action):
         return [SlotSet("pending_offer", None)]
 
 
+def last_supervision_offer(tracker: Tracker) -> str:
+    """The 督办 offered last in this conversation and not filed since (``supervise:<case>``, even if declined), or
+    ""."""
+    for event in reversed(tracker.events):
+        custom = (event.get("data") or {}).get("custom") or {} if event.get("event") == "bot" else {}
+        if custom.get("type") == SUPERVISION:
+            return ""
+        value = str(event.get("value") or "")
+        if event.get("event") == "slot" and event.get("name") == "pending_offer" and value.startswith("supervise:"):
+            return value
+    return ""
+
+
 class ActionAcceptOffer(Action):
     """Carries out what the last question offered, when the citizen says yes."""
 
@@ -81,10 +94,17 @@ class ActionAcceptOffer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """File the 督办 order or point to a human; otherwise just ask what is needed."""
         offer = tracker.get_slot("pending_offer") or ""
-        if offer and latest_text(tracker).startswith("／"):  # a typed command, never an answer
+        text = latest_text(tracker)
+        if offer and text.startswith("／"):  # a typed command, never an answer
             dispatcher.utter_message(text=messages.OFFER_NOT_ANSWERED)
             return []
         done: list[EventType] = [SlotSet("pending_offer", None)]
+        if not offer.startswith("supervise:") and asks_for_supervision(text):
+            # 督办 asked for in words: the one offered earlier (先不用, then 想了想还是督办吧), or the case first.
+            offer = last_supervision_offer(tracker)
+            if not offer:
+                dispatcher.utter_message(text=messages.SUPERVISION_NEEDS_A_CASE)
+                return [*done, FollowupAction("progress_form")]
         if offer == "human":
             request_handoff(dispatcher, "requested")
             return done
@@ -115,9 +135,17 @@ class ActionAcceptOffer(Action):
                     text=messages.SUPERVISION_FILED.format(number=order),
                     json_message={"kind": "work_order", "number": order, "type": SUPERVISION},
                 )
-                return done
+                return [*done, *self.report_said_with_it(text)]
         dispatcher.utter_message(text=messages.OFFER_ACCEPTED)
         return done
+
+    @staticmethod
+    def report_said_with_it(text: str) -> list[EventType]:
+        """The report form, when the yes carries a report too (要督办。还有我想投诉一下…), of the kind it names."""
+        kind = explicit_request(text)
+        if kind is None:
+            return []
+        return [*([SlotSet("report_kind", kind)] if kind != REPORTED else []), FollowupAction("report_form")]
 
 
 class ActionDeclineOffer(Action):

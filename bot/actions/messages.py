@@ -64,6 +64,8 @@ CASE_NUMBER_FORGOTTEN = (
     "我可以直接查到您名下的办件。也可以说“转人工”，由客服帮您查。"
 )
 SUPERVISION_CHOICES = ("需要督办", "不用了")
+# 督办 asked for before any case was looked up: the progress form asks for its number next.
+SUPERVISION_NEEDS_A_CASE = "督办要先查到您的办件，看是否超过了承诺时限。"
 # A question about 督办 itself at the offer (督办之后一般多久会有回复？): answered, and the offer made again.
 SUPERVISION_EXPLAINED = (
     "督办就是由我们登记一张督办工单，转给承办部门，催促他们尽快办理；处理结果会通知您，"

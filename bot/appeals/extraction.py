@@ -238,6 +238,11 @@ _SHORT_PLACE = re.compile(
     r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍)$"
 )
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
+# 督办 asked for (要督办, 还是督办吧, 帮我催一下), and refused (不用督办, 唔使催).
+_SUPERVISION_ASKED = re.compile(
+    r"(?:要|需要|还是|帮我|给我|麻烦|申请|可以|就)督办(?![了过])|督办(?:吧|一下|下)|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)"
+)
+_SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:督办|催)")
 _NOT_UNDERSTOOD = re.compile(r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
@@ -451,6 +456,12 @@ def states_a_problem(text: str) -> bool:
         # 哪里挑水啊: the fifth blind set), not "昨天开始停电了 怎么回事".
         return wrong and find_since(text) is not None
     return find_since(text) is not None or wrong
+
+
+def asks_for_supervision(text: str) -> bool:
+    """Whether the words ask for 督办 (要督办, 想了想还是督办吧, 帮我催一下), not refuse it (不用督办了) or tell of
+    one (督办了三次都没人理)."""
+    return _SUPERVISION_ASKED.search(text) is not None and _SUPERVISION_REFUSED.search(text) is None
 
 
 def asks_about_supervision(text: str) -> bool:

@@ -23,6 +23,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.appeals.extraction import (
     REPORTED,
     asks_about_supervision,
+    asks_for_supervision,
     corrects_a_field,
     explicit_request,
     other_kind,
@@ -213,3 +214,18 @@ class SupervisionQuestionClassifier(_ReplacingIntent):
     def says_it(self, message: Message) -> bool:
         """Whether the words ask about 督办 itself."""
         return asks_about_supervision(message.get(TEXT) or "")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SupervisionRequestClassifier(_ReplacingIntent):
+    """A citizen who asks for 督办 in words (想了想还是督办吧, 要督办。还有…) says yes to it, whatever the classifier
+    made of the rest (a complaint about the delay: the fifth blind set); the yes files the 督办 offered earlier in the
+    conversation, or asks for the case. A message with a case number is looked up first (the lookup offers 督办).
+
+    ``intent`` is the yes; only a message classified as one of ``replaces`` is changed.
+    """
+
+    def says_it(self, message: Message) -> bool:
+        """Whether the words ask for 督办 and name no case to look up."""
+        numbered = any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])
+        return not numbered and asks_for_supervision(message.get(TEXT) or "")

@@ -126,6 +126,51 @@ async def test_a_supervision_order_remembers_the_verified_citizen(hotline: runti
     assert (order.channel, order.citizen_id, order.case_number) == ("voice", citizen.id, OVERDUE)
 
 
+def offered_then_declined(number: str) -> list[dict[str, object]]:
+    """The events of a 督办 offer the citizen said no to."""
+    return [
+        {"event": "slot", "name": "pending_offer", "value": f"supervise:{number}"},
+        user_event("deny"),
+        {"event": "slot", "name": "pending_offer", "value": None},
+    ]
+
+
+async def test_supervision_asked_for_after_declining_it_is_filed(hotline: runtime.Hotline) -> None:
+    """The fifth blind set: "先不用", then "想了想还是督办吧，都拖了一个多月了" started a complaint about nothing."""
+    dispatcher = CollectingDispatcher()
+    t = tracker(
+        "想了想还是督办吧，都拖了一个多月了",
+        "affirm",
+        slots={"verified_cases": [OVERDUE]},
+        events=offered_then_declined(OVERDUE),
+    )
+    assert await ActionAcceptOffer().run(dispatcher, t, {}) == [SlotSet("pending_offer", None)]
+    number = dispatcher.messages[0]["custom"]["number"]
+    assert dispatcher.messages[0]["text"].startswith(f"已为您提交督办工单，工单编号{number}")
+    async with hotline.database.session() as session:
+        order = (await session.execute(select(WorkOrder))).scalar_one()
+    assert (order.case_number, order.kind) == (OVERDUE, "督办")
+
+
+async def test_supervision_with_a_complaint_files_it_then_takes_the_complaint(hotline: runtime.Hotline) -> None:
+    """The fifth blind set: "要督办。还有…工作人员态度很差…一并反映一下" started the complaint and filed no 督办."""
+    dispatcher = CollectingDispatcher()
+    text = "要督办。还有我想投诉一下，窗口那个工作人员态度很差，让我来回跑了三趟"
+    slots = {"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]}
+    events = await ActionAcceptOffer().run(dispatcher, tracker(text, "affirm", slots=slots), {})
+    assert events == [SlotSet("pending_offer", None), SlotSet("report_kind", "投诉"), FollowupAction("report_form")]
+    assert dispatcher.messages[0]["text"].startswith("已为您提交督办工单")
+    async with hotline.database.session() as session:
+        assert (await session.execute(select(WorkOrder.kind))).scalars().all() == ["督办"]
+
+
+async def test_supervision_asked_for_with_no_case_looked_up_asks_for_the_number(hotline: runtime.Hotline) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAcceptOffer().run(dispatcher, tracker("帮我督办一下", "affirm"), {})
+    assert events == [SlotSet("pending_offer", None), FollowupAction("progress_form")]
+    assert dispatcher.messages[0]["text"].startswith("督办要先查到您的办件")
+
+
 async def test_supervision_needs_a_verified_case(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     slots = {"pending_offer": f"supervise:{IN_PROGRESS}", "verified_cases": []}

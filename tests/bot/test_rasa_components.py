@@ -21,6 +21,7 @@ from bot.rasa.components import (
     MaterialsQuestionClassifier,
     PersonRequestClassifier,
     SupervisionQuestionClassifier,
+    SupervisionRequestClassifier,
     _ReplacingIntent,
 )
 
@@ -389,3 +390,35 @@ def test_a_question_about_supervision_goes_to_the_fallback_that_knows_the_offer(
     SupervisionQuestionClassifier({"intent": "nlu_fallback", "replaces": ["out_of_scope"]}).process([message])
     assert message.get("intent")["name"] == expected
     assert configured_replaces("SupervisionQuestionClassifier") == ["out_of_scope"]
+
+
+SUPERVISION_REPLACES = ["complain", "inform", "out_of_scope", "nlu_fallback", "deny", "ask_progress"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # The fifth blind set: a 督办 asked for after declining it, and one asked for with a complaint.
+        ("想了想还是督办吧，都拖了一个多月了", "complain", "affirm"),
+        ("要督办。还有我想说一句，窗口的人态度很差，这个也一并反映一下", "complain", "affirm"),
+        ("需要督办", "inform", "affirm"),
+        ("帮我催一下吧", "out_of_scope", "affirm"),
+        ("不用督办了，我再等几天看看", "deny", "deny"),
+        ("督办了三次都没人理，我要投诉", "complain", "complain"),
+        ("督办是什么意思", "nlu_fallback", "nlu_fallback"),
+        ("我要投诉他们办事拖拉", "complain", "complain"),
+    ],
+)
+def test_supervision_asked_for_in_words_is_a_yes_to_it(text: str, intent: str, expected: str) -> None:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.75}})
+    SupervisionRequestClassifier({"intent": "affirm", "replaces": SUPERVISION_REPLACES}).process([message])
+    assert message.get("intent")["name"] == expected
+    assert configured_replaces("SupervisionRequestClassifier") == SUPERVISION_REPLACES
+
+
+def test_a_case_number_with_supervision_words_is_looked_up_first() -> None:
+    entities = [{"entity": "case_number", "value": "20261001000777", "start": 8, "end": 22}]
+    text = "帮我督办一下这个件20261001000777"
+    message = Message(data={"text": text, "intent": {"name": "ask_progress"}, "entities": entities})
+    SupervisionRequestClassifier({"intent": "affirm", "replaces": SUPERVISION_REPLACES}).process([message])
+    assert message.get("intent")["name"] == "ask_progress"
