@@ -130,6 +130,12 @@ _PLACE = re.compile(
 _COMING_FROM = re.compile(r"(?<=[刚我就才都])从")
 # A road named in an address (its number makes it precise without the area said before it).
 _ON_A_ROAD = re.compile(r"大道|马路|公路|国道|路|大街|巷")
+# A bus route (291路, B12路).
+_BUS_ROUTE = re.compile(r"[A-Za-z]?\d+路")
+# A kind of place said without its name (公交站, 地铁站, 工地).
+_KIND_ONLY = re.compile(
+    r"(?:公交|公交车|地铁|汽车)?(?:站|车站|站口)|地铁口|工地|(?:肉菜|农贸|菜)?市场|(?:十字)?路口|天桥|隧道|桥底|村口"
+)
 # Between a known place and the address said right after it (新塘那边，大敦村).
 _BETWEEN_PLACES = re.compile(r"(?:那边|这边|附近)?[，,、\s]?")
 # A pause between the parts of one address (棠下街 棠德南路): spaces; a comma ends a clause instead.
@@ -358,13 +364,36 @@ def find_address(text: str) -> str | None:
             )
             if inside:
                 place += clean_place(inside.group())
-            # A village, estate or site is found by the area said just before it (我住花都狮岭，成条村: the fifth
-            # blind set's test half kept only 成条村); a road needs none.
-            if _ON_A_ROAD.search(place) is None:
-                before = _known_place_before(text, text.find(place[:2], match.start()))
+            start = text.find(place[:2], match.start())
+            if _BUS_ROUTE.fullmatch(place):
+                # A bus route and the known stop or station said after it (291路…从天河客运站开出来那班: the fifth blind
+                # set kept only 291路).
+                after = _known_place_said_after(text, start + len(place))
+                place = f"{place}，{after}" if after else place
+            elif _KIND_ONLY.fullmatch(place):
+                # A kind of place said without its name is named by the known place said before it (石牌桥那边的共享
+                # 单车堆在公交站: the fifth blind set filed 天河区公交站).
+                place = _known_place_said_before(text, start) + place
+            elif _ON_A_ROAD.search(place) is None:
+                # A village, estate or site is found by the area said just before it (我住花都狮岭，成条村: the fifth
+                # blind set's test half kept only 成条村); a road needs none.
+                before = _known_place_before(text, start)
                 place = place if before in place else before + place
             return (place + _said_after_pauses(text, (inside or match).end()))[:MAX_ADDRESS]
     return None
+
+
+def _known_place_said_before(text: str, start: int) -> str:
+    """The gazetteer's place said last before ``start``, however far (石牌桥 in 石牌桥那边的…公交站), or ""."""
+    said = text[:start]
+    found = [(said.rfind(name) + len(name), len(name), name) for name in place_names() if name in said]
+    return max(found)[2] if found else ""
+
+
+def _known_place_said_after(text: str, end: int) -> str:
+    """The gazetteer's place said first after ``end`` (广州南站 in 886路…从广州南站开出来), or ""."""
+    found = [(text.find(name, end), -len(name), name) for name in place_names() if name in text[end:]]
+    return min(found)[2] if found else ""
 
 
 def _known_place_before(text: str, start: int) -> str:

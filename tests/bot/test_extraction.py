@@ -83,6 +83,15 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("增城新塘那边，大敦村入口的工地半夜施工", "增城区", "新塘大敦村"),  # 新塘: ambiguous, kept as said
         ("黄埔文冲，石化路那个公交站没有遮雨棚", "黄埔区", "石化路那个公交站"),
         ("天河区岗顶，石牌西路口的红绿灯坏了", "天河区", "石牌西路"),
+        # A kind of place said without a name (公交站, 地铁站) is named by the known place said before it (the fifth
+        # blind set: "石牌桥那边的共享单车堆在公交站" was filed at 天河区公交站).
+        ("天河区岗顶那边好多电动车停在公交站，挡住上车的人", "天河区", "岗顶公交站"),
+        ("黄埔区文冲的地铁站口有人派传单", "黄埔区", "文冲地铁站"),
+        ("楼下公交站的广告牌倒了", None, "楼下公交站"),
+        # A bus route and the known stop or station said after it (the fifth blind set kept only 291路).
+        ("投诉886路公交车，今天下午从广州南站开出来那班司机一直打电话", None, "886路，广州南站"),
+        ("我要投诉番禺的3路公交车，在市桥站经常不停", "番禺区", "3路，市桥"),
+        ("291路公交车司机态度很差", None, "291路"),
         # …but not one said earlier in another clause.
         ("我以前住岗顶，现在搬到了车陂路，楼下天天吵", None, "车陂路"),
     ],
