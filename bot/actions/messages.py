@@ -20,6 +20,8 @@ OFFER_NOT_ANSWERED = "请直接回答“需要”或“不用”，也可以回�
 
 # --- services: which one, which situation, what next --------------------------------------------------
 
+# Asked in the middle of the form whether the one complained about will know who complained.
+CONFIDENTIALITY = "您的姓名和电话我们会保密，不会告诉被投诉的一方；如果您愿意，也可以匿名反映。我们先把这件事登记好。"
 ASIDE_NOTED = "您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"
 WHICH_SERVICE = "您要办理的是下面哪一项？请说序号或名称。"
 WHICH_CERTIFICATE = "请问您要办哪一种证？比如身份证、护照、港澳通行证、驾驶证、结婚证、居住证。"

@@ -51,6 +51,7 @@ from bot.appeals.categories import COMPLAINT, CONSULTATION, HELP, REPORT, SUGGES
 from bot.appeals.extraction import (
     MAX_ADDRESS,
     MIN_DESCRIPTION,
+    asks_about_confidentiality,
     clean_place,
     description_length,
     find_address,
@@ -58,8 +59,10 @@ from bot.appeals.extraction import (
     find_district,
     find_district_or_place,
     find_since,
+    gives_this_number,
     is_aside,
     is_unknown,
+    means_this_number,
     only_an_area,
     other_kind,
     place_only_near,
@@ -245,6 +248,8 @@ class ValidateReportForm(Action):
             updates["report_contact"] = ANONYMOUS
         elif (phone := phone_said(text)) is not None:  # "…，我电话13580367741": not asked for again
             updates["report_contact"] = phone
+        elif gives_this_number(text) and verified_citizen_id(tracker) is not None:  # …联系我就打呢个电话得啦
+            updates["report_contact"] = VERIFIED
         return updates
 
     async def read_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any] | None:
@@ -277,12 +282,12 @@ class ValidateReportForm(Action):
         if _asks_aside(tracker, intent, text):
             # "你们这个是不是要收费的", "你们会派人去查吗？多久能有结果？" at any question: a question of the
             # citizen's own (no service or number named to switch to), and the form goes on.
-            dispatcher.utter_message(text=messages.ASIDE_NOTED)
+            dispatcher.utter_message(text=aside_answer(text))
             return {asked: None} if asked else {}
         if _answers_with_a_question(tracker, intent, asked, text):
             # "上个月开始吧。顺便问一下，你们这个投诉多久有回复？": the answer, and the question noted (the fifth
             # blind set: read as a progress question, the form was left and nothing filed).
-            dispatcher.utter_message(text=messages.ASIDE_NOTED)
+            dispatcher.utter_message(text=aside_answer(text))
             read = (  # the time as said, without the question after it
                 {"report_since": find_since(text)}
                 if asked == "report_since"
@@ -323,9 +328,9 @@ class ValidateReportForm(Action):
             return {**self.apply(dispatcher, field, value), "report_confirmed": None, "report_asking": pending}
         if is_aside(text) and not (find_district(text) or find_address(text) or find_since(text)):
             # "你哋几点下班？": a question of the citizen's own, never the answer; the form asks again.
-            dispatcher.utter_message(text=messages.ASIDE_NOTED)
+            dispatcher.utter_message(text=aside_answer(text))
             return {asked: None}
-        if intent == "deny":
+        if intent == "deny" and _FOUND_IN[asked](text) is None:  # 差唔多半年啦, read as a no for its 唔, answers
             return None
         if asked == "report_district":
             return self.read_district(dispatcher, text)
@@ -409,7 +414,7 @@ class ValidateReportForm(Action):
         if verified_citizen_id(tracker) is not None and tracker.get_slot("report_asking") != OTHER_PHONE:
             if intent == "deny" or wants_another_number(text):
                 return {"report_contact": None, "report_asking": OTHER_PHONE}
-            if intent == "affirm" or says_yes(text):
+            if intent == "affirm" or says_yes(text) or means_this_number(text):
                 return {"report_contact": VERIFIED}
         elif intent == "deny" and kind != REPORT:
             dispatcher.utter_message(text=messages.PHONE_NEEDED)
@@ -575,6 +580,12 @@ def _answers_with_a_question(tracker: Tracker, intent: str, asked: str | None, t
         and is_aside(text)
         and find(text) is not None
     )
+
+
+def aside_answer(text: str) -> str:
+    """What a question asked in the middle of the form gets: whether the other side is told who complained is
+    answered; any other is noted for after."""
+    return messages.CONFIDENTIALITY if asks_about_confidentiality(text) else messages.ASIDE_NOTED
 
 
 def _asks_aside(tracker: Tracker, intent: str, text: str) -> bool:

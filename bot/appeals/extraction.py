@@ -211,6 +211,12 @@ _EXPLICIT_REQUEST = re.compile(
 )
 # A report whose kind the citizen does not name (反映).
 REPORTED = "反映"
+# The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
+# 就用你们看到的这个号, 呢个号码得: the sixth blind set).
+_THIS = r"(?:这个|呢个|绑定的|看到的|来电的|显示的|验证过?的|注册的|现在用的|而家用紧嘅)(?:这个|呢个|那个)?"
+_THIS_NUMBER = re.compile(_THIS + r"(?:手机号码?|电话号码|号码|电话|手机|号)")
+# …said in a first message with what to do with it (你哋联系我就打呢个电话得啦, 电话就是这个号码).
+_CONTACT_THIS_NUMBER = re.compile(r"(?:联系我|打|用|留|就是|系|係)(?:就|都)?(?:打|用)?" + _THIS_NUMBER.pattern)
 _OTHER_NUMBER = re.compile(r"换|别的|另一个|另外|其他|其它|不用这个|不要这个|不要用|不用")
 # Words that name a field of the read-back, for "地址不对，是…" and "改一下时间".
 _FIELDS = (
@@ -244,6 +250,8 @@ _SHORT_PLACE = re.compile(
     r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍)$"
 )
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
+# Whether the one complained about is told who complained, or the citizen's details leak.
+_CONFIDENTIALITY = re.compile(r"知道?(?:系|是)我|话俾佢知|话畀佢知|告诉(?:他|她|他们|对方|佢)|泄露|泄漏|曝光|保密")
 # 督办 asked for (要督办, 还是督办吧, 帮我催一下), and refused (不用督办, 唔使催).
 _SUPERVISION_ASKED = re.compile(
     r"(?:要|需要|还是|帮我|给我|麻烦|申请|可以|就)督办(?![了过])|督办(?:吧|一下|下)|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)"
@@ -295,6 +303,18 @@ def is_aside(text: str) -> bool:
 def says_yes(text: str) -> bool:
     """Whether the answer begins with a yes (可以, 好的, 确认提交, 没问题…)."""
     return _YES.match(without_punctuation(text)) is not None
+
+
+def means_this_number(text: str) -> bool:
+    """Whether an answer to the offered number takes it, said as "this one" (留这个号码吧, 用我绑定的号码就行)."""
+    said = without_punctuation(text)
+    return _THIS_NUMBER.search(said) is not None and not wants_another_number(said) and not re.search(r"\d{5}", said)
+
+
+def gives_this_number(text: str) -> bool:
+    """Whether a report gives the number the channel knows as its contact (你哋联系我就打呢个电话得啦)."""
+    said = without_punctuation(text)
+    return _CONTACT_THIS_NUMBER.search(said) is not None and not wants_another_number(said)
 
 
 def wants_another_number(text: str) -> bool:
@@ -485,6 +505,11 @@ def states_a_problem(text: str) -> bool:
         # 哪里挑水啊: the fifth blind set), not "昨天开始停电了 怎么回事".
         return wrong and find_since(text) is not None
     return find_since(text) is not None or wrong
+
+
+def asks_about_confidentiality(text: str) -> bool:
+    """Whether the citizen asks if the one complained about will know who complained (会唔会话俾佢知系我投诉)."""
+    return is_aside(text) and _CONFIDENTIALITY.search(text) is not None
 
 
 def asks_for_supervision(text: str) -> bool:

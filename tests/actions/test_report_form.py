@@ -297,6 +297,23 @@ async def test_an_address_too_vague_is_asked_again() -> None:
     assert texts(dispatcher) == ["请说具体一点：哪条路、哪个小区，或者门牌号？"]
 
 
+async def test_a_time_read_as_a_no_is_the_answer() -> None:
+    """The sixth blind set: "差唔多半年啦" (about half a year), read as a no for its 唔, ended the form."""
+    slots, _ = await run_form(answer("report_since", "差唔多半年啦", "deny", slots={**COMPLAINT, "report_since": None}))
+    assert slots == {"report_since": "差唔多半年啦", "requested_slot": "report_contact"}
+
+
+@pytest.mark.parametrize(
+    "text", ["你哋会唔会话俾佢知系我投诉㗎 大家街坊嚟", "你们会不会告诉他是我投诉的？", "会不会泄露我的信息"]
+)
+async def test_asking_whether_the_other_side_is_told_who_complained_is_answered(text: str) -> None:
+    slots, dispatcher = await run_form(
+        answer("report_since", text, "nlu_fallback", slots={**COMPLAINT, "report_since": None})
+    )
+    assert slots == {"report_since": None, "requested_slot": "report_since"}
+    assert "保密" in texts(dispatcher)[0]
+
+
 @pytest.mark.parametrize("text", ["三天了", "上周开始", "昨晚"])
 async def test_since_when_in_the_citizens_words(text: str) -> None:
     slots, _ = await run_form(answer("report_since", text, slots={**COMPLAINT, "report_since": None}))
@@ -312,6 +329,37 @@ VERIFIED = {"channel": "sms", "citizen_id": 7}
 async def test_the_verified_number_is_accepted(text: str, intent: str) -> None:
     slots, _ = await run_form(answer("report_contact", text, intent, metadata=VERIFIED))
     assert slots == {"report_contact": "verified", "requested_slot": "report_confirmed"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    # The sixth blind set: the number the channel knows, said as "this one" in many ways.
+    ["就用我绑定的这个号码", "留这个号码吧", "用我 Telegram 绑定的号码就行", "就用你们看到的这个号", "呢个号码得"],
+)
+@pytest.mark.parametrize("intent", ["inform", "nlu_fallback"])
+async def test_the_verified_number_said_as_this_one_is_accepted(text: str, intent: str) -> None:
+    slots, _ = await run_form(answer("report_contact", text, intent, metadata=VERIFIED))
+    assert slots == {"report_contact": "verified", "requested_slot": "report_confirmed"}
+
+
+@pytest.mark.parametrize("text", ["不用这个号码", "唔好用呢个号码", "换个号码"])
+async def test_not_this_number_is_no_yes(text: str) -> None:
+    slots, _ = await run_form(answer("report_contact", text, "deny", metadata=VERIFIED))
+    assert slots["report_contact"] is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我想投诉荔湾区多宝路恩宁路口嗰度个路灯成个礼拜都唔着，你哋联系我就打呢个电话得啦",
+        "举报：荔湾区西村西湾路一百五十八号旁边的废品站晚上烧电线，近一个月几乎每晚都烧。我可以留名，电话就是这个号码。",
+    ],
+)
+async def test_the_number_the_channel_knows_said_in_the_first_message_is_not_asked_for(text: str) -> None:
+    slots, _ = await run_form(first(text, "complain", metadata=VERIFIED))
+    assert slots["report_contact"] == "verified"
+    slots, _ = await run_form(first(text, "complain"))  # no number known: it is asked for
+    assert slots["report_contact"] is None
 
 
 @pytest.mark.parametrize(("text", "intent"), [("换一个号码", "inform"), ("不行", "deny"), ("不要用这个", "deny")])
