@@ -53,6 +53,7 @@ from bot.appeals.extraction import (
     MIN_DESCRIPTION,
     asks_about_confidentiality,
     clean_place,
+    corrected_address,
     description_length,
     find_address,
     find_correction,
@@ -240,6 +241,7 @@ class ValidateReportForm(Action):
             updates["report_district"] = find_district_or_place(text)
             # A known place when no road or estate is named (在黄埔区大沙地东: the fifth blind set).
             address = find_address(text) or place_named(text)
+            address = corrected_address(text, address) or address  # 唔系植村 系会江村: the place meant
             updates["report_location"] = shared_location(tracker)
         if kind not in WITHOUT_SINCE:
             since = find_since(text)
@@ -428,6 +430,9 @@ class ValidateReportForm(Action):
         if said in FIELD_OPTIONS and tracker.get_slot("report_asking") == WHICH_FIELD:
             return self.reopen(FIELD_OPTIONS[said])
         field, value = correction(text)
+        if field is None and (address := corrected_address(text, tracker.get_slot("report_address"))):
+            # 等一下 不是三楼 我住五楼: the floor meant, added to the address (the sixth blind set).
+            return {"report_address": address, "report_confirmed": None, "report_asking": None}
         if field is None:
             if intent == "affirm" or says_yes(text):
                 return {"report_confirmed": CONFIRMED, "report_asking": None}

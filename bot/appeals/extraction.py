@@ -186,6 +186,14 @@ _SINCE_PATTERNS = (
     # (长期违停 says how often, not since when: the third blind set answered the question after it).
     re.compile(r"一直都(?:有|是这样|这样|存在)|一直(?:是这样|这样|以来)|好多年了?|好几年了?"),
 )
+# A place taken back and the one meant (唔系植村 系会江村; 不是3楼，是5楼，502那家; 不是三楼 我住五楼).
+_PLACE_TAKEN_BACK = re.compile(
+    r"(?:不是|唔系|唔係)\s*(?P<old>[^\s，,。！？…]{1,10}?)\s*[，,]?\s*(?:是|系|係|我住|住|喺|在)\s*"
+    r"(?P<new>[^\s，,。！？…]{1,12}?)(?:那家|那户|嗰间|嗰户|嗰度)?(?=$|[\s，,。！？…])"
+    r"(?:[，,]\s*(?P<more>\d{2,4}))?"
+)
+# A floor, a room or a building's number (5楼, 五楼502, 3栋).
+_FLOOR_OR_ROOM = re.compile(r"[\d一二三四五六七八九十两]+(?:楼|层|栋|座|室|号)[\d一二三四五六七八九十]*(?:室|房)?")
 # A time taken back in the same message: what follows is the time meant ("哦不是，是上上个星期三").
 _TIME_CORRECTED = re.compile(r"(?:不是|不对|说错了|唔系|唔啱)[，,。\s]*(?:是|系|应该是)")
 _YES = re.compile(
@@ -555,6 +563,20 @@ def make_title(details: str) -> str:
         if len(_CHINESE.findall(clause)) >= MIN_DESCRIPTION:
             return clause[:TITLE_LENGTH]
     return (text.strip() or details)[:TITLE_LENGTH]
+
+
+def corrected_address(text: str, address: str | None) -> str | None:
+    """The address with a place taken back in ``text`` put right (唔系植村 系会江村), or a floor or room said
+    instead of another added to it (不是三楼 我住五楼), or None when ``text`` takes back no place of it."""
+    match = _PLACE_TAKEN_BACK.search(text)
+    if match is None or not address:
+        return None
+    old, new = match.group("old"), match.group("new") + (match.group("more") or "")
+    if old in address:
+        return address.replace(old, new)[:MAX_ADDRESS]
+    if _FLOOR_OR_ROOM.fullmatch(new):
+        return (address + new)[:MAX_ADDRESS]
+    return None
 
 
 def find_correction(text: str) -> tuple[str | None, str]:

@@ -297,6 +297,12 @@ async def test_an_address_too_vague_is_asked_again() -> None:
     assert texts(dispatcher) == ["请说具体一点：哪条路、哪个小区，或者门牌号？"]
 
 
+async def test_a_place_taken_back_in_the_first_message_is_the_new_one() -> None:
+    text = "投诉一下，天河区棠下荷光路68号那栋楼，3楼有户人在楼梯间堆满纸皮……啊不对不是3楼，是5楼，502那家。"
+    slots, _ = await run_form(first(text, "complain"))
+    assert slots["report_address"] == "棠下荷光路68号5楼502"
+
+
 async def test_a_time_read_as_a_no_is_the_answer() -> None:
     """The sixth blind set: "差唔多半年啦" (about half a year), read as a no for its 唔, ended the form."""
     slots, _ = await run_form(answer("report_since", "差唔多半年啦", "deny", slots={**COMPLAINT, "report_since": None}))
@@ -418,6 +424,13 @@ async def test_a_correction_with_its_value_changes_that_field_and_reads_back_aga
         "report_address": "天河路100号",
         "requested_slot": "report_confirmed",
     }
+
+
+async def test_a_floor_taken_back_at_the_read_back_is_added_to_the_address() -> None:
+    """The sixth blind set: "等一下 不是三楼 我住五楼" at the read-back asked which field to change."""
+    slots, _ = await run_form(answer("report_confirmed", "等一下 不是三楼 我住五楼 漏水的是六楼", "deny", slots=READY))
+    assert (slots["report_address"], slots["report_confirmed"]) == ("龙口西路五楼", None)
+    assert slots["requested_slot"] == "report_confirmed"
 
 
 async def test_a_correction_without_a_value_asks_only_that_field() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from bot.appeals.extraction import (
     clean_place,
+    corrected_address,
     description_length,
     find_address,
     find_correction,
@@ -264,6 +265,22 @@ def test_since_when_as_the_citizen_said_it() -> None:
     assert since_as_said("三天了。") == "三天了"
     assert since_as_said("上周，开始") == "上周 开始"
     assert since_as_said("  昨晚 ") == "昨晚"
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "corrected"),
+    [
+        # The sixth blind set: a place taken back in the same message, or at the read-back.
+        ("我要投诉番禺大石 嗯 植村 有间五金厂 啊唔系植村 系会江村 会江村村口嗰间", "大石植村", "大石会江村"),
+        ("荷光路68号那栋楼，3楼有户人堆纸皮……啊不对不是3楼，是5楼，502那家", "荷光路68号", "荷光路68号5楼502"),
+        ("等一下 不是三楼 我住五楼 漏水的是六楼", "宝业路十二号", "宝业路十二号五楼"),
+        ("不是上周，是上个月", "宝业路十二号", None),  # a time, not the place
+        ("不是我投诉的，是我邻居", "宝业路十二号", None),
+        ("地址没错", "宝业路十二号", None),
+    ],
+)
+def test_a_place_taken_back_is_corrected_in_the_address(text: str, address: str, corrected: str | None) -> None:
+    assert corrected_address(text, address) == corrected
 
 
 @pytest.mark.parametrize(
