@@ -111,7 +111,7 @@ _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
     r"(?:大道|大街|路(?![灯费况线过面上边])|街(?![坊道办])|巷|村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
-    r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
+    r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|小学|中学|学校|幼儿园|机场|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
     r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
 )
 # After a district's short name, one more character and a place's ending: the name goes on (海珠湖公园,
@@ -128,6 +128,8 @@ _PLACE = re.compile(
 )
 # Coming from a place (我刚从广州南站出来): what follows 从 is the place; not the 从 of a name (广从公路, 从化).
 _COMING_FROM = re.compile(r"(?<=[刚我就才都])从")
+# What is said in brackets right after a place (…工地（新港东路会展中心对面）).
+_BRACKETED = re.compile(r"\s*[（(]([^）)]{2,24})[）)]")
 # A road named in an address (its number makes it precise without the area said before it).
 _ON_A_ROAD = re.compile(r"大道|马路|公路|国道|路|大街|巷")
 # A bus route (291路, B12路).
@@ -250,7 +252,7 @@ _SPOT_AFTER = re.compile(
 )
 _ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
 # The end of a name that says what kind of place it is (a road, a village, an estate): no area then.
-_NAMED_KIND = re.compile(rf"(?:道|街|路|村|城|园|苑|邨|湾|座|号|{_PLACE_END})$")
+_NAMED_KIND = re.compile(rf"(?:道|街|路|村|城|园|苑|邨|湾|座|号|墟|{_PLACE_END})$")
 # "There" after a place: on it (多宝路那边), unless the place is long or wide (江南大道那边, 南浦岛那边).
 _THERE = frozenset(["那边", "这边", "那里", "这里"])
 # A place small enough to be found by its name: a street, a number, an estate, a building, a market, a station.
@@ -374,7 +376,7 @@ def find_address(text: str) -> str | None:
         for word in INTENT_WORDS:
             fragment = fragment.replace(word, "")
         starts = [match.start() for match in _COMING_FROM.finditer(fragment)]
-        cut = max([fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到")] + starts)
+        cut = max([fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到", "喺")] + starts)
         if cut >= 0 and find_district(fragment[cut:]) is None:
             fragment = fragment[cut + 1 :].removeprefix("了")  # 搬到了车陂路
         place = clean_place(fragment)
@@ -407,7 +409,12 @@ def find_address(text: str) -> str | None:
                 # blind set's test half kept only 成条村); a road needs none.
                 before = _known_place_before(text, start)
                 place = place if before in place else before + place
-            return (place + _said_after_pauses(text, (inside or match).end()))[:MAX_ADDRESS]
+            end = (inside or match).end()
+            # A place said in brackets right after it (琶洲那个工地（新港东路会展中心对面）: the sixth blind set).
+            bracket = _BRACKETED.match(text, end)
+            if bracket is not None and _PLACE.search(bracket.group(1)):
+                return f"{place}（{bracket.group(1)}）"[:MAX_ADDRESS]
+            return (place + _said_after_pauses(text, end))[:MAX_ADDRESS]
     return None
 
 
@@ -467,6 +474,9 @@ def place_only_near(text: str, address: str) -> str | None:
         return None
     if near.group() in _THERE and _SHORT_PLACE.search(address) and not only_an_area(address):
         return None  # 多宝路那边 is on 多宝路 (the fifth blind set); 江南大道那边 or 京溪街那边 is still rough
+    named = _SHORT_PLACE.search(address)
+    if named is not None and _ON_A_ROAD.search(address[: named.start()]):
+        return None  # 环市东路华侨新村一带: a road and the estate on it (the sixth blind set)
     return address + near.group()
 
 

@@ -16,6 +16,7 @@ from bot.appeals.extraction import (
     is_urgent,
     make_title,
     only_an_area,
+    place_only_near,
     says_yes,
     since_as_said,
     strip_district,
@@ -93,6 +94,12 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("投诉886路公交车，今天下午从广州南站开出来那班司机一直打电话", None, "886路，广州南站"),
         ("我要投诉番禺的3路公交车，在市桥站经常不停", "番禺区", "3路，市桥"),
         ("291路公交车司机态度很差", None, "291路"),
+        # A school's gate, an airport (the sixth blind set filed "好多家长揸车停喺马路" and the taxi's destination).
+        ("喂 我想反映下 天河区华阳小学门口啊 每日放学好多家长揸车停喺马路中间等仔女", "天河区", "华阳小学"),
+        ("投诉出租车拒载：昨晚11点在白云机场T2到达层排队打车，我说去花都广场，司机嫌近不肯拉", None, "白云机场"),
+        ("每日放学好多家长揸车停喺马路中间等仔女", None, None),  # 喺 is 在: what follows it is the place
+        # A place said in brackets after it (琶洲那个工地（新港东路会展中心对面）): both.
+        ("海珠区琶洲那个工地（新港东路会展中心对面）天天半夜打桩", "海珠区", "琶洲那个工地（新港东路会展中心对面）"),
         # …but not one said earlier in another clause.
         ("我以前住岗顶，现在搬到了车陂路，楼下天天吵", None, "车陂路"),
     ],
@@ -309,7 +316,21 @@ def test_a_correction_names_its_field_and_new_value(text: str, field: str | None
         ("上下九步行街88号", False),
         ("钟落潭镇新村", False),
         ("天河北路100号", False),
+        ("新市墟", False),  # a market town's market, found by its name (the sixth blind set)
     ],
 )
 def test_a_place_that_names_only_a_town_or_sub_district(address: str, area: bool) -> None:
     assert only_an_area(address) is area
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "near"),
+    [
+        ("北京路附近有人乱摆卖", "北京路", "北京路附近"),
+        ("江南大道那边有个大坑", "江南大道", "江南大道那边"),
+        # A road and the estate on it, named together: found by them (the sixth blind set asked the spot).
+        ("越秀区环市东路华侨新村一带的共享单车被人堆在盲道上", "环市东路华侨新村", None),
+    ],
+)
+def test_a_place_said_only_near_somewhere(text: str, address: str, near: str | None) -> None:
+    assert place_only_near(text, address) == near
