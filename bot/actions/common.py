@@ -72,6 +72,17 @@ def latest_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "").strip()
 
 
+def not_understood_before(tracker: Tracker) -> list[str]:
+    """The citizen's messages right before the latest one that were not understood, oldest first."""
+    said: list[str] = []
+    users = [event for event in reversed(tracker.events) if event.get("event") == "user"][1:]
+    for event in users:
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+            break
+        said.append(str(event.get("text") or "").strip())
+    return said[::-1]
+
+
 def has_entity(tracker: Tracker, entity: str) -> bool:
     """Whether the latest message holds an entity of this type."""
     return any(e.get("entity") == entity for e in tracker.latest_message.get("entities") or [])

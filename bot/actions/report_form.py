@@ -29,6 +29,7 @@ from bot.actions.common import (
     latest_intent,
     latest_text,
     message_channel,
+    not_understood_before,
     reads_answer,
     verified_citizen_id,
 )
@@ -61,6 +62,7 @@ from bot.appeals.extraction import (
     find_district_or_place,
     find_since,
     gives_this_number,
+    goes_back,
     is_aside,
     is_unknown,
     means_this_number,
@@ -229,13 +231,16 @@ class ValidateReportForm(Action):
     def read_report(self, tracker: Tracker, text: str, kind: str | None) -> dict[str, Any]:
         """A new report: its kind (from the intent, or a change of mind), and whatever its message already says."""
         kind = kind or tracker.get_slot("report_kind")
+        if tracker.get_slot("report_details") and tracker.get_slot("report_confirmed") is None and goes_back(text):
+            return {"report_kind": kind}  # 返返去头先个投诉啦: the report left for a question goes on where it was
         updates: dict[str, Any] = dict.fromkeys(REPORT_SLOTS)
         updates["policy_answered"] = None
         updates["report_kind"] = kind
         needed = DETAILS_WHEN_ASKED if kind == CONSULTATION else DETAILS_IN_FIRST_MESSAGE
         if is_external(tracker) or description_length(text) < needed:
             return updates
-        updates["report_details"] = text[:MAX_DETAILS]
+        # What was said just before and not understood is part of it (我想讲下我哋栋楼部电梯啊: the sixth blind set).
+        updates["report_details"] = " ".join([*not_understood_before(tracker), text])[:MAX_DETAILS]
         address = since = None
         if kind not in WITHOUT_PLACE:
             updates["report_district"] = find_district_or_place(text)

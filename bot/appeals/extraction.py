@@ -221,6 +221,8 @@ _EXPLICIT_REQUEST = re.compile(
 )
 # A report whose kind the citizen does not name (反映).
 REPORTED = "反映"
+# Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
+_GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
 # 就用你们看到的这个号, 呢个号码得: the sixth blind set).
 _THIS = r"(?:这个|呢个|绑定的|看到的|来电的|显示的|验证过?的|注册的|现在用的|而家用紧嘅)(?:这个|呢个|那个)?"
@@ -313,6 +315,11 @@ def is_aside(text: str) -> bool:
 def says_yes(text: str) -> bool:
     """Whether the answer begins with a yes (可以, 好的, 确认提交, 没问题…)."""
     return _YES.match(without_punctuation(text)) is not None
+
+
+def goes_back(text: str) -> bool:
+    """Whether the citizen goes back to what they were saying before (返返去头先个投诉啦, 继续刚才的投诉)."""
+    return _GOING_BACK.search(text) is not None
 
 
 def means_this_number(text: str) -> bool:

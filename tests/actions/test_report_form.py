@@ -88,6 +88,29 @@ async def test_a_bare_complaint_gets_the_question_and_old_answers_are_forgotten(
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize("text", ["好 返返去头先个投诉啦", "我们继续刚才的投诉吧", "回到刚才那个投诉"])
+async def test_going_back_to_a_report_left_for_a_question_goes_on_with_it(text: str) -> None:
+    """The sixth blind set: a complaint left for a materials question, then "返返去头先个投诉啦", was filed with
+    that sentence as its description, the 油烟 of the first message lost."""
+    unfinished = {**COMPLAINT, "report_since": None}
+    slots, _ = await run_form(first(text, "complain", slots=unfinished))
+    assert slots == {"report_kind": "投诉", "requested_slot": "report_since"}
+
+
+async def test_words_not_understood_just_before_a_report_are_part_of_its_description() -> None:
+    """The sixth blind set: "系咁嘅 我想讲下我哋栋楼部电梯啊" was not understood, the report began with the next
+    message, and the order never said it was the lift that was broken."""
+    unheard = "系咁嘅 我想讲下我哋栋楼部电梯啊"
+    text = "坏咗成个礼拜啦 我八十几岁人住九楼 落唔到楼买餸 打俾物业佢话等配件"
+    events = [
+        {"event": "user", "text": "喂 喂 听唔听到啊", "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "user", "text": unheard, "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": "complain"}}},
+    ]
+    slots, _ = await run_form(first(text, "complain", events=events))
+    assert slots["report_details"] == f"{unheard} {text}"
+
+
 async def test_a_shared_location_is_the_place_and_nothing_is_asked_about_it() -> None:
     location = {"latitude": 23.1291, "longitude": 113.2644}
     t = first(
