@@ -32,6 +32,7 @@ from bot.appeals.extraction import (
 from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.handoff.records import asks_for_a_person
+from bot.safety.danger import recurring_without_danger
 
 
 def names_a_service(message: Message) -> bool:
@@ -229,3 +230,29 @@ class SupervisionRequestClassifier(_ReplacingIntent):
         """Whether the words ask for 督办 and name no case to look up."""
         numbered = any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])
         return not numbered and asks_for_supervision(message.get(TEXT) or "")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RecurringProblemClassifier(_IntentByWords):
+    """A problem that keeps coming back (这半年经常有人晚上拉几车垃圾过来直接烧), read by the classifier as an
+    emergency although the safety check, which runs first on every channel, hears no danger in it and nothing
+    said to happen now, is a report: the best-ranked of ``intents`` (the sixth blind set: handed to a person,
+    no order filed). Danger now stays an emergency, whatever else the message says.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The report intents (config.yml)."""
+        return {"intents": []}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.intents: list[str] = list(config["intents"])
+
+    def intent_of(self, message: Message) -> str | None:
+        """The best-ranked report intent for a recurring problem read as an emergency, else None."""
+        if message.get(INTENT, {}).get(INTENT_NAME_KEY) != "emergency":
+            return None
+        if not recurring_without_danger(message.get(TEXT) or ""):
+            return None
+        ranked = [item.get(INTENT_NAME_KEY) for item in message.get(INTENT_RANKING_KEY) or []]
+        return next((name for name in ranked if name in self.intents), self.intents[0])

