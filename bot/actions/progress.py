@@ -202,6 +202,17 @@ def lock_end(outcome: Verification) -> str:
     return f"{clock.in_china(outcome.locked_until):%H:%M}" if outcome.locked_until else messages.LATER
 
 
+def asks_about_a_service(tracker: Tracker) -> bool:
+    """Whether the message asks what a service needs and gives no digits (算了先不查了，我想问一下临时身份证要什么材料):
+    no answer to the form's questions, whatever it asked; the rules take the citizen to the service."""
+    text = latest_text(tracker)
+    return (
+        latest_intent(tracker) == "ask_materials"
+        and has_entity(tracker, "service")
+        and not digit_runs(text, min_length=4)
+    )
+
+
 class ValidateProgressForm(FormValidationAction):
     """Takes a case number and proof of ownership."""
 
@@ -237,7 +248,7 @@ class ValidateProgressForm(FormValidationAction):
         asked = tracker.get_slot("requested_slot") == "case_number"
         if text and asked and _FORGOTTEN.search(text):  # whatever the NLU makes of it (often a "no")
             return {"case_number": text}
-        if not text or intent in INTERRUPTIONS:
+        if not text or intent in INTERRUPTIONS or asks_about_a_service(tracker):
             return {}
         if tracker.get_slot("requested_slot") == "verify_code":
             return {}
@@ -289,6 +300,8 @@ class ValidateProgressForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Take the answer to the ownership question, or the last four digits said with the number."""
         text = reply_to(tracker, "verify_code")
+        if text is not None and asks_about_a_service(tracker):
+            return {}
         if text is not None and (digit_runs(text, min_length=4) or latest_intent(tracker) in ANSWERS):
             return {"verify_code": text}
         tail = tail_said_with_number(latest_text(tracker))

@@ -355,3 +355,18 @@ async def test_a_short_number_without_an_earlier_piece_is_still_explained(hotlin
     events, dispatcher = await run_form(t)
     assert SlotSet("case_number", None) in events
     assert "14位数字" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize(("asked", "filled"), [("verify_code", {"case_number": FINISHED}), ("case_number", {})])
+async def test_a_materials_question_is_no_answer_to_the_progress_questions(
+    hotline: runtime.Hotline, asked: str, filled: dict[str, Any]
+) -> None:
+    """The sixth blind set: "算了先不查了，我想问一下临时身份证要什么材料" at the last-four question got the question
+    again; not an answer, the form steps aside and the rules take the citizen to the service."""
+    text = "算了先不查了，我想问一下临时身份证要什么材料"
+    service = [{"entity": "service", "value": "临时身份证", "start": 12, "end": 17}]
+    slots = {**filled, "requested_slot": asked}
+    t = tracker(text, "ask_materials", slots=slots, entities=service, active_loop="progress_form")
+    events, dispatcher = await run_form(t)
+    assert [event for event in events if event.get("name") == asked] == []
+    assert dispatcher.messages == []
