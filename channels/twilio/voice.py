@@ -84,6 +84,10 @@ MAX_KEYED_DIGITS = 32
 _HINT_WORDS = ("转人工", "查进度", "办件进度", "投诉", "举报", "求助", "建议", "办理地点", "需要什么材料")
 
 
+# The agent's key said rather than pressed (the sixth blind set: a caller said "0").
+_AGENT_KEY_SAID = frozenset({"0", "零", "〇", "按0", "按零", "按〇"})
+
+
 @dataclass(frozen=True)
 class Call:
     """One phone call: its Twilio id, the conversation it is, and who is calling."""
@@ -106,6 +110,11 @@ async def caller_of(runtime: ChannelRuntime, phone: str, sender_id: str) -> Citi
         logger.warning("voice: citizen lookup failed, database unavailable")
         return None
     return citizen or await citizen_of(runtime, phone, sender_id, channel="voice")
+
+
+def asks_for_an_agent(digits: str, speech: str) -> bool:
+    """Whether the caller pressed 0, or said only the key the prompts name for a person (零; heard as "0")."""
+    return digits == "0" or (not digits and speech.replace(" ", "") in _AGENT_KEY_SAID)
 
 
 def asks_for_text(speech: str) -> bool:
@@ -263,7 +272,7 @@ class TwilioVoiceInput(InputChannel):
         speech = clean_text(form.get("SpeechResult", ""))
         hints = await self._hints_for(runtime)
         voice = runtime.settings.twilio_voice
-        if digits == "0":
+        if asks_for_an_agent(digits, speech):
             return await self._transfer(runtime, call)
         if not digits and not speech:
             return await self._silence(runtime, call, turn, hints)

@@ -14,7 +14,7 @@ from channels.twilio.prompts import asks_for_digits
 from channels.twilio.requests import rebuild_url
 from channels.twilio.sms import SMS_PART_CHARS, render_sms
 from channels.twilio.speech import digit_by_digit, speakable, spoken_choices
-from channels.twilio.voice import asks_for_text
+from channels.twilio.voice import asks_for_an_agent, asks_for_text
 
 ANSWER_TURN = [
     {"text": "【护照 首次申领】所需材料：\n1. 居民身份证原件\n2. 近期证件照", "buttons": []},
@@ -169,3 +169,20 @@ def test_a_caller_who_did_not_hear_asks_to_hear_it_again(speech: str) -> None:
 )
 def test_a_request_or_a_complaint_is_not_a_request_to_repeat(speech: str) -> None:
     assert not asks_to_repeat(speech)
+
+
+@pytest.mark.parametrize(
+    ("digits", "speech", "agent"),
+    [
+        ("0", "", True),
+        # The sixth blind set: the caller says the key the prompt names (a transcript of "零" is "0").
+        ("", "0", True),
+        ("", "零", True),
+        ("", "按零", True),
+        ("", "幺零", False),
+        ("", "我要查二零二六一一二零零零零一五八", False),
+        ("1", "", False),
+    ],
+)
+def test_the_agent_key_pressed_or_said(digits: str, speech: str, agent: bool) -> None:
+    assert asks_for_an_agent(digits, speech) is agent

@@ -177,6 +177,13 @@ def test_asking_for_a_person_transfers_the_call(peer: TwilioPeer) -> None:
     assert document.find("Dial") is not None
 
 
+def test_saying_the_agent_key_transfers_the_call(peer: TwilioPeer) -> None:
+    """The sixth blind set: a caller said "0" (the key the prompts name) and was asked what to do."""
+    call = VoiceCall(peer, APPLICANT)
+    call.start()
+    assert call.say("0").find("Dial") is not None
+
+
 def test_silence_reprompts_then_simplifies_then_transfers(peer: TwilioPeer) -> None:
     call = VoiceCall(peer, "+8613700003333")
     call.start()
