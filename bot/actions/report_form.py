@@ -53,6 +53,7 @@ from bot.appeals.extraction import (
     MAX_ADDRESS,
     MIN_DESCRIPTION,
     asks_about_confidentiality,
+    business_named,
     clean_place,
     corrected_address,
     description_length,
@@ -161,6 +162,8 @@ def unasked_details(text: str, address: str | None, since: str | None) -> dict[s
     spot = spot_after(text, near or address) if address else None
     if spot:  # the rough place and the spot described right after it: nothing to ask
         return {"report_address": f"{near or address}，{spot}", "report_since": since, "report_asking": None}
+    if address and only_an_area(address) and (business := business_named(text)):
+        address = f"{address}{business}"  # 温泉镇一家民宿（叫云溪山居）: the business named is the spot
     asking = PLACE_SPOT if near or (address and only_an_area(address)) else None
     return {"report_address": near or address, "report_since": since, "report_asking": asking}
 

@@ -221,6 +221,11 @@ _EXPLICIT_REQUEST = re.compile(
 )
 # A report whose kind the citizen does not name (反映).
 REPORTED = "反映"
+# A business's name said with 叫 (一家民宿（叫云溪山居）, 一间叫做好运来的餐厅), not a 叫 of calling (叫我下车).
+_BUSINESS_NAME = re.compile(
+    r"(?:家|间|座)[\u4e00-\u9fff]{0,4}[（(]?(?:叫做|名叫|名字叫|叫)[“\"「]?([\u4e00-\u9fffA-Za-z0-9]{2,10}?)"
+    r"(?:的|[”\"」）)，,。\s]|$)"
+)
 # Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
@@ -317,6 +322,12 @@ def is_aside(text: str) -> bool:
 def says_yes(text: str) -> bool:
     """Whether the answer begins with a yes (可以, 好的, 确认提交, 没问题…)."""
     return _YES.match(without_punctuation(text)) is not None
+
+
+def business_named(text: str) -> str | None:
+    """The name a business is said to have (一家民宿（叫云溪山居）, 一间叫做好运来的餐厅), or None."""
+    match = _BUSINESS_NAME.search(text)
+    return match.group(1) if match else None
 
 
 def goes_back(text: str) -> bool:

@@ -326,6 +326,13 @@ async def test_a_place_taken_back_in_the_first_message_is_the_new_one() -> None:
     assert slots["report_address"] == "棠下荷光路68号5楼502"
 
 
+async def test_a_business_named_in_an_area_is_the_spot() -> None:
+    """The sixth blind set: "温泉镇一家民宿（叫云溪山居）" had the exact spot of 温泉镇 asked."""
+    text = "投诉从化区温泉镇一家民宿（叫云溪山居），每天晚上在院子里开KTV唱到一两点，整个村都听得到。"
+    slots, _ = await run_form(first(text, "complain"))
+    assert (slots["report_address"], slots["report_asking"]) == ("温泉镇云溪山居", None)
+
+
 async def test_a_time_read_as_a_no_is_the_answer() -> None:
     """The sixth blind set: "差唔多半年啦" (about half a year), read as a no for its 唔, ended the form."""
     slots, _ = await run_form(answer("report_since", "差唔多半年啦", "deny", slots={**COMPLAINT, "report_since": None}))
