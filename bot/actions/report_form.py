@@ -438,6 +438,8 @@ class ValidateReportForm(Action):
         if said in FIELD_OPTIONS and tracker.get_slot("report_asking") == WHICH_FIELD:
             return self.reopen(FIELD_OPTIONS[said])
         field, value = correction(text)
+        if field == "report_contact" and not value and digit_runs(text, min_length=11):
+            value = text  # 你记我另一个 幺三九 二八四六 零七五三: the number said without a 是 before it
         if field is None and (address := corrected_address(text, tracker.get_slot("report_address"))):
             # 等一下 不是三楼 我住五楼: the floor meant, added to the address (the sixth blind set).
             return {"report_address": address, "report_confirmed": None, "report_asking": None}

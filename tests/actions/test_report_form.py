@@ -463,6 +463,13 @@ async def test_a_floor_taken_back_at_the_read_back_is_added_to_the_address() -> 
     assert slots["requested_slot"] == "report_confirmed"
 
 
+async def test_another_number_said_at_the_read_back_without_a_correcting_word_is_taken() -> None:
+    """The sixth blind set: "呢个电话我就快唔用啦 你记我另一个 幺三九…" named the field, but no 是 before the number."""
+    text = "诶唔好 呢个电话我就快唔用啦 你记我另一个 幺三九 二八四六 零七五三"
+    slots, _ = await run_form(answer("report_confirmed", text, "deny", slots=READY))
+    assert (slots["report_contact"], slots["requested_slot"]) == ("13928460753", "report_confirmed")
+
+
 async def test_a_correction_without_a_value_asks_only_that_field() -> None:
     slots, _ = await run_form(answer("report_confirmed", "改一下时间", slots=READY))
     assert slots == {

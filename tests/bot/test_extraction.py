@@ -98,6 +98,8 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("喂 我想反映下 天河区华阳小学门口啊 每日放学好多家长揸车停喺马路中间等仔女", "天河区", "华阳小学"),
         ("投诉出租车拒载：昨晚11点在白云机场T2到达层排队打车，我说去花都广场，司机嫌近不肯拉", None, "白云机场"),
         ("每日放学好多家长揸车停喺马路中间等仔女", None, None),  # 喺 is 在: what follows it is the place
+        # 整个村 is the whole village, no place's name (the sixth blind set filed "烧起来那个味道整个村").
+        ("我住白云区人和镇，高增那边，村后面有块空地，经常有人烧垃圾，烧起来那个味道整个村都是", "白云区", None),
         # A place said in brackets after it (琶洲那个工地（新港东路会展中心对面）): both.
         ("海珠区琶洲那个工地（新港东路会展中心对面）天天半夜打桩", "海珠区", "琶洲那个工地（新港东路会展中心对面）"),
         # …but not one said earlier in another clause.
@@ -226,6 +228,8 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
         "用我分享给你的那个号码",  # the fifth blind set, on Telegram: the shared contact's number
         "我就用这个电话 打来这个",  # the fifth blind set, on the phone
         "就用我分享的号码吧",
+        "冇错 交咗佢啦",  # the sixth blind set, at the read-back on the phone
+        "无错，交咗啦",
     ],
 )
 def test_a_yes(text: str) -> None:
