@@ -260,12 +260,15 @@ _INJURED = re.compile(
 _OUT_ALREADY = re.compile(r"(现在|已经)(出来了|救出来|没事)|抢救过来|脱离(了)?危险|母子平安|已经出院")
 # A sale at rock-bottom prices (跳楼价, 跳楼甩卖) is nobody jumping.
 _NOT_JUMP = re.compile(r"跳楼(价|甩卖|大甩卖|大减价|清货|清仓)")
-# Words that look like violence but are not ("打我电话", "打人工").
 # A business that cannot go on is no person in despair ("小店都活不下去了").
 _NOT_DESPAIR = re.compile(
     r"(店|生意|公司|企业|厂|行业|商户|档口|我们这种)[^，。,]{0,4}(活不下去|撑不下去|做不下去|熬不下去|顶不住)"
 )
-_NOT_VIOLENCE = re.compile(r"打我(电话|手机|号码)|打(人工|12345|电话)|打印|打车|打卡|打针|打疫苗|打折")
+# Words that look like violence but are not ("打我电话", "打人工", "打我另一个 幺五九…": call me on it).
+_NOT_VIOLENCE = re.compile(
+    r"打我(另一个|另外一个|另外个|呢个|这个|个|的|嘅)?(电话|手机|手提|号码|号)|打我(另一个|另外一个)"
+    r"|打我[0-9幺一二三四五六七八九零两]{3}|打(人工|12345|电话)|打印|打车|打卡|打针|打疫苗|打折"
+)
 
 
 # A caller who speaks of themselves at the height (我在楼顶, 我想跳): self-harm, not someone else about to jump.

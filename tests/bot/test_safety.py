@@ -144,6 +144,9 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         # The fifth blind dialogue set: "you could beat me to death and I would not believe it" is disbelief.
         "喂 我收到张罚单 电子警察影到嘅 打死我都唔信要去交警队先可以处理 网上得唔得啊",
         "打死我也不相信这个收费是合理的",
+        # The fifth set's dev half: "call me on the other one".
+        "唔好用呢个号码 呢个系我老婆嘅 打我另一个 幺五九 八七零二 三六四幺",
+        "打我呢个手机啦",
     ],
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:
