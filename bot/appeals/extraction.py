@@ -226,6 +226,8 @@ _BUSINESS_NAME = re.compile(
     r"(?:家|间|座)[\u4e00-\u9fff]{0,4}[（(]?(?:叫做|名叫|名字叫|叫)[“\"「]?([\u4e00-\u9fffA-Za-z0-9]{2,10}?)"
     r"(?:的|[”\"」）)，,。\s]|$)"
 )
+# Praise for the service, said unasked.
+_PRAISE = re.compile(r"五(?:粒|颗|个)?星|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你")
 # Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
@@ -328,6 +330,11 @@ def business_named(text: str) -> str | None:
     """The name a business is said to have (一家民宿（叫云溪山居）, 一间叫做好运来的餐厅), or None."""
     match = _BUSINESS_NAME.search(text)
     return match.group(1) if match else None
+
+
+def praises(text: str) -> bool:
+    """Whether the citizen praises the service (几好 俾五粒星你, 给你五星好评, 点赞)."""
+    return _PRAISE.search(text) is not None
 
 
 def goes_back(text: str) -> bool:

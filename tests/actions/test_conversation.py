@@ -39,6 +39,14 @@ async def test_first_miss_asks_to_rephrase_second_hands_over_to_a_person(hotline
     assert dispatcher.messages[1]["custom"] == {"handoff": "requested", "reason": "not_understood"}
 
 
+@pytest.mark.parametrize("text", ["几好 俾五粒星你", "给你五星好评", "服务很好，点赞"])
+async def test_praise_the_nlu_missed_is_thanked(hotline: runtime.Hotline, text: str) -> None:
+    """The sixth blind set: "几好 俾五粒星你" after a report was filed got "没太听明白"."""
+    dispatcher = CollectingDispatcher()
+    assert await ActionHandleFallback().run(dispatcher, tracker(text, "nlu_fallback"), {}) == []
+    assert dispatcher.messages[0]["text"].startswith("谢谢您的肯定")
+
+
 async def test_words_the_nlu_missed_that_name_a_service_go_to_the_service_form(hotline: runtime.Hotline) -> None:
     """ "我要办证" then "结婚的那个": the second was read as nothing, then handed to a person."""
     dispatcher = CollectingDispatcher()
