@@ -370,8 +370,19 @@ def find_district(text: str) -> str | None:
 
 
 def find_district_or_place(text: str) -> str | None:
-    """The district named, or else the district of a known place named (广州南站 → 番禺区, 越秀公园 → 越秀区)."""
-    return find_district(text) or district_of_place(text)
+    """The district named, or else the district of a known place named (广州南站 → 番禺区, 越秀公园 → 越秀区); a
+    district named only as where someone goes (从火车站到番禺要三百) gives way to the known place's."""
+    district, place = find_district(text), district_of_place(text)
+    if district and place and place != district and _only_a_destination(text, district):
+        return place
+    return district or place
+
+
+def _only_a_destination(text: str, district: str) -> bool:
+    """Whether every time ``text`` names the district it is where someone goes (到番禺, 去番禺)."""
+    short = district[:-1]
+    starts = [i for i in range(len(text)) if text.startswith(short, i)]
+    return bool(starts) and all(i > 0 and text[i - 1] in "到去往返" for i in starts)
 
 
 def strip_district(text: str) -> str:

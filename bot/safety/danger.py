@@ -258,6 +258,10 @@ _INJURED = re.compile(
 )
 # The danger is over ("刚才被困电梯，现在出来了").
 _OUT_ALREADY = re.compile(r"(现在|已经)(出来了|救出来|没事)|抢救过来|脱离(了)?危险|母子平安|已经出院")
+# Anger said as an explosion (气到我爆炸: the sixth blind set's test half) is nothing exploding.
+_ANGER = re.compile(r"(气|激|嬲|火)(到|得|死)?(我|人)?(都)?(爆炸|气炸|炸)")
+# Giving up a report (算了，10块钱而已，不投诉了) is no despair, whatever the model makes of 算了 (the sixth set).
+_GIVING_UP_A_REPORT = re.compile(r"不(再)?(投诉|举报|反映|登记|追究|计较|办|查)了")
 # A sale at rock-bottom prices (跳楼价, 跳楼甩卖) is nobody jumping.
 _NOT_JUMP = re.compile(r"跳楼(价|甩卖|大甩卖|大减价|清货|清仓)")
 # A business that cannot go on is no person in despair ("小店都活不下去了").
@@ -310,7 +314,7 @@ _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("violence", lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None),
     ("traffic", lambda words: bool((_TRAFFIC.search(words) and _INJURED.search(words)) or _TRAFFIC_HURT.search(words))),
     ("medical", lambda words: _MEDICAL.search(words) is not None and _OUT_ALREADY.search(words) is None),
-    ("rescue", lambda words: _RESCUE.search(words) is not None and _OUT_ALREADY.search(words) is None),
+    ("rescue", lambda words: _RESCUE.search(_ANGER.sub("", words)) is not None and _OUT_ALREADY.search(words) is None),
     ("gas", _said(_GAS)),
     ("fire", _happening(_FIRE)),
     ("emergency", _said(_HELP)),
@@ -355,6 +359,7 @@ def assess(text: str) -> Danger | None:
         kind is None
         and len(words) >= MIN_CHARACTERS
         and _OUT_ALREADY.search(words) is None
+        and _GIVING_UP_A_REPORT.search(words) is None
         and danger_model().probability(words) >= THRESHOLD
     ):
         kind = "possible"

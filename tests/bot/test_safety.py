@@ -147,6 +147,9 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         # The fifth set's dev half: "call me on the other one".
         "唔好用呢个号码 呢个系我老婆嘅 打我另一个 幺五九 八七零二 三六四幺",
         "打我呢个手机啦",
+        # The sixth set's test half: anger as an explosion; a report given up.
+        "楼上装修 气到我爆炸啊 日日朝早八点前就开电锯 礼拜日都唔停",
+        "算了，10块钱而已，不投诉了。",
     ],
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:
@@ -155,7 +158,14 @@ def test_ordinary_requests_are_not_danger(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["救命啊，我老公拿刀要砍我", "救命！有人掉进河里了", "救命啊 快来人", "救命啊，好大火，我们出不去"],
+    [
+        "救命啊，我老公拿刀要砍我",
+        "救命！有人掉进河里了",
+        "救命啊 快来人",
+        "救命啊，好大火，我们出不去",
+        "楼下餐厅煤气爆炸了，有人受伤",
+        "算了，活着没意思，不想再撑了",
+    ],
 )
 def test_a_cry_for_help_is_still_heard(text: str) -> None:
     assert assess(text) is not None
