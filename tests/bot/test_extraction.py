@@ -11,6 +11,7 @@ from bot.appeals.extraction import (
     find_address,
     find_correction,
     find_district,
+    find_district_or_place,
     find_since,
     is_unknown,
     is_urgent,
