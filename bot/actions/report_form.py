@@ -102,6 +102,10 @@ NAMED_KINDS = (COMPLAINT, REPORT, HELP, SUGGESTION)
 DETAILS_IN_FIRST_MESSAGE = 8
 # An answer to the question needs at least this many (so does a policy question taken as a 咨询).
 DETAILS_WHEN_ASKED = MIN_DESCRIPTION
+# An answer to where with at least this much description tells more of the problem (MORE_DETAILS), and one whose
+# place as said is longer than LONG_PLACE_ANSWER says more than the place.
+MORE_DETAILS = 12
+LONG_PLACE_ANSWER = 24
 # Longer descriptions are cut here (the channels already refuse texts far longer than this).
 MAX_DETAILS = 1000
 MAX_SINCE = 50
@@ -268,6 +272,15 @@ class ValidateReportForm(Action):
         if not text or intent in HARD_ENDINGS:
             return None
         asked = tracker.get_slot("requested_slot")
+        if (
+            asked != "report_confirmed"
+            and verified_citizen_id(tracker) is not None
+            and (means_this_number(text) or gives_this_number(text))
+        ):
+            # 还是留个电话吧…就用我现在打的这个号 at the since question, 算了还是用这个号码吧 after refusing it (the
+            # sixth blind set's test half): the number the channel knows, whatever was asked.
+            asked_again = {asked: None} if asked not in (None, "report_contact") else {}
+            return {"report_contact": VERIFIED, **asked_again}
         renamed = renamed_kind(text, tracker.get_slot("report_kind"))
         if renamed is not None and asked != "report_kind":
             # "其实也不算举报吧，是投诉，他们收了我一个学期的钱…": the same matter, its words added to the rest.
@@ -342,11 +355,32 @@ class ValidateReportForm(Action):
             return {asked: None}
         if intent == "deny" and _FOUND_IN[asked](text) is None:  # 差唔多半年啦, read as a no for its 唔, answers
             return None
+        if asked in ("report_district", "report_address"):
+            more = self.more_of_the_problem(tracker, text, asked)
+            if more is not None:
+                return more
         if asked == "report_district":
             return self.read_district(dispatcher, text)
         if asked == "report_address":
             return self.read_address(dispatcher, text)
         return self.read_since(text)
+
+    def more_of_the_problem(self, tracker: Tracker, text: str, asked: str) -> dict[str, Any] | None:
+        """An answer to where that tells more of the problem: joined to the description, with the place it names
+        (the sixth blind set's test half: "系咁嘅 我哋嗰度啲路灯啊 坏咗好耐啦" got "没听出是哪个区" and was lost;
+        "…小区是海珠区南洲路的珠江御景湾，物业这个月起把月租车位…" became the address). None for a plain answer."""
+        if description_length(text) < MORE_DETAILS:
+            return None
+        place = find_address(text) or place_named(text)
+        if place is not None and len(clean_place(text)) <= LONG_PLACE_ANSWER:
+            return None
+        details = " ".join(part for part in (tracker.get_slot("report_details"), text) if part)[:MAX_DETAILS]
+        updates: dict[str, Any] = {"report_details": details}
+        if (district := find_district_or_place(text)) is not None:
+            updates["report_district"] = district
+        if place is not None:
+            updates["report_address"] = place
+        return {**updates, asked: updates.get(asked)}  # not said: asked again
 
     def refined(self, tracker: Tracker, asked: str, read: dict[str, Any]) -> dict[str, Any]:
         """An answer that makes precise what was said unasked keeps that too (北京路附近 → 北京路附近的西湖路)."""

@@ -110,7 +110,7 @@ _FILLER = re.compile(
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
-    r"(?:大道|大街|路(?![灯费况线过面上边])|街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
+    r"(?:大道|大街|(?<!成条)(?<!整条)路(?![灯费况线过面上边])|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
     r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|小学|中学|学校|幼儿园|机场|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
     r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
 )
@@ -236,7 +236,9 @@ _THIS = r"(?:这个|呢个|绑定的|看到的|来电的|显示的|验证过?的
 _THIS_NUMBER = re.compile(_THIS + r"(?:手机号码?|电话号码|号码|电话|手机|号)")
 # …said in a first message with what to do with it (你哋联系我就打呢个电话得啦, 电话就是这个号码).
 _CONTACT_THIS_NUMBER = re.compile(r"(?:联系我|打|用|留|就是|系|係)(?:就|都)?(?:打|用)?" + _THIS_NUMBER.pattern)
-_OTHER_NUMBER = re.compile(r"换|别的|另一个|另外|其他|其它|不用这个|不要这个|不要用|不用")
+_OTHER_NUMBER = re.compile(
+    r"换|(?<![没冇无])别的|另一个|另外|(?<![没冇无])其他|其它|不用这个|不要这个|不要用|不用|唔好用|唔用|唔要"
+)
 # Words that name a field of the read-back, for "地址不对，是…" and "改一下时间".
 _FIELDS = (
     ("contact", re.compile(r"电话|号码|手机|联系|匿名")),

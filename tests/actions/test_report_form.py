@@ -333,6 +333,48 @@ async def test_a_business_named_in_an_area_is_the_spot() -> None:
     assert (slots["report_address"], slots["report_asking"]) == ("温泉镇云溪山居", None)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The sixth blind set's test half: the problem told when the district was asked, after a first
+        # message that only said a report was coming (我想反映啲嘢, 我要投诉我哋楼下间洗车铺).
+        "系咁嘅 我哋嗰度啲路灯啊 坏咗好耐啦 夜晚黑麻麻 我哋老人家都唔敢落街",
+        "佢哋啲水成日流到成条街都系 啊唔系 最主要系佢哋朝早六点就开高压水枪 嘈到我哋瞓唔到",
+    ],
+)
+async def test_more_of_the_problem_told_when_the_district_is_asked_joins_the_description(text: str) -> None:
+    filled = {"report_kind": "投诉", "report_details": "喂 喂 系咪政府热线啊 我想反映啲嘢"}
+    slots, dispatcher = await run_form(answer("report_district", text, "nlu_fallback", slots=filled))
+    assert slots["report_details"] == f"喂 喂 系咪政府热线啊 我想反映啲嘢 {text}"
+    assert (slots["report_district"], slots["requested_slot"]) == (None, "report_district")
+    assert "report_address" not in slots  # 成条街 is the whole street, no place
+    assert "没听出" not in " ".join(texts(dispatcher))
+
+
+async def test_a_long_answer_to_the_district_keeps_the_place_as_the_address_and_the_rest_as_description() -> None:
+    filled = {"report_kind": "投诉", "report_details": "我想投诉小区物业乱收停车费"}
+    text = "明白了，那就提交吧。小区是海珠区南洲路的珠江御景湾，物业这个月起把月租车位从三百涨到六百，也没有公示。"
+    slots, _ = await run_form(answer("report_district", text, "inform", slots=filled))
+    assert (slots["report_district"], slots["report_address"]) == ("海珠区", "南洲路")
+    assert slots["report_details"] == f"我想投诉小区物业乱收停车费 {text}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["诶 等一下 我想了一下 还是留个电话吧 不然你们没法回复我 就用我现在打的这个号", "算了还是用这个号码吧，我没别的号"],
+)
+async def test_the_number_the_channel_knows_taken_at_another_question(text: str) -> None:
+    """The sixth blind set's test half: said at the since question after asking to stay anonymous (read as a
+    progress question), and after refusing the number (read as a goodbye for its 算了)."""
+    filled = {**COMPLAINT, "report_since": None, "report_contact": "anonymous"}
+    slots, _ = await run_form(answer("report_since", text, "inform", slots=filled, metadata=VERIFIED))
+    assert (slots["report_contact"], slots["requested_slot"]) == ("verified", "report_since")
+    slots, _ = await run_form(
+        answer("report_contact", text, "inform", slots={**COMPLAINT, "report_asking": "other_phone"}, metadata=VERIFIED)
+    )
+    assert slots["report_contact"] == "verified"
+
+
 async def test_a_time_read_as_a_no_is_the_answer() -> None:
     """The sixth blind set: "差唔多半年啦" (about half a year), read as a no for its 唔, ended the form."""
     slots, _ = await run_form(answer("report_since", "差唔多半年啦", "deny", slots={**COMPLAINT, "report_since": None}))

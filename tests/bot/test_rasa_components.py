@@ -15,6 +15,7 @@ from bot.core.corrections import corrects_a_number
 from bot.handoff.records import asks_for_a_person
 from bot.rasa.components import (
     CaseNumberClassifier,
+    ContactAnswerClassifier,
     CorrectionClassifier,
     ExplicitRequestClassifier,
     LossClassifier,
@@ -455,3 +456,25 @@ def test_a_problem_that_keeps_coming_back_is_a_report_not_an_emergency(text: str
     )
     RecurringProblemClassifier({"intents": REPORT_INTENTS}).process([message])
     assert message.get("intent")["name"] == expected
+
+
+CONTACT_REPLACES = ["goodbye", "thank", "deny", "out_of_scope", "nlu_fallback", "ask_progress"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("算了还是用这个号码吧，我没别的号", "goodbye", "inform"),
+        ("诶 等一下 我想了一下 还是留个电话吧 不然你们没法回复我 就用我现在打的这个号", "ask_progress", "inform"),
+        ("查一下登记这个号码的办件", "ask_progress", "ask_progress"),
+        ("不用这个号码", "deny", "deny"),
+        ("好的，再见", "goodbye", "goodbye"),
+    ],
+)
+def test_the_number_the_channel_knows_given_as_the_contact_is_information(
+    text: str, intent: str, expected: str
+) -> None:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.8}})
+    ContactAnswerClassifier({"intent": "inform", "replaces": CONTACT_REPLACES}).process([message])
+    assert message.get("intent")["name"] == expected
+    assert configured_replaces("ContactAnswerClassifier") == CONTACT_REPLACES
