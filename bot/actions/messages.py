@@ -20,6 +20,13 @@ OFFER_NOT_ANSWERED = "请直接回答“需要”或“不用”，也可以回�
 
 # --- services: which one, which situation, what next --------------------------------------------------
 
+# Asked in the middle of the form: how long an answer takes, whether it costs, what a work order is.
+REPLY_TIME = "{kind}一般在{limit}内答复，登记后我会告诉您具体的答复日期。我们先把这件事登记好。"
+NO_CHARGE = "反映问题、登记工单都是免费的，不收任何费用。我们先把这件事登记好。"
+WORK_ORDER_EXPLAINED = (
+    "工单就是把您反映的问题登记下来，转给负责的部门处理，并跟踪到办结；您会拿到工单号，随时可以查进度。"
+    "我们先把这件事登记好。"
+)
 # Asked in the middle of the form whether the one complained about will know who complained.
 CONFIDENTIALITY = "您的姓名和电话我们会保密，不会告诉被投诉的一方；如果您愿意，也可以匿名反映。我们先把这件事登记好。"
 ASIDE_NOTED = "您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"

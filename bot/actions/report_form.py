@@ -53,6 +53,10 @@ from bot.appeals.extraction import (
     MAX_ADDRESS,
     MIN_DESCRIPTION,
     asks_about_confidentiality,
+    asks_about_cost,
+    asks_about_reply_time,
+    asks_something,
+    asks_what_an_order_is,
     business_named,
     clean_place,
     corrected_address,
@@ -82,6 +86,7 @@ from bot.appeals.extraction import (
 from bot.appeals.places import place_named
 from bot.core.numerals import digit_runs
 from bot.core.personal_data import InvalidPhone, parse_phone
+from bot.work_orders.deadlines import default_deadlines
 
 FORM = "report_form"
 # Questions the form notes and goes on from, unless they name what to switch to (a service). A progress
@@ -305,12 +310,12 @@ class ValidateReportForm(Action):
         if _asks_aside(tracker, intent, text):
             # "你们这个是不是要收费的", "你们会派人去查吗？多久能有结果？" at any question: a question of the
             # citizen's own (no service or number named to switch to), and the form goes on.
-            dispatcher.utter_message(text=aside_answer(text))
+            dispatcher.utter_message(text=aside_answer(text, tracker.get_slot("report_kind")))
             return {asked: None} if asked else {}
         if _answers_with_a_question(tracker, intent, asked, text):
             # "上个月开始吧。顺便问一下，你们这个投诉多久有回复？": the answer, and the question noted (the fifth
             # blind set: read as a progress question, the form was left and nothing filed).
-            dispatcher.utter_message(text=aside_answer(text))
+            dispatcher.utter_message(text=aside_answer(text, tracker.get_slot("report_kind")))
             read = (  # the time as said, without the question after it
                 {"report_since": find_since(text)}
                 if asked == "report_since"
@@ -349,9 +354,9 @@ class ValidateReportForm(Action):
             # What is still to make precise stays to ask, but not the field just corrected.
             pending = " ".join(word for word in refinements(dict(tracker.slots)) if word != REFINES.get(field)) or None
             return {**self.apply(dispatcher, field, value), "report_confirmed": None, "report_asking": pending}
-        if is_aside(text) and not (find_district(text) or find_address(text) or find_since(text)):
+        if asks_something(text) and not (find_district(text) or find_address(text) or find_since(text)):
             # "你哋几点下班？": a question of the citizen's own, never the answer; the form asks again.
-            dispatcher.utter_message(text=aside_answer(text))
+            dispatcher.utter_message(text=aside_answer(text, tracker.get_slot("report_kind")))
             return {asked: None}
         if intent == "deny" and _FOUND_IN[asked](text) is None:  # 差唔多半年啦, read as a no for its 唔, answers
             return None
@@ -631,10 +636,19 @@ def _answers_with_a_question(tracker: Tracker, intent: str, asked: str | None, t
     )
 
 
-def aside_answer(text: str) -> str:
-    """What a question asked in the middle of the form gets: whether the other side is told who complained is
-    answered; any other is noted for after."""
-    return messages.CONFIDENTIALITY if asks_about_confidentiality(text) else messages.ASIDE_NOTED
+def aside_answer(text: str, kind: str | None) -> str:
+    """What a question asked in the middle of the form gets: how long an answer takes, whether it costs, what a
+    work order is and whether the other side is told who complained are answered; any other is noted for after."""
+    if asks_about_confidentiality(text):
+        return messages.CONFIDENTIALITY
+    if asks_about_cost(text):
+        return messages.NO_CHARGE
+    if asks_what_an_order_is(text):
+        return messages.WORK_ORDER_EXPLAINED
+    if asks_about_reply_time(text):
+        limit = default_deadlines().limit(kind if kind in KINDS.values() else COMPLAINT, "normal").describe()
+        return messages.REPLY_TIME.format(kind=kind or COMPLAINT, limit=limit)
+    return messages.ASIDE_NOTED
 
 
 def _asks_aside(tracker: Tracker, intent: str, text: str) -> bool:

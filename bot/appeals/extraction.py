@@ -209,7 +209,7 @@ _YES = re.compile(
 # The marks of a question: 吗/呢 at the end, or a question word (几点, 怎么, 为什么, 哪里, 点解, 几时…).
 _ASIDE = re.compile(
     r"(?:吗|呢|嘛|未)$|几点|怎么|为什么|为啥|哪里|哪儿|点解|几时|边度|点样|要多久|多少钱"
-    r"|可不可以|能不能|有没有|是不是|要不要|会不会"
+    r"|可不可以|能不能|有没有|是不是|要不要|会不会|系咪|系唔系|使唔使|要唔要|㗎$"
     # A question said in passing (顺便问一下, 想问下) or as A-not-A (上不上班, 开不开门, 收唔收).
     r"|顺便问|想问一?下|问一?下你们|([\u4e00-\u9fff])[不没唔冇]\1"
 )
@@ -274,7 +274,15 @@ _SHORT_PLACE = re.compile(
 # 督办, and the words typed by its sound (读办是什么: the sixth blind set).
 _SUPERVISION_WORD = re.compile(r"[督读毒独笃]办")
 # Whether the one complained about is told who complained, or the citizen's details leak.
-_CONFIDENTIALITY = re.compile(r"知道?(?:系|是)我|话俾佢知|话畀佢知|告诉(?:他|她|他们|对方|佢)|泄露|泄漏|曝光|保密")
+_CONFIDENTIALITY = re.compile(
+    r"知道?(?:系|是)我|话俾佢知|话畀佢知|告诉(?:他|她|他们|对方|佢)|泄露|泄漏|曝光|保密|(?:说|讲|话|传)出去"
+)
+# Asking whether reporting costs anything, what a work order is, how long an answer takes.
+_COST = re.compile(r"要不要(?:收)?钱|要唔要钱|收不收费|收唔收钱|收费吗|要收费|俾钱|给钱|交钱|付钱|付费|免费吗|收钱")
+_WHAT_AN_ORDER_IS = re.compile(r"工单(?:是|系)(?:什么|咩|乜)|(?:什么|咩|乜)(?:是|叫)工单")
+_REPLY_TIME = re.compile(
+    r"(?:多久|多长时间|几耐|几时|什么时候|几日|几天)[^，。,]{0,6}(?:回复|答复|回覆|处理|有结果|回音)"
+)
 # 督办 asked for (要督办, 还是督办吧, 帮我催一下), and refused (不用督办, 唔使催).
 _SUPERVISION_ASKED = re.compile(
     r"(?:要|需要|还是|帮我|给我|麻烦|申请|可以|就)督办(?![了过])|督办(?:吧|一下|下)|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)"
@@ -566,8 +574,29 @@ def states_a_problem(text: str) -> bool:
 
 
 def asks_about_confidentiality(text: str) -> bool:
-    """Whether the citizen asks if the one complained about will know who complained (会唔会话俾佢知系我投诉)."""
-    return is_aside(text) and _CONFIDENTIALITY.search(text) is not None
+    """Whether the citizen asks if the one complained about will know who complained (会唔会话俾佢知系我投诉,
+    你们不会说出去吧)."""
+    return _CONFIDENTIALITY.search(text) is not None
+
+
+def asks_about_cost(text: str) -> bool:
+    """Whether the citizen asks if reporting costs anything (系咪要俾钱先可以投诉㗎, 投诉要不要收费)."""
+    return _COST.search(text) is not None
+
+
+def asks_what_an_order_is(text: str) -> bool:
+    """Whether the citizen asks what a work order is (工单是什么东西, 咩叫工单)."""
+    return _WHAT_AN_ORDER_IS.search(text) is not None
+
+
+def asks_about_reply_time(text: str) -> bool:
+    """Whether the citizen asks how long an answer takes (你们一般多久能给回复, 几时有回复)."""
+    return _REPLY_TIME.search(text) is not None
+
+
+def asks_something(text: str) -> bool:
+    """Whether the message asks a question of the citizen's own, however it is said."""
+    return is_aside(text) or asks_about_confidentiality(text) or asks_about_cost(text)
 
 
 def asks_for_supervision(text: str) -> bool:

@@ -375,6 +375,25 @@ async def test_the_number_the_channel_knows_taken_at_another_question(text: str)
     assert slots["report_contact"] == "verified"
 
 
+@pytest.mark.parametrize(
+    ("text", "answered"),
+    [
+        # The sixth blind set's test half: questions in the middle of the form a careful operator answers.
+        ("对了，你们一般多久能给回复？", "5个工作日"),
+        ("系咪要俾钱先可以投诉㗎", "免费"),
+        ("投诉要不要收费的？", "免费"),
+        ("工单是什么东西？提交了会怎么样？", "转给负责的部门"),
+        ("我不想讲我名字啊 我在那里开档的 被人知道就麻烦了 你们不会说出去吧", "保密"),
+    ],
+)
+async def test_questions_asked_in_the_middle_of_the_form_are_answered(text: str, answered: str) -> None:
+    slots, dispatcher = await run_form(
+        answer("report_since", text, "nlu_fallback", slots={**COMPLAINT, "report_since": None})
+    )
+    assert slots == {"report_since": None, "requested_slot": "report_since"}
+    assert answered in texts(dispatcher)[0]
+
+
 async def test_a_time_read_as_a_no_is_the_answer() -> None:
     """The sixth blind set: "差唔多半年啦" (about half a year), read as a no for its 唔, ended the form."""
     slots, _ = await run_form(answer("report_since", "差唔多半年啦", "deny", slots={**COMPLAINT, "report_since": None}))
@@ -614,7 +633,7 @@ async def test_a_question_about_something_else_read_as_a_materials_question_is_a
         answer("report_district", text, "ask_materials", slots={**COMPLAINT, "report_district": None})
     )
     assert slots == {"report_district": None, "requested_slot": "report_district"}
-    assert texts(dispatcher) == ["您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"]
+    assert texts(dispatcher) == ["反映问题、登记工单都是免费的，不收任何费用。我们先把这件事登记好。"]
 
 
 async def test_the_same_matter_called_another_kind_keeps_all_its_words() -> None:
@@ -745,7 +764,7 @@ async def test_the_time_asked_for_given_with_a_question_about_replies_is_kept_an
         answer("report_since", text, "ask_progress", slots={**COMPLAINT, "report_since": None})
     )
     assert slots["report_since"] == "上个月开始" and slots["requested_slot"] == "report_contact"
-    assert texts(dispatcher) == ["您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"]
+    assert texts(dispatcher) == ["投诉一般在5个工作日内答复，登记后我会告诉您具体的答复日期。我们先把这件事登记好。"]
 
 
 async def test_a_known_place_without_its_district_is_not_asked_which_district() -> None:
