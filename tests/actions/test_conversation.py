@@ -39,7 +39,7 @@ async def test_first_miss_asks_to_rephrase_second_hands_over_to_a_person(hotline
     assert dispatcher.messages[1]["custom"] == {"handoff": "requested", "reason": "not_understood"}
 
 
-@pytest.mark.parametrize("text", ["几好 俾五粒星你", "给你五星好评", "服务很好，点赞"])
+@pytest.mark.parametrize("text", ["几好 俾五粒星你", "给你五星好评", "服务很好，点赞", "5星"])
 async def test_praise_the_nlu_missed_is_thanked(hotline: runtime.Hotline, text: str) -> None:
     """The sixth blind set: "几好 俾五粒星你" after a report was filed got "没太听明白"."""
     dispatcher = CollectingDispatcher()

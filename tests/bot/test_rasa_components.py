@@ -17,6 +17,7 @@ from bot.rasa.components import (
     CaseNumberClassifier,
     ContactAnswerClassifier,
     CorrectionClassifier,
+    DigitsGivenClassifier,
     ExplicitRequestClassifier,
     LossClassifier,
     MaterialsQuestionClassifier,
@@ -478,3 +479,18 @@ def test_the_number_the_channel_knows_given_as_the_contact_is_information(
     ContactAnswerClassifier({"intent": "inform", "replaces": CONTACT_REPLACES}).process([message])
     assert message.get("intent")["name"] == expected
     assert configured_replaces("ContactAnswerClassifier") == CONTACT_REPLACES
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("零零零幺 五八 就这么多", "goodbye", "inform"),
+        ("就这么多，谢谢", "goodbye", "goodbye"),
+        ("拜拜", "goodbye", "goodbye"),
+    ],
+)
+def test_digits_said_are_information_not_a_goodbye(text: str, intent: str, expected: str) -> None:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.6}})
+    DigitsGivenClassifier({"intent": "inform", "replaces": ["goodbye", "thank"]}).process([message])
+    assert message.get("intent")["name"] == expected
+    assert configured_replaces("DigitsGivenClassifier") == ["goodbye", "thank"]

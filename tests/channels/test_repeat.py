@@ -32,6 +32,8 @@ REPEAT = [
     "你刚才说什么",
     "喂 喂 没听到",
     "你讲慢一点 再讲一遍 我拿个笔记一下",  # the second blind set's test half: read as a goodbye
+    "吓 你讲咩话 讲慢啲啊 我老人家听唔切 讲多次吖",  # the sixth set's test half: "这个问题我回答不了"
+    "我冇听清楚 你再讲一次",
     "我年纪大了没记住，你刚才说的能不能再说一遍，我拿笔记一下",  # the third set's test half: a goodbye
     "你说太快了 我没听清楚 再说一遍嘛",  # the fourth set's test half: read as a report
     "记性不好 忘了 麻烦再讲一次",
