@@ -243,6 +243,7 @@ class ValidateReportForm(Action):
     def read_report(self, tracker: Tracker, text: str, kind: str | None) -> dict[str, Any]:
         """A new report: its kind (from the intent, or a change of mind), and whatever its message already says."""
         kind = kind or tracker.get_slot("report_kind")
+        kind = renamed_kind(text, kind) or kind  # 我要投诉…算了其实也不算投诉，就是建议一下…: a suggestion
         if tracker.get_slot("report_details") and tracker.get_slot("report_confirmed") is None and goes_back(text):
             return {"report_kind": kind}  # 返返去头先个投诉啦: the report left for a question goes on where it was
         updates: dict[str, Any] = dict.fromkeys(REPORT_SLOTS)

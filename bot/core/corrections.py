@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 # A doubled 不对/不是, 说错了; "remembered / typed it wrong" followed by the right value (我记错了，是…, not
-# 户口登记错了 or 名字写错了怎么改: a problem, not a correction); or 不对 followed by 是 (唔啱…系).
+# 户口登记错了 or 名字写错了怎么改: a problem, not a correction); or 不对 followed by 是 (唔啱…系, 诶不对 我是要去
+# 香港: the sixth blind set's test half).
 _SELF_CORRECTION = re.compile(
     r"(?:不对不对|不是不是|唔啱唔啱|唔系唔系"
     r"|[说讲搞]错(?:了|咗)"
     r"|(?<!登)[记打写输]错(?:了|咗)[\s，,。]*(?=[是系应0-9０-９])"
-    r"|(?:不对|唔啱|唔系)[\s，,。]*(?=[是系]))[\s，,。]*"
+    r"|(?:不对|唔啱|唔系)[\s，,。]*(?=(?:我|其实|应该)?[是系]))[\s，,。]*"
 )
 _DIGIT = re.compile(r"[0-9０-９零〇一二三四五六七八九幺两]")
 

@@ -394,6 +394,13 @@ async def test_questions_asked_in_the_middle_of_the_form_are_answered(text: str,
     assert answered in texts(dispatcher)[0]
 
 
+async def test_a_first_message_that_renames_its_kind_is_that_kind() -> None:
+    """The sixth blind set's test half: "我要投诉…算了其实也不算投诉，就是建议一下…" was filed as a complaint."""
+    text = "我要投诉天河公园东门那边的公共厕所，脏得没法进……算了其实也不算投诉，就是建议一下增加保洁次数吧"
+    slots, _ = await run_form(first(text, "complain"))
+    assert slots["report_kind"] == "建议"
+
+
 async def test_a_time_read_as_a_no_is_the_answer() -> None:
     """The sixth blind set: "差唔多半年啦" (about half a year), read as a no for its 唔, ended the form."""
     slots, _ = await run_form(answer("report_since", "差唔多半年啦", "deny", slots={**COMPLAINT, "report_since": None}))

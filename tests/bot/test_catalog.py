@@ -196,6 +196,8 @@ def test_why_and_who_said_besides_a_clear_service_do_not_keep_it_from_being_answ
     [
         ("我想问护照 哦不对不对 是去澳门的通行证 第一次办要带什么", "hk-macau-permit"),
         ("港澳通行证签注，说错了，去台湾的通行证第一次怎么办", "taiwan-permit"),
+        # The sixth blind set's test half: 不对 followed by "我是…".
+        ("我想问一下办护照要什么 诶不对 我是要去香港 那应该是港澳通行证吧 第一次办 要什么材料", "hk-macau-permit"),
     ],
 )
 def test_a_citizen_who_corrects_themselves_means_what_follows(

@@ -101,6 +101,7 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("每日放学好多家长揸车停喺马路中间等仔女", None, None),  # 喺 is 在: what follows it is the place
         # 整个村 is the whole village, no place's name (the sixth blind set filed "烧起来那个味道整个村").
         ("我住白云区人和镇，高增那边，村后面有块空地，经常有人烧垃圾，烧起来那个味道整个村都是", "白云区", None),
+        ("你好 我要投诉 天河区东圃 黄村路上的一个KTV 每天凌晨两三点散场", "天河区", "黄村路"),  # the sixth set
         # A place said in brackets after it (琶洲那个工地（新港东路会展中心对面）): both.
         ("海珠区琶洲那个工地（新港东路会展中心对面）天天半夜打桩", "海珠区", "琶洲那个工地（新港东路会展中心对面）"),
         # …but not one said earlier in another clause.
