@@ -142,7 +142,9 @@ _KIND_ONLY = re.compile(
 _BETWEEN_PLACES = re.compile(r"(?:那边|这边|附近)?[，,、\s]?")
 # A pause between the parts of one address (棠下街 棠德南路): spaces; a comma ends a clause instead.
 _PAUSE = re.compile(r"\s+")
-_NOT_A_PLACE = re.compile(r"^(?:我|你|他|她|这|那|哪|一|整|每|附近|对面|旁边|马路|走路|上路|道路|公路|一路)")
+_NOT_A_PLACE = re.compile(
+    r"^(?:我|你|他|她|这|那|哪|一|整|每|附近|对面|旁边|马路|出马路|出街|走路|上路|道路|公路|一路)"
+)
 # A kind of place with no name (我们是花都区一个老小区): no address yet, so the form asks for it (the fourth
 # blind set's test half: "花都区老小区" was filed as the place).
 _NAMELESS_PLACE = re.compile(r"(?:老|新|旧|大|小)?(?:小区|楼盘|楼|宿舍|村|街道|商场|市场|学校|公园|医院)")
@@ -203,7 +205,7 @@ _FLOOR_OR_ROOM = re.compile(r"[\d一二三四五六七八九十两]+(?:楼|层|�
 # A time taken back in the same message: what follows is the time meant ("哦不是，是上上个星期三").
 _TIME_CORRECTED = re.compile(r"(?:不是|不对|说错了|唔系|唔啱)[，,。\s]*(?:是|系|应该是)")
 _YES = re.compile(
-    r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|冇问题|无问题|没错|冇错|无错|交咗|就这样|就咁|得啦|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行"
+    r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|冇问题|无问题|没错|冇错|无错|交咗|就?用呢个|就这样|就咁|得啦|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行"
     # The number offered, said as "this one of mine" (就用我这个号码, 打我这个电话, Cantonese 打呢个电话啦).
     r"|我?(?:就|都)?(?:打|用|联系|拨|call)(?:返)?我?(?:发短信|发信息|打电话|现在用|而家用)?的?"
     r"(?:这个|呢个|现在这个|而家呢个|我这个)(?:电话|号码|号|手机)?"
@@ -236,7 +238,7 @@ _PRAISE = re.compile(r"[五5](?:粒|颗|个)?星|好评|点赞|满分|一百分|
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
 # 就用你们看到的这个号, 呢个号码得: the sixth blind set).
-_THIS = r"(?:这个|呢个|绑定的|看到的|来电的|显示的|验证过?的|注册的|现在用的|而家用紧嘅)(?:这个|呢个|那个)?"
+_THIS = r"(?:这个|呢个|本机的?|绑定的|看到的|来电的|显示的|验证过?的|注册的|现在用的|而家用紧嘅)(?:这个|呢个|那个)?"
 _THIS_NUMBER = re.compile(_THIS + r"(?:手机号码?|电话号码|号码|电话|手机|号)")
 # …said in a first message with what to do with it (你哋联系我就打呢个电话得啦, 电话就是这个号码).
 _CONTACT_THIS_NUMBER = re.compile(r"(?:联系我|打|用|留|就是|系|係)(?:就|都)?(?:打|用)?" + _THIS_NUMBER.pattern)

@@ -102,6 +102,7 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         # 整个村 is the whole village, no place's name (the sixth blind set filed "烧起来那个味道整个村").
         ("我住白云区人和镇，高增那边，村后面有块空地，经常有人烧垃圾，烧起来那个味道整个村都是", "白云区", None),
         ("你好 我要投诉 天河区东圃 黄村路上的一个KTV 每天凌晨两三点散场", "天河区", "黄村路"),  # the sixth set
+        ("有间网红奶茶铺 日日排长龙排到出马路 啲人企晒喺单车道度", None, None),  # 出马路: out onto the road
         # A place said in brackets after it (琶洲那个工地（新港东路会展中心对面）): both.
         ("海珠区琶洲那个工地（新港东路会展中心对面）天天半夜打桩", "海珠区", "琶洲那个工地（新港东路会展中心对面）"),
         # …but not one said earlier in another clause.
@@ -235,6 +236,7 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
         "我就用这个电话 打来这个",  # the fifth blind set, on the phone
         "就用我分享的号码吧",
         "冇错 交咗佢啦",  # the sixth blind set, at the read-back on the phone
+        "用呢个",  # …and its test half, at the offered number
         "无错，交咗啦",
     ],
 )
