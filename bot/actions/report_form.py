@@ -647,8 +647,9 @@ def aside_answer(text: str, kind: str | None) -> str:
     if asks_what_an_order_is(text):
         return messages.WORK_ORDER_EXPLAINED
     if asks_about_reply_time(text):
-        limit = default_deadlines().limit(kind if kind in KINDS.values() else COMPLAINT, "normal").describe()
-        return messages.REPLY_TIME.format(kind=kind or COMPLAINT, limit=limit)
+        named = kind if kind is not None and kind in KINDS.values() else COMPLAINT
+        limit = default_deadlines().limit(named, "normal").describe()
+        return messages.REPLY_TIME.format(kind=named, limit=limit)
     return messages.ASIDE_NOTED
 
 
