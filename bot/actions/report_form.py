@@ -177,6 +177,11 @@ def unasked_details(text: str, address: str | None, since: str | None) -> dict[s
     return {"report_address": near or address, "report_since": since, "report_asking": asking}
 
 
+def details_with(tracker: Tracker, text: str) -> str:
+    """The description so far with the citizen's new words after it (all their words, joined, never replaced)."""
+    return " ".join(part for part in (tracker.get_slot("report_details"), text) if part)[:MAX_DETAILS]
+
+
 def kept_both(old: str | None, new: str, limit: int) -> str:
     """A more precise answer with what was said before: the new words when they say the old too, else both."""
     if not old or new == UNKNOWN:
@@ -290,8 +295,7 @@ class ValidateReportForm(Action):
         renamed = renamed_kind(text, tracker.get_slot("report_kind"))
         if renamed is not None and asked != "report_kind":
             # "其实也不算举报吧，是投诉，他们收了我一个学期的钱…": the same matter, its words added to the rest.
-            details = " ".join(part for part in (tracker.get_slot("report_details"), text) if part)
-            return {"report_kind": renamed, "report_details": details[:MAX_DETAILS], "report_confirmed": None}
+            return {"report_kind": renamed, "report_details": details_with(tracker, text), "report_confirmed": None}
         kind = other_kind(text, tracker.get_slot("report_kind"))
         if kind is not None and asked != "report_kind":
             # "算了，还是投诉吧，…": the report the citizen now makes, with what this message says of it; the
@@ -302,8 +306,7 @@ class ValidateReportForm(Action):
                 for slot in ("report_district", "report_address", "report_since", "report_contact"):
                     if updates.get(slot) is None and tracker.get_slot(slot) is not None:
                         updates[slot] = tracker.get_slot(slot)
-                details = " ".join(part for part in (tracker.get_slot("report_details"), text) if part)
-                updates["report_details"] = details[:MAX_DETAILS]
+                updates["report_details"] = details_with(tracker, text)
                 return updates
             return {"report_kind": kind, "report_confirmed": None}
         if is_stop(text):
@@ -380,8 +383,7 @@ class ValidateReportForm(Action):
         place = find_address(text) or place_named(text)
         if place is not None and len(clean_place(text)) <= LONG_PLACE_ANSWER:
             return None
-        details = " ".join(part for part in (tracker.get_slot("report_details"), text) if part)[:MAX_DETAILS]
-        updates: dict[str, Any] = {"report_details": details}
+        updates: dict[str, Any] = {"report_details": details_with(tracker, text)}
         if (district := find_district_or_place(text)) is not None:
             updates["report_district"] = district
         if place is not None:
@@ -464,7 +466,7 @@ class ValidateReportForm(Action):
         if verified_citizen_id(tracker) is not None and tracker.get_slot("report_asking") != OTHER_PHONE:
             if intent == "deny" or wants_another_number(text):
                 return {"report_contact": None, "report_asking": OTHER_PHONE}
-            if intent == "affirm" or says_yes(text) or means_this_number(text):
+            if intent == "affirm" or says_yes(text):
                 return {"report_contact": VERIFIED}
         elif intent == "deny" and kind != REPORT:
             dispatcher.utter_message(text=messages.PHONE_NEEDED)

@@ -276,7 +276,6 @@ _THERE = frozenset(["那边", "这边", "那里", "这里"])
 _SHORT_PLACE = re.compile(
     r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍)$"
 )
-# Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
 # 督办, and the words typed by its sound (读办是什么: the sixth blind set).
 _SUPERVISION_WORD = re.compile(r"[督读毒独笃]办")
 # Whether the one complained about is told who complained, or the citizen's details leak.
@@ -294,6 +293,7 @@ _SUPERVISION_ASKED = re.compile(
     r"(?:要|需要|还是|帮我|给我|麻烦|申请|可以|就)督办(?![了过])|督办(?:吧|一下|下)|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)"
 )
 _SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:督办|催)")
+# Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
 _NOT_UNDERSTOOD = re.compile(r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
@@ -488,11 +488,9 @@ def _known_place_said_after(text: str, end: int) -> str:
 
 def _known_place_before(text: str, start: int) -> str:
     """The gazetteer's place said right before ``start`` with only a pause or 那边 between (狮岭，成条村), or ""."""
-    for name in place_names():
-        end = text.rfind(name, 0, start) + len(name)
-        if end >= len(name) and _BETWEEN_PLACES.fullmatch(text, end, start):
-            return name
-    return ""
+    name = _known_place_said_before(text, start)
+    end = text.rfind(name, 0, start) + len(name)
+    return name if name and _BETWEEN_PLACES.fullmatch(text, end, start) else ""
 
 
 def _said_after_pauses(text: str, end: int) -> str:

@@ -20,11 +20,18 @@ class GazetteerError(Exception):
 
 
 @cache
-def places() -> dict[str, str]:
-    """Every unambiguous place name and its district, read once."""
+def _gazetteer() -> dict[str, list[str]]:
+    """The gazetteer's document (district or ``ambiguous`` → names), read and checked once."""
     document = read_yaml(GAZETTEER, GazetteerError)
     if not isinstance(document, dict) or set(document) - {*DISTRICTS, AMBIGUOUS}:
         raise GazetteerError(f"{GAZETTEER.name}: keys must be Guangzhou's districts and {AMBIGUOUS!r}")
+    return document
+
+
+@cache
+def places() -> dict[str, str]:
+    """Every unambiguous place name and its district, read once."""
+    document = _gazetteer()
     ambiguous = set(document.get(AMBIGUOUS) or [])
     found: dict[str, str] = {}
     for district, names in document.items():
@@ -43,8 +50,7 @@ def places() -> dict[str, str]:
 def place_names() -> tuple[str, ...]:
     """Every name in the gazetteer, the ambiguous ones too (for keeping a place as said, never for a district),
     the longest first."""
-    document = read_yaml(GAZETTEER, GazetteerError)
-    return tuple(sorted({*places(), *(document.get(AMBIGUOUS) or [])}, key=len, reverse=True))
+    return tuple(sorted({*places(), *(_gazetteer().get(AMBIGUOUS) or [])}, key=len, reverse=True))
 
 
 def district_of_place(text: str) -> str | None:

@@ -39,6 +39,11 @@ from bot.handoff.records import asks_for_a_person
 from bot.safety.danger import recurring_without_danger
 
 
+def names_a_case(message: Message) -> bool:
+    """Whether the entity extractor found a case number in the message."""
+    return any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])
+
+
 def names_a_service(message: Message) -> bool:
     """Whether the entity extractor found a catalogue service in the message."""
     return any(entity.get("entity") == "service" for entity in message.get(ENTITIES) or [])
@@ -205,7 +210,7 @@ class CaseNumberClassifier(_ReplacingIntent):
 
     def says_it(self, message: Message) -> bool:
         """Whether the entity extractor found a case number in the message."""
-        return any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])
+        return names_a_case(message)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -232,8 +237,7 @@ class SupervisionRequestClassifier(_ReplacingIntent):
 
     def says_it(self, message: Message) -> bool:
         """Whether the words ask for 督办 and name no case to look up."""
-        numbered = any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])
-        return not numbered and asks_for_supervision(message.get(TEXT) or "")
+        return not names_a_case(message) and asks_for_supervision(message.get(TEXT) or "")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -279,8 +283,7 @@ class ContactAnswerClassifier(_ReplacingIntent):
             return False
         if message.get(INTENT, {}).get(INTENT_NAME_KEY) != "ask_progress":
             return True
-        numbered = any(entity.get("entity") == "case_number" for entity in message.get(ENTITIES) or [])
-        return not numbered and _LEAVE_OR_USE_A_NUMBER.search(text) is not None
+        return not names_a_case(message) and _LEAVE_OR_USE_A_NUMBER.search(text) is not None
 
 
 # Leaving or using a number (留个电话, 就用我现在打的这个号).
