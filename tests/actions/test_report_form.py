@@ -97,6 +97,51 @@ async def test_going_back_to_a_report_left_for_a_question_goes_on_with_it(text: 
     assert slots == {"report_kind": "投诉", "requested_slot": "report_since"}
 
 
+def _slot(name: str, value: Any) -> dict[str, Any]:
+    return {"event": "slot", "name": name, "value": value}
+
+
+CANCELLED_COMPLAINT = [
+    {
+        "event": "user",
+        "text": "投诉黄埔区萝岗万达广场地下停车场收费不按标示",
+        "parse_data": {"intent": {"name": "complain"}},
+    },
+    _slot("report_kind", "投诉"),
+    _slot("report_details", "投诉黄埔区萝岗万达广场地下停车场收费不按标示"),
+    _slot("report_district", "黄埔区"),
+    _slot("report_address", "萝岗万达广场地下停车场"),
+    _slot("report_since", "今天下午"),
+    {"event": "user", "text": "算了，10块钱而已，不投诉了。", "parse_data": {"intent": {"name": "deny"}}},
+    _slot("report_confirmed", "cancelled"),
+    *[_slot(name, None) for name in REPORT_SLOTS],
+]
+
+
+@pytest.mark.parametrize(
+    "text", ["不对，想想还是要投诉，群里好多人都被多收了。", "我谂谂 仲系投诉啦", "继续刚才的投诉吧"]
+)
+async def test_a_cancelled_report_taken_up_again_keeps_what_it_had(text: str) -> None:
+    """The sixth blind set's test half: "算了…不投诉了", then "不对，想想还是要投诉，…" filed a complaint whose
+    description lost the 停车场 of the first message."""
+    events = [*CANCELLED_COMPLAINT, {"event": "user", "text": text, "parse_data": {"intent": {"name": "complain"}}}]
+    slots, _ = await run_form(first(text, "complain", events=events))
+    assert slots["report_details"] == f"投诉黄埔区萝岗万达广场地下停车场收费不按标示 {text}"
+    assert (slots["report_district"], slots["report_address"], slots["report_since"]) == (
+        "黄埔区",
+        "萝岗万达广场地下停车场",
+        "今天下午",
+    )
+    assert slots["requested_slot"] == "report_contact"
+
+
+async def test_a_new_complaint_after_a_cancelled_one_is_a_new_one() -> None:
+    text = "我要投诉天河区天河路100号的工地晚上十二点还在施工"
+    events = [*CANCELLED_COMPLAINT, {"event": "user", "text": text, "parse_data": {"intent": {"name": "complain"}}}]
+    slots, _ = await run_form(first(text, "complain", events=events))
+    assert (slots["report_details"], slots["report_address"]) == (text, "天河路100号")
+
+
 async def test_words_not_understood_just_before_a_report_are_part_of_its_description() -> None:
     """The sixth blind set: "系咁嘅 我想讲下我哋栋楼部电梯啊" was not understood, the report began with the next
     message, and the order never said it was the lift that was broken."""
@@ -109,6 +154,27 @@ async def test_words_not_understood_just_before_a_report_are_part_of_its_descrip
     ]
     slots, _ = await run_form(first(text, "complain", events=events))
     assert slots["report_details"] == f"{unheard} {text}"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # The sixth blind set's test half: only the district was asked.
+        ("你好，我想投诉小区物业乱收停车费，但是想先问一下，工单是什么东西？提交了会怎么样？", "工单就是"),
+        ("我要投诉楼下烧烤档油烟好大，会唔会话俾佢知系我投诉㗎？", "保密"),
+        ("想反映下我哋条村啲路灯坏咗成个月 呢个要唔要钱㗎", "免费"),
+    ],
+)
+async def test_a_question_in_the_first_message_is_answered_and_the_form_goes_on(text: str, said: str) -> None:
+    slots, dispatcher = await run_form(first(text, "complain"))
+    [answer] = texts(dispatcher)
+    assert said in answer
+    assert slots["report_details"] == text and slots["requested_slot"] is not None
+
+
+async def test_a_first_message_that_only_asks_why_gets_no_note() -> None:
+    slots, dispatcher = await run_form(first("我要投诉，为什么天河区龙口西路的垃圾站三天没人清运？", "complain"))
+    assert texts(dispatcher) == [] and slots["report_address"] == "龙口西路"
 
 
 async def test_a_shared_location_is_the_place_and_nothing_is_asked_about_it() -> None:

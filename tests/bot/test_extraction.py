@@ -21,6 +21,7 @@ from bot.appeals.extraction import (
     says_yes,
     since_as_said,
     strip_district,
+    term_asked,
     wants_anonymity,
     wants_another_number,
     without_punctuation,
@@ -107,6 +108,15 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("海珠区琶洲那个工地（新港东路会展中心对面）天天半夜打桩", "海珠区", "琶洲那个工地（新港东路会展中心对面）"),
         # …but not one said earlier in another clause.
         ("我以前住岗顶，现在搬到了车陂路，楼下天天吵", None, "车陂路"),
+        # A route: where the ride or the line starts and where it goes, both (the sixth blind set's test half kept
+        # only one of them).
+        ("我想投诉架的士啊 琴晚十点几我喺珠江新城花城汇嗰度上车去广州东站 佢兜咗成个大圈", None, "珠江新城到广州东站"),
+        ("建议：南沙横沥镇到蕉门地铁站的公交班次太少了，早高峰要等四十分钟", "南沙区", "横沥镇到蕉门地铁站"),
+        ("从天河客运站坐到体育西路站，地铁里面空调坏了", None, "天河客运站到体育西路站"),
+        ("我要投诉 搬到了车陂路以后楼下天天吵", None, "车陂路"),  # moving house is no route
+        # A metro station's exit is part of the place (the sixth blind set's test half lost D出口).
+        ("体育西路地铁站B出口的上行扶梯坏了一个多星期", None, "体育西路地铁站B出口"),
+        ("公园前站3号出口有人摆摊", None, "公园前站3号出口"),
     ],
 )
 def test_district_and_address_in_a_description(text: str, district: str | None, address: str | None) -> None:
@@ -296,6 +306,8 @@ def test_since_when_as_the_citizen_said_it() -> None:
         ("不是上周，是上个月", "宝业路十二号", None),  # a time, not the place
         ("不是我投诉的，是我邻居", "宝业路十二号", None),
         ("地址没错", "宝业路十二号", None),
+        # The new value first, then the old one taken back (是D出口，不是B): the sixth blind set's test half.
+        ("扶梯坏了……噢我记错了，是D出口，不是B。", "体育西路地铁站B出口", "体育西路地铁站D出口"),
     ],
 )
 def test_a_place_taken_back_is_corrected_in_the_address(text: str, address: str, corrected: str | None) -> None:
@@ -353,3 +365,18 @@ def test_a_district_named_only_as_a_destination_gives_way_to_the_place() -> None
     text = "我想举报广州火车站那边的黑车 就在流花车站对面 天天在那里拉客 从火车站到番禺要三百"
     assert find_district_or_place(text) == "越秀区"
     assert find_district_or_place("番禺区广州南站出站口有黑车") == "番禺区"
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("办结是什么意思，是可以去拿了吗？", "办结"),
+        ("咩叫受理", "受理"),
+        ("读办是什么意思", "督办"),
+        ("工单系咩意思", "工单"),
+        ("我的护照办结了吗", None),  # asks the status, not the word
+        ("什么意思", None),
+    ],
+)
+def test_the_word_whose_meaning_is_asked(text: str, term: str | None) -> None:
+    assert term_asked(text) == term

@@ -23,8 +23,8 @@ from bot.rasa.components import (
     MaterialsQuestionClassifier,
     PersonRequestClassifier,
     RecurringProblemClassifier,
-    SupervisionQuestionClassifier,
     SupervisionRequestClassifier,
+    TermQuestionClassifier,
     _ReplacingIntent,
 )
 
@@ -385,16 +385,23 @@ def test_the_case_number_component_replaces_what_the_config_says() -> None:
         ("今天天气怎么样", "out_of_scope", "out_of_scope"),
         ("我要督办", "affirm", "affirm"),
         ("读办是什么？要另外交钱吗", "ask_materials", "nlu_fallback"),  # the sixth blind set
+        # What a status means (the sixth blind set's test half: asked for the case number again).
+        ("办结是什么意思，是可以去拿了吗？", "ask_progress", "nlu_fallback"),
+        ("咩叫受理", "out_of_scope", "nlu_fallback"),
+        ("20261120000158办结是什么意思", "ask_progress", "ask_progress"),  # a case to look up first
+        ("我的护照办结了吗", "ask_progress", "ask_progress"),
     ],
 )
-def test_a_question_about_supervision_goes_to_the_fallback_that_knows_the_offer(
+def test_a_question_about_our_words_goes_to_the_fallback_that_explains_them(
     text: str, intent: str, expected: str
 ) -> None:
-    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.75}})
-    replaces = ["out_of_scope", "ask_materials", "ask_policy"]
-    SupervisionQuestionClassifier({"intent": "nlu_fallback", "replaces": replaces}).process([message])
+    number = re.search(r"\d{14}", text)
+    entities = [] if number is None else [{"entity": "case_number", "value": number.group()}]
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.75}, "entities": entities})
+    replaces = ["out_of_scope", "ask_materials", "ask_policy", "ask_progress"]
+    TermQuestionClassifier({"intent": "nlu_fallback", "replaces": replaces}).process([message])
     assert message.get("intent")["name"] == expected
-    assert configured_replaces("SupervisionQuestionClassifier") == replaces
+    assert configured_replaces("TermQuestionClassifier") == replaces
 
 
 SUPERVISION_REPLACES = ["complain", "inform", "out_of_scope", "nlu_fallback", "deny", "ask_progress"]
