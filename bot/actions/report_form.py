@@ -262,7 +262,8 @@ class ValidateReportForm(Action):
             text = latest_text(tracker)
             updates = self.read_report(tracker, text, KINDS.get(latest_intent(tracker)))
             if answerable_aside(text):
-                # 我想投诉…，但是想先问一下，工单是什么东西？ (the sixth blind set's test half: only the district was asked)
+                # 我想投诉…，但是想先问一下，工单是什么东西？ (the sixth blind set's test half: only the district
+                # was asked)
                 dispatcher.utter_message(text=aside_answer(text, updates.get("report_kind")))
         elif reads_answer(tracker):
             read = await self.read_answer(dispatcher, tracker)
