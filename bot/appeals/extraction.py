@@ -722,14 +722,14 @@ def make_title(details: str) -> str:
 def corrected_address(text: str, address: str | None) -> str | None:
     """The address with a place taken back in ``text`` put right (唔系植村 系会江村), or a floor or room said
     instead of another added to it (不是三楼 我住五楼), or None when ``text`` takes back no place of it."""
-    match = _PLACE_TAKEN_BACK.search(text)
-    after = _PLACE_TAKEN_BACK_AFTER.search(text)
-    if (match is None and after is None) or not address:
+    if not address:
         return None
-    if match is not None:
+    if (match := _PLACE_TAKEN_BACK.search(text)) is not None:
         old, new = match.group("old"), match.group("new") + (match.group("more") or "")
+    elif (after := _PLACE_TAKEN_BACK_AFTER.search(text)) is not None:
+        old, new = after.group("old"), after.group("new")  # 是D出口，不是B
     else:
-        old, new = after.group("old"), after.group("new")
+        return None
     if len(new) > len(old) and old + new[len(old) :] in address:
         old += new[len(old) :]  # 不是B after 是D出口: the B出口 of the address
     if old in address:
