@@ -57,6 +57,8 @@ from bot.appeals.extraction import (
     asks_about_reply_time,
     asks_something,
     asks_what_an_order_is,
+    asks_what_happens_next,
+    asks_which_department,
     business_named,
     clean_place,
     corrected_address,
@@ -345,6 +347,11 @@ class ValidateReportForm(Action):
             return {"report_kind": kind, "report_confirmed": None}
         if is_stop(text):
             return {"report_confirmed": CANCELLED}
+        if answerable_aside(text) and not (digit_runs(text) or find_district(text) or find_address(text)):
+            # "填好以后你们是转给哪个部门？" at the offered number, "噉报咗之后大概几耐会有人嚟处理啊" at the time (the
+            # seventh blind set: the offer asked again unanswered; the question stored as the time).
+            dispatcher.utter_message(text=aside_answer(text, tracker.get_slot("report_kind")))
+            return {asked: None} if asked else {}
         if _asks_aside(tracker, intent, text):
             # "你们这个是不是要收费的", "你们会派人去查吗？多久能有结果？" at any question: a question of the
             # citizen's own (no service or number named to switch to), and the form goes on.
@@ -686,6 +693,10 @@ def aside_answer(text: str, kind: str | None) -> str:
         named = kind if kind is not None and kind in KINDS.values() else COMPLAINT
         limit = default_deadlines().limit(named, "normal").describe()
         return messages.REPLY_TIME.format(kind=named, limit=limit)
+    if asks_which_department(text):
+        return messages.WHICH_DEPARTMENT
+    if asks_what_happens_next(text):
+        return messages.WHAT_HAPPENS_NEXT
     return messages.ASIDE_NOTED
 
 
@@ -697,6 +708,8 @@ def answerable_aside(text: str) -> bool:
         or asks_about_cost(text)
         or asks_what_an_order_is(text)
         or asks_about_reply_time(text)
+        or asks_which_department(text)
+        or (asks_what_happens_next(text) and is_aside(text))
     )
 
 

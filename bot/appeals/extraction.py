@@ -84,6 +84,7 @@ URGENT_WORDS = (
 _SOMETHING_WRONG = re.compile(
     r"坏了|坏咗|烂了|不亮|唔着|漏水|渗水|积水|水浸|堵了|堵住|堵塞|噪音|好吵|很吵|太吵|吵死|扰民|臭|乱停|乱摆|占道|乱扔|乱倒"
     r"|偷排|拖欠|没人管|没人修|冇人理|停水|停电|冒烟|施工到|还在施工|违建|违章搭建|乱收费|塌|裂了|危险"
+    r"|假冒|假货|卖假|大窿|有个窿|大坑|有个坑|冇咗盖|不见了"
 )
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _DISTRICT_NAMES = tuple(
@@ -110,7 +111,7 @@ _FILLER = re.compile(
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
-    r"(?:大道|大街|(?<!成条)(?<!整条)路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
+    r"(?:大道|大街|(?<!成条)(?<!整条)(?<![绕让带问迷赶找])路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
     r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|小学|中学|学校|幼儿园|机场|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
     r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机出]))"
 )
@@ -229,11 +230,15 @@ _YES = re.compile(
     r"|我?(?:就|都)?(?:打|用|联系|拨|call)(?:返)?我?(?:发短信|发信息|打电话|现在用|而家用)?的?"
     r"(?:这个|呢个|现在这个|而家呢个|我这个)(?:电话|号码|号|手机)?"
     # The number of the contact shared on Telegram (用我分享给你的那个号码: the fifth blind set).
-    r"|(?:就)?用我(?:分享|发)(?:给你)?的(?:那个|这个)?(?:电话|号码|号|手机)[吧啦啊]*)"
+    r"|(?:就)?用我(?:分享|发)(?:给你)?的(?:那个|这个)?(?:电话|号码|号|手机)[吧啦啊]*"
+    # "My number" and "this phone" (用我个号码啦, 本机: the seventh blind set), not "my number is …".
+    r"|(?:就)?(?:用|打|留)?(?:我个|我嘅|我的|自己的?|自己嘅)(?:电话|号码|号|手机)(?![码是系係0-9一二三四五六七八九零幺两])"
+    r"|(?:就)?(?:用|打)?本机(?:号码|号|电话)?(?![码是系係0-9]))"
 )
 # The marks of a question: 吗/呢 at the end, or a question word (几点, 怎么, 为什么, 哪里, 点解, 几时…).
 _ASIDE = re.compile(
-    r"(?:吗|呢|嘛|未)$|几点|怎么|为什么|为啥|哪里|哪儿|点解|几时|边度|点样|要多久|多少钱"
+    r"(?:吗|呢|嘛|未)$|几点|怎么|为什么|为啥|哪里|哪儿|点解|几时|边度|点样|要多久|多少钱|几耐|多耐"
+    r"|(?:哪个|边个|咩|什么)部门"
     r"|可不可以|能不能|有没有|是不是|要不要|会不会|系咪|系唔系|使唔使|要唔要|㗎$"
     # A question said in passing (顺便问一下, 想问下) or as A-not-A (上不上班, 开不开门, 收唔收).
     r"|顺便问|想问一?下|问一?下你们|([\u4e00-\u9fff])[不没唔冇]\1"
@@ -309,13 +314,21 @@ _WHAT_AN_ORDER_IS = re.compile(r"工单(?:是|系)(?:什么|咩|乜)|(?:什么|�
 _REPLY_TIME = re.compile(
     r"(?:多久|多长时间|几耐|几时|什么时候|几日|几天)[^，。,]{0,6}(?:回复|答复|回覆|处理|有结果|回音)"
 )
+# Which department the report goes to (转给哪个部门, 交俾边个部门).
+_WHICH_DEPARTMENT = re.compile(r"(?:哪个|边个|咩|什么|乜嘢?)(?:部门|单位)|(?:转|交)(?:给|俾|畀)(?:谁|边个|哪里|边度)")
+# What happens after filing (接下来会怎样, 提交之后会点样, 会有人打电话给我吗).
+_WHAT_NEXT = re.compile(
+    r"接下来|(?:之后|以后|完)(?:会)?(?:怎样|怎么样|点样|点|如何)|跟住(?:会)?点|会有人(?:打电话|打俾我|联系|嚟|来|上门)"
+)
 # 督办 asked for (要督办, 还是督办吧, 帮我催一下), and refused (不用督办, 唔使催).
 _SUPERVISION_ASKED = re.compile(
     r"(?:要|需要|还是|帮我|给我|麻烦|申请|可以|就)督办(?![了过])|督办(?:吧|一下|下)|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)"
 )
 _SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:督办|催)")
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
-_NOT_UNDERSTOOD = re.compile(r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明")
+_NOT_UNDERSTOOD = re.compile(
+    r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明|即系点|即系咩|系咩嚟"
+)
 # Words of ours a citizen may not know (办结, 受理, 督办 and the words typed by its sound, 工单).
 _TERM = re.compile(r"办结|已发证|受理|审查|制证|送达|[督读毒独笃]办|工单")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
@@ -654,6 +667,16 @@ def asks_about_cost(text: str) -> bool:
 def asks_what_an_order_is(text: str) -> bool:
     """Whether the citizen asks what a work order is (工单是什么东西, 咩叫工单)."""
     return _WHAT_AN_ORDER_IS.search(text) is not None
+
+
+def asks_which_department(text: str) -> bool:
+    """Whether the citizen asks which department the report goes to (你们是转给哪个部门？)."""
+    return _WHICH_DEPARTMENT.search(text) is not None
+
+
+def asks_what_happens_next(text: str) -> bool:
+    """Whether the citizen asks what happens after filing (填完之后接下来会怎样？会有人打电话给我吗？)."""
+    return _WHAT_NEXT.search(text) is not None
 
 
 def asks_about_reply_time(text: str) -> bool:

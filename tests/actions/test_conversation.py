@@ -101,6 +101,7 @@ async def test_a_question_about_supervision_at_its_offer_is_answered_and_the_off
         ("受理是什么意思", "收下"),
         ("咩叫审查啊", "审核"),
         ("工单系咩意思", "工单就是"),
+        ("审查是什么意思？是不是材料有问题？一般还要多久", "并不代表"),  # the seventh blind set
     ],
 )
 async def test_a_word_of_ours_the_citizen_does_not_know_is_explained(

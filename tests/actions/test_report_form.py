@@ -716,6 +716,25 @@ async def test_a_question_about_something_else_read_as_a_materials_question_is_a
     assert texts(dispatcher) == ["反映问题、登记工单都是免费的，不收任何费用。我们先把这件事登记好。"]
 
 
+@pytest.mark.parametrize(
+    ("asked", "text", "said"),
+    [
+        # The seventh blind set: stored as the time, or the offer asked again without an answer.
+        ("report_since", "噉报咗之后大概几耐会有人嚟处理啊", "答复"),
+        ("report_contact", "填好以后你们是转给哪个部门？", "部门"),
+        ("report_since", "填完之后接下来会怎样？会有人打电话给我吗？", "处理"),
+        ("report_confirmed", "提交之后会点样？", "处理"),
+    ],
+)
+async def test_a_question_about_what_happens_to_the_report_is_answered_and_asked_again(
+    asked: str, text: str, said: str
+) -> None:
+    slots, dispatcher = await run_form(answer(asked, text, "inform", slots={**READY, asked: None}))
+    assert slots == {asked: None, "requested_slot": asked}
+    [reply] = texts(dispatcher)
+    assert said in reply and reply.endswith("我们先把这件事登记好。")
+
+
 async def test_the_same_matter_called_another_kind_keeps_all_its_words() -> None:
     """The fourth blind set: "其实也不算举报吧，是投诉，…" kept 举报 and lost what it added."""
     filled = {**RESET, "report_kind": "举报", "report_details": "我要举报一家无牌的托管班，小孩放学都送那里"}

@@ -106,6 +106,8 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("有间网红奶茶铺 日日排长龙排到出马路 啲人企晒喺单车道度", None, None),  # 出马路: out onto the road
         # A place said in brackets after it (琶洲那个工地（新港东路会展中心对面）): both.
         ("海珠区琶洲那个工地（新港东路会展中心对面）天天半夜打桩", "海珠区", "琶洲那个工地（新港东路会展中心对面）"),
+        # A detour is no road (the seventh blind set filed "人都要绕路" as the place).
+        ("海珠区赤岗嗰边 我哋栋楼后面条路有条大树台风吹冧咗 横住成条路 车过唔到人都要绕路", "海珠区", None),
         # …but not one said earlier in another clause.
         ("我以前住岗顶，现在搬到了车陂路，楼下天天吵", None, "车陂路"),
         # A route: where the ride or the line starts and where it goes, both (the sixth blind set's test half kept
@@ -248,13 +250,28 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
         "冇错 交咗佢啦",  # the sixth blind set, at the read-back on the phone
         "用呢个",  # …and its test half, at the offered number
         "无错，交咗啦",
+        "用我个号码啦",  # the seventh blind set, at the offered number
+        "本机",
+        "用我的号码就行",
     ],
 )
 def test_a_yes(text: str) -> None:
     assert says_yes(text)
 
 
-@pytest.mark.parametrize("text", ["不行", "用别的号码", "地址不对", "对不起我说错了", "好像不对", "是不是要带身份证"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不行",
+        "用别的号码",
+        "地址不对",
+        "对不起我说错了",
+        "好像不对",
+        "是不是要带身份证",
+        "我的号码是13912345678",
+        "我个号码系 幺三九",
+    ],
+)
 def test_not_a_yes(text: str) -> None:
     assert not says_yes(text)
 
@@ -374,6 +391,8 @@ def test_a_district_named_only_as_a_destination_gives_way_to_the_place() -> None
         ("咩叫受理", "受理"),
         ("读办是什么意思", "督办"),
         ("工单系咩意思", "工单"),
+        ("审查即系点啊 要几耐先出证", "审查"),  # the seventh blind set
+        ("已发证即系点 我去边度攞", "已发证"),
         ("我的护照办结了吗", None),  # asks the status, not the word
         ("什么意思", None),
     ],

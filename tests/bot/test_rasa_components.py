@@ -102,6 +102,14 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
             [("inform", 0.71), ("complain", 0.15), ("ask_progress", 0.05)],
             "complain",
         ),
+        # The seventh blind set: fakes sold, a hole in the road; read as out of scope or not understood.
+        (
+            "越秀区北京路步行街附近的一条巷子有个摊档卖假冒名牌包，价格便宜的离谱，明显是假货，游客好多上当",
+            "out_of_scope",
+            [("out_of_scope", 0.5), ("report_violation", 0.3)],
+            "report_violation",
+        ),
+        ("新华街 公益路嗰度 有个大窿 路中间", "nlu_fallback", [("nlu_fallback", 0.4), ("seek_help", 0.3)], "seek_help"),
         ("我住在天河区天河路100号", "inform", [("inform", 0.9), ("complain", 0.05)], "inform"),
         # Without a place, or a time, or as a question: left as classified.
         ("我在天河区住了三年了", "inform", [("inform", 0.8), ("complain", 0.1)], "inform"),
@@ -398,7 +406,16 @@ def test_a_question_about_our_words_goes_to_the_fallback_that_explains_them(
     number = re.search(r"\d{14}", text)
     entities = [] if number is None else [{"entity": "case_number", "value": number.group()}]
     message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.75}, "entities": entities})
-    replaces = ["out_of_scope", "ask_materials", "ask_policy", "ask_progress"]
+    replaces = [
+        "out_of_scope",
+        "ask_materials",
+        "ask_policy",
+        "ask_progress",
+        "bot_challenge",
+        "greet",
+        "goodbye",
+        "thank",
+    ]
     TermQuestionClassifier({"intent": "nlu_fallback", "replaces": replaces}).process([message])
     assert message.get("intent")["name"] == expected
     assert configured_replaces("TermQuestionClassifier") == replaces
