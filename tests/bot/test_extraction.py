@@ -217,6 +217,8 @@ def test_answers_that_say_something(text: str) -> None:
 def test_anonymity_is_asked_for_unless_refused() -> None:
     assert wants_anonymity("我要匿名举报") and wants_anonymity("匿名")
     assert not wants_anonymity("不要匿名")
+    assert wants_anonymity("匿明吧不留电话")  # typed by its sound (the seventh blind set)
+    assert not wants_anonymity("不匿明")
     # The fifth blind set: not leaving a number or a name is asking to stay anonymous.
     assert wants_anonymity("不留联系方式") and wants_anonymity("我不想留名") and wants_anonymity("唔留电话喇")
     assert wants_anonymity("唔留名得唔得") and wants_anonymity("不留名字可以吗")  # asked (the test half)

@@ -396,6 +396,7 @@ def test_the_case_number_component_replaces_what_the_config_says() -> None:
         # What a status means (the sixth blind set's test half: asked for the case number again).
         ("办结是什么意思，是可以去拿了吗？", "ask_progress", "nlu_fallback"),
         ("咩叫受理", "out_of_scope", "nlu_fallback"),
+        ("已发证即系点 我去边度攞", "ask_office", "nlu_fallback"),  # the seventh blind set
         ("20261120000158办结是什么意思", "ask_progress", "ask_progress"),  # a case to look up first
         ("我的护照办结了吗", "ask_progress", "ask_progress"),
     ],
@@ -411,6 +412,7 @@ def test_a_question_about_our_words_goes_to_the_fallback_that_explains_them(
         "ask_materials",
         "ask_policy",
         "ask_progress",
+        "ask_office",
         "bot_challenge",
         "greet",
         "goodbye",
