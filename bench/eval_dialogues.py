@@ -228,6 +228,12 @@ def _order_problems(spec: dict[str, Any], order: Order) -> list[tuple[str, str]]
     description = f"{order.title}\n{order.summary}"
     place = f"{order.district or ''}{order.address or ''}"
     for name, wanted in spec.items():
+        if isinstance(wanted, dict):  # {"any": [...]}: one of the words is enough
+            words = list(wanted["any"])
+            said = {"description_contains": description, "address_contains": place}.get(name, order.since or "")
+            if not any(mentions(said, w) for w in words):
+                problems.append((name, f"{name.removesuffix('_contains')} lacks all of {words}"))
+            continue
         if name == "type" and order.kind != wanted:
             problems.append((name, f"type {order.kind!r}, expected {wanted!r}"))
         elif name == "description_contains":
@@ -860,8 +866,16 @@ def warm_up(harness: Harness, attempts: int = 3) -> str:
 
 
 def load_dialogues(directory: Path, name: str, only: str | None, category: str | None) -> list[dict[str, Any]]:
-    """The set's dialogues, filtered."""
+    """The set's dialogues, filtered. A set whose writer listed alternatives (``lists: any`` in its ``harness.yml``,
+    as its README says) has each list of an order's words marked as needing one of them: ``{"any": [...]}``."""
     dialogues = yaml.safe_load((directory / f"{name}.yml").read_text(encoding="utf-8"))
+    settings = directory / "harness.yml"
+    if settings.exists() and (yaml.safe_load(settings.read_text(encoding="utf-8")) or {}).get("lists") == "any":
+        for dialogue in dialogues:
+            spec = (dialogue.get("outcome") or {}).get("work_order") or {}
+            for field in ("description_contains", "address_contains", "since_contains"):
+                if isinstance(spec.get(field), list):
+                    spec[field] = {"any": spec[field]}
     return [
         d for d in dialogues if (only is None or d["id"] == only) and (category is None or d["category"] == category)
     ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bench.eval_dialogues import (
     AnswerBook,
@@ -13,6 +16,7 @@ from bench.eval_dialogues import (
     check_outcome,
     count_questions,
     first_message,
+    load_dialogues,
     mentions,
 )
 
@@ -115,6 +119,24 @@ def test_work_order_fields_are_checked_against_the_database_row() -> None:
     assert check_outcome({"work_order": {"address_contains": ["天河区天河路"]}}, [order()], set()) == []
     # One matching order among several is enough.
     assert check_outcome({"work_order": spec}, [order(kind="督办"), order()], set()) == []
+
+
+def test_a_set_whose_writer_listed_alternatives_needs_one_of_them(tmp_path: Path) -> None:
+    """The seventh set's writer listed several words where any one is enough (its README); the others, all."""
+    dialogue = {
+        "id": "d-1",
+        "category": "report",
+        "outcome": {"work_order": {"description_contains": ["施工", "气味"]}},
+    }
+    (tmp_path / "dev.yml").write_text(yaml.safe_dump([dialogue], allow_unicode=True), encoding="utf-8")
+    [as_all] = load_dialogues(tmp_path, "dev", None, None)
+    assert kinds(check_outcome(as_all["outcome"], [order()], set())) == ["work_order.description_contains"]
+    (tmp_path / "harness.yml").write_text("lists: any\n", encoding="utf-8")
+    [as_any] = load_dialogues(tmp_path, "dev", None, None)
+    assert check_outcome(as_any["outcome"], [order()], set()) == []
+    assert kinds(check_outcome(as_any["outcome"], [order(summary="路灯坏了", title="路灯")], set())) == [
+        "work_order.description_contains"
+    ]
 
 
 def test_no_work_order_and_services_answered() -> None:
