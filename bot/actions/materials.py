@@ -29,9 +29,9 @@ from bot.actions.common import (
     slot_before_this_turn,
 )
 from bot.catalog.choices import pick_choice, yes_or_no
-from bot.catalog.render import conditions_answer, materials_answer, office_answer
+from bot.catalog.render import conditions_answer, materials_answer, office_answer, time_answer
 from bot.catalog.search import Resolution, SearchEntry
-from bot.catalog.wording import asks_for_some_certificate, find_situation
+from bot.catalog.wording import asks_for_some_certificate, asks_how_long, find_situation
 from bot.core.models import Service, Situation
 
 FORM = "service_form"
@@ -299,6 +299,10 @@ class ActionAnswerService(Action):
         if found is None:
             return []
         question = tracker.get_slot("service_question") or "materials"
+        if asks_how_long(latest_text(tracker)):  # 几耐有得攞啊 (the seventh blind set: the materials again)
+            send_answer(dispatcher, time_answer(*found))
+            dispatcher.utter_message(text=messages.ANYTHING_ELSE_TO_KNOW, buttons=choice_buttons(NEXT_STEPS[question]))
+            return [SlotSet("offered_services", None)]
         answer = materials_answer(*found) if question == "materials" else office_answer(*found)
         send_answer(dispatcher, answer)
         dispatcher.utter_message(text=messages.ANYTHING_ELSE_TO_KNOW, buttons=choice_buttons(NEXT_STEPS[question]))

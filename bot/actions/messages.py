@@ -177,6 +177,7 @@ CONTACT_VERIFIED = "您验证过的手机"
 CONTACT_VERIFIED_TAIL = "您验证过的手机（尾号{tail}）"
 CONTACT_PHONE = "手机{phone}"
 CONTACT_NONE = "未留"
+CORRECTION_TAKEN = "好的，{field}改为：{value}。"
 ASK_WHICH_FIELD = "请问要修改哪一项？也可以直接说改成什么，比如“地址是天河路100号”。"
 
 # --- the filed report -------------------------------------------------------------------------------------

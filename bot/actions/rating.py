@@ -47,7 +47,7 @@ SLOTS = ("bot_rating", "bot_rating_id", "bot_rating_reason", "bot_rating_due")
 # What the bot said that served the citizen (the ``kind`` of its answers): a service's materials,
 # office or conditions, a case's or order's progress, a list of orders, a work order filed.
 SERVED_KINDS = frozenset(
-    {"materials", "office", "conditions", "progress", "order_progress", "order_list", "work_order"}
+    {"materials", "office", "conditions", "time_limit", "progress", "order_progress", "order_list", "work_order"}
 )
 # A goodbye at the question of what could be better is no answer up to this many characters.
 GOODBYE_CHARS = 8

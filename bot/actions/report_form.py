@@ -203,6 +203,24 @@ def cancelled_report(tracker: Tracker) -> dict[str, Any] | None:
     return dropped if dropped.get("report_details") else None
 
 
+# The label a corrected field is said back with (地点改为：…), and the slots that hold its new value.
+_SAID_BACK = {
+    "report_address": ("地点", ("report_address", "report_district")),
+    "report_district": ("地点", ("report_address", "report_district")),
+    "report_since": ("时间", ("report_since",)),
+    "report_details": ("事情", ("report_details",)),
+    "report_kind": ("类型", ("report_kind",)),
+}
+
+
+def said_back(dispatcher: CollectingDispatcher, field: str, applied: dict[str, Any]) -> None:
+    """Tell the citizen the corrected value taken in the middle of the form (a contact number is not repeated)."""
+    label, slots = _SAID_BACK.get(field, ("", ()))
+    value = next((applied[slot] for slot in slots if applied.get(slot)), None)
+    if value:
+        dispatcher.utter_message(text=messages.CORRECTION_TAKEN.format(field=label, value=value))
+
+
 def details_with(tracker: Tracker, text: str) -> str:
     """The description so far with the citizen's new words after it (all their words, joined, never replaced)."""
     return " ".join(part for part in (tracker.get_slot("report_details"), text) if part)[:MAX_DETAILS]
@@ -398,7 +416,11 @@ class ValidateReportForm(Action):
         if field is not None and field != asked and value:  # "地址唔啱，系青凤大街20号" while asked when
             # What is still to make precise stays to ask, but not the field just corrected.
             pending = " ".join(word for word in refinements(dict(tracker.slots)) if word != REFINES.get(field)) or None
-            return {**self.apply(dispatcher, field, value), "report_confirmed": None, "report_asking": pending}
+            applied = self.apply(dispatcher, field, value)
+            said_back(
+                dispatcher, field, applied
+            )  # 等等先别提交，地址我说错了，是…: the seventh blind set heard nothing
+            return {**applied, "report_confirmed": None, "report_asking": pending}
         if asks_something(text) and not (find_district(text) or find_address(text) or find_since(text)):
             # "你哋几点下班？": a question of the citizen's own, never the answer; the form asks again.
             dispatcher.utter_message(text=aside_answer(text, tracker.get_slot("report_kind")))
@@ -413,6 +435,12 @@ class ValidateReportForm(Action):
             return self.read_district(dispatcher, text)
         if asked == "report_address":
             return self.read_address(dispatcher, text)
+        if find_since(text) is None and (place := find_address(text)) is not None:
+            # 系天河区燕岭路同中山大道交界嗰度最犀利 at the time question (the seventh blind set: became the time): the
+            # place made precise, said back, and the time asked again.
+            address = kept_both(tracker.get_slot("report_address"), place, MAX_ADDRESS)
+            dispatcher.utter_message(text=messages.CORRECTION_TAKEN.format(field="地点", value=address))
+            return {"report_address": address, "report_since": None}
         return self.read_since(text)
 
     def more_of_the_problem(self, tracker: Tracker, text: str, asked: str) -> dict[str, Any] | None:

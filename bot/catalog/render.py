@@ -56,8 +56,7 @@ def terms_line(service: Service, situation: Situation) -> str:
     if situation.fee:
         terms.append(f"费用：{situation.fee}")
     if situation.time_limit_days is not None:
-        limit = "当场办结" if situation.time_limit_days == 0 else f"{situation.time_limit_days}个工作日"
-        terms.append(f"承诺时限：{limit}")
+        terms.append(f"承诺时限：{_time_limit(situation)}")
     if situation.fully_online:
         terms.append("可全程网办，不用跑腿")
     elif situation.visits is not None:
@@ -140,6 +139,26 @@ def office_answer(service: Service, situation: Situation) -> Answer:
         short=short + online,
         data={"kind": "office", "service_id": service.id, "offices": [dict(o) for o in situation.offices]},
     )
+
+
+def _time_limit(situation: Situation) -> str:
+    """The promised time as said (当场办结, 7个工作日), or "" when the catalogue gives none."""
+    if situation.time_limit_days is None:
+        return ""
+    return "当场办结" if situation.time_limit_days == 0 else f"{situation.time_limit_days}个工作日"
+
+
+def time_answer(service: Service, situation: Situation) -> Answer:
+    """How long a service takes (承诺时限), or where to ask when the catalogue gives no time."""
+    heading = title(service, situation)
+    limit = _time_limit(situation)
+    if limit:
+        text = f"【{heading}】承诺时限：{limit}，从受理之日算起；具体以办理部门的通知为准。"
+    else:
+        phones = [o["phone"] for o in situation.offices if o.get("phone")]
+        ask = f"，可以打电话问办理部门：{phones[0]}" if phones else "，具体请问办理部门"
+        text = f"【{heading}】没有公布承诺时限{ask}。"
+    return Answer(text=text, short=text, data={"kind": "time_limit", "service_id": service.id})
 
 
 def conditions_answer(service: Service, situation: Situation) -> Answer:

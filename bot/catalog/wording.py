@@ -204,9 +204,20 @@ def asks_what_to_bring(text: str) -> bool:
 
 
 # Words that say a document was lost (after Cantonese is read as Mandarin: 唔见咗, 搵唔到 …).
+# How long a service takes (几耐有得攞, 办好要多久, 多长时间能拿到, 几时出证).
+_ASKS_HOW_LONG = re.compile(
+    r"(?:几耐|多耐|多久|多长时间|几长时间|几多日|几日|几天|几时|什么时候)[^，。,？?]{0,6}?"
+    r"(?:有得攞|攞|拿|领|出证|出嚟|出来|办好|办完|办得好|下来|到手|批)"
+    r"|(?:办好|办完|出证|拿到|攞到)[^，。,？?]{0,3}?(?:要|需要|使)?(?:几耐|多久|多长时间|几日|几天)"
+)
 _LOST = re.compile(r"掉了|丢了|丢失|弄丢|遗失|不见了|找不到了")
 # A question where to go (在哪里办, 去哪补): a question about the office, not about the materials.
 _ASKS_WHERE = re.compile(r"哪里|哪儿|去哪|在哪|什么地方|地址")
+
+
+def asks_how_long(text: str) -> bool:
+    """Whether the question is how long the service takes (几耐有得攞啊, 办好要多久？)."""
+    return _ASKS_HOW_LONG.search(text) is not None
 
 
 def says_a_loss(text: str) -> bool:

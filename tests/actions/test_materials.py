@@ -265,6 +265,17 @@ async def test_materials_answer_is_complete_and_has_a_spoken_form(hotline: runti
     assert [b["payload"] for b in follow_up["buttons"]] == ["在哪里办理", "查询办件进度", "没有了，谢谢"]
 
 
+@pytest.mark.parametrize("text", ["几耐有得攞啊 我下个礼拜就要出国", "办好要多久？", "多长时间能拿到"])
+async def test_how_long_it_takes_is_answered_from_the_catalogue(hotline: runtime.Hotline, text: str) -> None:
+    """The seventh blind set: "几耐有得攞啊" after the materials got the materials again."""
+    dispatcher = CollectingDispatcher()
+    slots = {"service_id": "passport", "situation": "首次申领", "service_question": "materials"}
+    await ActionAnswerService().run(dispatcher, tracker(text, "ask_materials", slots=slots), {})
+    answer = dispatcher.messages[0]
+    assert "7个工作日" in answer["text"] and "需要准备" not in answer["text"]
+    assert "7个工作日" in answer["custom"]["short"]
+
+
 async def test_office_answer(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     slots = {"service_id": "passport", "situation": "首次申领", "service_question": "office"}

@@ -692,12 +692,33 @@ async def test_a_question_of_the_citizens_own_is_never_taken_as_since_when(text:
 
 
 @pytest.mark.parametrize(
-    ("text", "address"), [("地址唔啱，系青凤大街20号", "青凤大街20号"), ("地址不对，是天河路100号", "天河路100号")]
+    ("text", "address"),
+    [
+        ("地址唔啱，系青凤大街20号", "青凤大街20号"),
+        ("地址不对，是天河路100号", "天河路100号"),
+        ("等等先别提交，地址我说错了，是南洲路旁边的泰沙路市场", "南洲路旁边的泰沙路市场"),  # the seventh blind set
+    ],
 )
 async def test_a_correction_with_its_new_value_in_the_middle_of_the_form_is_applied(text: str, address: str) -> None:
-    slots, _ = await run_form(answer("report_since", text, slots={**COMPLAINT, "report_since": None}))
+    slots, dispatcher = await run_form(answer("report_since", text, slots={**COMPLAINT, "report_since": None}))
     assert slots["report_address"] == address
     assert slots["requested_slot"] == "report_since"  # and the question still open is asked again
+    assert texts(dispatcher) == [f"好的，地点改为：{address}。"]  # said back (the seventh set: silently applied)
+
+
+async def test_a_more_precise_place_said_at_the_time_question_is_the_place() -> None:
+    """The seventh blind set: "系天河区燕岭路同中山大道交界嗰度最犀利" at the time question became the time."""
+    filled = {**COMPLAINT, "report_address": "由天河客运站去华师嗰段路", "report_since": None}
+    slots, dispatcher = await run_form(answer("report_since", "系天河区燕岭路同中山大道交界嗰度最犀利", slots=filled))
+    assert slots["report_since"] is None and slots["requested_slot"] == "report_since"
+    assert "燕岭路" in slots["report_address"] and "天河客运站" in slots["report_address"]
+    assert "燕岭路" in texts(dispatcher)[0]
+
+
+async def test_a_time_with_a_place_in_it_is_the_time() -> None:
+    filled = {**COMPLAINT, "report_since": None}
+    slots, _ = await run_form(answer("report_since", "上个月搬到天河路之后就开始了", slots=filled))
+    assert slots["report_since"] == "上个月搬到天河路之后就开始了"
 
 
 async def test_a_change_of_mind_that_goes_on_with_the_complaint_is_not_a_stop() -> None:
