@@ -80,6 +80,9 @@ _AROUND_REPEAT = re.compile(
 # Why it is asked, which says nothing more either: 我拿个笔记一下, 我记下来, 我年纪大了没记住.
 _TAKING_NOTES = re.compile(
     r"我?(?:拿(?:个|支|只)?笔)?(?:记|抄)(?:一)?下(?:来)?|年纪大了?|人老了|我?老人家|记性不好|没记住|记不住|没记下|忘记了?|忘了"
+    r"|未记(?:得)?低|记唔低|未记住|未写低"
+    # Asked politely (得唔得, 可唔可以, 好唔好).
+    r"|得唔得|可唔可以|好唔好|行不行"
 )
 
 

@@ -67,7 +67,7 @@ _FORGOTTEN = re.compile(r"不记得|唔记得|记不得|记不清|忘了|忘记|
 # Words with which a citizen asks about something they reported (a work order), not an application.
 ORDER_WORDS = ("工单", "反映", "投诉", "举报", "求助", "建议", "报修")
 # "手机尾号5678", "电话后四位是5678": the ownership answer given with the case number.
-_TAIL_WORDS = re.compile(r"尾号|尾数|后四位|后4位|后面四位")
+_TAIL_WORDS = re.compile(r"尾号|尾数|后四位|后4位|后面四位|(?:手机|电话|号码)(?:号码?)?后面")
 PHONE_TAIL_LENGTH = 4
 # A whole mobile number said after the case number (手机是13912345678), clear or masked (139****5678).
 _WHOLE_PHONE = re.compile(r"(?:手机|电话|号码)[号码]?[是系为:：\s]*1\d{2}(?:\d{4}|\*{4})(\d{4})(?!\d)")

@@ -60,6 +60,15 @@ def _value_of(match: re.Match[str]) -> str:
         return match.group()
 
 
+# A digit said as how many times it comes (四个一 → 1111, 两个三两个八 → 3388).
+_REPEATED_DIGIT = re.compile(r"([一两二三四五六七八九])个([零〇洞一幺二两三四五六七八九0-9])")
+
+
+def _repeated(match: re.Match[str]) -> str:
+    """The digit written out as many times as said."""
+    return to_digits(match.group(2)) * int(to_digits(match.group(1)))
+
+
 def digit_runs(text: str, min_length: int = 1) -> list[str]:
     """The runs of digits in ``text``, as Arabic digits, at least ``min_length`` long.
 
@@ -67,7 +76,7 @@ def digit_runs(text: str, min_length: int = 1) -> list[str]:
     ``min_length``; spoken numbers such as 二零二六一一二零 become ``20261120``.
     """
     runs = []
-    text = _UNIT_NUMBER.sub(_value_of, text)
+    text = _UNIT_NUMBER.sub(_value_of, _REPEATED_DIGIT.sub(_repeated, text))
     for match in _RUN.finditer(text):
         digits = re.sub(r"[\s\-—杠]", "", to_digits(match.group()))
         if digits.isdigit() and len(digits) >= min_length:

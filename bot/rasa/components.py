@@ -37,7 +37,7 @@ from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
 from bot.handoff.records import asks_for_a_person
-from bot.safety.danger import recurring_without_danger
+from bot.safety.danger import no_danger_now
 
 
 def names_a_case(message: Message) -> bool:
@@ -245,11 +245,12 @@ class SupervisionRequestClassifier(_ReplacingIntent):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class RecurringProblemClassifier(_IntentByWords):
-    """A problem that keeps coming back (这半年经常有人晚上拉几车垃圾过来直接烧), read by the classifier as an
-    emergency although the safety check, which runs first on every channel, hears no danger in it and nothing
-    said to happen now, is a report: the best-ranked of ``intents`` (the sixth blind set: handed to a person,
-    no order filed). Danger now stays an emergency, whatever else the message says.
+class NoDangerNowClassifier(_IntentByWords):
+    """A problem that keeps coming back (这半年经常有人晚上拉几车垃圾过来直接烧) or a danger that may happen (飞线充电…
+    万一着火整栋楼都跑不了), read by the classifier as an emergency although the safety check, which runs first on
+    every channel, hears no danger in it and nothing said to happen now, is a report: the best-ranked of ``intents``
+    (the sixth and seventh blind sets: handed to a person, no order filed). Danger now stays an emergency, whatever
+    else the message says.
     """
 
     @staticmethod
@@ -261,10 +262,10 @@ class RecurringProblemClassifier(_IntentByWords):
         self.intents: list[str] = list(config["intents"])
 
     def intent_of(self, message: Message) -> str | None:
-        """The best-ranked report intent for a recurring problem read as an emergency, else None."""
+        """The best-ranked report intent for a recurring problem or a risk read as an emergency, else None."""
         if message.get(INTENT, {}).get(INTENT_NAME_KEY) != "emergency":
             return None
-        if not recurring_without_danger(message.get(TEXT) or ""):
+        if not no_danger_now(message.get(TEXT) or ""):
             return None
         ranked = [item.get(INTENT_NAME_KEY) for item in message.get(INTENT_RANKING_KEY) or []]
         return next((name for name in ranked if name in self.intents), self.intents[0])

@@ -108,6 +108,8 @@ _NOW = re.compile(
 _RECURRING = re.compile(
     r"经常|每晚|每天|天天|日日|夜夜|成日|老是|总是|几乎每|这半年|这几个月|好几个月|每个周末|一到晚上"
 )
+# A risk told as such (万一着火, 好大隐患, 迟早出事).
+_RISK = re.compile(r"万一|隐患|一旦|迟早(?:出事|着火|出人命)|容易(?:着火|起火|出事|出人命)|怕(?:会)?(?:着火|起火|出事)")
 # A danger that may happen, not one that is happening ("万一着火", "很容易着火", "发生火灾逃不出去").
 _MAY_HAPPEN = re.compile(r"(万一|如果|要是|一旦|容易|隐患|怕|担心|防止|预防|发生|没有)[^，。,！？]{0,3}$")
 
@@ -343,10 +345,12 @@ def _trained() -> DangerModel:
     return train(lambda text: listed_kind(text) not in (None, "past"))
 
 
-def recurring_without_danger(text: str) -> bool:
-    """Whether the message tells of a problem that keeps coming back, with no danger now that the check hears
-    (这半年经常有人晚上拉几车垃圾过来直接烧: a report to file, not an emergency)."""
-    return _RECURRING.search(text) is not None and _NOW.search(text) is None and assess(text) is None
+def no_danger_now(text: str) -> bool:
+    """Whether the message tells of a problem that keeps coming back or of a danger that may happen, with no danger
+    now that the check hears (这半年经常有人晚上拉几车垃圾过来直接烧, 万一着火整栋楼都跑不了: a report to file, not an
+    emergency)."""
+    told = _RECURRING.search(text) is not None or _RISK.search(text) is not None
+    return told and _NOW.search(text) is None and assess(text) is None
 
 
 def assess(text: str) -> Danger | None:

@@ -310,6 +310,7 @@ async def test_a_citizen_without_the_number_is_told_where_to_find_it_or_how_else
     [
         f"麻烦查下办件{IN_PROGRESS}，我电话后四位是5678",
         f"尾号5678，编号{IN_PROGRESS}，护照办到哪了",  # the sixth blind set's test half: said before the number
+        f"我老婆的护照办好没有，受理号{IN_PROGRESS}，她手机后面是五六七八",  # the seventh blind set
     ],
 )
 async def test_the_last_four_digits_said_with_the_number_are_checked_at_once(

@@ -159,6 +159,20 @@ def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str,
     assert resolution.matches[0].entry.id == service_id
 
 
+@pytest.mark.parametrize(
+    ("query", "service_id"),
+    [
+        # The seventh blind set: the car quota's lottery got a 咨询 order (车牌 alone is the plate's registration).
+        ("我想参加广州的车牌摇号，要什么条件和材料", "car-quota"),
+        ("摇车牌要咩资格", "car-quota"),
+    ],
+)
+def test_everyday_names_get_an_answer(full_index: CatalogIndex, query: str, service_id: str) -> None:
+    resolution = full_index.resolve(query)
+    assert resolution.sure or resolution.likely, [(m.entry.name, m.score) for m in resolution.matches]
+    assert resolution.matches[0].entry.id == service_id
+
+
 def assert_answered(index: CatalogIndex, query: str, service_id: str) -> None:
     """The question gets that service as its direct answer, not a choice."""
     resolution = index.resolve(query)

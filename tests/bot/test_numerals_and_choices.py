@@ -53,6 +53,10 @@ def test_terminal_chat_sends_the_payload_of_a_typed_button_number() -> None:
         ("2026 1001 0007 77", ["20261001000777"]),
         ("2026-1001-000777", ["20261001000777"]),
         ("第一个", ["1"]),
+        # A digit said as how many times it comes (四个一: the seventh blind set's last four digits).
+        ("他手机后面是四个一", ["1111"]),
+        ("尾号两个三两个八", ["3388"]),
+        ("三个人", ["3"]),
     ],
 )
 def test_numbers_said_with_units_spaces_or_dashes(said: str, runs: list[str]) -> None:

@@ -21,8 +21,8 @@ from bot.rasa.components import (
     ExplicitRequestClassifier,
     LossClassifier,
     MaterialsQuestionClassifier,
+    NoDangerNowClassifier,
     PersonRequestClassifier,
-    RecurringProblemClassifier,
     SupervisionRequestClassifier,
     TermQuestionClassifier,
     _ReplacingIntent,
@@ -110,6 +110,12 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
             "report_violation",
         ),
         ("新华街 公益路嗰度 有个大窿 路中间", "nlu_fallback", [("nlu_fallback", 0.4), ("seek_help", 0.3)], "seek_help"),
+        (
+            "番禺区钟村街嗰个汉溪长隆地铁站A出口，成日有黑车拉客，又塞住条路",
+            "nlu_fallback",
+            [("nlu_fallback", 0.4), ("complain", 0.3)],
+            "complain",
+        ),
         ("我住在天河区天河路100号", "inform", [("inform", 0.9), ("complain", 0.05)], "inform"),
         # Without a place, or a time, or as a question: left as classified.
         ("我在天河区住了三年了", "inform", [("inform", 0.8), ("complain", 0.1)], "inform"),
@@ -347,7 +353,17 @@ def test_no_training_example_of_a_replaced_intent_asks_what_to_bring() -> None:
     assert wrong == []
 
 
-CASE_REPLACES = ["goodbye", "thank", "greet", "out_of_scope", "nlu_fallback", "bot_challenge"]
+CASE_REPLACES = [
+    "goodbye",
+    "thank",
+    "greet",
+    "out_of_scope",
+    "nlu_fallback",
+    "bot_challenge",
+    "ask_policy",
+    "ask_materials",
+    "ask_office",
+]
 
 
 def with_case(text: str, intent: str) -> str:
@@ -370,6 +386,9 @@ def with_case(text: str, intent: str) -> str:
             "ask_progress",
         ),
         ("谢谢 20261120000158", "thank", "ask_progress"),
+        # The seventh blind set: a case number with its service named, read as a question about the service's rules.
+        ("公积金20261001000777什么情况了", "ask_policy", "ask_progress"),
+        ("我的护照20261120000158去到边 几时可以攞", "ask_office", "ask_progress"),
         # No case number, or an answer or a report: as classified.
         ("谢谢 拜拜", "goodbye", "goodbye"),
         ("要督办 20261001000777", "affirm", "affirm"),
@@ -466,13 +485,20 @@ REPORT_INTENTS = ["complain", "report_violation", "seek_help", "suggest"]
             "我住白云区人和镇，村后面有块空地，这半年经常有人晚上拉几车垃圾过来直接烧，那个味道整个村都是，麻烦你们去看看",
             "report_violation",
         ),
+        # The seventh blind set: a fire risk (万一着火), read as an emergency and handed to a person.
+        (
+            "天河区猎德村里面好多电动车在楼道里飞线充电，电线从窗户吊下来，万一着火整栋楼都跑不了，我们这栋住了几十户",
+            "report_violation",
+        ),
+        ("楼下仓库堆满纸皮 消防通道都堵死 好大隐患", "report_violation"),
         # Danger now, or heard by the safety check: still an emergency.
         ("村后面的空地现在烧起来了，火好大", "emergency"),
+        ("万一着火就麻烦了，现在已经冒烟了", "emergency"),
         ("我老公经常打我，今晚又打我", "emergency"),
         ("救命", "emergency"),
     ],
 )
-def test_a_problem_that_keeps_coming_back_is_a_report_not_an_emergency(text: str, expected: str) -> None:
+def test_a_problem_that_keeps_coming_back_or_a_risk_is_a_report_not_an_emergency(text: str, expected: str) -> None:
     ranking = [("emergency", 0.6), ("report_violation", 0.3), ("complain", 0.1)]
     message = Message(
         data={
@@ -481,7 +507,7 @@ def test_a_problem_that_keeps_coming_back_is_a_report_not_an_emergency(text: str
             "intent_ranking": [{"name": name, "confidence": value} for name, value in ranking],
         }
     )
-    RecurringProblemClassifier({"intents": REPORT_INTENTS}).process([message])
+    NoDangerNowClassifier({"intents": REPORT_INTENTS}).process([message])
     assert message.get("intent")["name"] == expected
 
 

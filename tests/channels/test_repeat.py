@@ -38,6 +38,7 @@ REPEAT = [
     "你说太快了 我没听清楚 再说一遍嘛",  # the fourth set's test half: read as a report
     "记性不好 忘了 麻烦再讲一次",
     "你讲太快了 我听不清楚 你再讲一次 慢一点",  # the fifth set's test half, on the phone: read as a goodbye
+    "你讲慢啲得唔得啊 我未记得低",  # the seventh set, after the materials on the phone
 ]
 NOT_REPEAT = [
     "再讲一遍 我要记一下护照要带什么",
