@@ -63,6 +63,7 @@ from bot.appeals.extraction import (
     clean_place,
     corrected_address,
     description_length,
+    district_lived_in,
     find_address,
     find_correction,
     find_district,
@@ -79,6 +80,7 @@ from bot.appeals.extraction import (
     renamed_kind,
     says_yes,
     since_as_said,
+    speaks_of_home,
     spot_after,
     starts_a_correction,
     takes_up_again,
@@ -178,6 +180,18 @@ def unasked_details(text: str, address: str | None, since: str | None) -> dict[s
         address = f"{address}{business}"  # 温泉镇一家民宿（叫云溪山居）: the business named is the spot
     asking = PLACE_SPOT if near or (address and only_an_area(address)) else None
     return {"report_address": near or address, "report_since": since, "report_asking": asking}
+
+
+def home_district(tracker: Tracker, text: str) -> str | None:
+    """For a problem at the citizen's home, the district they said earlier in the session that they live in."""
+    if not speaks_of_home(text):
+        return None
+    for event in reversed(tracker.events[:-1]):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") == "user" and (district := district_lived_in(str(event.get("text") or ""))):
+            return district
+    return None
 
 
 def cancelled_report(tracker: Tracker) -> dict[str, Any] | None:
@@ -315,7 +329,7 @@ class ValidateReportForm(Action):
         updates["report_details"] = " ".join([*not_understood_before(tracker), text])[:MAX_DETAILS]
         address = since = None
         if kind not in WITHOUT_PLACE:
-            updates["report_district"] = find_district_or_place(text)
+            updates["report_district"] = find_district_or_place(text) or home_district(tracker, text)
             # A known place when no road or estate is named (在黄埔区大沙地东: the fifth blind set).
             address = find_address(text) or place_named(text)
             address = corrected_address(text, address) or address  # 唔系植村 系会江村: the place meant

@@ -158,11 +158,14 @@ _BETWEEN_PLACES = re.compile(r"(?:那边|这边|附近)?[，,、\s]?")
 # A pause between the parts of one address (棠下街 棠德南路): spaces; a comma ends a clause instead.
 _PAUSE = re.compile(r"\s+")
 _NOT_A_PLACE = re.compile(
-    r"^(?:我|你|他|她|这|那|哪|一|整|每|附近|对面|旁边|马路|出马路|出街|走路|上路|道路|公路|一路)"
+    r"^(?:我|你|他|她|这|那|哪|一|整|每|个|嗰|附近|对面|旁边|马路|出马路|出街|走路|上路|道路|公路|一路)"
 )
 # A kind of place with no name (我们是花都区一个老小区): no address yet, so the form asks for it (the fourth
 # blind set's test half: "花都区老小区" was filed as the place).
 _NAMELESS_PLACE = re.compile(r"(?:老|新|旧|大|小)?(?:小区|楼盘|楼|宿舍|村|街道|商场|市场|学校|公园|医院)")
+# "A" or "one" before a kind of place (一个小区, 个垃圾站), and a side of a place (那边, 附近).
+_SOME = re.compile(r"^(?:一个|一间|一家|一栋|一座|一|个)")
+_NEAR_WORD = re.compile(r"(?:那边|这边|附近|一带)$")
 _NUMERAL = "0-9一二三四五六七八九十两半几"
 # A named landmark and the side of it (蕉门河那边, 岗顶地铁站旁边), not one's own door (我家门口, 这边).
 _LANDMARK_NEAR = re.compile(
@@ -259,6 +262,11 @@ _BUSINESS_NAME = re.compile(
 # Praise for the service, said unasked.
 _PRAISE = re.compile(r"[五5](?:粒|颗|个)?星|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你")
 # Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
+# Where the citizen lives, and a problem at home (the seventh blind set: the district said before was not kept).
+_LIVES = re.compile(r"住")
+_AT_HOME = re.compile(
+    r"楼下|楼上|隔篱|隔壁|我家|我屋企|我哋(?:栋|楼|小区|条|嗰|门口)?|我们(?:小区|楼|这栋|那栋|家)|门口"
+)
 # Taking a report up again after dropping it (想想还是要投诉, 我谂谂 仲系投诉啦).
 _TAKEN_UP_AGAIN = re.compile(r"(?:还是|仲系|都系|想想|想了想|谂谂)[^，,。！？]{0,4}?(?:投诉|举报|反映|求助|建议)")
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
@@ -428,6 +436,16 @@ def find_district(text: str) -> str | None:
     return min(found)[1] if found else None
 
 
+def speaks_of_home(text: str) -> bool:
+    """Whether the problem is at the citizen's home (我哋楼下, 我家门口, 我们小区, 隔壁)."""
+    return _AT_HOME.search(text) is not None
+
+
+def district_lived_in(text: str) -> str | None:
+    """The district the citizen says they live in (我系 越秀区 住嘅, 我住海珠区), or None."""
+    return find_district(text) if _LIVES.search(text) else None
+
+
 def find_district_or_place(text: str) -> str | None:
     """The district named, or else the district of a known place named (广州南站 → 番禺区, 越秀公园 → 越秀区); a
     district named only as where someone goes (从火车站到番禺要三百) gives way to the known place's."""
@@ -482,8 +500,12 @@ def find_address(text: str) -> str | None:
         place = clean_place(fragment)
         # "门口的路", "小区里的广场": only what follows the last 的 names the place, unless what comes before it
         # is a landmark it is near (蕉门河那边的公交站, 岗顶地铁站旁边的天桥).
-        if "的" in place and _LANDMARK_NEAR.fullmatch(place.rsplit("的", 1)[0]) is None:
-            place = place.rsplit("的", 1)[1]
+        if "的" in place:
+            before, after = place.rsplit("的", 1)
+            if _LANDMARK_NEAR.fullmatch(before) is None:
+                place = after
+            elif _NAMELESS_PLACE.fullmatch(_SOME.sub("", after)):
+                place = _NEAR_WORD.sub("", before)  # 嘉禾那边的一个小区: only near 嘉禾, the spot still to ask
         if len(place) >= 2 and _NOT_A_PLACE.match(place) is None and _NAMELESS_PLACE.fullmatch(place) is None:
             # A sub-district and, after its 的, the estate in it (大石街的星河湾半岛): both, the estate found.
             # …or after a comma (从化街口街，河滨北路: the fifth blind set's test half).

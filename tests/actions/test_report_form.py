@@ -177,6 +177,31 @@ async def test_a_first_message_that_only_asks_why_gets_no_note() -> None:
     assert texts(dispatcher) == [] and slots["report_address"] == "龙口西路"
 
 
+async def test_the_district_the_citizen_said_they_live_in_is_where_their_home_problem_is() -> None:
+    """The seventh blind set: "我系 越秀区 住嘅…" then a problem 我哋楼下; the order was filed with no district."""
+    text = "唔系养老金 系我哋楼下 个垃圾站 好臭 好多老鼠"
+    events = [
+        {
+            "event": "user",
+            "text": "喂 我系 越秀区 住嘅 我想问下 我个养老金",
+            "parse_data": {"intent": {"name": "ask_materials"}},
+        },
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": "complain"}}},
+    ]
+    slots, _ = await run_form(first(text, "complain", events=events))
+    assert slots["report_district"] == "越秀区" and slots["requested_slot"] == "report_address"
+
+
+async def test_the_district_lived_in_is_not_where_a_problem_elsewhere_is() -> None:
+    text = "我要投诉291路公交司机开车玩手机"
+    events = [
+        {"event": "user", "text": "我住越秀区", "parse_data": {"intent": {"name": "inform"}}},
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": "complain"}}},
+    ]
+    slots, _ = await run_form(first(text, "complain", events=events))
+    assert slots["report_district"] is None
+
+
 async def test_a_shared_location_is_the_place_and_nothing_is_asked_about_it() -> None:
     location = {"latitude": 23.1291, "longitude": 113.2644}
     t = first(

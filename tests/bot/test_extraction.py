@@ -106,6 +106,9 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("有间网红奶茶铺 日日排长龙排到出马路 啲人企晒喺单车道度", None, None),  # 出马路: out onto the road
         # A place said in brackets after it (琶洲那个工地（新港东路会展中心对面）): both.
         ("海珠区琶洲那个工地（新港东路会展中心对面）天天半夜打桩", "海珠区", "琶洲那个工地（新港东路会展中心对面）"),
+        ("唔系养老金 系我哋楼下 个垃圾站 好臭 好多老鼠", None, None),  # 个垃圾站: a kind of place, no name
+        # Only near a place: "a compound" there is no address (the seventh blind set filed 嘉禾那边的小区).
+        ("我在白云区嘉禾那边的一个小区，物业把消防通道锁起来当仓库用", "白云区", "嘉禾"),
         # A detour is no road (the seventh blind set filed "人都要绕路" as the place).
         ("海珠区赤岗嗰边 我哋栋楼后面条路有条大树台风吹冧咗 横住成条路 车过唔到人都要绕路", "海珠区", None),
         # …but not one said earlier in another clause.
@@ -373,6 +376,7 @@ def test_a_place_that_names_only_a_town_or_sub_district(address: str, area: bool
         ("江南大道那边有个大坑", "江南大道", "江南大道那边"),
         # A road and the estate on it, named together: found by them (the sixth blind set asked the spot).
         ("越秀区环市东路华侨新村一带的共享单车被人堆在盲道上", "环市东路华侨新村", None),
+        ("我在白云区嘉禾那边的一个小区，物业把消防通道锁起来当仓库用", "嘉禾", "嘉禾那边"),  # the seventh blind set
     ],
 )
 def test_a_place_said_only_near_somewhere(text: str, address: str, near: str | None) -> None:
