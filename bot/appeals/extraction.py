@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.appeals.categories import DISTRICTS
-from bot.appeals.places import district_of_place, place_names, places
+from bot.appeals.places import district_of_place, place_named, place_names, places
 
 # A description says something with at least this many Chinese characters besides the words of
 # INTENT_WORDS; a title is the first clause that does.
@@ -84,7 +84,7 @@ URGENT_WORDS = (
 _SOMETHING_WRONG = re.compile(
     r"坏了|坏咗|烂了|不亮|唔着|漏水|渗水|积水|水浸|堵了|堵住|堵塞|噪音|好吵|很吵|太吵|吵死|扰民|臭|乱停|乱摆|占道|乱扔|乱倒"
     r"|偷排|拖欠|没人管|没人修|冇人理|停水|停电|冒烟|施工到|还在施工|违建|违章搭建|乱收费|塌|裂了|危险"
-    r"|假冒|假货|卖假|大窿|有个窿|大坑|有个坑|冇咗盖|不见了|黑车|拉客|塞住|塞死|堵路"
+    r"|假冒|假货|卖假|大窿|有个窿|大坑|有个坑|冇咗盖|不见了|黑车|拉客|塞住|塞死|堵路|全是坑|都是坑|好多坑|烂路"
 )
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 _DISTRICT_NAMES = tuple(
@@ -210,7 +210,9 @@ _SINCE_PATTERNS = (
     # Long-standing, said without a date (一直都有, 一直都是这样, 好多年了): "since when" is answered.
     # Not 一直 alone (一直有人唱歌 is all evening, 一直没人修 says nothing of when it began), nor 长期
     # (长期违停 says how often, not since when: the third blind set answered the question after it).
-    re.compile(r"一直都(?:有|是这样|这样|存在)|一直(?:是这样|这样|以来)|好多年了?|好几年了?"),
+    re.compile(
+        r"一直都(?:有|是这样|这样|存在|没有|冇|系咁|係咁)|一直(?:是这样|这样|以来|系咁|係咁)|好多年了?|好几年了?"
+    ),
 )
 # A place taken back and the one meant (唔系植村 系会江村; 不是3楼，是5楼，502那家; 不是三楼 我住五楼).
 _PLACE_TAKEN_BACK = re.compile(
@@ -228,7 +230,9 @@ _FLOOR_OR_ROOM = re.compile(r"[\d一二三四五六七八九十两]+(?:楼|层|�
 # A time taken back in the same message: what follows is the time meant ("哦不是，是上上个星期三").
 _TIME_CORRECTED = re.compile(r"(?:不是|不对|说错了|唔系|唔啱)[，,。\s]*(?:是|系|应该是)")
 _YES = re.compile(
-    r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+|没问题|冇问题|无问题|没错|冇错|无错|交咗|就?用呢个|就这样|就咁|得啦|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行"
+    r"^(?!对不起|对唔住|不对|好像|是不是|可以吗|行不行|系咪|系唔系|係咪|得唔得)(?:确认提交|确认|提交|可以|好的?|行|对的?|是的?|嗯+"
+    # Cantonese yes (系啊, 啱, 得).
+    r"|(?:系|係|啱)(?:啊|呀|嘅|喇|啦|晒)?|得(?![唔到])|没问题|冇问题|无问题|没错|冇错|无错|交咗|就?用呢个|就这样|就咁|得啦|就这个|用这个|就?打这个|这个(?:电话|号码|号)?就行"
     # The number offered, said as "this one of mine" (就用我这个号码, 打我这个电话, Cantonese 打呢个电话啦).
     r"|我?(?:就|都)?(?:打|用|联系|拨|call)(?:返)?我?(?:发短信|发信息|打电话|现在用|而家用)?的?"
     r"(?:这个|呢个|现在这个|而家呢个|我这个)(?:电话|号码|号|手机)?"
@@ -268,7 +272,11 @@ _AT_HOME = re.compile(
     r"楼下|楼上|隔篱|隔壁|我家|我屋企|我哋(?:栋|楼|小区|条|嗰|门口)?|我们(?:小区|楼|这栋|那栋|家)|门口"
 )
 # Taking a report up again after dropping it (想想还是要投诉, 我谂谂 仲系投诉啦).
-_TAKEN_UP_AGAIN = re.compile(r"(?:还是|仲系|都系|想想|想了想|谂谂)[^，,。！？]{0,4}?(?:投诉|举报|反映|求助|建议)")
+_TAKEN_UP_AGAIN = re.compile(
+    r"(?:还是|仲系|都系|想想|想了想|谂谂)[^，,。！？]{0,4}?(?:投诉|举报|反映|求助|建议|报(?!警))"
+)
+# A no to an offer, said in words (算了吧，等等再说, 唔使喇, 先不用).
+_DECLINED = re.compile(r"^(?:算了|不用|不要|不需要|唔使|唔要|唔需要|免了|先不用|先唔使|迟啲|下次|等等再说|暂时不用)")
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
 # 就用你们看到的这个号, 呢个号码得: the sixth blind set).
@@ -311,7 +319,7 @@ _SHORT_PLACE = re.compile(
     r"(?:(?<!大)路|(?<!大)街|巷|号|号楼|栋|座|小区|花园|新村|新邨|邨|公寓|大厦|广场|市场|公园|站|工地|苑|家园|山庄|宿舍|出口)$"
 )
 # 督办, and the words typed by its sound (读办是什么: the sixth blind set).
-_SUPERVISION_WORD = re.compile(r"[督读毒独笃]办")
+_SUPERVISION_WORD = re.compile(r"[督读毒独笃]办|督[半班]")
 # Whether the one complained about is told who complained, or the citizen's details leak.
 _CONFIDENTIALITY = re.compile(
     r"知道?(?:系|是)我|话俾佢知|话畀佢知|告诉(?:他|她|他们|对方|佢)|泄露|泄漏|曝光|保密|(?:说|讲|话|传)出去"
@@ -330,7 +338,8 @@ _WHAT_NEXT = re.compile(
 )
 # 督办 asked for (要督办, 还是督办吧, 帮我催一下), and refused (不用督办, 唔使催).
 _SUPERVISION_ASKED = re.compile(
-    r"(?:要|需要|还是|帮我|给我|麻烦|申请|可以|就)督办(?![了过])|督办(?:吧|一下|下)|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)"
+    r"(?:要|需要|还是|帮我|给我|麻烦|申请|可以|就)督[办半班](?![了过])|督[办半班](?:吧|一下|下)"
+    r"|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)"
 )
 _SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:督办|催)")
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
@@ -402,6 +411,11 @@ def praises(text: str) -> bool:
 def goes_back(text: str) -> bool:
     """Whether the citizen goes back to what they were saying before (返返去头先个投诉啦, 继续刚才的投诉)."""
     return _GOING_BACK.search(text) is not None
+
+
+def declines(text: str) -> bool:
+    """Whether the answer to an offer is a no (算了吧，等等再说, 唔使喇), not a yes that begins like one."""
+    return _DECLINED.match(without_punctuation(text)) is not None and not says_yes(text)
 
 
 def takes_up_again(text: str) -> bool:
@@ -666,9 +680,9 @@ def explicit_request(text: str) -> str | None:
 def states_a_problem(text: str) -> bool:
     """Whether the message tells of something wrong at a place (东风东路…楼梯灯坏了半个多月了, 天河路100号的工地
     晚上十二点还在施工，噪音很大): a place, and how long or what is wrong; not a question."""
-    if find_address(text) is None:
-        return False
     wrong = _SOMETHING_WRONG.search(text) is not None
+    if find_address(text) is None and not (wrong and not is_aside(text) and (find_district(text) or place_named(text))):
+        return False  # a district or a known place will do when what is wrong is told, not asked (…一条路…全是坑)
     if is_aside(text):
         # A question in it: a report only when what is wrong and since when are said too (停水三天了…我老人家去
         # 哪里挑水啊: the fifth blind set), not "昨天开始停电了 怎么回事".

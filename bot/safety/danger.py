@@ -260,6 +260,10 @@ _INJURED = re.compile(
 )
 # The danger is over ("刚才被困电梯，现在出来了").
 _OUT_ALREADY = re.compile(r"(现在|已经)(出来了|救出来|没事)|抢救过来|脱离(了)?危险|母子平安|已经出院")
+# A certificate, an allowance or care asked about (残疾证点办, 护理补贴).
+_FOR_A_SERVICE = re.compile(
+    r"残疾(人)?证|评残|补贴|津贴|护理|康复|(点|怎么|怎样|如何)(办|申请)|要(带)?(什么|咩|啲咩)(材料|嘢)"
+)
 # Anger said as an explosion (气到我爆炸: the sixth blind set's test half) is nothing exploding.
 _ANGER = re.compile(r"(气|激|嬲|火)(到|得|死)?(我|人)?(都)?(爆炸|气炸|炸)")
 # Giving up a report (算了，10块钱而已，不投诉了) is no despair, whatever the model makes of 算了 (the sixth set).
@@ -294,6 +298,12 @@ def _happening(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     )
 
 
+def _for_a_service(words: str) -> bool:
+    """An illness told as the reason for a certificate or an allowance (我想问下残疾证点办 我老伴中风咗), with nothing
+    said to happen now."""
+    return _FOR_A_SERVICE.search(words) is not None and _NOW.search(words) is None
+
+
 def _past(words: str) -> bool:
     """Told as the past or a story (上个月着火了, 新闻里说), with nothing said to be happening now."""
     return _PAST.search(words) is not None and _NOW.search(words) is None
@@ -315,7 +325,12 @@ _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("jump", _jumping),
     ("violence", lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None),
     ("traffic", lambda words: bool((_TRAFFIC.search(words) and _INJURED.search(words)) or _TRAFFIC_HURT.search(words))),
-    ("medical", lambda words: _MEDICAL.search(words) is not None and _OUT_ALREADY.search(words) is None),
+    (
+        "medical",
+        lambda words: (
+            _MEDICAL.search(words) is not None and _OUT_ALREADY.search(words) is None and not _for_a_service(words)
+        ),
+    ),
     ("rescue", lambda words: _RESCUE.search(_ANGER.sub("", words)) is not None and _OUT_ALREADY.search(words) is None),
     ("gas", _said(_GAS)),
     ("fire", _happening(_FIRE)),

