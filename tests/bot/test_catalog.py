@@ -165,6 +165,9 @@ def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str,
         # The seventh blind set: the car quota's lottery got a 咨询 order (车牌 alone is the plate's registration).
         ("我想参加广州的车牌摇号，要什么条件和材料", "car-quota"),
         ("摇车牌要咩资格", "car-quota"),
+        # The seventh set's test half: a flat bought (二手楼) was answered, sure, with a car's transfer.
+        ("我啱啱买咗间二手楼 同业主过户要带啲咩", "property-transfer"),
+        ("孩子明年九月上一年级，报名要准备什么", "primary-enrollment"),
     ],
 )
 def test_everyday_names_get_an_answer(full_index: CatalogIndex, query: str, service_id: str) -> None:
