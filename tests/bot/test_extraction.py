@@ -119,6 +119,10 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ),
         ("你好我住从化温泉镇那边 我想讲下我哋条村啲流浪狗 成群咁 七八只 早上经过村口", "从化区", None),
         ("南沙区黄阁镇的公交车太少了，去南沙地铁站的车要等四十分种一班", "南沙区", "黄阁镇到南沙地铁站"),
+        # …but the village before its entrance is kept, and a place with 那边 before 去 stays the place (the
+        # seventh set's dev half).
+        ("番禺区南村镇里仁洞村口的桥上，路灯全部不亮，晚上开车看不见", "番禺区", "南村镇里仁洞村"),
+        ("我想提个建议：番禺区洛浦街那边去公园的路口红绿灯绿灯时间太短了", "番禺区", "洛浦街那边去公园"),
         # A detour is no road (the seventh blind set filed "人都要绕路" as the place).
         ("海珠区赤岗嗰边 我哋栋楼后面条路有条大树台风吹冧咗 横住成条路 车过唔到人都要绕路", "海珠区", None),
         # …but not one said earlier in another clause.
