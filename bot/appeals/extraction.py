@@ -278,6 +278,7 @@ _AT_HOME = re.compile(
 _TAKEN_UP_AGAIN = re.compile(
     r"(?:还是|仲系|都系|想想|想了想|谂谂)[^，,。！？]{0,4}?(?:投诉|举报|反映|求助|建议|报(?!警))"
 )
+_GOODBYE = re.compile(r"再见|拜拜|bye|挂了|收线", re.IGNORECASE)
 # A no to an offer, said in words (算了吧，等等再说, 唔使喇, 先不用).
 _DECLINED = re.compile(r"^(?:算了|不用|不要|不需要|唔使|唔要|唔需要|免了|先不用|先唔使|迟啲|下次|等等再说|暂时不用)")
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
@@ -420,6 +421,11 @@ def goes_back(text: str) -> bool:
 def declines(text: str) -> bool:
     """Whether the answer to an offer is a no (算了吧，等等再说, 唔使喇), not a yes that begins like one."""
     return _DECLINED.match(without_punctuation(text)) is not None and not says_yes(text)
+
+
+def says_goodbye(text: str) -> bool:
+    """Whether the words say goodbye (再见, 拜拜, bye)."""
+    return _GOODBYE.search(text) is not None
 
 
 def takes_up_again(text: str) -> bool:

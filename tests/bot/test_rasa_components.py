@@ -482,7 +482,7 @@ def test_a_question_about_our_words_goes_to_the_fallback_that_explains_them(
     assert configured_replaces("TermQuestionClassifier") == replaces
 
 
-SUPERVISION_REPLACES = ["complain", "inform", "out_of_scope", "nlu_fallback", "deny", "ask_progress"]
+SUPERVISION_REPLACES = ["complain", "inform", "out_of_scope", "nlu_fallback", "deny", "ask_progress", "goodbye"]
 
 
 @pytest.mark.parametrize(
@@ -497,6 +497,9 @@ SUPERVISION_REPLACES = ["complain", "inform", "out_of_scope", "nlu_fallback", "d
         ("督办了三次都没人理，我要投诉", "complain", "complain"),
         ("督办是什么意思", "nlu_fallback", "nlu_fallback"),
         ("我要投诉他们办事拖拉", "complain", "complain"),
+        # The seventh blind set's test half: asked for after declining it, read as a goodbye (the rating followed).
+        ("唉不对，已经拖了这么久，还是帮我督办吧", "goodbye", "affirm"),
+        ("督办就不用了，拜拜", "goodbye", "goodbye"),
     ],
 )
 def test_supervision_asked_for_in_words_is_a_yes_to_it(text: str, intent: str, expected: str) -> None:
