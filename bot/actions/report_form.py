@@ -269,7 +269,7 @@ def place_taken_back(dispatcher: CollectingDispatcher, tracker: Tracker, read: d
     corrected = corrected_address(latest_text(tracker), address)
     if corrected is None or corrected == address:
         return {}
-    dispatcher.utter_message(text=messages.CORRECTION_TAKEN.format(field="地点", value=corrected))
+    said_back(dispatcher, "report_address", {"report_address": corrected})
     return {"report_address": corrected}
 
 
@@ -463,9 +463,7 @@ class ValidateReportForm(Action):
             # What is still to make precise stays to ask, but not the field just corrected.
             pending = " ".join(word for word in refinements(dict(tracker.slots)) if word != REFINES.get(field)) or None
             applied = self.apply(dispatcher, field, value)
-            said_back(
-                dispatcher, field, applied
-            )  # 等等先别提交，地址我说错了，是…: the seventh blind set heard nothing
+            said_back(dispatcher, field, applied)  # 等等先别提交，地址我说错了，是…: the seventh set heard nothing
             return {**applied, "report_confirmed": None, "report_asking": pending}
         if asks_something(text) and not (find_district(text) or find_address(text) or find_since(text)):
             # "你哋几点下班？": a question of the citizen's own, never the answer; the form asks again.
@@ -485,7 +483,7 @@ class ValidateReportForm(Action):
             # 系天河区燕岭路同中山大道交界嗰度最犀利 at the time question (the seventh blind set: became the time): the
             # place made precise, said back, and the time asked again.
             address = kept_both(tracker.get_slot("report_address"), place, MAX_ADDRESS)
-            dispatcher.utter_message(text=messages.CORRECTION_TAKEN.format(field="地点", value=address))
+            said_back(dispatcher, "report_address", {"report_address": address})
             return {"report_address": address, "report_since": None}
         return self.read_since(text)
 
@@ -775,8 +773,19 @@ def _answers_with_a_question(tracker: Tracker, intent: str, asked: str | None, t
 
 
 def aside_answer(text: str, kind: str | None) -> str:
-    """What a question asked in the middle of the form gets: how long an answer takes, whether it costs, what a
-    work order is and whether the other side is told who complained are answered; any other is noted for after."""
+    """What a question asked in the middle of the form gets: the answer of one the form answers itself, any other
+    noted for after."""
+    return known_aside_answer(text, kind) or messages.ASIDE_NOTED
+
+
+def answerable_aside(text: str) -> bool:
+    """Whether the message asks one of the questions the form answers itself."""
+    return known_aside_answer(text, None) is not None
+
+
+def known_aside_answer(text: str, kind: str | None) -> str | None:
+    """The answer to a question the form answers itself (whether the other side is told, whether it costs, what a
+    工单 is, how long the answer takes, which department, what happens next), or None."""
     if asks_about_confidentiality(text):
         return messages.CONFIDENTIALITY
     if asks_about_cost(text):
@@ -789,22 +798,9 @@ def aside_answer(text: str, kind: str | None) -> str:
         return messages.REPLY_TIME.format(kind=named, limit=limit)
     if asks_which_department(text):
         return messages.WHICH_DEPARTMENT
-    if asks_what_happens_next(text):
+    if asks_what_happens_next(text) and is_aside(text):
         return messages.WHAT_HAPPENS_NEXT
-    return messages.ASIDE_NOTED
-
-
-def answerable_aside(text: str) -> bool:
-    """Whether the message asks one of the questions the form answers itself (what a 工单 is, whether it costs,
-    whether the other side is told, how long the answer takes)."""
-    return (
-        asks_about_confidentiality(text)
-        or asks_about_cost(text)
-        or asks_what_an_order_is(text)
-        or asks_about_reply_time(text)
-        or asks_which_department(text)
-        or (asks_what_happens_next(text) and is_aside(text))
-    )
+    return None
 
 
 def _asks_aside(tracker: Tracker, intent: str, text: str) -> bool:

@@ -134,14 +134,13 @@ _PLACE = re.compile(
 _COMING_FROM = re.compile(r"(?<=[刚我就才都])从")
 # Between the start of a ride or a line and its destination (珠江新城花城汇嗰度上车去…, 横沥镇到…): a short
 # gap that ends with getting on, then 去/到/往 (not 到处, 到达, 去年).
+_BOARDING = r"(?:上车|出发|坐车|搭车|打车|坐|搭|乘)"
 _ROUTE_ON = re.compile(
-    r"(?:[\u4e00-\u9fffA-Za-z0-9]{0,5}?(?:嗰度|那里|这里|那边)?(?:上车|出发|坐车|搭车|打车|坐|搭|乘))?"
+    rf"(?:[\u4e00-\u9fffA-Za-z0-9]{{0,5}}?(?:嗰度|那里|这里|那边)?{_BOARDING})?"
     r"(?:去|到|往)(?![处底时了达期位点年过世])"
 )
 # The start of a route said right before its 到/去 (南沙横沥镇, 从天河客运站坐).
-_ROUTE_FROM = re.compile(
-    rf"[\u4e00-\u9fffA-Za-z0-9]{{1,8}}?(?:{_PLACE_END}|镇|街道)(?:上车|出发|坐车|搭车|打车|坐|搭|乘)?$"
-)
+_ROUTE_FROM = re.compile(rf"[\u4e00-\u9fffA-Za-z0-9]{{1,8}}?(?:{_PLACE_END}|镇|街道){_BOARDING}?$")
 # A town or sub-district named (黄阁镇, 大石街道).
 _TOWN = re.compile(r"(?:(?![区市省])[\u4e00-\u9fff]){2,3}?(?:镇|街道)")
 # Words that make what follows 到/去 no destination (到晚上十点还在施工的工地).
@@ -269,8 +268,7 @@ _BUSINESS_NAME = re.compile(
 # Praise for the service, said unasked.
 _PRAISE = re.compile(r"[五5](?:粒|颗|个)?星|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你")
 # Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
-# Where the citizen lives, and a problem at home (the seventh blind set: the district said before was not kept).
-_LIVES = re.compile(r"住")
+# A problem at home (the seventh blind set: the district the citizen said they live in was not kept).
 _AT_HOME = re.compile(
     r"楼下|楼上|隔篱|隔壁|我家|我屋企|我哋(?:栋|楼|小区|条|嗰|门口)?|我们(?:小区|楼|这栋|那栋|家)|门口"
 )
@@ -279,8 +277,6 @@ _TAKEN_UP_AGAIN = re.compile(
     r"(?:还是|仲系|都系|想想|想了想|谂谂)[^，,。！？]{0,4}?(?:投诉|举报|反映|求助|建议|报(?!警))"
 )
 _GOODBYE = re.compile(r"再见|拜拜|bye|挂了|收线", re.IGNORECASE)
-# A no to an offer, said in words (算了吧，等等再说, 唔使喇, 先不用).
-_DECLINED = re.compile(r"^(?:算了|不用|不要|不需要|唔使|唔要|唔需要|免了|先不用|先唔使|迟啲|下次|等等再说|暂时不用)")
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
 # 就用你们看到的这个号, 呢个号码得: the sixth blind set).
@@ -418,11 +414,6 @@ def goes_back(text: str) -> bool:
     return _GOING_BACK.search(text) is not None
 
 
-def declines(text: str) -> bool:
-    """Whether the answer to an offer is a no (算了吧，等等再说, 唔使喇), not a yes that begins like one."""
-    return _DECLINED.match(without_punctuation(text)) is not None and not says_yes(text)
-
-
 def says_goodbye(text: str) -> bool:
     """Whether the words say goodbye (再见, 拜拜, bye)."""
     return _GOODBYE.search(text) is not None
@@ -467,7 +458,7 @@ def speaks_of_home(text: str) -> bool:
 
 def district_lived_in(text: str) -> str | None:
     """The district the citizen says they live in (我系 越秀区 住嘅, 我住海珠区), or None."""
-    return find_district(text) if _LIVES.search(text) else None
+    return find_district(text) if "住" in text else None
 
 
 def find_district_or_place(text: str) -> str | None:
@@ -584,7 +575,7 @@ def _route_start(before: str) -> str:
     match = _ROUTE_FROM.search(before)
     if match is None:
         return ""
-    said = re.sub(r"(?:上车|出发|坐车|搭车|打车|坐|搭|乘)$", "", match.group())
+    said = re.sub(_BOARDING + "$", "", match.group())
     known = max((name for name in place_names() if said.endswith(name)), key=len, default="")
     place = known or clean_place(said)
     place = place.split("从")[-1]

@@ -124,7 +124,7 @@ _NO_WORDS = frozenset(
 # Going ahead with what was offered, said after a yes or instead of one: 催一下, 你发过来吧, 帮我登记,
 # 帮我催下佢哋 (the ones it is about named), 办一个 (the 督办 itself).
 _GO_AHEAD = re.compile(
-    r"^(?:那|就是|是)?(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|督办|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办)"
+    r"^(?:那|就是|是)?(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|督[办半班]|跟进|跟|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办)"
     r"(?:一下|下|一个|个|过来|来|给我|我|他们|她们|佢哋|佢地|佢)*$"
 )
 # The number the citizen is calling or writing from, offered for the contact: 就用我现在打的这个号码,
@@ -135,6 +135,10 @@ _THIS_NUMBER = re.compile(
 )
 # Hurrying what was accepted, or why it is urgent: 需要，尽快啊，我等着这笔钱交房租 (the fourth blind set's test half).
 _URGING = re.compile(r"^(?:尽快|快点|快啲|赶紧|越快越好|麻烦快点)|^我?(?:等着|急着|急用|赶着|等紧)")
+# Putting it off after a no (算了吧，等等再说; 唔使喇 迟啲先).
+_PUT_OFF = re.compile(
+    r"^(?:等等|等一下|等下|下次|迟啲|过几日|过两天|以后)?(?:再说|再讲|先|吧)?$|^(?:先|暂时)(?:不用|唔使)"
+)
 # Sounds of understanding or hesitation that answer nothing on their own (哦, 噢, 啊, 呃).
 _INTERJECTION = re.compile(r"[哦噢喔啊呃嗯唔]+")
 # The same yes said again and again (好好好, 行行行, 对对对).
@@ -167,6 +171,9 @@ def yes_or_no(text: str) -> bool | None:
     )
     if going_ahead and (_plain_answer(first) is True or _GO_AHEAD.match(_core(first))):
         return True
+    # "算了吧，等等再说": a no, then only putting it off (the seventh blind set's test half).
+    if _plain_answer(first) is False and all(_PUT_OFF.match(_core(clause)) for clause in rest):
+        return False
     return None
 
 
