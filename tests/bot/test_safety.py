@@ -83,6 +83,10 @@ from bot.safety.danger import assess, listed_kind
         ("两台车撞了，有人躺在地上流血", "traffic", ("122", "120")),
         ("有小孩掉河里了", "rescue", ("119", "120")),
         ("救命啊", "emergency", ("110", "119", "120")),
+        # The eighth blind set's dev half: a fall with a head wound, bleeding and not moving, said as a correction in
+        # the middle of a report, got "好的，地点改为…".
+        ("唔好意思唔系路灯 系公交站嗰度有个阿伯跌低咗 撞到个头 流血唔识郁", "medical", ("120",)),
+        ("有个阿婆摔倒了，撞到头，一直在流血", "medical", ("120",)),
     ],
 )
 def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: str, numbers: tuple[str, ...]) -> None:
@@ -153,6 +157,8 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         # The seventh set's test half: an illness as the reason for a certificate, not happening now.
         "你好 我八十几岁 唔识用手机 我想问下残疾证点办 我老伴中风咗",
         "我妈中风了几年，想申请残疾人护理补贴要什么材料",
+        # The eighth set's dev half: 救命 at a tax form too complicated to read.
+        "救命，这个个税年度汇算太复杂了看不懂，我要准备些什么",
     ],
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:
