@@ -86,8 +86,13 @@ _SOMETHING_WRONG = re.compile(
     r"|偷排|拖欠|没人管|没人修|冇人理|停水|停电|冒烟|施工到|还在施工|违建|违章搭建|乱收费|塌|裂了|危险"
     r"|假冒|假货|卖假|大窿|有个窿|大坑|有个坑|冇咗盖|不见了|黑车|拉客|塞住|塞死|堵路|全是坑|都是坑|好多坑|烂路"
     r"|倒了|倒咗|断了|断咗|歪了|歪咗|堆满|堆到|堆晒|冇得行|过唔到|过不去|走不了|行唔到"
+    # Cheating, touting, droppings, smoke, a deposit kept (把秤有鬼, 兜客, 鸽屎, 黑烟, 扣了我2000块押金: the eighth set).
+    r"|秤有鬼|呃秤|缺斤|短斤|(唔|不)够秤|兜客|鸽屎|狗屎|黑烟|烧胶|异味|怪味"
+    r"|扣(了|咗)?[^，。,]{0,8}押金|押金[^，。,]{0,4}(不退|唔退|冇退|没退)|欠薪|(不|唔|冇|没)(发|俾|给|出)(工资|人工|粮)"
 )
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
+# How many characters make a problem told at length (a report even before any place is said).
+_TOLD_AT_LENGTH = 20
 _DISTRICT_NAMES = tuple(
     (
         name,
@@ -689,11 +694,15 @@ def explicit_request(text: str) -> str | None:
 
 
 def states_a_problem(text: str) -> bool:
-    """Whether the message tells of something wrong at a place (东风东路…楼梯灯坏了半个多月了, 天河路100号的工地
-    晚上十二点还在施工，噪音很大): a place, and how long or what is wrong; not a question."""
+    """Whether the message tells of something wrong (东风东路…楼梯灯坏了半个多月了, 天河路100号的工地晚上十二点还在施工，
+    噪音很大): a place, and how long or what is wrong; or, with no place yet, what is wrong told at length or with
+    how long (部电梯坏咗成个礼拜, 房东…直接扣了我2000块押金…); not a question."""
     wrong = _SOMETHING_WRONG.search(text) is not None
     if find_address(text) is None and not (wrong and not is_aside(text) and (find_district(text) or place_named(text))):
-        return False  # a district or a known place will do when what is wrong is told, not asked (…一条路…全是坑)
+        # A district or a known place will do when what is wrong is told, not asked (…一条路…全是坑); without any
+        # place, what is wrong must be told at length or with how long, and not asked (the form asks where).
+        told = find_since(text) is not None or len(_CHINESE.findall(text)) >= _TOLD_AT_LENGTH
+        return wrong and told and not is_aside(text)
     if is_aside(text):
         # A question in it: a report only when what is wrong and since when are said too (停水三天了…我老人家去
         # 哪里挑水啊: the fifth blind set), not "昨天开始停电了 怎么回事".
