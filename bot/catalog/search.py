@@ -470,13 +470,13 @@ class CatalogIndex:
         """One service when the ranking is clearly sure of it, otherwise the top few to choose from.
 
         A citizen who corrects themselves ("港澳通行证 不对不对 是去台湾的那个") means what follows the
-        correction, when that alone names a service surely; otherwise the whole question is read.
+        correction, when that alone names a service surely or likely; otherwise the whole question is read.
         """
         query = without_repeats(query)
         corrected = said_after_correction(query)
         if corrected:
             resolution = self._resolve(corrected, choices)
-            if resolution.sure:
+            if resolution.sure or resolution.likely:
                 return resolution
         return self._resolve(query, choices)
 

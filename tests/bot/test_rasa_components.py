@@ -385,6 +385,9 @@ MATERIALS_REPLACES = ["goodbye", "thank", "greet", "affirm", "deny", "out_of_sco
         ),
         ("唔该，补办身份证要带咩", "thank", "身份证", "ask_materials"),
         ("好的谢谢，护照需要哪些材料", "thank", "护照", "ask_materials"),
+        # The eighth blind set's dev half: the service corrected after a typing error, read as a goodbye.
+        ("打错了，不是结婚，是离婚登记", "goodbye", "离婚登记", "ask_materials"),
+        ("说错了，是5678", "goodbye", None, "goodbye"),
         # No service named, or nothing asked about what to bring: as classified.
         ("谢谢 拜拜", "goodbye", None, "goodbye"),
         ("要准备什么东西", "goodbye", None, "goodbye"),
