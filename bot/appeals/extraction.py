@@ -108,8 +108,8 @@ _UNKNOWN = re.compile(
 _NOT_ANONYMOUS = re.compile(r"[不别](?:要|用|想|必)?匿名")
 # Not leaving a number or a name, said as the whole answer (不留联系方式, 我不想留名, 唔留电话喇).
 _NO_CONTACT = re.compile(
-    r"(?:我)?(?:不|唔|不想|唔想|不要|不用)留(?:名|名字|姓名|电话|号码|联系方式|联系电话|手机号?)?[了啦喇吧哦]*"
-    r"(?:得唔得|可以吗|可唔可以|可不可以|行不行|行吗|得不得|好唔好)?[啊呀吗]*"
+    r"(?:(?:我)?(?:不|唔|不想|唔想|不要|不用|唔使|唔要|不必)留(?:名|名字|姓名|电话|号码|联系方式|联系电话|手机号?)?[了啦喇吧哦]*"
+    r"(?:得唔得|可以吗|可唔可以|可不可以|行不行|行吗|得不得|好唔好)?[啊呀吗]*)+"
 )
 _FILLER = re.compile(
     r"^(?:就是|就在|地址是|地点是|位置是|地方是|具体是|大概在|大概是|应该是|位于|是在|我家在|我住在|在|是)+"
@@ -285,10 +285,17 @@ _GOODBYE = re.compile(r"再见|拜拜|bye|挂了|收线", re.IGNORECASE)
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
 # The number the channel knows, said as "this one" (就用我绑定的这个号码, 留这个号码吧, 用我 Telegram 绑定的号码就行,
 # 就用你们看到的这个号, 呢个号码得: the sixth blind set).
-_THIS = r"(?:这个|呢个|本机的?|绑定的|看到的|来电的|显示的|验证过?的|注册的|现在用的|而家用紧嘅)(?:这个|呢个|那个)?"
-_THIS_NUMBER = re.compile(_THIS + r"(?:手机号码?|电话号码|号码|电话|手机|号)")
+# Also the platform's own (用我telegram嘅号码) and "my this one" (就用我呢个号码: the eighth blind set).
+_THIS = (
+    r"(?:我(?:的|嘅)?)?"
+    r"(?:这个|呢个|本机的?|绑定的|看到的|来电的|显示的|验证过?的|注册的|现在用的|而家用紧嘅"
+    r"|(?:telegram|tg|电报)(?:绑定|登记|注册)?(?:的|嘅)?)(?:这个|呢个|那个)?"
+)
+_THIS_NUMBER = re.compile(_THIS + r"(?:手机号码?|电话号码|号码|电话|手机|号)", re.IGNORECASE)
 # …said in a first message with what to do with it (你哋联系我就打呢个电话得啦, 电话就是这个号码).
-_CONTACT_THIS_NUMBER = re.compile(r"(?:联系我|打|用|留|就是|系|係)(?:就|都)?(?:打|用)?" + _THIS_NUMBER.pattern)
+_CONTACT_THIS_NUMBER = re.compile(
+    r"(?:联系我|打|用|留|就是|系|係)(?:就|都)?(?:打|用)?" + _THIS_NUMBER.pattern, re.IGNORECASE
+)
 _OTHER_NUMBER = re.compile(
     r"换|(?<![没冇无])别的|另一个|另外|(?<![没冇无])其他|其它|不用这个|不要这个|不要用|不用|唔好用|唔用|唔要"
 )

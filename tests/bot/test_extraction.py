@@ -245,6 +245,7 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
     assert not wants_anonymity("不留联系方式的话能不能办")
     assert not wants_anonymity("别匿名，用我的手机")
     assert not wants_anonymity("我不想匿名")
+    assert wants_anonymity("唔使留电话 我唔想留")  # the eighth blind set: asked for a number again and again
     assert not wants_anonymity("打这个号码13912345678")
 
 
