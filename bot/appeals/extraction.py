@@ -86,7 +86,7 @@ _SOMETHING_WRONG = re.compile(
     r"|偷排|拖欠|没人管|没人修|冇人理|停水|停电|冒烟|施工到|还在施工|违建|违章搭建|乱收费|塌|裂了|危险"
     r"|假冒|假货|卖假|大窿|有个窿|大坑|有个坑|冇咗盖|不见了|黑车|拉客|塞住|塞死|堵路|全是坑|都是坑|好多坑|烂路"
     r"|倒了|倒咗|断了|断咗|歪了|歪咗|堆满|堆到|堆晒|冇得行|过唔到|过不去|走不了|行唔到"
-    # Cheating, touting, droppings, smoke, a deposit kept (把秤有鬼, 兜客, 鸽屎, 黑烟, 扣了我2000块押金: the eighth set).
+    # Cheating, touting, droppings, smoke, a deposit kept (把秤有鬼, 兜客, 鸽屎, 扣了我2000块押金: the eighth set).
     r"|秤有鬼|呃秤|缺斤|短斤|(唔|不)够秤|兜客|鸽屎|狗屎|黑烟|烧胶|异味|怪味"
     r"|扣(了|咗)?[^，。,]{0,8}押金|押金[^，。,]{0,4}(不退|唔退|冇退|没退)|欠薪|(不|唔|冇|没)(发|俾|给|出)(工资|人工|粮)"
 )
@@ -278,8 +278,9 @@ _AT_HOME = re.compile(
     r"楼下|楼上|隔篱|隔壁|我家|我屋企|我哋(?:栋|楼|小区|条|嗰|门口)?|我们(?:小区|楼|这栋|那栋|家)|门口"
 )
 # Taking a report up again after dropping it (想想还是要投诉, 我谂谂 仲系投诉啦).
+# Also with 登记 (你都系帮我登记返啦, 不过我谂返，都係登记啦: the eighth blind set).
 _TAKEN_UP_AGAIN = re.compile(
-    r"(?:还是|仲系|都系|想想|想了想|谂谂)[^，,。！？]{0,4}?(?:投诉|举报|反映|求助|建议|报(?!警))"
+    r"(?:还是|仲系|仲係|都系|都係|想想|想了想|谂谂|谂返)[^，,。！？]{0,4}?(?:投诉|举报|反映|求助|建议|登记|报(?!警))"
 )
 _GOODBYE = re.compile(r"再见|拜拜|bye|挂了|收线", re.IGNORECASE)
 _GOING_BACK = re.compile(r"返返去|返去头先|回到(?:刚才|之前|头先|先前)|继续(?:刚才|之前|头先|先前)|接着(?:刚才|之前)")
@@ -701,8 +702,8 @@ def explicit_request(text: str) -> str | None:
 
 
 def states_a_problem(text: str) -> bool:
-    """Whether the message tells of something wrong (东风东路…楼梯灯坏了半个多月了, 天河路100号的工地晚上十二点还在施工，
-    噪音很大): a place, and how long or what is wrong; or, with no place yet, what is wrong told at length or with
+    """Whether the message tells of something wrong (东风东路…楼梯灯坏了半个多月了, 天河路100号的工地晚上十二点还在
+    施工，噪音很大): a place, and how long or what is wrong; or, with no place yet, what is wrong told at length or with
     how long (部电梯坏咗成个礼拜, 房东…直接扣了我2000块押金…); not a question."""
     wrong = _SOMETHING_WRONG.search(text) is not None
     if find_address(text) is None and not (wrong and not is_aside(text) and (find_district(text) or place_named(text))):

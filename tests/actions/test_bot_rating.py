@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from sqlalchemy import select
 
 from bot.actions.follow_up import parse_rating
@@ -278,3 +278,20 @@ async def test_a_no_to_a_pending_offer_read_as_a_goodbye_declines_the_offer(text
     assert SlotSet("bot_rating_due", False) in events
     said_back = [m.get("text") for m in dispatcher.messages]
     assert (said_back == ["好的。还有什么可以帮您？"]) is declined
+
+
+async def test_a_cancelled_report_taken_up_again_read_as_a_goodbye_goes_back_to_it() -> None:
+    """The eighth blind set's dev half: "不过我谂返，都係登记啦" after cancelling got the goodbye."""
+    text = "不过我谂返，都係登记啦，我阿爸坐轮椅真係过唔到"
+    cancelled = [
+        {"event": "slot", "name": "report_details", "value": "天河公园东门外面啲共享单车堆到成座山咁"},
+        {"event": "slot", "name": "report_confirmed", "value": "cancelled"},
+        {"event": "slot", "name": "report_details", "value": None},
+    ]
+    history = [*SESSION, *cancelled, said(text, "goodbye")]
+    t = tracker(text, "goodbye", events=history, metadata=WEB, latest_action="action_listen")
+    events, dispatcher = await run(ActionGoodbye(), t)
+    assert events == [FollowupAction("report_form")]
+    assert dispatcher.messages == []
+    events, _ = await run(ActionGoodbye(), goodbye([*SESSION, *cancelled]))  # a plain goodbye is one
+    assert FollowupAction("report_form") not in events

@@ -547,6 +547,12 @@ async def test_the_verified_number_said_as_this_one_is_accepted(text: str, inten
     assert slots == {"report_contact": "verified", "requested_slot": "report_confirmed"}
 
 
+async def test_a_no_to_filing_at_the_offered_number_cancels_the_report() -> None:
+    """The eighth blind set's dev half: "算啦，都係唔好登记住" at the offered number was read as "another number"."""
+    slots, _ = await run_form(answer("report_contact", "算啦，都係唔好登记住，我怕麻烦", "deny", metadata=VERIFIED))
+    assert slots["report_confirmed"] == "cancelled"
+
+
 @pytest.mark.parametrize("text", ["不用这个号码", "唔好用呢个号码", "换个号码"])
 async def test_not_this_number_is_no_yes(text: str) -> None:
     slots, _ = await run_form(answer("report_contact", text, "deny", metadata=VERIFIED))

@@ -22,6 +22,7 @@ from bot.appeals.extraction import (
     says_yes,
     since_as_said,
     strip_district,
+    takes_up_again,
     term_asked,
     wants_anonymity,
     wants_another_number,
@@ -246,6 +247,20 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
     assert not wants_anonymity("别匿名，用我的手机")
     assert not wants_anonymity("我不想匿名")
     assert wants_anonymity("唔使留电话 我唔想留")  # the eighth blind set: asked for a number again and again
+
+
+@pytest.mark.parametrize(
+    ("text", "taken_up"),
+    [
+        ("不对，想想还是要投诉", True),
+        # The eighth blind set's dev half: a report dropped and asked for again with 登记 (a materials choice list).
+        ("唉 谂谂下都系唔忿气 你都系帮我登记返啦", True),
+        ("不过我谂返，都係登记啦，我阿爸坐轮椅真係过唔到", True),
+        ("我想问结婚登记要什么", False),
+    ],
+)
+def test_a_report_taken_up_again(text: str, taken_up: bool) -> None:
+    assert takes_up_again(text) is taken_up
     assert not wants_anonymity("打这个号码13912345678")
 
 

@@ -136,8 +136,9 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
             [("nlu_fallback", 0.4), ("complain", 0.3)],
             "complain",
         ),
-        # The eighth blind set's dev half: problems told without 投诉 or 举报, read as not understood or out of scope; the
-        # bot answered "没太听明白" or "这个问题我回答不了". A place and what is wrong (short weight, touting, droppings).
+        # The eighth blind set's dev half: problems told without 投诉 or 举报, read as not understood or out of
+        # scope; the bot answered "没太听明白" or "这个问题我回答不了". A place and what is wrong (short weight,
+        # touting, droppings).
         (
             "花地湾市场入口第三档卖猪肉嘅把秤有鬼，我买一斤返屋企称得八两，同佢讲佢仲闹我",
             "out_of_scope",
