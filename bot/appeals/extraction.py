@@ -271,7 +271,7 @@ _BUSINESS_NAME = re.compile(
     r"(?:的|[”\"」）)，,。\s]|$)"
 )
 # Praise for the service, said unasked.
-_PRAISE = re.compile(r"[五5](?:粒|颗|个)?星|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你")
+_PRAISE = re.compile(r"[五5](?:粒|颗|个)?星|(?<![0-9十百])[五5]分(?!钟|之|局)|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你")
 # Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
 # A problem at home (the seventh blind set: the district the citizen said they live in was not kept).
 _AT_HOME = re.compile(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -19,7 +20,7 @@ from bot.citizens.identity import identify
 from bot.core import clock
 from bot.core.db import Database
 from bot.core.models import WorkOrder
-from bot.core.settings import get_settings
+from bot.core.settings import PROJECT_ROOT, get_settings
 from tests.actions.conftest import APPLICANT_PHONE, IN_PROGRESS, OVERDUE, tracker
 
 
@@ -39,12 +40,19 @@ async def test_first_miss_asks_to_rephrase_second_hands_over_to_a_person(hotline
     assert dispatcher.messages[1]["custom"] == {"handoff": "requested", "reason": "not_understood"}
 
 
-@pytest.mark.parametrize("text", ["几好 俾五粒星你", "给你五星好评", "服务很好，点赞", "5星"])
+@pytest.mark.parametrize("text", ["几好 俾五粒星你", "给你五星好评", "服务很好，点赞", "5星", "5分", "打五分"])
 async def test_praise_the_nlu_missed_is_thanked(hotline: runtime.Hotline, text: str) -> None:
     """The sixth blind set: "几好 俾五粒星你" after a report was filed got "没太听明白"."""
     dispatcher = CollectingDispatcher()
     assert await ActionHandleFallback().run(dispatcher, tracker(text, "nlu_fallback"), {}) == []
     assert dispatcher.messages[0]["text"].startswith("谢谢您的肯定")
+
+
+def test_thanks_and_praise_read_as_thanks_are_thanked_back() -> None:
+    """The eighth blind set's dev half: "五星，谢谢你们" got "不客气…" and no word of thanks for the praise."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    (reply,) = domain["responses"]["utter_thank"]
+    assert reply["text"].startswith("不客气") and "感谢" in reply["text"]
 
 
 async def test_words_the_nlu_missed_that_name_a_service_go_to_the_service_form(hotline: runtime.Hotline) -> None:
