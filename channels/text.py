@@ -58,6 +58,9 @@ _REPEAT_ASKS = sorted(
         "讲慢点",
         "慢点说",
         "讲多次",
+        "慢慢讲",
+        "慢慢说",
+        "慢慢",
         "慢一点",
         "慢一些",
         "慢点",
@@ -75,12 +78,17 @@ _REPEAT_ASKS = sorted(
 )
 # Words around such a request that say nothing more (喂, 麻烦你, 可以…吗, 刚才, 唔该); anything else is a new question.
 _AROUND_REPEAT = re.compile(
-    r"[\s，。？！,.?!喂啊呀哦嗯诶哎吓吖我你您刚才说讲的咩什么能不可以请麻烦再吗呢吧了都没一点些遍次唔该嘛啦咯喇]"
+    r"[\s，。？！,.?!喂啊呀哦嗯诶哎吓吖我你您刚才说讲的咩什么能不可以请麻烦再吗呢吧了都没一点些遍次多唔该嘛啦咯喇]"
 )
 # Why it is asked, which says nothing more either: 我拿个笔记一下, 我记下来, 我年纪大了没记住.
 _TAKING_NOTES = re.compile(
     r"我?(?:拿(?:个|支|只)?笔)?(?:记|抄)(?:一)?下(?:来)?|年纪大了?|人老了|我?老人家|记性不好|没记住|记不住|没记下|忘记了?|忘了"
     r"|未记(?:得)?低|记唔低|未记住|未写低"
+    # Not heard, not readable, a pen fetched (我听唔切 我要揾支笔写低, 我个手机睇唔到字: the eighth blind set).
+    r"|我?听(?:唔|不)(?:切|清楚?|到)|我?(?:要)?(?:揾|找|拿)(?:支|个|只)?笔(?:写低|写下来?|记低)?|写低|俾我听|给我听"
+    r"|(?:我个|我的)?手机(?:睇|看)(?:唔|不)(?:到|清)(?:字)?"
+    # The materials by SMS declined at the same time (唔使发喇): the answer is heard instead.
+    r"|(?:唔使|不用|唔好)发(?:喇|啦|了)?"
     # Asked politely (得唔得, 可唔可以, 好唔好).
     r"|得唔得|可唔可以|好唔好|行不行"
 )

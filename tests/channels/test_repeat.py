@@ -39,6 +39,9 @@ REPEAT = [
     "记性不好 忘了 麻烦再讲一次",
     "你讲太快了 我听不清楚 你再讲一次 慢一点",  # the fifth set's test half, on the phone: read as a goodbye
     "你讲慢啲得唔得啊 我未记得低",  # the seventh set, after the materials on the phone
+    # The eighth set's dev half, after the materials on the phone: "这个问题我回答不了" and "没太听明白".
+    "你讲慢啲得唔得 我听唔切 我要揾支笔写低",
+    "唔使发喇 我个手机睇唔到字 你慢慢讲多次俾我听啦",
 ]
 NOT_REPEAT = [
     "再讲一遍 我要记一下护照要带什么",
