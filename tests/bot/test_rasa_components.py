@@ -502,6 +502,12 @@ def test_the_case_number_component_replaces_what_the_config_says() -> None:
         ("已发证即系点 我去边度攞", "ask_office", "nlu_fallback"),  # the seventh blind set
         ("20261120000158办结是什么意思", "ask_progress", "ask_progress"),  # a case to look up first
         ("我的护照办结了吗", "ask_progress", "ask_progress"),
+        # The eighth blind set's dev half: the catalogue's words, and two statuses told apart; the case number was
+        # asked for, or "这个问题我回答不了".
+        ("办结和办理中有什么区别？我的一个申请显示办理中好久了", "ask_progress", "nlu_fallback"),
+        ("签注是什么意思？我看港澳通行证那里写着签注", "ask_materials", "nlu_fallback"),
+        ('等下，"住所"是什么意思？我们打算先用家里地址注册', "out_of_scope", "nlu_fallback"),
+        ("港澳通行证签注要什么材料", "ask_materials", "ask_materials"),
     ],
 )
 def test_a_question_about_our_words_goes_to_the_fallback_that_explains_them(
