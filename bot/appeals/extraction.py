@@ -358,7 +358,7 @@ _SUPERVISION_ASKED = re.compile(
 _SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:督办|催)")
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).
 _NOT_UNDERSTOOD = re.compile(
-    r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明|即系点|即系咩|系咩嚟"
+    r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明|即[系係]点|即[系係]咩|[系係]咩嚟"
     r"|有什么区别|有咩分别|有乜分别|有什么不同|有咩唔同"
 )
 # Words of ours a citizen may not know (办结, 受理, 督办 and the words typed by its sound, 工单), and the catalogue's

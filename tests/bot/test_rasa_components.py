@@ -508,6 +508,7 @@ def test_the_case_number_component_replaces_what_the_config_says() -> None:
         ("签注是什么意思？我看港澳通行证那里写着签注", "ask_materials", "nlu_fallback"),
         ('等下，"住所"是什么意思？我们打算先用家里地址注册', "out_of_scope", "nlu_fallback"),
         ("港澳通行证签注要什么材料", "ask_materials", "ask_materials"),
+        ("办结即係点？我可以去攞未？", "ask_progress", "nlu_fallback"),  # after the answer, in traditional 係
     ],
 )
 def test_a_question_about_our_words_goes_to_the_fallback_that_explains_them(
