@@ -32,6 +32,7 @@ from bot.appeals.extraction import (
     other_kind,
     states_a_problem,
     term_asked,
+    thanks_with_praise,
 )
 from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
@@ -263,6 +264,19 @@ class SupervisionRequestClassifier(_ReplacingIntent):
     def says_it(self, message: Message) -> bool:
         """Whether the words ask for 督办 and name no case to look up."""
         return not names_a_case(message) and asks_for_supervision(message.get(TEXT) or "")
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class PraiseClassifier(_ReplacingIntent):
+    """A citizen who thanks and praises the service, asking nothing (你哋服务真係几好，上次帮我跟进嗰单好快有人嚟
+    处理，多谢晒), thanks, whatever the classifier made of the story (a progress question: the eighth blind set).
+
+    ``intent`` is the thanks; only a message classified as one of ``replaces`` and naming no case is changed.
+    """
+
+    def says_it(self, message: Message) -> bool:
+        """Whether the words thank and praise, ask nothing and name no case."""
+        return not names_a_case(message) and thanks_with_praise(message.get(TEXT) or "")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

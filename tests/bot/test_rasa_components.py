@@ -23,6 +23,7 @@ from bot.rasa.components import (
     MaterialsQuestionClassifier,
     NoDangerNowClassifier,
     PersonRequestClassifier,
+    PraiseClassifier,
     SupervisionRequestClassifier,
     TermQuestionClassifier,
     _ReplacingIntent,
@@ -640,3 +641,28 @@ def test_digits_said_are_information_not_a_goodbye(text: str, intent: str, expec
     DigitsGivenClassifier({"intent": "inform", "replaces": ["goodbye", "thank"]}).process([message])
     assert message.get("intent")["name"] == expected
     assert configured_replaces("DigitsGivenClassifier") == ["goodbye", "thank"]
+
+
+PRAISE_REPLACES = ["ask_progress", "complain", "inform", "out_of_scope", "nlu_fallback", "greet"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        # The eighth blind set's dev half: praise and thanks for an order handled, read as a progress question (the
+        # case number was asked for).
+        ("你哋服务真係几好，上次帮我跟进嗰单好快有人嚟处理，多谢晒", "ask_progress", "thank"),
+        ("你们服务很好，谢谢", "complain", "thank"),
+        # A question or a complaint in it: as classified.
+        ("上次那单谢谢你们，但是怎么到现在还没人处理？", "ask_progress", "ask_progress"),
+        ("你们服务很差，谢谢都不会说", "complain", "complain"),
+        ("20261120000158 服务很好谢谢", "ask_progress", "ask_progress"),
+    ],
+)
+def test_thanks_with_praise_is_thanks(text: str, intent: str, expected: str) -> None:
+    number = re.search(r"\d{14}", text)
+    entities = [] if number is None else [{"entity": "case_number", "value": number.group()}]
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities})
+    PraiseClassifier({"intent": "thank", "replaces": PRAISE_REPLACES}).process([message])
+    assert message.get("intent")["name"] == expected
+    assert configured_replaces("PraiseClassifier") == PRAISE_REPLACES
