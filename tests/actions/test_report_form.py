@@ -742,6 +742,18 @@ async def test_a_correction_with_its_new_value_in_the_middle_of_the_form_is_appl
     assert texts(dispatcher) == [f"好的，地点改为：{address}。"]  # said back (the seventh set: silently applied)
 
 
+async def test_a_corrected_house_number_keeps_the_rest_of_the_address() -> None:
+    """The eighth blind set's dev half: "地址说错了，不是18号，是28号" left the order's address as "28号"."""
+    text = "不好意思地址说错了，不是18号，是28号"
+    place = {"report_district": "海珠区", "report_address": "宝岗大道18号楼"}
+    slots, dispatcher = await run_form(answer("report_since", text, slots={**COMPLAINT, **place, "report_since": None}))
+    assert slots["report_address"] == "宝岗大道28号楼"
+    assert texts(dispatcher) == ["好的，地点改为：宝岗大道28号楼。"]
+    ready = {**READY, **place}
+    slots, dispatcher = await run_form(answer("report_confirmed", text, slots=ready))  # at the read-back too
+    assert slots["report_address"] == "宝岗大道28号楼"
+
+
 async def test_a_more_precise_place_said_at_the_time_question_is_the_place() -> None:
     """The seventh blind set: "系天河区燕岭路同中山大道交界嗰度最犀利" at the time question became the time."""
     filled = {**COMPLAINT, "report_address": "由天河客运站去华师嗰段路", "report_since": None}
