@@ -161,7 +161,10 @@ _KIND_ONLY = re.compile(
     r"(?:公交|公交车|地铁|汽车)?(?:站|车站|站口)|地铁口|工地|(?:肉菜|农贸|菜)?市场|(?:十字)?路口|天桥|隧道|桥底|村口"
 )
 # Between a known place and the address said right after it (新塘那边，大敦村).
-_BETWEEN_PLACES = re.compile(r"(?:那边|这边|附近)?[，,、\s]?")
+# A bridge or an interchange of that name may come between (洛溪大桥 落桥之后嗰个路: the eighth blind set).
+_BETWEEN_PLACES = re.compile(r"(?P<landmark>大桥|桥|隧道|立交)?(?:那边|这边|附近)?[，,、\s]?")
+# A road said as "that one", not by its name (落桥之后嗰个路).
+_THAT_ROAD = re.compile(r"(?:嗰|那|这|呢)(?:个|条)(?:路|马路)")
 # A pause between the parts of one address (棠下街 棠德南路): spaces; a comma ends a clause instead.
 _PAUSE = re.compile(r"\s+")
 _NOT_A_PLACE = re.compile(
@@ -571,9 +574,9 @@ def find_address(text: str) -> str | None:
                 # A kind of place said without its name is named by the known place said before it (石牌桥那边的共享
                 # 单车堆在公交站: the fifth blind set filed 天河区公交站).
                 place = _known_place_said_before(text, start) + place
-            elif _ON_A_ROAD.search(place) is None:
+            elif _ON_A_ROAD.search(place) is None or _THAT_ROAD.search(place):
                 # A village, estate or site is found by the area said just before it (我住花都狮岭，成条村: the fifth
-                # blind set's test half kept only 成条村); a road needs none.
+                # blind set's test half kept only 成条村); a road needs none, unless it is said without its name.
                 before = _known_place_before(text, start)
                 place = place if before in place else before + place
             end = (inside or match).end()
@@ -636,10 +639,11 @@ def _known_place_said_after(text: str, end: int) -> str:
 
 
 def _known_place_before(text: str, start: int) -> str:
-    """The gazetteer's place said right before ``start`` with only a pause or 那边 between (狮岭，成条村), or ""."""
+    """The gazetteer's place said right before ``start`` with only a pause or 那边 between (狮岭，成条村), with the
+    bridge of its name (洛溪大桥), or ""."""
     name = _known_place_said_before(text, start)
-    end = text.rfind(name, 0, start) + len(name)
-    return name if name and _BETWEEN_PLACES.fullmatch(text, end, start) else ""
+    between = _BETWEEN_PLACES.fullmatch(text, text.rfind(name, 0, start) + len(name), start)
+    return name + (between.group("landmark") or "") if name and between else ""
 
 
 def _said_after_pauses(text: str, end: int) -> str:

@@ -89,6 +89,8 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("增城新塘那边，大敦村入口的工地半夜施工", "增城区", "新塘大敦村"),  # 新塘: ambiguous, kept as said
         ("黄埔文冲，石化路那个公交站没有遮雨棚", "黄埔区", "石化路那个公交站"),
         ("天河区岗顶，石牌西路口的红绿灯坏了", "天河区", "石牌西路"),
+        # A road without a name (嗰个路) after the bridge said before it (the eighth blind set filed 落桥之后嗰个路).
+        ("我成日开车过洛溪大桥 落桥之后嗰个路口旁边有个大坑", None, "洛溪大桥落桥之后嗰个路"),
         # A kind of place said without a name (公交站, 地铁站) is named by the known place said before it (the fifth
         # blind set: "石牌桥那边的共享单车堆在公交站" was filed at 天河区公交站).
         ("天河区岗顶那边好多电动车停在公交站，挡住上车的人", "天河区", "岗顶公交站"),
