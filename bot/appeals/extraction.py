@@ -301,6 +301,10 @@ _THIS = (
     r"|(?:telegram|tg|电报)(?:绑定|登记|注册)?(?:的|嘅)?)(?:这个|呢个|那个)?"
 )
 _THIS_NUMBER = re.compile(_THIS + r"(?:手机号码?|电话号码|号码|电话|手机|号)", re.IGNORECASE)
+# …or as "this one" alone, in answer to the number offered (用呢个, 就用这个吧, 呢个得啦).
+_THIS_ONE = re.compile(
+    r"(?:就|都)?(?:用|打|留)?(?:我)?(?:呢个|这个|嗰个|那个)(?:号|号码)?(?:啦|吧|喇|得|就得|就行|就可以|得啦|得喇|可以|都得)?"
+)
 # …said in a first message with what to do with it (你哋联系我就打呢个电话得啦, 电话就是这个号码).
 _CONTACT_THIS_NUMBER = re.compile(
     r"(?:联系我|打|用|留|就是|系|係)(?:就|都)?(?:打|用)?" + _THIS_NUMBER.pattern, re.IGNORECASE
@@ -457,6 +461,11 @@ def means_this_number(text: str) -> bool:
     """Whether an answer to the offered number takes it, said as "this one" (留这个号码吧, 用我绑定的号码就行)."""
     said = without_punctuation(text)
     return _THIS_NUMBER.search(said) is not None and not wants_another_number(said) and not re.search(r"\d{5}", said)
+
+
+def means_this_one(text: str) -> bool:
+    """Whether an answer to the offered number is only "this one" (用呢个, 就用这个吧, 呢个得啦: the eighth blind set)."""
+    return _THIS_ONE.fullmatch(without_punctuation(text)) is not None
 
 
 def gives_this_number(text: str) -> bool:

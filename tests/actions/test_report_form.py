@@ -547,6 +547,14 @@ async def test_the_verified_number_said_as_this_one_is_accepted(text: str, inten
     assert slots == {"report_contact": "verified", "requested_slot": "report_confirmed"}
 
 
+@pytest.mark.parametrize("text", ["用呢个", "就用这个吧", "呢个得啦"])
+@pytest.mark.parametrize("intent", ["deny", "inform", "nlu_fallback"])
+async def test_this_one_at_the_offered_number_takes_it(text: str, intent: str) -> None:
+    """The eighth blind set's dev half: "用呢个" at the offered number was read as "another number"."""
+    slots, _ = await run_form(answer("report_contact", text, intent, metadata=VERIFIED))
+    assert slots == {"report_contact": "verified", "requested_slot": "report_confirmed"}
+
+
 async def test_a_no_to_filing_at_the_offered_number_cancels_the_report() -> None:
     """The eighth blind set's dev half: "算啦，都係唔好登记住" at the offered number was read as "another number"."""
     slots, _ = await run_form(answer("report_contact", "算啦，都係唔好登记住，我怕麻烦", "deny", metadata=VERIFIED))
