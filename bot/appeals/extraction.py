@@ -464,7 +464,7 @@ def means_this_number(text: str) -> bool:
 
 
 def means_this_one(text: str) -> bool:
-    """Whether an answer to the offered number is only "this one" (用呢个, 就用这个吧, 呢个得啦: the eighth blind set)."""
+    """Whether an answer to the offered number is only "this one" (用呢个, 呢个得啦: the eighth blind set)."""
     return _THIS_ONE.fullmatch(without_punctuation(text)) is not None
 
 
