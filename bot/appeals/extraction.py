@@ -275,11 +275,13 @@ _BUSINESS_NAME = re.compile(
 )
 # Praise for the service, said unasked.
 _PRAISE = re.compile(
-    r"[五5](?:粒|颗|个)?星|(?<![0-9十百])[五5]分(?!钟|之|局)|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你"
+    r"[五5](?:粒|颗|个)?星(?!级|红旗)|(?<![0-9十百])[五5]分(?!钟|之|局)|好评|点赞|满分|一百分|100分|赞一个|给你个赞|俾个赞你"
 )
 # The service said to be good (服务真係几好, 你们服务很好), and thanks (多谢晒, 谢谢你们, 唔该晒).
 _SERVICE_PRAISED = re.compile(r"服务(?:真[係系是的]|确实|都|也)?(?:几好|很好|好好|不错|周到|一流|满意|好快|很快)")
 _THANKS = re.compile(r"谢|唔该晒|感激")
+# How long a score said alone may be (5分, 五星好评, 俾五粒星你).
+_SCORE_ALONE = 6
 # Going back to what was said before a question in between (返返去头先个投诉, 回到刚才那个, 继续之前的).
 # A problem at home (the seventh blind set: the district the citizen said they live in was not kept).
 _AT_HOME = re.compile(
@@ -437,9 +439,14 @@ def praises(text: str) -> bool:
 
 
 def thanks_with_praise(text: str) -> bool:
-    """Whether the citizen thanks and praises the service, asking nothing (你哋服务真係几好…好快有人嚟处理，多谢晒)."""
+    """Whether the citizen thanks and praises the service, or gives it a score alone, asking nothing (你哋服务真係
+    几好…好快有人嚟处理，多谢晒; 5分)."""
+    if is_aside(text):
+        return False
+    if praises(text) and len(without_punctuation(text)) <= _SCORE_ALONE:
+        return True
     praised = _PRAISE.search(text) is not None or _SERVICE_PRAISED.search(text) is not None
-    return praised and _THANKS.search(text) is not None and not is_aside(text)
+    return praised and _THANKS.search(text) is not None
 
 
 def goes_back(text: str) -> bool:

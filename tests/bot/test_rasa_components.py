@@ -372,7 +372,17 @@ def test_no_training_example_of_a_replaced_intent_says_a_loss() -> None:
     assert wrong == []
 
 
-MATERIALS_REPLACES = ["goodbye", "thank", "greet", "affirm", "deny", "out_of_scope", "nlu_fallback", "bot_challenge"]
+MATERIALS_REPLACES = [
+    "goodbye",
+    "thank",
+    "greet",
+    "affirm",
+    "deny",
+    "out_of_scope",
+    "nlu_fallback",
+    "bot_challenge",
+    "emergency",
+]
 
 
 @pytest.mark.parametrize(
@@ -390,6 +400,10 @@ MATERIALS_REPLACES = ["goodbye", "thank", "greet", "affirm", "deny", "out_of_sco
         # The eighth blind set's dev half: the service corrected after a typing error, read as a goodbye.
         ("打错了，不是结婚，是离婚登记", "goodbye", "离婚登记", "ask_materials"),
         ("说错了，是5678", "goodbye", None, "goodbye"),
+        # The eighth blind set's dev half: 救命 at a tax form, read as an emergency although the safety check, which
+        # runs first, hears no danger (every emergency number and a person). Danger heard stays an emergency.
+        ("救命，这个个税年度汇算太复杂了看不懂，我要准备些什么", "emergency", "个税", "ask_materials"),
+        ("救命 我老公又打我 我想问离婚要带什么材料", "emergency", "离婚", "emergency"),
         # No service named, or nothing asked about what to bring: as classified.
         ("谢谢 拜拜", "goodbye", None, "goodbye"),
         ("要准备什么东西", "goodbye", None, "goodbye"),
@@ -653,6 +667,10 @@ PRAISE_REPLACES = ["ask_progress", "complain", "inform", "out_of_scope", "nlu_fa
         # case number was asked for).
         ("你哋服务真係几好，上次帮我跟进嗰单好快有人嚟处理，多谢晒", "ask_progress", "thank"),
         ("你们服务很好，谢谢", "complain", "thank"),
+        # A score said alone after filing, read as information (a service was asked for).
+        ("5分", "inform", "thank"),
+        ("五星好评", "nlu_fallback", "thank"),
+        ("五星级酒店投诉", "complain", "complain"),
         # A question or a complaint in it: as classified.
         ("上次那单谢谢你们，但是怎么到现在还没人处理？", "ask_progress", "ask_progress"),
         ("你们服务很差，谢谢都不会说", "complain", "complain"),
