@@ -591,8 +591,8 @@ def find_address(text: str) -> str | None:
                 # 单车堆在公交站: the fifth blind set filed 天河区公交站).
                 place = _known_place_said_before(text, start) + place
             elif _THAT_ROAD.search(place):
-                # A road said without its name is found by the known place said before it, near or far (洛溪大桥 落桥之后
-                # 嗰个路, 每朝去越秀公园行，建议喺北门入去嗰段斜路: the eighth blind set).
+                # A road said without its name is found by the known place said before it, near or far (洛溪大桥
+                # 落桥之后嗰个路, 每朝去越秀公园行，建议喺北门入去嗰段斜路: the eighth blind set).
                 before = _known_place_before(text, start) or _known_place_said_before(text, start)
                 place = place if before in place else before + place
             elif _ON_A_ROAD.search(place) is None:

@@ -200,11 +200,21 @@ _ASKS_WHAT_TO_BRING = re.compile(
 )
 
 
+def asked_only(text: str) -> str:
+    """What follows "I only want to ask" (打咗成日电话都冇人听！！我就想问个仔读小学要咩资料: the eighth blind set), or
+    ""."""
+    said = mandarin(unicodedata.normalize("NFKC", text))
+    match = _ONLY_ASKING.search(said)
+    return said[match.end() :].strip() if match else ""
+
+
 def asks_what_to_bring(text: str) -> bool:
     """Whether the citizen asks what to bring or prepare (办退休要准备些什么东西)."""
     return _ASKS_WHAT_TO_BRING.search(mandarin(unicodedata.normalize("NFKC", text))) is not None
 
 
+# "I only want to ask" (我就想问, 我只是想问下, 净系想问), after Cantonese is read as Mandarin.
+_ONLY_ASKING = re.compile(r"(?:就|只|净|淨)(?:是|系|係)?想问(?:下|一下)?")
 # Words that say a document was lost (after Cantonese is read as Mandarin: 唔见咗, 搵唔到 …).
 # How long a service takes (几耐有得攞, 办好要多久, 多长时间能拿到, 几时出证).
 _ASKS_HOW_LONG = re.compile(

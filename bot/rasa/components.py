@@ -34,7 +34,7 @@ from bot.appeals.extraction import (
     term_asked,
     thanks_with_praise,
 )
-from bot.catalog.wording import asks_what_to_bring, says_a_loss
+from bot.catalog.wording import asked_only, asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
 from bot.handoff.records import asks_for_a_person
@@ -208,12 +208,15 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
 
     def intent_of(self, message: Message) -> str | None:
         """``intent`` for a replaced intent that names a service and asks what to bring, or for a report taken back
-        at once for such a question (我想投诉 唔系唔系 我想问下办居住证要咩嘢: the seventh blind set's test half). An
+        at once for such a question (我想投诉 唔系唔系 我想问下办居住证要咩嘢: the seventh blind set's test half), or
+        said in anger by one who only wants to ask (…冇人听！！我就想问…要咩资料: the eighth blind set). An
         emergency only when the safety check, which runs first on every channel, hears no danger (救命，这个个税年度
         汇算太复杂了…我要准备些什么: the eighth blind set)."""
         classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
         if classified in self.retracted:
-            after = said_after_correction(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            # Taken back (唔系唔系 我想问…), or only a question said in anger without a report asked for.
+            after = said_after_correction(text) or (asked_only(text) if explicit_request(text) is None else "")
             asked = bool(after) and asks_what_to_bring(after) and explicit_request(after) is None
             return self.intent if asked and names_a_service(message) else None
         if classified == "emergency" and assess(message.get(TEXT) or "") is not None:

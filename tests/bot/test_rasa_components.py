@@ -425,10 +425,13 @@ def test_a_service_and_what_to_bring_is_a_materials_question(
         ("我想投诉 唔系唔系 我想问下办居住证要咩嘢", "ask_materials"),
         ("投诉 护照窗口要我准备什么材料都说不清楚", "complain"),
         ("我想投诉 唔系唔系 我想举报 居住证要咩嘢都唔讲清楚", "complain"),
+        # The eighth blind set's dev half: an angry citizen who says they only want to ask what to bring.
+        ("打咗成日电话都冇人听！！我就想问个仔读小学要咩资料，你哋网站写到一嚿嚿睇唔明", "ask_materials"),
+        ("我想投诉，我就想问下护照要咩资料，窗口都讲唔清楚", "complain"),
     ],
 )
 def test_a_report_taken_back_for_a_materials_question_is_one(text: str, expected: str) -> None:
-    service = "居住证" if "居住证" in text else "护照"
+    service = next(name for name in ("居住证", "护照", "小学") if name in text)
     entities = [{"entity": "service", "value": service, "start": text.find(service), "end": text.find(service) + 3}]
     message = Message(data={"text": text, "intent": {"name": "complain", "confidence": 0.8}, "entities": entities})
     config = {"intent": "ask_materials", "replaces": MATERIALS_REPLACES, "retracted": REPORT_INTENTS}
