@@ -215,10 +215,14 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
         classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
         if classified in self.retracted:
             text = message.get(TEXT) or ""
-            # Taken back (唔系唔系 我想问…), or only a question said in anger without a report asked for.
-            after = said_after_correction(text) or (asked_only(text) if explicit_request(text) is None else "")
-            asked = bool(after) and asks_what_to_bring(after) and explicit_request(after) is None
-            return self.intent if asked and names_a_service(message) else None
+            # Taken back for a question about a named service (唔系唔系 我想问下办居住证要咩嘢), or a question said in
+            # anger by one who only wants to ask and asks for no report (the service is then looked for, as said).
+            taken_back = said_after_correction(text)
+            only_asked = asked_only(text) if explicit_request(text) is None else ""
+            if taken_back:
+                asked = asks_what_to_bring(taken_back) and explicit_request(taken_back) is None
+                return self.intent if asked and names_a_service(message) else None
+            return self.intent if only_asked and asks_what_to_bring(only_asked) else None
         if classified == "emergency" and assess(message.get(TEXT) or "") is not None:
             return None  # danger heard by the safety check stays an emergency, whatever is asked besides
         return super().intent_of(message)

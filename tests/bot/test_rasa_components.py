@@ -419,20 +419,21 @@ def test_a_service_and_what_to_bring_is_a_materials_question(
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "service", "expected"),
     [
         # The seventh blind set's test half: a complaint taken back at once (唔系唔系) for a materials question.
-        ("我想投诉 唔系唔系 我想问下办居住证要咩嘢", "ask_materials"),
-        ("投诉 护照窗口要我准备什么材料都说不清楚", "complain"),
-        ("我想投诉 唔系唔系 我想举报 居住证要咩嘢都唔讲清楚", "complain"),
-        # The eighth blind set's dev half: an angry citizen who says they only want to ask what to bring.
-        ("打咗成日电话都冇人听！！我就想问个仔读小学要咩资料，你哋网站写到一嚿嚿睇唔明", "ask_materials"),
-        ("我想投诉，我就想问下护照要咩资料，窗口都讲唔清楚", "complain"),
+        ("我想投诉 唔系唔系 我想问下办居住证要咩嘢", "居住证", "ask_materials"),
+        ("投诉 护照窗口要我准备什么材料都说不清楚", "护照", "complain"),
+        ("我想投诉 唔系唔系 我想举报 居住证要咩嘢都唔讲清楚", "居住证", "complain"),
+        # The eighth blind set's dev half: an angry citizen who says they only want to ask what to bring, with the
+        # service found by the entity extractor or not (it is then looked for as said).
+        ("打咗成日电话都冇人听！！我就想问个仔读小学要咩资料，你哋网站写到一嚿嚿睇唔明", "小学", "ask_materials"),
+        ("打咗成日电话都冇人听！！我就想问个仔读小学一年级报名要咩资料", None, "ask_materials"),
+        ("我想投诉，我就想问下护照要咩资料，窗口都讲唔清楚", "护照", "complain"),
     ],
 )
-def test_a_report_taken_back_for_a_materials_question_is_one(text: str, expected: str) -> None:
-    service = next(name for name in ("居住证", "护照", "小学") if name in text)
-    entities = [{"entity": "service", "value": service, "start": text.find(service), "end": text.find(service) + 3}]
+def test_a_report_taken_back_for_a_materials_question_is_one(text: str, service: str | None, expected: str) -> None:
+    entities = [{"entity": "service", "value": service, "start": 0, "end": 3}] if service else []
     message = Message(data={"text": text, "intent": {"name": "complain", "confidence": 0.8}, "entities": entities})
     config = {"intent": "ask_materials", "replaces": MATERIALS_REPLACES, "retracted": REPORT_INTENTS}
     MaterialsQuestionClassifier(config).process([message])
