@@ -846,6 +846,10 @@ def warm_up(harness: Harness, attempts: int = 3) -> str:
     The action server fits the appeal classifier at the first order it files (once per process); on
     a busy machine that has taken longer than the 60 s an action may take, and that turn failed.
     Returns what happened, for the output.
+
+    Raises:
+        RuntimeError: no report was filed: the servers do not work (a Rasa server that could not load its model
+            answers 系统繁忙 to everything), and no dialogue is played against them.
     """
     started = time.monotonic()
     for attempt in range(1, attempts + 1):
@@ -862,7 +866,7 @@ def warm_up(harness: Harness, attempts: int = 3) -> str:
             print(f"warm-up attempt {attempt}: {type(error).__name__}", flush=True)
         if harness.store.orders(citizen.conversation_id):
             return f"warm-up: a report was filed after {time.monotonic() - started:.0f} s ({attempt} attempt(s))"
-    return f"warm-up: no report filed in {attempts} attempts ({time.monotonic() - started:.0f} s)"
+    raise RuntimeError(f"warm-up: no report filed in {attempts} attempts ({time.monotonic() - started:.0f} s)")
 
 
 def load_dialogues(directory: Path, name: str, only: str | None, category: str | None) -> list[dict[str, Any]]:
@@ -976,7 +980,7 @@ def main() -> int:
                     )
     except RuntimeError as error:
         if not results:
-            print(f"the harness could not start the servers: {error}", file=sys.stderr)
+            print(f"the harness could not start the servers, or they do not work: {error}", file=sys.stderr)
             return 2
         raise
     print()

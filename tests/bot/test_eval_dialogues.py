@@ -18,6 +18,7 @@ from bench.eval_dialogues import (
     first_message,
     load_dialogues,
     mentions,
+    warm_up,
 )
 
 
@@ -182,3 +183,27 @@ def test_servers_started_outside_the_suite_get_a_personal_data_key(monkeypatch: 
 
     monkeypatch.setenv("PII_ENCRYPTION_KEYS", overrides["PII_ENCRYPTION_KEYS"])
     assert server_overrides("sqlite:///x.db", 5001, 5005)["PII_ENCRYPTION_KEYS"] == overrides["PII_ENCRYPTION_KEYS"]
+
+
+class _BrokenServer:
+    """A harness whose bot answers but files nothing (a Rasa server that could not load its model says 系统繁忙)."""
+
+    rasa_url = "http://127.0.0.1:9"
+
+    def __init__(self) -> None:
+        self.store = self
+
+    def turn(self, citizen: object, text: str, scripted: bool) -> TurnResult:
+        """系统繁忙, and no question asked."""
+        return TurnResult(user=text, replies=["系统繁忙，暂时无法回答。"], first="系统繁忙，暂时无法回答。", asked=None)
+
+    def orders(self, conversation_id: str) -> list[Order]:
+        """Nothing filed."""
+        return []
+
+
+def test_a_warm_up_that_files_nothing_stops_the_run_before_any_dialogue() -> None:
+    """A run against a server that could not load its model played every dialogue and scored 17% (the eighth set's
+    dev half); a test half measured once must never be spent that way."""
+    with pytest.raises(RuntimeError, match="no report filed"):
+        warm_up(_BrokenServer(), attempts=2)  # type: ignore[arg-type]
