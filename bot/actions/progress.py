@@ -37,6 +37,7 @@ from bot.cases.records import (
     applicant_tail_digest,
     find_case,
     is_applicant_digest,
+    names_a_case_number,
     parse_case_number,
 )
 from bot.citizens.ownership import LockRule, TailDigestOf, Verdict, Verification, verify_tail
@@ -252,7 +253,9 @@ class ValidateProgressForm(FormValidationAction):
             return {}
         if tracker.get_slot("requested_slot") == "verify_code":
             return {}
+        # A number said with its name may be only the first part (我嘅受理号系20261120): it is said to be incomplete.
         said_number = has_entity(tracker, "case_number") or bool(digit_runs(text, min_length=10))
+        said_number = said_number or names_a_case_number(text)
         if said_number or (asked and intent in ANSWERS | {"ask_progress"}):
             return {"case_number": text}
         if is_activation(tracker, FORM):

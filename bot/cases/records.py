@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -43,6 +44,16 @@ def parse_case_number(text: str) -> str:
     except ValueError as error:
         raise InvalidCaseNumber("办件编号的前8位应是受理日期，请核对后再说一遍") from error
     return number
+
+
+def names_a_case_number(text: str) -> bool:
+    """Whether a number of six digits or more is said as a case number (我嘅受理号系20261120, 办件编号是…), whole or
+    only its first part (said before a pause)."""
+    return _CASE_NUMBER_NAMED.search(text) is not None
+
+
+# A case number's names, then a number of six digits or more.
+_CASE_NUMBER_NAMED = re.compile(r"(?:受理|办件|申请|回执|业务)(?:号|编号|单号)[^0-9]{0,4}[0-9]{6,}")
 
 
 # ---------------------------------------------------------------- import

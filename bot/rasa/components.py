@@ -34,6 +34,7 @@ from bot.appeals.extraction import (
     term_asked,
     thanks_with_praise,
 )
+from bot.cases.records import names_a_case_number
 from bot.catalog.wording import asked_only, asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
@@ -240,8 +241,25 @@ class CaseNumberClassifier(_ReplacingIntent):
     it (a wife asking for her husband's passport, read as a goodbye: the fifth blind set).
 
     ``intent`` is the intent of asking for progress; only a message classified as one of ``replaces`` (closings,
-    greetings, fallbacks) and holding a case number is changed: an answer, a yes or a report keeps its intent.
+    greetings, fallbacks) and holding a case number is changed: an answer, a yes or a report keeps its intent. A
+    number said with the name of a case number (受理号, 办件编号), whole or in part, also changes one of ``named``
+    (information: 我嘅受理号系20261120 was asked which service, the eighth blind set); the form then asks for the rest.
     """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The intent, the intents it replaces, and those it replaces when the number is said with its name."""
+        return {"intent": "", "replaces": [], "named": []}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.named = frozenset(config.get("named", ()))
+
+    def intent_of(self, message: Message) -> str | None:
+        """``intent`` for a replaced intent with a case number, or a ``named`` one with a number said as one."""
+        if message.get(INTENT, {}).get(INTENT_NAME_KEY) in self.named and names_a_case_number(message.get(TEXT) or ""):
+            return self.intent
+        return super().intent_of(message)
 
     def says_it(self, message: Message) -> bool:
         """Whether the entity extractor found a case number in the message."""

@@ -357,6 +357,23 @@ async def test_a_number_said_in_two_pieces_is_joined(hotline: runtime.Hotline) -
     assert dispatcher.messages == []
 
 
+async def test_part_of_a_number_said_with_its_name_is_said_to_be_incomplete(hotline: runtime.Hotline) -> None:
+    """The eighth blind set's dev half: "我嘅受理号系20261120" was asked which service; the rest came next."""
+    events, dispatcher = await run_form(tracker("我嘅受理号系20261120", "ask_progress"))
+    assert SlotSet("case_number", None) in events
+    assert "14位数字" in dispatcher.messages[0]["text"]
+    earlier = [
+        {"event": "user", "text": "我嘅受理号系20261120"},
+        {"event": "action", "name": "progress_form"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "000158 头先冇打晒"},
+    ]
+    slots = {"requested_slot": "case_number"}
+    t = tracker("000158 头先冇打晒", "inform", slots=slots, active_loop="progress_form", events=earlier)
+    events, _ = await run_form(t)
+    assert SlotSet("case_number", IN_PROGRESS) in events
+
+
 async def test_a_short_number_without_an_earlier_piece_is_still_explained(hotline: runtime.Hotline) -> None:
     earlier = [{"event": "user", "text": "查进度"}, {"event": "user", "text": "零零零 一五八"}]
     slots = {"requested_slot": "case_number"}
