@@ -342,17 +342,21 @@ async def test_wrong_last_four_digits_said_with_the_number_count_as_an_answer(ho
     assert dispatcher.messages[0]["text"] == "后四位与登记的手机号不一致，还可以再试2次。"
 
 
-async def test_a_number_said_in_two_pieces_is_joined(hotline: runtime.Hotline) -> None:
-    # On the phone the citizen paused after the date: the rest came as the next utterance.
+def rest_of_the_number(first: str, rest: str) -> Tracker:
+    """The citizen said ``first``, was asked for the case number, and now says ``rest``."""
     earlier = [
-        {"event": "user", "text": "想问问进度 号码是 二零二六 一一二零"},
+        {"event": "user", "text": first},
         {"event": "action", "name": "progress_form"},
         {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "零零零 一五八"},
+        {"event": "user", "text": rest},
     ]
     slots = {"requested_slot": "case_number"}
-    t = tracker("零零零 一五八", "inform", slots=slots, active_loop="progress_form", events=earlier)
-    events, dispatcher = await run_form(t)
+    return tracker(rest, "inform", slots=slots, active_loop="progress_form", events=earlier)
+
+
+async def test_a_number_said_in_two_pieces_is_joined(hotline: runtime.Hotline) -> None:
+    # On the phone the citizen paused after the date: the rest came as the next utterance.
+    events, dispatcher = await run_form(rest_of_the_number("想问问进度 号码是 二零二六 一一二零", "零零零 一五八"))
     assert SlotSet("case_number", IN_PROGRESS) in events
     assert dispatcher.messages == []
 
@@ -362,15 +366,7 @@ async def test_part_of_a_number_said_with_its_name_is_said_to_be_incomplete(hotl
     events, dispatcher = await run_form(tracker("我嘅受理号系20261120", "ask_progress"))
     assert SlotSet("case_number", None) in events
     assert "14位数字" in dispatcher.messages[0]["text"]
-    earlier = [
-        {"event": "user", "text": "我嘅受理号系20261120"},
-        {"event": "action", "name": "progress_form"},
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "000158 头先冇打晒"},
-    ]
-    slots = {"requested_slot": "case_number"}
-    t = tracker("000158 头先冇打晒", "inform", slots=slots, active_loop="progress_form", events=earlier)
-    events, _ = await run_form(t)
+    events, _ = await run_form(rest_of_the_number("我嘅受理号系20261120", "000158 头先冇打晒"))
     assert SlotSet("case_number", IN_PROGRESS) in events
 
 
