@@ -178,6 +178,13 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
             "seek_help",
         ),
         ("我个手机坏咗", "nlu_fallback", [("nlu_fallback", 0.45), ("complain", 0.3)], "nlu_fallback"),
+        # A trouble of one's own asked about (the NLU test set B: made a 求助 by the rule just above).
+        (
+            "那个嗯我最近失眠好严重晚上翻来覆去瞓唔着有冇咩办法",
+            "out_of_scope",
+            [("out_of_scope", 0.5), ("seek_help", 0.4)],
+            "out_of_scope",
+        ),
         ("我住在天河区天河路100号", "inform", [("inform", 0.9), ("complain", 0.05)], "inform"),
         # Without a place, or a time, or as a question: left as classified.
         ("我在天河区住了三年了", "inform", [("inform", 0.8), ("complain", 0.1)], "inform"),

@@ -87,6 +87,8 @@ from bot.safety.danger import assess, listed_kind
         # the middle of a report, got "好的，地点改为…".
         ("唔好意思唔系路灯 系公交站嗰度有个阿伯跌低咗 撞到个头 流血唔识郁", "medical", ("120",)),
         ("有个阿婆摔倒了，撞到头，一直在流血", "medical", ("120",)),
+        # The NLU test set B's emergency that the safety check did not hear: a pole fallen on a person.
+        ("电线杆倒了砸到人了", "rescue", ("119", "120")),
     ],
 )
 def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: str, numbers: tuple[str, ...]) -> None:
@@ -159,6 +161,7 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         "我妈中风了几年，想申请残疾人护理补贴要什么材料",
         # The eighth set's dev half: 救命 at a tax form too complicated to read.
         "救命，这个个税年度汇算太复杂了看不懂，我要准备些什么",
+        "楼上阳台的花盆摇摇欲坠，差点砸到人，物业不管",  # a near miss: a report
     ],
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:
