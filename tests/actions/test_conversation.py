@@ -48,6 +48,17 @@ async def test_praise_the_nlu_missed_is_thanked(hotline: runtime.Hotline, text: 
     assert dispatcher.messages[0]["text"].startswith("谢谢您的肯定")
 
 
+async def test_a_word_that_is_a_service_explained_is_the_service_then_discussed(hotline: runtime.Hotline) -> None:
+    """The sixth blind set's dev half, after 签注 was explained: "咁要带啲咩去办啊" was asked which service."""
+    dispatcher = CollectingDispatcher()
+    asked = tracker("我个仔想去香港读书 佢话要办个签注 签注系咩嚟㗎", "nlu_fallback")
+    events = await ActionHandleFallback().run(dispatcher, asked, {})
+    assert dispatcher.messages[0]["text"].startswith("签注就是")
+    assert events == [SlotSet("service", "往来港澳通行证签注"), SlotSet("service_id", "hk-macau-endorsement")]
+    events = await ActionHandleFallback().run(CollectingDispatcher(), tracker("受理是什么意思", "nlu_fallback"), {})
+    assert events == []  # a word of ours names no service
+
+
 def test_thanks_and_praise_read_as_thanks_are_thanked_back() -> None:
     """The eighth blind set's dev half: "五星，谢谢你们" got "不客气…" and no word of thanks for the praise."""
     domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -121,7 +132,8 @@ async def test_a_word_of_ours_the_citizen_does_not_know_is_explained(
 ) -> None:
     dispatcher = CollectingDispatcher()
     asked = tracker(text, "nlu_fallback", events=[user_event("ask_progress"), user_event("nlu_fallback")])
-    assert await ActionHandleFallback().run(dispatcher, asked, {}) == []
+    events = await ActionHandleFallback().run(dispatcher, asked, {})
+    assert [e for e in events if e.get("name") not in ("service", "service_id")] == []  # at most the service named
     assert said in dispatcher.messages[0]["text"]
     assert "没太听明白" not in dispatcher.messages[0]["text"]
 
