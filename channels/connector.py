@@ -29,7 +29,14 @@ from bot.core.db import Database
 from bot.core.settings import Settings, get_settings
 from bot.core.shared_state import SharedState, SharedStateUnavailable, open_shared_state
 from bot.safety.danger import Danger, assess
-from channels.text import BUSY_REPLY, NOTHING_TO_REPEAT, URGENT_HANDOFF_FAILED, asks_to_repeat, asks_to_start_over
+from channels.text import (
+    BUSY_REPLY,
+    NOTHING_TO_REPEAT,
+    URGENT_HANDOFF_FAILED,
+    asks_to_repeat,
+    asks_to_start_over,
+    simplified,
+)
 from channels.turn_order import Place, TurnLine
 
 logger = logging.getLogger(__name__)
@@ -209,6 +216,7 @@ async def run_turn(
     ``bot.core.metrics`` (turns and their time by channel).
     """
     started = time.perf_counter()
+    incoming = replace(incoming, text=simplified(incoming.text))  # 唔係, 問: read as 唔系, 问
     try:
         async with place or channel_runtime().line.join(incoming.sender_id):
             return await _turn(on_new_message, incoming)

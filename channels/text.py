@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+
+import opencc
 
 from bot.safety.danger import assess
 
@@ -112,6 +115,23 @@ def asks_to_start_over(text: str) -> bool:
     """Whether the text is a typed command to start over (/restart, /reset), slash full-width or not."""
     said = text.strip().lower()
     return said[:1] in ("/", "／") and said[1:] in _START_OVER
+
+
+def simplified(text: str) -> str:
+    """The text in simplified characters, as the dialogue, the safety check and the word rules read it (唔係 → 唔系,
+    問 → 问: citizens on Hong Kong keyboards). OpenCC's conversion; Cantonese characters stay as typed (it writes 嗰
+    as 𠮶, which no citizen types)."""
+    return _to_simplified().convert(text).translate(_CANTONESE_KEPT)
+
+
+@functools.lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    """OpenCC's traditional-to-simplified converter (its dictionaries are read on first use, not at import)."""
+    return opencc.OpenCC("t2s")
+
+
+# What OpenCC writes for a Cantonese character, back to the character citizens type.
+_CANTONESE_KEPT = str.maketrans({"𠮶": "嗰"})
 
 
 def clean_text(text: str) -> str:
