@@ -47,13 +47,20 @@ def parse_case_number(text: str) -> str:
 
 
 def names_a_case_number(text: str) -> bool:
-    """Whether a number of six digits or more is said as a case number (我嘅受理号系20261120, 办件编号是…), whole or
-    only its first part (said before a pause)."""
-    return _CASE_NUMBER_NAMED.search(text) is not None
+    """Whether a number of six digits or more, in digits or spoken, is said as a case number (我嘅受理号系20261120,
+    个号码系 二零二六 幺零零幺), whole or only its first part (said before a pause): after one of its names, and
+    beginning with a year (a phone number does not)."""
+    named = _CASE_NUMBER_NAME.search(text)
+    if named is None:
+        return False
+    runs = digit_runs(text[named.end() :], min_length=_FIRST_PART)
+    return bool(runs) and runs[0].startswith("20")
 
 
-# A case number's names, then a number of six digits or more.
-_CASE_NUMBER_NAMED = re.compile(r"(?:受理|办件|申请|回执|业务)(?:号|编号|单号)[^0-9]{0,4}[0-9]{6,}")
+# A case number's names (受理号, 办件编号, 号码).
+_CASE_NUMBER_NAME = re.compile(r"(?:受理|办件|申请|回执|业务)?(?:号码|编号|单号)|(?:受理|办件|申请|回执|业务)号")
+# How many digits make the first part of a case number (its date, or more).
+_FIRST_PART = 6
 
 
 # ---------------------------------------------------------------- import
