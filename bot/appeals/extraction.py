@@ -89,6 +89,10 @@ _SOMETHING_WRONG = re.compile(
     # Cheating, touting, droppings, smoke, a deposit kept (把秤有鬼, 兜客, 鸽屎, 扣了我2000块押金: the eighth set).
     r"|秤有鬼|呃秤|缺斤|短斤|(唔|不)够秤|兜客|鸽屎|狗屎|黑烟|烧胶|异味|怪味"
     r"|扣(了|咗)?[^，。,]{0,8}押金|押金[^，。,]{0,4}(不退|唔退|冇退|没退)|欠薪|(不|唔|冇|没)(发|俾|给|出)(工资|人工|粮)"
+    # Wages held back said the other way round (两个月人工冇出); wires charging e-bikes in a corridor (飞线充电);
+    # a pyramid scheme; cigarettes sold to pupils; walls drilled at night; lights that do not come on (冇着).
+    r"|(工资|人工|粮)[^，。,]{0,2}(冇|没|未|唔)(出|发|俾|给)|拖(咗|了)?[^，。,]{0,6}(工资|人工)"
+    r"|飞线|拉线充电|传销|卖烟(俾|给|畀)|打墙|钻墙|敲墙|冇着|冇电|冇水"
 )
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 # How many characters make a problem told at length (a report even before any place is said).

@@ -11,6 +11,8 @@ _SELF_CORRECTION = re.compile(
     r"(?:不对不对|不是不是|唔啱唔啱|唔系唔系"
     r"|[说讲搞]错(?:了|咗)"
     r"|(?<!登)[记打写输]错(?:了|咗)[\s，,。]*(?=[是系係应0-9０-９]|不是|唔系|唔係)"
+    # Without 了, when what it is not follows (写错，唔系驾驶证，系…: the eighth blind set).
+    r"|(?<!登)[记打写输说讲搞]错[\s，,。]*(?=不是|唔系|唔係)"
     r"|(?:不对|唔啱|唔系)[\s，,。]*(?=(?:我|其实|应该)?[是系]))[\s，,。]*"
 )
 # What the corrected text says it is not, before what it is (不是结婚，是…; 唔係异地就医，我係…).

@@ -259,6 +259,9 @@ def test_a_correction_that_names_no_service_reads_the_whole_question(project_ind
     assert project_index.resolve("办护照 不对不对 是换发").matches[0].entry.id == "passport"
     assert said_after_correction("社保卡上的名字不对怎么改") == ""  # a problem, not a correction
     assert said_after_correction("打错了，不是结婚，是离婚登记") == "是离婚登记"
+    # The eighth blind set's test half: 写错 / 讲错 without 了, then what it is not (the licence was answered again).
+    assert said_after_correction("写错，唔系驾驶证，系车年审嗰个标志") == "系车年审嗰个标志"
+    assert said_after_correction("讲错，唔系上个礼拜，系上个月开始") == "系上个月开始"
     assert said_after_correction("我不是本地户口，是外地的") == ""  # not said to be wrong: no correction
 
 
