@@ -28,7 +28,7 @@ from bot.core import metrics
 from bot.core.db import Database
 from bot.core.settings import Settings, get_settings
 from bot.core.shared_state import SharedState, SharedStateUnavailable, open_shared_state
-from bot.safety.danger import Danger, assess
+from bot.safety.danger import BEATEN_BEFORE_ADVICE, Danger, assess, beaten_before
 from channels.text import (
     BUSY_REPLY,
     NOTHING_TO_REPEAT,
@@ -230,6 +230,8 @@ async def _turn(on_new_message: OnNewMessage, incoming: Incoming) -> list[dict[s
     danger = assess(incoming.text)
     if danger is not None:
         return await _safety_turn(on_new_message, incoming, danger)
+    if beaten_before(incoming.text):  # no danger now, but the police is where it is reported (110, 派出所)
+        return [{"recipient_id": incoming.sender_id, "text": BEATEN_BEFORE_ADVICE}]
     desk = channel_runtime().desk
     if desk is None:
         return await _bot_or_repeat(on_new_message, incoming)

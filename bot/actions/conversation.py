@@ -92,7 +92,6 @@ class ActionHandleFallback(Action):
         request_handoff(dispatcher, "not_understood")
         return [SlotSet("pending_offer", None)]
 
-
     @staticmethod
     async def _service_named_by(term: str) -> list[EventType]:
         """The service a word explained names by itself (签注), as the one discussed next (咁要带啲咩去办啊: the sixth

@@ -366,6 +366,27 @@ def _trained() -> DangerModel:
     return train(lambda text: listed_kind(text) not in (None, "past"))
 
 
+def beaten_before(text: str) -> bool:
+    """Whether the citizen tells of being beaten, not happening now (the check that runs first heard no danger) and
+    not a story (上个礼拜在菜市场被一个档主打了…想问一下应该怎么处理: the eighth blind set's test half)."""
+    return _BEATEN.search(text) is not None and _STORY.search(text) is None and assess(text) is None
+
+
+# Beaten by someone (被一个档主打了, 俾人打咗, 打伤了我).
+# Not an injection or a call (被护士打了一针).
+_BEATEN = re.compile(
+    r"(被|俾|畀)[^，。,！？]{0,8}(打|揍|殴打|打伤)(了|咗|伤|到)(?![一两几]?(针|支|剂|疫苗|电话|折))"
+    r"|打(了|咗|伤)(我|我哋|我们)"
+)
+# A story, the news or a film, not what happened to the citizen.
+_STORY = re.compile(r"电视|电影|新闻|小说|剧里|剧集")
+# Where being beaten is reported, when nothing happens now: the police, with the injuries examined and kept.
+BEATEN_BEFORE_ADVICE = (
+    "被人打伤可以报警：拨打110，或到就近的派出所报案。请先到医院验伤，保留病历、伤情照片和证人的联系方式作为证据。"
+    "如果对方又来找您、您现在有危险，请马上拨打110。"
+)
+
+
 def no_danger_now(text: str) -> bool:
     """Whether the message tells of a problem that keeps coming back or of a danger that may happen, with no danger
     now that the check hears (这半年经常有人晚上拉几车垃圾过来直接烧, 万一着火整栋楼都跑不了: a report to file, not an

@@ -1,0 +1,61 @@
+"""Violence told as past (上个礼拜…被一个档主打了…想问一下应该怎么处理) is no emergency now, but a careful operator
+still says where it is reported: the police (110 or a police station), with the injuries examined and kept as
+evidence. The eighth blind set's test half: it was offered 交通违法处理.
+
+The turns go through ``run_turn``, the function every connector calls; the bot records what it heard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+
+from bot.core.db import Database
+from bot.core.settings import get_settings
+from bot.core.shared_state import MemoryState
+from channels import connector
+from channels.connector import ChannelRuntime, Incoming, run_turn
+
+
+class Bot:
+    """Records what the dialogue heard and answers "好的"."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    async def __call__(self, message: UserMessage) -> None:
+        self.heard.append(message.text or "")
+        await message.output_channel.send_response(message.sender_id, {"text": "好的"})
+
+
+@pytest.fixture(autouse=True)
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process's channel runtime, as the connectors use it."""
+    runtime = ChannelRuntime(get_settings(), Database(f"sqlite:///{tmp_path / 'hotline.db'}"), MemoryState())
+    monkeypatch.setattr(connector, "_runtime", runtime)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个礼拜在菜市场被一个档主打了，脸上还有伤，现在想问一下应该怎么处理",
+        "前几天喺楼下俾人打咗，想问下点样处理",
+    ],
+)
+async def test_violence_told_as_past_is_told_where_to_report_it(text: str) -> None:
+    bot = Bot()
+    replies = await run_turn(bot, Incoming("web-1", text, "webchat"))
+    assert "110" in replies[0]["text"] and "派出所" in replies[0]["text"] and "验伤" in replies[0]["text"]
+    assert "custom" not in replies[0]  # no urgent handoff: nothing happens now
+    assert bot.heard == []
+
+
+@pytest.mark.parametrize(
+    "text", ["上个月楼下着火了，物业到现在都没处理", "电视剧里那个打老婆的情节好恶心", "昨天被护士打了一针，手好痛"]
+)
+async def test_other_past_dangers_go_to_the_dialogue(text: str) -> None:
+    bot = Bot()
+    replies = await run_turn(bot, Incoming("web-1", text, "webchat"))
+    assert [r["text"] for r in replies] == ["好的"]
