@@ -203,3 +203,23 @@ async def test_database_down_while_checking_whose_order_it_is(
     events, dispatcher = await run_form(t)
     assert dispatcher.messages[0]["text"] == messages.BACKEND_DOWN
     assert SlotSet("order_verify_code", progress.NOT_VERIFIED) in events
+
+
+@pytest.mark.parametrize("text", ["我刚才的工单怎么样了", "刚刚那个单子的编号再说一下？大概几天有回复"])
+async def test_the_order_filed_here_asked_about_without_its_number_is_shown(
+    hotline: runtime.Hotline, text: str
+) -> None:
+    """The eighth blind set's test half: "刚刚那个单子…" was asked for a 14-digit case number."""
+    number = await filed_with_number(hotline)
+    filed = {
+        "event": "bot",
+        "text": f"已为您登记投诉，工单号{number}。",
+        "data": {"custom": {"kind": "work_order", "number": number}},
+    }
+    t = asking(text, "web-1")
+    t.events.insert(0, filed)
+    events, dispatcher = await run_form(t)
+    assert SlotSet("order_number", number) in events
+    assert events[-1] == SlotSet("requested_slot", None)
+    events, _ = await run_form(asking(text, "web-2"))  # nothing filed in this conversation: its number is asked
+    assert events[-1] == SlotSet("requested_slot", "order_number")
