@@ -218,7 +218,7 @@ async def test_the_order_filed_here_asked_about_without_its_number_is_shown(
     }
     t = asking(text, "web-1")
     t.events.insert(0, filed)
-    events, dispatcher = await run_form(t)
+    events, _ = await run_form(t)
     assert SlotSet("order_number", number) in events
     assert events[-1] == SlotSet("requested_slot", None)
     events, _ = await run_form(asking(text, "web-2"))  # nothing filed in this conversation: its number is asked
