@@ -29,9 +29,9 @@ from bot.actions.common import (
     slot_before_this_turn,
 )
 from bot.catalog.choices import pick_choice, yes_or_no
-from bot.catalog.render import conditions_answer, materials_answer, office_answer, time_answer
+from bot.catalog.render import conditions_answer, materials_answer, office_answer, proxy_answer, time_answer
 from bot.catalog.search import Resolution, SearchEntry
-from bot.catalog.wording import asks_for_some_certificate, asks_how_long, find_situation
+from bot.catalog.wording import asks_about_a_proxy, asks_for_some_certificate, asks_how_long, find_situation
 from bot.core.models import Service, Situation
 
 FORM = "service_form"
@@ -301,6 +301,8 @@ class ActionAnswerService(Action):
         question = tracker.get_slot("service_question") or "materials"
         if asks_how_long(latest_text(tracker)):  # 几耐有得攞啊 (the seventh blind set: the materials again)
             answer = time_answer(*found)
+        elif asks_about_a_proxy(latest_text(tracker)):  # 可唔可以叫我老婆帮我去开 (the eighth blind set)
+            answer = proxy_answer(*found)
         else:
             answer = materials_answer(*found) if question == "materials" else office_answer(*found)
         send_answer(dispatcher, answer)

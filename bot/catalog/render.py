@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +160,27 @@ def time_answer(service: Service, situation: Situation) -> Answer:
         ask = f"，可以打电话问办理部门：{phones[0]}" if phones else "，具体请问办理部门"
         text = f"【{heading}】没有公布承诺时限{ask}。"
     return Answer(text=text, short=text, data={"kind": "time_limit", "service_id": service.id})
+
+
+def proxy_answer(service: Service, situation: Situation) -> Answer:
+    """Whether someone else may go for the citizen, in the entry's own words: its conditions about the applicant in
+    person (本人) and the materials for a proxy (委托, 代办, 代理); where to ask when it says nothing of either."""
+    heading = title(service, situation)
+    said = [c for c in situation.conditions if _IN_PERSON.search(c)]
+    said += [material_line(m) for m in situation.materials if _IN_PERSON.search(f"{m['name']}{m.get('notes', '')}")]
+    if said:
+        text = f"【{heading}】关于本人办理和代办，办事指南写明：\n" + "\n".join(
+            f"{n}. {line}" for n, line in enumerate(said, 1)
+        )
+    else:
+        phones = [o["phone"] for o in situation.offices if o.get("phone")]
+        ask = f"请打电话问办理部门：{phones[0]}" if phones else "请问办理部门"
+        text = f"【{heading}】办事指南没有写能不能代办，{ask}。"
+    return Answer(text=text, short=text.split("\n")[0], data={"kind": "proxy", "service_id": service.id})
+
+
+# Words of a condition or a material about the applicant in person or a proxy.
+_IN_PERSON = re.compile(r"本人|委托|代办|代理|代领|授权")
 
 
 def conditions_answer(service: Service, situation: Situation) -> Answer:

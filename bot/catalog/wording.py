@@ -223,8 +223,21 @@ _ASKS_HOW_LONG = re.compile(
     r"|(?:办好|办完|出证|拿到|攞到)[^，。,？?]{0,3}?(?:要|需要|使)?(?:几耐|多久|多长时间|几日|几天)"
 )
 _LOST = re.compile(r"掉了|丢了|丢失|弄丢|遗失|不见了|找不到了")
+# Someone else going for the citizen (叫我老婆帮我去开, 代办, 委托别人), or going in person (要不要本人去).
+_ASKS_ABOUT_A_PROXY = re.compile(
+    r"(?:可以|可不可以|可唔可以|能不能|能否|得唔得|行不行|可否)[^，。,？?]{0,4}(?:叫|让|请|找|委托)[^，。,？?]{0,6}"
+    r"(?:帮我|替我|代我|帮手)"
+    r"|代办|代领|代交|代为|委托(?:别人|他人|家人|其他人|老婆|老公)"
+    r"|(?:要|需要|一定要|必须|使)(?:不要|唔要)?本人(?:亲自)?(?:去|到场|过去|办|来)?"
+)
 # A question where to go (在哪里办, 去哪补): a question about the office, not about the materials.
 _ASKS_WHERE = re.compile(r"哪里|哪儿|去哪|在哪|什么地方|地址")
+
+
+def asks_about_a_proxy(text: str) -> bool:
+    """Whether the citizen asks if someone else may go for them, or if they must go in person (可唔可以叫我老婆帮我去开,
+    可以代办吗, 一定要本人去吗)."""
+    return _ASKS_ABOUT_A_PROXY.search(mandarin(unicodedata.normalize("NFKC", text))) is not None
 
 
 def asks_how_long(text: str) -> bool:

@@ -35,7 +35,7 @@ from bot.appeals.extraction import (
     thanks_with_praise,
 )
 from bot.cases.records import names_a_case_number
-from bot.catalog.wording import asked_only, asks_how_long, asks_what_to_bring, says_a_loss
+from bot.catalog.wording import asked_only, asks_about_a_proxy, asks_how_long, asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
 from bot.handoff.records import asks_for_a_person
@@ -230,11 +230,11 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
 
     def says_it(self, message: Message) -> bool:
         """Whether the message names a service and asks what to bring, or corrects the service it asked about
-        (打错了，不是结婚，是离婚登记: the eighth blind set, read as a goodbye); or asks how long a service takes,
-        named or not (the service form answers for the one discussed)."""
+        (打错了，不是结婚，是离婚登记: the eighth blind set, read as a goodbye); or asks how long a service takes, or
+        whether someone else may go, named or not (the service form answers for the one discussed)."""
         text = message.get(TEXT) or ""
-        if asks_how_long(text):  # 几耐有得攞 after the materials (the eighth blind set): the service discussed
-            return True
+        if asks_how_long(text) or asks_about_a_proxy(text):  # 几耐有得攞, 可唔可以叫我老婆帮我去开 (the eighth set)
+            return True  # about the service discussed
         return names_a_service(message) and (asks_what_to_bring(text) or bool(said_after_correction(text)))
 
 

@@ -276,6 +276,17 @@ async def test_how_long_it_takes_is_answered_from_the_catalogue(hotline: runtime
     assert "7个工作日" in answer["custom"]["short"]
 
 
+@pytest.mark.parametrize("text", ["我返工唔得闲，可唔可以叫我老婆帮我去开", "可以叫人代办吗", "一定要本人去吗"])
+async def test_whether_someone_else_may_go_is_answered_from_the_catalogue(hotline: runtime.Hotline, text: str) -> None:
+    """The eighth blind set's test half: "可唔可以叫我老婆帮我去开" after 无犯罪记录证明 got the rating question."""
+    dispatcher = CollectingDispatcher()
+    slots = {"service_id": "no-crime-record", "situation": "一般情形", "service_question": "materials"}
+    await ActionAnswerService().run(dispatcher, tracker(text, "ask_materials", slots=slots), {})
+    answer = dispatcher.messages[0]["text"]
+    assert "授权委托书" in answer and "委托他人到窗口代办时提交" in answer  # the entry's own words
+    assert "证明仅限本人申请" in answer and "需要准备" not in answer
+
+
 async def test_office_answer(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     slots = {"service_id": "passport", "situation": "首次申领", "service_question": "office"}

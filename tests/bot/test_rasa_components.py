@@ -451,6 +451,9 @@ MATERIALS_REPLACES = [
         # understood ("好的。请问有什么可以帮您？"): the service discussed answers it.
         ("几耐有得攞", "affirm", None, "ask_materials"),
         ("咁几耐先有得攞啊", "nlu_fallback", None, "ask_materials"),
+        # …and whether someone else may go for the citizen (the rating question came instead).
+        ("我返工唔得闲，可唔可以叫我老婆帮我去开", "goodbye", None, "ask_materials"),
+        ("一定要本人去吗", "nlu_fallback", None, "ask_materials"),
         # No service named, or nothing asked about what to bring: as classified.
         ("谢谢 拜拜", "goodbye", None, "goodbye"),
         ("要准备什么东西", "goodbye", None, "goodbye"),
