@@ -552,6 +552,8 @@ class ValidateReportForm(Action):
         district = find_district_or_place(text)
         # A road or estate as said; else a known place (在黄埔区大沙地东，店门口写的: the fifth blind set).
         place = clean_place(text)[:MAX_ADDRESS] if find_address(text) else place_named(text)
+        if place and only_an_area(place) and (business := business_named(text)):
+            place = f"{place}{business}"  # 太和镇那间五金厂 叫宏发五金 (the eighth blind set): the business is the spot
         if district is None and place:
             # A bus route or a metro line (五号线 杨箕站到珠江新城站): the place is kept, its district left to the
             # department, not asked again and again.

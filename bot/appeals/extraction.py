@@ -274,9 +274,10 @@ _EXPLICIT_REQUEST = re.compile(
 )
 # A report whose kind the citizen does not name (反映).
 REPORTED = "反映"
-# A business's name said with 叫 (一家民宿（叫云溪山居）, 一间叫做好运来的餐厅), not a 叫 of calling (叫我下车).
+# A business's name said with 叫 (一家民宿（叫云溪山居）, 一间叫做好运来的餐厅, 那间五金厂 叫宏发五金), not a 叫 of
+# calling (叫我下车).
 _BUSINESS_NAME = re.compile(
-    r"(?:家|间|座)[\u4e00-\u9fff]{0,4}[（(]?(?:叫做|名叫|名字叫|叫)[“\"「]?([\u4e00-\u9fffA-Za-z0-9]{2,10}?)"
+    r"(?:家|间|座)[\u4e00-\u9fff]{0,4}[（(\s]?(?:叫做|名叫|名字叫|叫)[“\"「]?([\u4e00-\u9fffA-Za-z0-9]{2,10}?)"
     r"(?:的|[”\"」）)，,。\s]|$)"
 )
 # Praise for the service, said unasked.
@@ -311,7 +312,8 @@ _THIS = (
 _THIS_NUMBER = re.compile(_THIS + r"(?:手机号码?|电话号码|号码|电话|手机|号)", re.IGNORECASE)
 # …or as "this one" alone, in answer to the number offered (用呢个, 就用这个吧, 呢个得啦).
 _THIS_ONE = re.compile(
-    r"(?:就|都)?(?:用|打|留)?(?:我)?(?:呢个|这个|嗰个|那个)(?:号|号码)?(?:啦|吧|喇|得|就得|就行|就可以|得啦|得喇|可以|都得)?"
+    r"(?:就|都)?(?:系|是|係)?(?:用|打|留)?(?:我)?(?:呢个|这个|嗰个|那个)(?:号|号码)?"
+    r"(?:啦|吧|喇|得|就得|就行|就可以|得啦|得喇|可以|都得)?"
 )
 # …said in a first message with what to do with it (你哋联系我就打呢个电话得啦, 电话就是这个号码).
 _CONTACT_THIS_NUMBER = re.compile(

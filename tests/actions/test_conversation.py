@@ -117,7 +117,7 @@ async def test_a_question_about_supervision_at_its_offer_is_answered_and_the_off
             "办结是什么意思，是可以去拿了吗？",
             "领取",
         ),  # the sixth blind set's test half: asked for the case number again
-        ("受理是什么意思", "收下"),
+        ("受理是什么意思", "收到"),
         ("咩叫审查啊", "审核"),
         ("工单系咩意思", "工单就是"),
         ("审查是什么意思？是不是材料有问题？一般还要多久", "并不代表"),  # the seventh blind set
