@@ -287,6 +287,17 @@ async def test_whether_someone_else_may_go_is_answered_from_the_catalogue(hotlin
     assert "证明仅限本人申请" in answer and "需要准备" not in answer
 
 
+async def test_a_passport_is_said_to_need_the_applicant_in_person(hotline: runtime.Hotline) -> None:
+    """The eighth blind set's test half: "要唔要本人去㗎" was told the guide says nothing, while the passport's own
+    conditions say the applicant comes for fingerprints and a photo (the 首次申领 case had dropped the service's)."""
+    dispatcher = CollectingDispatcher()
+    slots = {"service_id": "passport", "situation": "首次申领", "service_question": "office"}
+    await ActionAnswerService().run(
+        dispatcher, tracker("要唔要本人去㗎 我阿妈行动唔方便", "ask_materials", slots=slots), {}
+    )
+    assert "本人到场采集指纹和人像" in dispatcher.messages[0]["text"]
+
+
 async def test_office_answer(hotline: runtime.Hotline) -> None:
     dispatcher = CollectingDispatcher()
     slots = {"service_id": "passport", "situation": "首次申领", "service_question": "office"}
