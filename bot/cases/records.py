@@ -50,11 +50,22 @@ def names_a_case_number(text: str) -> bool:
     """Whether a number of six digits or more, in digits or spoken, is said as a case number (我嘅受理号系20261120,
     个号码系 二零二六 幺零零幺), whole or only its first part (said before a pause): after one of its names, and
     beginning with a year (a phone number does not)."""
+    return _number_said_as_a_case_number(text) is not None
+
+
+def names_part_of_a_case_number(text: str) -> bool:
+    """Whether only the first part of a case number is said as one (我嘅受理号系20261120: the rest comes next)."""
+    number = _number_said_as_a_case_number(text)
+    return number is not None and len(number) < CASE_NUMBER_LENGTH
+
+
+def _number_said_as_a_case_number(text: str) -> str | None:
+    """The digits said after one of a case number's names, when they begin with a year; else None."""
     named = _CASE_NUMBER_NAME.search(text)
     if named is None:
-        return False
+        return None
     runs = digit_runs(text[named.end() :], min_length=_FIRST_PART)
-    return bool(runs) and runs[0].startswith("20")
+    return runs[0] if runs and runs[0].startswith("20") else None
 
 
 # A case number's names (受理号, 办件编号, 号码).

@@ -34,7 +34,7 @@ from bot.appeals.extraction import (
     term_asked,
     thanks_with_praise,
 )
-from bot.cases.records import names_a_case_number
+from bot.cases.records import names_part_of_a_case_number
 from bot.catalog.wording import asked_only, asks_about_a_proxy, asks_how_long, asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
@@ -245,7 +245,7 @@ class CaseNumberClassifier(_ReplacingIntent):
 
     ``intent`` is the intent of asking for progress; only a message classified as one of ``replaces`` (closings,
     greetings, fallbacks) and holding a case number is changed: an answer, a yes or a report keeps its intent. A
-    number said with the name of a case number (受理号, 办件编号), whole or in part, also changes one of ``named``
+    number's first part said with the name of a case number (受理号, 办件编号) also changes one of ``named``
     (information: 我嘅受理号系20261120 was asked which service, the eighth blind set); the form then asks for the rest.
     """
 
@@ -259,8 +259,10 @@ class CaseNumberClassifier(_ReplacingIntent):
         self.named = frozenset(config.get("named", ()))
 
     def intent_of(self, message: Message) -> str | None:
-        """``intent`` for a replaced intent with a case number, or a ``named`` one with a number said as one."""
-        if message.get(INTENT, {}).get(INTENT_NAME_KEY) in self.named and names_a_case_number(message.get(TEXT) or ""):
+        """``intent`` for a replaced intent with a case number, or a ``named`` one with the first part of one said as
+        one (a whole number given as information keeps its intent: the rules take it as a progress question)."""
+        classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
+        if classified in self.named and names_part_of_a_case_number(message.get(TEXT) or ""):
             return self.intent
         return super().intent_of(message)
 
