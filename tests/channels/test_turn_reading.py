@@ -1,8 +1,12 @@
-"""A citizen who types traditional characters (Hong Kong keyboards, 唔係, 問, 資料) is read as one who types simplified
-ones: the dialogue, the safety check and every word rule read simplified Chinese.
+"""What a turn reads before the dialogue does, on every channel (``run_turn``, the function every connector calls).
 
-The turns go through ``run_turn``, the function every connector calls; the bot is a callable that records what it
-heard, as in ``test_repeat``.
+- A citizen who types traditional characters (Hong Kong keyboards: 唔係, 問, 資料) is read as one who types
+  simplified ones: the dialogue, the safety check and every word rule read simplified Chinese.
+- Violence told as past (上个礼拜…被一个档主打了…想问一下应该怎么处理) is no emergency now, but a careful operator
+  still says where it is reported: the police (110 or a police station), with the injuries examined and kept as
+  evidence. The eighth blind set's test half: it was offered 交通违法处理.
+
+The bot is a callable that records what it heard, as in ``test_repeat``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ class Bot:
         await message.output_channel.send_response(message.sender_id, {"text": "好的"})
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The process's channel runtime, as the connectors use it."""
     runtime = ChannelRuntime(get_settings(), Database(f"sqlite:///{tmp_path / 'hotline.db'}"), MemoryState())
@@ -56,15 +60,39 @@ def test_traditional_characters_are_read_as_simplified(typed: str, read: str) ->
     assert simplified(typed) == read
 
 
-async def test_the_dialogue_hears_simplified_characters(runtime: None) -> None:
+async def test_the_dialogue_hears_simplified_characters() -> None:
     bot = Bot()
     await run_turn(bot, Incoming("sms-1", "我想問下辦護照要咩資料", "sms"))
     assert bot.heard == ["我想问下办护照要咩资料"]
 
 
-async def test_despair_typed_in_traditional_characters_gets_the_crisis_line_first(runtime: None) -> None:
+async def test_despair_typed_in_traditional_characters_gets_the_crisis_line_first() -> None:
     """Read as typed, only the model heard a possible danger (every number); read simplified, it is despair."""
     bot = Bot()
     replies = await run_turn(bot, Incoming("tg-1", "我真的撐不下去了，覺得好絕望", "telegram"))
     assert "12356" in replies[0]["text"]
     assert replies[0]["custom"] == {"safety": "despair"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上个礼拜在菜市场被一个档主打了，脸上还有伤，现在想问一下应该怎么处理",
+        "前几天喺楼下俾人打咗，想问下点样处理",
+    ],
+)
+async def test_violence_told_as_past_is_told_where_to_report_it(text: str) -> None:
+    bot = Bot()
+    replies = await run_turn(bot, Incoming("web-1", text, "webchat"))
+    assert "110" in replies[0]["text"] and "派出所" in replies[0]["text"] and "验伤" in replies[0]["text"]
+    assert "custom" not in replies[0]  # no urgent handoff: nothing happens now
+    assert bot.heard == []
+
+
+@pytest.mark.parametrize(
+    "text", ["上个月楼下着火了，物业到现在都没处理", "电视剧里那个打老婆的情节好恶心", "昨天被护士打了一针，手好痛"]
+)
+async def test_other_past_dangers_go_to_the_dialogue(text: str) -> None:
+    bot = Bot()
+    replies = await run_turn(bot, Incoming("web-1", text, "webchat"))
+    assert [r["text"] for r in replies] == ["好的"]
