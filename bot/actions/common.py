@@ -146,6 +146,14 @@ def reads_answer(tracker: Tracker) -> bool:
     return True
 
 
+def bot_custom(event: dict[str, Any]) -> dict[str, Any]:
+    """What a bot message of the tracker carried besides its text (its ``custom``: kind, number…); {} for any other
+    event."""
+    if event.get("event") != "bot":
+        return {}
+    return (event.get("data") or {}).get("custom") or {}
+
+
 def slot_before_this_turn(tracker: Tracker, slot: str) -> Any:
     """The slot's value before the citizen's latest message (what its mappings set this turn left out)."""
     before_turn = False

@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import messages
 from bot.actions.common import (
     BACKEND_ERRORS,
+    bot_custom,
     decline_offer,
     hotline,
     latest_intent,
@@ -110,7 +111,7 @@ def last_supervision_offer(tracker: Tracker) -> str:
     """The 督办 offered last in this conversation and not filed since (``supervise:<case>``, even if declined), or
     ""."""
     for event in reversed(tracker.events):
-        custom = (event.get("data") or {}).get("custom") or {} if event.get("event") == "bot" else {}
+        custom = bot_custom(event)
         if custom.get("type") == SUPERVISION:
             return ""
         value = str(event.get("value") or "")

@@ -15,6 +15,7 @@ from bot.actions.common import (
     ANSWERS,
     BACKEND_ERRORS,
     INTERRUPTIONS,
+    bot_custom,
     choice_buttons,
     has_entity,
     hotline,
@@ -233,7 +234,7 @@ def usual_case_shown(tracker: Tracker, service_id: str) -> bool:
     """Whether the usual case's materials of the service were sent since it was chosen (the situation question asked
     again comes without them: the eighth blind set's test half got the 公积金 list with each of five misses)."""
     for event in reversed(tracker.events):
-        custom = (event.get("data") or {}).get("custom") or {} if event.get("event") == "bot" else {}
+        custom = bot_custom(event)
         if custom.get("usual_case") and custom.get("service_id") == service_id:
             return True
         if event.get("event") == "slot" and event.get("name") == "service_id":

@@ -16,6 +16,7 @@ from bot.actions.common import (
     BACKEND_ERRORS,
     ENDINGS,
     INTERRUPTIONS,
+    bot_custom,
     has_complained,
     has_entity,
     hotline,
@@ -170,7 +171,7 @@ def about_orders(tracker: Tracker) -> bool:
 def order_filed_here(tracker: Tracker) -> str | None:
     """The number of the work order filed last in this conversation, or None."""
     for event in reversed(tracker.events):
-        custom = (event.get("data") or {}).get("custom") or {} if event.get("event") == "bot" else {}
+        custom = bot_custom(event)
         if custom.get("kind") == "work_order" and custom.get("number"):
             return str(custom["number"])
     return None

@@ -23,6 +23,7 @@ from bot.actions import messages
 from bot.actions.common import (
     BACKEND_ERRORS,
     HARD_ENDINGS,
+    bot_custom,
     choice_buttons,
     decline_offer,
     hotline,
@@ -80,7 +81,7 @@ def rating_due(events: list[dict[str, Any]]) -> bool:
             if intent in NOT_THE_BOTS or (event.get("metadata") or {}).get("safety"):
                 return False
         elif kind == "bot":
-            custom = (event.get("data") or {}).get("custom") or {}
+            custom = bot_custom(event)
             if custom.get("handoff") or (event.get("metadata") or {}).get("safety"):
                 return False
             served = served or custom.get("kind") in SERVED_KINDS

@@ -453,7 +453,7 @@ def thanks_with_praise(text: str) -> bool:
         return False
     if praises(text) and len(without_punctuation(text)) <= _SCORE_ALONE:
         return True
-    praised = _PRAISE.search(text) is not None or _SERVICE_PRAISED.search(text) is not None
+    praised = praises(text) or _SERVICE_PRAISED.search(text) is not None
     return praised and _THANKS.search(text) is not None
 
 
