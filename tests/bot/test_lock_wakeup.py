@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 
@@ -92,3 +93,71 @@ async def test_with_redis_not_carrying_releases_a_waiter_falls_back_to_polling_a
     assert 0.15 <= time.monotonic() - started < 1.0
     await listener.close()
     await releases.announce("citizen-x")  # logged, not raised: waiters elsewhere still pass at the ticket's expiry
+
+
+async def test_a_turn_on_redis_is_two_round_trips_and_instances_issuing_at_once_never_share_a_ticket(
+    monkeypatch: pytest.MonkeyPatch, clean_settings: None
+) -> None:
+    """Rasa's RedisLockStore made seven round trips a turn, reading and writing the lock apart (a race between
+    instances: two could be issued the same ticket and run one conversation's turns at once)."""
+    first, second = _stores(monkeypatch, "redis")
+    conversation = f"citizen-{uuid.uuid4().hex[:6]}"
+    calls: list[str] = []
+    client = first.store.red  # type: ignore[attr-defined]
+    counted = client.execute_command
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(str(args[0]))
+        return counted(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", counting)
+    async with first.lock(conversation):
+        pass
+    assert calls == ["EVALSHA", "EVALSHA"], calls
+
+    assert first.tickets is not None and second.tickets is not None
+    tickets = (first.tickets, second.tickets)
+    issued: list[int] = []
+
+    def issue(n: int) -> None:  # eight threads stand for instances taking tickets at the same moment
+        for _ in range(25):
+            issued.append(tickets[n % 2].take(conversation, -1, 20.0)[0])
+
+    try:
+        threads = [threading.Thread(target=issue, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).delete(f"hotline:lock:{conversation}")
+    assert sorted(issued) == list(range(200))
+
+
+async def test_a_lock_left_in_redis_is_removed_by_redis_soon_after_its_tickets_expire(
+    monkeypatch: pytest.MonkeyPatch, clean_settings: None
+) -> None:
+    """A conversation whose instance died mid-turn leaves no key behind for ever."""
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    store = SettingsLockStore(lifetime_s=3.0)
+    assert store.tickets is not None
+    conversation = f"citizen-{uuid.uuid4().hex[:6]}"
+    ticket, serving, left_s = store.tickets.take(conversation, -1, 3.0)  # then the instance dies
+    time_to_live_ms = redis.Redis.from_url(REDIS_URL, socket_timeout=2).pttl(f"hotline:lock:{conversation}")
+    assert (ticket, serving) == (0, True)
+    assert 2.5 <= left_s <= 3.0
+    assert 3000 < time_to_live_ms <= 4000
+    assert store.get_lock(conversation) is not None  # Rasa's own reading of the lock still understands it
+
+
+async def test_with_redis_away_a_turn_fails_with_redis_s_error_at_once(
+    monkeypatch: pytest.MonkeyPatch, clean_settings: None
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("OUTSIDE_CALL_TIMEOUT_S", "0.5")
+    store = SettingsLockStore()
+    started = time.monotonic()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        async with store.lock("citizen-away"):
+            pass
+    assert time.monotonic() - started < 2.0
