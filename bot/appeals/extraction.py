@@ -115,6 +115,14 @@ _NO_CONTACT = re.compile(
     r"(?:(?:我)?(?:不|唔|不想|唔想|不要|不用|唔使|唔要|不必)留(?:名|名字|姓名|电话|号码|联系方式|联系电话|手机号?)?[了啦喇吧哦]*"
     r"(?:得唔得|可以吗|可唔可以|可不可以|行不行|行吗|得不得|好唔好)?[啊呀吗]*)+"
 )
+# A name, a number or a call declined anywhere in the answer (我不方便留名, 唔用呢个 我唔想留电话, 不用联系我了).
+_WITHHOLDS_CONTACT = re.compile(
+    r"(?:不想|唔想|不愿意?|唔愿意?|不方便|唔方便|不要|唔要|不用|唔使|不必|唔好)再?"
+    r"(?:留|讲|说|报|透露|告诉你|俾|给|畀)(?:我?[的嘅]?)(?:名|姓名|电话|号码|联系方式|手机|身份)"
+    r"|(?:不用|唔使|不要|唔好|别)再?(?:联系|打(?:电话)?(?:俾|给|畀)|回电话?(?:俾|给|畀)?|回访|通知)我(?![老屋家个嘅的哋])"
+)
+# …unless it is a question about doing so (如果不想留名的话会不会影响处理) or another number is given instead.
+_ONLY_ASKING_OR_NUMBER = re.compile(r"的话|如果|假如|会不会|会唔会|能不能|[0-9幺一二三四五六七八九零]{7,}")
 _FILLER = re.compile(
     r"^(?:就是|就在|地址是|地点是|位置是|地方是|具体是|大概在|大概是|应该是|位于|是在|我家在|我住在|在|是)+"
 )
@@ -417,9 +425,15 @@ def is_unknown(text: str) -> bool:
     return _UNKNOWN.match(without_punctuation(text)) is not None
 
 
+def withholds_contact(text: str) -> bool:
+    """Whether the citizen declines to leave a name or number, or to be called (我唔想留名 你哋唔好打俾我)."""
+    words = without_punctuation(text)
+    return _WITHHOLDS_CONTACT.search(words) is not None and _ONLY_ASKING_OR_NUMBER.search(words) is None
+
+
 def wants_anonymity(text: str) -> bool:
     """Whether the citizen asks to stay anonymous (我要匿名), not the opposite (不匿名)."""
-    if _NO_CONTACT.fullmatch(without_punctuation(text)):
+    if _NO_CONTACT.fullmatch(without_punctuation(text)) or withholds_contact(text):
         return True
     text = text.replace("匿明", "匿名")  # typed by its sound (匿明吧不留电话: the seventh blind set)
     return "匿名" in text and _NOT_ANONYMOUS.search(text) is None

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.appeals.extraction import withholds_contact
 from bot.safety.model import MIN_CHARACTERS, THRESHOLD, DangerModel, train
 from bot.safety.reading import read_as_plain
 
@@ -406,6 +407,7 @@ def assess(text: str) -> Danger | None:
         and len(words) >= MIN_CHARACTERS
         and _OUT_ALREADY.search(words) is None
         and _GIVING_UP_A_REPORT.search(words) is None
+        and not withholds_contact(words)  # 我唔想留名: the model heard 唔想 as despair (the ninth blind set)
         and danger_model().probability(words) >= THRESHOLD
     ):
         kind = "possible"

@@ -250,6 +250,11 @@ def test_anonymity_is_asked_for_unless_refused() -> None:
     assert not wants_anonymity("别匿名，用我的手机")
     assert not wants_anonymity("我不想匿名")
     assert wants_anonymity("唔使留电话 我唔想留")  # the eighth blind set: asked for a number again and again
+    # The ninth blind set's dev half: a name or a call declined in other words, also after another clause.
+    assert wants_anonymity("我不方便留名") and wants_anonymity("不用联系我了，就是个建议")
+    assert wants_anonymity("唔用呢个 我唔想留电话") and wants_anonymity("我唔想留名 你哋唔好打俾我")
+    assert not wants_anonymity("唔好打俾我老婆 打我个手机 幺三八零零幺二三四五六")
+    assert not wants_anonymity("如果不想留名的话会不会影响处理")
 
 
 @pytest.mark.parametrize(

@@ -162,6 +162,9 @@ def test_danger_is_recognised_and_the_right_number_comes_first(text: str, kind: 
         # The eighth set's dev half: 救命 at a tax form too complicated to read.
         "救命，这个个税年度汇算太复杂了看不懂，我要准备些什么",
         "楼上阳台的花盆摇摇欲坠，差点砸到人，物业不管",  # a near miss: a report
+        # The ninth set's dev half: not leaving one's name at the contact question (the model heard 唔想 as despair).
+        "我唔想留名 你哋唔好打俾我",
+        "我唔想留名",
     ],
 )
 def test_ordinary_requests_are_not_danger(text: str) -> None:
