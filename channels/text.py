@@ -118,10 +118,10 @@ def asks_to_start_over(text: str) -> bool:
 
 
 def simplified(text: str) -> str:
-    """The text in simplified characters, as the dialogue, the safety check and the word rules read it (唔係 → 唔系,
-    問 → 问: citizens on Hong Kong keyboards). OpenCC's conversion; Cantonese characters stay as typed (it writes 嗰
-    as 𠮶, which no citizen types)."""
-    return _to_simplified().convert(text).translate(_CANTONESE_KEPT)
+    """The text in simplified characters and ASCII digits, as the dialogue, the safety check and the word rules read
+    it (唔係 → 唔系, 問 → 问: citizens on Hong Kong keyboards; ２０２６ → 2026). OpenCC's conversion; Cantonese characters
+    stay as typed (it writes 嗰 as 𠮶, which no citizen types)."""
+    return _to_simplified().convert(text).translate(_CANTONESE_KEPT).translate(_HALF_WIDTH)
 
 
 @functools.lru_cache(maxsize=1)
@@ -132,6 +132,11 @@ def _to_simplified() -> opencc.OpenCC:
 
 # What OpenCC writes for a Cantonese character, back to the character citizens type.
 _CANTONESE_KEPT = str.maketrans({"𠮶": "嗰"})
+# Full-width digits and Latin letters (２０２６…, ＡＢ) as the ASCII ones every number and code rule reads; Chinese
+# punctuation, full-width too, stays as typed.
+_HALF_WIDTH = str.maketrans(
+    {chr(code): chr(code - 0xFEE0) for code in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
+)
 
 
 def clean_text(text: str) -> str:

@@ -390,10 +390,13 @@ _SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:
 _NOT_UNDERSTOOD = re.compile(
     r"什么意思|啥意思|咩意思|乜意思|咩叫|乜叫|什么叫|听不懂|听唔明|不明白|唔明|即[系係]点|即[系係]咩|[系係]咩嚟"
     r"|有什么区别|有咩分别|有乜分别|有什么不同|有咩唔同"
+    r"|是指|指的是|系指|是啥|系咩嚟"
 )
+# The word asked after as a question of its own (啊？你再说一次，什么审查？: the ninth blind set).
+_WHICH_WORD = re.compile(r"(?:什么|啥|咩|乜嘢?)$")
 # Words of ours a citizen may not know (办结, 受理, 督办 and the words typed by its sound, 工单), and the catalogue's
 # own that a caller asks about (签注, 备案, 住所: the eighth blind set).
-_TERM = re.compile(r"办结|已发证|受理|审查|制证|送达|[督读毒独笃]办|工单|办理中|签注|备案|住所")
+_TERM = re.compile(r"办结|已发证|受理|审查|制证|送达|[督读毒独笃]办|工单|办理中|签注|备案|住所|经办|情形")
 # A change of mind to another kind of report ("算了，还是投诉吧"), never "还是不投诉了".
 _OTHER_KIND = re.compile(r"(?:算了|还是|不如|干脆|改成|改为)[^，,。！!？?不别唔]{0,3}?(投诉|举报|求助|建议)")
 # The same matter called another kind (其实也不算举报吧，是投诉，…: the fourth blind set).
@@ -823,7 +826,10 @@ def asks_for_supervision(text: str) -> bool:
 def term_asked(text: str) -> str | None:
     """The word of ours whose meaning the citizen asks (办结是什么意思 → 办结, 读办是什么意思 → 督办), or None."""
     term = _TERM.search(text)
-    if term is None or _NOT_UNDERSTOOD.search(text) is None:
+    if term is None:
+        return None
+    asked_after = _WHICH_WORD.search(text[: term.start()]) is not None and not text[term.end() :].strip("？?！!。 ")
+    if _NOT_UNDERSTOOD.search(text) is None and not asked_after:
         return None
     return "督办" if _SUPERVISION_WORD.fullmatch(term.group()) else term.group()
 

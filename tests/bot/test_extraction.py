@@ -447,6 +447,11 @@ def test_a_district_named_only_as_a_destination_gives_way_to_the_place() -> None
         ("工单系咩意思", "工单"),
         ("审查即系点啊 要几耐先出证", "审查"),  # the seventh blind set
         ("已发证即系点 我去边度攞", "已发证"),
+        # The ninth blind set's dev half: the word asked after (什么审查？) or what it refers to (是指什么).
+        ("啊？你再说一次，什么审查？", "审查"),
+        ("你刚才说的经办机构是指什么？是不是就是社保局", "经办"),
+        ("情形是啥意思", "情形"),
+        ("受理需要带什么材料", None),
         ("我的护照办结了吗", None),  # asks the status, not the word
         ("什么意思", None),
     ],

@@ -54,6 +54,9 @@ def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         # Cantonese characters stay as they are typed (OpenCC writes 嗰 as 𠮶, which no citizen types).
         ("嗰度啲嘢冇人理，佢哋喺度嘈", "嗰度啲嘢冇人理，佢哋喺度嘈"),
         ("办护照要带什么", "办护照要带什么"),
+        # The ninth blind set's dev half: a case number in full-width digits was "not heard complete".
+        ("查进度 ２０２６１１２００００１５８", "查进度 20261120000158"),
+        ("尾号ＡＢ１２，全角的“，”和“？”不变？", "尾号AB12，全角的“，”和“？”不变？"),
     ],
 )
 def test_traditional_characters_are_read_as_simplified(typed: str, read: str) -> None:
