@@ -118,9 +118,11 @@ def asks_to_start_over(text: str) -> bool:
 
 
 def simplified(text: str) -> str:
-    """The text in simplified characters and ASCII digits, as the dialogue, the safety check and the word rules read
-    it (唔係 → 唔系, 問 → 问: citizens on Hong Kong keyboards; ２０２６ → 2026). OpenCC's conversion; Cantonese characters
-    stay as typed (it writes 嗰 as 𠮶, which no citizen types)."""
+    """The text in simplified characters and ASCII digits, as the dialogue and every word rule read it.
+
+    唔係 → 唔系, 問 → 问 (Hong Kong keyboards), ２０２６ → 2026. OpenCC's conversion; Cantonese characters stay as
+    typed (it writes 嗰 as 𠮶, which no citizen types).
+    """
     return _to_simplified().convert(text).translate(_CANTONESE_KEPT).translate(_HALF_WIDTH)
 
 
