@@ -192,7 +192,9 @@ class ActionDeclineOffer(Action):
         return "action_decline_offer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        """Say fine and ask what else."""
+        """Say fine and ask what else; a yes the classifier read as a no (唔使钱就搞啦: the ninth blind set) accepts."""
+        if tracker.get_slot("pending_offer") and yes_or_no(latest_text(tracker)) is True:
+            return [FollowupAction("action_accept_offer")]
         return decline_offer(dispatcher)
 
 

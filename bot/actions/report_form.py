@@ -172,6 +172,12 @@ def next_slot(slots: dict[str, Any]) -> str | None:
     return next((slot for slot in needed if slots.get(slot) is None or REFINES.get(slot) in pending), None)
 
 
+# What says nothing more of a place than its name: near it, there, and the particles after it.
+_NOTHING_MORE = re.compile(r"[那这嗰呢]?[边度里]|附近|一带|周边|[啦呀啊吧嘅的喇咯啰]|\s")
+# Punctuation that ends a clause: an answer with it says more than where.
+_CLAUSE_END = re.compile(r"[，,。？?！!；;]")
+
+
 def unasked_details(text: str, address: str | None, since: str | None) -> dict[str, Any]:
     """The place and time said unasked, and whether to ask the exact spot (said only near a road, or an area)."""
     near = place_only_near(text, address) if address else None
@@ -551,7 +557,12 @@ class ValidateReportForm(Action):
         """The district, and the place as the citizen said it when the answer names a road or an estate too."""
         district = find_district_or_place(text)
         # A road or estate as said; else a known place (在黄埔区大沙地东，店门口写的: the fifth blind set).
-        place = clean_place(text)[:MAX_ADDRESS] if find_address(text) else place_named(text)
+        said, named = clean_place(text)[:MAX_ADDRESS], place_named(text)
+        # The citizen's words when they say more than a known place (南沙区金洲 碧桂园南沙 二期: the ninth blind set
+        # kept only 金洲).
+        more = _NOTHING_MORE.sub("", said.replace(named, "")) if named else ""
+        only_a_place = _CLAUSE_END.search(text) is None and len(said) <= 16 and business_named(text) is None
+        place = said if find_address(text) or (only_a_place and len(more) >= 3) else named
         if place and only_an_area(place) and (business := business_named(text)):
             place = f"{place}{business}"  # 太和镇那间五金厂 叫宏发五金 (the eighth blind set): the business is the spot
         if district is None and place:

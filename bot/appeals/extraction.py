@@ -11,6 +11,7 @@ import re
 
 from bot.appeals.categories import DISTRICTS
 from bot.appeals.places import district_of_place, place_named, place_names, places
+from bot.core.corrections import said_after_correction
 
 # A description says something with at least this many Chinese characters besides the words of
 # INTENT_WORDS; a title is the first clause that does.
@@ -93,8 +94,14 @@ _SOMETHING_WRONG = re.compile(
     # a pyramid scheme; cigarettes sold to pupils; walls drilled at night; lights that do not come on (冇着).
     r"|(工资|人工|粮)[^，。,]{0,2}(冇|没|未|唔)(出|发|俾|给)|拖(咗|了)?[^，。,]{0,6}(工资|人工)"
     r"|飞线|拉线充电|传销|卖烟(俾|给|畀)|打墙|钻墙|敲墙|冇着|冇电|冇水"
+    # A broken cover or road in Cantonese (烂咗), scales that are wrong (个秤明明有问题: the ninth set).
+    r"|烂咗|秤[^，。,]{0,4}(有问题|唔准|不准)"
 )
+# Where it is, said loosely from home (我屋企楼下, 我家门口, 隔篱): a place enough for a problem told, not asked.
+_NEAR_HOME = re.compile(r"楼下|楼上|门口|隔篱|隔壁|对面|小区|屋企|我家|我哋栋|我们那栋")
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
+# Where one clause of a message ends and the next begins.
+_CLAUSES = re.compile(r"[\s，,。！!？?；;]+")
 # How many characters make a problem told at length (a report even before any place is said).
 _TOLD_AT_LENGTH = 20
 _DISTRICT_NAMES = tuple(
@@ -129,8 +136,8 @@ _FILLER = re.compile(
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?；;：:、“”\"'（）()]+")
 # A place in free text: a road, street, village, estate, building, station or house number.
 _PLACE_END = (
-    r"(?:大道|大街|(?<!成条)(?<!整条)(?<![绕让带问迷赶找])路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)(?<!哋条)(?<!嗰条)(?<!呢条)(?<!这条)(?<!那条)(?<!经过)(?<!路过)村(?![民委])|小区|花园|新村|公寓|大厦|广场(?!舞)|市场|公园"
-    r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|小学|中学|学校|幼儿园|机场|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
+    r"(?:大道|大街|(?<!成条)(?<!整条)(?<![绕让带问迷赶找])路(?![灯费况线过面边]|上(?!的))|(?<!成条)(?<!整条)街(?![坊道办])|巷|(?<!整个)(?<!成个)(?<!全)(?<!哋条)(?<!嗰条)(?<!呢条)(?<!这条)(?<!那条)(?<!经过)(?<!路过)(?<!\s条)(?<!^条)(?<!\s个)(?<!^个)村(?![民委])|小区|花园|新村|公寓|大厦|广场(?!舞)|市场|公园"
+    r"|地铁站|公交站|站|工地|半岛|岛|山庄|家园|苑|新城|新邨|邨|宿舍|小学|中学|学校|幼儿园|机场|高速|快速路|高架|立交|隧道|[0-9一二三四五六七八九十百零〇]+号楼|[0-9一二三四五六七八九十百零〇]+栋"
     r"|[0-9一二三四五六七八九十百零〇]+号(?![窗线码机出]))"
 )
 # After a district's short name, one more character and a place's ending: the name goes on (海珠湖公园,
@@ -352,7 +359,7 @@ _AREA_ONLY = re.compile(r"[\u4e00-\u9fff]{1,5}(?:街道|(?<!步行)街|镇|乡)"
 _SPOT_AFTER = re.compile(
     r"[，,\s]*(?:就是|就在|即系|就系)([^，。,！？!?]{2,24}?(?:十字路口|丁字路口|路口|出口|门口|拐角|交界处?))"
 )
-_ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片)")
+_ONLY_NEAR = re.compile(r"(?:附近|那边|这边|一带|周边|那里|这里|那块|那片|那几栋|嗰几栋|那几座|嗰几座|那些|嗰啲)")
 # The end of a name that says what kind of place it is (a road, a village, an estate): no area then.
 _NAMED_KIND = re.compile(rf"(?:道|街|路|村|城|园|苑|邨|湾|座|号|墟|{_PLACE_END})$")
 # "There" after a place: on it (多宝路那边), unless the place is long or wide (江南大道那边, 南浦岛那边).
@@ -769,7 +776,8 @@ def states_a_problem(text: str) -> bool:
     施工，噪音很大): a place, and how long or what is wrong; or, with no place yet, what is wrong told at length or with
     how long (部电梯坏咗成个礼拜, 房东…直接扣了我2000块押金…); not a question."""
     wrong = _SOMETHING_WRONG.search(text) is not None
-    if find_address(text) is None and not (wrong and not is_aside(text) and (find_district(text) or place_named(text))):
+    somewhere = find_district(text) or place_named(text) or _NEAR_HOME.search(text)
+    if find_address(text) is None and not (wrong and not is_aside(text) and somewhere):
         # A district or a known place will do when what is wrong is told, not asked (…一条路…全是坑); without any
         # place, what is wrong must be told at length or with how long, and not asked (the form asks where).
         told = find_since(text) is not None or len(_CHINESE.findall(text)) >= _TOLD_AT_LENGTH
@@ -878,19 +886,26 @@ def corrected_address(text: str, address: str | None) -> str | None:
     instead of another added to it (不是三楼 我住五楼), or None when ``text`` takes back no place of it."""
     if not address:
         return None
+    old = new = ""
+    retracted_twice = False
     if (match := _PLACE_TAKEN_BACK.search(text)) is not None:
+        retracted_twice = match.group("old") in ("唔", "不")  # 唔系唔系 系…: nothing taken back by name
         old, new = match.group("old"), match.group("new") + (match.group("more") or "")
     elif (after := _PLACE_TAKEN_BACK_AFTER.search(text)) is not None:
         old, new = after.group("old"), after.group("new")  # 是D出口，不是B
-    else:
-        return None
-    if len(new) > len(old) and old + new[len(old) :] in address:
+    if new and len(new) > len(old) and old + new[len(old) :] in address:
         old += new[len(old) :]  # 不是B after 是D出口: the B出口 of the address
-    if old in address:
+    if new and old in address:
         return address.replace(old, new)[:MAX_ADDRESS]
-    if _FLOOR_OR_ROOM.fullmatch(new):
+    if new and _FLOOR_OR_ROOM.fullmatch(new):
         return (address + new)[:MAX_ADDRESS]
-    return None
+    if not retracted_twice:
+        return None
+    # Taken back without being said again (喺员村二横路 唔系唔系 系员村四横路: the ninth blind set): the place said
+    # first after the correction, when it is another.
+    first = _CLAUSES.split(said_after_correction(text).strip(), maxsplit=1)[0].lstrip("系是係")
+    place = find_address(first) if first else None
+    return place[:MAX_ADDRESS] if place and place not in address and address not in place else None
 
 
 def find_correction(text: str) -> tuple[str | None, str]:

@@ -124,7 +124,7 @@ _NO_WORDS = frozenset(
 # Going ahead with what was offered, said after a yes or instead of one: 催一下, 你发过来吧, 帮我登记,
 # 帮我催下佢哋 (the ones it is about named), 办一个 (the 督办 itself).
 _GO_AHEAD = re.compile(
-    r"^(?:那|就是|是)?(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|督[办半班]|跟进|跟|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办)"
+    r"^(?:那|就是|是)?(?:你|您)?(?:就|帮我|给我|帮忙|麻烦)?(?:催催|催|督[办半班]|跟进|跟|发(?:个|条|一条)?短信|发|登记|提交|安排|转|办|搞|弄)"
     r"(?:一下|下|一个|个|过来|来|给我|我|他们|她们|佢哋|佢地|佢)*$"
 )
 # The number the citizen is calling or writing from, offered for the contact: 就用我现在打的这个号码,
@@ -140,6 +140,8 @@ _PUT_OFF = re.compile(
     r"^(?:等等|等一下|等下|下次|迟啲|过几日|过两天|以后)?(?:再说|再讲|先|吧)?$|^(?:先|暂时)(?:不用|唔使)"
 )
 # Sounds of understanding or hesitation that answer nothing on their own (哦, 噢, 啊, 呃).
+# Going ahead on the condition that it costs nothing (唔使钱就搞啦, 免费的话就帮我催一下): what follows is the answer.
+_IF_FREE = re.compile(r"^(?:唔使钱|唔洗钱|不用钱|不要钱|不收钱|唔收钱|免费|不收费)(?:嘅话|的话)?[，,\s]*(?:就|咁就)?")
 _INTERJECTION = re.compile(r"[哦噢喔啊呃嗯唔]+")
 # The same yes said again and again (好好好, 行行行, 对对对).
 _REPEATED_YES = re.compile(r"(好|行|对|要|得)\1+")
@@ -157,6 +159,7 @@ def yes_or_no(text: str) -> bool | None:
     said = unicodedata.normalize("NFKC", text).strip()
     if not said or said[0] == "/":
         return None
+    said = _IF_FREE.sub("", said) or said  # 唔使钱就搞啦: the condition is met (督办 costs nothing), then the answer
     answer = _plain_answer(_PUNCTUATION.sub("", said.lower()))
     if answer is not None:
         return answer

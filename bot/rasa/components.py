@@ -34,7 +34,7 @@ from bot.appeals.extraction import (
     term_asked,
     thanks_with_praise,
 )
-from bot.cases.records import names_part_of_a_case_number
+from bot.cases.records import names_a_case_number, names_part_of_a_case_number
 from bot.catalog.wording import asked_only, asks_about_a_proxy, asks_how_long, asks_what_to_bring, says_a_loss
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
@@ -105,8 +105,9 @@ class ExplicitRequestClassifier(_IntentByWords):
         if message.get(INTENT, {}).get(INTENT_NAME_KEY) == "request_human" and asks_for_a_person(text):
             return None  # 给我转人工 我有事要投诉: a person is asked for first (the fourth blind set)
         kind = explicit_request(text) or other_kind(text, None)  # 算了，还是投诉吧，…: the report it becomes
-        if kind is None and message.get(INTENT, {}).get(INTENT_NAME_KEY) in self.unstated and states_a_problem(text):
-            kind = REPORTED
+        unstated = message.get(INTENT, {}).get(INTENT_NAME_KEY) in self.unstated
+        if kind is None and unstated and states_a_problem(text) and not names_a_case_number(text):
+            kind = REPORTED  # not a case told with its number (…号码是20261001000777，说好十月十五号前办完…)
         if kind is None:
             return None
         if kind != REPORTED:
@@ -226,6 +227,10 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
             return self.intent if only_asked and asks_what_to_bring(only_asked) else None
         if classified == "emergency" and assess(message.get(TEXT) or "") is not None:
             return None  # danger heard by the safety check stays an emergency, whatever is asked besides
+        if classified == "request_human" and asks_for_a_person(message.get(TEXT) or ""):
+            return None  # 转人工 我想问护照要带咩: the person asked for first
+        if classified == "ask_progress" and (names_a_case(message) or digit_runs(message.get(TEXT) or "", 6)):
+            return None  # a number given with it: where the case stands
         return super().intent_of(message)
 
     def says_it(self, message: Message) -> bool:

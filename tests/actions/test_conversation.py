@@ -157,6 +157,20 @@ async def test_a_yes_or_no_the_nlu_missed_answers_the_pending_offer(
     assert dispatcher.messages == []
 
 
+@pytest.mark.parametrize(
+    ("text", "accepted"), [("唔使钱就搞啦", True), ("免费的话就帮我催一下", True), ("唔使喇", False)]
+)
+async def test_a_yes_the_nlu_read_as_a_no_accepts_the_pending_offer(
+    hotline: runtime.Hotline, text: str, accepted: bool
+) -> None:
+    """The ninth blind set: "唔使钱就搞啦" (it costs nothing, so do it) after 督办 was explained dropped the offer."""
+    dispatcher = CollectingDispatcher()
+    said_no = tracker(text, "deny", slots={"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]})
+    events = await ActionDeclineOffer().run(dispatcher, said_no, {})
+    assert (events == [FollowupAction("action_accept_offer")]) is accepted
+    assert (dispatcher.messages == []) is accepted
+
+
 async def test_a_cancelled_report_taken_up_again_in_words_the_nlu_missed_goes_back_to_it(
     hotline: runtime.Hotline,
 ) -> None:

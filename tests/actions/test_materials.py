@@ -138,6 +138,29 @@ async def test_an_office_question_at_the_situation_question_is_answered_and_the_
     assert SlotSet("service_question", "materials") in events  # and then the materials asked for first
 
 
+async def test_whether_the_applicant_must_go_asked_at_the_situation_question_is_answered_and_the_question_stays(
+    hotline: runtime.Hotline,
+) -> None:
+    """The ninth blind set: "要唔要佢本人去㗎" (a child's first permit) got "没听明白是哪种情况"."""
+    slots = {"service": "往来港澳通行证签发", "service_id": "hk-macau-permit", "requested_slot": "situation"}
+    events, dispatcher = await run_form(
+        tracker("要唔要佢本人去㗎", "ask_materials", slots=slots, active_loop="service_form")
+    )
+    said = " ".join(texts(dispatcher))
+    assert "没听明白" not in said and "本人" in said
+    assert SlotSet("situation", None) in events  # the case is still asked
+
+
+async def test_a_case_described_at_the_situation_question_is_the_answer_whatever_its_intent(
+    hotline: runtime.Hotline,
+) -> None:
+    """The ninth blind set: the rent told in words, read as a complaint, started a report ("哪个区？")."""
+    slots = {"service": "住房公积金提取", "service_id": "hpf-withdrawal", "requested_slot": "situation"}
+    text = "我都唔知系边种 我就系想攞啲钱出嚟交租 我间屋系租返嚟"
+    events, _ = await run_form(tracker(text, "complain", slots=slots, active_loop="service_form"))
+    assert SlotSet("situation", "租房提取") in events
+
+
 async def test_another_service_named_at_the_situation_question_is_no_unclear_situation(
     hotline: runtime.Hotline,
 ) -> None:

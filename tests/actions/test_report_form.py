@@ -374,6 +374,11 @@ async def test_a_district_that_is_not_in_guangzhou_is_asked_again_with_the_list(
         # (the form asked for the district again and again); a stop it names gives the district (石牌桥: 天河区).
         ("B2路 往天河客运站方向 石牌桥站附近", "天河区", "B2路往天河客运站方向石牌桥站"),
         ("五号线 杨箕站到珠江新城站那一段", UNKNOWN, "五号线杨箕站到珠江新城站那一段"),
+        # The ninth blind set: an estate after a known place was cut (金洲 only); an expressway, asked the district
+        # again and again; a known place with nothing more said stays the place.
+        ("南沙区金洲 碧桂园南沙 二期", "南沙区", "金洲碧桂园南沙二期"),
+        ("机场高速 往市区方向", UNKNOWN, "机场高速往市区方向"),
+        ("天河区石牌桥那边啦", "天河区", "石牌桥"),
     ],
 )
 async def test_a_place_given_at_the_district_question_is_kept_as_said(text: str, district: str, address: str) -> None:

@@ -166,6 +166,9 @@ def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str,
         ("我想参加广州的车牌摇号，要什么条件和材料", "car-quota"),
         ("摇车牌要咩资格", "car-quota"),
         ("孩子明年九月上一年级，报名要准备什么", "primary-enrollment"),
+        # The ninth blind set: the Cantonese names of a vaccination booklet and of a transfer into one's name.
+        ("个仔啱啱出世 个针簿点搞", "vaccination-certificate"),
+        ("我买咗部二手车 想过名 要啲咩", "vehicle-transfer"),
     ],
 )
 def test_everyday_names_get_an_answer(full_index: CatalogIndex, query: str, service_id: str) -> None:

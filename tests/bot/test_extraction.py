@@ -378,6 +378,8 @@ def test_since_when_as_the_citizen_said_it() -> None:
         ("地址没错", "宝业路十二号", None),
         # The new value first, then the old one taken back (是D出口，不是B): the sixth blind set's test half.
         ("扶梯坏了……噢我记错了，是D出口，不是B。", "体育西路地铁站B出口", "体育西路地铁站D出口"),
+        # The ninth blind set: taken back without saying it again (唔系唔系), the new road after it.
+        ("喺员村二横路 唔系唔系 系员村四横路 有个垃圾站 成日满晒冇人收", "员村二横路", "员村四横路"),
     ],
 )
 def test_a_place_taken_back_is_corrected_in_the_address(text: str, address: str, corrected: str | None) -> None:
@@ -425,6 +427,8 @@ def test_a_place_that_names_only_a_town_or_sub_district(address: str, area: bool
         # A road and the estate on it, named together: found by them (the sixth blind set asked the spot).
         ("越秀区环市东路华侨新村一带的共享单车被人堆在盲道上", "环市东路华侨新村", None),
         ("我在白云区嘉禾那边的一个小区，物业把消防通道锁起来当仓库用", "嘉禾", "嘉禾那边"),  # the seventh blind set
+        # The ninth blind set: some buildings of an area, not which (the exact spot was never asked).
+        ("珠江新城那几栋写子楼 电动车一律不准靠近", "珠江新城", "珠江新城那几栋"),
     ],
 )
 def test_a_place_said_only_near_somewhere(text: str, address: str, near: str | None) -> None:
@@ -472,3 +476,9 @@ def test_the_word_whose_meaning_is_asked(text: str, term: str | None) -> None:
 )
 def test_supervision_asked_for(text: str, asked: bool) -> None:
     assert asks_for_supervision(text) is asked
+
+
+def test_the_village_said_with_a_measure_word_is_no_village_named() -> None:
+    """The ninth blind set: "从化乡下 条村通出镇嘅桥" was filed at "从化区条村" and the spot never asked."""
+    assert find_address("佢喺从化乡下 条村通出镇嘅桥上个月落大雨冲烂咗一截") is None
+    assert find_address("从化区 鳌头镇 龙角村 通出镇嗰条石桥") == "鳌头镇龙角村"

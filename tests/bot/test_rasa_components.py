@@ -234,6 +234,22 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
         # A person asked for first, to complain to (the fourth blind set: the report form started instead).
         ("我不想跟机器讲 给我转人工 我有事要投诉", "request_human", [("request_human", 1.0)], "request_human"),
         ("我要投诉你们的工作人员", "complain", [("complain", 0.9)], "complain"),
+        # The ninth blind set's dev half: cheating scales told at length (read as out of scope: "这个问题我回答不了"),
+        # a broken manhole cover under one's home after a greeting; an overdue case told with its number is about
+        # that case, not a new report (the report form asked for the district).
+        (
+            "我喺街市买咗一斤猪肉 返屋企一称得八两 个秤明明有问题 我返去揾佢佢仲闹我",
+            "out_of_scope",
+            [("out_of_scope", 0.57), ("complain", 0.2)],
+            "complain",
+        ),
+        ("喂 你好 我屋企楼下个井盖烂咗一边 好危险", "greet", [("greet", 0.97), ("seek_help", 0.02)], "seek_help"),
+        (
+            "我租房提取公积金那个，号码是20261001000777，说好十月十五号前办完，我房租都是借钱交的",
+            "inform",
+            [("inform", 1.0), ("complain", 0.0)],
+            "inform",
+        ),
     ],
 )
 def test_a_citizen_who_says_which_report_they_make_makes_it(
@@ -416,6 +432,8 @@ def test_no_training_example_of_a_replaced_intent_says_a_loss() -> None:
 
 
 MATERIALS_REPLACES = [
+    "request_human",
+    "ask_progress",
     "goodbye",
     "thank",
     "greet",
@@ -454,6 +472,12 @@ MATERIALS_REPLACES = [
         # …and whether someone else may go for the citizen (the rating question came instead).
         ("我返工唔得闲，可唔可以叫我老婆帮我去开", "goodbye", None, "ask_materials"),
         ("一定要本人去吗", "nlu_fallback", None, "ask_materials"),
+        # The ninth blind set's dev half: a person declined before the question (put through to one instead), and a
+        # car's transfer read as a progress question.
+        ("算啦唔使揾真人啦 我直接问你 我部车年审要啲咩", "request_human", "年审", "ask_materials"),
+        ("我喺朋友度买咗部二手车 佢系佛山牌 我想过到我名下 要啲咩", "ask_progress", "过户", "ask_materials"),
+        ("转人工 我想问护照要带咩", "request_human", "护照", "request_human"),
+        ("20261120000158 护照要带咩", "ask_progress", "护照", "ask_progress"),
         # No service named, or nothing asked about what to bring: as classified.
         ("谢谢 拜拜", "goodbye", None, "goodbye"),
         ("要准备什么东西", "goodbye", None, "goodbye"),
