@@ -354,7 +354,11 @@ _NEW_VALUE = re.compile(r"(?:改成|改为|换成|应该是|其实是|正确的�
 _CORRECTING = re.compile(r"^(?:不对|不是|错了|说错了|搞错了|唔啱|唔系|更正一下|更正)")
 # Words after a place that say it is only near there (北京路附近, 街口街那边): the spot is still to ask.
 # A town or a sub-district (街道) alone: 京溪街, 太和镇, 钟落潭镇, 石门街道 (not 北京路, 步行街号).
-_AREA_ONLY = re.compile(r"[\u4e00-\u9fff]{1,5}(?:街道|(?<!步行)街|镇|乡)")
+_AREA_ONLY = re.compile(
+    r"[\u4e00-\u9fff]{1,5}(?:街道|(?<!步行)街|镇|乡)"
+    # An expressway or an elevated road, with its direction (机场高速往市区方向): which exit or section is asked.
+    r"|[\u4e00-\u9fff]{1,6}(?:高速|快速路|高架)(?:公路)?(?:[往向去][\u4e00-\u9fff]{1,6}方向|[东南西北]行)?"
+)
 # A spot described after a rough place: "就是/就在…路口/门口/出口/拐角".
 _SPOT_AFTER = re.compile(
     r"[，,\s]*(?:就是|就在|即系|就系)([^，。,！？!?]{2,24}?(?:十字路口|丁字路口|路口|出口|门口|拐角|交界处?))"
@@ -390,7 +394,7 @@ _WHAT_NEXT = re.compile(
 # 督办 asked for (要督办, 还是督办吧, 帮我催一下), and refused (不用督办, 唔使催).
 _SUPERVISION_ASKED = re.compile(
     r"(?:要|需要|还是|帮我|给我|麻烦|申请|可以|就)督[办半班](?![了过])|督[办半班](?:吧|一下|下)"
-    r"|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)"
+    r"|(?:帮我|给我|麻烦你?)催(?:一下|下|催|一催)|催(?:一下|下|一催)(?:也好|都好|吧|啦|喇)"
 )
 _SUPERVISION_REFUSED = re.compile(r"[不唔别免](?:用|要|需要|使|必)?(?:督办|催)")
 # Not understanding a word is asking what it means (督办是什么意思啊 我听不懂, 咩叫督办: the fifth blind set).

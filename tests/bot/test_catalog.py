@@ -445,3 +445,16 @@ def test_english_names_of_documents_find_the_service(project_index: CatalogIndex
     """The third blind set's test half: "hi 我想问下 passport 第一次办要带什么" got "请问您要办理什么事项？"."""
     resolution = project_index.resolve("hi 我想问下 passport 第一次办要带什么")
     assert resolution.sure and resolution.matches[0].entry.name == "普通护照签发"
+
+
+@pytest.mark.parametrize("query", ["想办那个港澳居民居住证，要什么材料？", "外国人驾驶证怎么换"])
+def test_a_name_said_for_a_group_it_is_not_for_is_never_answered(project_index: CatalogIndex, query: str) -> None:
+    """The ninth blind set: 港澳居民居住证 (a national permit the catalogue does not have) got the province's 居住证,
+    answered without asking."""
+    resolution = project_index.resolve(query)
+    assert not resolution.sure and not resolution.likely
+
+
+def test_a_name_said_for_everyone_or_for_its_own_group_is_still_answered(project_index: CatalogIndex) -> None:
+    assert project_index.resolve("小孩身份证要带什么").sure
+    assert project_index.resolve("我要补办身份证").sure

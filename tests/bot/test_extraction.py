@@ -413,6 +413,8 @@ def test_a_correction_names_its_field_and_new_value(text: str, field: str | None
         ("钟落潭镇新村", False),
         ("天河北路100号", False),
         ("新市墟", False),  # a market town's market, found by its name (the sixth blind set)
+        ("机场高速", True),  # an expressway is long: which exit (the ninth blind set)
+        ("机场高速往市区方向", True),
     ],
 )
 def test_a_place_that_names_only_a_town_or_sub_district(address: str, area: bool) -> None:

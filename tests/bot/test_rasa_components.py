@@ -10,7 +10,8 @@ import yaml
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import explicit_request
-from bot.catalog.wording import asks_what_to_bring, says_a_loss
+from bot.catalog.wording import asks_how_to_do_it, asks_what_to_bring, says_a_loss
+from bot.core.numerals import digit_runs
 from bot.core.corrections import corrects_a_number
 from bot.handoff.records import asks_for_a_person
 from bot.rasa.components import (
@@ -477,6 +478,9 @@ MATERIALS_REPLACES = [
         ("算啦唔使揾真人啦 我直接问你 我部车年审要啲咩", "request_human", "年审", "ask_materials"),
         ("我喺朋友度买咗部二手车 佢系佛山牌 我想过到我名下 要啲咩", "ask_progress", "过户", "ask_materials"),
         ("转人工 我想问护照要带咩", "request_human", "护照", "request_human"),
+        # …and how to get a service done (个针簿点搞), read as a yes.
+        ("咁好 我想问下个仔啱啱出世 几时可以打疫苗 个针簿点搞", "affirm", "针簿", "ask_materials"),
+        ("护照点样办", "affirm", "护照", "ask_materials"),
         ("20261120000158 护照要带咩", "ask_progress", "护照", "ask_progress"),
         # No service named, or nothing asked about what to bring: as classified.
         ("谢谢 拜拜", "goodbye", None, "goodbye"),
@@ -525,7 +529,11 @@ def test_no_training_example_of_a_replaced_intent_asks_what_to_bring() -> None:
     wrong = [
         (i, t)
         for i, t in training_examples()
-        if i in MATERIALS_REPLACES and asks_what_to_bring(t) and any(name and name in t for name in services)
+        if i in MATERIALS_REPLACES
+        and (asks_what_to_bring(t) or asks_how_to_do_it(t))
+        and any(name and name in t for name in services)
+        and not (i == "request_human" and asks_for_a_person(t))
+        and not (i == "ask_progress" and digit_runs(t, 6))
     ]
     assert wrong == []
 
@@ -660,6 +668,9 @@ SUPERVISION_REPLACES = ["complain", "inform", "out_of_scope", "nlu_fallback", "d
         # The seventh blind set's test half: asked for after declining it, read as a goodbye (the rating followed).
         ("唉不对，已经拖了这么久，还是帮我督办吧", "goodbye", "affirm"),
         ("督办就不用了，拜拜", "goodbye", "goodbye"),
+        # The ninth blind set: a yes with the reason, read as a complaint (the report form asked for the district).
+        ("可以啊，反正都拖了这么久了，催一下也好", "complain", "affirm"),
+        ("唔使催喇", "deny", "deny"),
     ],
 )
 def test_supervision_asked_for_in_words_is_a_yes_to_it(text: str, intent: str, expected: str) -> None:
