@@ -386,7 +386,9 @@ end
 # ARGV: conversation id, now, lifetime, the caller's ticket (NO_TICKET for a new one). Expired tickets are dropped;
 # a caller whose ticket expired while it waited gets a new one at the back. Returns the ticket, 1 if it is served
 # now (the first in line) or 0, and the milliseconds left to the ticket served now.
-_TAKE_LUA = _LOCK_LUA + """
+_TAKE_LUA = (
+    _LOCK_LUA
+    + """
 local now, lifetime, mine = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local tickets = load(now)
 local held = false
@@ -401,8 +403,11 @@ store(tickets, now)
 local first = tickets[1]
 return {mine, first.number == mine and 1 or 0, math.floor((first.expires - now) * 1000)}
 """
+)
 # ARGV: conversation id, now, the ticket given back, the channel its waiters listen on.
-_RELEASE_LUA = _LOCK_LUA + """
+_RELEASE_LUA = (
+    _LOCK_LUA
+    + """
 local now, mine = tonumber(ARGV[2]), tonumber(ARGV[3])
 local kept = {}
 for _, ticket in ipairs(load(now)) do
@@ -412,6 +417,7 @@ store(kept, now)
 redis.call('PUBLISH', ARGV[4], '1')
 return #kept
 """
+)
 
 
 class _RedisTickets:

@@ -11,8 +11,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import explicit_request
 from bot.catalog.wording import asks_how_to_do_it, asks_what_to_bring, says_a_loss
-from bot.core.numerals import digit_runs
 from bot.core.corrections import corrects_a_number
+from bot.core.numerals import digit_runs
 from bot.handoff.records import asks_for_a_person
 from bot.rasa.components import (
     CaseNumberClassifier,
