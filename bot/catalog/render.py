@@ -96,7 +96,8 @@ def materials_answer(service: Service, situation: Situation) -> Answer:
     names = [m["name"] for m in materials[:SPOKEN_MATERIALS]]
     if materials:
         more = "等" if len(materials) > SPOKEN_MATERIALS else ""
-        short = f"办理{heading}，需要{len(materials)}样材料：{'、'.join(names)}{more}。"
+        doing = heading if "办理" in heading else f"办理{heading}"  # not "办理预防接种证办理"
+        short = f"{doing}，需要{len(materials)}样材料：{'、'.join(names)}{more}。"
     else:
         short = f"{heading}没有公布材料清单，建议先打电话咨询办理部门。"
     short += online or "需要到办事大厅现场办理。"

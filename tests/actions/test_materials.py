@@ -294,6 +294,14 @@ async def test_materials_answer_is_complete_and_has_a_spoken_form(hotline: runti
     assert [b["payload"] for b in follow_up["buttons"]] == ["在哪里办理", "查询办件进度", "没有了，谢谢"]
 
 
+async def test_the_spoken_form_of_a_name_that_says_办理_says_it_once(hotline: runtime.Hotline) -> None:
+    """The ninth blind set's dev half, on the phone: "办理预防接种证办理，需要4样材料"."""
+    dispatcher = CollectingDispatcher()
+    slots = {"service_id": "vaccination-certificate", "service_question": "materials"}
+    await ActionAnswerService().run(dispatcher, tracker(slots=slots), {})
+    assert dispatcher.messages[0]["custom"]["short"].startswith("预防接种证办理，需要")
+
+
 @pytest.mark.parametrize("text", ["几耐有得攞啊 我下个礼拜就要出国", "办好要多久？", "多长时间能拿到"])
 async def test_how_long_it_takes_is_answered_from_the_catalogue(hotline: runtime.Hotline, text: str) -> None:
     """The seventh blind set: "几耐有得攞啊" after the materials got the materials again."""

@@ -151,6 +151,8 @@ def full_index() -> CatalogIndex:
         ("sfz到期换领要啥", "id-card"),
         ("SFZ过期了要换", "id-card"),
         ("gjj租房提取要什么", "hpf-withdrawal"),
+        # The ninth blind set: a newcomer's English names.
+        ("HR说要我自己先弄好那个 social security card，需要什么 documents？", "social-security-card"),
     ],
 )
 def test_colloquial_names_find_the_service(full_index: CatalogIndex, query: str, service_id: str) -> None:
