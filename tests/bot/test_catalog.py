@@ -269,6 +269,13 @@ def test_a_correction_that_names_no_service_reads_the_whole_question(project_ind
     assert said_after_correction("讲错，唔系上个礼拜，系上个月开始") == "系上个月开始"
     assert said_after_correction("我不是本地户口，是外地的") == ""  # not said to be wrong: no correction
 
+    # The ninth blind set's test half: the service taken back for another ("not that one") is never the answer.
+    text = "我想问一下门诊特定病种怎么申请，哦不对，我爸的病不是那个，我想问的是住院的钱回来报销，在外地住的院"
+    resolution = project_index.resolve(text)
+    assert not resolution.sure and not resolution.likely
+    assert "chronic-disease" not in [m.entry.id for m in resolution.matches]
+    assert "medical-reimbursement" in [m.entry.id for m in resolution.matches]
+
 
 @needs_shared_data()
 def test_unsure_search_offers_choices(full_index: CatalogIndex) -> None:

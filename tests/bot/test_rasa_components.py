@@ -245,6 +245,28 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
             "complain",
         ),
         ("喂 你好 我屋企楼下个井盖烂咗一边 好危险", "greet", [("greet", 0.97), ("seek_help", 0.02)], "seek_help"),
+        # The ninth blind set's test half: a suggestion put as what could be done (filed as 投诉; the tram stop's
+        # shade answered with a service), an elderly caller's "I want to tell you about", a workshop without a licence.
+        (
+            "我觉得啲公交车站可以摆多两张凳 我哋老人家企唔到咁耐 等车一等就半个钟",
+            "complain",
+            [("complain", 0.84), ("suggest", 0.15)],
+            "suggest",
+        ),
+        (
+            "能不能在黄埔有轨电车站台加个遮阳棚？现在就一根杆子，夏天等车太晒了，老人家顶不住",
+            "nlu_fallback",
+            [("nlu_fallback", 0.45), ("seek_help", 0.42)],
+            "suggest",
+        ),
+        ("我想讲下越秀公园入面啲人放风筝", "nlu_fallback", [("nlu_fallback", 0.45), ("seek_help", 0.21)], "seek_help"),
+        (
+            "我们老板在工业区里找了个没牌的小作坊做月饼，老鼠到处跑，做好的月饼就堆在地上。我不想留名字，怕被开除",
+            "nlu_fallback",
+            [("nlu_fallback", 0.45), ("out_of_scope", 0.45), ("report_violation", 0.1)],
+            "report_violation",
+        ),
+        ("能不能帮我查一下进度", "ask_progress", [("ask_progress", 0.9)], "ask_progress"),
         (
             "我租房提取公积金那个，号码是20261001000777，说好十月十五号前办完，我房租都是借钱交的",
             "inform",

@@ -41,6 +41,7 @@ REPEAT = [
     "你讲慢啲得唔得啊 我未记得低",  # the seventh set, after the materials on the phone
     # The eighth set's dev half, after the materials on the phone: "这个问题我回答不了" and "没太听明白".
     "你讲慢啲得唔得 我听唔切 我要揾支笔写低",
+    "你讲慢啲得唔得 我要攞支笔抄低",  # the ninth blind set's test half: "好的。请问有什么可以帮您？"
     "唔使发喇 我个手机睇唔到字 你慢慢讲多次俾我听啦",
 ]
 NOT_REPEAT = [
