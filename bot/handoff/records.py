@@ -49,8 +49,8 @@ _CANCEL = re.compile(
 # What a citizen says to be put through to a person (转人工, 叫个人来跟我讲, 搵个真人), not a person spoken
 # of (投诉你们的工作人员, 物业说找个人来修).
 _PERSON_ASKED = re.compile(
-    r"转(?:接)?人[工公]|人工(?:客服|服务|坐席)|(?:要|找|接|转|畀)(?:个)?(?:人工|真人|活人)"
-    r"|(?:叫|找|让|搵|请)(?:个|一个|你们的?)?(?:人|真人|活人|工作人员|话务员|接线员|客服)(?:来|嚟|过来)?"
+    r"转(?:接)?人[工公]|人工(?:客服|服务|坐席)|(?:要|找|揾|搵|接|转|畀)(?:个)?(?:人工|真人|活人)"
+    r"|(?:叫|找|让|揾|搵|请)(?:个|一个|你们的?)?(?:人|真人|活人|工作人员|话务员|接线员|客服)(?:来|嚟|过来)?"
     r"(?:跟|同|和|帮|听)(?:我|电话)"
 )
 # When nothing is known yet about how long agents take.
@@ -72,9 +72,15 @@ class PhraseNotFound(LookupError):
     """No phrase of this agent has this id."""
 
 
+# A person declined (算啦唔使揾真人啦 我直接问你: the ninth blind set).
+_PERSON_DECLINED = re.compile(
+    r"(?:唔使|唔洗|不用|不要|唔要|别|不需要)再?(?:揾|搵|找|转|叫|接)(?:个)?(?:人工|真人|活人|人)"
+)
+
+
 def asks_for_a_person(text: str) -> bool:
-    """Whether the citizen asks to talk to a person (你叫个人来跟我讲吧, 转人工)."""
-    return _PERSON_ASKED.search(text) is not None
+    """Whether the citizen asks to talk to a person (你叫个人来跟我讲吧, 转人工), not that they need none."""
+    return _PERSON_ASKED.search(text) is not None and _PERSON_DECLINED.search(text) is None
 
 
 def is_cancel(text: str) -> bool:

@@ -385,6 +385,10 @@ def put_through(text: str, intent: str) -> str:
         ("叫个真人嚟听电话", "nlu_fallback", "request_human"),
         ("唔该转人工", "greet", "request_human"),
         ("我要转人公", "nlu_fallback", "request_human"),  # the fourth blind set's test half: a typo
+        # Cantonese 搵 is 揾 once read as simplified (OpenCC): "揾个真人同我讲" asks for a person; "唔使揾真人"
+        # does not.
+        ("揾个真人同我讲啦", "nlu_fallback", "request_human"),
+        ("算啦唔使揾真人啦 我直接问你", "out_of_scope", "out_of_scope"),
         # A person spoken of, or a report: left as classified.
         ("我要投诉你们的工作人员", "complain", "complain"),
         ("物业说找个人来修 结果一直没人来", "out_of_scope", "out_of_scope"),

@@ -77,6 +77,16 @@ async def test_despair_typed_in_traditional_characters_gets_the_crisis_line_firs
     assert replies[0]["custom"] == {"safety": "despair"}
 
 
+async def test_despair_in_words_the_converter_changes_gets_the_crisis_line_first() -> None:
+    """The ninth blind set's test half, on the phone: OpenCC writes 捱 as 挨, which the word list did not know (the
+    report form's district question came instead of 12356)."""
+    bot = Bot()
+    text = "其实攞唔攞到都冇所谓啦 我都唔想再捱落去 反正冇人理我 个仔都唔听我电话"
+    replies = await run_turn(bot, Incoming("voice-1", text, "voice"))
+    assert "12356" in replies[0]["text"]
+    assert replies[0]["custom"] == {"safety": "despair"}
+
+
 @pytest.mark.parametrize(
     "text",
     [
