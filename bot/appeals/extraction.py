@@ -291,7 +291,7 @@ _EXPLICIT_REQUEST = re.compile(
     r"(?<![不唔没冇别])(?:(?:要|想|想要|需要|来)(投诉|举报|反映|求助)|^(?:喂|你好|您好)*(投诉|举报)"
     r"|提(?:个|一个|点|几个)?(建议)|我有(?:个|一个|些|几个|一点)?(建议)"
     # "I want to tell you about" something (我想讲下越秀公园入面啲人放风筝: an elderly caller's way of 反映).
-    r"|我(?:想|要)(?:同你|跟你)?(讲下|讲一下)(?=[\u4e00-\u9fff]))(?!的)"
+    r"|我(?:想|要)(?:同你|跟你)?(讲下|讲一下)(?=[\u4e00-\u9fff])(?!(?:一)?(?:件|个|啲|些)(?:事|问题|嘢)))(?!的)"
 )
 # A report whose kind the citizen does not name (反映).
 REPORTED = "反映"
