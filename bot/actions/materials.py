@@ -29,9 +29,22 @@ from bot.actions.common import (
     slot_before_this_turn,
 )
 from bot.catalog.choices import pick_choice, yes_or_no
-from bot.catalog.render import conditions_answer, materials_answer, office_answer, proxy_answer, time_answer
+from bot.catalog.render import (
+    Answer,
+    conditions_answer,
+    materials_answer,
+    office_answer,
+    proxy_answer,
+    time_answer,
+)
 from bot.catalog.search import Resolution, SearchEntry
-from bot.catalog.wording import asks_about_a_proxy, asks_for_some_certificate, asks_how_long, find_situation
+from bot.catalog.wording import (
+    asks_about_a_proxy,
+    asks_about_online,
+    asks_for_some_certificate,
+    asks_how_long,
+    find_situation,
+)
 from bot.core.models import Service, Situation
 
 FORM = "service_form"
@@ -209,16 +222,28 @@ class ValidateServiceForm(FormValidationAction):
             # first (the materials) is answered, not the offices again.
             send_answer(dispatcher, office_answer(service, service.situations[0]))
             return {"situation": None, "service_question": slot_before_this_turn(tracker, "service_question")}
-        if picked is None and (asks_about_a_proxy(text) or asks_how_long(text)):
-            # "要唔要佢本人去㗎" (the ninth blind set: "没听明白是哪种情况"): an aside too, answered for the usual case.
-            usual = service.situations[0]
-            answer = proxy_answer(service, usual) if asks_about_a_proxy(text) else time_answer(service, usual)
-            send_answer(dispatcher, answer)
+        if picked is None and (aside := _aside_answer(service, text)) is not None:
+            # "要唔要佢本人去㗎" (the ninth blind set: "没听明白是哪种情况"), 要多久, 能在网上办吗: an aside too, answered
+            # for the usual case; the case is still asked.
+            send_answer(dispatcher, aside)
             return {"situation": None}
         if picked is None:
             dispatcher.utter_message(text=messages.SITUATION_NOT_UNDERSTOOD)
             return {"situation": None}
         return {"situation": names[picked]}
+
+
+def _aside_answer(service: Service, text: str) -> Answer | None:
+    """The answer, for the usual case, to a question asked at the situation question: whether someone else may go,
+    how long it takes, whether it can be done online; None for anything else."""
+    usual = service.situations[0]
+    if asks_about_a_proxy(text):
+        return proxy_answer(service, usual)
+    if asks_how_long(text):
+        return time_answer(service, usual)
+    if asks_about_online(text):
+        return office_answer(service, usual)
+    return None
 
 
 class ActionAskService(Action):

@@ -252,6 +252,17 @@ _ASKS_ABOUT_A_PROXY = re.compile(
 _ASKS_WHERE = re.compile(r"哪里|哪儿|去哪|在哪|什么地方|地址")
 
 
+# A question, however it is put (…吗, 能不能…, 得唔得).
+_A_QUESTION = re.compile(r"[吗呢嘛㗎？?][\s。]*$|能不能|可不可以|可唔可以|得唔得|得不得|行不行|使唔使|要不要|可以吗|可否")
+# Whether it can be done online (能在网上办吗, 手机上得唔得, 使唔使去现场).
+_ASKS_ABOUT_ONLINE = re.compile(r"网上|线上|手机上|(?<![a-z])app|小程序|在家(?:里)?办|(?:使唔使|要不要|需不需要)(?:亲自)?去现场")
+
+
+def asks_about_online(text: str) -> bool:
+    """Whether the citizen asks if the service can be done online (能在网上办吗)."""
+    return _ASKS_ABOUT_ONLINE.search(text.lower()) is not None and _A_QUESTION.search(text) is not None
+
+
 def asks_about_a_proxy(text: str) -> bool:
     """Whether the citizen asks if someone else may go for them, or if they must go in person (可唔可以叫我老婆帮我去开,
     可以代办吗, 一定要本人去吗)."""

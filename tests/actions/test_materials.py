@@ -151,6 +151,17 @@ async def test_whether_the_applicant_must_go_asked_at_the_situation_question_is_
     assert SlotSet("situation", None) in events  # the case is still asked
 
 
+async def test_whether_it_can_be_done_online_asked_at_the_situation_question_is_answered_and_the_question_stays(
+    hotline: runtime.Hotline,
+) -> None:
+    """The first set's dev half, after how long was answered there: "能在网上办吗" got "没听明白是哪种情况"."""
+    slots = {"service": "往来港澳通行证签注", "service_id": "hk-macau-endorsement", "requested_slot": "situation"}
+    events, dispatcher = await run_form(tracker("能在网上办吗", "ask_materials", slots=slots, active_loop="service_form"))
+    said = " ".join(texts(dispatcher))
+    assert "没听明白" not in said and "网" in said
+    assert SlotSet("situation", None) in events
+
+
 async def test_a_case_described_at_the_situation_question_is_the_answer_whatever_its_intent(
     hotline: runtime.Hotline,
 ) -> None:
