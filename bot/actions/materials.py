@@ -223,8 +223,8 @@ class ValidateServiceForm(FormValidationAction):
             send_answer(dispatcher, office_answer(service, service.situations[0]))
             return {"situation": None, "service_question": slot_before_this_turn(tracker, "service_question")}
         if picked is None and (aside := _aside_answer(service, text)) is not None:
-            # "要唔要佢本人去㗎" (the ninth blind set: "没听明白是哪种情况"), 要多久, 能在网上办吗: an aside too, answered
-            # for the usual case; the case is still asked.
+            # "要唔要佢本人去㗎" (the ninth blind set: "没听明白是哪种情况"), 要多久, 能在网上办吗: an aside too,
+            # answered for the usual case; the case is still asked.
             send_answer(dispatcher, aside)
             return {"situation": None}
         if picked is None:
