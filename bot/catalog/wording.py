@@ -257,7 +257,9 @@ _A_QUESTION = re.compile(
     r"[吗呢嘛㗎？?][\s。]*$|能不能|可不可以|可唔可以|得唔得|得不得|行不行|使唔使|要不要|可以吗|可否"
 )
 # Whether it can be done online (能在网上办吗, 手机上得唔得, 使唔使去现场).
-_ASKS_ABOUT_ONLINE = re.compile(r"网上|线上|手机上|(?<![a-z])app|小程序|在家(?:里)?办|(?:使唔使|要不要|需不需要)(?:亲自)?去现场")
+_ASKS_ABOUT_ONLINE = re.compile(
+    r"网上|线上|手机上|(?<![a-z])app|小程序|在家(?:里)?办|(?:使唔使|要不要|需不需要)(?:亲自)?去现场"
+)
 
 
 def asks_about_online(text: str) -> bool:

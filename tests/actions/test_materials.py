@@ -156,7 +156,8 @@ async def test_whether_it_can_be_done_online_asked_at_the_situation_question_is_
 ) -> None:
     """The first set's dev half, after how long was answered there: "能在网上办吗" got "没听明白是哪种情况"."""
     slots = {"service": "往来港澳通行证签注", "service_id": "hk-macau-endorsement", "requested_slot": "situation"}
-    events, dispatcher = await run_form(tracker("能在网上办吗", "ask_materials", slots=slots, active_loop="service_form"))
+    asked = tracker("能在网上办吗", "ask_materials", slots=slots, active_loop="service_form")
+    events, dispatcher = await run_form(asked)
     said = " ".join(texts(dispatcher))
     assert "没听明白" not in said and "网" in said
     assert SlotSet("situation", None) in events
