@@ -41,6 +41,7 @@ from bot.catalog.search import Resolution, SearchEntry
 from bot.catalog.wording import (
     asks_about_a_proxy,
     asks_about_online,
+    asks_about_the_answer,
     asks_for_some_certificate,
     asks_how_long,
     find_situation,
@@ -116,6 +117,12 @@ class ValidateServiceForm(FormValidationAction):
                     picked = await self._described(entries, text)
                 if picked is not None:
                     return await self._chosen(entries[picked].id, text, current_id)
+                if asks_about_the_answer(text):
+                    # "张发票系复印件得唔得" (the ninth blind set got 发票领用): a question about what is to come, not a
+                    # service; it is answered once the service is chosen, so the choice is asked again.
+                    buttons = choice_buttons([entry.name for entry in entries])
+                    dispatcher.utter_message(text=messages.CHOOSE_FIRST, buttons=buttons)
+                    return {"service": None, "offered_services": offered}
             if asks_for_some_certificate(text):  # 我要办个证: which one is asked (ActionAskService)
                 return {"service": None, "offered_services": None}
             resolution = index.resolve(text)

@@ -267,6 +267,21 @@ def asks_about_online(text: str) -> bool:
     return _ASKS_ABOUT_ONLINE.search(text.lower()) is not None and _A_QUESTION.search(text) is not None
 
 
+# A copy instead of the original, or the answer sent by SMS (张发票系复印件得唔得, 用短信发俾我).
+_ASKS_ABOUT_COPIES_OR_SMS = re.compile(r"复印件|影印|原件|短信|发(?:俾|给|畀)我")
+
+
+def asks_about_the_answer(text: str) -> bool:
+    """Whether the citizen asks about the answer to come, not for a service: whether someone else may go, how long it
+    takes, whether it can be done online, whether a copy will do, or to have it by SMS."""
+    return (
+        asks_about_a_proxy(text)
+        or asks_how_long(text)
+        or asks_about_online(text)
+        or _ASKS_ABOUT_COPIES_OR_SMS.search(text) is not None
+    )
+
+
 def asks_about_a_proxy(text: str) -> bool:
     """Whether the citizen asks if someone else may go for them, or if they must go in person (可唔可以叫我老婆帮我去开,
     可以代办吗, 一定要本人去吗)."""

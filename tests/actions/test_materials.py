@@ -97,6 +97,28 @@ async def test_among_the_services_offered_the_words_of_one_of_their_cases_choose
     assert not any(e.get("name") == "service_id" and e.get("value") for e in events)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "张发票系复印件得唔得 原件医院攞咗",
+        "可唔可以叫我老豆帮我去攞 我喺外地返唔到嚟",
+        "你可唔可以用短信发俾我 我而家喺街度冇笔",
+    ],
+)
+async def test_a_question_asked_at_the_offered_services_is_no_new_service_and_the_choice_stays(
+    hotline: runtime.Hotline, text: str
+) -> None:
+    """The ninth blind set's test half: asked at the choices, "张发票系复印件得唔得" got 发票领用's materials, and the
+    others "没有找到您说的事项"."""
+    offered = ["medical-reimbursement", "medical-insurance-transfer", "resident-medical-insurance"]
+    slots = {"offered_services": offered, "requested_slot": "service"}
+    events, dispatcher = await run_form(tracker(text, "ask_materials", slots=slots, active_loop="service_form"))
+    said = " ".join(texts(dispatcher))
+    assert not any(e.get("name") == "service_id" and e.get("value") for e in events)
+    assert "没有找到" not in said and "哪一项" in said
+    assert all(e.get("value") == offered for e in events if e.get("name") == "offered_services")  # the same choice
+
+
 async def test_situation_by_number_and_by_words(hotline: runtime.Hotline) -> None:
     slots = {"service": "普通护照签发", "service_id": "passport", "requested_slot": "situation"}
     events, _ = await run_form(tracker("3", "inform", slots=slots, active_loop="service_form"))
