@@ -489,19 +489,24 @@ class CatalogIndex:
         if after is not None and (after.sure or after.likely):
             return after
         resolution = self._resolve(query, choices)
-        taken_back = query[: query.rfind(corrected)] if corrected else ""
-        named_after = after is not None and after.found and after.confidence >= LIKELY_CONFIDENCE
-        if named_after and taken_back and (resolution.sure or resolution.likely):
-            # The service the citizen took back for another is never the answer (我想问一下门诊特定病种怎么申请，
-            # 哦不对，…我想问的是住院的钱回来报销: the ninth blind set got 门特 as the likely one): the choices.
-            before = self._resolve(taken_back, choices)
-            meant_before = resolution.matches[0].entry.id
-            meant_after = after.matches[0].entry.id if after is not None else meant_before
-            if before.found and before.matches[0].entry.id == meant_before != meant_after:
-                others = [self._match(c) for c in self.rank(query, limit=choices + 1)]
-                others = [m for m in others if m.entry.id != meant_before][:choices]
-                return Resolution(matches=others, sure=False, confidence=resolution.confidence)
+        if after is not None and after.found and after.confidence >= LIKELY_CONFIDENCE:
+            return self._without_taken_back(query, query[: query.rfind(corrected)], resolution, after, choices)
         return resolution
+
+    def _without_taken_back(
+        self, query: str, taken_back: str, resolution: Resolution, after: Resolution, choices: int
+    ) -> Resolution:
+        """The choices without the service the citizen took back for another (我想问一下门诊特定病种怎么申请，哦不对，
+        …我想问的是住院的钱回来报销: the ninth blind set got 门特 as the likely one), when the whole question would
+        answer with it; else ``resolution``."""
+        if not taken_back or not (resolution.sure or resolution.likely):
+            return resolution
+        meant = resolution.matches[0].entry.id
+        before = self._resolve(taken_back, choices)
+        if not before.found or before.matches[0].entry.id != meant or after.matches[0].entry.id == meant:
+            return resolution
+        others = [m for m in (self._match(c) for c in self.rank(query, limit=choices + 1)) if m.entry.id != meant]
+        return Resolution(matches=others[:choices], sure=False, confidence=resolution.confidence)
 
     def _resolve(self, query: str, choices: int) -> Resolution:
         ranked = self.rank(query, limit=max(choices, 5))

@@ -221,9 +221,9 @@ def asked_only(text: str) -> str:
 _ASKS_HOW_TO_DO_IT = re.compile(r"点搞|点办|点样办|点样搞|点样弄|怎么办理|怎样办理|如何办理|怎么搞|怎么弄|咋办理|咋弄")
 
 
-def asks_how_to_do_it(text: str) -> bool:
-    """Whether the citizen asks how a service is done (个针簿点搞, 护照点样办)."""
-    return _ASKS_HOW_TO_DO_IT.search(text) is not None
+def asks_what_it_takes(text: str) -> bool:
+    """Whether the citizen asks what to bring (办退休要准备些什么东西) or how a service is done (个针簿点搞)."""
+    return asks_what_to_bring(text) or _ASKS_HOW_TO_DO_IT.search(text) is not None
 
 
 def asks_what_to_bring(text: str) -> bool:

@@ -39,7 +39,7 @@ from bot.catalog.wording import (
     asked_only,
     asks_about_a_proxy,
     asks_how_long,
-    asks_how_to_do_it,
+    asks_what_it_takes,
     asks_what_to_bring,
     says_a_loss,
 )
@@ -241,8 +241,9 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
             # citizen's own application, not how long the service takes.
             person = classified == "request_human" and asks_for_a_person(text)
             case = classified == "ask_progress" and (names_a_case(message) or bool(digit_runs(text, 6)))
-            asked = asks_what_to_bring(text) or asks_how_to_do_it(text)
-            return self.intent if names_a_service(message) and asked and not (person or case) else None
+            return (
+                self.intent if names_a_service(message) and asks_what_it_takes(text) and not (person or case) else None
+            )
         return super().intent_of(message)
 
     def says_it(self, message: Message) -> bool:
@@ -252,8 +253,8 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
         text = message.get(TEXT) or ""
         if asks_how_long(text) or asks_about_a_proxy(text):  # 几耐有得攞, 可唔可以叫我老婆帮我去开 (the eighth set)
             return True  # about the service discussed
-        asked = asks_what_to_bring(text) or asks_how_to_do_it(text)  # 个针簿点搞 (the ninth blind set, read as a yes)
-        return names_a_service(message) and (asked or bool(said_after_correction(text)))
+        # 个针簿点搞, how it is done, too (the ninth blind set, read as a yes).
+        return names_a_service(message) and (asks_what_it_takes(text) or bool(said_after_correction(text)))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -10,7 +10,7 @@ import yaml
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.appeals.extraction import explicit_request
-from bot.catalog.wording import asks_how_to_do_it, asks_what_to_bring, says_a_loss
+from bot.catalog.wording import asks_what_it_takes, says_a_loss
 from bot.core.corrections import corrects_a_number
 from bot.core.numerals import digit_runs
 from bot.handoff.records import asks_for_a_person
@@ -561,7 +561,7 @@ def test_no_training_example_of_a_replaced_intent_asks_what_to_bring() -> None:
         (i, t)
         for i, t in training_examples()
         if i in MATERIALS_REPLACES
-        and (asks_what_to_bring(t) or asks_how_to_do_it(t))
+        and asks_what_it_takes(t)
         and any(name and name in t for name in services)
         and not (i == "request_human" and asks_for_a_person(t))
         and not (i == "ask_progress" and digit_runs(t, 6))
