@@ -174,6 +174,8 @@ def next_slot(slots: dict[str, Any]) -> str | None:
 
 # What says nothing more of a place than its name: near it, there, and the particles after it.
 _NOTHING_MORE = re.compile(r"[那这嗰呢]?[边度里]|附近|一带|周边|[啦呀啊吧嘅的喇咯啰]|\s")
+# A building's number or a spot beside a landmark (保利天悦 3栋, 世贸中心附近的): a long answer that is all place.
+_PLACE_DETAIL = re.compile(r"\d+\s*(?:栋|座|号楼|号|楼|层|单元|期)|(?:附近|旁边|对面|隔篱|楼下)(?:的|嘅)")
 # Punctuation that ends a clause: an answer with it says more than where.
 _CLAUSE_END = re.compile(r"[，,。？?！!；;]")
 
@@ -561,7 +563,11 @@ class ValidateReportForm(Action):
         # The citizen's words when they say more than a known place (南沙区金洲 碧桂园南沙 二期: the ninth blind set
         # kept only 金洲).
         more = _NOTHING_MORE.sub("", said.replace(named, "")) if named else ""
-        only_a_place = _CLAUSE_END.search(text) is None and len(said) <= 16 and business_named(text) is None
+        only_a_place = (
+            _CLAUSE_END.search(text) is None
+            and (len(said) <= 16 or _PLACE_DETAIL.search(said) is not None)
+            and business_named(text) is None
+        )
         place = said if find_address(text) or (only_a_place and len(more) >= 3) else named
         if place and only_an_area(place) and (business := business_named(text)):
             place = f"{place}{business}"  # 太和镇那间五金厂 叫宏发五金 (the eighth blind set): the business is the spot

@@ -10,6 +10,8 @@ Keys are two characters or more (a single character is part of too many words).
 
 from __future__ import annotations
 
+import re
+
 EVERYDAY_WORDS: dict[str, str] = {
     # social insurance: pensions, contributions, transfers, injuries
     "办退休": "基本养老金申领 养老保险待遇",
@@ -332,6 +334,21 @@ EVERYDAY_WORDS: dict[str, str] = {
 }
 
 
+# An age past eighty (八十五岁, 九十几岁, 92岁) is what the catalogue calls 高龄.
+_VERY_OLD = re.compile(r"(?:[八九]十[一二三四五六七八九几]?|[89]\d|一百)多?岁")
+# One's business closed in everyday words (公司做不下去了, 铺头执笠咗, 关掉公司) is what the catalogue calls 注销.
+# Not 倒闭: the factory that closed in a pensioner's story is no company of theirs to deregister.
+_CLOSED = re.compile(
+    r"(?:公司|铺头|铺面|店|档口|生意|企业)[^，。,？?]{0,8}?(?:关掉|关门|结业|做不下去|不做了|执笠|关了)"
+    r"|(?:关掉|关咗|关了|结束)[^，。,？?]{0,3}(?:公司|铺头|店|档口|企业)"
+)
+
+
 def catalogue_words(text: str) -> list[tuple[str, str]]:
     """Each everyday word ``text`` (cleaned) contains, with the catalogue's words for it."""
-    return [(word, official) for word, official in EVERYDAY_WORDS.items() if word in text]
+    pairs = [(word, official) for word, official in EVERYDAY_WORDS.items() if word in text]
+    if very_old := _VERY_OLD.search(text):
+        pairs.append((very_old.group(), "高龄老人"))
+    if closed := _CLOSED.search(text):
+        pairs.append((closed.group(), "注销"))
+    return pairs

@@ -467,3 +467,32 @@ def test_a_name_said_for_a_group_it_is_not_for_is_never_answered(project_index: 
 def test_a_name_said_for_everyone_or_for_its_own_group_is_still_answered(project_index: CatalogIndex) -> None:
     assert project_index.resolve("小孩身份证要带什么").sure
     assert project_index.resolve("我要补办身份证").sure
+
+
+@pytest.mark.parametrize(
+    ("query", "service_id"),
+    [
+        # The ninth blind set's test half: a business closed in everyday words got 企业设立登记 as the likely one.
+        ("我们的小公司做不下去了，想彻底关掉，需要办什么手续带什么材料？", "company-deregistration"),
+        ("间铺头执笠咗 公司要点搞先可以关咗佢", "company-deregistration"),
+        # An age past eighty is the allowance for the very old, not 生育津贴 (offered first) or none at all.
+        ("佢今年八十五岁 系咪有啲津贴 要点申请", "elderly-allowance"),
+        ("我阿爷今年九十二岁啦 听讲有钱领 要啲咩资料", "elderly-allowance"),
+        # 出世 is Cantonese for 出生: 出世纸 got a choice between the certificate and 出生登记.
+        ("我老婆啱啱喺妇幼生咗 医院话出世纸要自己去攞 要带啲咩", "birth-medical-certificate"),
+    ],
+)
+def test_what_is_said_in_everyday_words_gets_its_service_first(
+    project_index: CatalogIndex, query: str, service_id: str
+) -> None:
+    resolution = project_index.resolve(query)
+    assert resolution.matches[0].entry.id == service_id, [(m.entry.name, m.score) for m in resolution.matches]
+    if service_id == "elderly-allowance":
+        # Alone in the lead, it is answered as the likely one; the closed company and the birth certificate are
+        # still offered first among choices (企业设立登记 and 出生登记 score close behind).
+        assert resolution.likely
+
+
+def test_an_age_under_eighty_is_no_allowance_for_the_very_old(project_index: CatalogIndex) -> None:
+    resolution = project_index.resolve("我今年三十五岁 生完小朋友 有咩津贴可以申请")
+    assert resolution.matches[0].entry.id != "elderly-allowance"
