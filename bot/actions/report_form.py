@@ -64,6 +64,7 @@ from bot.appeals.extraction import (
     corrected_address,
     description_length,
     district_lived_in,
+    explicit_request,
     find_address,
     find_correction,
     find_district,
@@ -79,6 +80,7 @@ from bot.appeals.extraction import (
     other_kind,
     place_only_near,
     renamed_kind,
+    reports_wrongdoing,
     says_goodbye,
     says_yes,
     since_as_said,
@@ -367,6 +369,8 @@ class ValidateReportForm(Action):
             return {**dropped, "report_kind": kind or dropped.get("report_kind"), "report_details": details}
         updates: dict[str, Any] = dict.fromkeys(REPORT_SLOTS)
         updates["policy_answered"] = None
+        if kind == COMPLAINT and explicit_request(text) != COMPLAINT and reports_wrongdoing(text):
+            kind = REPORT  # 没牌的小作坊做月饼, 老鼠到处跑 (the ninth blind set's test half: filed as 投诉)
         updates["report_kind"] = kind
         needed = DETAILS_WHEN_ASKED if kind == CONSULTATION else DETAILS_IN_FIRST_MESSAGE
         if is_external(tracker) or description_length(text) < needed:

@@ -790,6 +790,23 @@ def explicit_request(text: str) -> str | None:
     return REPORTED if word in ("反映", "讲下", "讲一下") else word
 
 
+# Someone else's wrongdoing: a business without a licence (没牌的小作坊, 补习社冇牌), something illegal (偷排, 传销).
+_WRONGDOING = re.compile(
+    r"(?:无|没|冇|没有)(?:牌|证|照|执照|营业执照|牌照|资质|许可证?)(?:的|嘅|经营|营业)?"
+    r"|黑作坊|黑诊所|黑工厂|黑车|非法(?:经营|行医|营运|办学|施工|排污|集资|屠宰|加工)|无证经营|偷排|传销|赌档|赌场|假药|地沟油"
+)
+# The citizen's own loss (卖给我, 不肯退钱, 骗了我): a complaint, however unlicensed the business.
+_OWN_LOSS = re.compile(
+    r"退款|退钱|退返|赔偿|赔钱|骗了我|呃咗我|收了我|收咗我|卖给我|卖俾我|我买的|我买咗|我被|骂我|闹我|态度"
+)
+
+
+def reports_wrongdoing(text: str) -> bool:
+    """Whether the message tells of someone's wrongdoing rather than the citizen's own loss: a 举报, not a 投诉
+    (我们老板在工业区里找了个没牌的小作坊做月饼…, 楼下有间补习社冇牌)."""
+    return _WRONGDOING.search(text) is not None and _OWN_LOSS.search(text) is None
+
+
 def states_a_problem(text: str) -> bool:
     """Whether the message tells of something wrong (东风东路…楼梯灯坏了半个多月了, 天河路100号的工地晚上十二点还在
     施工，噪音很大): a place, and how long or what is wrong; or, with no place yet, what is wrong told at length or with

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.catalog.wording import normalize
+from bot.catalog.wording import char_pairs, normalize
 from bot.core.numerals import to_digits
 
 _ORDINAL = re.compile(r"^(?:第)?([1-9])(?:个|种|项|条|号)?$")
@@ -228,3 +228,12 @@ def pick_choice(text: str, options: list[str], loose: bool = True) -> int | None
     if len(contained) == 1:
         return contained[0]
     return None
+
+
+def pick_by_own_words(text: str, options: list[str]) -> int | None:
+    """The one option whose own words (character pairs no other option's name has) the citizen says: 养老嗰部分 of
+    基本养老保险关系转移 offered beside two medical-insurance services; None when none or several are said."""
+    said = char_pairs(normalize(text))
+    names = [char_pairs(normalize(option)) for option in options]
+    said_own = [bool((pairs - set().union(*names[:i], *names[i + 1 :])) & said) for i, pairs in enumerate(names)]
+    return said_own.index(True) if said_own.count(True) == 1 else None

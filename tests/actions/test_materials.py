@@ -517,3 +517,58 @@ async def test_on_the_phone_too_the_usual_case_is_answered_before_the_situation_
     assert "居民身份证" in answer["custom"]["short"]
     assert question["text"].startswith("以上是“首次申领”的材料")
     assert [b["payload"] for b in question["buttons"]] == ["首次申领", "换发", "补发"]
+
+
+async def test_a_service_said_in_a_message_not_understood_just_before_is_the_one_asked_about(
+    hotline: runtime.Hotline,
+) -> None:
+    """The ninth blind set's test half: the grandfather's age and the money were not understood, then "要啲咩资料啊"
+    got "请问您要办理什么事项？" and the granddaughter's next question 没有找到您说的事项."""
+    before = "喂 姑娘 我阿爷今年九十二岁啦 听隔篱屋讲 有钱领 系咪真㗎"
+    text = "要啲咩资料啊 佢行唔到路 出唔到门口"
+    events = [
+        {"event": "user", "text": before, "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "bot", "text": "抱歉，我没太听明白。"},
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": "ask_materials"}}},
+    ]
+    t = tracker(text, "ask_materials", active_loop="service_form", latest_action="action_listen", events=events)
+    events_out, _ = await run_form(t)
+    assert SlotSet("service_id", "elderly-allowance") in events_out
+
+
+async def test_a_message_understood_before_is_not_read_again_for_the_service(hotline: runtime.Hotline) -> None:
+    text = "要啲咩资料啊"
+    events = [
+        {"event": "user", "text": "我阿爷今年九十二岁啦", "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": "ask_materials"}}},
+    ]
+    t = tracker(text, "ask_materials", active_loop="service_form", latest_action="action_listen", events=events)
+    events_out, _ = await run_form(t)
+    assert SlotSet("service_id", "elderly-allowance") not in events_out
+
+
+@pytest.mark.parametrize(
+    ("text", "chosen"),
+    [
+        # The ninth blind set's test half: offered two medical services and the pension one, "养老嗰部分" got a new
+        # list with the medical ones first.
+        ("我谂系养老嗰部分啊 医保我唔理住", "pension-transfer"),
+        ("养老嗰个", "pension-transfer"),
+        ("城乡居民那个", "resident-medical-insurance"),
+    ],
+)
+async def test_words_only_one_offered_service_has_choose_it(hotline: runtime.Hotline, text: str, chosen: str) -> None:
+    offered = ["medical-insurance-transfer", "resident-medical-insurance", "pension-transfer"]
+    slots = {"offered_services": offered, "requested_slot": "service"}
+    events, _ = await run_form(tracker(text, "inform", slots=slots, active_loop="service_form"))
+    assert SlotSet("service_id", chosen) in events
+
+
+async def test_a_new_service_asked_at_the_offered_services_is_that_service(hotline: runtime.Hotline) -> None:
+    """登记 is in one offered name only; 结婚登记 is still a new service, not 城乡居民医疗保险参保登记."""
+    offered = ["medical-insurance-transfer", "resident-medical-insurance", "pension-transfer"]
+    slots = {"offered_services": offered, "requested_slot": "service"}
+    events, _ = await run_form(
+        tracker("算了 我想问结婚登记要带什么", "ask_materials", slots=slots, active_loop="service_form")
+    )
+    assert SlotSet("service_id", "marriage-registration") in events

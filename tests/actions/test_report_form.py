@@ -1083,3 +1083,21 @@ async def test_a_correction_while_the_exact_spot_is_asked_keeps_that_question_op
     slots, _ = await run_form(answer("report_address", "不对，不是上周，是上个月开始的", "deny", slots=filled))
     assert slots["report_since"] == "上个月开始的"
     assert (slots["report_asking"], slots["requested_slot"]) == ("place_spot", "report_address")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # The ninth blind set's test half: someone's unlicensed business was filed as a 投诉.
+        ("我们老板在工业区里找了个没牌的小作坊做月饼，老鼠到处跑，做好的月饼就堆在地上", "举报"),
+        ("我唔想讲我个名 我见到我哋屋企楼下有间补习社冇牌 收好贵 一间房塞咗四十几个细路", "举报"),
+        # One's own loss stays a complaint, and so does a complaint the citizen calls one.
+        ("楼下那间冇牌嘅士多卖俾我过期牛奶 仲唔肯退钱", "投诉"),
+        ("出站口那里一堆黑车拉客 跟着我走到停车场 我说不要还骂我", "投诉"),
+        ("我要投诉，街口那家没牌的大排档天天占道经营", "投诉"),
+        ("楼下的餐馆油烟太大，熏得我们家不能开窗", "投诉"),
+    ],
+)
+async def test_someone_elses_wrongdoing_is_a_report_and_ones_own_loss_a_complaint(text: str, kind: str) -> None:
+    slots, _ = await run_form(first(text, "complain"))
+    assert slots["report_kind"] == kind

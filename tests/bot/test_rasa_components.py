@@ -509,6 +509,12 @@ MATERIALS_REPLACES = [
         # …and how to get a service done (个针簿点搞), read as a yes.
         ("咁好 我想问下个仔啱啱出世 几时可以打疫苗 个针簿点搞", "affirm", "针簿", "ask_materials"),
         ("护照点样办", "affirm", "护照", "ask_materials"),
+        # The ninth blind set's test half: how a transfer is done, read as out of scope ("这个问题我回答不了").
+        ("我喺深圳做咗三年 而家返广州做嘢 啲社保点样转返过嚟", "out_of_scope", "社保", "ask_materials"),
+        ("户口怎么迁过来", "nlu_fallback", "户口", "ask_materials"),
+        # Why it is not done yet is no question of how to do it.
+        ("我个社保卡点解仲未寄到", "out_of_scope", "社保卡", "out_of_scope"),
+        ("社保卡怎么还没寄到", "out_of_scope", "社保卡", "out_of_scope"),
         ("20261120000158 护照要带咩", "ask_progress", "护照", "ask_progress"),
         # How long until one's own document is ready is where the application stands (make eval's set B).
         ("我个港澳通行证几时可以攞", "ask_progress", "港澳通行证", "ask_progress"),
