@@ -364,6 +364,8 @@ _AREA_ONLY = re.compile(
     r"[\u4e00-\u9fff]{1,5}(?:街道|(?<!步行)街|镇|乡)"
     # An expressway or an elevated road, with its direction (机场高速往市区方向): which exit or section is asked.
     r"|[\u4e00-\u9fff]{1,6}(?:高速|快速路|高架)(?:公路)?(?:[往向去][\u4e00-\u9fff]{1,6}方向|[东南西北]行)?"
+    # A kind of stop without its name (有轨电车站, 地铁站, 公交站台): which one is asked.
+    r"|(?:有轨电车|电车|地铁|公交|巴士|BRT)(?:车站|站台|站)(?:台)?"
 )
 # A spot described after a rough place: "就是/就在…路口/门口/出口/拐角".
 _SPOT_AFTER = re.compile(

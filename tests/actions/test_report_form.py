@@ -15,7 +15,7 @@ from bot.actions.report_form import (
     ActionAskReportSince,
     ValidateReportForm,
 )
-from bot.actions.report_slots import ANONYMOUS, REPORT_SLOTS, UNKNOWN
+from bot.actions.report_slots import ANONYMOUS, PLACE_SPOT, REPORT_SLOTS, UNKNOWN
 from bot.catalog import runtime
 from tests.actions.conftest import COMPLAINT, READY, ask, buttons, citizen_id, run_validation, texts, tracker
 
@@ -1101,3 +1101,14 @@ async def test_a_correction_while_the_exact_spot_is_asked_keeps_that_question_op
 async def test_someone_elses_wrongdoing_is_a_report_and_ones_own_loss_a_complaint(text: str, kind: str) -> None:
     slots, _ = await run_form(first(text, "complain"))
     assert slots["report_kind"] == kind
+
+
+async def test_a_stop_without_its_name_is_asked_which_one() -> None:
+    """The ninth blind set's test half: the suggestion was filed at "黄埔区有轨电车站", which stop never asked."""
+    text = "能不能在黄埔有轨电车站台加个遮阳棚？现在就一根杆子，夏天等车太晒了，老人家顶不住"
+    slots, _ = await run_form(first(text, "suggest"))
+    assert (slots["report_district"], slots["report_asking"], slots["requested_slot"]) == (
+        "黄埔区",
+        PLACE_SPOT,
+        "report_address",
+    )

@@ -415,6 +415,12 @@ def test_a_correction_names_its_field_and_new_value(text: str, field: str | None
         ("新市墟", False),  # a market town's market, found by its name (the sixth blind set)
         ("机场高速", True),  # an expressway is long: which exit (the ninth blind set)
         ("机场高速往市区方向", True),
+        # A kind of place without its name (the ninth blind set's test half: 黄埔有轨电车站台, which stop not asked).
+        ("黄埔区有轨电车站", True),
+        ("地铁站", True),
+        ("公交站台", True),
+        ("岗顶地铁站", False),
+        ("香雪有轨电车站", False),
     ],
 )
 def test_a_place_that_names_only_a_town_or_sub_district(address: str, area: bool) -> None:
