@@ -480,6 +480,15 @@ def test_a_name_said_for_everyone_or_for_its_own_group_is_still_answered(project
         ("我阿爷今年九十二岁啦 听讲有钱领 要啲咩资料", "elderly-allowance"),
         # 出世 is Cantonese for 出生: 出世纸 got a choice between the certificate and 出生登记.
         ("我老婆啱啱喺妇幼生咗 医院话出世纸要自己去攞 要带啲咩", "birth-medical-certificate"),
+        # How long one has paid in (交了多少年) is what a certificate of contributions says, not a withdrawal.
+        ("单位要我交一份公积金交了多少年的证明，办房贷用的，要带什么", "hpf-certificate"),
+        # Owning no flat is proved from the property records (a lease's registration was offered first).
+        ("单位让我开个证明，证明我在广州名下没有房子，去哪开、带什么？", "property-inquiry"),
+        # Paid oneself away from home and claiming it back (俾晒钱, 报返) is the reimbursement, not the transfer.
+        (
+            "上个月我去咗湖南探亲 突然肚痛急诊入院 医保卡喺嗰边刷唔到 自己俾晒钱 返嚟广州想报返啲钱 要啲咩",
+            "medical-reimbursement",
+        ),
     ],
 )
 def test_what_is_said_in_everyday_words_gets_its_service_first(
