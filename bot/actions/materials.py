@@ -150,7 +150,11 @@ class ValidateServiceForm(FormValidationAction):
                 return await self._chosen(str(current_id), text, current_id)
             # Likely too: the first one whose own case the words describe (夫妻投靠随迁: 户口迁移's 投靠亲属迁入),
             # when no other offered one has that case (the fourth blind set: three choices instead).
-            described = resolution.found and await self._described([m.entry for m in resolution.matches], text) == 0
+            described = (
+                resolution.found
+                and not resolution.another_thing
+                and await self._described([m.entry for m in resolution.matches], text) == 0
+            )
             if resolution.likely or (described and len(resolution.matches) > 1):
                 dispatcher.utter_message(text=likely_service_said(resolution))
                 return await self._chosen(resolution.matches[0].entry.id, text, current_id)

@@ -21,6 +21,12 @@ GROUPS: dict[str, str] = {
     "少数民族": "少数民族|民族|瑶族|壮族|畲族|回族|回民|藏族|苗族",
     "残疾人|病残": "残疾|残障|病残|伤残",
 }
+# A group's own documents: 回乡证 is the 港澳居民来往内地通行证 of Hong Kong and Macau residents, never the
+# 往来港澳通行证 a mainland resident holds (the ninth blind set's test half answered the second for a Macau wife).
+GROUP_DOCUMENTS: dict[str, str] = {
+    "回乡证": "港澳居民|来往内地|回乡证",
+    "台胞证": "台湾居民|来往大陆|台胞证",
+}
 # How much lower such a name ranks when its group is not said.
 OTHER_GROUP = 0.9
 
@@ -41,3 +47,11 @@ def group_said(words: str) -> str | None:
 def group_named(group: str, names: list[str]) -> bool:
     """Whether one of the names is for that group (or says one of its words)."""
     return any(re.search(f"{group}|{GROUPS[group]}", name) for name in names)
+
+
+def names_another_groups_document(words: str, names: list[str]) -> bool:
+    """Whether ``words`` name a group's own document (回乡证) that none of ``names`` is."""
+    return any(
+        document in words and not any(re.search(own, name) for name in names)
+        for document, own in GROUP_DOCUMENTS.items()
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from bot.catalog.focus import asking_part
-from bot.catalog.groups import group_named, group_prior, group_said
+from bot.catalog.groups import group_named, group_prior, group_said, names_another_groups_document
 from bot.catalog.homophones import Homophones, Reading, pinyin_reading
 from bot.catalog.retrieval import (
     EXPANSIONS,
@@ -69,6 +69,9 @@ class Resolution:
     confidence: float = 0.0
     # Not sure, but the first match is likely enough to be answered, the others named beside it.
     likely: bool = False
+    # The first match's name is said for a group of people, or a document, it is not (港澳居民居住证, 回乡证): another
+    # thing, offered but never answered as a guess.
+    another_thing: bool = False
 
     @property
     def found(self) -> bool:
@@ -427,6 +430,8 @@ class CatalogIndex:
         thing (港澳居民居住证 is not 广东省居住证: the ninth blind set got the province's permit, sure)."""
         said = normalize(query)
         own = [text for text in (normalize(t) for t in (entry.name, *entry.aliases)) if text]
+        if names_another_groups_document(said, own):
+            return True
         for text in own:
             start = said.find(text)
             if start > 0 and (group := group_said(said[max(0, start - 4) : start])) and not group_named(group, own):
@@ -539,9 +544,15 @@ class CatalogIndex:
             return Resolution(matches=matches[:1], sure=True, confidence=round(confidence, 4))
         # "公积金" (提取, 贷款 or 转移?) has no clear lead; one weak candidate (火星签证) is a yes/no question; a name
         # said for a group it is not for is another thing, offered, never answered as a guess.
-        likely = confidence >= LIKELY_CONFIDENCE and clear_lead and len(matches) > 1
-        likely = likely and not self._qualified(query, matches[0].entry)
-        return Resolution(matches=matches[:choices], sure=False, confidence=round(confidence, 4), likely=likely)
+        another_thing = self._qualified(query, matches[0].entry)
+        likely = confidence >= LIKELY_CONFIDENCE and clear_lead and len(matches) > 1 and not another_thing
+        return Resolution(
+            matches=matches[:choices],
+            sure=False,
+            confidence=round(confidence, 4),
+            likely=likely,
+            another_thing=another_thing,
+        )
 
 
 # Fitted by ``python bench/eval_catalog.py --calibrate`` on the dev half (see SURE_CONFIDENCE).

@@ -572,3 +572,11 @@ async def test_a_new_service_asked_at_the_offered_services_is_that_service(hotli
         tracker("算了 我想问结婚登记要带什么", "ask_materials", slots=slots, active_loop="service_form")
     )
     assert SlotSet("service_id", "marriage-registration") in events
+
+
+async def test_a_groups_own_document_is_offered_never_answered_as_another(hotline: runtime.Hotline) -> None:
+    """The ninth blind set's test half: a Macau wife's 回乡证 "就嚟过期" described 往来港澳通行证签发's renewal, so that
+    service was answered as the likely one; the demo catalogue has no 港澳居民来往内地通行证."""
+    events, dispatcher = await run_form(tracker("我老婆系澳门人 佢本回乡证就嚟过期 想喺广州换 要啲咩", "ask_materials"))
+    assert not any(e.get("name") == "service_id" and e.get("value") for e in events)
+    assert "我理解您问的是" not in " ".join(texts(dispatcher))

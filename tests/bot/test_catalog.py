@@ -513,3 +513,12 @@ def test_what_is_said_in_everyday_words_gets_its_service_first(
 def test_an_age_under_eighty_is_no_allowance_for_the_very_old(project_index: CatalogIndex) -> None:
     resolution = project_index.resolve("我今年三十五岁 生完小朋友 有咩津贴可以申请")
     assert resolution.matches[0].entry.id != "elderly-allowance"
+
+
+def test_a_groups_own_document_is_never_answered_with_anothers(project_index: CatalogIndex) -> None:
+    """The ninth blind set's test half: a Macau wife's 回乡证 (港澳居民来往内地通行证) got the mainland's 往来港澳通行证
+    as the likely one; the demo catalogue has no such service."""
+    resolution = project_index.resolve("我老婆系澳门人 佢本回乡证就嚟过期 想喺广州换 要啲咩")
+    assert not resolution.sure and not resolution.likely
+    mainland = project_index.resolve("港澳通行证过期了 续签要带什么")
+    assert mainland.likely and mainland.matches[0].entry.id == "hk-macau-endorsement"
