@@ -229,6 +229,12 @@ def test_a_cry_for_help_is_still_heard(text: str) -> None:
         ("他们把我堵在办公室 不让我走", "violence"),
         # Medical: a stroke's signs, bleeding, choking, a fall with no getting up.
         ("我爸嘴都歪了 话都说不清", "medical"),
+        # The tenth blind set's dev half: a stroke's signs in Cantonese (got the report form's district question).
+        ("我阿爸突然讲唔到嘢 半边身郁唔到 个口都歪咗", "medical"),
+        ("我妈突然半边身郁唔到", "medical"),
+        # …and a child locked in a hot car (got a choice of services).
+        ("商场停车场有架车入面锁住个细路仔，热到喊晒，搵唔到车主", "rescue"),
+        ("有个小孩被锁在车里 车主不在", "rescue"),
         ("手被割到 血一直流", "medical"),
         ("宝宝吃东西卡喉咙了", "medical"),
         ("阿婆跌低咗起唔到身", "medical"),
@@ -256,6 +262,8 @@ def test_the_development_sets_families_are_recognised(text: str, kind: str) -> N
         "上个月楼下着火的事 到现在还没赔",  # until now is not now
         "新闻里说有人跳楼了 建议天台装护栏",  # someone else's story
         "楼道堆满纸皮 万一着火怎么办",  # what may happen
+        "阿爸上个月喺湖南老家中风住咗院，而家出咗院返嚟广州，啲医药费自己俾晒，点报",  # over, a claim asked
+        "我把钥匙锁在车里了 怎么开锁",  # no one inside
         "消防通道被堵死了 很容易着火",
         "疫情三年 我们这种小店都活不下去了",  # a business, not a person
         "装修师傅上吊柜的时候把水管打穿了",  # a wall cupboard
