@@ -245,6 +245,13 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
             "complain",
         ),
         ("喂 你好 我屋企楼下个井盖烂咗一边 好危险", "greet", [("greet", 0.97), ("seek_help", 0.02)], "seek_help"),
+        # The tenth blind set's dev half: scales "with tricks" (有古惑), read as out of scope.
+        (
+            "我今朝喺街市买咗斤半排骨 返到屋企自己称得一斤二两 个档口啲秤实有古惑",
+            "out_of_scope",
+            [("out_of_scope", 0.99), ("complain", 0.01)],
+            "complain",
+        ),
         # The ninth blind set's test half: a suggestion put as what could be done (filed as 投诉; the tram stop's
         # shade answered with a service), an elderly caller's "I want to tell you about", a workshop without a licence.
         (
@@ -687,7 +694,16 @@ def test_a_question_about_our_words_goes_to_the_fallback_that_explains_them(
     assert configured_replaces("TermQuestionClassifier") == replaces
 
 
-SUPERVISION_REPLACES = ["complain", "inform", "out_of_scope", "nlu_fallback", "deny", "ask_progress", "goodbye"]
+SUPERVISION_REPLACES = [
+    "complain",
+    "inform",
+    "out_of_scope",
+    "nlu_fallback",
+    "deny",
+    "ask_progress",
+    "goodbye",
+    "thank",
+]
 
 
 @pytest.mark.parametrize(
@@ -708,6 +724,9 @@ SUPERVISION_REPLACES = ["complain", "inform", "out_of_scope", "nlu_fallback", "d
         # The ninth blind set: a yes with the reason, read as a complaint (the report form asked for the district).
         ("可以啊，反正都拖了这么久了，催一下也好", "complain", "affirm"),
         ("唔使催喇", "deny", "deny"),
+        # The tenth blind set's dev half: 唔该 (please) read as thanks, and the offer went unanswered.
+        ("唔该你帮我催一催佢哋啦，都拖咗成个月", "thank", "affirm"),
+        ("唔该晒，唔使催喇", "thank", "thank"),
     ],
 )
 def test_supervision_asked_for_in_words_is_a_yes_to_it(text: str, intent: str, expected: str) -> None:
