@@ -118,6 +118,10 @@ class ValidateServiceForm(FormValidationAction):
                     picked = await self._described(entries, text)
                 if picked is not None:
                     return await self._chosen(entries[picked].id, text, current_id)
+                if asks_about_the_answer(text) and len(entries) == 1:
+                    # "您要办理的是“往来台湾通行证签发”吗？" "大概几耐有得攞" (the tenth blind set's dev half: asked
+                    # to choose again): a question about the one service offered takes it.
+                    return await self._chosen(entries[0].id, text, current_id)
                 if asks_about_the_answer(text):
                     # "张发票系复印件得唔得" (the ninth blind set got 发票领用): a question about what is to come, not a
                     # service; it is answered once the service is chosen, so the choice is asked again.

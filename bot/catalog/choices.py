@@ -230,10 +230,17 @@ def pick_choice(text: str, options: list[str], loose: bool = True) -> int | None
     return None
 
 
+# Words of every kind of service (要不要先去街道那边登记一下: the tenth blind set's dev half chose 企业设立登记
+# by 登记).
+_EVERY_SERVICES_WORDS = frozenset(
+    {"登记", "申请", "申领", "办理", "证明", "查询", "服务", "业务", "手续", "材料", "信息", "人员"}
+)
+
+
 def pick_by_own_words(text: str, options: list[str]) -> int | None:
     """The one option whose own words (character pairs no other option's name has) the citizen says: 养老嗰部分 of
     基本养老保险关系转移 offered beside two medical-insurance services; None when none or several are said."""
-    said = char_pairs(normalize(text))
+    said = char_pairs(normalize(text)) - _EVERY_SERVICES_WORDS
     names = [char_pairs(normalize(option)) for option in options]
     said_own = [bool((pairs - set().union(*names[:i], *names[i + 1 :])) & said) for i, pairs in enumerate(names)]
     return said_own.index(True) if said_own.count(True) == 1 else None

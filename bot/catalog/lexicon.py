@@ -72,6 +72,13 @@ EVERYDAY_WORDS: dict[str, str] = {
     "领失业": "失业保险金申领",
     "被裁": "失业",
     "被炒": "失业",
+    "辞退": "失业",
+    "解雇": "失业",
+    "没了工作": "失业",
+    "丢了工作": "失业",
+    "失去工作": "失业",
+    "没有了工作": "失业",
+    "没有工开": "失业",  # 冇工开, read as Mandarin
     "农村养老": "城乡居民基本养老保险",
     "新农保": "城乡居民基本养老保险",
     "居民养老": "城乡居民基本养老保险",
@@ -315,6 +322,11 @@ EVERYDAY_WORDS: dict[str, str] = {
     "亲子鉴定": "认领亲子",
     "认亲": "认领亲子",
     # food businesses: selling food needs the food business licence
+    # driving: the licence called by what it is for
+    "开车那个本": "驾驶证",
+    "开车的本": "驾驶证",
+    "开车个本": "驾驶证",
+    "揸车个牌": "驾驶证",
     "卖吃的": "食品经营许可",
     "卖食物": "食品经营许可",
     "卖食品": "食品经营许可",
@@ -375,7 +387,8 @@ _VERY_OLD = re.compile(r"(?:[八九]十[一二三四五六七八九几]?|[89]\d|
 # One's business closed in everyday words (公司做不下去了, 铺头执笠咗, 关掉公司) is what the catalogue calls 注销.
 # Not 倒闭: the factory that closed in a pensioner's story is no company of theirs to deregister.
 _CLOSED = re.compile(
-    r"(?:公司|铺头|铺面|店|档口|生意|企业)[^，。,？?]{0,8}?(?:关掉|关门|结业|做不下去|不做了|执笠|关了)"
+    r"(?:公司|铺头|铺面|店|档口|生意|企业)[^，。,？?]{0,8}?"
+    r"(?:关掉|关门|结业|做不下去|做唔落去|没有做落去|没做落去|没有做下去|不做了|执笠|收档|关了)"
     r"|(?:关掉|关咗|关了|结束)[^，。,？?]{0,3}(?:公司|铺头|店|档口|企业)"
 )
 

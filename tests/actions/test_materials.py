@@ -564,6 +564,16 @@ async def test_words_only_one_offered_service_has_choose_it(hotline: runtime.Hot
     assert SlotSet("service_id", chosen) in events
 
 
+async def test_a_word_of_every_kind_of_service_chooses_none(hotline: runtime.Hotline) -> None:
+    """The tenth blind set's dev half: "要不要先去街道那边登记一下才可以领" at a list with 企业设立登记 chose it."""
+    offered = ["company-registration", "labor-arbitration", "unemployment-benefit"]
+    slots = {"offered_services": offered, "requested_slot": "service"}
+    events, _ = await run_form(
+        tracker("要不要先去街道那边登记一下才可以领？", "ask_materials", slots=slots, active_loop="service_form")
+    )
+    assert SlotSet("service_id", "company-registration") not in events
+
+
 async def test_a_new_service_asked_at_the_offered_services_is_that_service(hotline: runtime.Hotline) -> None:
     """登记 is in one offered name only; 结婚登记 is still a new service, not 城乡居民医疗保险参保登记."""
     offered = ["medical-insurance-transfer", "resident-medical-insurance", "pension-transfer"]
@@ -580,3 +590,10 @@ async def test_a_groups_own_document_is_offered_never_answered_as_another(hotlin
     events, dispatcher = await run_form(tracker("我老婆系澳门人 佢本回乡证就嚟过期 想喺广州换 要啲咩", "ask_materials"))
     assert not any(e.get("name") == "service_id" and e.get("value") for e in events)
     assert "我理解您问的是" not in " ".join(texts(dispatcher))
+
+
+async def test_a_question_about_the_one_service_offered_takes_it(hotline: runtime.Hotline) -> None:
+    """The tenth blind set's dev half: "您要办理的是“往来台湾通行证签发”吗？", "大概几耐有得攞": asked to choose."""
+    slots = {"offered_services": ["taiwan-permit"], "requested_slot": "service"}
+    events, _ = await run_form(tracker("大概几耐有得攞", "ask_materials", slots=slots, active_loop="service_form"))
+    assert SlotSet("service_id", "taiwan-permit") in events

@@ -480,6 +480,11 @@ def test_a_name_said_for_everyone_or_for_its_own_group_is_still_answered(project
         # The ninth blind set's test half: a business closed in everyday words got 企业设立登记 as the likely one.
         ("我们的小公司做不下去了，想彻底关掉，需要办什么手续带什么材料？", "company-deregistration"),
         ("间铺头执笠咗 公司要点搞先可以关咗佢", "company-deregistration"),
+        # The tenth blind set's dev half: the same in other words, and the job lost (企业设立登记 first each time), and
+        # the driving licence called "开车那个本本" (居民身份证 guessed).
+        ("间公司冇做落去啦，几个股东倾好咗想关咗佢，手续要点搞", "company-deregistration"),
+        ("公司搬去越南了，广州这边全部人都被辞退，听说可以领一段时间的钱，要啥材料？", "unemployment-benefit"),
+        ("你好 我开车那个本本还有一个月就到期了 要换新的 要准备什么", "driving-license"),
         # An age past eighty is the allowance for the very old, not 生育津贴 (offered first) or none at all.
         ("佢今年八十五岁 系咪有啲津贴 要点申请", "elderly-allowance"),
         ("我阿爷今年九十二岁啦 听讲有钱领 要啲咩资料", "elderly-allowance"),
