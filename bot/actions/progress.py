@@ -129,6 +129,9 @@ def orders_text(orders: list[OrderView]) -> str:
     return "\n".join(lines)
 
 
+_TAIL_ALONE = re.compile(r"(?<!\d)\d{14}[\s，,、；;。]+(\d{4})(?![\d年])")
+
+
 def tail_said_with_number(text: str) -> str | None:
     """The last four digits of the phone said in the same message as the case number, if any."""
     found = _TAIL_WORDS.search(text)
@@ -136,7 +139,11 @@ def tail_said_with_number(text: str) -> str | None:
         # The whole number said instead (他手机是13912345678: the fifth blind set), or as the privacy layer
         # masked it (139****5678): its last four.
         whole = _WHOLE_PHONE.search(text)
-        return whole.group(1) if whole and digit_runs(text[: whole.start()], min_length=CASE_NUMBER_LENGTH) else None
+        if whole and digit_runs(text[: whole.start()], min_length=CASE_NUMBER_LENGTH):
+            return whole.group(1)
+        # Four digits alone right after the number (20261001000777，5678: the tenth blind set), not a year.
+        alone = _TAIL_ALONE.search(text)
+        return alone.group(1) if alone else None
     if not digit_runs(text, min_length=CASE_NUMBER_LENGTH):  # before the number or after it (尾号5678，编号…)
         return None
     runs = digit_runs(text[found.end() :], min_length=PHONE_TAIL_LENGTH)

@@ -338,7 +338,12 @@ _THIS_ONE = re.compile(
 )
 # …said in a first message with what to do with it (你哋联系我就打呢个电话得啦, 电话就是这个号码).
 _CONTACT_THIS_NUMBER = re.compile(
-    r"(?:联系我|打|用|留|就是|系|係)(?:就|都)?(?:打|用)?" + _THIS_NUMBER.pattern, re.IGNORECASE
+    r"(?:联系我|打|用|留|就是|系|係)(?:就|都)?(?:打|用)?"
+    + _THIS_NUMBER.pattern
+    # …or the number's word first (联系电话就系呢个: the tenth blind set).
+    + r"|(?:联系电话|联系方式|电话号码|电话|手机|号码)(?:就|都)?(?:系|是|係|用|打)(?:我)?(?:呢个|这个)(?:啦|吧|喇|得)?"
+    r"(?![\u4e00-\u9fff])",
+    re.IGNORECASE,
 )
 _OTHER_NUMBER = re.compile(
     r"换|(?<![没冇无])别的|另一个|另外|(?<![没冇无])其他|其它|不用这个|不要这个|不要用|不用|唔好用|唔用|唔要"

@@ -311,6 +311,7 @@ async def test_a_citizen_without_the_number_is_told_where_to_find_it_or_how_else
         f"麻烦查下办件{IN_PROGRESS}，我电话后四位是5678",
         f"尾号5678，编号{IN_PROGRESS}，护照办到哪了",  # the sixth blind set's test half: said before the number
         f"我老婆的护照办好没有，受理号{IN_PROGRESS}，她手机后面是五六七八",  # the seventh blind set
+        f"{IN_PROGRESS}，5678",  # the tenth blind set's dev half: four digits alone after the number
     ],
 )
 async def test_the_last_four_digits_said_with_the_number_are_checked_at_once(
@@ -322,6 +323,11 @@ async def test_the_last_four_digits_said_with_the_number_are_checked_at_once(
     assert SlotSet("verify_code", "已验证") in events
     assert SlotSet("verified_cases", [IN_PROGRESS]) in events
     assert dispatcher.messages == []
+
+
+async def test_a_year_said_after_the_number_is_no_phone_tail(hotline: runtime.Hotline) -> None:
+    events, _ = await run_form(tracker(f"{IN_PROGRESS}，2026年11月申请的", "ask_progress"))
+    assert SlotSet("verify_code", "已验证") not in events
 
 
 @pytest.mark.parametrize("phone", ["13912345678", "139****5678"])

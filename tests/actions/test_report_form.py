@@ -588,6 +588,8 @@ async def test_not_this_number_is_no_yes(text: str) -> None:
         "举报：荔湾区西村西湾路一百五十八号旁边的废品站晚上烧电线，近一个月几乎每晚都烧。我可以留名，电话就是这个号码。",
         # The eighth set's dev half: the number was offered again.
         "越秀区农林下路43号门口个井盖冇咗，成个窿喺度，今朝发现嘅，联系电话就用我呢个号码",
+        # The tenth blind set's dev half: "this one" with no word for a number after it.
+        "越秀区文德路 文德北路口嗰个公厕由上个礼拜开始冇水冲厕，臭到成条街都闻到，联系电话就系呢个。",
     ],
 )
 async def test_the_number_the_channel_knows_said_in_the_first_message_is_not_asked_for(text: str) -> None:
