@@ -129,6 +129,8 @@ def orders_text(orders: list[OrderView]) -> str:
     return "\n".join(lines)
 
 
+# Another case than the one discussed (另一单, 另外一个, 第二个件).
+_ANOTHER_CASE = re.compile(r"另一|另外|第二|其他|其它|新嘅|新的|仲有一|还有一")
 _TAIL_ALONE = re.compile(r"(?<!\d)\d{14}[\s，,、；;。]+(\d{4})(?![\d年])")
 
 
@@ -276,7 +278,10 @@ class ValidateProgressForm(FormValidationAction):
         if said_number or (asked and intent in ANSWERS | {"ask_progress"}):
             return {"case_number": text}
         if is_activation(tracker, FORM):
-            return {"case_number": None}
+            # 你讲多次 而家去到边一步 right after the answer (the tenth blind set's dev half: asked for the number): the
+            # case this conversation verified last, unless another one is meant.
+            verified = tracker.get_slot("verified_cases") or []
+            return {"case_number": verified[-1] if verified and not _ANOTHER_CASE.search(text) else None}
         return {}
 
     async def validate_case_number(
@@ -302,6 +307,8 @@ class ValidateProgressForm(FormValidationAction):
             if case is None:
                 dispatcher.utter_message(text=messages.CASE_NOT_FOUND.format(number=number))
                 return {"case_number": None}
+            if number in (tracker.get_slot("verified_cases") or []):
+                return {"case_number": number, "verify_code": OWNER_VERIFIED}  # verified earlier in the conversation
             citizen = await verified_citizen(tracker)
             if citizen is not None and await is_applicant_digest(app.database, number, citizen.phone_digest):
                 verified = list(tracker.get_slot("verified_cases") or [])

@@ -398,3 +398,27 @@ async def test_a_materials_question_is_no_answer_to_the_progress_questions(
     events, dispatcher = await run_form(t)
     assert [event for event in events if event.get("name") == asked] == []
     assert dispatcher.messages == []
+
+
+async def test_a_progress_question_without_a_number_is_about_the_case_verified_just_before(
+    hotline: runtime.Hotline,
+) -> None:
+    """The tenth blind set's dev half: "你讲多次 而家去到边一步" right after the answer was asked for the number."""
+    slots = {"verified_cases": [IN_PROGRESS]}
+    t = tracker(
+        "你讲多次 而家去到边一步",
+        "ask_progress",
+        slots=slots,
+        active_loop="progress_form",
+        latest_action="action_listen",
+    )
+    events, dispatcher = await run_form(t)
+    assert SlotSet("case_number", IN_PROGRESS) in events
+    assert SlotSet("verify_code", "已验证") in events
+    assert dispatcher.messages == []
+    # Another case is asked for by its number.
+    t = tracker(
+        "仲有另一单点啊", "ask_progress", slots=slots, active_loop="progress_form", latest_action="action_listen"
+    )
+    events, _ = await run_form(t)
+    assert SlotSet("case_number", IN_PROGRESS) not in events
