@@ -29,6 +29,7 @@ from bot.actions.common import (
     send_answer,
     slot_before_this_turn,
 )
+from bot.appeals.extraction import says_not_understood
 from bot.catalog.choices import pick_by_own_words, pick_choice, yes_or_no
 from bot.catalog.render import (
     Answer,
@@ -118,6 +119,11 @@ class ValidateServiceForm(FormValidationAction):
                     picked = await self._described(entries, text)
                 if picked is not None:
                     return await self._chosen(entries[picked].id, text, current_id)
+                if says_not_understood(text):
+                    # 唔明你讲咩 at the choice (the tenth blind set: 没有找到您说的事项): explained, asked again.
+                    buttons = choice_buttons([entry.name for entry in entries])
+                    dispatcher.utter_message(text=messages.WHICH_SERVICE_EXPLAINED, buttons=buttons)
+                    return {"service": None, "offered_services": offered}
                 if asks_about_the_answer(text) and len(entries) == 1:
                     # "您要办理的是“往来台湾通行证签发”吗？" "大概几耐有得攞" (the tenth blind set's dev half: asked
                     # to choose again): a question about the one service offered takes it.

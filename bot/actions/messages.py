@@ -76,6 +76,11 @@ ASIDE_NOTED = "您的问题我记下了，登记完成后可以再问我，也�
 WHICH_SERVICE = "您要办理的是下面哪一项？请说序号或名称。"
 # A question about the answer asked while the choice is open (复印件得唔得, 可唔可以叫人帮我去, 发短信俾我).
 CHOOSE_FIRST = "不同事项的要求不一样，请先告诉我您要办的是下面哪一项（说序号或名称），我再回答您。"
+# The choice not understood (唔明你讲咩): what it is for, and how to answer.
+WHICH_SERVICE_EXPLAINED = (
+    "不好意思，我说得不清楚。您问的可能是下面几项中的一项，各自要带的材料不一样。"
+    "请说您要办的那一项的序号或名称；都不是的话，请换个说法说说您要办什么事。"
+)
 WHICH_CERTIFICATE = "请问您要办哪一种证？比如身份证、护照、港澳通行证、驾驶证、结婚证、居住证。"
 IS_IT_THIS_SERVICE = "您要办理的是“{service}”吗？"
 # Said before the answer about the likely service; ``others`` are the other candidates' names.

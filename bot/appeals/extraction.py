@@ -892,6 +892,12 @@ def term_asked(text: str) -> str | None:
     return "督办" if _SUPERVISION_WORD.fullmatch(term.group()) else term.group()
 
 
+def says_not_understood(text: str) -> bool:
+    """Whether the citizen says they do not understand what was said (唔明你讲咩, 听不懂), asking about no word of
+    ours."""
+    return _NOT_UNDERSTOOD.search(text) is not None and _TERM.search(text) is None
+
+
 def asks_about_supervision(text: str) -> bool:
     """Whether the words ask about 督办 itself (督办之后一般多久会有回复？, 督办有没有用, 督办是什么意思啊 我听不懂)."""
     return _SUPERVISION_WORD.search(text) is not None and (is_aside(text) or _NOT_UNDERSTOOD.search(text) is not None)

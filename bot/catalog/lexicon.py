@@ -383,7 +383,7 @@ EVERYDAY_WORDS: dict[str, str] = {
 
 
 # An age past eighty (八十五岁, 九十几岁, 92岁) is what the catalogue calls 高龄.
-_VERY_OLD = re.compile(r"(?:[八九]十[一二三四五六七八九几]?|[89]\d|一百)多?岁")
+_VERY_OLD = re.compile(r"(?:[八九]十[一二三四五六七八九几]?|[89]\d|一百)多?(?:岁|了)")
 # One's business closed in everyday words (公司做不下去了, 铺头执笠咗, 关掉公司) is what the catalogue calls 注销.
 # Not 倒闭: the factory that closed in a pensioner's story is no company of theirs to deregister.
 _CLOSED = re.compile(

@@ -222,6 +222,9 @@ _ASKS_HOW_TO_DO_IT = re.compile(
     r"点搞|点办|点样办|点样搞|点样弄|怎么办理|怎样办理|如何办理|怎么搞|怎么弄|咋办理|咋弄"
     # How a service's own step is done (啲社保点样转返过嚟, 户口怎么迁过来, 点样补): not why it is not done yet.
     r"|(?:点样|点|怎么|怎样|如何|咋)(?:才能|先可以|可以)?(?:转|迁|补|换|申请|申领|领取|开通|注销|续期|续签|登记)"
+    # In English, mixed in (Hello, how to apply 居住证?: the tenth blind set).
+    r"|how (?:to|do i|can i) (?:apply|get|renew|register)|what (?:documents|do i need)",
+    re.IGNORECASE,
 )
 
 

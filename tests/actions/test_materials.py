@@ -597,3 +597,14 @@ async def test_a_question_about_the_one_service_offered_takes_it(hotline: runtim
     slots = {"offered_services": ["taiwan-permit"], "requested_slot": "service"}
     events, _ = await run_form(tracker("大概几耐有得攞", "ask_materials", slots=slots, active_loop="service_form"))
     assert SlotSet("service_id", "taiwan-permit") in events
+
+
+@pytest.mark.parametrize("text", ["唔明你讲咩", "听不懂"])
+async def test_the_choice_not_understood_is_explained_and_kept(hotline: runtime.Hotline, text: str) -> None:
+    """The tenth blind set's dev half: "唔明你讲咩" at the choice got 没有找到您说的事项 and the choice was lost."""
+    offered = ["disability-certificate", "disability-subsidy", "elderly-allowance"]
+    slots = {"offered_services": offered, "requested_slot": "service"}
+    events, dispatcher = await run_form(tracker(text, "nlu_fallback", slots=slots, active_loop="service_form"))
+    said = " ".join(texts(dispatcher))
+    assert "没有找到" not in said and "序号或名称" in said
+    assert all(e.get("value") == offered for e in events if e.get("name") == "offered_services")

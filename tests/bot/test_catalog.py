@@ -488,6 +488,7 @@ def test_a_name_said_for_everyone_or_for_its_own_group_is_still_answered(project
         # An age past eighty is the allowance for the very old, not 生育津贴 (offered first) or none at all.
         ("佢今年八十五岁 系咪有啲津贴 要点申请", "elderly-allowance"),
         ("我阿爷今年九十二岁啦 听讲有钱领 要啲咩资料", "elderly-allowance"),
+        ("她八十五了，户口在海珠，听说年纪大了有补贴领？", "elderly-allowance"),  # the tenth blind set: no 岁
         # 出世 is Cantonese for 出生: 出世纸 got a choice between the certificate and 出生登记.
         ("我老婆啱啱喺妇幼生咗 医院话出世纸要自己去攞 要带啲咩", "birth-medical-certificate"),
         # Never having broken the law (冇犯过事) is the certificate of no criminal record, not 企业设立登记 for the

@@ -519,6 +519,13 @@ MATERIALS_REPLACES = [
         # The ninth blind set's test half: how a transfer is done, read as out of scope ("这个问题我回答不了").
         ("我喺深圳做咗三年 而家返广州做嘢 啲社保点样转返过嚟", "out_of_scope", "社保", "ask_materials"),
         ("户口怎么迁过来", "nlu_fallback", "户口", "ask_materials"),
+        # The tenth blind set's dev half: asked in English with a greeting (the greeting was answered).
+        (
+            "Hello, how to apply 居住证? I just moved here from Shanghai, 在天河租了房子。",
+            "greet",
+            "居住证",
+            "ask_materials",
+        ),
         # Why it is not done yet is no question of how to do it.
         ("我个社保卡点解仲未寄到", "out_of_scope", "社保卡", "out_of_scope"),
         ("社保卡怎么还没寄到", "out_of_scope", "社保卡", "out_of_scope"),
