@@ -245,6 +245,20 @@ def classified(text: str, intent: str, ranking: list[tuple[str, float]]) -> str:
             "complain",
         ),
         ("喂 你好 我屋企楼下个井盖烂咗一边 好危险", "greet", [("greet", 0.97), ("seek_help", 0.02)], "seek_help"),
+        # The tenth blind set's dev half: a dog barking all night next door, chickens slaughtered on the pavement
+        # (not understood).
+        (
+            "我想讲我屋企隔离有只狗日日吠 吠足成晚",
+            "nlu_fallback",
+            [("nlu_fallback", 0.5), ("complain", 0.2)],
+            "complain",
+        ),
+        (
+            "我哋楼下嘅士多成日喺门口劏鸡，啲血水同鸡毛流到成条路都系，好醒，落雨仲冲到入渠",
+            "nlu_fallback",
+            [("nlu_fallback", 0.5), ("complain", 0.2)],
+            "complain",
+        ),
         # The tenth blind set's dev half: scales "with tricks" (有古惑), read as out of scope.
         (
             "我今朝喺街市买咗斤半排骨 返到屋企自己称得一斤二两 个档口啲秤实有古惑",
