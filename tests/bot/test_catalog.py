@@ -544,3 +544,13 @@ def test_a_service_the_citizen_already_has_is_never_the_answer(
     resolution = project_index.resolve(query)
     assert had not in [m.entry.id for m in resolution.matches]
     assert resolution.matches[0].entry.id == meant
+
+
+def test_a_document_held_is_no_answer_beside_another_service(project_index: CatalogIndex) -> None:
+    """The tenth blind set's dev half: 残疾人证办理 was answered to a mother whose son has the card and wants the
+    monthly allowance."""
+    resolution = project_index.resolve("我个仔有残疾证，二级，想每个月领嗰啲钱")
+    assert "disability-certificate" not in [m.entry.id for m in resolution.matches]
+    assert resolution.matches[0].entry.id == "disability-subsidy"
+    # Asked about the document held itself, it is still the answer.
+    assert project_index.resolve("我有驾照，快到期了，换证要带什么").matches[0].entry.id == "driving-license"
