@@ -41,6 +41,7 @@ from bot.cases.records import (
     names_a_case_number,
     parse_case_number,
 )
+from bot.catalog.wording import puts_off_progress
 from bot.citizens.ownership import LockRule, TailDigestOf, Verdict, Verification, verify_tail
 from bot.core import clock
 from bot.core.numerals import digit_runs
@@ -228,7 +229,7 @@ def asks_about_a_service(tracker: Tracker) -> bool:
     text = latest_text(tracker)
     return (
         latest_intent(tracker) == "ask_materials"
-        and has_entity(tracker, "service")
+        and (has_entity(tracker, "service") or puts_off_progress(text))
         and not digit_runs(text, min_length=4)
     )
 

@@ -96,9 +96,11 @@ _SOMETHING_WRONG = re.compile(
     # a pyramid scheme; cigarettes sold to pupils; walls drilled at night; lights that do not come on (冇着).
     r"|(工资|人工|粮)[^，。,]{0,2}(冇|没|未|唔)(出|发|俾|给)|拖(咗|了)?[^，。,]{0,6}(工资|人工)"
     r"|飞线|拉线充电|传销|卖烟(俾|给|畀)|打墙|钻墙|敲墙|冇着|冇电|冇水"
-    # A broken cover or road in Cantonese (烂咗), scales that are wrong (个秤明明有问题: the ninth set).
-    # A dog barking all night, animals slaughtered in the street (the tenth set).
+    # Staff who treat people badly (态度好差), a dog barking all night, animals slaughtered in the street (the tenth
+    # set).
+    r"|态度(好|很|非常|太|极)?(差|恶劣|唔好|不好)"
     r"|狗[^，。,]{0,6}(吠|乱叫|叫个不停)|日日吠|成晚吠|劏(鸡|鸭|鹅|鱼|狗)|宰(鸡|鸭|鹅)|血水|腥臭|好腥|好醒"
+    # A broken cover or road in Cantonese (烂咗), scales that are wrong (个秤明明有问题: the ninth set).
     r"|烂咗|秤[^，。,]{0,4}(有问题|唔准|不准|有古惑|古惑|做手脚|做咗手脚|动过手脚)|坏晒|烂晒|黑麻麻|黑蚊蚊|拱起|翘起"
     # Trading without a licence (没牌的小作坊, 补习社冇牌: the ninth set's test half).
     r"|没牌|冇牌|无牌|无证经营|冇证经营|没有营业执照|冇营业执照"

@@ -222,10 +222,28 @@ _ASKS_HOW_TO_DO_IT = re.compile(
     r"点搞|点办|点样办|点样搞|点样弄|怎么办理|怎样办理|如何办理|怎么搞|怎么弄|咋办理|咋弄"
     # How a service's own step is done (啲社保点样转返过嚟, 户口怎么迁过来, 点样补): not why it is not done yet.
     r"|(?:点样|点|怎么|怎样|如何|咋)(?:才能|先可以|可以)?(?:转|迁|补|换|申请|申领|领取|开通|注销|续期|续签|登记)"
+    # Which document to get (要办啲咩证先去得: the tenth blind set).
+    r"|(?:要|需要|使)办(?:啲咩|什么|咩|哪种|哪个|边种|乜嘢)(?:证|手续|证件)"
     # In English, mixed in (Hello, how to apply 居住证?: the tenth blind set).
     r"|how (?:to|do i|can i) (?:apply|get|renew|register)|what (?:documents|do i need)",
     re.IGNORECASE,
 )
+
+
+# The progress check put off for another question (算啦进度唔查住, 先不查了, 唔使查住).
+_PROGRESS_PUT_OFF = re.compile(r"(?:进度)?(?:唔|不|先不|暂时不|唔使|不用)(?:查|问)(?:住|了|喇|啦|先)")
+# Wanting to do a service, said as a plan (我同我老伴想去登记结婚, 打算去办居住证).
+_WANTS_TO_DO = re.compile(r"(?:想|要|打算|准备|谂住)(?:去|来|嚟)?(?:办|申请|登记|领|考|换|补|开|转|迁|上)")
+
+
+def puts_off_progress(text: str) -> bool:
+    """Whether the citizen puts off the progress check for another question (算啦进度唔查住 我想问下…)."""
+    return _PROGRESS_PUT_OFF.search(text) is not None
+
+
+def wants_to_do(text: str) -> bool:
+    """Whether the citizen says they plan to do something a service is for (想去登记结婚, 打算办居住证)."""
+    return _WANTS_TO_DO.search(text) is not None
 
 
 def asks_what_it_takes(text: str) -> bool:

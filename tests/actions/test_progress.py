@@ -422,3 +422,12 @@ async def test_a_progress_question_without_a_number_is_about_the_case_verified_j
     )
     events, _ = await run_form(t)
     assert SlotSet("case_number", IN_PROGRESS) not in events
+
+
+async def test_the_progress_check_put_off_for_another_question_is_no_case_number(hotline: runtime.Hotline) -> None:
+    """The tenth blind set's dev half: "算啦进度唔查住 我想问下…要办啲咩证先去得" got 没有听到完整的编号."""
+    slots = {"requested_slot": "case_number"}
+    text = "算啦进度唔查住 我想问下我从来冇去过澳门 要办啲咩证先去得"
+    events, dispatcher = await run_form(tracker(text, "ask_materials", slots=slots, active_loop="progress_form"))
+    assert dispatcher.messages == []
+    assert not any(e.get("name") == "case_number" and e.get("value") for e in events)

@@ -540,6 +540,9 @@ MATERIALS_REPLACES = [
             "居住证",
             "ask_materials",
         ),
+        # The tenth blind set's dev half: the progress check put off for a question of what to bring (the case number
+        # was asked), and a marriage planned, read as a complaint (the district was asked).
+        ("算啦进度唔查住 我想问下我从来冇去过澳门 要办啲咩证先去得", "ask_progress", None, "ask_materials"),
         # Why it is not done yet is no question of how to do it.
         ("我个社保卡点解仲未寄到", "out_of_scope", "社保卡", "out_of_scope"),
         ("社保卡怎么还没寄到", "out_of_scope", "社保卡", "out_of_scope"),
@@ -573,6 +576,11 @@ def test_a_service_and_what_to_bring_is_a_materials_question(
         ("打咗成日电话都冇人听！！我就想问个仔读小学要咩资料，你哋网站写到一嚿嚿睇唔明", "小学", "ask_materials"),
         ("打咗成日电话都冇人听！！我就想问个仔读小学一年级报名要咩资料", None, "ask_materials"),
         ("我想投诉，我就想问下护照要咩资料，窗口都讲唔清楚", "护照", "complain"),
+        # The tenth blind set's dev half: a marriage planned, read as a complaint (the district was asked); with
+        # something wrong told, or a complaint said, it stays one.
+        ("我同我老伴想去登记结婚 我哋两个都系丧偶嘅 七十几岁啦", "登记结婚", "ask_materials"),
+        ("我想去登记结婚 但系民政局啲人态度好差 等咗成日", "登记结婚", "complain"),
+        ("我要投诉 我想去登记结婚 窗口唔俾办", "登记结婚", "complain"),
     ],
 )
 def test_a_report_taken_back_for_a_materials_question_is_one(text: str, service: str | None, expected: str) -> None:
