@@ -375,6 +375,8 @@ _AREA_ONLY = re.compile(
     r"|[\u4e00-\u9fff]{1,6}(?:高速|快速路|高架)(?:公路)?(?:[往向去][\u4e00-\u9fff]{1,6}方向|[东南西北]行)?"
     # A kind of stop without its name (有轨电车站, 地铁站, 公交站台): which one is asked.
     r"|(?:有轨电车|电车|地铁|公交|巴士|BRT)(?:车站|站台|站)(?:台)?"
+    # …or of a site (增城一个工地: the tenth blind set filed "增城区工地").
+    r"|(?:一个|一间|个|间|嗰个|那个)?(?:工地|地盘|小区|商场|菜市场|街市|市场|学校|医院|公园|工厂|厂)"
 )
 # A spot described after a rough place: "就是/就在…路口/门口/出口/拐角".
 _SPOT_AFTER = re.compile(

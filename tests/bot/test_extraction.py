@@ -421,6 +421,9 @@ def test_a_correction_names_its_field_and_new_value(text: str, field: str | None
         ("公交站台", True),
         ("岗顶地铁站", False),
         ("香雪有轨电车站", False),
+        ("增城区工地", True),  # the tenth blind set's dev half: which site never asked
+        ("一个工地", True),
+        ("朱村凤凰城工地", False),
     ],
 )
 def test_a_place_that_names_only_a_town_or_sub_district(address: str, area: bool) -> None:
