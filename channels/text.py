@@ -122,7 +122,7 @@ def simplified(text: str) -> str:
     """The text in simplified characters and ASCII digits, as the dialogue and every word rule read it.
 
     唔係 → 唔系, 問 → 问 (Hong Kong keyboards), ２０２６ → 2026. OpenCC's conversion; Cantonese characters stay as
-    typed (it writes 嗰 as 𠮶, which no citizen types).
+    typed (it writes 嗰 as 𠮶, 劏 as 㓥, 𨋢 as 䢂, 癐 as 𤶊, which no citizen types).
     """
     return _to_simplified().convert(text).translate(_CANTONESE_KEPT).translate(_HALF_WIDTH)
 
@@ -134,7 +134,7 @@ def _to_simplified() -> opencc.OpenCC:
 
 
 # What OpenCC writes for a Cantonese character, back to the character citizens type.
-_CANTONESE_KEPT = str.maketrans({"𠮶": "嗰"})
+_CANTONESE_KEPT = str.maketrans({"𠮶": "嗰", "㓥": "劏", "䢂": "𨋢", "𤶊": "癐"})
 # Full-width digits and Latin letters (２０２６…, ＡＢ) as the ASCII ones every number and code rule reads; Chinese
 # punctuation, full-width too, stays as typed.
 _HALF_WIDTH = str.maketrans(

@@ -53,6 +53,9 @@ def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ("我想問下辦護照要咩資料", "我想问下办护照要咩资料"),
         # Cantonese characters stay as they are typed (OpenCC writes 嗰 as 𠮶, which no citizen types).
         ("嗰度啲嘢冇人理，佢哋喺度嘈", "嗰度啲嘢冇人理，佢哋喺度嘈"),
+        # The tenth blind set's dev half: 劏鸡 was filed as 㓥鸡; 𨋢 (a lift), 癐 (tired) became variants too.
+        ("士多成日喺门口劏鸡", "士多成日喺门口劏鸡"),
+        ("部𨋢坏咗，好癐", "部𨋢坏咗，好癐"),
         ("办护照要带什么", "办护照要带什么"),
         # The ninth blind set's dev half: a case number in full-width digits was "not heard complete".
         ("查进度 ２０２６１１２００００１５８", "查进度 20261120000158"),
