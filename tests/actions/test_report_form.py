@@ -1105,6 +1105,25 @@ async def test_someone_elses_wrongdoing_is_a_report_and_ones_own_loss_a_complain
     assert slots["report_kind"] == kind
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "kind"),
+    [
+        # The tenth blind set's dev half: a taxi that overcharged the caller, classified as a 举报; a teacher's paid
+        # tutoring, classified as a 投诉. A 举报 said stays one.
+        (
+            "昨天晚上在天河客运站打的去番禺，司机不打表，开口要三百块，我给了。车牌是粤A D1284。",
+            "report_violation",
+            "投诉",
+        ),
+        ("个仔学校有个老师周末喺屋企开补习班，上堂暗示我哋家长要报，一个月八百", "complain", "举报"),
+        ("我要举报，司机不打表，多收了我两百块", "report_violation", "举报"),
+    ],
+)
+async def test_the_kind_follows_whose_loss_it_is(text: str, intent: str, kind: str) -> None:
+    slots, _ = await run_form(first(text, intent))
+    assert slots["report_kind"] == kind
+
+
 async def test_a_stop_without_its_name_is_asked_which_one() -> None:
     """The ninth blind set's test half: the suggestion was filed at "黄埔区有轨电车站", which stop never asked."""
     text = "能不能在黄埔有轨电车站台加个遮阳棚？现在就一根杆子，夏天等车太晒了，老人家顶不住"
