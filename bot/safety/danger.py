@@ -98,7 +98,15 @@ _REPLIES = {
 
 # A message speaking of the past or of someone else's story is not a danger now ("上个月着火了，物业没处理").
 _PAST = re.compile(
-    r"上个?月|去年|前年|前两年|以前|之前|上周|上星期|上次|几天前|前几天|新闻|电视上|电视剧|电影|演练|演习"
+    r"上个?月|去年|前年|前两年|以前|之前|上周|上个?星期|上个?礼拜|上次|几天前|前几天|新闻|电视上|电视剧|电影|演练|演习"
+    # A game's plot (游戏入面要杀人放火: the tenth blind set's test half got 110).
+    r"|游戏|打机"
+)
+# A threat to come and hurt the citizen (前男友话听日就嚟我公司斩我: the tenth blind set's test half, read as the past
+# by its 以前打过我, got "这个问题我回答不了"): danger whatever else is told as past.
+_THREAT = re.compile(
+    r"(?:话|说|讲|扬言|威胁|放话)[^。！？!?]{0,12}(?:斩|砍|杀|捅|劈|泼|烧|打死|搞死|弄死)(?:死)?(?:我|我哋|我们|我屋企|我家)"
+    r"|(?:嚟|来|过来|过嚟|上门|揾我|找我)[^。，,！？]{0,8}(?:斩|砍|杀|捅|劈)(?:死)?(?:我|我哋|我们)"
 )
 # ... unless it also says that something is happening now ("我之前投诉过…现在棚子烧起来了").
 _NOW = re.compile(
@@ -272,7 +280,11 @@ _INJURED = re.compile(
     r"|里面还有人|出不来|出唔到|站不起来|起不来|(腿|手|骨头)(好像)?断(了|咗)|流紧血|流着血|不会应人|唔识应人|说不出话"
 )
 # The danger is over ("刚才被困电梯，现在出来了").
-_OUT_ALREADY = re.compile(r"(现在|已经)(出来了|救出来|没事)|抢救过来|脱离(了)?危险|母子平安|已经出院")
+_OUT_ALREADY = re.compile(
+    r"(现在|已经)(出来了|救出来|没事)|抢救过来|脱离(了)?危险|母子平安|已经出院"
+    # A fire long put out (去年…着过一次火，早就处理好了: the tenth blind set's test half got 119).
+    r"|(早就|已经|早已)(处理好|扑灭|灭了|熄了|搞掂)"
+)
 # A certificate, an allowance or care asked about (残疾证点办, 护理补贴).
 _FOR_A_SERVICE = re.compile(
     r"残疾(人)?证|评残|补贴|津贴|护理|康复|(点|怎么|怎样|如何)(办|申请)|要(带)?(什么|咩|啲咩)(材料|嘢)"
@@ -318,8 +330,8 @@ def _for_a_service(words: str) -> bool:
 
 
 def _past(words: str) -> bool:
-    """Told as the past or a story (上个月着火了, 新闻里说), with nothing said to be happening now."""
-    return _PAST.search(words) is not None and _NOW.search(words) is None
+    """Told as the past or a story (上个月着火了, 新闻里说), nothing said to happen now and no threat to come."""
+    return _PAST.search(words) is not None and _NOW.search(words) is None and _THREAT.search(words) is None
 
 
 # The kinds in order of urgency: the first whose words occur wins. Someone else at a height comes before
@@ -336,7 +348,7 @@ _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("despair", lambda words: _DESPAIR.search(_NOT_DESPAIR.sub("", words)) is not None),
     ("past", _past),
     ("jump", _jumping),
-    ("violence", lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None),
+    ("violence", lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None or _THREAT.search(words)),
     ("traffic", lambda words: bool((_TRAFFIC.search(words) and _INJURED.search(words)) or _TRAFFIC_HURT.search(words))),
     (
         "medical",
@@ -346,7 +358,7 @@ _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ),
     ("rescue", lambda words: _RESCUE.search(_ANGER.sub("", words)) is not None and _OUT_ALREADY.search(words) is None),
     ("gas", _said(_GAS)),
-    ("fire", _happening(_FIRE)),
+    ("fire", lambda words: _happening(_FIRE)(words) and _OUT_ALREADY.search(words) is None),
     ("emergency", _said(_HELP)),
 )
 
@@ -383,6 +395,8 @@ def beaten_before(text: str) -> bool:
 # Not an injection or a call (被护士打了一针).
 _BEATEN = re.compile(
     r"(被|俾|畀)[^，。,！？]{0,8}(打|揍|殴打|打伤)(了|咗|伤|到)(?![一两几]?(针|支|剂|疫苗|电话|折))"
+    # Pushed down and kicked (被一个男的推倒踢了几脚: the tenth blind set's test half got a service question).
+    r"|(被|俾|畀)[^，。,！？]{0,8}(推倒|踢(了|咗)|踹(了|咗)|推(了|咗)落地)"
     r"|打(了|咗|伤)(我|我哋|我们)"
 )
 # A story, the news or a film, not what happened to the citizen.

@@ -235,6 +235,9 @@ def test_a_cry_for_help_is_still_heard(text: str) -> None:
         # …and a child locked in a hot car (got a choice of services).
         ("商场停车场有架车入面锁住个细路仔，热到喊晒，搵唔到车主", "rescue"),
         ("有个小孩被锁在车里 车主不在", "rescue"),
+        # The tenth blind set's test half: a threat to come tomorrow, beside a beating told as past (read as the past).
+        ("前男友话听日就嚟我公司斩我，佢以前打过我，我好惊", "violence"),
+        ("他放话说明天要来砍死我们", "violence"),
         ("手被割到 血一直流", "medical"),
         ("宝宝吃东西卡喉咙了", "medical"),
         ("阿婆跌低咗起唔到身", "medical"),
@@ -264,6 +267,9 @@ def test_the_development_sets_families_are_recognised(text: str, kind: str) -> N
         "楼道堆满纸皮 万一着火怎么办",  # what may happen
         "阿爸上个月喺湖南老家中风住咗院，而家出咗院返嚟广州，啲医药费自己俾晒，点报",  # over, a claim asked
         "我把钥匙锁在车里了 怎么开锁",  # no one inside
+        # The tenth blind set's test half: a game's plot (110), a kitchen fire last year long put out (119).
+        "我个仔十岁 成日玩个手机游戏 入面要杀人放火抢车 呢啲游戏唔使实名咩 我想举报佢",
+        "去年家里厨房着过一次火，早就处理好了，没人受伤。现在保险公司要一份火灾的证明，去哪里开？",
         "消防通道被堵死了 很容易着火",
         "疫情三年 我们这种小店都活不下去了",  # a business, not a person
         "装修师傅上吊柜的时候把水管打穿了",  # a wall cupboard

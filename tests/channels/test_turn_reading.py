@@ -95,6 +95,8 @@ async def test_despair_in_words_the_converter_changes_gets_the_crisis_line_first
     [
         "上个礼拜在菜市场被一个档主打了，脸上还有伤，现在想问一下应该怎么处理",
         "前几天喺楼下俾人打咗，想问下点样处理",
+        # The tenth blind set's test half: pushed down and kicked last week (a service question came).
+        "上个星期在地铁站出口被一个男的推倒踢了几脚，手到现在还肿着，那人跑了，我该怎么办？",
     ],
 )
 async def test_violence_told_as_past_is_told_where_to_report_it(text: str) -> None:
