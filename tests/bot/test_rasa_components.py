@@ -543,6 +543,10 @@ MATERIALS_REPLACES = [
         # The tenth blind set's dev half: the progress check put off for a question of what to bring (the case number
         # was asked), and a marriage planned, read as a complaint (the district was asked).
         ("算啦进度唔查住 我想问下我从来冇去过澳门 要办啲咩证先去得", "ask_progress", None, "ask_materials"),
+        # The tenth blind set's test half: a service planned after an off-topic question, read as a yes ("好的。请问有
+        # 什么可以帮您？").
+        ("哦好啦。咁问返正经嘢，我个BB啱啱出世两个月，想同佢办张睇病用嘅社保卡", "affirm", "社保卡", "ask_materials"),
+        ("你好 我想去办护照", "greet", "护照", "ask_materials"),
         # Why it is not done yet is no question of how to do it.
         ("我个社保卡点解仲未寄到", "out_of_scope", "社保卡", "out_of_scope"),
         ("社保卡怎么还没寄到", "out_of_scope", "社保卡", "out_of_scope"),
