@@ -838,7 +838,7 @@ def tells_own_loss(text: str) -> bool:
 def reports_wrongdoing(text: str) -> bool:
     """Whether the message tells of someone's wrongdoing rather than the citizen's own loss: a 举报, not a 投诉
     (我们老板在工业区里找了个没牌的小作坊做月饼…, 楼下有间补习社冇牌)."""
-    return _WRONGDOING.search(text) is not None and _OWN_LOSS.search(text) is None
+    return _WRONGDOING.search(text) is not None and not tells_own_loss(text)
 
 
 def states_a_problem(text: str) -> bool:
