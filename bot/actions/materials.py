@@ -201,8 +201,11 @@ class ValidateServiceForm(FormValidationAction):
             dispatcher.utter_message(text=messages.CHOOSE_FIRST, buttons=buttons)
             return {"service": None, "offered_services": offered}
         fresh = index.resolve(text)
-        if (fresh.sure or fresh.likely) and fresh.matches[0].entry.id not in offered:
-            return None
+        if fresh.sure or fresh.likely:
+            # 我没有单位，想自己交养老和医保 (set 4: 养老 chose the pension transfer): what the words clearly ask is
+            # meant, offered or not.
+            first = fresh.matches[0].entry.id
+            return await self._chosen(first, text, current_id) if first in offered else None
         # 我谂系养老嗰部分啊 医保我唔理住 (the ninth blind set's test half: a new list, the medical ones first): the
         # words of one offered name choose it.
         picked = pick_by_own_words(text, [entry.name for entry in entries])

@@ -579,6 +579,18 @@ async def test_words_only_one_offered_service_has_choose_it(hotline: runtime.Hot
     assert SlotSet("service_id", chosen) in events
 
 
+async def test_what_the_words_clearly_ask_among_the_offered_comes_before_a_word_of_one_name(
+    hotline: runtime.Hotline,
+) -> None:
+    """The fourth blind set's dev half: "我没有单位，想自己交养老和医保" chose 基本养老保险关系转移 by its 养老."""
+    offered = ["flexible-employment", "pension-transfer", "social-security-proof"]
+    slots = {"offered_services": offered, "requested_slot": "service"}
+    events, _ = await run_form(
+        tracker("我没有单位，想自己交养老和医保", "inform", slots=slots, active_loop="service_form")
+    )
+    assert SlotSet("service_id", "flexible-employment") in events
+
+
 async def test_a_word_of_every_kind_of_service_chooses_none(hotline: runtime.Hotline) -> None:
     """The tenth blind set's dev half: "要不要先去街道那边登记一下才可以领" at a list with 企业设立登记 chose it."""
     offered = ["company-registration", "labor-arbitration", "unemployment-benefit"]
