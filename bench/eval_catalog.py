@@ -48,7 +48,8 @@ from bot.core.db import Database
 from bot.core.settings import PROJECT_ROOT, get_settings
 
 EVAL_DATA = PROJECT_ROOT / "data" / "eval"
-QUESTION_SETS = ("catalog_questions", "catalog_questions_2", "catalog_questions_3")  # all written blind; see their READMEs
+# All written blind; see their READMEs.
+QUESTION_SETS = ("catalog_questions", "catalog_questions_2", "catalog_questions_3")
 GD_CATALOG = PROJECT_ROOT.parent / "shared" / "data" / "gd_service_catalog" / "catalog_2262_slim.jsonl"
 TARGET_TOP3 = 0.95
 TARGET_CONFIDENT_WRONG = 0.01

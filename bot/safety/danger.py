@@ -348,7 +348,10 @@ _CHECKS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("despair", lambda words: _DESPAIR.search(_NOT_DESPAIR.sub("", words)) is not None),
     ("past", _past),
     ("jump", _jumping),
-    ("violence", lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None or _THREAT.search(words)),
+    (
+        "violence",
+        lambda words: _VIOLENCE.search(_NOT_VIOLENCE.sub("", words)) is not None or _THREAT.search(words) is not None,
+    ),
     ("traffic", lambda words: bool((_TRAFFIC.search(words) and _INJURED.search(words)) or _TRAFFIC_HURT.search(words))),
     (
         "medical",
