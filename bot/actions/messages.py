@@ -166,6 +166,17 @@ OR_SHARE_LOCATION = "也可以直接发送位置。"
 DISTRICT_NOT_RECOGNISED = (
     "没听出是哪个区。广州市有越秀、海珠、荔湾、天河、白云、黄埔、番禺、花都、南沙、从化、增城11个区，请说是哪个区。"
 )
+# The form's question explained to a citizen who did not understand it (什么叫从什么时候开始？).
+QUESTION_EXPLAINED = {
+    "report_details": "就是请您说说发生了什么事，比如“楼下工地晚上十二点还在施工，很吵”。",
+    "report_district": (
+        "就是这件事发生在广州哪个区，比如天河区、越秀区、海珠区；不知道是哪个区，说附近的路名或地标也行。"
+    ),
+    "report_address": "就是具体在哪里：哪条路、哪个小区、门牌号，或者附近的店铺、地标。",
+    "report_since": (
+        "就是这个情况是哪天开始的，或者有多久了，说个大概就行，比如“三天了”“上周开始”；不记得的话说“不清楚”。"
+    ),
+}
 ADDRESS_TOO_VAGUE = "请说具体一点：哪条路、哪个小区，或者门牌号？"
 # Asked when the place said unasked was only near somewhere (北京路附近), and the time only a length of it.
 ASK_PLACE_SPOT = "您说在“{said}”，具体是哪条路、哪个小区或门牌号？附近有什么店铺或标志也可以。"

