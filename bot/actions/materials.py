@@ -191,11 +191,11 @@ class ValidateServiceForm(FormValidationAction):
             # 唔明你讲咩 at the choice (the tenth blind set: 没有找到您说的事项): explained, asked again.
             dispatcher.utter_message(text=messages.WHICH_SERVICE_EXPLAINED, buttons=buttons)
             return {"service": None, "offered_services": offered}
-        if asks_about_the_answer(text) and len(entries) == 1:
-            # "您要办理的是“往来台湾通行证签发”吗？" "大概几耐有得攞" (the tenth blind set's dev half: asked to choose
-            # again): a question about the one service offered takes it.
-            return await self._chosen(entries[0].id, text, current_id)
         if asks_about_the_answer(text):
+            if len(entries) == 1:
+                # "您要办理的是“往来台湾通行证签发”吗？" "大概几耐有得攞" (the tenth blind set's dev half: asked to
+                # choose again): a question about the one service offered takes it.
+                return await self._chosen(entries[0].id, text, current_id)
             # "张发票系复印件得唔得" (the ninth blind set got 发票领用): a question about what is to come, not a
             # service; it is answered once the service is chosen, so the choice is asked again.
             dispatcher.utter_message(text=messages.CHOOSE_FIRST, buttons=buttons)

@@ -528,10 +528,10 @@ class CatalogIndex:
         """What is asked beside a service the citizen already has (营业执照已经下来了，现在就差卖吃的那个证: the ninth
         blind set's test half got 个体工商户设立登记, sure): that service is never the answer."""
         had_resolution = self._resolve(had.group(1), choices)
-        if not had_resolution.found:
-            return self._resolve(query[: had.start()] + query[had.end() :], choices)
-        have = had_resolution.matches[0].entry.id
         rest = self._resolve(query[: had.start()] + query[had.end() :], choices)
+        if not had_resolution.found:
+            return rest
+        have = had_resolution.matches[0].entry.id
         if (rest.sure or rest.likely) and rest.matches[0].entry.id != have:
             return replace(rest, matches=[m for m in rest.matches if m.entry.id != have])
         if had.re is _HOLDS_A_DOCUMENT and rest.found and rest.matches[0].entry.id == have:
